@@ -1,1 +1,21 @@
+//! nasc-compiler: name resolution and checks, the abstract evaluator that lowers a spec into a
+//! petgraph IR and exact cost tables, and the passes over them (shape inference, derived
+//! params/FLOPs, constant folding, exact space size, metric bounds). No IO, no panics on input.
+pub mod check;
+pub mod compile;
+pub mod decision;
+pub mod deps;
+pub mod factors;
+pub mod ids;
+pub mod interp;
+pub mod ir;
+pub mod metrics;
+pub mod naming;
+pub mod program;
+pub mod rng;
+pub mod simplify;
+pub mod space;
 
+pub use compile::{compile, Loader, NoFiles, Options};
+pub use decision::{Candidate, Slot};
+pub use space::Space;

@@ -1,0 +1,433 @@
+//! The pipeline: check -> fold constants -> expand decisions -> evaluate the network over
+//! worlds -> minimize terms -> tables -> size and bounds. No IO: files come through `Loader`.
+use crate::check;
+use crate::decision::{DecisionInfo, DecisionKind, OptValue, WhenGuard};
+use crate::deps::Deps;
+use crate::factors::{self, Additive, Domains};
+use crate::ids::DecisionId;
+use crate::interp::value::{OpRef, Value};
+use crate::interp::world::{Frame, World};
+use crate::interp::{Interp, Interrupt};
+use crate::metrics;
+use crate::naming::NameFormat;
+use crate::program::{term_index, Family, Program};
+use crate::space::Space;
+use nasc_grammar::ast::*;
+use nasc_grammar::diag::Diagnostic;
+use std::collections::HashMap;
+
+/// Reads files a spec names (lookup CSVs), relative to the spec. Implemented by the runner.
+pub trait Loader {
+    fn load(&self, path: &str) -> Result<String, String>;
+}
+
+/// A loader with no files (every lookup is an error).
+pub struct NoFiles;
+impl Loader for NoFiles {
+    fn load(&self, path: &str) -> Result<String, String> {
+        Err(format!("no file `{path}` (no loader)"))
+    }
+}
+
+pub struct Options<'a> {
+    /// `--set NAME=VALUE` overrides.
+    pub overrides: Vec<(String, String)>,
+    pub loader: &'a dyn Loader,
+    /// The space's name when the spec has no `space` item (the file stem).
+    pub default_name: String,
+}
+
+fn parse_override(v: &str) -> Value {
+    let t = v.trim();
+    let (num, mult) = match t.chars().last() {
+        Some('K') => (&t[..t.len() - 1], 1_000i64),
+        Some('M') => (&t[..t.len() - 1], 1_000_000),
+        Some('G') => (&t[..t.len() - 1], 1_000_000_000),
+        _ => (t, 1),
+    };
+    if let Ok(i) = num.replace('_', "").parse::<i64>() {
+        if let Some(x) = i.checked_mul(mult) {
+            return Value::Int(x);
+        }
+    }
+    if let Ok(f) = num.parse::<f64>() {
+        return Value::Float(f * mult as f64);
+    }
+    match t {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        _ => Value::Str(std::rc::Rc::from(t)),
+    }
+}
+
+fn interrupt_to_diag(i: Interrupt, span: Span) -> Diagnostic {
+    match i {
+        Interrupt::Error(d) => d,
+        _ => Diagnostic::error("E0104", "this must not depend on a decision", span, "depends on a decision")
+            .with_help("parameters, lets, decision domains and the input shape are fixed for the whole space"),
+    }
+}
+
+/// Evaluate a decision-free expression (constants, domains) with optional index bindings.
+fn eval_const(prog: &Program, e: &Expr, bindings: &[(String, i64)]) -> Result<Value, Diagnostic> {
+    let mut it = Interp::new(prog, &[], &[]);
+    let mut w = World::default();
+    let mut f = Frame::default();
+    for (n, v) in bindings {
+        f.push(n, Value::Int(*v));
+    }
+    w.frames.push(f);
+    it.eval(&mut w, e).map_err(|i| interrupt_to_diag(i, e.span))
+}
+
+pub fn compile(spec: &Spec, src_name: &str, opts: &Options) -> (Option<Space>, Vec<Diagnostic>) {
+    let _ = src_name;
+    let override_names: Vec<String> = opts.overrides.iter().map(|(n, _)| n.clone()).collect();
+    let mut diags = check::check(spec, &override_names);
+    if diags.iter().any(|d| d.is_error()) {
+        return (None, diags);
+    }
+    let mut prog = Program::default();
+    let mut space_name = opts.default_name.clone();
+    for item in &spec.items {
+        match item {
+            Item::Block(b) => {
+                prog.blocks.insert(b.name.name.clone(), b);
+            }
+            Item::Network { body, .. } => prog.network = Some(body),
+            Item::Space(id) => space_name = id.name.clone(),
+            _ => {}
+        }
+    }
+    // constant folding: params (with overrides) and lets, in dependency order
+    let mut pending: Vec<(&Ident, &Expr, bool)> = spec
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Param { name, value, .. } => Some((name, value, true)),
+            Item::Let { name, value, .. } => Some((name, value, false)),
+            _ => None,
+        })
+        .collect();
+    while !pending.is_empty() {
+        let mut progress = false;
+        let mut next = Vec::new();
+        for (name, value, is_param) in pending {
+            let ready = check::free_names(value).iter().all(|n| !next_or_pending_has(n, &next) && (prog.consts.contains_key(n) || !is_const_name(spec, n)));
+            if !ready {
+                next.push((name, value, is_param));
+                continue;
+            }
+            let v = match opts.overrides.iter().find(|(n, _)| *n == name.name) {
+                Some((_, raw)) if is_param => Ok(parse_override(raw)),
+                _ => eval_const(&prog, value, &[]),
+            };
+            match v {
+                Ok(v) => {
+                    prog.consts.insert(name.name.clone(), v);
+                }
+                Err(d) => {
+                    diags.push(d);
+                    return (None, diags);
+                }
+            }
+            progress = true;
+        }
+        if !progress {
+            let (name, _, _) = next[0];
+            diags.push(Diagnostic::error("E0504", format!("`{}` is defined in terms of itself", name.name), name.span, "cyclic definition"));
+            return (None, diags);
+        }
+        pending = next;
+    }
+    // decisions
+    let mut decisions: Vec<DecisionInfo> = Vec::new();
+    let mut whens: Vec<Option<WhenGuard>> = Vec::new();
+    for item in &spec.items {
+        if let Item::Decision(d) = item {
+            if let Err(e) = expand_decision(&mut prog, d, &mut decisions, &mut whens) {
+                diags.push(e);
+            }
+        }
+    }
+    if diags.iter().any(|d| d.is_error()) {
+        return (None, diags);
+    }
+    // the input and the network, over worlds
+    let input_item = spec.items.iter().find_map(|i| if let Item::Input { dims, span } = i { Some((dims, *span)) } else { None });
+    let (dims, input_span) = match input_item {
+        Some(x) => x,
+        None => return (None, diags),
+    };
+    let mut shape = [0i64; 3];
+    for (k, e) in dims.iter().enumerate().take(3) {
+        match eval_const(&prog, e, &[]) {
+            Ok(Value::Int(i)) if i > 0 => shape[k] = i,
+            Ok(v) => {
+                diags.push(Diagnostic::error("E0104", format!("an input dimension must be a positive int, found {}", v.type_name()), e.span, "here"));
+                return (None, diags);
+            }
+            Err(d) => {
+                diags.push(d);
+                return (None, diags);
+            }
+        }
+    }
+    let Some(network) = prog.network else { return (None, diags) };
+    let mut interp = Interp::new(&prog, &decisions, &whens);
+    let input = interp.input_tensor(shape[0], shape[1], shape[2], input_span);
+    let mut w0 = World::default();
+    let mut f0 = Frame::default();
+    f0.push("input", input);
+    w0.frames.push(f0);
+    let outs = match interp.exec_body_multi(network, vec![w0]) {
+        Ok(o) => o,
+        Err(d) => {
+            diags.push(d);
+            return (None, diags);
+        }
+    };
+    for (_, v) in &outs {
+        match v {
+            Some(Value::Tensor(_)) => {}
+            Some(other) => {
+                diags.push(Diagnostic::error("E0104", format!("the network must return a tensor, found {}", other.type_name()), network.span, "in this network"));
+                return (None, diags);
+            }
+            None => {
+                diags.push(Diagnostic::error("E0104", "the network returns nothing", network.span, "add `return x;` at the end"));
+                return (None, diags);
+            }
+        }
+    }
+    // when-guards as validity tables; a guard may only read earlier decisions
+    let domains = Domains::new(&decisions);
+    let mut when_results: Vec<Option<Vec<(Deps, bool)>>> = vec![None; decisions.len()];
+    let mut validity = Vec::new();
+    for d in &decisions {
+        let Some(g) = whens[d.id.index()].clone() else { continue };
+        let res = match interp.eval_when(vec![World::default()], &g) {
+            Ok(r) => r,
+            Err(e) => {
+                diags.push(e);
+                return (None, diags);
+            }
+        };
+        let res: Vec<(Deps, bool)> = res.into_iter().map(|(w, b)| (w.ctx, b)).collect();
+        if let Some(later) = res.iter().flat_map(|(c, _)| c.iter()).find(|l| l.decision() >= d.id) {
+            diags.push(
+                Diagnostic::error("E0404", format!("the `when` of `{}` reads `{}`, which is not declared before it", d.name, decisions[later.decision().index()].name), g.expr.span, "reads a later decision")
+                    .with_help("declare the decisions a condition reads before the conditional decision"),
+            );
+            return (None, diags);
+        }
+        match factors::validity_table(d.id, &res, &domains) {
+            Some(t) => validity.push(t),
+            None => {
+                diags.push(Diagnostic::error("E0801", format!("the condition of `{}` is too entangled to tabulate", d.name), g.expr.span, "here"));
+                return (None, diags);
+            }
+        }
+        when_results[d.id.index()] = Some(res);
+    }
+    // costs -> derived metrics
+    let terms = crate::simplify::simplify(&interp.terms, &interp);
+    let rule: Vec<String> = spec
+        .items
+        .iter()
+        .find_map(|i| if let Item::Count { terms, .. } = i { Some(terms.iter().map(|t| t.name.clone()).collect()) } else { None })
+        .unwrap_or_else(|| vec!["conv".to_string(), "linear".to_string()]);
+    let rule_idx: Vec<usize> = rule.iter().filter_map(|t| term_index(t)).collect();
+    let params_terms: Vec<(Deps, f64)> = terms.iter().map(|(t, c)| (t.clone(), c.params as f64)).collect();
+    let flops_terms: Vec<(Deps, f64)> = terms.iter().map(|(t, c)| (t.clone(), rule_idx.iter().map(|i| c.terms[*i]).sum::<i64>() as f64)).collect();
+    let mut base: HashMap<String, Additive> = HashMap::new();
+    for (name, t) in [("params", params_terms), ("flops", flops_terms)] {
+        match Additive::from_terms(&t, &domains) {
+            Ok(a) => {
+                base.insert(name.to_string(), a);
+            }
+            Err(msg) => {
+                diags.push(Diagnostic::error("E0801", format!("cannot tabulate `{name}`: {msg}"), network.span, "in this network"));
+                return (None, diags);
+            }
+        }
+    }
+    let ir = crate::ir::summarize(&interp.ir.graph);
+    drop(interp);
+    let size = match factors::count(&decisions, &domains, &validity) {
+        Some(s) => s,
+        None => {
+            diags.push(Diagnostic::error("E0801", "the space is too entangled to count exactly", Span::default(), "here"));
+            return (None, diags);
+        }
+    };
+    // metrics, constraints, objectives, names
+    let ctx = metrics::MetricCtx { prog: &prog, decisions: &decisions, domains: &domains, validity: &validity, loader: opts.loader };
+    let (metric_list, mut mdiags) = metrics::build(spec, &ctx, base);
+    diags.append(&mut mdiags);
+    let mut formats = Vec::new();
+    for item in &spec.items {
+        if let Item::Name { name, template, .. } = item {
+            match NameFormat::parse(&name.name, template, &prog, &decisions) {
+                Ok(f) => formats.push(f),
+                Err(d) => diags.push(d),
+            }
+        }
+    }
+    let constraints: Vec<Expr> = spec.items.iter().filter_map(|i| if let Item::Constraint { expr, .. } = i { Some(expr.clone()) } else { None }).collect();
+    let objectives: Vec<(Direction, String)> = spec.items.iter().filter_map(|i| if let Item::Objective { direction, metric, .. } = i { Some((*direction, metric.name.clone())) } else { None }).collect();
+    if diags.iter().any(|d| d.is_error()) {
+        return (None, diags);
+    }
+    let consts = prog.consts.iter().filter_map(|(k, v)| v.as_f64().map(|f| (k.clone(), f))).collect();
+    let space = Space {
+        name: space_name,
+        input: shape,
+        decisions,
+        domains,
+        validity,
+        when_results,
+        size,
+        metrics: metric_list,
+        constraints,
+        objectives,
+        formats,
+        flops_rule: rule,
+        ir,
+        consts,
+    };
+    (Some(space), diags)
+}
+
+fn is_const_name(spec: &Spec, n: &str) -> bool {
+    spec.items.iter().any(|i| matches!(i, Item::Param { name, .. } | Item::Let { name, .. } if name.name == n))
+}
+
+fn next_or_pending_has(_n: &str, _next: &[(&Ident, &Expr, bool)]) -> bool {
+    false
+}
+
+fn to_opt(v: &Value, span: Span) -> Result<OptValue, Diagnostic> {
+    Ok(match v {
+        Value::Int(i) => OptValue::Int(*i),
+        Value::Float(f) => OptValue::Float(*f),
+        Value::Str(s) => OptValue::Str(s.to_string()),
+        Value::Op(OpRef::Block(b)) => OptValue::Op(b.to_string()),
+        Value::Op(OpRef::Builtin(b)) => OptValue::Op(b.to_string()),
+        other => {
+            return Err(Diagnostic::error("E0104", format!("an option must be a number, a string or an op, found {}", other.type_name()), span, "in this domain"))
+        }
+    })
+}
+
+fn list_of(v: &Value, span: Span) -> Result<Vec<Value>, Diagnostic> {
+    match v {
+        Value::List(l) => Ok(l.to_vec()),
+        Value::Range(a, b) => {
+            if b - a > 100_000 {
+                return Err(Diagnostic::error("E0801", "this range is too large for a domain", span, "here"));
+            }
+            Ok((*a..*b).map(Value::Int).collect())
+        }
+        other => Err(Diagnostic::error("E0104", format!("expected a list or range, found {}", other.type_name()), span, "here")),
+    }
+}
+
+fn expand_decision(prog: &mut Program, d: &Decision, out: &mut Vec<DecisionInfo>, whens: &mut Vec<Option<WhenGuard>>) -> Result<(), Diagnostic> {
+    // enumerate index tuples; a dim range may read earlier index variables
+    let mut tuples: Vec<Vec<(String, i64)>> = vec![Vec::new()];
+    let mut plain: Vec<Vec<i64>> = vec![Vec::new()];
+    for dim in &d.dims {
+        let mut nt = Vec::new();
+        let mut np = Vec::new();
+        for (t, p) in tuples.iter().zip(&plain) {
+            let r = eval_const(prog, &dim.range, t)?;
+            let vals: Vec<i64> = match r {
+                Value::Int(n) if dim.var.is_none() => (0..n).collect(),
+                other => list_of(&other, dim.range.span)?
+                    .into_iter()
+                    .map(|v| match v {
+                        Value::Int(i) => Ok(i),
+                        o => Err(Diagnostic::error("E0104", format!("an index must be an int, found {}", o.type_name()), dim.range.span, "here")),
+                    })
+                    .collect::<Result<_, _>>()?,
+            };
+            if vals.is_empty() {
+                return Err(Diagnostic::error("E0401", format!("decision family `{}` has an empty index range", d.name.name), dim.span, "no indices").with_help("a family needs at least one index"));
+            }
+            for v in vals {
+                let mut t2 = t.clone();
+                if let Some(var) = &dim.var {
+                    t2.push((var.name.clone(), v));
+                }
+                let mut p2 = p.clone();
+                p2.push(v);
+                nt.push(t2);
+                np.push(p2);
+            }
+        }
+        tuples = nt;
+        plain = np;
+        if tuples.len() > 100_000 {
+            return Err(Diagnostic::error("E0801", format!("decision family `{}` has too many instances", d.name.name), d.span, "here"));
+        }
+    }
+    let mut fam = Family { ndims: d.dims.len(), instances: HashMap::new(), span: d.name.span };
+    for (t, p) in tuples.iter().zip(&plain) {
+        let id = DecisionId(out.len() as u32);
+        let name = format!("{}{}", d.name.name, p.iter().map(|i| format!("[{i}]")).collect::<String>());
+        let dom = eval_const(prog, &d.domain, t)?;
+        let opts: Vec<OptValue> = list_of(&dom, d.domain.span)?.iter().map(|v| to_opt(v, d.domain.span)).collect::<Result<_, _>>()?;
+        if opts.is_empty() {
+            return Err(Diagnostic::error("E0401", format!("empty choice: `{name}` has no options"), d.domain.span, "this domain is empty").with_help("list at least one option"));
+        }
+        for (i, o) in opts.iter().enumerate() {
+            if opts[..i].contains(o) {
+                return Err(Diagnostic::error("E0102", format!("option `{}` appears twice in `{name}`", o.display()), d.domain.span, "duplicate option"));
+            }
+        }
+        let default_idx = match &d.default {
+            None => None,
+            Some(e) => {
+                let v = eval_const(prog, e, t)?;
+                let o = to_opt(&v, e.span)?;
+                match opts.iter().position(|x| *x == o || (x.as_f64().is_some() && x.as_f64() == o.as_f64())) {
+                    Some(i) => Some((i, e.span)),
+                    None => {
+                        return Err(Diagnostic::error("E0402", format!("default `{}` is not among the options of `{name}`", o.display()), e.span, "not an option")
+                            .with_label(d.domain.span, "options declared here")
+                            .with_help(format!("options: {}", opts.iter().map(|o| format!("`{}`", o.display())).collect::<Vec<_>>().join(", "))))
+                    }
+                }
+            }
+        };
+        let kind = match d.kind {
+            nasc_grammar::ast::DecisionKind::Choice => DecisionKind::Choice { options: opts, default: default_idx.map_or(0, |x| x.0 as u32) },
+            nasc_grammar::ast::DecisionKind::Subset => {
+                if opts.len() > 64 {
+                    return Err(Diagnostic::error("E0406", format!("the pool of `{name}` has {} members; at most 64 are supported", opts.len()), d.domain.span, "pool too large"));
+                }
+                let (lo, hi) = match &d.size {
+                    None => (0, opts.len() as i64),
+                    Some(e) => match eval_const(prog, e, t)? {
+                        Value::Int(k) => (k, k),
+                        Value::Range(a, b) => (a, b - 1),
+                        other => return Err(Diagnostic::error("E0403", format!("a subset size must be an int or a range, found {}", other.type_name()), e.span, "here")),
+                    },
+                };
+                if lo < 0 || hi < lo || lo > opts.len() as i64 {
+                    let sp = d.size.as_ref().map_or(d.span, |e| e.span);
+                    return Err(Diagnostic::error("E0403", format!("invalid subset size {lo}..={hi} for a pool of {}", opts.len()), sp, "no subset has this size").with_help(format!("use a size within 0..={}", opts.len())));
+                }
+                let hi = hi.min(opts.len() as i64);
+                let default = default_idx.map_or(0u64, |(i, _)| 1u64 << i);
+                DecisionKind::Subset { pool: opts, min: lo as u32, max: hi as u32, default }
+            }
+        };
+        out.push(DecisionInfo { id, family: d.name.name.clone(), index: p.clone(), name, kind, conditional: d.when.is_some(), span: d.name.span });
+        whens.push(d.when.as_ref().map(|e| WhenGuard { expr: e.clone(), bindings: t.clone() }));
+        fam.instances.insert(p.clone(), id);
+    }
+    prog.families.insert(d.name.name.clone(), fam);
+    Ok(())
+}

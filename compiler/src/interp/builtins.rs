@@ -1,0 +1,483 @@
+//! Builtin ops: shape rules and costs (params and counted terms), and scalar functions.
+use super::value::{OpRef, Tensor, Value};
+use super::world::World;
+use super::{Interp, Interrupt, R};
+use crate::program::Cost;
+use nasc_grammar::ast::Span;
+use nasc_grammar::diag::Diagnostic;
+use std::rc::Rc;
+
+/// Tensor ops (callable as op values, e.g. in an option list).
+pub const TENSOR_OPS: [&str; 20] = [
+    "conv", "dwconv", "bn", "relu", "relu6", "sigmoid", "swish", "hswish", "hsigmoid", "avgpool", "maxpool", "gap",
+    "linear", "se", "zero", "identity", "add", "concat", "sum", "mean",
+];
+/// Scalar functions.
+pub const SCALAR_FNS: [&str; 10] = ["range", "len", "min", "max", "abs", "floor", "ceil", "round", "int", "make_divisible"];
+
+pub fn is_builtin(name: &str) -> Option<&'static str> {
+    TENSOR_OPS.iter().chain(SCALAR_FNS.iter()).find(|b| **b == name).copied()
+}
+
+/// Parameter names of a builtin, with defaults (None = required). Variadic ops return None.
+fn signature(name: &str) -> Option<Vec<(&'static str, Option<Value>)>> {
+    let s = |v: &str| Some(Value::Str(Rc::from(v)));
+    let i = |v: i64| Some(Value::Int(v));
+    Some(match name {
+        "conv" => vec![
+            ("x", None),
+            ("out", None),
+            ("k", None),
+            ("stride", i(1)),
+            ("groups", i(1)),
+            ("dilation", i(1)),
+            ("padding", s("auto")),
+            ("bias", Some(Value::Bool(false))),
+        ],
+        "dwconv" => vec![
+            ("x", None),
+            ("k", None),
+            ("stride", i(1)),
+            ("dilation", i(1)),
+            ("padding", s("auto")),
+            ("bias", Some(Value::Bool(false))),
+        ],
+        "bn" | "relu" | "relu6" | "sigmoid" | "swish" | "hswish" | "hsigmoid" | "gap" | "zero" | "identity" => {
+            vec![("x", None)]
+        }
+        "avgpool" | "maxpool" => vec![("x", None), ("k", None), ("stride", i(1)), ("padding", s("auto"))],
+        "linear" => vec![("x", None), ("out", None), ("bias", Some(Value::Bool(true)))],
+        "se" => vec![("x", None), ("mid", None)],
+        "make_divisible" => vec![("v", None), ("divisor", None), ("min", None)],
+        "abs" | "floor" | "ceil" | "round" | "int" | "len" => vec![("v", None)],
+        _ => return None,
+    })
+}
+
+type Args = Vec<(Option<(String, Span)>, Value, Span)>;
+
+/// Bind call arguments to a builtin's signature.
+fn bind(name: &str, args: Args, span: Span) -> R<Vec<(Value, Span)>> {
+    let Some(sig) = signature(name) else {
+        return Ok(args.into_iter().map(|(_, v, s)| (v, s)).collect());
+    };
+    let mut out: Vec<Option<(Value, Span)>> = vec![None; sig.len()];
+    let mut pos = 0;
+    for (kw, v, s) in args {
+        match kw {
+            None => {
+                if pos >= sig.len() {
+                    return Err(Interrupt::Error(
+                        Diagnostic::error("E0103", format!("too many arguments to `{name}`"), s, "unexpected argument")
+                            .with_help(format!("`{name}` takes ({})", sig_str(&sig))),
+                    ));
+                }
+                out[pos] = Some((v, s));
+                pos += 1;
+            }
+            Some((k, ks)) => match sig.iter().position(|(n, _)| *n == k) {
+                Some(i) => out[i] = Some((v, s)),
+                None => {
+                    let mut d = Diagnostic::error("E0105", format!("`{name}` has no parameter `{k}`"), ks, "unknown keyword argument");
+                    if let Some(m) = nasc_grammar::diag::did_you_mean(&k, sig.iter().map(|(n, _)| *n)) {
+                        d = d.with_help(format!("did you mean `{m}`?"));
+                    }
+                    return Err(Interrupt::Error(d));
+                }
+            },
+        }
+    }
+    let mut res = Vec::with_capacity(sig.len());
+    for (i, slot) in out.into_iter().enumerate() {
+        match slot {
+            Some(v) => res.push(v),
+            None => match &sig[i].1 {
+                Some(d) => res.push((d.clone(), span)),
+                None => {
+                    return Err(Interrupt::Error(
+                        Diagnostic::error("E0103", format!("missing argument `{}` to `{name}`", sig[i].0), span, "in this call")
+                            .with_help(format!("`{name}` takes ({})", sig_str(&sig))),
+                    ))
+                }
+            },
+        }
+    }
+    Ok(res)
+}
+
+fn sig_str(sig: &[(&str, Option<Value>)]) -> String {
+    sig.iter().map(|(n, d)| if d.is_some() { format!("{n}=…") } else { n.to_string() }).collect::<Vec<_>>().join(", ")
+}
+
+fn type_err(what: &str, v: &Value, span: Span) -> Interrupt {
+    Interrupt::Error(Diagnostic::error(
+        "E0104",
+        format!("expected {what}, found {}", v.type_name()),
+        span,
+        format!("this is a {}", v.type_name()),
+    ))
+}
+
+fn tensor(v: &(Value, Span)) -> R<Tensor> {
+    match &v.0 {
+        Value::Tensor(t) => Ok(t.clone()),
+        Value::Zero => Err(Interrupt::Error(Diagnostic::error(
+            "E0104",
+            "expected a tensor, found the empty sum",
+            v.1,
+            "this sum or mean has no elements",
+        ))),
+        other => Err(type_err("a tensor", other, v.1)),
+    }
+}
+
+fn int(v: &(Value, Span)) -> R<i64> {
+    match &v.0 {
+        Value::Int(i) => Ok(*i),
+        Value::Float(f) if f.fract() == 0.0 && f.abs() < 9e15 => Ok(*f as i64),
+        other => Err(type_err("an int", other, v.1)),
+    }
+}
+
+fn pos_int(v: &(Value, Span), what: &str) -> R<i64> {
+    let i = int(v)?;
+    if i <= 0 {
+        return Err(Interrupt::Error(Diagnostic::error("E0202", format!("{what} must be positive, found {i}"), v.1, "not positive")));
+    }
+    Ok(i)
+}
+
+/// `k` as an int or `[kh, kw]`.
+fn pair(v: &(Value, Span), what: &str) -> R<(i64, i64)> {
+    match &v.0 {
+        Value::List(l) if l.len() == 2 => {
+            let a = pos_int(&(l[0].clone(), v.1), what)?;
+            let b = pos_int(&(l[1].clone(), v.1), what)?;
+            Ok((a, b))
+        }
+        _ => {
+            let k = pos_int(v, what)?;
+            Ok((k, k))
+        }
+    }
+}
+
+fn bool_arg(v: &(Value, Span)) -> R<bool> {
+    match &v.0 {
+        Value::Bool(b) => Ok(*b),
+        other => Err(type_err("a bool", other, v.1)),
+    }
+}
+
+enum Pad {
+    Same,
+    Explicit(i64, i64),
+}
+
+fn padding(v: &(Value, Span), k: (i64, i64), dil: i64) -> R<Pad> {
+    match &v.0 {
+        Value::Str(s) if &**s == "auto" => Ok(Pad::Explicit(dil * (k.0 - 1) / 2, dil * (k.1 - 1) / 2)),
+        Value::Str(s) if &**s == "same" => Ok(Pad::Same),
+        Value::Str(s) => Err(Interrupt::Error(
+            Diagnostic::error("E0104", format!("unknown padding `{s}`"), v.1, "expected an int, [ph, pw], \"auto\" or \"same\"")
+                .with_help("use `padding = \"same\"` for TensorFlow-style padding"),
+        )),
+        Value::List(l) if l.len() == 2 => Ok(Pad::Explicit(int(&(l[0].clone(), v.1))?, int(&(l[1].clone(), v.1))?)),
+        _ => {
+            let p = int(v)?;
+            if p < 0 {
+                return Err(Interrupt::Error(Diagnostic::error("E0202", "padding must not be negative", v.1, "negative")));
+            }
+            Ok(Pad::Explicit(p, p))
+        }
+    }
+}
+
+fn out_dim(n: i64, k: i64, s: i64, d: i64, pad: &Pad, p: i64, span: Span) -> R<i64> {
+    let o = match pad {
+        Pad::Same => (n + s - 1) / s,
+        Pad::Explicit(..) => (n + 2 * p - d * (k - 1) - 1).div_euclid(s) + 1,
+    };
+    if o < 1 {
+        return Err(Interrupt::Error(Diagnostic::error(
+            "E0202",
+            format!("the output of this op would be empty (input side {n}, kernel {k}, stride {s})"),
+            span,
+            "output side < 1",
+        )));
+    }
+    Ok(o)
+}
+
+fn mul(vals: &[i64], span: Span) -> R<i64> {
+    let mut acc: i64 = 1;
+    for v in vals {
+        acc = acc.checked_mul(*v).ok_or_else(|| {
+            Interrupt::Error(Diagnostic::error("E0801", "integer overflow while counting cost", span, "in this op"))
+        })?;
+    }
+    Ok(acc)
+}
+
+impl<'a> Interp<'a> {
+    /// Call a builtin by name with already evaluated arguments.
+    pub(super) fn call_builtin(&mut self, w: &mut World, name: &'static str, args: Args, span: Span) -> R<Value> {
+        match name {
+            "add" | "concat" | "sum" | "mean" => return self.join_op(w, name, args, span),
+            "range" => return range(args, span),
+            "min" | "max" => return minmax(name, args, span),
+            _ => {}
+        }
+        let a = bind(name, args, span)?;
+        match name {
+            "conv" | "dwconv" => {
+                let x = tensor(&a[0])?;
+                let (out, k, rest) = if name == "conv" {
+                    (pos_int(&a[1], "the number of output channels")?, pair(&a[2], "the kernel size")?, &a[3..])
+                } else {
+                    (x.c, pair(&a[1], "the kernel size")?, &a[2..])
+                };
+                let stride = pos_int(&rest[0], "the stride")?;
+                let (groups, rest) = if name == "conv" { (pos_int(&rest[1], "groups")?, &rest[2..]) } else { (x.c, &rest[1..]) };
+                let dil = pos_int(&rest[0], "the dilation")?;
+                let pad = padding(&rest[1], k, dil)?;
+                let bias = bool_arg(&rest[2])?;
+                if x.c % groups != 0 || out % groups != 0 {
+                    return Err(Interrupt::Error(
+                        Diagnostic::error(
+                            "E0202",
+                            format!("groups ({groups}) must divide the input ({}) and output ({out}) channels", x.c),
+                            span,
+                            "invalid grouped convolution",
+                        ),
+                    ));
+                }
+                let (ph, pw) = match pad {
+                    Pad::Explicit(a, b) => (a, b),
+                    Pad::Same => (0, 0),
+                };
+                let ho = out_dim(x.h, k.0, stride, dil, &pad, ph, span)?;
+                let wo = out_dim(x.w, k.1, stride, dil, &pad, pw, span)?;
+                let weights = mul(&[out, x.c / groups, k.0, k.1], span)?;
+                let mut cost = Cost { params: weights + if bias { out } else { 0 }, ..Cost::default() };
+                cost.terms[0] = mul(&[weights, ho, wo], span)?;
+                if bias {
+                    cost.terms[1] = mul(&[out, ho, wo], span)?;
+                }
+                let label = format!("{name} {}x{} {}->{} s{}", k.0, k.1, x.c, out, stride);
+                self.tensor_op(w, &label, span, &[&x], cost, (out, ho, wo))
+            }
+            "bn" => {
+                let x = tensor(&a[0])?;
+                let mut cost = Cost { params: 2 * x.c, ..Cost::default() };
+                cost.terms[4] = mul(&[x.c, x.h, x.w], span)?;
+                self.tensor_op(w, "bn", span, &[&x], cost, (x.c, x.h, x.w))
+            }
+            "relu" | "relu6" | "sigmoid" | "swish" | "hswish" | "hsigmoid" => {
+                let x = tensor(&a[0])?;
+                let mut cost = Cost::default();
+                cost.terms[5] = mul(&[x.c, x.h, x.w], span)?;
+                self.tensor_op(w, name, span, &[&x], cost, (x.c, x.h, x.w))
+            }
+            "avgpool" | "maxpool" => {
+                let x = tensor(&a[0])?;
+                let k = pair(&a[1], "the kernel size")?;
+                let stride = pos_int(&a[2], "the stride")?;
+                let pad = padding(&a[3], k, 1)?;
+                let (ph, pw) = match pad {
+                    Pad::Explicit(a, b) => (a, b),
+                    Pad::Same => (0, 0),
+                };
+                let ho = out_dim(x.h, k.0, stride, 1, &pad, ph, span)?;
+                let wo = out_dim(x.w, k.1, stride, 1, &pad, pw, span)?;
+                let mut cost = Cost::default();
+                cost.terms[6] = mul(&[x.c, ho, wo, k.0, k.1], span)?;
+                self.tensor_op(w, &format!("{name} {}x{} s{stride}", k.0, k.1), span, &[&x], cost, (x.c, ho, wo))
+            }
+            "gap" => {
+                let x = tensor(&a[0])?;
+                let mut cost = Cost::default();
+                cost.terms[6] = mul(&[x.c, x.h, x.w], span)?;
+                self.tensor_op(w, "gap", span, &[&x], cost, (x.c, 1, 1))
+            }
+            "linear" => {
+                let x = tensor(&a[0])?;
+                let out = pos_int(&a[1], "the number of outputs")?;
+                let bias = bool_arg(&a[2])?;
+                let fin = mul(&[x.c, x.h, x.w], span)?;
+                let weights = mul(&[fin, out], span)?;
+                let mut cost = Cost { params: weights + if bias { out } else { 0 }, ..Cost::default() };
+                cost.terms[2] = weights;
+                if bias {
+                    cost.terms[3] = out;
+                }
+                self.tensor_op(w, &format!("linear {fin}->{out}"), span, &[&x], cost, (out, 1, 1))
+            }
+            "se" => {
+                let x = tensor(&a[0])?;
+                let mid = pos_int(&a[1], "the squeeze width")?;
+                let mut cost = Cost { params: mul(&[2, x.c, mid], span)? + mid + x.c, ..Cost::default() };
+                cost.terms[0] = mul(&[2, x.c, mid], span)?;
+                cost.terms[1] = mid + x.c;
+                self.tensor_op(w, &format!("se {}->{mid}", x.c), span, &[&x], cost, (x.c, x.h, x.w))
+            }
+            "zero" | "identity" => {
+                let x = tensor(&a[0])?;
+                self.tensor_op(w, name, span, &[&x], Cost::default(), (x.c, x.h, x.w))
+            }
+            "len" => match &a[0].0 {
+                Value::List(l) => Ok(Value::Int(l.len() as i64)),
+                Value::Range(lo, hi) => Ok(Value::Int((hi - lo).max(0))),
+                other => Err(type_err("a list", other, a[0].1)),
+            },
+            "abs" => match &a[0].0 {
+                Value::Int(i) => Ok(Value::Int(i.checked_abs().unwrap_or(i64::MAX))),
+                Value::Float(f) => Ok(Value::Float(f.abs())),
+                other => Err(type_err("a number", other, a[0].1)),
+            },
+            "floor" | "ceil" | "round" | "int" => {
+                let f = a[0].0.as_f64().ok_or_else(|| type_err("a number", &a[0].0, a[0].1))?;
+                let r = match name {
+                    "floor" => f.floor(),
+                    "ceil" => f.ceil(),
+                    "round" => f.round(),
+                    _ => f.trunc(),
+                };
+                if !r.is_finite() || r.abs() > 9e15 {
+                    return Err(Interrupt::Error(Diagnostic::error("E0801", "number out of integer range", a[0].1, "here")));
+                }
+                Ok(Value::Int(r as i64))
+            }
+            "make_divisible" => {
+                let v = a[0].0.as_f64().ok_or_else(|| type_err("a number", &a[0].0, a[0].1))?;
+                let d = pos_int(&a[1], "the divisor")?;
+                let min = match &a[2].0 {
+                    Value::Int(m) => *m,
+                    _ => d,
+                };
+                if !v.is_finite() || v.abs() > 9e15 {
+                    return Err(Interrupt::Error(Diagnostic::error("E0801", "number out of integer range", a[0].1, "here")));
+                }
+                let df = d as f64;
+                let mut nv = (((v + df / 2.0) / df).floor() as i64 * d).max(min);
+                if (nv as f64) < 0.9 * v {
+                    nv += d;
+                }
+                Ok(Value::Int(nv))
+            }
+            _ => Err(Interrupt::Error(Diagnostic::error("E0106", format!("`{name}` cannot be called here"), span, "here"))),
+        }
+    }
+
+    /// add / concat / sum / mean over tensors (positional tensors or one list).
+    fn join_op(&mut self, w: &mut World, name: &'static str, args: Args, span: Span) -> R<Value> {
+        let mut items: Vec<(Value, Span)> = Vec::new();
+        let mut guarded = false;
+        for (kw, v, s) in args {
+            if let Some((k, ks)) = kw {
+                return Err(Interrupt::Error(Diagnostic::error("E0105", format!("`{name}` has no parameter `{k}`"), ks, "unknown keyword argument")));
+            }
+            match v {
+                Value::List(l) => items.extend(l.iter().cloned().map(|x| (x, s))),
+                Value::CondList(l) => {
+                    guarded = true;
+                    items.extend(l.iter().map(|(_, x)| (x.clone(), s)))
+                }
+                other => items.push((other, s)),
+            }
+        }
+        let tensors: Vec<Tensor> = items
+            .iter()
+            .filter(|(v, _)| !matches!(v, Value::Zero))
+            .map(tensor)
+            .collect::<R<Vec<_>>>()?;
+        if tensors.is_empty() {
+            return Ok(Value::Zero);
+        }
+        let first = &tensors[0];
+        if name == "concat" {
+            if guarded {
+                return Err(Interrupt::Error(Diagnostic::error(
+                    "E0104",
+                    "`concat` of a subset's members is not supported (its width would depend on the subset)",
+                    span,
+                    "here",
+                ).with_help("use `sum` or `mean` to join the branches of a subset")));
+            }
+            let mut c = 0i64;
+            for t in &tensors {
+                if (t.h, t.w) != (first.h, first.w) {
+                    return Err(shape_mismatch(span, first, t, "concat needs equal spatial sizes"));
+                }
+                c += t.c;
+            }
+            let refs: Vec<&Tensor> = tensors.iter().collect();
+            return self.tensor_op(w, "concat", span, &refs, Cost::default(), (c, first.h, first.w));
+        }
+        for t in &tensors[1..] {
+            if (t.c, t.h, t.w) != (first.c, first.h, first.w) {
+                return Err(shape_mismatch(span, first, t, "element-wise ops need equal shapes"));
+            }
+        }
+        let mut cost = Cost::default();
+        if !guarded {
+            cost.terms[7] = mul(&[first.c, first.h, first.w, tensors.len() as i64 - 1], span)?;
+        }
+        if tensors.len() == 1 && name != "mean" {
+            return Ok(Value::Tensor(first.clone()));
+        }
+        let refs: Vec<&Tensor> = tensors.iter().collect();
+        self.tensor_op(w, name, span, &refs, cost, (first.c, first.h, first.w))
+    }
+}
+
+fn shape_mismatch(span: Span, a: &Tensor, b: &Tensor, why: &str) -> Interrupt {
+    Interrupt::Error(
+        Diagnostic::error(
+            "E0201",
+            format!("shape mismatch: [{}, {}, {}] and [{}, {}, {}]", a.c, a.h, a.w, b.c, b.h, b.w),
+            span,
+            why.to_string(),
+        )
+        .with_help("make the channel counts and spatial sizes agree (e.g. a 1x1 conv or a stride-2 op on one side)"),
+    )
+}
+
+fn range(args: Args, span: Span) -> R<Value> {
+    let ints: Vec<i64> = args.iter().map(|(_, v, s)| int(&(v.clone(), *s))).collect::<R<_>>()?;
+    match ints.as_slice() {
+        [n] => Ok(Value::Range(0, *n)),
+        [a, b] => Ok(Value::Range(*a, *b)),
+        _ => Err(Interrupt::Error(Diagnostic::error("E0103", "`range` takes 1 or 2 arguments", span, "here"))),
+    }
+}
+
+fn minmax(name: &str, args: Args, span: Span) -> R<Value> {
+    let mut vals = Vec::new();
+    for (_, v, s) in args {
+        match v {
+            Value::List(l) => vals.extend(l.iter().cloned().map(|x| (x, s))),
+            Value::Range(a, b) => vals.extend((a..b).map(|i| (Value::Int(i), s))),
+            other => vals.push((other, s)),
+        }
+    }
+    let mut best: Option<Value> = None;
+    for (v, s) in vals {
+        let f = v.as_f64().ok_or_else(|| type_err("a number", &v, s))?;
+        let replace = match &best {
+            None => true,
+            Some(b) => {
+                let bf = b.as_f64().unwrap_or(f);
+                if name == "min" { f < bf } else { f > bf }
+            }
+        };
+        if replace {
+            best = Some(v);
+        }
+    }
+    best.ok_or_else(|| Interrupt::Error(Diagnostic::error("E0103", format!("`{name}` of nothing"), span, "no values")))
+}
+
+pub fn builtin_op(name: &str) -> Option<OpRef> {
+    is_builtin(name).map(OpRef::Builtin)
+}

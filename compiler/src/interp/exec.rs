@@ -1,0 +1,701 @@
+//! Expression evaluation and statement execution (single world, and the world-set driver).
+use super::value::{OpRef, Value};
+use super::world::{merge_worlds, Frame, World};
+use super::{Interp, Interrupt, R, MAX_CALL_DEPTH, MAX_WORLDS};
+use crate::decision::WhenGuard;
+use crate::deps::Lit;
+use nasc_grammar::ast::{Arg, BinOp, Body, Expr, ExprKind, Span, Stmt, UnOp};
+use nasc_grammar::diag::{did_you_mean, Diagnostic};
+use std::rc::Rc;
+
+fn err<T>(code: &'static str, msg: impl Into<String>, span: Span, label: impl Into<String>) -> R<T> {
+    Err(Interrupt::Error(Diagnostic::error(code, msg, span, label)))
+}
+
+fn type_err<T>(what: &str, v: &Value, span: Span) -> R<T> {
+    err("E0104", format!("expected {what}, found {}", v.type_name()), span, format!("this is a {}", v.type_name()))
+}
+
+fn overflow(span: Span) -> Interrupt {
+    Interrupt::Error(Diagnostic::error("E0801", "integer overflow", span, "this overflows a 64-bit integer"))
+}
+
+/// Elements of an iterable: (guard, value).
+type Items = Vec<(Option<Lit>, Value)>;
+
+impl<'a> Interp<'a> {
+    // ---------------------------------------------------------------- expressions
+
+    pub fn eval(&mut self, w: &mut World, e: &Expr) -> R<Value> {
+        self.step(e.span)?;
+        match &e.kind {
+            ExprKind::Int(i) => Ok(Value::Int(*i)),
+            ExprKind::Float(f) => Ok(Value::Float(*f)),
+            ExprKind::Str(s) => Ok(Value::Str(Rc::from(s.as_str()))),
+            ExprKind::Bool(b) => Ok(Value::Bool(*b)),
+            ExprKind::Name(n) => self.lookup(w, n, e.span),
+            ExprKind::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for it in items {
+                    out.push(self.eval(w, it)?);
+                }
+                Ok(Value::List(Rc::new(out)))
+            }
+            ExprKind::Comprehension { body, var, iter, cond } => {
+                let it = self.eval(w, iter)?;
+                let items = self.items(w, &it, iter.span)?;
+                let mut plain = Vec::new();
+                let mut guarded = Vec::new();
+                let mut any_guard = false;
+                for (g, v) in items {
+                    let saved = w.guards.clone();
+                    if let Some(l) = g {
+                        w.guards.add(l);
+                    }
+                    w.frame().push(&var.name, v);
+                    let keep = match cond {
+                        Some(c) => self.truthy(w, c)?,
+                        None => true,
+                    };
+                    let r = if keep { Some(self.eval(w, body)?) } else { None };
+                    w.frame().vars.pop();
+                    w.guards = saved;
+                    if let Some(r) = r {
+                        match g {
+                            Some(l) => {
+                                any_guard = true;
+                                guarded.push((l, r))
+                            }
+                            None => plain.push(r),
+                        }
+                    }
+                }
+                if any_guard {
+                    if !plain.is_empty() {
+                        return err("E0104", "cannot mix a subset's members with plain values in one list", e.span, "here");
+                    }
+                    Ok(Value::CondList(Rc::new(guarded)))
+                } else {
+                    Ok(Value::List(Rc::new(plain)))
+                }
+            }
+            ExprKind::Range { lo, hi, inclusive } => {
+                let a = self.int(w, lo)?;
+                let b = self.int(w, hi)?;
+                let b = if *inclusive { b.checked_add(1).ok_or_else(|| overflow(hi.span))? } else { b };
+                Ok(Value::Range(a, b))
+            }
+            ExprKind::Index { base, index } => {
+                let b = self.eval(w, base)?;
+                let i = self.int(w, index)?;
+                self.index(w, b, i, base.span, e.span)
+            }
+            ExprKind::Field { base, field } => {
+                let b = self.eval(w, base)?;
+                match (&b, field.name.as_str()) {
+                    (Value::Tensor(t), "c") => Ok(Value::Int(t.c)),
+                    (Value::Tensor(t), "h") => Ok(Value::Int(t.h)),
+                    (Value::Tensor(t), "w") => Ok(Value::Int(t.w)),
+                    (Value::Tensor(_), f) => err("E0101", format!("a tensor has no field `{f}`"), field.span, "expected `c`, `h` or `w`"),
+                    _ => type_err("a tensor", &b, base.span),
+                }
+            }
+            ExprKind::Call { callee, args } => {
+                let f = self.eval(w, callee)?;
+                let args = self.args(w, args)?;
+                self.call(w, f, args, callee.span, e.span)
+            }
+            ExprKind::Pipe { input, func } => {
+                let x = self.eval(w, input)?;
+                let (f, fspan, mut args) = match &func.kind {
+                    ExprKind::Call { callee, args } => (self.eval(w, callee)?, callee.span, self.args(w, args)?),
+                    _ => (self.eval(w, func)?, func.span, Vec::new()),
+                };
+                args.insert(0, (None, x, input.span));
+                self.call(w, f, args, fspan, e.span)
+            }
+            ExprKind::Unary { op, operand } => {
+                let v = self.eval(w, operand)?;
+                match (op, v) {
+                    (UnOp::Neg, Value::Int(i)) => Ok(Value::Int(i.checked_neg().ok_or_else(|| overflow(e.span))?)),
+                    (UnOp::Neg, Value::Float(f)) => Ok(Value::Float(-f)),
+                    (UnOp::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
+                    (UnOp::Neg, v) => type_err("a number", &v, operand.span),
+                    (UnOp::Not, v) => type_err("a bool", &v, operand.span),
+                }
+            }
+            ExprKind::Binary { op, lhs, rhs } => self.binary(w, *op, lhs, rhs, e.span),
+            ExprKind::IfElse { cond, then, els } => {
+                if self.truthy(w, cond)? {
+                    self.eval(w, then)
+                } else {
+                    self.eval(w, els)
+                }
+            }
+        }
+    }
+
+    fn args(&mut self, w: &mut World, args: &[Arg]) -> R<Vec<(Option<(String, Span)>, Value, Span)>> {
+        let mut out = Vec::with_capacity(args.len());
+        for a in args {
+            let v = self.eval(w, &a.value)?;
+            out.push((a.name.as_ref().map(|n| (n.name.clone(), n.span)), v, a.value.span));
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn truthy(&mut self, w: &mut World, e: &Expr) -> R<bool> {
+        match self.eval(w, e)? {
+            Value::Bool(b) => Ok(b),
+            v => type_err("a bool", &v, e.span),
+        }
+    }
+
+    pub(crate) fn int(&mut self, w: &mut World, e: &Expr) -> R<i64> {
+        match self.eval(w, e)? {
+            Value::Int(i) => Ok(i),
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9e15 => Ok(f as i64),
+            v => type_err("an int", &v, e.span),
+        }
+    }
+
+    fn lookup(&mut self, w: &mut World, name: &str, span: Span) -> R<Value> {
+        if let Some(v) = w.lookup(name) {
+            return Ok(v.clone());
+        }
+        if let Some(v) = self.prog.consts.get(name) {
+            return Ok(v.clone());
+        }
+        if self.prog.blocks.contains_key(name) {
+            return Ok(Value::Op(OpRef::Block(Rc::from(name))));
+        }
+        if let Some(b) = super::builtins::builtin_op(name) {
+            return Ok(Value::Op(b));
+        }
+        if let Some(f) = self.prog.families.get(name) {
+            if f.ndims == 0 {
+                let d = f.instances.get(&Vec::new()).copied();
+                if let Some(d) = d {
+                    return self.decision_value(w, d, span);
+                }
+            }
+            return Ok(Value::Family(Rc::from(name), Vec::new()));
+        }
+        let mut candidates: Vec<&str> = w.frames.last().map(|f| f.vars.iter().map(|(n, _)| n.as_str()).collect()).unwrap_or_default();
+        candidates.extend(self.prog.consts.keys().map(|s| s.as_str()));
+        candidates.extend(self.prog.blocks.keys().map(|s| s.as_str()));
+        candidates.extend(self.prog.families.keys().map(|s| s.as_str()));
+        candidates.extend(super::builtins::TENSOR_OPS.iter().copied());
+        let mut d = Diagnostic::error("E0101", format!("unknown name `{name}`"), span, "not found in this scope");
+        if let Some(m) = did_you_mean(name, candidates) {
+            d = d.with_help(format!("did you mean `{m}`?"));
+        }
+        Err(Interrupt::Error(d))
+    }
+
+    fn index(&mut self, w: &mut World, b: Value, i: i64, bspan: Span, span: Span) -> R<Value> {
+        match b {
+            Value::List(l) => {
+                let n = l.len() as i64;
+                let j = if i < 0 { i + n } else { i };
+                if j < 0 || j >= n {
+                    return err("E0405", format!("index {i} out of range for a list of {n}"), span, "out of range");
+                }
+                Ok(l[j as usize].clone())
+            }
+            Value::Range(lo, hi) => {
+                if i < 0 || lo + i >= hi {
+                    return err("E0405", format!("index {i} out of range"), span, "out of range");
+                }
+                Ok(Value::Int(lo + i))
+            }
+            Value::Family(name, mut idx) => {
+                idx.push(i);
+                let fam = &self.prog.families[&*name];
+                if idx.len() < fam.ndims {
+                    return Ok(Value::Family(name, idx));
+                }
+                match fam.instances.get(&idx) {
+                    Some(d) => self.decision_value(w, *d, span),
+                    None => err(
+                        "E0405",
+                        format!("`{}{}` is not a decision of this space", name, idx.iter().map(|i| format!("[{i}]")).collect::<String>()),
+                        span,
+                        "no such index",
+                    ),
+                }
+            }
+            other => type_err("a list or a decision family", &other, bspan),
+        }
+    }
+
+    /// Iterate a list, range or subset.
+    pub(crate) fn items(&mut self, w: &World, v: &Value, span: Span) -> R<Items> {
+        match v {
+            Value::List(l) => Ok(l.iter().map(|x| (None, x.clone())).collect()),
+            Value::Range(a, b) => {
+                if b - a > 10_000_000 {
+                    return err("E0801", "range too large to iterate", span, "here");
+                }
+                Ok((*a..*b).map(|i| (None, Value::Int(i))).collect())
+            }
+            Value::CondList(l) => Ok(l
+                .iter()
+                .filter(|(g, _)| !w.ctx.iter().any(|c| matches!((c, g), (Lit::Member(d, j, false), Lit::Member(e, k, _)) if d == e && j == k)))
+                .map(|(g, x)| (Some(*g), x.clone()))
+                .collect()),
+            other => type_err("a list, range or subset", other, span),
+        }
+    }
+
+    fn binary(&mut self, w: &mut World, op: BinOp, lhs: &Expr, rhs: &Expr, span: Span) -> R<Value> {
+        if matches!(op, BinOp::And | BinOp::Or) {
+            let a = self.truthy(w, lhs)?;
+            if (op == BinOp::And && !a) || (op == BinOp::Or && a) {
+                return Ok(Value::Bool(a));
+            }
+            return Ok(Value::Bool(self.truthy(w, rhs)?));
+        }
+        let a = self.eval(w, lhs)?;
+        let b = self.eval(w, rhs)?;
+        if op == BinOp::In {
+            return self.member(w, &a, &b, rhs.span);
+        }
+        use Value::*;
+        match (op, &a, &b) {
+            (BinOp::Add, Tensor(_) | Zero, Tensor(_) | Zero) => {
+                let args = vec![(None, a, lhs.span), (None, b, rhs.span)];
+                self.call_builtin(w, "add", args, span)
+            }
+            (BinOp::Add, List(x), List(y)) => Ok(List(Rc::new(x.iter().chain(y.iter()).cloned().collect()))),
+            (BinOp::Add, Str(x), Str(y)) => Ok(Str(Rc::from(format!("{x}{y}").as_str()))),
+            (BinOp::Eq | BinOp::Ne, Str(_) | Op(_) | Bool(_), _) | (BinOp::Eq | BinOp::Ne, _, Str(_) | Op(_) | Bool(_)) => {
+                let eq = a.same(&b);
+                Ok(Bool(if op == BinOp::Eq { eq } else { !eq }))
+            }
+            (_, Int(x), Int(y)) => {
+                let (x, y) = (*x, *y);
+                Ok(match op {
+                    BinOp::Add => Int(x.checked_add(y).ok_or_else(|| overflow(span))?),
+                    BinOp::Sub => Int(x.checked_sub(y).ok_or_else(|| overflow(span))?),
+                    BinOp::Mul => Int(x.checked_mul(y).ok_or_else(|| overflow(span))?),
+                    BinOp::Div => {
+                        if y == 0 {
+                            return err("E0801", "division by zero", span, "the divisor is 0");
+                        }
+                        Float(x as f64 / y as f64)
+                    }
+                    BinOp::IntDiv | BinOp::Mod => {
+                        if y == 0 {
+                            return err("E0801", "division by zero", span, "the divisor is 0");
+                        }
+                        if op == BinOp::IntDiv {
+                            Int(x.checked_div_euclid(y).ok_or_else(|| overflow(span))?)
+                        } else {
+                            Int(x.checked_rem_euclid(y).ok_or_else(|| overflow(span))?)
+                        }
+                    }
+                    BinOp::Pow => {
+                        if y < 0 {
+                            Float((x as f64).powf(y as f64))
+                        } else {
+                            Int(u32::try_from(y).ok().and_then(|e| x.checked_pow(e)).ok_or_else(|| overflow(span))?)
+                        }
+                    }
+                    BinOp::Eq => Bool(x == y),
+                    BinOp::Ne => Bool(x != y),
+                    BinOp::Lt => Bool(x < y),
+                    BinOp::Le => Bool(x <= y),
+                    BinOp::Gt => Bool(x > y),
+                    BinOp::Ge => Bool(x >= y),
+                    _ => return type_err("bools", &a, lhs.span),
+                })
+            }
+            (_, Int(_) | Float(_), Int(_) | Float(_)) => {
+                let (x, y) = (a.as_f64().unwrap_or(0.0), b.as_f64().unwrap_or(0.0));
+                Ok(match op {
+                    BinOp::Add => Float(x + y),
+                    BinOp::Sub => Float(x - y),
+                    BinOp::Mul => Float(x * y),
+                    BinOp::Div => {
+                        if y == 0.0 {
+                            return err("E0801", "division by zero", span, "the divisor is 0");
+                        }
+                        Float(x / y)
+                    }
+                    BinOp::IntDiv => {
+                        if y == 0.0 {
+                            return err("E0801", "division by zero", span, "the divisor is 0");
+                        }
+                        Float((x / y).floor())
+                    }
+                    BinOp::Mod => {
+                        if y == 0.0 {
+                            return err("E0801", "division by zero", span, "the divisor is 0");
+                        }
+                        Float(x.rem_euclid(y))
+                    }
+                    BinOp::Pow => Float(x.powf(y)),
+                    BinOp::Eq => Bool(x == y),
+                    BinOp::Ne => Bool(x != y),
+                    BinOp::Lt => Bool(x < y),
+                    BinOp::Le => Bool(x <= y),
+                    BinOp::Gt => Bool(x > y),
+                    BinOp::Ge => Bool(x >= y),
+                    _ => return type_err("bools", &a, lhs.span),
+                })
+            }
+            (BinOp::Add, Tensor(_), _) | (BinOp::Add, _, Tensor(_)) => err(
+                "E0104",
+                format!("cannot add a {} and a {}", a.type_name(), b.type_name()),
+                span,
+                "mismatched operands",
+            ),
+            _ => {
+                let bad = if a.as_f64().is_none() { (&a, lhs.span) } else { (&b, rhs.span) };
+                type_err("a number", bad.0, bad.1)
+            }
+        }
+    }
+
+    fn member(&mut self, w: &mut World, x: &Value, coll: &Value, span: Span) -> R<Value> {
+        match coll {
+            Value::List(l) => Ok(Value::Bool(l.iter().any(|y| y.same(x)))),
+            Value::Range(a, b) => match x {
+                Value::Int(i) => Ok(Value::Bool(i >= a && i < b)),
+                _ => Ok(Value::Bool(false)),
+            },
+            Value::CondList(l) => {
+                for (g, y) in l.iter() {
+                    if y.same(x) {
+                        if let Lit::Member(d, j, _) = *g {
+                            if w.ctx.iter().any(|c| *c == Lit::Member(d, j, true)) {
+                                return Ok(Value::Bool(true));
+                            }
+                            if w.ctx.iter().any(|c| *c == Lit::Member(d, j, false)) {
+                                return Ok(Value::Bool(false));
+                            }
+                            return Err(Interrupt::ForkMember(d, j));
+                        }
+                    }
+                }
+                Ok(Value::Bool(false))
+            }
+            other => type_err("a list, range or subset", other, span),
+        }
+    }
+
+    // ---------------------------------------------------------------- calls
+
+    pub(crate) fn call(
+        &mut self,
+        w: &mut World,
+        f: Value,
+        args: Vec<(Option<(String, Span)>, Value, Span)>,
+        fspan: Span,
+        span: Span,
+    ) -> R<Value> {
+        match f {
+            Value::Op(OpRef::Builtin(name)) => {
+                self.path.push(span.start as u32);
+                let r = self.call_builtin(w, name, args, span);
+                self.path.pop();
+                r
+            }
+            Value::Op(OpRef::Block(name)) => {
+                let Some(def) = self.prog.blocks.get(&*name).copied() else {
+                    return err("E0101", format!("unknown block `{name}`"), fspan, "not found");
+                };
+                if self.depth >= MAX_CALL_DEPTH {
+                    return err("E0802", format!("blocks nest deeper than {MAX_CALL_DEPTH} calls (is `{name}` recursive?)"), span, "in this call");
+                }
+                let mut frame = Frame::default();
+                let mut given: Vec<Option<Value>> = vec![None; def.params.len()];
+                let mut pos = 0;
+                for (kw, v, s) in args {
+                    match kw {
+                        None => {
+                            if pos >= def.params.len() {
+                                return Err(Interrupt::Error(
+                                    Diagnostic::error("E0103", format!("too many arguments to `{name}`: it takes {}", def.params.len()), s, "unexpected argument")
+                                        .with_label(def.name.span, "defined here"),
+                                ));
+                            }
+                            given[pos] = Some(v);
+                            pos += 1;
+                        }
+                        Some((k, ks)) => match def.params.iter().position(|p| p.name.name == k) {
+                            Some(i) => given[i] = Some(v),
+                            None => {
+                                let mut d = Diagnostic::error("E0105", format!("`{name}` has no parameter `{k}`"), ks, "unknown keyword argument")
+                                    .with_label(def.name.span, "defined here");
+                                if let Some(m) = did_you_mean(&k, def.params.iter().map(|p| p.name.name.as_str())) {
+                                    d = d.with_help(format!("did you mean `{m}`?"));
+                                }
+                                return Err(Interrupt::Error(d));
+                            }
+                        },
+                    }
+                }
+                for (p, g) in def.params.iter().zip(given) {
+                    let v = match g {
+                        Some(v) => v,
+                        None => match &p.default {
+                            Some(e) => self.eval(w, e)?,
+                            None => {
+                                return Err(Interrupt::Error(
+                                    Diagnostic::error("E0103", format!("missing argument `{}` to `{name}`", p.name.name), span, "in this call")
+                                        .with_label(p.name.span, "parameter declared here"),
+                                ))
+                            }
+                        },
+                    };
+                    frame.push(&p.name.name, v);
+                }
+                self.depth += 1;
+                self.path.push(span.start as u32);
+                w.frames.push(frame);
+                let r = self.exec_body_single(w, &def.body);
+                w.frames.pop();
+                self.path.pop();
+                self.depth -= 1;
+                match r? {
+                    Some(v) => Ok(v),
+                    None => err("E0104", format!("block `{name}` returns nothing"), def.span, "add `return EXPR;` at the end"),
+                }
+            }
+            other => err("E0106", format!("a {} is not callable", other.type_name()), fspan, "not an op or block"),
+        }
+    }
+
+    // ---------------------------------------------------------------- statements, one world
+
+    pub(crate) fn exec_body_single(&mut self, w: &mut World, body: &Body) -> R<Option<Value>> {
+        self.exec_stmts_single(w, &body.stmts)?;
+        match &body.ret {
+            Some(e) => Ok(Some(self.eval(w, e)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Statement order: `node` statements run together, in dependency order, at the first one.
+    pub(crate) fn order(&mut self, stmts: &[Stmt]) -> Vec<usize> {
+        let key = stmts.as_ptr() as usize;
+        if let Some(o) = self.node_orders.get(&key) {
+            return o.clone();
+        }
+        let o = crate::check::stmt_order(stmts);
+        self.node_orders.insert(key, o.clone());
+        o
+    }
+
+    fn exec_stmts_single(&mut self, w: &mut World, stmts: &[Stmt]) -> R<()> {
+        let mark = w.frame().vars.len();
+        for i in self.order(stmts) {
+            self.exec_stmt_single(w, &stmts[i])?;
+        }
+        w.frame().vars.truncate(mark);
+        Ok(())
+    }
+
+    fn exec_stmt_single(&mut self, w: &mut World, s: &Stmt) -> R<()> {
+        match s {
+            Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Node { .. } => self.exec_simple(w, s),
+            Stmt::For { var, iter, body, span } => {
+                let it = self.eval(w, iter)?;
+                let items = self.items(w, &it, iter.span)?;
+                for (k, (g, v)) in items.into_iter().enumerate() {
+                    let saved = w.guards.clone();
+                    if let Some(l) = g {
+                        w.guards.add(l);
+                    }
+                    self.path.push(span.start as u32);
+                    self.path.push(k as u32);
+                    w.frame().push(&var.name, v);
+                    let r = self.exec_stmts_single(w, body);
+                    w.frame().vars.pop();
+                    self.path.truncate(self.path.len() - 2);
+                    w.guards = saved;
+                    r?;
+                }
+                Ok(())
+            }
+            Stmt::If { cond, then, els, .. } => {
+                if self.truthy(w, cond)? {
+                    self.exec_stmts_single(w, then)
+                } else {
+                    self.exec_stmts_single(w, els)
+                }
+            }
+        }
+    }
+
+    fn exec_simple(&mut self, w: &mut World, s: &Stmt) -> R<()> {
+        match s {
+            Stmt::Let { name, value, .. } | Stmt::Node { name, value, .. } => {
+                let v = self.eval(w, value)?;
+                w.frame().push(&name.name, v);
+                Ok(())
+            }
+            Stmt::Assign { name, value, span } => {
+                let v = self.eval(w, value)?;
+                if !w.frame().set(&name.name, v) {
+                    return err("E0101", format!("cannot assign to `{}`: no such local", name.name), *span, "not declared")
+                        .map_err(|e| match e {
+                            Interrupt::Error(d) => Interrupt::Error(d.with_help(format!("declare it first with `let {} = ...;`", name.name))),
+                            other => other,
+                        });
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    // ---------------------------------------------------------------- the world-set driver
+
+    /// Run `f` in every world, splitting a world whenever `f` needs a decision it does not fix.
+    pub(crate) fn attempt_all<T>(
+        &mut self,
+        worlds: Vec<World>,
+        f: &mut dyn FnMut(&mut Self, &mut World) -> R<T>,
+    ) -> Result<Vec<(World, T)>, Diagnostic> {
+        let mut out = Vec::new();
+        let mut stack: Vec<World> = worlds.into_iter().rev().collect();
+        while let Some(w) = stack.pop() {
+            let mut trial = w.clone();
+            let mark = self.terms.len();
+            let path_mark = self.path.len();
+            let depth = self.depth;
+            match f(self, &mut trial) {
+                Ok(t) => out.push((trial, t)),
+                Err(Interrupt::Error(d)) => return Err(d),
+                Err(fork) => {
+                    self.terms.truncate(mark);
+                    self.path.truncate(path_mark);
+                    self.depth = depth;
+                    let children = self.split(w, fork)?;
+                    for c in children.into_iter().rev() {
+                        stack.push(c);
+                    }
+                    if stack.len() + out.len() > MAX_WORLDS {
+                        return Err(Diagnostic::error(
+                            "E0801",
+                            "the space is too entangled to evaluate: too many decision combinations are live at once",
+                            Span::default(),
+                            "here",
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn eval_when(&mut self, worlds: Vec<World>, g: &WhenGuard) -> Result<Vec<(World, bool)>, Diagnostic> {
+        let mut f = |this: &mut Self, w: &mut World| {
+            let mut frame = Frame::default();
+            for (n, v) in &g.bindings {
+                frame.push(n, Value::Int(*v));
+            }
+            w.frames.push(frame);
+            let r = this.truthy(w, &g.expr);
+            w.frames.pop();
+            r
+        };
+        self.attempt_all(worlds, &mut f)
+    }
+
+    /// Execute statements over a set of worlds; worlds are split where needed and merged
+    /// back after every statement.
+    pub fn exec_stmts_multi(&mut self, stmts: &[Stmt], worlds: Vec<World>) -> Result<Vec<World>, Diagnostic> {
+        self.exec_stmts_multi_scoped(stmts, worlds, true)
+    }
+
+    /// Run a body's statements over worlds, then its return expression in each world.
+    pub fn exec_body_multi(&mut self, body: &Body, worlds: Vec<World>) -> Result<Vec<(World, Option<Value>)>, Diagnostic> {
+        let worlds = self.exec_stmts_multi_scoped(&body.stmts, worlds, false)?;
+        match &body.ret {
+            None => Ok(worlds.into_iter().map(|w| (w, None)).collect()),
+            Some(e) => {
+                let mut f = |this: &mut Self, w: &mut World| this.eval(w, e).map(Some);
+                self.attempt_all(worlds, &mut f)
+            }
+        }
+    }
+
+    fn exec_stmts_multi_scoped(&mut self, stmts: &[Stmt], worlds: Vec<World>, scoped: bool) -> Result<Vec<World>, Diagnostic> {
+        let marks: Vec<usize> = worlds.iter().map(|w| w.frames.last().map_or(0, |f| f.vars.len())).collect();
+        let mark = marks.first().copied().unwrap_or(0);
+        let mut worlds = worlds;
+        for i in self.order(stmts) {
+            worlds = self.exec_stmt_multi(&stmts[i], worlds)?;
+            worlds = merge_worlds(worlds, self);
+        }
+        if scoped {
+            for w in &mut worlds {
+                w.frame().vars.truncate(mark);
+            }
+        }
+        Ok(worlds)
+    }
+
+    fn exec_stmt_multi(&mut self, s: &Stmt, worlds: Vec<World>) -> Result<Vec<World>, Diagnostic> {
+        match s {
+            Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Node { .. } => {
+                let mut f = |this: &mut Self, w: &mut World| this.exec_simple(w, s);
+                Ok(self.attempt_all(worlds, &mut f)?.into_iter().map(|(w, _)| w).collect())
+            }
+            Stmt::If { cond, then, els, .. } => {
+                let mut f = |this: &mut Self, w: &mut World| this.truthy(w, cond);
+                let mut yes = Vec::new();
+                let mut no = Vec::new();
+                for (w, b) in self.attempt_all(worlds, &mut f)? {
+                    if b {
+                        yes.push(w)
+                    } else {
+                        no.push(w)
+                    }
+                }
+                let mut out = if yes.is_empty() { yes } else { self.exec_stmts_multi(then, yes)? };
+                if !no.is_empty() {
+                    out.extend(self.exec_stmts_multi(els, no)?);
+                }
+                Ok(out)
+            }
+            Stmt::For { var, iter, body, span } => {
+                let mut f = |this: &mut Self, w: &mut World| {
+                    let v = this.eval(w, iter)?;
+                    this.items(w, &v, iter.span)
+                };
+                let mut out = Vec::new();
+                for (w, items) in self.attempt_all(worlds, &mut f)? {
+                    let mut ws = vec![w];
+                    for (k, (g, v)) in items.into_iter().enumerate() {
+                        let saved: Vec<_> = ws.iter().map(|w| w.guards.clone()).collect();
+                        for w in &mut ws {
+                            if let Some(l) = g {
+                                w.guards.add(l);
+                            }
+                            w.frame().push(&var.name, v.clone());
+                        }
+                        self.path.push(span.start as u32);
+                        self.path.push(k as u32);
+                        let r = self.exec_stmts_multi(body, ws);
+                        self.path.truncate(self.path.len() - 2);
+                        ws = r?;
+                        // guards are restored to the loop's (a split world inherits its parent's)
+                        let g0 = saved.first().cloned().unwrap_or_default();
+                        for w in &mut ws {
+                            w.frame().vars.pop();
+                            w.guards = g0.clone();
+                        }
+                        ws = merge_worlds(ws, self);
+                    }
+                    out.extend(ws);
+                }
+                Ok(out)
+            }
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! The abstract evaluator: runs the network program over shapes, forking into worlds where a
+//! decision's value is needed, and records every op instance's cost as a term tagged with the
+//! literals that hold in its world. Costs become exact per-scope tables in `factors`.
+pub mod builtins;
+mod exec;
+pub mod value;
+pub mod world;
+
+use crate::decision::{DecisionInfo, DecisionKind, OptValue, WhenGuard};
+use crate::deps::{Deps, Lit};
+use crate::ids::DecisionId;
+use crate::ir::IrBuilder;
+use crate::program::{Cost, Program};
+use nasc_grammar::ast::Span;
+use nasc_grammar::diag::Diagnostic;
+use std::collections::HashMap;
+use std::rc::Rc;
+use value::{OpRef, Tensor, Value};
+use world::{GroupCover, World};
+
+/// Why evaluation of a statement stopped.
+#[derive(Debug)]
+pub enum Interrupt {
+    /// The value of this decision is needed: split the world on it.
+    Fork(DecisionId),
+    /// Whether pool member `j` is in subset `d` is needed.
+    ForkMember(DecisionId, u32),
+    Error(Diagnostic),
+}
+
+pub type R<T> = Result<T, Interrupt>;
+
+/// A cost term: op instance `inst` costs `cost` when all literals of `tag` hold.
+#[derive(Debug, Clone)]
+pub struct RawTerm {
+    pub inst: u32,
+    pub tag: Deps,
+    pub cost: Cost,
+}
+
+/// Limits that keep evaluation of hostile specs bounded.
+pub const MAX_STEPS: u64 = 200_000_000;
+pub const MAX_CALL_DEPTH: usize = 64;
+pub const MAX_WORLDS: usize = 2_000_000;
+
+pub struct Interp<'a> {
+    pub prog: &'a Program<'a>,
+    pub decisions: &'a [DecisionInfo],
+    pub whens: &'a [Option<WhenGuard>],
+    pub terms: Vec<RawTerm>,
+    pub ir: IrBuilder,
+    /// instance path -> instance id
+    instances: HashMap<Vec<u32>, u32>,
+    pub path: Vec<u32>,
+    depth: usize,
+    steps: u64,
+    node_orders: HashMap<usize, Vec<usize>>,
+}
+
+impl GroupCover for Interp<'_> {
+    fn covers(&self, lits: &[Lit]) -> bool {
+        let Some(first) = lits.first() else { return false };
+        let d = &self.decisions[first.decision().index()];
+        match first {
+            Lit::Member(..) => lits.iter().any(|l| matches!(l, Lit::Member(_, _, true))) && lits.iter().any(|l| matches!(l, Lit::Member(_, _, false))),
+            Lit::Present(_) => lits.iter().any(|l| matches!(l, Lit::Absent(_))),
+            Lit::Is(..) | Lit::Absent(_) => {
+                let mut seen = vec![false; d.arity()];
+                let mut absent = false;
+                let mut present = false;
+                for l in lits {
+                    match l {
+                        Lit::Is(_, v) => {
+                            if let Some(s) = seen.get_mut(*v as usize) {
+                                *s = true
+                            }
+                        }
+                        Lit::Absent(_) => absent = true,
+                        Lit::Present(_) => present = true,
+                        _ => {}
+                    }
+                }
+                if d.is_subset() {
+                    absent && present
+                } else {
+                    seen.iter().all(|s| *s)
+                }
+            }
+        }
+    }
+}
+
+impl<'a> Interp<'a> {
+    pub fn new(prog: &'a Program<'a>, decisions: &'a [DecisionInfo], whens: &'a [Option<WhenGuard>]) -> Self {
+        Interp {
+            prog,
+            decisions,
+            whens,
+            terms: Vec::new(),
+            ir: IrBuilder::default(),
+            instances: HashMap::new(),
+            path: Vec::new(),
+            depth: 0,
+            steps: 0,
+            node_orders: HashMap::new(),
+        }
+    }
+
+    pub fn instance_count(&self) -> usize {
+        self.instances.len()
+    }
+
+    pub(crate) fn step(&mut self, span: Span) -> R<()> {
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            return Err(Interrupt::Error(
+                Diagnostic::error("E0801", "evaluation limit exceeded: the network is too large to evaluate", span, "while evaluating this")
+                    .with_note(format!("nasc stops after {MAX_STEPS} evaluation steps")),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Record a tensor op: its IR node, its cost term, and the output tensor.
+    pub(crate) fn tensor_op(&mut self, w: &mut World, label: &str, span: Span, inputs: &[&Tensor], cost: Cost, shape: (i64, i64, i64)) -> R<Value> {
+        let mut path = self.path.clone();
+        path.push(span.start as u32);
+        let next = self.instances.len() as u32;
+        let inst = *self.instances.entry(path).or_insert(next);
+        let node = self.ir.node(inst, label, span);
+        for t in inputs {
+            self.ir.edge(t.node, node);
+        }
+        if !cost.is_zero() {
+            self.terms.push(RawTerm { inst, tag: w.tag(), cost });
+        }
+        Ok(Value::Tensor(Tensor { c: shape.0, h: shape.1, w: shape.2, node }))
+    }
+
+    /// The network's input tensor.
+    pub fn input_tensor(&mut self, c: i64, h: i64, w: i64, span: Span) -> Value {
+        let node = self.ir.node(u32::MAX, "input", span);
+        Value::Tensor(Tensor { c, h, w, node })
+    }
+
+    pub(crate) fn opt_value(&self, o: &OptValue) -> Value {
+        match o {
+            OptValue::Int(i) => Value::Int(*i),
+            OptValue::Float(f) => Value::Float(*f),
+            OptValue::Str(s) => Value::Str(Rc::from(s.as_str())),
+            OptValue::Op(name) => {
+                if self.prog.blocks.contains_key(name) {
+                    Value::Op(OpRef::Block(Rc::from(name.as_str())))
+                } else {
+                    builtins::builtin_op(name).map(Value::Op).unwrap_or(Value::Str(Rc::from(name.as_str())))
+                }
+            }
+        }
+    }
+
+    /// The value of decision `d` in world `w` (or a request to fork on it).
+    pub(crate) fn decision_value(&self, w: &World, d: DecisionId, span: Span) -> R<Value> {
+        let info = &self.decisions[d.index()];
+        let absent = || {
+            Interrupt::Error(
+                Diagnostic::error("E0404", format!("decision `{}` is used where it may not exist", info.name), span, "used here")
+                    .with_label(info.span, "declared here with a `when` condition")
+                    .with_help("guard this use with the same condition as the decision's `when`"),
+            )
+        };
+        match &info.kind {
+            DecisionKind::Choice { options, .. } => {
+                for l in w.ctx.iter() {
+                    match *l {
+                        Lit::Is(x, v) if x == d => return Ok(self.opt_value(&options[v as usize])),
+                        Lit::Absent(x) if x == d => return Err(absent()),
+                        _ => {}
+                    }
+                }
+                Err(Interrupt::Fork(d))
+            }
+            DecisionKind::Subset { pool, .. } => {
+                if info.conditional {
+                    if w.ctx.iter().any(|l| *l == Lit::Absent(d)) {
+                        return Err(absent());
+                    }
+                    if !w.ctx.iter().any(|l| *l == Lit::Present(d)) {
+                        return Err(Interrupt::Fork(d));
+                    }
+                }
+                let mut items = Vec::new();
+                for (j, o) in pool.iter().enumerate() {
+                    if w.ctx.iter().any(|l| *l == Lit::Member(d, j as u32, false)) {
+                        continue;
+                    }
+                    items.push((Lit::Member(d, j as u32, true), self.opt_value(o)));
+                }
+                Ok(Value::CondList(Rc::new(items)))
+            }
+        }
+    }
+
+    /// Split world `w` on the decision a statement needs. Children partition `w`.
+    pub(crate) fn split(&mut self, w: World, on: Interrupt) -> Result<Vec<World>, Diagnostic> {
+        match on {
+            Interrupt::Error(d) => Err(d),
+            Interrupt::ForkMember(d, j) => {
+                let mut out = Vec::new();
+                for b in [true, false] {
+                    let mut c = w.clone();
+                    c.ctx.add(Lit::Member(d, j, b));
+                    if self.consistent(&c.ctx, d) {
+                        out.push(c);
+                    }
+                }
+                Ok(out)
+            }
+            Interrupt::Fork(d) => {
+                let info = &self.decisions[d.index()];
+                let mut base = vec![w];
+                let mut out = Vec::new();
+                if info.conditional {
+                    if let Some(g) = self.whens[d.index()].clone() {
+                        let worlds = std::mem::take(&mut base);
+                        for (mut c, holds) in self.eval_when(worlds, &g)? {
+                            if holds {
+                                base.push(c);
+                            } else {
+                                c.ctx.add(Lit::Absent(d));
+                                out.push(c);
+                            }
+                        }
+                    }
+                }
+                let info = &self.decisions[d.index()];
+                for c in base {
+                    match &info.kind {
+                        DecisionKind::Choice { options, .. } => {
+                            for v in 0..options.len() {
+                                let mut x = c.clone();
+                                x.ctx.add(Lit::Is(d, v as u32));
+                                out.push(x);
+                            }
+                        }
+                        DecisionKind::Subset { .. } => {
+                            let mut x = c;
+                            x.ctx.add(Lit::Present(d));
+                            out.push(x);
+                        }
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// Whether the member literals of subset `d` in `ctx` can still be completed within its size bounds.
+    fn consistent(&self, ctx: &Deps, d: DecisionId) -> bool {
+        if let DecisionKind::Subset { pool, min, max, .. } = &self.decisions[d.index()].kind {
+            let t = ctx.iter().filter(|l| matches!(l, Lit::Member(x, _, true) if *x == d)).count() as u32;
+            let f = ctx.iter().filter(|l| matches!(l, Lit::Member(x, _, false) if *x == d)).count() as u32;
+            let absent = ctx.iter().any(|l| *l == Lit::Absent(d));
+            if absent {
+                return t == 0 && f == 0;
+            }
+            return t <= *max && (pool.len() as u32 - f) >= *min;
+        }
+        true
+    }
+}

@@ -1,0 +1,53 @@
+//! The IR: a petgraph graph of the network template. One node per op instance (a static
+//! position in the program under a loop iteration and call path), edges follow dataflow.
+use crate::ids::NodeId;
+use nasc_grammar::ast::Span;
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+#[derive(Debug, Clone)]
+pub struct IrNode {
+    /// e.g. `conv 3x3 16->16 s1`, `bn`, `add`, `input`
+    pub label: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Default)]
+pub struct IrBuilder {
+    pub graph: DiGraph<IrNode, ()>,
+    by_inst: HashMap<u32, NodeIndex>,
+    edges: HashSet<(u32, u32)>,
+}
+
+impl IrBuilder {
+    pub fn node(&mut self, inst: u32, label: &str, span: Span) -> NodeId {
+        if let Some(n) = self.by_inst.get(&inst) {
+            return NodeId(n.index() as u32);
+        }
+        let n = self.graph.add_node(IrNode { label: label.to_string(), span });
+        self.by_inst.insert(inst, n);
+        NodeId(n.index() as u32)
+    }
+    pub fn edge(&mut self, from: NodeId, to: NodeId) {
+        if from != to && self.edges.insert((from.0, to.0)) {
+            self.graph.add_edge(NodeIndex::new(from.index()), NodeIndex::new(to.index()), ());
+        }
+    }
+}
+
+/// A stable summary of the IR for snapshots: node and edge counts, and nodes per op kind.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IrSummary {
+    pub nodes: usize,
+    pub edges: usize,
+    pub ops: BTreeMap<String, usize>,
+}
+
+pub fn summarize(g: &DiGraph<IrNode, ()>) -> IrSummary {
+    let mut ops = BTreeMap::new();
+    for n in g.node_weights() {
+        let kind = n.label.split_whitespace().next().unwrap_or("").to_string();
+        *ops.entry(kind).or_insert(0) += 1;
+    }
+    IrSummary { nodes: g.node_count(), edges: g.edge_count(), ops }
+}
