@@ -189,9 +189,6 @@ fn unknown(name: &str, span: Span, scope: &[String], names: &Names, extra: &[&st
 fn check_body(body: &Body, scope: &mut Vec<String>, names: &Names, diags: &mut Vec<Diagnostic>) {
     let mark = scope.len();
     check_stmts(&body.stmts, scope, names, diags, body.ret.as_ref());
-    if let Some(r) = &body.ret {
-        check_expr(r, scope, names, diags);
-    }
     scope.truncate(mark);
 }
 
@@ -230,6 +227,9 @@ fn check_stmts(stmts: &[Stmt], scope: &mut Vec<String>, names: &Names, diags: &m
                 check_stmts(els, scope, names, diags, None);
             }
         }
+    }
+    if let Some(r) = ret {
+        check_expr(r, scope, names, diags);
     }
     scope.truncate(mark);
 }

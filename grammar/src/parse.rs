@@ -67,14 +67,16 @@ fn parse_scanned(src: &str, scan: &scan::Scan) -> (Spec, Vec<Diagnostic>) {
     let end = scan.end;
     let mut pos = scan.skip_trivia(src, 0);
     while pos < end {
-        // Never let pest see past a barrier (too-deep nesting, an unterminated comment).
-        let limit = scan.next_barrier(pos).unwrap_or(end).min(end);
+        // Never let pest see past a barrier (too-deep nesting, an unterminated comment), nor
+        // past the start of the next item (which bounds the cost of a syntax error).
+        let barrier = scan.next_barrier(pos).filter(|b| *b < end);
+        let limit = barrier.unwrap_or(end).min(scan.next_hard_item_start(pos).unwrap_or(end));
         let text = src.get(pos..limit).unwrap_or("");
         match NascParser::parse(Rule::item, text) {
             Ok(mut pairs) => {
                 let Some(pair) = pairs.next() else { break };
                 let item_end = pos + pair.as_span().end();
-                let mut builder = Builder::new(pos);
+                let mut builder = Builder::new(src, scan, pos);
                 match builder.item(pair) {
                     Ok(item) => items.push(item),
                     Err(diag) => diags.push(diag),
@@ -88,9 +90,12 @@ fn parse_scanned(src: &str, scan: &scan::Scan) -> (Spec, Vec<Diagnostic>) {
                         InputLocation::Pos(p) => p,
                         InputLocation::Span((s, _)) => s,
                     };
-                let ctx = ErrorContext { src, scan, item_start: pos, limit };
+                let ctx = ErrorContext { src, scan, item_start: pos, end };
                 // An error caused by an already reported lexical problem is not reported again.
-                let at_barrier = limit < src.len() && scan.prev_token_end(src, limit) <= err_pos;
+                let at_barrier = match barrier {
+                    Some(b) => b == limit && scan.prev_token_end(src, b) <= err_pos,
+                    None => limit == end && end < src.len() && scan.prev_token_end(src, end) <= err_pos,
+                };
                 if !at_barrier && !scan.bad_string_in(pos, err_pos) {
                     diags.push(match &err.variant {
                         ErrorVariant::ParsingError { positives, .. } => syntax_error(&ctx, err_pos, positives),
@@ -113,4 +118,17 @@ fn parse_scanned(src: &str, scan: &scan::Scan) -> (Spec, Vec<Diagnostic>) {
 #[doc(hidden)]
 pub fn debug_pest(src: &str) -> String {
     match NascParser::parse(Rule::item, src) { Ok(_) => "ok".into(), Err(e) => format!("{:?}", e.variant) }
+}
+#[doc(hidden)]
+pub fn debug_pest_items(src: &str) -> usize {
+    let scan = scan::scan(src, MAX_NESTING);
+    let mut pos = scan.skip_trivia(src, 0);
+    let mut n = 0;
+    while pos < src.len() {
+        match NascParser::parse(Rule::item, &src[pos..]) {
+            Ok(mut p) => { n += 1; pos = scan.skip_trivia(src, pos + p.next().map_or(1, |p| p.as_span().end())); }
+            Err(_) => break,
+        }
+    }
+    n
 }

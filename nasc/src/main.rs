@@ -1,1 +1,78 @@
-fn main() {}
+//! `nasc`: the runner. Reads files, calls the compiler, renders diagnostics, prints results.
+mod commands;
+mod render;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "nasc", version, about = "nasc: a search-space compiler for neural architecture search")]
+struct Cli {
+    /// Override a spec parameter, e.g. `--set classes=100` (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", global = true)]
+    set: Vec<String>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Check specs: print every diagnostic; exit 1 if any error.
+    Check { files: Vec<String> },
+    /// Decisions, exact size, metric ranges and the relaxation shape of a spec.
+    Explain {
+        file: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// N random valid (and feasible) candidates, one per line: name and metrics.
+    Sample {
+        file: String,
+        #[arg(short = 'n', default_value_t = 10)]
+        n: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Metrics of candidates read one per line (PATH or `-` for stdin), as JSON lines.
+    Metrics {
+        file: String,
+        #[arg(long, default_value = "-")]
+        candidates: String,
+    },
+    /// Compare each spec's `explain` output with its committed snapshot; `--accept` rewrites them.
+    Snapshot {
+        files: Vec<String>,
+        #[arg(long)]
+        accept: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut sets = Vec::new();
+    for s in &cli.set {
+        match s.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => sets.push((k.trim().to_string(), v.trim().to_string())),
+            _ => {
+                eprintln!("error: `--set {s}`: expected NAME=VALUE");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let code = match cli.cmd {
+        Cmd::Check { files } => commands::check(&files, &sets),
+        Cmd::Explain { file, format } => commands::explain(&file, &sets, format),
+        Cmd::Sample { file, n, seed, format } => commands::sample(&file, &sets, n, seed, format),
+        Cmd::Metrics { file, candidates } => commands::metrics(&file, &sets, &candidates),
+        Cmd::Snapshot { files, accept } => commands::snapshot(&files, &sets, accept),
+    };
+    ExitCode::from(code)
+}

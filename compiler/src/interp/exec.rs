@@ -265,7 +265,10 @@ impl<'a> Interp<'a> {
         match (op, &a, &b) {
             (BinOp::Add, Tensor(_) | Zero, Tensor(_) | Zero) => {
                 let args = vec![(None, a, lhs.span), (None, b, rhs.span)];
-                self.call_builtin(w, "add", args, span)
+                self.path.push(rhs.span.start as u32);
+                let r = self.call_builtin(w, "add", args, span);
+                self.path.pop();
+                r
             }
             (BinOp::Add, List(x), List(y)) => Ok(List(Rc::new(x.iter().chain(y.iter()).cloned().collect()))),
             (BinOp::Add, Str(x), Str(y)) => Ok(Str(Rc::from(format!("{x}{y}").as_str()))),
@@ -397,7 +400,8 @@ impl<'a> Interp<'a> {
     ) -> R<Value> {
         match f {
             Value::Op(OpRef::Builtin(name)) => {
-                self.path.push(span.start as u32);
+                // the callee's position identifies the call site (nested pipes share their start)
+                self.path.push(fspan.start as u32);
                 let r = self.call_builtin(w, name, args, span);
                 self.path.pop();
                 r
@@ -453,7 +457,7 @@ impl<'a> Interp<'a> {
                     frame.push(&p.name.name, v);
                 }
                 self.depth += 1;
-                self.path.push(span.start as u32);
+                self.path.push(fspan.start as u32);
                 w.frames.push(frame);
                 let r = self.exec_body_single(w, &def.body);
                 w.frames.pop();
@@ -471,7 +475,9 @@ impl<'a> Interp<'a> {
     // ---------------------------------------------------------------- statements, one world
 
     pub(crate) fn exec_body_single(&mut self, w: &mut World, body: &Body) -> R<Option<Value>> {
-        self.exec_stmts_single(w, &body.stmts)?;
+        for i in self.order(&body.stmts) {
+            self.exec_stmt_single(w, &body.stmts[i])?;
+        }
         match &body.ret {
             Some(e) => Ok(Some(self.eval(w, e)?)),
             None => Ok(None),

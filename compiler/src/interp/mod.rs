@@ -123,8 +123,7 @@ impl<'a> Interp<'a> {
 
     /// Record a tensor op: its IR node, its cost term, and the output tensor.
     pub(crate) fn tensor_op(&mut self, w: &mut World, label: &str, span: Span, inputs: &[&Tensor], cost: Cost, shape: (i64, i64, i64)) -> R<Value> {
-        let mut path = self.path.clone();
-        path.push(span.start as u32);
+        let path = self.path.clone();
         let next = self.instances.len() as u32;
         let inst = *self.instances.entry(path).or_insert(next);
         let node = self.ir.node(inst, label, span);

@@ -3,7 +3,7 @@
 use pest::iterators::Pair;
 
 use super::grammar::Rule;
-use super::scan::MAX_NESTING;
+use super::scan::{Scan, MAX_NESTING};
 use crate::ast::*;
 use crate::diag::Diagnostic;
 
@@ -12,7 +12,11 @@ use crate::diag::Diagnostic;
 pub type BuildResult<T> = Result<T, Diagnostic>;
 
 /// Builds AST nodes from the pairs of one item, shifting spans by the item's offset.
-pub struct Builder {
+pub struct Builder<'a> {
+    /// The whole spec.
+    src: &'a str,
+    /// Its pre-scan (for trimming trailing comments off spans).
+    scan: &'a Scan,
     /// Byte offset of the parsed text within the spec.
     pub off: usize,
     /// Non-fatal diagnostics found while building (literal overflow, bad escapes, misplaced
@@ -107,15 +111,22 @@ enum Piece {
     Return { value: Expr, span: Span },
 }
 
-impl Builder {
-    pub fn new(off: usize) -> Self {
-        Builder { off, diags: Vec::new() }
+impl<'a> Builder<'a> {
+    pub fn new(src: &'a str, scan: &'a Scan, off: usize) -> Self {
+        Builder { src, scan, off, diags: Vec::new() }
     }
 
-    /// The spec span of a pair.
+    /// The spec span of a pair, without trailing whitespace and comments (pest includes the
+    /// trivia skipped before a trailing optional part that turned out absent).
     pub fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(s.start() + self.off, s.end() + self.off)
+        let (start, end) = (s.start() + self.off, s.end() + self.off);
+        let last = self.src.as_bytes().get(end.wrapping_sub(1)).copied();
+        let end = match last {
+            Some(b' ' | b'\t' | b'\r' | b'\n' | b'/') => self.scan.prev_token_end(self.src, end).max(start),
+            _ => end,
+        };
+        Span::new(start, end)
     }
 
     /// The significant children of `pair` (bare tokens skipped).
@@ -151,6 +162,7 @@ impl Builder {
                 Item::Let { name, value: self.expr(c.expect(Rule::expr)?)?, span }
             }
             Rule::input_item => {
+                c.next_if(Rule::kw_input);
                 let mut dims = Vec::new();
                 while let Some(e) = c.next_if(Rule::expr) {
                     dims.push(self.expr(e)?);

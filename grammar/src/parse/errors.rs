@@ -207,8 +207,8 @@ pub struct ErrorContext<'a> {
     pub scan: &'a Scan,
     /// Where the failing item starts.
     pub item_start: usize,
-    /// Where the text given to pest ends.
-    pub limit: usize,
+    /// Where the parseable text ends (the end of the file, or an unterminated block comment).
+    pub end: usize,
 }
 
 /// A syntax error (`E0001`) at `pos` where pest expected one of `positives`.
@@ -227,7 +227,7 @@ pub fn syntax_error(ctx: &ErrorContext<'_>, pos: usize, positives: &[Rule]) -> D
     }
     named.sort();
     named.dedup();
-    let (found, found_span) = found_token(ctx.src, pos, ctx.limit);
+    let (found, found_span) = found_token(ctx.src, pos, ctx.end);
     let ident_expected = named.iter().any(|n| n == "an identifier");
 
     let list = human_list(&named);

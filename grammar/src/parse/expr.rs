@@ -19,10 +19,14 @@ use crate::diag::Diagnostic;
 /// The deepest expression tree the parser builds.
 pub const MAX_EXPR_DEPTH: usize = 512;
 
-/// An expression and the height of its tree.
+/// An expression, the height of its tree, and its outer span: its own span widened to the
+/// parentheses around it, if any. A node's own span never includes redundant parentheses
+/// around it (so a name's span is exactly the name), but always covers its children's outer
+/// spans (so `(a + b) * c` spans all of its text).
 struct Sub {
     expr: Expr,
     depth: usize,
+    outer: Span,
 }
 
 /// A binary operator of precedence levels 1 to 7 (`**` is handled apart).
@@ -87,7 +91,7 @@ struct Operand {
     base: Sub,
 }
 
-impl Builder {
+impl Builder<'_> {
     /// Build an `expr` pair.
     pub fn expr(&mut self, pair: Pair<'_, Rule>) -> BuildResult<Expr> {
         Ok(self.expr_sub(pair)?.expr)
@@ -109,7 +113,7 @@ impl Builder {
         if depth > MAX_EXPR_DEPTH {
             return Err(self.too_deep(span));
         }
-        Ok(Sub { expr: Expr { kind, span }, depth })
+        Ok(Sub { expr: Expr { kind, span }, depth, outer: span })
     }
 
     fn expr_sub(&mut self, pair: Pair<'_, Rule>) -> BuildResult<Sub> {
@@ -146,7 +150,7 @@ impl Builder {
                 None => part.base,
                 Some(rhs) => {
                     let lhs = part.base;
-                    let span = lhs.expr.span.join(rhs.expr.span);
+                    let span = lhs.outer.join(rhs.outer);
                     let depths = [lhs.depth, rhs.depth];
                     let kind = ExprKind::Binary { op: BinOp::Pow, lhs: Box::new(lhs.expr), rhs: Box::new(rhs.expr) };
                     self.node(kind, span, &depths)?
@@ -159,7 +163,7 @@ impl Builder {
 
     fn apply_prefixes(&mut self, prefixes: Vec<(UnOp, Span)>, mut value: Sub) -> BuildResult<Sub> {
         for (op, op_span) in prefixes.into_iter().rev() {
-            let span = op_span.join(value.expr.span);
+            let span = op_span.join(value.outer);
             let depth = value.depth;
             value = self.node(ExprKind::Unary { op, operand: Box::new(value.expr) }, span, &[depth])?;
         }
@@ -201,7 +205,7 @@ impl Builder {
         let (Some(rhs), Some(lhs)) = (values.pop(), values.pop()) else {
             return Err(internal_error(span, "two operands"));
         };
-        let node_span = lhs.expr.span.join(rhs.expr.span);
+        let node_span = lhs.outer.join(rhs.outer);
         let depths = [lhs.depth, rhs.depth];
         let (lhs, rhs) = (Box::new(lhs.expr), Box::new(rhs.expr));
         let kind = match op {
@@ -232,7 +236,7 @@ impl Builder {
 
     /// Apply one postfix operation (call, index, field) to `base`.
     fn postfix(&mut self, base: Sub, pair: Pair<'_, Rule>) -> BuildResult<Sub> {
-        let span = base.expr.span.join(self.span(&pair));
+        let span = base.outer.join(self.span(&pair));
         let rule = pair.as_rule();
         let mut c = self.children(pair);
         match rule {
@@ -267,7 +271,7 @@ impl Builder {
     }
 
     fn leaf(&self, kind: ExprKind, span: Span) -> Sub {
-        Sub { expr: Expr { kind, span }, depth: 1 }
+        Sub { expr: Expr { kind, span }, depth: 1, outer: span }
     }
 
     /// A primary expression.
@@ -286,9 +290,9 @@ impl Builder {
             Rule::kw_false => self.leaf(ExprKind::Bool(false), span),
             Rule::kw_input | Rule::ident => self.leaf(ExprKind::Name(pair.as_str().to_string()), span),
             Rule::paren_expr => {
-                // No node for the parentheses; the inner expression's span widens to cover them.
+                // No node for the parentheses; only the outer span covers them.
                 let mut inner = self.expr_sub(self.children(pair).expect(Rule::expr)?)?;
-                inner.expr.span = span;
+                inner.outer = span;
                 inner
             }
             Rule::list_expr => self.list(pair)?,

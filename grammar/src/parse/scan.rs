@@ -267,6 +267,14 @@ impl Scan {
         }
     }
 
+    /// The first line-start keyword after `pos` that can only start an item (every item
+    /// keyword except `let`, a statement too, and `input`, an expression too). No item
+    /// extends past it, so the parser is never given text beyond it.
+    pub fn next_hard_item_start(&self, pos: usize) -> Option<usize> {
+        let first = self.item_starts.partition_point(|s| s.pos <= pos);
+        self.item_starts[first..].iter().find(|s| s.keyword != "let" && s.keyword != "input").map(|s| s.pos)
+    }
+
     /// The first barrier at or after `pos`.
     pub fn next_barrier(&self, pos: usize) -> Option<usize> {
         let i = self.barriers.partition_point(|b| *b < pos);
