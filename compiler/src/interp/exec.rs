@@ -413,49 +413,7 @@ impl<'a> Interp<'a> {
                 if self.depth >= MAX_CALL_DEPTH {
                     return err("E0802", format!("blocks nest deeper than {MAX_CALL_DEPTH} calls (is `{name}` recursive?)"), span, "in this call");
                 }
-                let mut frame = Frame::default();
-                let mut given: Vec<Option<Value>> = vec![None; def.params.len()];
-                let mut pos = 0;
-                for (kw, v, s) in args {
-                    match kw {
-                        None => {
-                            if pos >= def.params.len() {
-                                return Err(Interrupt::Error(
-                                    Diagnostic::error("E0103", format!("too many arguments to `{name}`: it takes {}", def.params.len()), s, "unexpected argument")
-                                        .with_label(def.name.span, "defined here"),
-                                ));
-                            }
-                            given[pos] = Some(v);
-                            pos += 1;
-                        }
-                        Some((k, ks)) => match def.params.iter().position(|p| p.name.name == k) {
-                            Some(i) => given[i] = Some(v),
-                            None => {
-                                let mut d = Diagnostic::error("E0105", format!("`{name}` has no parameter `{k}`"), ks, "unknown keyword argument")
-                                    .with_label(def.name.span, "defined here");
-                                if let Some(m) = did_you_mean(&k, def.params.iter().map(|p| p.name.name.as_str())) {
-                                    d = d.with_help(format!("did you mean `{m}`?"));
-                                }
-                                return Err(Interrupt::Error(d));
-                            }
-                        },
-                    }
-                }
-                for (p, g) in def.params.iter().zip(given) {
-                    let v = match g {
-                        Some(v) => v,
-                        None => match &p.default {
-                            Some(e) => self.eval(w, e)?,
-                            None => {
-                                return Err(Interrupt::Error(
-                                    Diagnostic::error("E0103", format!("missing argument `{}` to `{name}`", p.name.name), span, "in this call")
-                                        .with_label(p.name.span, "parameter declared here"),
-                                ))
-                            }
-                        },
-                    };
-                    frame.push(&p.name.name, v);
-                }
+                let frame = self.bind_params(w, def, &name, args, span)?;
                 self.depth += 1;
                 self.path.push(fspan.start as u32);
                 w.frames.push(frame);
@@ -470,6 +428,54 @@ impl<'a> Interp<'a> {
             }
             other => err("E0106", format!("a {} is not callable", other.type_name()), fspan, "not an op or block"),
         }
+    }
+
+
+    fn bind_params(&mut self, w: &mut World, def: &nasc_grammar::ast::BlockDef, name: &str, args: Vec<(Option<(String, Span)>, Value, Span)>, span: Span) -> R<Frame> {
+        let mut frame = Frame::default();
+        let mut given: Vec<Option<Value>> = vec![None; def.params.len()];
+        let mut pos = 0;
+        for (kw, v, s) in args {
+            match kw {
+                None => {
+                    if pos >= def.params.len() {
+                        return Err(Interrupt::Error(
+                            Diagnostic::error("E0103", format!("too many arguments to `{name}`: it takes {}", def.params.len()), s, "unexpected argument")
+                                .with_label(def.name.span, "defined here"),
+                        ));
+                    }
+                    given[pos] = Some(v);
+                    pos += 1;
+                }
+                Some((k, ks)) => match def.params.iter().position(|p| p.name.name == k) {
+                    Some(i) => given[i] = Some(v),
+                    None => {
+                        let mut d = Diagnostic::error("E0105", format!("`{name}` has no parameter `{k}`"), ks, "unknown keyword argument")
+                            .with_label(def.name.span, "defined here");
+                        if let Some(m) = did_you_mean(&k, def.params.iter().map(|p| p.name.name.as_str())) {
+                            d = d.with_help(format!("did you mean `{m}`?"));
+                        }
+                        return Err(Interrupt::Error(d));
+                    }
+                },
+            }
+        }
+        for (p, g) in def.params.iter().zip(given) {
+            let v = match g {
+                Some(v) => v,
+                None => match &p.default {
+                    Some(e) => self.eval(w, e)?,
+                    None => {
+                        return Err(Interrupt::Error(
+                            Diagnostic::error("E0103", format!("missing argument `{}` to `{name}`", p.name.name), span, "in this call")
+                                .with_label(p.name.span, "parameter declared here"),
+                        ))
+                    }
+                },
+            };
+            frame.push(&p.name.name, v);
+        }
+        Ok(frame)
     }
 
     // ---------------------------------------------------------------- statements, one world
@@ -560,6 +566,58 @@ impl<'a> Interp<'a> {
 
     // ---------------------------------------------------------------- the world-set driver
 
+    /// `x = block(args)` / `x = a |> block(args)` at statement level: run the block's body with
+    /// the world-set driver, so worlds split inside it merge again after each of its statements.
+    fn inline_call(&mut self, s: &Stmt, name: &nasc_grammar::ast::Ident, value: &Expr, worlds: &[World]) -> Result<Option<Vec<World>>, Diagnostic> {
+        let (callee, args, piped): (&Expr, &[Arg], Option<&Expr>) = match &value.kind {
+            ExprKind::Call { callee, args } => (callee, args, None),
+            ExprKind::Pipe { input, func } => match &func.kind {
+                ExprKind::Call { callee, args } => (callee, args, Some(&**input)),
+                _ => (&**func, &[][..], Some(&**input)),
+            },
+            _ => return Ok(None),
+        };
+        let ExprKind::Name(bname) = &callee.kind else { return Ok(None) };
+        let Some(def) = self.prog.blocks.get(bname.as_str()).copied() else { return Ok(None) };
+        if worlds.iter().any(|w| w.lookup(bname).is_some()) || self.depth >= MAX_CALL_DEPTH {
+            return Ok(None);
+        }
+        // evaluate the arguments and bind the block's frame in every world
+        let mut bind = |this: &mut Self, w: &mut World| -> R<()> {
+            let mut vals = this.args(w, args)?;
+            if let Some(p) = piped {
+                let x = this.eval(w, p)?;
+                vals.insert(0, (None, x, p.span));
+            }
+            let frame = this.bind_params(w, def, bname, vals, value.span)?;
+            w.frames.push(frame);
+            Ok(())
+        };
+        let bound: Vec<World> = self.attempt_all(worlds.to_vec(), &mut bind)?.into_iter().map(|(w, _)| w).collect();
+        self.depth += 1;
+        self.path.push(callee.span.start as u32);
+        let res = self.exec_body_multi(&def.body, bound);
+        self.path.pop();
+        self.depth -= 1;
+        let mut out = Vec::new();
+        for (mut w, v) in res? {
+            w.frames.pop();
+            let Some(v) = v else {
+                return Err(Diagnostic::error("E0104", format!("block `{bname}` returns nothing"), def.span, "add `return EXPR;` at the end"));
+            };
+            match s {
+                Stmt::Assign { span, .. } => {
+                    if !w.frame().set(&name.name, v) {
+                        return Err(Diagnostic::error("E0101", format!("cannot assign to `{}`: no such local", name.name), *span, "not declared"));
+                    }
+                }
+                _ => w.frame().push(&name.name, v),
+            }
+            out.push(w);
+        }
+        Ok(Some(merge_worlds(out, self)))
+    }
+
     /// Run `f` in every world, splitting a world whenever `f` needs a decision it does not fix.
     pub(crate) fn attempt_all<T>(
         &mut self,
@@ -648,7 +706,10 @@ impl<'a> Interp<'a> {
 
     fn exec_stmt_multi(&mut self, s: &Stmt, worlds: Vec<World>) -> Result<Vec<World>, Diagnostic> {
         match s {
-            Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Node { .. } => {
+            Stmt::Let { name, value, .. } | Stmt::Assign { name, value, .. } | Stmt::Node { name, value, .. } => {
+                if let Some(out) = self.inline_call(s, name, value, &worlds)? {
+                    return Ok(out);
+                }
                 let mut f = |this: &mut Self, w: &mut World| this.exec_simple(w, s);
                 Ok(self.attempt_all(worlds, &mut f)?.into_iter().map(|(w, _)| w).collect())
             }
