@@ -114,21 +114,3 @@ fn parse_scanned(src: &str, scan: &scan::Scan) -> (Spec, Vec<Diagnostic>) {
     diags.sort_by_key(|d| (d.primary.span.start, d.primary.span.end));
     (Spec { items, span: Span::new(0, src.len()) }, diags)
 }
-
-#[doc(hidden)]
-pub fn debug_pest(src: &str) -> String {
-    match NascParser::parse(Rule::item, src) { Ok(_) => "ok".into(), Err(e) => format!("{:?}", e.variant) }
-}
-#[doc(hidden)]
-pub fn debug_pest_items(src: &str) -> usize {
-    let scan = scan::scan(src, MAX_NESTING);
-    let mut pos = scan.skip_trivia(src, 0);
-    let mut n = 0;
-    while pos < src.len() {
-        match NascParser::parse(Rule::item, &src[pos..]) {
-            Ok(mut p) => { n += 1; pos = scan.skip_trivia(src, pos + p.next().map_or(1, |p| p.as_span().end())); }
-            Err(_) => break,
-        }
-    }
-    n
-}

@@ -245,3 +245,27 @@ fn never_panics_on_truncated_or_mutated_input() {
         assert!(spec.span.end == s.len());
     }
 }
+
+#[test]
+fn glued_number_suffix() {
+    let src = "param a = 3x;";
+    let d = one(src);
+    assert_eq!(d.message, "syntax error: invalid number literal `3x`");
+    assert_eq!(text(src, d.primary.span), "3x");
+    assert_eq!(one("param a = 1Mb;").message, "syntax error: invalid number literal `1Mb`");
+}
+
+#[test]
+fn expression_statement_gets_help() {
+    let d = one("block f(x) { x |> relu; }");
+    assert_eq!(d.message, "syntax error: expected `=`");
+    assert!(d.help.as_deref().is_some_and(|h| h.contains("let x")));
+}
+
+#[test]
+fn many_broken_items_are_all_reported() {
+    let src: String = (0..500).map(|i| format!("param p{i} = ;\nparam q{i} = {i};\n")).collect();
+    let (spec, d) = nasc_grammar::parse(&src);
+    assert_eq!(d.len(), 500);
+    assert_eq!(spec.items.len(), 500);
+}

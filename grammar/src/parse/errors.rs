@@ -230,6 +230,9 @@ pub fn syntax_error(ctx: &ErrorContext<'_>, pos: usize, positives: &[Rule]) -> D
     let (found, found_span) = found_token(ctx.src, pos, ctx.end);
     let ident_expected = named.iter().any(|n| n == "an identifier");
 
+    if let Some(diag) = invalid_number_suffix(ctx.src, pos, &found, found_span) {
+        return diag;
+    }
     let list = human_list(&named);
     let mut message = if named.is_empty() {
         format!("syntax error: unexpected {}", found.describe())
@@ -262,6 +265,10 @@ pub fn syntax_error(ctx: &ErrorContext<'_>, pos: usize, positives: &[Rule]) -> D
         diag = diag.with_help(format!("add `;` at the end of the {what}"));
     } else if named.iter().any(|n| n == "`}`") && matches!(&found, Found::Keyword(k) if ITEM_KEYWORDS.contains(&k.as_str())) {
         diag = diag.with_help("a `}` may be missing before this item");
+    } else if in_braces && named.len() == 1 && named[0] == "`=`" {
+        diag = diag.with_help(
+            "a statement is `let x = ...;`, `x = ...;`, `node x = ...;`, `for`, `if` or `return ...;`",
+        );
     } else if named.iter().any(|n| n == ITEM_LIST) {
         if let Found::Ident(word) = &found {
             if let Some(kw) = did_you_mean(word, ITEM_KEYWORDS) {
@@ -270,4 +277,29 @@ pub fn syntax_error(ctx: &ErrorContext<'_>, pos: usize, positives: &[Rule]) -> D
         }
     }
     diag
+}
+
+/// `3x` or `1Mb`: letters glued to a number literal.
+fn invalid_number_suffix(src: &str, pos: usize, found: &Found, found_span: Span) -> Option<Diagnostic> {
+    if !matches!(found, Found::Ident(_) | Found::Keyword(_)) {
+        return None;
+    }
+    let bytes = src.as_bytes();
+    let mut start = pos;
+    while start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || matches!(bytes[start - 1], b'_' | b'.')) {
+        start -= 1;
+    }
+    if start == pos || !bytes[start].is_ascii_digit() {
+        return None;
+    }
+    let literal = &src[start..found_span.end];
+    Some(
+        Diagnostic::error(
+            "E0001",
+            format!("syntax error: invalid number literal `{literal}`"),
+            Span::new(start, found_span.end),
+            "invalid suffix",
+        )
+        .with_help("a number may end with the suffix `K`, `M` or `G` only"),
+    )
 }
