@@ -51,9 +51,20 @@ pub fn parse(src: &str) -> (Spec, Vec<Diagnostic>) {
     match outcome {
         Some(Ok(result)) => result,
         Some(Err(_)) => {
-            let diag = Diagnostic::error("E0001", "internal parser error", Span::new(0, 0), "the parser failed here")
-                .with_note("this is a bug in nasc; please report it with the spec that triggers it");
-            (Spec { items: Vec::new(), span: Span::new(0, src.len()) }, vec![diag])
+            let diag = Diagnostic::error(
+                "E0001",
+                "internal parser error",
+                Span::new(0, 0),
+                "the parser failed here",
+            )
+            .with_note("this is a bug in nasc; please report it with the spec that triggers it");
+            (
+                Spec {
+                    items: Vec::new(),
+                    span: Span::new(0, src.len()),
+                },
+                vec![diag],
+            )
         }
         // No thread could be started: parse here, with the nesting limit this stack allows.
         None => parse_scanned(src, &scan::scan(src, INLINE_DEPTH)),
@@ -70,7 +81,9 @@ fn parse_scanned(src: &str, scan: &scan::Scan) -> (Spec, Vec<Diagnostic>) {
         // Never let pest see past a barrier (too-deep nesting, an unterminated comment), nor
         // past the start of the next item (which bounds the cost of a syntax error).
         let barrier = scan.next_barrier(pos).filter(|b| *b < end);
-        let limit = barrier.unwrap_or(end).min(scan.next_hard_item_start(pos).unwrap_or(end));
+        let limit = barrier
+            .unwrap_or(end)
+            .min(scan.next_hard_item_start(pos).unwrap_or(end));
         let text = src.get(pos..limit).unwrap_or("");
         match NascParser::parse(Rule::item, text) {
             Ok(mut pairs) => {
@@ -79,7 +92,7 @@ fn parse_scanned(src: &str, scan: &scan::Scan) -> (Spec, Vec<Diagnostic>) {
                 let mut builder = Builder::new(src, scan, pos);
                 match builder.item(pair) {
                     Ok(item) => items.push(item),
-                    Err(diag) => diags.push(diag),
+                    Err(diag) => diags.push(*diag),
                 }
                 diags.append(&mut builder.diags);
                 pos = scan.skip_trivia(src, item_end.max(pos + 1));
@@ -90,15 +103,24 @@ fn parse_scanned(src: &str, scan: &scan::Scan) -> (Spec, Vec<Diagnostic>) {
                         InputLocation::Pos(p) => p,
                         InputLocation::Span((s, _)) => s,
                     };
-                let ctx = ErrorContext { src, scan, item_start: pos, end };
+                let ctx = ErrorContext {
+                    src,
+                    scan,
+                    item_start: pos,
+                    end,
+                };
                 // An error caused by an already reported lexical problem is not reported again.
                 let at_barrier = match barrier {
                     Some(b) => b == limit && scan.prev_token_end(src, b) <= err_pos,
-                    None => limit == end && end < src.len() && scan.prev_token_end(src, end) <= err_pos,
+                    None => {
+                        limit == end && end < src.len() && scan.prev_token_end(src, end) <= err_pos
+                    }
                 };
                 if !at_barrier && !scan.bad_string_in(pos, err_pos) {
                     diags.push(match &err.variant {
-                        ErrorVariant::ParsingError { positives, .. } => syntax_error(&ctx, err_pos, positives),
+                        ErrorVariant::ParsingError { positives, .. } => {
+                            syntax_error(&ctx, err_pos, positives)
+                        }
                         ErrorVariant::CustomError { message } => Diagnostic::error(
                             "E0001",
                             "syntax error: the input is nested too deeply to parse",
@@ -112,5 +134,11 @@ fn parse_scanned(src: &str, scan: &scan::Scan) -> (Spec, Vec<Diagnostic>) {
         }
     }
     diags.sort_by_key(|d| (d.primary.span.start, d.primary.span.end));
-    (Spec { items, span: Span::new(0, src.len()) }, diags)
+    (
+        Spec {
+            items,
+            span: Span::new(0, src.len()),
+        },
+        diags,
+    )
 }

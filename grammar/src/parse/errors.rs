@@ -8,9 +8,34 @@ use crate::diag::{did_you_mean, Diagnostic};
 
 /// Every keyword of the language (`docs/LANGUAGE.md`, Lexical).
 pub const KEYWORDS: [&str; 28] = [
-    "space", "param", "let", "input", "count", "choice", "subset", "in", "of", "size", "default",
-    "when", "block", "network", "metric", "external", "constraint", "minimize", "maximize", "name",
-    "node", "for", "if", "else", "return", "true", "false", "div",
+    "space",
+    "param",
+    "let",
+    "input",
+    "count",
+    "choice",
+    "subset",
+    "in",
+    "of",
+    "size",
+    "default",
+    "when",
+    "block",
+    "network",
+    "metric",
+    "external",
+    "constraint",
+    "minimize",
+    "maximize",
+    "name",
+    "node",
+    "for",
+    "if",
+    "else",
+    "return",
+    "true",
+    "false",
+    "div",
 ];
 
 /// How a rule shows up in an "expected ..." list.
@@ -68,7 +93,12 @@ fn expected(rule: Rule) -> Expected {
         Rule::ident | Rule::dim_var | Rule::arg_name | Rule::block_param => Named("an identifier"),
         Rule::number | Rule::int_lit | Rule::float_lit | Rule::float_body => Named("a number"),
         Rule::string => Named("a string"),
-        Rule::expr | Rule::operand | Rule::arg | Rule::paren_expr | Rule::list_expr | Rule::if_expr
+        Rule::expr
+        | Rule::operand
+        | Rule::arg
+        | Rule::paren_expr
+        | Rule::list_expr
+        | Rule::if_expr
         | Rule::list_tail => Named("an expression"),
         Rule::stmt
         | Rule::let_stmt
@@ -122,7 +152,8 @@ fn expected(rule: Rule) -> Expected {
     }
 }
 
-const ITEM_LIST: &str = "an item (space, param, let, input, count, choice, subset, block, network, metric, \
+const ITEM_LIST: &str =
+    "an item (space, param, let, input, count, choice, subset, block, network, metric, \
                          constraint, minimize, maximize, name)";
 
 /// Join descriptions as `a`, `a or b`, `a, b or c`.
@@ -162,7 +193,10 @@ impl Found {
 pub fn found_token(src: &str, pos: usize, end: usize) -> (Found, Span) {
     let bytes = src.as_bytes();
     if pos >= end || pos >= bytes.len() {
-        return (Found::EndOfFile, Span::new(pos.min(src.len()), pos.min(src.len())));
+        return (
+            Found::EndOfFile,
+            Span::new(pos.min(src.len()), pos.min(src.len())),
+        );
     }
     let word_end = |from: usize| {
         let mut j = from;
@@ -175,7 +209,11 @@ pub fn found_token(src: &str, pos: usize, end: usize) -> (Found, Span) {
     if c.is_ascii_alphabetic() || c == b'_' {
         let j = word_end(pos);
         let word = &src[pos..j];
-        let found = if KEYWORDS.contains(&word) { Found::Keyword(word.into()) } else { Found::Ident(word.into()) };
+        let found = if KEYWORDS.contains(&word) {
+            Found::Keyword(word.into())
+        } else {
+            Found::Ident(word.into())
+        };
         return (found, Span::new(pos, j));
     }
     if c.is_ascii_digit() {
@@ -198,7 +236,10 @@ pub fn found_token(src: &str, pos: usize, end: usize) -> (Found, Span) {
         }
     }
     let len = char_len(src, pos);
-    (Found::Punct(src[pos..pos + len].into()), Span::new(pos, pos + len))
+    (
+        Found::Punct(src[pos..pos + len].into()),
+        Span::new(pos, pos + len),
+    )
 }
 
 /// Context for converting a pest error.
@@ -242,7 +283,11 @@ pub fn syntax_error(ctx: &ErrorContext<'_>, pos: usize, positives: &[Rule]) -> D
     if let (true, Found::Keyword(k)) = (ident_expected, &found) {
         message.push_str(&format!(", found keyword `{k}`"));
     }
-    let label = if named.is_empty() { "unexpected token".to_string() } else { format!("expected {list}") };
+    let label = if named.is_empty() {
+        "unexpected token".to_string()
+    } else {
+        format!("expected {list}")
+    };
 
     // Point right after the previous token when the unexpected one is on a later line (the
     // usual shape of a missing `;` or `}`), else at the unexpected token.
@@ -260,10 +305,14 @@ pub fn syntax_error(ctx: &ErrorContext<'_>, pos: usize, positives: &[Rule]) -> D
     let in_braces = ctx.scan.relative_brace_depth(ctx.item_start, pos) > 0;
     if let (true, Found::Keyword(k)) = (ident_expected, &found) {
         diag = diag.with_help(format!("`{k}` is a keyword; choose another name"));
-    } else if named.len() == 1 && named[0] == "`;`" || named.iter().any(|n| n == "`;`") && line_break_between {
+    } else if named.len() == 1 && named[0] == "`;`"
+        || named.iter().any(|n| n == "`;`") && line_break_between
+    {
         let what = if in_braces { "statement" } else { "item" };
         diag = diag.with_help(format!("add `;` at the end of the {what}"));
-    } else if named.iter().any(|n| n == "`}`") && matches!(&found, Found::Keyword(k) if ITEM_KEYWORDS.contains(&k.as_str())) {
+    } else if named.iter().any(|n| n == "`}`")
+        && matches!(&found, Found::Keyword(k) if ITEM_KEYWORDS.contains(&k.as_str()))
+    {
         diag = diag.with_help("a `}` may be missing before this item");
     } else if in_braces && named.len() == 1 && named[0] == "`=`" {
         diag = diag.with_help(
@@ -280,13 +329,20 @@ pub fn syntax_error(ctx: &ErrorContext<'_>, pos: usize, positives: &[Rule]) -> D
 }
 
 /// `3x` or `1Mb`: letters glued to a number literal.
-fn invalid_number_suffix(src: &str, pos: usize, found: &Found, found_span: Span) -> Option<Diagnostic> {
+fn invalid_number_suffix(
+    src: &str,
+    pos: usize,
+    found: &Found,
+    found_span: Span,
+) -> Option<Diagnostic> {
     if !matches!(found, Found::Ident(_) | Found::Keyword(_)) {
         return None;
     }
     let bytes = src.as_bytes();
     let mut start = pos;
-    while start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || matches!(bytes[start - 1], b'_' | b'.')) {
+    while start > 0
+        && (bytes[start - 1].is_ascii_alphanumeric() || matches!(bytes[start - 1], b'_' | b'.'))
+    {
         start -= 1;
     }
     if start == pos || !bytes[start].is_ascii_digit() {
