@@ -21,7 +21,7 @@ pub fn compile_zoo(name: &str, sets: &[(&str, &str)]) -> Space {
     assert!(diags.is_empty(), "{name}: parse diagnostics {diags:?}");
     let loader = Fs(path.parent().map(Path::to_path_buf).unwrap_or_default());
     let opts = Options { overrides: sets.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(), loader: &loader, default_name: name.into() };
-    let (space, diags) = nasc_compiler::compile(&spec, name, &opts);
+    let (space, diags) = nasc_compiler::compile(&spec, &opts);
     assert!(diags.iter().all(|d| !d.is_error()), "{name}: {diags:?}");
     space.expect("compiled space")
 }

@@ -426,15 +426,12 @@ fn check_arity(callee: &Expr, nargs: usize, piped: usize, span: Span, scope: &[S
         if given < required || given > b.params.len() {
             let want = if required == b.params.len() { format!("{required}") } else { format!("{required} to {}", b.params.len()) };
             let sig = b.params.iter().map(|p| p.name.name.as_str()).collect::<Vec<_>>().join(", ");
-            diags.push(
-                Diagnostic::error("E0103", format!("wrong number of arguments to `{n}`: expected {want}, found {given}"), span, format!("{given} argument(s) given"))
-                    .with_label(b.name.span, format!("`{n}({sig})` defined here"))
-                    .with_note(if piped == 1 { "the piped value `x |> f(...)` counts as the first argument".to_string() } else { String::new() })
-                    .clone(),
-            );
-            if let Some(d) = diags.last_mut() {
-                d.notes.retain(|n| !n.is_empty());
+            let mut d = Diagnostic::error("E0103", format!("wrong number of arguments to `{n}`: expected {want}, found {given}"), span, format!("{given} argument(s) given"))
+                .with_label(b.name.span, format!("`{n}({sig})` defined here"));
+            if piped == 1 {
+                d = d.with_note("the piped value `x |> f(...)` counts as the first argument");
             }
+            diags.push(d);
         }
     }
 }

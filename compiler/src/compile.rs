@@ -80,8 +80,7 @@ fn eval_const(prog: &Program, e: &Expr, bindings: &[(String, i64)]) -> Result<Va
     it.eval(&mut w, e).map_err(|i| interrupt_to_diag(i, e.span))
 }
 
-pub fn compile(spec: &Spec, src_name: &str, opts: &Options) -> (Option<Space>, Vec<Diagnostic>) {
-    let _ = src_name;
+pub fn compile(spec: &Spec, opts: &Options) -> (Option<Space>, Vec<Diagnostic>) {
     let override_names: Vec<String> = opts.overrides.iter().map(|(n, _)| n.clone()).collect();
     let mut diags = check::check(spec, &override_names);
     if diags.iter().any(|d| d.is_error()) {
@@ -113,7 +112,7 @@ pub fn compile(spec: &Spec, src_name: &str, opts: &Options) -> (Option<Space>, V
         let mut progress = false;
         let mut next = Vec::new();
         for (name, value, is_param) in pending {
-            let ready = check::free_names(value).iter().all(|n| !next_or_pending_has(n, &next) && (prog.consts.contains_key(n) || !is_const_name(spec, n)));
+            let ready = check::free_names(value).iter().all(|n| prog.consts.contains_key(n) || !is_const_name(spec, n));
             if !ready {
                 next.push((name, value, is_param));
                 continue;
@@ -301,10 +300,6 @@ pub fn compile(spec: &Spec, src_name: &str, opts: &Options) -> (Option<Space>, V
 
 fn is_const_name(spec: &Spec, n: &str) -> bool {
     spec.items.iter().any(|i| matches!(i, Item::Param { name, .. } | Item::Let { name, .. } if name.name == n))
-}
-
-fn next_or_pending_has(_n: &str, _next: &[(&Ident, &Expr, bool)]) -> bool {
-    false
 }
 
 fn to_opt(v: &Value, span: Span) -> Result<OptValue, Diagnostic> {

@@ -28,7 +28,7 @@ pub fn load(path: &str, sets: &[(String, String)]) -> Result<(Option<Space>, Str
     if !diags.iter().any(Diagnostic::is_error) {
         let loader = FsLoader { dir };
         let opts = Options { overrides: sets.to_vec(), loader: &loader, default_name: stem };
-        let (s, mut d) = nasc_compiler::compile(&spec, path, &opts);
+        let (s, mut d) = nasc_compiler::compile(&spec, &opts);
         diags.append(&mut d);
         space = s;
     }
