@@ -36,7 +36,7 @@ pub fn load(path: &str, sets: &[(String, String)]) -> Result<(Option<Space>, Str
     Ok((space, render(path, &text, &diags), failed))
 }
 
-fn open(path: &str, sets: &[(String, String)]) -> Result<Space, u8> {
+pub fn open(path: &str, sets: &[(String, String)]) -> Result<Space, u8> {
     match load(path, sets) {
         Err(e) => {
             eprintln!("error: {e}");
