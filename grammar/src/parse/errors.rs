@@ -275,6 +275,27 @@ pub fn syntax_error(ctx: &ErrorContext<'_>, pos: usize, positives: &[Rule]) -> D
         return diag;
     }
     let list = human_list(&named);
+    if let Found::Punct(p) = &found {
+        if !is_token(p) {
+            // A character that starts no token at all: say so, rather than suggesting what
+            // could have come before it.
+            let help = match p.as_str() {
+                "|" => "did you mean `||` (or) or `|>` (pipe)?".to_string(),
+                "&" => "did you mean `&&` (and)?".to_string(),
+                _ if p.chars().all(char::is_alphanumeric) => {
+                    "names are ASCII: letters, digits and `_`".to_string()
+                }
+                _ => format!("`{p}` is not an operator or punctuation of the language"),
+            };
+            return Diagnostic::error(
+                "E0001",
+                format!("syntax error: unexpected character `{p}`"),
+                found_span,
+                "not a token of the language",
+            )
+            .with_help(help);
+        }
+    }
     let mut message = if named.is_empty() {
         format!("syntax error: unexpected {}", found.describe())
     } else {
@@ -322,10 +343,72 @@ pub fn syntax_error(ctx: &ErrorContext<'_>, pos: usize, positives: &[Rule]) -> D
         if let Found::Ident(word) = &found {
             if let Some(kw) = did_you_mean(word, ITEM_KEYWORDS) {
                 diag = diag.with_help(format!("did you mean `{kw}`?"));
+            } else if followed_by_assign(ctx, found_span.end) {
+                diag = diag.with_help(format!(
+                    "statements belong inside a `block` or `network` body; a top-level constant is `let {word} = ...;` or `param {word} = ...;`"
+                ));
             }
         }
+    } else if matches!(&found, Found::Punct(p) if p == ",")
+        && named.iter().any(|n| n == "`]`")
+        && in_decision_dims(ctx, pos)
+    {
+        diag = diag.with_help(
+            "the options of a decision follow `in` (`choice k in [3, 5]`, `subset s of [a, b] size 1`); `k[N]` declares a family of N decisions",
+        );
     }
     diag
+}
+
+/// Whether `p` (a [`Found::Punct`]) is a token of the language. Every multi-char operator is
+/// found whole; a lone `|` or `&`, and any character outside the set below, is not a token.
+fn is_token(p: &str) -> bool {
+    p.chars().count() > 1
+        || matches!(
+            p,
+            ";" | "," | "(" | ")" | "[" | "]" | "{" | "}" | "=" | "." | "+" | "-" | "*" | "/"
+                | "%" | "<" | ">" | "!" | "\""
+        )
+}
+
+/// Whether the next token at or after `pos` is `=` (and not `==`).
+fn followed_by_assign(ctx: &ErrorContext<'_>, pos: usize) -> bool {
+    let next = ctx.scan.skip_trivia(ctx.src, pos);
+    let rest = ctx.src.get(next..ctx.end.max(next)).unwrap_or("");
+    rest.starts_with('=') && !rest.starts_with("==")
+}
+
+/// Whether `pos` is inside the index dimensions of a `choice`/`subset` item, before its `in`
+/// or `of`: the item's text up to `pos` is the keyword, a name and `[...]` groups, and `pos` is
+/// inside one of these brackets.
+fn in_decision_dims(ctx: &ErrorContext<'_>, pos: usize) -> bool {
+    let Some(text) = ctx.src.get(ctx.item_start..pos) else {
+        return false;
+    };
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut words = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match c {
+            b'[' => depth += 1,
+            b']' => depth = depth.saturating_sub(1),
+            b'(' | b')' | b'{' | b'}' | b'"' | b'#' | b';' => return false,
+            b'/' if bytes.get(i + 1).is_some_and(|n| *n == b'/' || *n == b'*') => return false,
+            _ if (c.is_ascii_alphabetic() || c == b'_') && depth == 0 => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                words.push(&text[start..i]);
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    depth == 1 && words.len() == 2 && matches!(words[0], "choice" | "subset")
 }
 
 /// `3x` or `1Mb`: letters glued to a number literal.

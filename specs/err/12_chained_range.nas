@@ -1,0 +1,11 @@
+// ranges are non-associative: `0..4..2` is an error
+input [3, 32, 32];
+choice w in [16, 32] default 16;
+
+network {
+  let x = input |> conv(w, 3) |> bn |> relu;
+  for i in 0..4..2 {
+    x = x |> conv(w, 3) |> bn |> relu;
+  }
+  return x |> gap |> linear(10);
+}

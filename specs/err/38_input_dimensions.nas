@@ -1,0 +1,5 @@
+// `input` takes exactly three dimensions [c, h, w]
+input [32, 32];
+choice w in [16, 32] default 16;
+
+network = input |> conv(w, 3) |> bn |> relu |> gap |> linear(10);

@@ -1,0 +1,6 @@
+// an option listed twice in a choice
+input [3, 32, 32];
+choice k in [3, 5, 3] default 3;
+choice w in [16, 32] default 16;
+
+network = input |> conv(w, k) |> bn |> relu |> gap |> linear(10);
