@@ -1,0 +1,311 @@
+//! Conv2d forward and backward on the CPU: im2col + GEMM per (image, group), a direct path for
+//! depthwise-style convolutions (one input channel per group), and no im2col at all for
+//! 1x1/stride-1/unpadded convolutions. Parallel over images (each image's GEMMs run
+//! single-threaded) when the batch can feed every thread, otherwise over the GEMMs themselves.
+
+use super::gemm::{sgemm, Mat};
+use super::SendPtr;
+use crate::shape::Conv2d;
+use rayon::prelude::*;
+
+fn is_pointwise(c: &Conv2d) -> bool {
+    c.kh == 1 && c.kw == 1 && c.stride == (1, 1) && c.pad == (0, 0)
+}
+
+/// `col[(ci*kh + i)*kw + j][oy*ow + ox] = x[ci][oy*sh - ph + i*dh][ox*sw - pw + j*dw]` (0 outside),
+/// for the `cin_g` channels starting at `x` (one image).
+fn im2col(c: &Conv2d, x: &[f32], col: &mut [f32]) {
+    let (oh, ow) = (c.out_h(), c.out_w());
+    let p = oh * ow;
+    let mut row = 0;
+    for ci in 0..c.cin_g() {
+        let xc = &x[ci * c.h * c.w..(ci + 1) * c.h * c.w];
+        for i in 0..c.kh {
+            for j in 0..c.kw {
+                let dst = &mut col[row * p..(row + 1) * p];
+                row += 1;
+                for oy in 0..oh {
+                    let iy = (oy * c.stride.0 + i * c.dil.0) as isize - c.pad.0 as isize;
+                    let d = &mut dst[oy * ow..(oy + 1) * ow];
+                    if iy < 0 || iy >= c.h as isize {
+                        d.fill(0.0);
+                        continue;
+                    }
+                    let xr = &xc[iy as usize * c.w..(iy as usize + 1) * c.w];
+                    let off = (j * c.dil.1) as isize - c.pad.1 as isize;
+                    if c.stride.1 == 1 && off >= 0 && off as usize + ow <= c.w {
+                        d.copy_from_slice(&xr[off as usize..off as usize + ow]);
+                        continue;
+                    }
+                    for (ox, v) in d.iter_mut().enumerate() {
+                        let ix = (ox * c.stride.1) as isize + off;
+                        *v = if ix >= 0 && ix < c.w as isize { xr[ix as usize] } else { 0.0 };
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adds the columns back into the image: the adjoint of `im2col`.
+fn col2im(c: &Conv2d, col: &[f32], x: &mut [f32]) {
+    let (oh, ow) = (c.out_h(), c.out_w());
+    let p = oh * ow;
+    let mut row = 0;
+    for ci in 0..c.cin_g() {
+        let xc = &mut x[ci * c.h * c.w..(ci + 1) * c.h * c.w];
+        for i in 0..c.kh {
+            for j in 0..c.kw {
+                let src = &col[row * p..(row + 1) * p];
+                row += 1;
+                for oy in 0..oh {
+                    let iy = (oy * c.stride.0 + i * c.dil.0) as isize - c.pad.0 as isize;
+                    if iy < 0 || iy >= c.h as isize {
+                        continue;
+                    }
+                    let xr = &mut xc[iy as usize * c.w..(iy as usize + 1) * c.w];
+                    let off = (j * c.dil.1) as isize - c.pad.1 as isize;
+                    for (ox, v) in src[oy * ow..(oy + 1) * ow].iter().enumerate() {
+                        let ix = (ox * c.stride.1) as isize + off;
+                        if ix >= 0 && ix < c.w as isize {
+                            xr[ix as usize] += v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `y = conv(x, w) + b`. `x: [n, c_in, h, w]`, `w: [c_out, c_in/groups, kh, kw]`,
+/// `b: [c_out]` (required iff `c.bias`), `y: [n, c_out, out_h, out_w]` (overwritten).
+pub fn conv2d_forward(c: &Conv2d, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &mut [f32]) {
+    c.validate();
+    assert_eq!(x.len(), c.x_len(), "conv2d x");
+    assert_eq!(w.len(), c.w_len(), "conv2d w");
+    assert_eq!(y.len(), c.y_len(), "conv2d y");
+    assert_eq!(b.is_some(), c.bias, "conv2d: bias slice must match c.bias");
+    let p = c.out_h() * c.out_w();
+    if c.cin_g() == 1 {
+        depthwise_forward(c, x, w, y);
+    } else {
+        let kk = c.cin_g() * c.kh * c.kw;
+        let (cig, cog) = (c.cin_g(), c.cout_g());
+        let xs = c.c_in * c.h * c.w;
+        let ys = c.c_out * p;
+        let pw = is_pointwise(c);
+        let par_imgs = c.n >= rayon::current_num_threads();
+        let per_image = |ni: usize, yi: &mut [f32], col: &mut Vec<f32>, par: bool| {
+            for g in 0..c.groups {
+                let xg = &x[ni * xs + g * cig * c.h * c.w..][..cig * c.h * c.w];
+                let b_mat = if pw {
+                    Mat::rm(xg, p)
+                } else {
+                    col.resize(kk * p, 0.0);
+                    im2col(c, xg, col);
+                    Mat::rm(col, p)
+                };
+                let wg = &w[g * cog * kk..(g + 1) * cog * kk];
+                sgemm(cog, p, kk, Mat::rm(wg, kk), b_mat, &mut yi[g * cog * p..(g + 1) * cog * p], p, false, par);
+            }
+        };
+        if par_imgs {
+            y.par_chunks_mut(ys).enumerate().for_each_init(Vec::new, |col, (ni, yi)| per_image(ni, yi, col, false));
+        } else {
+            let mut col = Vec::new();
+            for (ni, yi) in y.chunks_mut(ys).enumerate() {
+                per_image(ni, yi, &mut col, true);
+            }
+        }
+    }
+    if let Some(b) = b {
+        y.par_chunks_mut(p).enumerate().for_each(|(i, plane)| {
+            let bv = b[i % c.c_out];
+            plane.iter_mut().for_each(|v| *v += bv);
+        });
+    }
+}
+
+fn depthwise_forward(c: &Conv2d, x: &[f32], w: &[f32], y: &mut [f32]) {
+    let (oh, ow) = (c.out_h(), c.out_w());
+    let cog = c.cout_g();
+    y.par_chunks_mut(oh * ow).enumerate().for_each(|(plane, yp)| {
+        let (ni, co) = (plane / c.c_out, plane % c.c_out);
+        let ci = co / cog;
+        let xp = &x[(ni * c.c_in + ci) * c.h * c.w..][..c.h * c.w];
+        let wk = &w[co * c.kh * c.kw..(co + 1) * c.kh * c.kw];
+        yp.fill(0.0);
+        for i in 0..c.kh {
+            for j in 0..c.kw {
+                let wv = wk[i * c.kw + j];
+                let offx = (j * c.dil.1) as isize - c.pad.1 as isize;
+                for oy in 0..oh {
+                    let iy = (oy * c.stride.0 + i * c.dil.0) as isize - c.pad.0 as isize;
+                    if iy < 0 || iy >= c.h as isize {
+                        continue;
+                    }
+                    let xr = &xp[iy as usize * c.w..][..c.w];
+                    let yr = &mut yp[oy * ow..(oy + 1) * ow];
+                    for (ox, yv) in yr.iter_mut().enumerate() {
+                        let ix = (ox * c.stride.1) as isize + offx;
+                        if ix >= 0 && ix < c.w as isize {
+                            *yv += wv * xr[ix as usize];
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Gradients of `conv2d_forward` given `dy`. `dw` (and `db`) are overwritten, not accumulated;
+/// `dx` is overwritten when given (pass `None` for a network's first layer).
+pub fn conv2d_backward(
+    c: &Conv2d,
+    x: &[f32],
+    w: &[f32],
+    dy: &[f32],
+    dx: Option<&mut [f32]>,
+    dw: &mut [f32],
+    db: Option<&mut [f32]>,
+) {
+    c.validate();
+    assert_eq!(x.len(), c.x_len());
+    assert_eq!(w.len(), c.w_len());
+    assert_eq!(dy.len(), c.y_len());
+    assert_eq!(dw.len(), c.w_len());
+    let p = c.out_h() * c.out_w();
+    if let Some(db) = db {
+        assert_eq!(db.len(), c.c_out);
+        db.par_iter_mut().enumerate().for_each(|(co, d)| {
+            let mut s = 0.0f64;
+            for ni in 0..c.n {
+                s += dy[(ni * c.c_out + co) * p..][..p].iter().map(|&v| v as f64).sum::<f64>();
+            }
+            *d = s as f32;
+        });
+    }
+    if let Some(dx) = &dx {
+        assert_eq!(dx.len(), c.x_len());
+    }
+    if c.cin_g() == 1 {
+        depthwise_backward(c, x, w, dy, dx, dw);
+        return;
+    }
+    let kk = c.cin_g() * c.kh * c.kw;
+    let (cig, cog) = (c.cin_g(), c.cout_g());
+    let xs = c.c_in * c.h * c.w;
+    let ys = c.c_out * p;
+    let pw = is_pointwise(c);
+    let dx_ptr = dx.map(|d| SendPtr(d.as_mut_ptr()));
+    // One image: accumulate its dW into `acc` and write its dx slice.
+    let per_image = |ni: usize, acc: &mut [f32], col: &mut Vec<f32>, dcol: &mut Vec<f32>, par: bool| {
+        let dyi = &dy[ni * ys..(ni + 1) * ys];
+        let dxi = dx_ptr.as_ref().map(|p| {
+            // SAFETY: each image writes only its own disjoint slice of dx.
+            let s = unsafe { std::slice::from_raw_parts_mut(p.0.add(ni * xs), xs) };
+            s.fill(0.0);
+            s
+        });
+        let mut dxi = dxi;
+        for g in 0..c.groups {
+            let xg = &x[ni * xs + g * cig * c.h * c.w..][..cig * c.h * c.w];
+            let dyg = &dyi[g * cog * p..(g + 1) * cog * p];
+            let wg = &w[g * cog * kk..(g + 1) * cog * kk];
+            // dW_g += dY_g [cog, p] * col^T [p, kk]
+            let colm = if pw {
+                Mat::rm_t(xg, p)
+            } else {
+                col.resize(kk * p, 0.0);
+                im2col(c, xg, col);
+                Mat::rm_t(col, p)
+            };
+            sgemm(cog, kk, p, Mat::rm(dyg, p), colm, &mut acc[g * cog * kk..(g + 1) * cog * kk], kk, true, par);
+            if let Some(dxi) = dxi.as_deref_mut() {
+                let dxg = &mut dxi[g * cig * c.h * c.w..(g + 1) * cig * c.h * c.w];
+                if pw {
+                    sgemm(kk, p, cog, Mat::rm_t(wg, kk), Mat::rm(dyg, p), dxg, p, false, par);
+                } else {
+                    dcol.resize(kk * p, 0.0);
+                    sgemm(kk, p, cog, Mat::rm_t(wg, kk), Mat::rm(dyg, p), dcol, p, false, par);
+                    col2im(c, dcol, dxg);
+                }
+            }
+        }
+    };
+    if c.n >= rayon::current_num_threads() {
+        let total = (0..c.n)
+            .into_par_iter()
+            .fold(
+                || (vec![0.0f32; dw.len()], Vec::new(), Vec::new()),
+                |(mut acc, mut col, mut dcol), ni| {
+                    per_image(ni, &mut acc, &mut col, &mut dcol, false);
+                    (acc, col, dcol)
+                },
+            )
+            .map(|t| t.0)
+            .reduce_with(|mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(u, v)| *u += v);
+                a
+            });
+        match total {
+            Some(t) => dw.copy_from_slice(&t),
+            None => dw.fill(0.0),
+        }
+    } else {
+        dw.fill(0.0);
+        let (mut col, mut dcol) = (Vec::new(), Vec::new());
+        for ni in 0..c.n {
+            per_image(ni, dw, &mut col, &mut dcol, true);
+        }
+    }
+}
+
+fn depthwise_backward(c: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>, dw: &mut [f32]) {
+    let (oh, ow) = (c.out_h(), c.out_w());
+    let cog = c.cout_g();
+    let hw = c.h * c.w;
+    // For every (tap, output pixel) pair: visit(iy*w+ix, oy*ow+ox, tap).
+    let for_taps = |mut visit: Box<dyn FnMut(usize, usize, usize) + '_>| {
+        for i in 0..c.kh {
+            for j in 0..c.kw {
+                let offx = (j * c.dil.1) as isize - c.pad.1 as isize;
+                for oy in 0..oh {
+                    let iy = (oy * c.stride.0 + i * c.dil.0) as isize - c.pad.0 as isize;
+                    if iy < 0 || iy >= c.h as isize {
+                        continue;
+                    }
+                    for ox in 0..ow {
+                        let ix = (ox * c.stride.1) as isize + offx;
+                        if ix >= 0 && ix < c.w as isize {
+                            visit(iy as usize * c.w + ix as usize, oy * ow + ox, i * c.kw + j);
+                        }
+                    }
+                }
+            }
+        }
+    };
+    dw.par_chunks_mut(c.kh * c.kw).enumerate().for_each(|(co, dwk)| {
+        let ci = co / cog;
+        let mut acc = vec![0.0f64; c.kh * c.kw];
+        for ni in 0..c.n {
+            let xp = &x[(ni * c.c_in + ci) * hw..][..hw];
+            let dyp = &dy[(ni * c.c_out + co) * oh * ow..][..oh * ow];
+            let mut part = vec![0.0f32; c.kh * c.kw];
+            for_taps(Box::new(|xi, yi, t| part[t] += xp[xi] * dyp[yi]));
+            acc.iter_mut().zip(&part).for_each(|(a, &v)| *a += v as f64);
+        }
+        dwk.iter_mut().zip(&acc).for_each(|(d, &a)| *d = a as f32);
+    });
+    if let Some(dx) = dx {
+        dx.par_chunks_mut(hw).enumerate().for_each(|(plane, dxp)| {
+            let (ni, ci) = (plane / c.c_in, plane % c.c_in);
+            dxp.fill(0.0);
+            for co in ci * cog..(ci + 1) * cog {
+                let wk = &w[co * c.kh * c.kw..(co + 1) * c.kh * c.kw];
+                let dyp = &dy[(ni * c.c_out + co) * oh * ow..][..oh * ow];
+                for_taps(Box::new(|xi, yi, t| dxp[xi] += wk[t] * dyp[yi]));
+            }
+        });
+    }
+}

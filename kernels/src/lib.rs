@@ -1,0 +1,3 @@
+//! nasc-kernels: the compute kernels of the nasc trainer.
+pub mod cpu;
+pub mod shape;
