@@ -1,8 +1,9 @@
 //! The pipeline: check -> fold constants -> expand decisions -> evaluate the network over
 //! worlds -> minimize terms -> tables -> size and bounds. No IO: files come through `Loader`.
 use crate::check;
-use crate::decision::{DecisionInfo, DecisionKind, OptValue, WhenGuard};
-use crate::deps::Deps;
+use crate::decision::{Candidate, DecisionInfo, DecisionKind, OptValue, Slot, WhenGuard};
+use crate::deps::{Deps, Lit};
+use crate::graph::NetGraph;
 use crate::factors::{self, Additive, Domains};
 use crate::ids::DecisionId;
 use crate::interp::value::{OpRef, Value};
@@ -80,14 +81,21 @@ fn eval_const(prog: &Program, e: &Expr, bindings: &[(String, i64)]) -> Result<Va
     it.eval(&mut w, e).map_err(|i| interrupt_to_diag(i, e.span))
 }
 
-pub fn compile(spec: &Spec, opts: &Options) -> (Option<Space>, Vec<Diagnostic>) {
-    let override_names: Vec<String> = opts.overrides.iter().map(|(n, _)| n.clone()).collect();
-    let mut diags = check::check(spec, &override_names);
-    if diags.iter().any(|d| d.is_error()) {
-        return (None, diags);
-    }
+pub(crate) struct Front<'s> {
+    pub prog: Program<'s>,
+    pub decisions: Vec<DecisionInfo>,
+    pub whens: Vec<Option<WhenGuard>>,
+    pub shape: [i64; 3],
+    pub input_span: Span,
+    pub network: &'s Body,
+    pub space_name: String,
+}
+
+/// Fold constants, expand decisions and resolve the input: the part of a compile that a
+/// trace of one candidate repeats.
+fn front<'s>(spec: &'s Spec, overrides: &[(String, String)], default_name: &str, diags: &mut Vec<Diagnostic>) -> Option<Front<'s>> {
     let mut prog = Program::default();
-    let mut space_name = opts.default_name.clone();
+    let mut space_name = default_name.to_string();
     for item in &spec.items {
         match item {
             Item::Block(b) => {
@@ -117,7 +125,7 @@ pub fn compile(spec: &Spec, opts: &Options) -> (Option<Space>, Vec<Diagnostic>) 
                 next.push((name, value, is_param));
                 continue;
             }
-            let v = match opts.overrides.iter().find(|(n, _)| *n == name.name) {
+            let v = match overrides.iter().find(|(n, _)| *n == name.name) {
                 Some((_, raw)) if is_param => Ok(parse_override(raw)),
                 _ => eval_const(&prog, value, &[]),
             };
@@ -127,7 +135,7 @@ pub fn compile(spec: &Spec, opts: &Options) -> (Option<Space>, Vec<Diagnostic>) 
                 }
                 Err(d) => {
                     diags.push(d);
-                    return (None, diags);
+                    return None;
                 }
             }
             progress = true;
@@ -135,7 +143,7 @@ pub fn compile(spec: &Spec, opts: &Options) -> (Option<Space>, Vec<Diagnostic>) 
         if !progress {
             let (name, _, _) = next[0];
             diags.push(Diagnostic::error("E0504", format!("`{}` is defined in terms of itself", name.name), name.span, "cyclic definition"));
-            return (None, diags);
+            return None;
         }
         pending = next;
     }
@@ -150,13 +158,13 @@ pub fn compile(spec: &Spec, opts: &Options) -> (Option<Space>, Vec<Diagnostic>) 
         }
     }
     if diags.iter().any(|d| d.is_error()) {
-        return (None, diags);
+        return None;
     }
     // the input and the network, over worlds
     let input_item = spec.items.iter().find_map(|i| if let Item::Input { dims, span } = i { Some((dims, *span)) } else { None });
     let (dims, input_span) = match input_item {
         Some(x) => x,
-        None => return (None, diags),
+        None => return None,
     };
     let mut shape = [0i64; 3];
     for (k, e) in dims.iter().enumerate().take(3) {
@@ -164,15 +172,27 @@ pub fn compile(spec: &Spec, opts: &Options) -> (Option<Space>, Vec<Diagnostic>) 
             Ok(Value::Int(i)) if i > 0 => shape[k] = i,
             Ok(v) => {
                 diags.push(Diagnostic::error("E0104", format!("an input dimension must be a positive int, found {}", v.type_name()), e.span, "here"));
-                return (None, diags);
+                return None;
             }
             Err(d) => {
                 diags.push(d);
-                return (None, diags);
+                return None;
             }
         }
     }
-    let Some(network) = prog.network else { return (None, diags) };
+    let network = prog.network?;
+    Some(Front { prog, decisions, whens, shape, input_span, network, space_name })
+}
+
+pub fn compile(spec: &Spec, opts: &Options) -> (Option<Space>, Vec<Diagnostic>) {
+    let override_names: Vec<String> = opts.overrides.iter().map(|(n, _)| n.clone()).collect();
+    let mut diags = check::check(spec, &override_names);
+    if diags.iter().any(|d| d.is_error()) {
+        return (None, diags);
+    }
+    let Some(Front { prog, decisions, whens, shape, input_span, network, space_name }) = front(spec, &opts.overrides, &opts.default_name, &mut diags) else {
+        return (None, diags);
+    };
     let mut interp = Interp::new(&prog, &decisions, &whens);
     let input = interp.input_tensor(shape[0], shape[1], shape[2], input_span);
     let mut w0 = World::default();
@@ -294,6 +314,8 @@ pub fn compile(spec: &Spec, opts: &Options) -> (Option<Space>, Vec<Diagnostic>) 
         flops_rule: rule,
         ir,
         consts,
+        spec: spec.clone(),
+        overrides: opts.overrides.clone(),
     };
     (Some(space), diags)
 }
@@ -425,4 +447,54 @@ fn expand_decision(prog: &mut Program, d: &Decision, out: &mut Vec<DecisionInfo>
     }
     prog.families.insert(d.name.name.clone(), fam);
     Ok(())
+}
+
+/// Runs the network of single candidates (trace mode) to get their graphs.
+pub struct Tracer<'s> {
+    front: Option<Front<'s>>,
+}
+
+impl<'s> Tracer<'s> {
+    pub fn new(spec: &'s Spec, overrides: &[(String, String)]) -> Self {
+        let mut diags = Vec::new();
+        Tracer { front: front(spec, overrides, "", &mut diags).filter(|_| !diags.iter().any(|d| d.is_error())) }
+    }
+
+    /// The network graph of candidate `c` (which must be valid).
+    pub fn trace(&self, c: &Candidate) -> Result<NetGraph, String> {
+        let f = self.front.as_ref().ok_or("the spec does not compile")?;
+        if c.0.len() != f.decisions.len() {
+            return Err(format!("expected {} decisions, found {}", f.decisions.len(), c.0.len()));
+        }
+        let mut interp = Interp::new(&f.prog, &f.decisions, &f.whens);
+        interp.trace = Some(Vec::new());
+        let mut w0 = World::default();
+        for (i, slot) in c.0.iter().enumerate() {
+            let d = DecisionId(i as u32);
+            match slot {
+                Slot::Absent => w0.ctx.add(Lit::Absent(d)),
+                Slot::Opt(v) => w0.ctx.add(Lit::Is(d, *v)),
+                Slot::Members(m) => {
+                    if f.decisions[i].conditional {
+                        w0.ctx.add(Lit::Present(d));
+                    }
+                    for j in 0..f.decisions[i].arity() {
+                        w0.ctx.add(Lit::Member(d, j as u32, m >> j & 1 == 1));
+                    }
+                }
+            }
+        }
+        let input = interp.input_tensor(f.shape[0], f.shape[1], f.shape[2], f.input_span);
+        let mut f0 = Frame::default();
+        f0.push("input", input);
+        w0.frames.push(f0);
+        let outs = interp.exec_body_multi(f.network, vec![w0]).map_err(|d| d.message)?;
+        let nodes = interp.trace.take().unwrap_or_default();
+        let scopes = std::mem::take(&mut interp.scopes);
+        match outs.as_slice() {
+            [(_, Some(Value::Tensor(t)))] => Ok(NetGraph { nodes, output: t.node, scopes }),
+            [(_, _)] => Err("the network does not return a tensor".into()),
+            _ => Err("the candidate does not fix every decision the network reads".into()),
+        }
+    }
 }

@@ -28,6 +28,9 @@ pub struct Space {
     pub flops_rule: Vec<String>,
     pub ir: IrSummary,
     pub consts: HashMap<String, f64>,
+    /// The spec and overrides it was compiled from (to trace single candidates).
+    pub spec: nasc_grammar::ast::Spec,
+    pub overrides: Vec<(String, String)>,
 }
 
 impl Space {
@@ -40,7 +43,7 @@ impl Space {
     }
 
     /// Whether conditional decision `d` exists given the earlier slots of `c`.
-    fn exists(&self, d: usize, c: &Candidate) -> bool {
+    pub(crate) fn exists(&self, d: usize, c: &Candidate) -> bool {
         match &self.when_results[d] {
             None => true,
             Some(rows) => rows.iter().find(|(ctx, _)| ctx.iter().all(|l| lit_holds(l, c.0[l.decision().index()]))).is_some_and(|(_, h)| *h),
@@ -111,6 +114,22 @@ impl Space {
             Some(f) => f.print(c, &self.decisions),
             None => naming::canonical(c, &self.decisions),
         }
+    }
+
+    /// A tracer for this space: the network graph of single candidates.
+    pub fn tracer(&self) -> crate::compile::Tracer<'_> {
+        crate::compile::Tracer::new(&self.spec, &self.overrides)
+    }
+
+    /// The candidate's network graph (ops, attributes, shapes).
+    pub fn graph_of(&self, c: &Candidate) -> Result<crate::graph::NetGraph, String> {
+        self.tracer().trace(c)
+    }
+
+    /// The canonical key: equal for candidates that compute the same network up to
+    /// isomorphism (see `NetGraph::key`). Use `tracer()` for many candidates.
+    pub fn key(&self, c: &Candidate) -> String {
+        self.tracer().trace(c).map(|g| g.key()).unwrap_or_else(|e| format!("!{e}"))
     }
 
     pub fn canonical(&self, c: &Candidate) -> String {

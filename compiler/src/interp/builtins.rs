@@ -2,6 +2,7 @@
 use super::value::{OpRef, Tensor, Value};
 use super::world::World;
 use super::{Interp, Interrupt, R};
+use crate::graph::OpKind;
 use crate::program::Cost;
 use nasc_grammar::ast::Span;
 use nasc_grammar::diag::Diagnostic;
@@ -265,19 +266,20 @@ impl<'a> Interp<'a> {
                     cost.terms[1] = mul(&[out, ho, wo], span)?;
                 }
                 let label = format!("{name} {}x{} {}->{} s{}", k.0, k.1, x.c, out, stride);
-                self.tensor_op(w, &label, span, &[&x], cost, (out, ho, wo))
+                let kind = OpKind::Conv { out, k, stride, groups, dilation: dil, pad: (ph, pw), same: matches!(pad, Pad::Same), bias };
+                self.tensor_op(w, &label, kind, span, &[&x], cost, (out, ho, wo))
             }
             "bn" => {
                 let x = tensor(&a[0])?;
                 let mut cost = Cost { params: 2 * x.c, ..Cost::default() };
                 cost.terms[4] = mul(&[x.c, x.h, x.w], span)?;
-                self.tensor_op(w, "bn", span, &[&x], cost, (x.c, x.h, x.w))
+                self.tensor_op(w, "bn", OpKind::Bn, span, &[&x], cost, (x.c, x.h, x.w))
             }
             "relu" | "relu6" | "sigmoid" | "swish" | "hswish" | "hsigmoid" => {
                 let x = tensor(&a[0])?;
                 let mut cost = Cost::default();
                 cost.terms[5] = mul(&[x.c, x.h, x.w], span)?;
-                self.tensor_op(w, name, span, &[&x], cost, (x.c, x.h, x.w))
+                self.tensor_op(w, name, OpKind::Act(name), span, &[&x], cost, (x.c, x.h, x.w))
             }
             "avgpool" | "maxpool" => {
                 let x = tensor(&a[0])?;
@@ -292,13 +294,14 @@ impl<'a> Interp<'a> {
                 let wo = out_dim(x.w, k.1, stride, 1, &pad, pw, span)?;
                 let mut cost = Cost::default();
                 cost.terms[6] = mul(&[x.c, ho, wo, k.0, k.1], span)?;
-                self.tensor_op(w, &format!("{name} {}x{} s{stride}", k.0, k.1), span, &[&x], cost, (x.c, ho, wo))
+                let kind = OpKind::Pool { max: name == "maxpool", k, stride, pad: (ph, pw), same: matches!(pad, Pad::Same) };
+                self.tensor_op(w, &format!("{name} {}x{} s{stride}", k.0, k.1), kind, span, &[&x], cost, (x.c, ho, wo))
             }
             "gap" => {
                 let x = tensor(&a[0])?;
                 let mut cost = Cost::default();
                 cost.terms[6] = mul(&[x.c, x.h, x.w], span)?;
-                self.tensor_op(w, "gap", span, &[&x], cost, (x.c, 1, 1))
+                self.tensor_op(w, "gap", OpKind::Gap, span, &[&x], cost, (x.c, 1, 1))
             }
             "linear" => {
                 let x = tensor(&a[0])?;
@@ -311,7 +314,7 @@ impl<'a> Interp<'a> {
                 if bias {
                     cost.terms[3] = out;
                 }
-                self.tensor_op(w, &format!("linear {fin}->{out}"), span, &[&x], cost, (out, 1, 1))
+                self.tensor_op(w, &format!("linear {fin}->{out}"), OpKind::Linear { out, bias }, span, &[&x], cost, (out, 1, 1))
             }
             "se" => {
                 let x = tensor(&a[0])?;
@@ -319,11 +322,12 @@ impl<'a> Interp<'a> {
                 let mut cost = Cost { params: mul(&[2, x.c, mid], span)? + mid + x.c, ..Cost::default() };
                 cost.terms[0] = mul(&[2, x.c, mid], span)?;
                 cost.terms[1] = mid + x.c;
-                self.tensor_op(w, &format!("se {}->{mid}", x.c), span, &[&x], cost, (x.c, x.h, x.w))
+                self.tensor_op(w, &format!("se {}->{mid}", x.c), OpKind::Se { mid }, span, &[&x], cost, (x.c, x.h, x.w))
             }
             "zero" | "identity" => {
                 let x = tensor(&a[0])?;
-                self.tensor_op(w, name, span, &[&x], Cost::default(), (x.c, x.h, x.w))
+                let kind = if name == "zero" { OpKind::Zero } else { OpKind::Identity };
+                self.tensor_op(w, name, kind, span, &[&x], Cost::default(), (x.c, x.h, x.w))
             }
             "len" => match &a[0].0 {
                 Value::List(l) => Ok(Value::Int(l.len() as i64)),
@@ -412,7 +416,7 @@ impl<'a> Interp<'a> {
                 c += t.c;
             }
             let refs: Vec<&Tensor> = tensors.iter().collect();
-            return self.tensor_op(w, "concat", span, &refs, Cost::default(), (c, first.h, first.w));
+            return self.tensor_op(w, "concat", OpKind::Concat, span, &refs, Cost::default(), (c, first.h, first.w));
         }
         for t in &tensors[1..] {
             if (t.c, t.h, t.w) != (first.c, first.h, first.w) {
@@ -427,7 +431,8 @@ impl<'a> Interp<'a> {
             return Ok(Value::Tensor(first.clone()));
         }
         let refs: Vec<&Tensor> = tensors.iter().collect();
-        self.tensor_op(w, name, span, &refs, cost, (first.c, first.h, first.w))
+        let kind = if name == "mean" { OpKind::Mean } else { OpKind::Add };
+        self.tensor_op(w, name, kind, span, &refs, cost, (first.c, first.h, first.w))
     }
 }
 

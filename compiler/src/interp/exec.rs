@@ -1,4 +1,6 @@
 //! Expression evaluation and statement execution (single world, and the world-set driver).
+use crate::graph::Scope;
+use crate::ids::NodeId;
 use super::value::{OpRef, Value};
 use super::world::{merge_worlds, Frame, World};
 use super::{Interp, Interrupt, R, MAX_CALL_DEPTH, MAX_WORLDS};
@@ -103,16 +105,16 @@ impl<'a> Interp<'a> {
             ExprKind::Call { callee, args } => {
                 let f = self.eval(w, callee)?;
                 let args = self.args(w, args)?;
-                self.call(w, f, args, callee.span, e.span)
+                self.call_traced(w, callee, f, args, e.span)
             }
             ExprKind::Pipe { input, func } => {
                 let x = self.eval(w, input)?;
-                let (f, fspan, mut args) = match &func.kind {
-                    ExprKind::Call { callee, args } => (self.eval(w, callee)?, callee.span, self.args(w, args)?),
-                    _ => (self.eval(w, func)?, func.span, Vec::new()),
+                let (f, callee, mut args) = match &func.kind {
+                    ExprKind::Call { callee, args } => (self.eval(w, callee)?, &**callee, self.args(w, args)?),
+                    _ => (self.eval(w, func)?, &**func, Vec::new()),
                 };
                 args.insert(0, (None, x, input.span));
-                self.call(w, f, args, fspan, e.span)
+                self.call_traced(w, callee, f, args, e.span)
             }
             ExprKind::Unary { op, operand } => {
                 let v = self.eval(w, operand)?;
@@ -390,6 +392,42 @@ impl<'a> Interp<'a> {
 
     // ---------------------------------------------------------------- calls
 
+    /// `call`, and in trace mode, when the callee is a decision's option (`edge[3]`), record the
+    /// application as a named op group (the canonical key names options, not their bodies).
+    fn call_traced(&mut self, w: &mut World, callee: &Expr, f: Value, args: Vec<(Option<(String, Span)>, Value, Span)>, span: Span) -> R<Value> {
+        let option = match (&self.trace, &f, args.first()) {
+            (Some(_), Value::Op(op), Some((None, Value::Tensor(t), _))) if self.is_decision_ref(w, callee) => Some((op.name().to_string(), t.node)),
+            _ => None,
+        };
+        let first = self.trace_len();
+        let out = self.call(w, f, args, callee.span, span)?;
+        if let (Some((name, input)), Value::Tensor(t)) = (option, &out) {
+            self.scopes.push(Scope { name, option: true, inputs: vec![input], output: t.node, first, end: self.trace_len() });
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn trace_len(&self) -> u32 {
+        self.trace.as_ref().map_or(0, |t| t.len() as u32)
+    }
+
+    /// Trace mode: record a block call that returned `out`.
+    fn record_block(&mut self, name: &str, inputs: Vec<NodeId>, first: u32, out: &Value) {
+        if let (Some(_), Value::Tensor(t)) = (&self.trace, out) {
+            let end = self.trace_len();
+            self.scopes.push(Scope { name: name.to_string(), option: false, inputs, output: t.node, first, end });
+        }
+    }
+
+    /// Whether `e` names a decision (`edge[3]`, `op`), not a local variable or block.
+    fn is_decision_ref(&self, w: &World, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Name(n) => w.lookup(n).is_none() && self.prog.families.contains_key(n.as_str()),
+            ExprKind::Index { base, .. } => self.is_decision_ref(w, base),
+            _ => false,
+        }
+    }
+
     pub(crate) fn call(
         &mut self,
         w: &mut World,
@@ -413,6 +451,8 @@ impl<'a> Interp<'a> {
                 if self.depth >= MAX_CALL_DEPTH {
                     return err("E0802", format!("blocks nest deeper than {MAX_CALL_DEPTH} calls (is `{name}` recursive?)"), span, "in this call");
                 }
+                let inputs = tensor_nodes(&args);
+                let first = self.trace_len();
                 let frame = self.bind_params(w, def, &name, args, span)?;
                 self.depth += 1;
                 self.path.push(fspan.start as u32);
@@ -422,7 +462,10 @@ impl<'a> Interp<'a> {
                 self.path.pop();
                 self.depth -= 1;
                 match r? {
-                    Some(v) => Ok(v),
+                    Some(v) => {
+                        self.record_block(&name, inputs, first, &v);
+                        Ok(v)
+                    }
                     None => err("E0104", format!("block `{name}` returns nothing"), def.span, "add `return EXPR;` at the end"),
                 }
             }
@@ -583,12 +626,15 @@ impl<'a> Interp<'a> {
             return Ok(None);
         }
         // evaluate the arguments and bind the block's frame in every world
+        let first = self.trace_len();
+        let mut inputs = Vec::new();
         let mut bind = |this: &mut Self, w: &mut World| -> R<()> {
             let mut vals = this.args(w, args)?;
             if let Some(p) = piped {
                 let x = this.eval(w, p)?;
                 vals.insert(0, (None, x, p.span));
             }
+            inputs = tensor_nodes(&vals);
             let frame = this.bind_params(w, def, bname, vals, value.span)?;
             w.frames.push(frame);
             Ok(())
@@ -605,6 +651,7 @@ impl<'a> Interp<'a> {
             let Some(v) = v else {
                 return Err(Diagnostic::error("E0104", format!("block `{bname}` returns nothing"), def.span, "add `return EXPR;` at the end"));
             };
+            self.record_block(bname, inputs.clone(), first, &v);
             match s {
                 Stmt::Assign { span, .. } => {
                     if !w.frame().set(&name.name, v) {
@@ -765,4 +812,9 @@ impl<'a> Interp<'a> {
             }
         }
     }
+}
+
+/// The IR nodes of the tensor arguments of a call, in order.
+fn tensor_nodes(args: &[(Option<(String, Span)>, Value, Span)]) -> Vec<NodeId> {
+    args.iter().filter_map(|(_, v, _)| if let Value::Tensor(t) = v { Some(t.node) } else { None }).collect()
 }

@@ -8,7 +8,8 @@ pub mod world;
 
 use crate::decision::{DecisionInfo, DecisionKind, OptValue, WhenGuard};
 use crate::deps::{Deps, Lit};
-use crate::ids::DecisionId;
+use crate::graph::{GraphNode, OpKind, Scope};
+use crate::ids::{DecisionId, NodeId};
 use crate::ir::IrBuilder;
 use crate::program::{Cost, Program};
 use nasc_grammar::ast::Span;
@@ -55,6 +56,10 @@ pub struct Interp<'a> {
     depth: usize,
     steps: u64,
     node_orders: HashMap<usize, Vec<usize>>,
+    /// Trace mode (one fixed candidate): every executed op becomes a node of this graph.
+    pub trace: Option<Vec<GraphNode>>,
+    /// Trace mode: the calls made (blocks and decisions' op options).
+    pub scopes: Vec<Scope>,
 }
 
 impl GroupCover for Interp<'_> {
@@ -103,6 +108,8 @@ impl<'a> Interp<'a> {
             depth: 0,
             steps: 0,
             node_orders: HashMap::new(),
+            trace: None,
+            scopes: Vec::new(),
         }
     }
 
@@ -122,7 +129,13 @@ impl<'a> Interp<'a> {
     }
 
     /// Record a tensor op: its IR node, its cost term, and the output tensor.
-    pub(crate) fn tensor_op(&mut self, w: &mut World, label: &str, span: Span, inputs: &[&Tensor], cost: Cost, shape: (i64, i64, i64)) -> R<Value> {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn tensor_op(&mut self, w: &mut World, label: &str, kind: OpKind, span: Span, inputs: &[&Tensor], cost: Cost, shape: (i64, i64, i64)) -> R<Value> {
+        if let Some(trace) = &mut self.trace {
+            let node = NodeId(trace.len() as u32);
+            trace.push(GraphNode { op: kind, inputs: inputs.iter().map(|t| t.node).collect(), shape: [shape.0, shape.1, shape.2] });
+            return Ok(Value::Tensor(Tensor { c: shape.0, h: shape.1, w: shape.2, node }));
+        }
         let path = self.path.clone();
         let next = self.instances.len() as u32;
         let inst = *self.instances.entry(path).or_insert(next);
@@ -138,6 +151,11 @@ impl<'a> Interp<'a> {
 
     /// The network's input tensor.
     pub fn input_tensor(&mut self, c: i64, h: i64, w: i64, span: Span) -> Value {
+        if let Some(trace) = &mut self.trace {
+            let node = NodeId(trace.len() as u32);
+            trace.push(GraphNode { op: OpKind::Input, inputs: Vec::new(), shape: [c, h, w] });
+            return Value::Tensor(Tensor { c, h, w, node });
+        }
         let node = self.ir.node(u32::MAX, "input", span);
         Value::Tensor(Tensor { c, h, w, node })
     }
