@@ -1,0 +1,181 @@
+// Conv2d forward and backward, NCHW f32, OIHW weights, PyTorch semantics.
+// Shape and hyper-parameters are pipeline-overridable constants (one pipeline per layer shape).
+// Entry points and their bindings:
+//   forward:         0 x (read), 1 w (read), 2 b (read, only if HAS_BIAS), 3 y (write)
+//   backward_input:  1 w, 4 dy (read), 5 dx (write)
+//   backward_weight: 0 x, 4 dy, 6 dw (write)       one workgroup per weight element
+//   backward_bias:   4 dy, 7 db (write)            one workgroup per output channel
+
+override N: u32;
+override CI: u32;
+override H: u32;
+override W: u32;
+override CO: u32;
+override KH: u32;
+override KW: u32;
+override SH: u32;
+override SW: u32;
+override PH: u32;
+override PW: u32;
+override DH: u32;
+override DW: u32;
+override G: u32;
+override OH: u32;
+override OW: u32;
+override HAS_BIAS: u32 = 0u;
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> w: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<storage, read> dy: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dw: array<f32>;
+@group(0) @binding(7) var<storage, read_write> db: array<f32>;
+
+const WG: u32 = 256u;
+var<workgroup> red: array<f32, 256>;
+
+fn tid(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return gid.x + gid.y * nwg.x * WG;
+}
+
+@compute @workgroup_size(256)
+fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = tid(gid, nwg);
+    if (i >= N * CO * OH * OW) {
+        return;
+    }
+    let ox = i % OW;
+    let oy = (i / OW) % OH;
+    let co = (i / (OW * OH)) % CO;
+    let n = i / (OW * OH * CO);
+    let cig = CI / G;
+    let g = co / (CO / G);
+    var acc = 0.0;
+    for (var cl = 0u; cl < cig; cl++) {
+        let xbase = (n * CI + g * cig + cl) * H * W;
+        let wbase = (co * cig + cl) * KH * KW;
+        for (var ki = 0u; ki < KH; ki++) {
+            let iy = i32(oy * SH + ki * DH) - i32(PH);
+            if (iy < 0 || iy >= i32(H)) {
+                continue;
+            }
+            for (var kj = 0u; kj < KW; kj++) {
+                let ix = i32(ox * SW + kj * DW) - i32(PW);
+                if (ix < 0 || ix >= i32(W)) {
+                    continue;
+                }
+                acc += x[xbase + u32(iy) * W + u32(ix)] * w[wbase + ki * KW + kj];
+            }
+        }
+    }
+    if (HAS_BIAS != 0u) {
+        acc += b[co];
+    }
+    y[i] = acc;
+}
+
+@compute @workgroup_size(256)
+fn backward_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = tid(gid, nwg);
+    if (i >= N * CI * H * W) {
+        return;
+    }
+    let ix = i % W;
+    let iy = (i / W) % H;
+    let ci = (i / (W * H)) % CI;
+    let n = i / (W * H * CI);
+    let cig = CI / G;
+    let cog = CO / G;
+    let g = ci / cig;
+    let cl = ci % cig;
+    var acc = 0.0;
+    for (var ki = 0u; ki < KH; ki++) {
+        // oy * SH = iy + PH - ki * DH
+        let ty = i32(iy + PH) - i32(ki * DH);
+        if (ty < 0 || u32(ty) % SH != 0u) {
+            continue;
+        }
+        let oy = u32(ty) / SH;
+        if (oy >= OH) {
+            continue;
+        }
+        for (var kj = 0u; kj < KW; kj++) {
+            let tx = i32(ix + PW) - i32(kj * DW);
+            if (tx < 0 || u32(tx) % SW != 0u) {
+                continue;
+            }
+            let ox = u32(tx) / SW;
+            if (ox >= OW) {
+                continue;
+            }
+            for (var col = 0u; col < cog; col++) {
+                let co = g * cog + col;
+                acc += dy[((n * CO + co) * OH + oy) * OW + ox] * w[((co * cig + cl) * KH + ki) * KW + kj];
+            }
+        }
+    }
+    dx[i] = acc;
+}
+
+@compute @workgroup_size(256)
+fn backward_weight(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let e = wid.x + wid.y * nwg.x;
+    let cig = CI / G;
+    let valid = e < CO * cig * KH * KW;
+    let kj = e % KW;
+    let ki = (e / KW) % KH;
+    let cl = (e / (KW * KH)) % cig;
+    let co = e / (KW * KH * cig);
+    let ci = (co / (CO / G)) * cig + cl;
+    var acc = 0.0;
+    if (valid) {
+        let total = N * OH * OW;
+        for (var t = lid; t < total; t += WG) {
+            let ox = t % OW;
+            let oy = (t / OW) % OH;
+            let n = t / (OW * OH);
+            let iy = i32(oy * SH + ki * DH) - i32(PH);
+            let ix = i32(ox * SW + kj * DW) - i32(PW);
+            if (iy >= 0 && iy < i32(H) && ix >= 0 && ix < i32(W)) {
+                acc += x[((n * CI + ci) * H + u32(iy)) * W + u32(ix)] * dy[((n * CO + co) * OH + oy) * OW + ox];
+            }
+        }
+    }
+    red[lid] = acc;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        if (lid < s) {
+            red[lid] += red[lid + s];
+        }
+        workgroupBarrier();
+    }
+    if (lid == 0u && valid) {
+        dw[e] = red[0];
+    }
+}
+
+@compute @workgroup_size(256)
+fn backward_bias(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let co = wid.x + wid.y * nwg.x;
+    var acc = 0.0;
+    if (co < CO) {
+        let hw = OH * OW;
+        for (var t = lid; t < N * hw; t += WG) {
+            let n = t / hw;
+            acc += dy[(n * CO + co) * hw + t % hw];
+        }
+    }
+    red[lid] = acc;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        if (lid < s) {
+            red[lid] += red[lid + s];
+        }
+        workgroupBarrier();
+    }
+    if (lid == 0u && co < CO) {
+        db[co] = red[0];
+    }
+}

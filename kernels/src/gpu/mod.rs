@@ -1,0 +1,3 @@
+//! The wgpu backend.
+mod shaders;
+pub use shaders::{source, SHADERS};
