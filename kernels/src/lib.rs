@@ -1,4 +1,8 @@
 //! nasc-kernels: the compute kernels of the nasc trainer.
+pub mod backend;
 pub mod cpu;
-pub mod shape;
 pub mod gpu;
+pub mod shape;
+
+pub use backend::{Backend, CpuBackend, Ops, ParamGrads, Tensor};
+pub use gpu::{Gpu, GpuError, GpuTensor};
