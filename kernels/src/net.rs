@@ -7,9 +7,10 @@
 //! computed nor stored; an op that does not keep zero reads a shared zero buffer instead.
 
 use crate::cpu;
-use crate::graph::{Graph, Op, Pad4, Plan};
+use crate::graph::{Graph, Op, Plan};
+use crate::net_ops::{pad_backward, pad_forward, se_backward, se_forward, PoolSpec};
 use crate::rng::Rng;
-use crate::shape::{Act, BatchNorm, Conv2d, Linear, Pool2d, PoolKind};
+use crate::shape::{BatchNorm, Conv2d, Linear};
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -58,32 +59,6 @@ fn contribute(g: &mut [Option<Vec<f32>>], pool: &mut Pool, v: usize, len: usize,
             *slot = Some(t);
         }
     }
-}
-
-/// Copies `x: [n, c, h, w]` into `y: [n, c, h + t + b, w + l + r]` surrounded by `fill`.
-fn pad_forward(n: usize, c: usize, h: usize, w: usize, p: Pad4, fill: f32, x: &[f32], y: &mut [f32]) {
-    let (hp, wp) = (h + p.top + p.bottom, w + p.left + p.right);
-    y.fill(fill);
-    for pl in 0..n * c {
-        for r in 0..h {
-            let dst = &mut y[pl * hp * wp + (r + p.top) * wp + p.left..][..w];
-            dst.copy_from_slice(&x[pl * h * w + r * w..][..w]);
-        }
-    }
-}
-
-/// The adjoint of [`pad_forward`]: crops `dy` back to `dx` (overwritten).
-fn pad_backward(n: usize, c: usize, h: usize, w: usize, p: Pad4, dy: &[f32], dx: &mut [f32]) {
-    let (hp, wp) = (h + p.top + p.bottom, w + p.left + p.right);
-    for pl in 0..n * c {
-        for r in 0..h {
-            dx[pl * h * w + r * w..][..w].copy_from_slice(&dy[pl * hp * wp + (r + p.top) * wp + p.left..][..w]);
-        }
-    }
-}
-
-fn act_of(a: Act) -> Act {
-    a
 }
 
 /// A network with its parameters, ready to run on the CPU backend.
@@ -297,9 +272,10 @@ impl Net {
                         cpu::batchnorm_eval_forward(&bn, inp(0), gamma, beta, rm, rv, y);
                     }
                 }
-                Op::Act(a) => cpu::act_forward(act_of(*a), inp(0), y),
+                Op::Act(a) => cpu::act_forward(*a, inp(0), y),
                 Op::Pool { max, k, stride, pad, count_include_pad } => {
-                    pool_forward(n, ishape, *max, *k, *stride, *pad, *count_include_pad, inp(0), &mut aux[i], y);
+                    let ps = PoolSpec { n, shape: ishape, max: *max, k: *k, stride: *stride, pad: *pad, count_include_pad: *count_include_pad };
+                    ps.forward(inp(0), &mut aux[i], y);
                 }
                 Op::Gap => cpu::global_avg_forward(n, c, h * w, inp(0), y),
                 Op::Linear { out, bias } => {
@@ -431,7 +407,7 @@ impl Net {
                     let (dgamma, dbeta) = gp.split_at_mut(c);
                     let (sm, si) = aux[i].split_at(c);
                     let gamma = &p[..c];
-                    let run = |dx: &mut [f32]| cpu::batchnorm_train_backward(&bn, inp(0), &dy, gamma, sm, si, dx, dgamma, dbeta);
+                    let mut run = |dx: &mut [f32]| cpu::batchnorm_train_backward(&bn, inp(0), &dy, gamma, sm, si, dx, dgamma, dbeta);
                     match needs(0) {
                         Some(v) => contribute(&mut g, pool, v, xlen, run),
                         None => {
@@ -443,15 +419,13 @@ impl Net {
                 }
                 Op::Act(a) => {
                     if let Some(v) = needs(0) {
-                        contribute(&mut g, pool, v, xlen, |dx| cpu::act_backward(act_of(*a), inp(0), &dy, dx));
+                        contribute(&mut g, pool, v, xlen, |dx| cpu::act_backward(*a, inp(0), &dy, dx));
                     }
                 }
                 Op::Pool { max, k, stride, pad, count_include_pad } => {
                     if let Some(v) = needs(0) {
-                        let a = &aux[i];
-                        contribute(&mut g, pool_scratch(), v, xlen, |dx| {
-                            pool_backward(n, ishape, *max, *k, *stride, *pad, *count_include_pad, inp(0), a, &dy, dx)
-                        });
+                        let ps = PoolSpec { n, shape: ishape, max: *max, k: *k, stride: *stride, pad: *pad, count_include_pad: *count_include_pad };
+                        contribute(&mut g, pool, v, xlen, |dx| ps.backward(inp(0), &aux[i], &dy, dx));
                     }
                 }
                 Op::Gap => {

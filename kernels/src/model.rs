@@ -1,0 +1,555 @@
+//! A network on any backend ([`Ops`]: the CPU, wgpu, or the run-time [`crate::Backend`]):
+//! parameters initialized on the host as PyTorch does and uploaded, training/eval forward,
+//! backward through the graph with gradient accumulation, and the optimizer step.
+//!
+//! Same execution rules as [`crate::net::Net`] (the CPU-only, in-place twin that the tests use
+//! as a cross-check): zero nodes are not computed, identities and single-input adds alias their
+//! input, ops that do not keep zero read a zero tensor. Asymmetric ("same") padding has no
+//! device kernel: it round-trips through the host (correct, slow; no zoo spec uses it).
+
+use crate::backend::Ops;
+use crate::graph::{Graph, Op, Plan};
+use crate::net_ops::{pad_backward, pad_forward};
+use crate::rng::Rng;
+use crate::shape::{Act, AdamW, BatchNorm, Conv2d, Linear, Pool2d, PoolKind, Sgd};
+use std::collections::HashMap;
+
+/// An optimizer and its per-parameter state.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Optim {
+    /// `torch.optim.SGD(lr, momentum, nesterov, weight_decay)`.
+    Sgd(Sgd),
+    /// `torch.optim.AdamW`.
+    AdamW(AdamW),
+}
+
+/// One parameter tensor: its node and role.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamSlot {
+    pub node: usize,
+    /// "weight", "bias", "gamma", "beta", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"
+    pub name: &'static str,
+    pub len: usize,
+}
+
+/// A network with its parameters on backend `B`.
+pub struct Model<B: Ops> {
+    pub backend: B,
+    pub graph: Graph,
+    pub plan: Plan,
+    pub slots: Vec<ParamSlot>,
+    params: Vec<B::T>,
+    grads: Vec<Option<B::T>>,
+    /// optimizer state: SGD momentum buffers, or AdamW (m, v)
+    state1: Vec<Option<B::T>>,
+    state2: Vec<Option<B::T>>,
+    step: u32,
+    /// per node: index of its first parameter tensor
+    first: Vec<usize>,
+    /// per BN node: (running mean, running var)
+    stats: Vec<Option<(B::T, B::T)>>,
+    val: Vec<usize>,
+    n: usize,
+    trained: bool,
+    acts: Vec<Option<B::T>>,
+    aux: Vec<Vec<B::T>>,
+    zeros: HashMap<usize, B::T>,
+}
+
+fn numel(s: [usize; 3]) -> usize {
+    s[0] * s[1] * s[2]
+}
+
+fn conv_cfg(n: usize, ishape: [usize; 3], op: &Op) -> Conv2d {
+    let Op::Conv { out, k, stride, groups, dilation, pad, bias } = op else { unreachable!() };
+    let [c, h, w] = ishape;
+    let mut cfg = Conv2d::new(n, c, h, w, *out, k.0);
+    cfg.kw = k.1;
+    cfg.stride = (*stride, *stride);
+    cfg.dil = (*dilation, *dilation);
+    cfg.groups = *groups;
+    cfg.bias = *bias;
+    if pad.is_symmetric() {
+        cfg.pad = (pad.top, pad.left);
+    } else {
+        cfg.h = h + pad.top + pad.bottom;
+        cfg.w = w + pad.left + pad.right;
+    }
+    cfg
+}
+
+fn pool_cfg(n: usize, ishape: [usize; 3], op: &Op) -> Pool2d {
+    let Op::Pool { max, k, stride, pad, count_include_pad } = op else { unreachable!() };
+    let [c, h, w] = ishape;
+    let sym = pad.is_symmetric();
+    let kind = if *max { PoolKind::Max } else { PoolKind::Avg { count_include_pad: *count_include_pad || !sym } };
+    let (h, w, p) = if sym { (h, w, (pad.top, pad.left)) } else { (h + pad.top + pad.bottom, w + pad.left + pad.right, (0, 0)) };
+    Pool2d { n, c, h, w, k: *k, stride: (*stride, *stride), pad: p, kind }
+}
+
+/// Per-output-pixel factors turning a count-include-pad average into one over the pixels
+/// inside the image (asymmetric padding, `count_include_pad` false).
+fn avg_factors(ishape: [usize; 3], op: &Op, oh: usize, ow: usize) -> Option<Vec<f32>> {
+    let Op::Pool { max, k, stride, pad, count_include_pad } = op else { return None };
+    if *max || *count_include_pad || pad.is_symmetric() {
+        return None;
+    }
+    let inside = |o: usize, k: usize, p0: usize, n: usize| {
+        let s = (o * stride) as isize - p0 as isize;
+        let e = (s + k as isize).min(n as isize);
+        (e - s.max(0)).max(1) as f32
+    };
+    let mut f = Vec::with_capacity(oh * ow);
+    for oy in 0..oh {
+        for ox in 0..ow {
+            f.push((k.0 * k.1) as f32 / (inside(oy, k.0, pad.top, ishape[1]) * inside(ox, k.1, pad.left, ishape[2])));
+        }
+    }
+    Some(f)
+}
+
+impl<B: Ops> Model<B> {
+    /// Validates the graph and initializes the parameters on the host with PyTorch's defaults
+    /// (conv/linear weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)), i.e. Kaiming-uniform
+    /// with a = sqrt(5); BN gamma 1, beta 0, running mean 0, var 1), drawn from `rng` in node
+    /// order, weight before bias, then uploads them.
+    pub fn new(backend: B, graph: Graph, rng: &mut Rng) -> Result<Self, String> {
+        let host = crate::net::Net::new(graph, rng)?;
+        let crate::net::Net { graph, plan, params, stats, param_info, .. } = host;
+        let nn = graph.nodes.len();
+        let mut slots = Vec::new();
+        let mut tensors = Vec::new();
+        let mut first = vec![0; nn];
+        let mut seen = vec![false; nn];
+        for p in &param_info {
+            if !seen[p.node] {
+                seen[p.node] = true;
+                first[p.node] = slots.len();
+            }
+            slots.push(ParamSlot { node: p.node, name: p.name, len: p.range.len() });
+            tensors.push(backend.upload(&params[p.range.clone()]));
+        }
+        let mut st = Vec::with_capacity(nn);
+        let mut off = 0;
+        for node in &graph.nodes {
+            if node.op == Op::Bn {
+                let c = node.shape[0];
+                st.push(Some((backend.upload(&stats[off..off + c]), backend.upload(&stats[off + c..off + 2 * c]))));
+                off += 2 * c;
+            } else {
+                st.push(None);
+            }
+        }
+        let mut val: Vec<usize> = (0..nn).collect();
+        for (i, node) in graph.nodes.iter().enumerate() {
+            let nz: Vec<usize> = node.inputs.iter().copied().filter(|&j| !plan.zero[j]).collect();
+            if matches!(node.op, Op::Identity | Op::Add) && nz.len() == 1 {
+                val[i] = val[nz[0]];
+            }
+        }
+        let np = tensors.len();
+        Ok(Model {
+            backend,
+            graph,
+            plan,
+            slots,
+            params: tensors,
+            grads: (0..np).map(|_| None).collect(),
+            state1: (0..np).map(|_| None).collect(),
+            state2: (0..np).map(|_| None).collect(),
+            step: 0,
+            first,
+            stats: st,
+            val,
+            n: 0,
+            trained: false,
+            acts: (0..nn).map(|_| None).collect(),
+            aux: (0..nn).map(|_| Vec::new()).collect(),
+            zeros: HashMap::new(),
+        })
+    }
+
+    pub fn num_params(&self) -> usize {
+        self.slots.iter().map(|s| s.len).sum()
+    }
+    pub fn classes(&self) -> usize {
+        self.graph.classes()
+    }
+    /// All parameters, flat, in slot order (the layout of [`crate::net::Net::params`]).
+    pub fn params_host(&self) -> Vec<f32> {
+        self.params.iter().flat_map(|t| self.backend.download(t)).collect()
+    }
+    /// Gradients of the last backward, flat (zeros where the output does not depend on them).
+    pub fn grads_host(&self) -> Vec<f32> {
+        self.grads.iter().zip(&self.slots).flat_map(|(g, s)| g.as_ref().map_or_else(|| vec![0.0; s.len], |t| self.backend.download(t))).collect()
+    }
+    /// BN running statistics, flat (per BN node: mean then var).
+    pub fn stats_host(&self) -> Vec<f32> {
+        self.stats.iter().flatten().flat_map(|(m, v)| [self.backend.download(m), self.backend.download(v)].concat()).collect()
+    }
+    /// Replaces every parameter from a flat host vector (slot order).
+    pub fn set_params(&mut self, flat: &[f32]) {
+        assert_eq!(flat.len(), self.num_params());
+        let mut off = 0;
+        for (t, s) in self.params.iter_mut().zip(&self.slots) {
+            *t = self.backend.upload(&flat[off..off + s.len]);
+            off += s.len;
+        }
+    }
+
+    fn zero_of(&mut self, len: usize) {
+        if !self.zeros.contains_key(&len) {
+            let z = self.backend.zeros(len);
+            self.zeros.insert(len, z);
+        }
+    }
+
+    /// Host round trip for asymmetric padding.
+    fn pad_host(&self, n: usize, ishape: [usize; 3], pad: crate::graph::Pad4, fill: f32, x: &B::T) -> B::T {
+        let [c, h, w] = ishape;
+        let xh = self.backend.download(x);
+        let mut y = vec![0.0; n * c * (h + pad.top + pad.bottom) * (w + pad.left + pad.right)];
+        pad_forward(n, c, h, w, pad, fill, &xh, &mut y);
+        self.backend.upload(&y)
+    }
+    fn crop_host(&self, n: usize, ishape: [usize; 3], pad: crate::graph::Pad4, dy: &B::T) -> B::T {
+        let [c, h, w] = ishape;
+        let dyh = self.backend.download(dy);
+        let mut dx = vec![0.0; n * c * h * w];
+        pad_backward(n, c, h, w, pad, &dyh, &mut dx);
+        self.backend.upload(&dx)
+    }
+    fn mul_planes(&self, t: &B::T, f: &[f32]) -> B::T {
+        let mut h = self.backend.download(t);
+        for p in h.chunks_mut(f.len()) {
+            p.iter_mut().zip(f).for_each(|(v, s)| *v *= s);
+        }
+        self.backend.upload(&h)
+    }
+
+    /// Runs the network on `x: [n, c, h, w]` (host) and returns the logits `[n, classes]` on the
+    /// device. Training mode uses batch statistics, updates the running averages, and keeps
+    /// what the backward pass needs.
+    pub fn forward(&mut self, x: &[f32], n: usize, train: bool) -> B::T {
+        let xt = self.backend.upload(x);
+        self.forward_t(xt, n, train)
+    }
+
+    /// [`Model::forward`] from a tensor already on the device.
+    pub fn forward_t(&mut self, x: B::T, n: usize, train: bool) -> B::T {
+        assert!(n > 0);
+        assert_eq!(self.backend.len(&x), n * numel(self.graph.input_shape()), "input size");
+        self.n = n;
+        self.trained = train;
+        for a in self.acts.iter_mut() {
+            *a = None;
+        }
+        let nn = self.graph.nodes.len();
+        for i in 0..nn {
+            if !self.plan.live[i] {
+                continue;
+            }
+            for k in 0..self.graph.nodes[i].inputs.len() {
+                let j = self.graph.nodes[i].inputs[k];
+                if self.plan.zero[j] {
+                    self.zero_of(n * numel(self.graph.nodes[j].shape));
+                }
+            }
+        }
+        let mut x = Some(x);
+        for i in 0..nn {
+            if !self.plan.live[i] || self.val[i] != i {
+                continue;
+            }
+            let y = self.forward_node(i, &mut x, train);
+            self.acts[i] = Some(y);
+        }
+        let out = self.graph.output;
+        if self.plan.zero[out] {
+            self.backend.zeros(n * self.graph.classes())
+        } else {
+            self.backend.identity(self.acts[self.val[out]].as_ref().unwrap())
+        }
+    }
+
+    fn input(&self, i: usize, k: usize) -> &B::T {
+        let j = self.graph.nodes[i].inputs[k];
+        if self.plan.zero[j] {
+            &self.zeros[&(self.n * numel(self.graph.nodes[j].shape))]
+        } else {
+            self.acts[self.val[j]].as_ref().expect("input computed")
+        }
+    }
+
+    fn forward_node(&mut self, i: usize, x: &mut Option<B::T>, train: bool) -> B::T {
+        let n = self.n;
+        let node = self.graph.nodes[i].clone();
+        let b = &self.backend;
+        let ishape = node.inputs.first().map(|&j| self.graph.nodes[j].shape).unwrap_or([0; 3]);
+        let [c, h, w] = ishape;
+        let p0 = self.first[i];
+        match &node.op {
+            Op::Input => x.take().expect("one input node"),
+            op @ Op::Conv { pad, bias, .. } => {
+                let cfg = conv_cfg(n, ishape, op);
+                let bias_t = bias.then(|| &self.params[p0 + 1]);
+                if pad.is_symmetric() {
+                    b.conv2d_forward(&cfg, self.input(i, 0), &self.params[p0], bias_t)
+                } else {
+                    let xp = self.pad_host(n, ishape, *pad, 0.0, self.input(i, 0));
+                    let y = b.conv2d_forward(&cfg, &xp, &self.params[p0], bias_t);
+                    self.aux[i] = vec![xp];
+                    y
+                }
+            }
+            Op::Bn => {
+                let bn = BatchNorm::new(n, c, h * w);
+                let (gamma, beta) = (&self.params[p0], &self.params[p0 + 1]);
+                if train {
+                    let mut st = self.stats[i].take().unwrap();
+                    let (y, m, s) = b.batchnorm_train_forward(&bn, self.input(i, 0), gamma, beta, &mut st.0, &mut st.1);
+                    self.stats[i] = Some(st);
+                    self.aux[i] = vec![m, s];
+                    y
+                } else {
+                    let st = self.stats[i].as_ref().unwrap();
+                    b.batchnorm_eval_forward(&bn, self.input(i, 0), gamma, beta, &st.0, &st.1)
+                }
+            }
+            Op::Act(a) => b.act_forward(*a, self.input(i, 0)),
+            op @ Op::Pool { max, pad, .. } => {
+                let cfg = pool_cfg(n, ishape, op);
+                if pad.is_symmetric() {
+                    b.pool2d_forward(&cfg, self.input(i, 0))
+                } else {
+                    let xp = self.pad_host(n, ishape, *pad, if *max { f32::NEG_INFINITY } else { 0.0 }, self.input(i, 0));
+                    let mut y = b.pool2d_forward(&cfg, &xp);
+                    if let Some(f) = avg_factors(ishape, op, cfg.out_h(), cfg.out_w()) {
+                        y = self.mul_planes(&y, &f);
+                    }
+                    self.aux[i] = vec![xp];
+                    y
+                }
+            }
+            Op::Gap => b.global_avg_forward(n, c, h * w, self.input(i, 0)),
+            Op::Linear { out, bias } => {
+                let l = Linear { n, inp: c * h * w, out: *out, bias: *bias };
+                b.linear_forward(&l, self.input(i, 0), &self.params[p0], bias.then(|| &self.params[p0 + 1]))
+            }
+            Op::Se { mid } => {
+                let p = &self.params[p0..p0 + 4];
+                let xin = self.input(i, 0);
+                let s1 = b.global_avg_forward(n, c, h * w, xin);
+                let z = b.linear_forward(&Linear { n, inp: c, out: *mid, bias: true }, &s1, &p[0], Some(&p[1]));
+                let r = b.act_forward(Act::Relu, &z);
+                let u = b.linear_forward(&Linear { n, inp: *mid, out: c, bias: true }, &r, &p[2], Some(&p[3]));
+                let s = b.act_forward(Act::HSigmoid, &u);
+                let y = b.channel_mul_forward(n, c, h * w, xin, &s);
+                self.aux[i] = vec![s1, z, r, u, s];
+                y
+            }
+            Op::Identity => b.identity(self.input(i, 0)),
+            Op::Add | Op::Mean => {
+                let nz: Vec<usize> = (0..node.inputs.len()).filter(|&k| !self.plan.zero[node.inputs[k]]).collect();
+                let mut y = if nz.len() >= 2 { b.add(self.input(i, nz[0]), self.input(i, nz[1])) } else { b.identity(self.input(i, nz[0])) };
+                for &k in nz.iter().skip(2) {
+                    b.axpy(1.0, self.input(i, k), &mut y);
+                }
+                if node.op == Op::Mean && node.inputs.len() > 1 {
+                    y = b.scale(1.0 / node.inputs.len() as f32, &y);
+                }
+                y
+            }
+            Op::Concat => {
+                let chans: Vec<usize> = node.inputs.iter().map(|&j| self.graph.nodes[j].shape[0]).collect();
+                let xs: Vec<&B::T> = (0..node.inputs.len()).map(|k| self.input(i, k)).collect();
+                b.concat_forward(n, h * w, &chans, &xs)
+            }
+            Op::Zero => unreachable!("zero nodes are not live"),
+        }
+    }
+
+    /// Softmax cross-entropy of the logits of the last forward: `(loss, dlogits)`.
+    pub fn loss(&self, logits: &B::T, labels: &[u32]) -> (f32, B::T) {
+        let (l, d) = self.backend.softmax_xent(labels.len(), self.classes(), logits, labels);
+        (self.backend.download(&l)[0], d)
+    }
+
+    /// Backward pass of the last training-mode forward; sets the parameter gradients.
+    pub fn backward(&mut self, dlogits: B::T) {
+        assert!(self.trained, "backward needs a training-mode forward");
+        for g in self.grads.iter_mut() {
+            *g = None;
+        }
+        let nn = self.graph.nodes.len();
+        let mut g: Vec<Option<B::T>> = (0..nn).map(|_| None).collect();
+        let out = self.graph.output;
+        if self.plan.zero[out] {
+            return;
+        }
+        g[self.val[out]] = Some(dlogits);
+        for i in (1..nn).rev() {
+            if !self.plan.live[i] || self.val[i] != i {
+                continue;
+            }
+            let Some(dy) = g[i].take() else { continue };
+            let contribs = self.backward_node(i, &dy);
+            for (v, t) in contribs {
+                match &mut g[v] {
+                    Some(acc) => self.backend.axpy(1.0, &t, acc),
+                    slot @ None => *slot = Some(t),
+                }
+            }
+        }
+    }
+
+    /// One node's backward: sets its parameter gradients, returns (value, gradient) pairs
+    /// for its inputs that need one.
+    fn backward_node(&mut self, i: usize, dy: &B::T) -> Vec<(usize, B::T)> {
+        let n = self.n;
+        let node = self.graph.nodes[i].clone();
+        let b = &self.backend;
+        let ishape = self.graph.nodes[node.inputs[0]].shape;
+        let [c, h, w] = ishape;
+        let p0 = self.first[i];
+        let needs = |k: usize| -> Option<usize> {
+            let j = node.inputs[k];
+            (!self.plan.zero[j] && self.val[j] != 0).then_some(self.val[j])
+        };
+        let mut out = Vec::new();
+        let mut pg: Vec<(usize, B::T)> = Vec::new();
+        match &node.op {
+            Op::Input | Op::Zero | Op::Identity => unreachable!(),
+            op @ Op::Conv { pad, .. } => {
+                let cfg = conv_cfg(n, ishape, op);
+                let sym = pad.is_symmetric();
+                let xin = if sym { self.input(i, 0) } else { &self.aux[i][0] };
+                let (dx, dw, db) = b.conv2d_backward(&cfg, xin, &self.params[p0], dy, needs(0).is_some());
+                pg.push((p0, dw));
+                if let Some(db) = db {
+                    pg.push((p0 + 1, db));
+                }
+                if let (Some(v), Some(dx)) = (needs(0), dx) {
+                    out.push((v, if sym { dx } else { self.crop_host(n, ishape, *pad, &dx) }));
+                }
+            }
+            Op::Bn => {
+                let bn = BatchNorm::new(n, c, h * w);
+                let a = &self.aux[i];
+                let (dx, dg, db) = b.batchnorm_train_backward(&bn, self.input(i, 0), dy, &self.params[p0], &a[0], &a[1]);
+                pg.push((p0, dg));
+                pg.push((p0 + 1, db));
+                if let Some(v) = needs(0) {
+                    out.push((v, dx));
+                }
+            }
+            Op::Act(a) => {
+                if let Some(v) = needs(0) {
+                    out.push((v, b.act_backward(*a, self.input(i, 0), dy)));
+                }
+            }
+            op @ Op::Pool { pad, .. } => {
+                if let Some(v) = needs(0) {
+                    let cfg = pool_cfg(n, ishape, op);
+                    if pad.is_symmetric() {
+                        out.push((v, b.pool2d_backward(&cfg, self.input(i, 0), dy)));
+                    } else {
+                        let scaled = avg_factors(ishape, op, cfg.out_h(), cfg.out_w()).map(|f| self.mul_planes(dy, &f));
+                        let dxp = b.pool2d_backward(&cfg, &self.aux[i][0], scaled.as_ref().unwrap_or(dy));
+                        out.push((v, self.crop_host(n, ishape, *pad, &dxp)));
+                    }
+                }
+            }
+            Op::Gap => {
+                if let Some(v) = needs(0) {
+                    out.push((v, b.global_avg_backward(n, c, h * w, dy)));
+                }
+            }
+            Op::Linear { out: o, bias } => {
+                let l = Linear { n, inp: c * h * w, out: *o, bias: *bias };
+                let (dx, dw, db) = b.linear_backward(&l, self.input(i, 0), &self.params[p0], dy, needs(0).is_some());
+                pg.push((p0, dw));
+                if let Some(db) = db {
+                    pg.push((p0 + 1, db));
+                }
+                if let (Some(v), Some(dx)) = (needs(0), dx) {
+                    out.push((v, dx));
+                }
+            }
+            Op::Se { mid } => {
+                let a = &self.aux[i];
+                let (s1, z, r, u, s) = (&a[0], &a[1], &a[2], &a[3], &a[4]);
+                let p = &self.params[p0..p0 + 4];
+                let xin = self.input(i, 0);
+                let (mut dx, ds) = b.channel_mul_backward(n, c, h * w, xin, s, dy);
+                let du = b.act_backward(Act::HSigmoid, u, &ds);
+                let (dr, dw2, db2) = b.linear_backward(&Linear { n, inp: *mid, out: c, bias: true }, r, &p[2], &du, true);
+                let dz = b.act_backward(Act::Relu, z, &dr.unwrap());
+                let (ds1, dw1, db1) = b.linear_backward(&Linear { n, inp: c, out: *mid, bias: true }, s1, &p[0], &dz, true);
+                b.axpy(1.0, &b.global_avg_backward(n, c, h * w, &ds1.unwrap()), &mut dx);
+                pg.extend([(p0, dw1), (p0 + 1, db1.unwrap()), (p0 + 2, dw2), (p0 + 3, db2.unwrap())]);
+                if let Some(v) = needs(0) {
+                    out.push((v, dx));
+                }
+            }
+            Op::Add | Op::Mean => {
+                let s = if node.op == Op::Mean { 1.0 / node.inputs.len() as f32 } else { 1.0 };
+                for k in 0..node.inputs.len() {
+                    if let Some(v) = needs(k) {
+                        out.push((v, if s == 1.0 { b.identity(dy) } else { b.scale(s, dy) }));
+                    }
+                }
+            }
+            Op::Concat => {
+                let chans: Vec<usize> = node.inputs.iter().map(|&j| self.graph.nodes[j].shape[0]).collect();
+                let parts = b.concat_backward(n, h * w, &chans, dy);
+                for (k, t) in parts.into_iter().enumerate() {
+                    if let Some(v) = needs(k) {
+                        out.push((v, t));
+                    }
+                }
+            }
+        }
+        for (k, t) in pg {
+            self.grads[k] = Some(t);
+        }
+        out
+    }
+
+    /// One optimizer step with learning rate `lr` over every parameter (a parameter the output
+    /// does not depend on has a zero gradient: weight decay and momentum still apply, as in
+    /// PyTorch).
+    pub fn step(&mut self, opt: &Optim, lr: f32) {
+        self.step += 1;
+        let b = &self.backend;
+        for k in 0..self.params.len() {
+            let len = self.slots[k].len;
+            let zero;
+            let g = match &self.grads[k] {
+                Some(g) => g,
+                None => {
+                    zero = b.zeros(len);
+                    &zero
+                }
+            };
+            let s1 = self.state1[k].get_or_insert_with(|| b.zeros(len));
+            match opt {
+                Optim::Sgd(o) => b.sgd_step(o, lr, &mut self.params[k], g, s1),
+                Optim::AdamW(o) => {
+                    let s2 = self.state2[k].get_or_insert_with(|| b.zeros(len));
+                    b.adamw_step(o, lr, self.step, &mut self.params[k], g, s1, s2)
+                }
+            }
+        }
+    }
+
+    /// Drops the activations kept for backward (frees memory between epochs).
+    pub fn release(&mut self) {
+        for a in self.acts.iter_mut() {
+            *a = None;
+        }
+        for a in self.aux.iter_mut() {
+            a.clear();
+        }
+    }
+}
