@@ -3,6 +3,7 @@
 //! params/FLOPs, constant folding, exact space size, metric bounds). No IO, no panics on input.
 pub mod check;
 pub mod compile;
+pub mod compiled;
 pub mod decision;
 pub mod deps;
 pub mod factors;

@@ -1,0 +1,142 @@
+//! The reference backend: executes a `Plan` directly. The JIT must agree with it bit for bit.
+use super::plan::{PExpr, PMetric, Plan, PosMap, ABSENT};
+use nasc_grammar::ast::BinOp;
+
+pub fn position(pm: &PosMap, slot: u64) -> u64 {
+    match pm {
+        PosMap::Choice { absent } => {
+            if slot == ABSENT {
+                *absent as u64
+            } else {
+                slot
+            }
+        }
+        PosMap::Subset { dense, absent } => {
+            if slot == ABSENT {
+                *absent as u64
+            } else {
+                dense.get(slot as usize).copied().unwrap_or(0) as u64
+            }
+        }
+        PosMap::None => 0,
+    }
+}
+
+/// Shared scalar helpers (the JIT calls the same functions, so results are identical).
+pub extern "C" fn h_min(a: f64, b: f64) -> f64 {
+    a.min(b)
+}
+pub extern "C" fn h_max(a: f64, b: f64) -> f64 {
+    a.max(b)
+}
+pub extern "C" fn h_round(a: f64) -> f64 {
+    a.round()
+}
+pub extern "C" fn h_pow(a: f64, b: f64) -> f64 {
+    a.powf(b)
+}
+pub extern "C" fn h_rem(a: f64, b: f64) -> f64 {
+    a.rem_euclid(b)
+}
+
+fn t(b: bool) -> f64 {
+    if b {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+pub fn eval_expr(e: &PExpr, row: &[u64], metrics: &[f64]) -> f64 {
+    let rec = |x: &PExpr| eval_expr(x, row, metrics);
+    match e {
+        PExpr::Const(c) => *c,
+        PExpr::Metric(i) => metrics[*i],
+        PExpr::Option { dec, values } => {
+            let s = row[*dec];
+            if s == ABSENT {
+                f64::NAN
+            } else {
+                values.get(s as usize).copied().unwrap_or(f64::NAN)
+            }
+        }
+        PExpr::Neg(a) => -rec(a),
+        PExpr::Not(a) => t(rec(a) == 0.0),
+        PExpr::Bin(op, a, b) => {
+            let (a, b) = (rec(a), rec(b));
+            match op {
+                BinOp::Add => a + b,
+                BinOp::Sub => a - b,
+                BinOp::Mul => a * b,
+                BinOp::Div => a / b,
+                BinOp::IntDiv => (a / b).floor(),
+                BinOp::Mod => h_rem(a, b),
+                BinOp::Pow => h_pow(a, b),
+                BinOp::Eq => t(a == b),
+                BinOp::Ne => t(a != b),
+                BinOp::Lt => t(a < b),
+                BinOp::Le => t(a <= b),
+                BinOp::Gt => t(a > b),
+                BinOp::Ge => t(a >= b),
+                BinOp::And => t(a != 0.0 && b != 0.0),
+                BinOp::Or => t(a != 0.0 || b != 0.0),
+                BinOp::In => f64::NAN,
+            }
+        }
+        PExpr::If(c, a, b) => {
+            if rec(c) != 0.0 {
+                rec(a)
+            } else {
+                rec(b)
+            }
+        }
+        PExpr::Call(f, args) => {
+            let first = rec(&args[0]);
+            match *f {
+                "min" => args[1..].iter().fold(first, |acc, x| h_min(acc, rec(x))),
+                "max" => args[1..].iter().fold(first, |acc, x| h_max(acc, rec(x))),
+                "abs" => first.abs(),
+                "floor" => first.floor(),
+                "ceil" => first.ceil(),
+                _ => h_round(first),
+            }
+        }
+        PExpr::InRange { v, lo, hi, inclusive } => {
+            let (v, a, b) = (rec(v), rec(lo), rec(hi));
+            t(v >= a && (v < b || (*inclusive && v <= b)))
+        }
+    }
+}
+
+/// All metrics of one candidate row.
+pub fn metrics(plan: &Plan, row: &[u64], out: &mut [f64]) {
+    for (i, m) in plan.metrics.iter().enumerate() {
+        out[i] = match m {
+            PMetric::Additive { constant, tables, members } => {
+                let mut v = *constant;
+                for &ti in tables {
+                    let t = &plan.tables[ti];
+                    let mut idx = 0u64;
+                    for &(d, stride) in &t.scope {
+                        idx += position(&plan.pos[d], row[d]) * stride;
+                    }
+                    v += t.data[idx as usize];
+                }
+                for &(d, j, c) in members {
+                    let s = row[d];
+                    if s != ABSENT && (s >> j) & 1 == 1 {
+                        v += c;
+                    }
+                }
+                v
+            }
+            PMetric::Expr(e) => eval_expr(e, row, &out[..i]),
+            PMetric::Nan => f64::NAN,
+        };
+    }
+}
+
+/// Whether every constraint holds, given the row's metrics.
+pub fn feasible(plan: &Plan, row: &[u64], metrics: &[f64]) -> bool {
+    plan.constraints.iter().all(|c| eval_expr(c, row, metrics) != 0.0)
+}

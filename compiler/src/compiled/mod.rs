@@ -1,0 +1,139 @@
+//! `CompiledSpace`: the functions every strategy calls, behind one safe API with two backends,
+//! the reference interpreter over the lowered `Plan` and a cranelift JIT (`jit`, the only
+//! module with `unsafe`). Rows are `u64` slots (see `plan`); batches are rows laid end to end.
+//!
+//! The JIT compiles metrics and feasibility (the hot path). Sampling, neighbors, keys,
+//! names, discretization and prefix bounds run the same Rust code in both backends, so they
+//! agree by construction; they are not on the hot path of any strategy.
+pub mod discretize;
+pub mod interp;
+mod jit;
+pub mod plan;
+pub mod prefix;
+
+use crate::decision::Candidate;
+use crate::rng::Rng;
+use crate::space::Space;
+use nasc_grammar::ast::Expr;
+use plan::{decode_slot, encode_slot, Plan};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Interp,
+    Jit,
+}
+
+pub struct CompiledSpace {
+    pub space: Arc<Space>,
+    pub plan: Plan,
+    pub backend: Backend,
+    jit: Option<jit::JitFns>,
+}
+
+impl CompiledSpace {
+    /// Lower `space` with `extra` run-time constraints and compile it for `backend`.
+    pub fn new(space: Arc<Space>, backend: Backend, extra: &[Expr]) -> Result<Self, String> {
+        let plan = Plan::new(&space, extra)?;
+        let jit = match backend {
+            Backend::Jit => Some(jit::JitFns::compile(&plan)?),
+            Backend::Interp => None,
+        };
+        Ok(CompiledSpace { space, plan, backend, jit })
+    }
+
+    pub fn n_dec(&self) -> usize {
+        self.plan.n_dec
+    }
+    pub fn n_metrics(&self) -> usize {
+        self.plan.n_metrics()
+    }
+    pub fn metric_names(&self) -> &[String] {
+        &self.plan.metric_names
+    }
+
+    pub fn encode(&self, c: &Candidate) -> Vec<u64> {
+        c.0.iter().map(|s| encode_slot(*s)).collect()
+    }
+    pub fn decode(&self, row: &[u64]) -> Candidate {
+        Candidate(self.space.decisions.iter().zip(row).map(|(d, v)| decode_slot(&d.kind, *v)).collect())
+    }
+    /// The candidate's name in the spec's format, and back.
+    pub fn name_of(&self, row: &[u64]) -> String {
+        self.space.name_of(&self.decode(row))
+    }
+    pub fn parse_name(&self, name: &str) -> Result<Vec<u64>, String> {
+        self.space.parse_name(name).map(|c| self.encode(&c))
+    }
+
+    /// Metrics of `rows.len() / n_dec` candidates into `out` (`n_metrics` per candidate).
+    pub fn metrics_batch(&self, rows: &[u64], out: &mut [f64]) {
+        let (nd, nm) = (self.n_dec().max(1), self.n_metrics());
+        let n = (rows.len() / nd).min(if nm == 0 { usize::MAX } else { out.len() / nm });
+        match &self.jit {
+            Some(j) => j.metrics_batch(rows, n, out),
+            None => {
+                for i in 0..n {
+                    interp::metrics(&self.plan, &rows[i * nd..(i + 1) * nd], &mut out[i * nm..(i + 1) * nm]);
+                }
+            }
+        }
+    }
+
+    /// Metrics and feasibility (spec and run-time constraints) of a batch.
+    pub fn eval_batch(&self, rows: &[u64], metrics: &mut [f64], feasible: &mut [u8]) {
+        let (nd, nm) = (self.n_dec().max(1), self.n_metrics());
+        let n = (rows.len() / nd).min(feasible.len()).min(if nm == 0 { usize::MAX } else { metrics.len() / nm });
+        match &self.jit {
+            Some(j) => j.eval_batch(rows, n, metrics, feasible),
+            None => {
+                for i in 0..n {
+                    let row = &rows[i * nd..(i + 1) * nd];
+                    let m = &mut metrics[i * nm..(i + 1) * nm];
+                    interp::metrics(&self.plan, row, m);
+                    feasible[i] = u8::from(interp::feasible(&self.plan, row, m));
+                }
+            }
+        }
+    }
+
+    pub fn metrics(&self, row: &[u64]) -> Vec<f64> {
+        let mut out = vec![0.0; self.n_metrics()];
+        self.metrics_batch(row, &mut out);
+        out
+    }
+
+    pub fn feasible(&self, row: &[u64]) -> bool {
+        let mut m = vec![0.0; self.n_metrics()];
+        let mut f = [0u8];
+        self.eval_batch(row, &mut m, &mut f);
+        f[0] == 1
+    }
+
+    /// A uniform random valid candidate (each existing decision uniform over its values).
+    pub fn sample(&self, rng: &mut Rng) -> Vec<u64> {
+        self.encode(&self.space.sample_one(rng))
+    }
+
+    /// A uniform random feasible candidate by rejection (None after `tries` draws).
+    pub fn sample_feasible(&self, rng: &mut Rng, tries: usize) -> Option<Vec<u64>> {
+        (0..tries).map(|_| self.sample(rng)).find(|r| self.feasible(r))
+    }
+
+    /// A valid neighbor at edit distance `k` (see `moves`); `feasible` asks for a feasible one.
+    pub fn neighbor(&self, row: &[u64], k: usize, feasible: bool, rng: &mut Rng) -> Option<Vec<u64>> {
+        let c = self.decode(row);
+        for _ in 0..if feasible { 256 } else { 1 } {
+            let n = self.encode(&self.space.neighbor(&c, k, rng)?);
+            if !feasible || self.feasible(&n) {
+                return Some(n);
+            }
+        }
+        None
+    }
+
+    /// The canonical key (see `graph::NetGraph::key`).
+    pub fn key(&self, row: &[u64]) -> String {
+        self.space.key(&self.decode(row))
+    }
+}

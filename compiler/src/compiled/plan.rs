@@ -1,0 +1,221 @@
+//! The lowered form of a space's metrics and constraints that both backends execute: slot
+//! positions, dense cost tables with strides, per-member terms, and numeric expressions.
+//!
+//! A candidate is a row of `u64` slots: a choice's option index, a subset's member mask, or
+//! `ABSENT` for a conditional decision that does not exist. Metrics are `f64`; a metric nasc
+//! cannot compute (external, or an expression over an absent decision) is NaN.
+use crate::decision::{DecisionKind, Slot};
+use crate::factors::Table;
+use crate::metrics::Form;
+use crate::space::Space;
+use nasc_grammar::ast::{BinOp, Expr, ExprKind, UnOp};
+use std::collections::HashMap;
+
+/// The slot of a decision that does not exist in a candidate.
+pub const ABSENT: u64 = u64::MAX;
+
+pub fn encode_slot(s: Slot) -> u64 {
+    match s {
+        Slot::Absent => ABSENT,
+        Slot::Opt(v) => v as u64,
+        Slot::Members(m) => m,
+    }
+}
+
+pub fn decode_slot(kind: &DecisionKind, v: u64) -> Slot {
+    match (kind, v) {
+        (_, ABSENT) => Slot::Absent,
+        (DecisionKind::Choice { .. }, v) => Slot::Opt(v as u32),
+        (DecisionKind::Subset { .. }, m) => Slot::Members(m),
+    }
+}
+
+/// How a slot maps to its position in table domains.
+#[derive(Debug, Clone)]
+pub enum PosMap {
+    /// position = option index; ABSENT -> `absent`.
+    Choice { absent: u32 },
+    /// position = dense[mask]; ABSENT -> `absent`.
+    Subset { dense: Vec<u32>, absent: u32 },
+    /// not used by any table
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct PTable {
+    /// (decision, stride)
+    pub scope: Vec<(usize, u64)>,
+    pub data: Vec<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub enum PExpr {
+    Const(f64),
+    Metric(usize),
+    /// the numeric value of a choice's option (NaN when absent or not numeric)
+    Option { dec: usize, values: Vec<f64> },
+    Neg(Box<PExpr>),
+    Not(Box<PExpr>),
+    Bin(BinOp, Box<PExpr>, Box<PExpr>),
+    If(Box<PExpr>, Box<PExpr>, Box<PExpr>),
+    /// min, max (binary, folded), abs, floor, ceil, round
+    Call(&'static str, Vec<PExpr>),
+    InRange { v: Box<PExpr>, lo: Box<PExpr>, hi: Box<PExpr>, inclusive: bool },
+}
+
+#[derive(Debug, Clone)]
+pub enum PMetric {
+    Additive { constant: f64, tables: Vec<usize>, members: Vec<(usize, u32, f64)> },
+    Expr(PExpr),
+    /// external or not computable: NaN
+    Nan,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub n_dec: usize,
+    pub pos: Vec<PosMap>,
+    pub tables: Vec<PTable>,
+    pub metrics: Vec<PMetric>,
+    pub metric_names: Vec<String>,
+    pub constraints: Vec<PExpr>,
+}
+
+/// Largest subset pool with a dense mask -> position map.
+const MAX_DENSE_POOL: usize = 16;
+
+impl Plan {
+    /// Lower a space (and extra run-time constraints). Constraints that cannot be lowered
+    /// (they read an external metric) are skipped, as `Space::feasible` skips them.
+    pub fn new(space: &Space, extra: &[Expr]) -> Result<Plan, String> {
+        let n_dec = space.decisions.len();
+        let mut pos = vec![PosMap::None; n_dec];
+        for d in &space.decisions {
+            let Some(values) = &space.domains.values[d.index()] else { continue };
+            let absent = values.iter().position(|s| *s == Slot::Absent).unwrap_or(values.len()) as u32;
+            pos[d.index()] = match &d.kind {
+                DecisionKind::Choice { .. } => PosMap::Choice { absent },
+                DecisionKind::Subset { pool, .. } => {
+                    if pool.len() > MAX_DENSE_POOL {
+                        return Err(format!("subset `{}` has a pool of {} (at most {MAX_DENSE_POOL} in a table)", d.name, pool.len()));
+                    }
+                    let mut dense = vec![u32::MAX; 1 << pool.len()];
+                    for (i, s) in values.iter().enumerate() {
+                        if let Slot::Members(m) = s {
+                            dense[*m as usize] = i as u32;
+                        }
+                    }
+                    PosMap::Subset { dense, absent }
+                }
+            };
+        }
+        let mut tables = Vec::new();
+        let mut metrics = Vec::new();
+        let mut names = Vec::new();
+        let fams = families(space);
+        for (i, m) in space.metrics.iter().enumerate() {
+            let pm = match &m.form {
+                Form::Additive(a) => PMetric::Additive {
+                    constant: a.constant,
+                    tables: a.tables.iter().map(|t| push_table(&mut tables, t)).collect(),
+                    members: a.members.iter().map(|(d, j, c)| (d.index(), *j, *c)).collect(),
+                },
+                Form::External => PMetric::Nan,
+                Form::Nonlinear(e) => lower(e, space, &fams, &names, i).map(PMetric::Expr).unwrap_or(PMetric::Nan),
+            };
+            metrics.push(pm);
+            names.push(m.name.clone());
+        }
+        let constraints = space.constraints.iter().chain(extra).filter_map(|e| lower(e, space, &fams, &names, names.len())).collect();
+        Ok(Plan { n_dec, pos, tables, metrics, metric_names: names, constraints })
+    }
+
+    pub fn n_metrics(&self) -> usize {
+        self.metrics.len()
+    }
+}
+
+fn push_table(tables: &mut Vec<PTable>, t: &Table<f64>) -> usize {
+    let mut strides = vec![1u64; t.card.len()];
+    for i in (0..t.card.len().saturating_sub(1)).rev() {
+        strides[i] = strides[i + 1] * t.card[i + 1] as u64;
+    }
+    tables.push(PTable { scope: t.scope.iter().map(|d| d.index()).zip(strides).collect(), data: t.data.clone() });
+    tables.len() - 1
+}
+
+fn families(space: &Space) -> HashMap<&str, Vec<(&[i64], usize)>> {
+    let mut m: HashMap<&str, Vec<(&[i64], usize)>> = HashMap::new();
+    for d in &space.decisions {
+        m.entry(d.family.as_str()).or_default().push((&d.index, d.index()));
+    }
+    m
+}
+
+fn option_values(space: &Space, d: usize) -> Option<Vec<f64>> {
+    match &space.decisions[d].kind {
+        DecisionKind::Choice { options, .. } => Some(options.iter().map(|o| o.as_f64().unwrap_or(f64::NAN)).collect()),
+        DecisionKind::Subset { .. } => None,
+    }
+}
+
+/// Lower an expression as `eval_expr` reads it; None where it would be None for every candidate.
+fn lower(e: &Expr, space: &Space, fams: &HashMap<&str, Vec<(&[i64], usize)>>, metrics: &[String], visible: usize) -> Option<PExpr> {
+    let rec = |x: &Expr| lower(x, space, fams, metrics, visible);
+    Some(match &e.kind {
+        ExprKind::Int(i) => PExpr::Const(*i as f64),
+        ExprKind::Float(f) => PExpr::Const(*f),
+        ExprKind::Bool(b) => PExpr::Const(if *b { 1.0 } else { 0.0 }),
+        ExprKind::Name(n) => {
+            if let Some(i) = metrics.iter().take(visible).position(|m| m == n) {
+                PExpr::Metric(i)
+            } else if let Some(c) = space.consts.get(n) {
+                PExpr::Const(*c)
+            } else {
+                let (_, d) = fams.get(n.as_str())?.iter().find(|(i, _)| i.is_empty())?;
+                PExpr::Option { dec: *d, values: option_values(space, *d)? }
+            }
+        }
+        ExprKind::Index { .. } => {
+            let mut idx = Vec::new();
+            let mut cur = e;
+            while let ExprKind::Index { base, index } = &cur.kind {
+                match rec(index)? {
+                    PExpr::Const(v) => idx.push(v as i64),
+                    _ => return None,
+                }
+                cur = base;
+            }
+            idx.reverse();
+            let ExprKind::Name(n) = &cur.kind else { return None };
+            let (_, d) = fams.get(n.as_str())?.iter().find(|(i, _)| *i == idx.as_slice())?;
+            PExpr::Option { dec: *d, values: option_values(space, *d)? }
+        }
+        ExprKind::Unary { op: UnOp::Neg, operand } => PExpr::Neg(Box::new(rec(operand)?)),
+        ExprKind::Unary { op: UnOp::Not, operand } => PExpr::Not(Box::new(rec(operand)?)),
+        ExprKind::Binary { op: BinOp::In, lhs, rhs } => {
+            let ExprKind::Range { lo, hi, inclusive } = &rhs.kind else { return None };
+            PExpr::InRange { v: Box::new(rec(lhs)?), lo: Box::new(rec(lo)?), hi: Box::new(rec(hi)?), inclusive: *inclusive }
+        }
+        ExprKind::Binary { op, lhs, rhs } => PExpr::Bin(*op, Box::new(rec(lhs)?), Box::new(rec(rhs)?)),
+        ExprKind::IfElse { cond, then, els } => PExpr::If(Box::new(rec(cond)?), Box::new(rec(then)?), Box::new(rec(els)?)),
+        ExprKind::Call { callee, args } => {
+            let ExprKind::Name(n) = &callee.kind else { return None };
+            let f: &'static str = match n.as_str() {
+                "min" => "min",
+                "max" => "max",
+                "abs" => "abs",
+                "floor" => "floor",
+                "ceil" => "ceil",
+                "round" => "round",
+                _ => return None,
+            };
+            let vals: Vec<PExpr> = args.iter().map(|a| rec(&a.value)).collect::<Option<_>>()?;
+            if vals.is_empty() {
+                return None;
+            }
+            PExpr::Call(f, vals)
+        }
+        _ => return None,
+    })
+}

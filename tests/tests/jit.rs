@@ -1,0 +1,104 @@
+//! The JIT against its oracle, the plan interpreter, and both against `Space` (the compiler's
+//! own evaluator): metrics bit-identical, feasibility equal; discretization; prefix bounds.
+use nasc_compiler::compiled::{Backend, CompiledSpace};
+use nasc_compiler::rng::Rng;
+use nasc_tests::compile_zoo;
+use std::sync::Arc;
+
+pub const ZOO: [&str; 4] = ["nb201", "nas_bench_macro", "channel_bench_macro_mobilenet", "channel_bench_macro_resnet"];
+
+fn extra(text: &str) -> Vec<nasc_grammar::ast::Expr> {
+    let (spec, d) = nasc_grammar::parse(&format!("constraint {text};"));
+    assert!(d.is_empty());
+    spec.items.into_iter().filter_map(|i| if let nasc_grammar::ast::Item::Constraint { expr, .. } = i { Some(expr) } else { None }).collect()
+}
+
+#[test]
+fn jit_equals_interpreter_on_100k_candidates_per_spec() {
+    for name in ZOO {
+        let space = Arc::new(compile_zoo(name, &[]));
+        let mid = space.metrics.iter().find(|m| m.name == "flops").and_then(|m| m.bounds).map(|b| (b.min + b.max) / 2.0).unwrap();
+        let ex = extra(&format!("flops <= {mid}"));
+        let a = CompiledSpace::new(space.clone(), Backend::Interp, &ex).unwrap();
+        let b = CompiledSpace::new(space.clone(), Backend::Jit, &ex).unwrap();
+        let (nd, nm) = (a.n_dec(), a.n_metrics());
+        let n = 100_000;
+        let mut rng = Rng::new(11);
+        let mut rows = Vec::with_capacity(n * nd);
+        for _ in 0..n {
+            rows.extend(a.sample(&mut rng));
+        }
+        let (mut ma, mut mb) = (vec![0.0; n * nm], vec![0.0; n * nm]);
+        let (mut fa, mut fb) = (vec![0u8; n], vec![0u8; n]);
+        a.eval_batch(&rows, &mut ma, &mut fa);
+        b.eval_batch(&rows, &mut mb, &mut fb);
+        for i in 0..n * nm {
+            assert_eq!(ma[i].to_bits(), mb[i].to_bits(), "{name}: metric {} of candidate {}", i % nm, i / nm);
+        }
+        assert_eq!(fa, fb, "{name}: feasibility");
+        let feasible = fa.iter().filter(|f| **f == 1).count();
+        assert!(feasible > 0 && feasible < n, "{name}: the extra constraint splits the sample ({feasible})");
+        // and both equal the compiler's evaluator on a subsample
+        for i in (0..n).step_by(997) {
+            let c = a.decode(&rows[i * nd..(i + 1) * nd]);
+            for (k, (_, v)) in space.evaluate(&c).into_iter().enumerate() {
+                match v {
+                    Some(x) => assert_eq!(x.to_bits(), ma[i * nm + k].to_bits()),
+                    None => assert!(ma[i * nm + k].is_nan()),
+                }
+            }
+            assert_eq!(space.feasible(&c, &ex), fa[i] == 1);
+        }
+    }
+}
+
+#[test]
+fn prefix_bounds_equal_brute_force() {
+    for name in ["nas_bench_macro", "nb201"] {
+        let space = Arc::new(compile_zoo(name, &[]));
+        let cs = CompiledSpace::new(space.clone(), Backend::Jit, &[]).unwrap();
+        let fl = cs.metric_names().iter().position(|m| m == "flops").unwrap();
+        // brute force over the whole space
+        let all: Vec<Vec<u64>> = enumerate(&cs);
+        assert_eq!(all.len().to_string(), space.size.to_string());
+        let mut rng = Rng::new(3);
+        for _ in 0..20 {
+            let row = cs.sample(&mut rng);
+            for len in 0..=cs.n_dec() {
+                let (lo, hi) = cs.prefix_bounds(&row, len, fl).unwrap();
+                let vals: Vec<f64> = all.iter().filter(|r| r[..len] == row[..len]).map(|r| cs.metrics(r)[fl]).collect();
+                let blo = vals.iter().cloned().fold(f64::INFINITY, f64::min);
+                let bhi = vals.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                assert!((lo - blo).abs() < 1e-6 * blo.abs().max(1.0) && (hi - bhi).abs() < 1e-6 * bhi.abs().max(1.0), "{name} prefix {len}");
+            }
+        }
+    }
+}
+
+/// Every candidate of a choice-only space.
+fn enumerate(cs: &CompiledSpace) -> Vec<Vec<u64>> {
+    let cards: Vec<u64> = cs.space.decisions.iter().map(|d| d.arity() as u64).collect();
+    let mut out = vec![vec![]];
+    for c in cards {
+        out = out.into_iter().flat_map(|r: Vec<u64>| (0..c).map(move |v| [r.clone(), vec![v]].concat())).collect();
+    }
+    out
+}
+
+#[test]
+fn discretize_argmax_picks_the_row_maxima() {
+    let space = Arc::new(compile_zoo("nb201", &[]));
+    let cs = CompiledSpace::new(space.clone(), Backend::Interp, &[]).unwrap();
+    let mut rng = Rng::new(5);
+    for _ in 0..1000 {
+        let alpha: Vec<Vec<f64>> = space.alpha_rows().iter().map(|(_, n)| (0..*n).map(|_| rng.next_u64() as f64 / u64::MAX as f64).collect()).collect();
+        let row = cs.discretize_argmax(&alpha);
+        for (d, a) in alpha.iter().enumerate() {
+            let m = a.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            assert_eq!(a[row[d] as usize], m);
+        }
+        // DARTS rule never picks `none` (option 0)
+        let dr = cs.discretize_darts(&alpha);
+        assert!(dr.iter().all(|v| *v != 0));
+    }
+}
