@@ -100,6 +100,7 @@ fn metric_obj(s: &Space, c: &nasc_compiler::Candidate, name: &str) -> serde_json
         o.insert(m, v.map_or(serde_json::Value::Null, |x| if x.fract() == 0.0 && x.abs() < 9e15 { json!(x as i64) } else { json!(x) }));
     }
     o.insert("canonical".into(), json!(s.canonical(c)));
+    o.insert("key".into(), json!(s.key(c)));
     o.insert("feasible".into(), json!(s.feasible(c, &[])));
     serde_json::Value::Object(o)
 }

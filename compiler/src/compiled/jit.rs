@@ -36,6 +36,11 @@ struct Cg<'a, 'b> {
     dense_ptrs: Vec<i64>,
     table_ptrs: Vec<i64>,
     row: Value,
+    /// per-row cache of slot loads and positions (straight-line code: each dominates its uses)
+    slots: Vec<Option<Value>>,
+    positions: Vec<Option<Value>>,
+    /// decisions that can be absent
+    conditional: Vec<bool>,
 }
 
 impl JitFns {
@@ -109,6 +114,9 @@ impl JitFns {
                 dense_ptrs: dense.iter().map(|d| d.as_ptr() as i64).collect(),
                 table_ptrs: tables.iter().map(|t| t.as_ptr() as i64).collect(),
                 row,
+                slots: vec![None; plan.n_dec],
+                positions: vec![None; plan.n_dec],
+                conditional: plan.conditional.clone(),
             };
             let mut vals: Vec<Value> = Vec::new();
             for (mi, m) in plan.metrics.iter().enumerate() {
@@ -167,11 +175,30 @@ impl JitFns {
 
 impl Cg<'_, '_> {
     fn slot(&mut self, d: usize) -> Value {
-        self.b.ins().load(types::I64, MemFlagsData::trusted(), self.row, (d * 8) as i32)
+        if let Some(v) = self.slots[d] {
+            return v;
+        }
+        let v = self.b.ins().load(types::I64, MemFlagsData::trusted(), self.row, (d * 8) as i32);
+        self.slots[d] = Some(v);
+        v
     }
 
     fn position(&mut self, d: usize) -> Value {
+        if let Some(v) = self.positions[d] {
+            return v;
+        }
+        let v = self.position_uncached(d);
+        self.positions[d] = Some(v);
+        v
+    }
+
+    fn position_uncached(&mut self, d: usize) -> Value {
         let s = self.slot(d);
+        if !self.conditional[d] {
+            if let PosMap::Choice { .. } = &self.plan.pos[d] {
+                return s;
+            }
+        }
         let is_absent = self.b.ins().icmp_imm_s(IntCC::Equal, s, ABSENT as i64);
         match &self.plan.pos[d] {
             PosMap::Choice { absent } => {
@@ -203,7 +230,7 @@ impl Cg<'_, '_> {
                     let mut idx = self.b.ins().iconst(types::I64, 0);
                     for &(d, stride) in &t.scope {
                         let p = self.position(d);
-                        let ps = self.b.ins().imul_imm_s(p, stride as i64);
+                        let ps = if stride == 1 { p } else { self.b.ins().imul_imm_s(p, stride as i64) };
                         idx = self.b.ins().iadd(idx, ps);
                     }
                     let off = self.b.ins().ishl_imm_s(idx, 3);

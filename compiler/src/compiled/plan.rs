@@ -74,6 +74,8 @@ pub enum PMetric {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub n_dec: usize,
+    /// whether each decision has a `when` (may be ABSENT)
+    pub conditional: Vec<bool>,
     pub pos: Vec<PosMap>,
     pub tables: Vec<PTable>,
     pub metrics: Vec<PMetric>,
@@ -127,7 +129,8 @@ impl Plan {
             names.push(m.name.clone());
         }
         let constraints = space.constraints.iter().chain(extra).filter_map(|e| lower(e, space, &fams, &names, names.len())).collect();
-        Ok(Plan { n_dec, pos, tables, metrics, metric_names: names, constraints })
+        let conditional = space.decisions.iter().map(|d| d.conditional).collect();
+        Ok(Plan { n_dec, conditional, pos, tables, metrics, metric_names: names, constraints })
     }
 
     pub fn n_metrics(&self) -> usize {
