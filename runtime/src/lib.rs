@@ -1,0 +1,22 @@
+//! nasc-runtime: the search machinery every strategy shares.
+//!
+//! - [`space::SearchSpace`]: the only door to the compiled space (sampling, feasibility, names,
+//!   keys, neighbors, metrics).
+//! - [`strategy`]: ask/tell strategies with serializable state (random search, regularized
+//!   evolution).
+//! - [`eval`]: evaluators; tabular NAS-Bench-201 / NAS-Bench-Macro / Channel-Bench-Macro from
+//!   embedded tables, with simulated training time.
+//! - [`store`]: the durable SQLite trial store (and an in-memory one).
+//! - [`runner::Runner`]: budget, seeds, simulated parallel workers, stop conditions, exact resume.
+//! - [`report`]: summaries (text, JSON) and hand-written SVG plots of a stored run.
+pub mod eval;
+pub mod report;
+pub mod runner;
+pub mod space;
+pub mod spec;
+pub mod store;
+pub mod strategy;
+pub mod svg;
+
+pub use runner::{Budget, RunConfig, Runner, StopReason, Summary};
+pub use space::SearchSpace;

@@ -1,0 +1,176 @@
+//! Reports of a stored run: text for people, JSON for machines, SVG plots.
+use crate::store::{StoredRun, StoredTrial};
+use crate::svg::{chart, pareto_front, Series};
+use serde_json::{json, Value};
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+/// The best trial: highest reward, earliest on ties.
+pub fn best(run: &StoredRun) -> Option<&StoredTrial> {
+    let mut b: Option<&StoredTrial> = None;
+    for t in &run.trials {
+        if let Some(r) = t.reward {
+            if b.map_or(true, |x| r > x.reward.unwrap_or(f64::NEG_INFINITY)) {
+                b = Some(t);
+            }
+        }
+    }
+    b
+}
+
+/// Trials that improved the best reward, in order: (seq, sim end, reward, reported).
+pub fn improvements(run: &StoredRun) -> Vec<&StoredTrial> {
+    let mut out: Vec<&StoredTrial> = Vec::new();
+    for t in &run.trials {
+        if let Some(r) = t.reward {
+            if out.last().map_or(true, |b| r > b.reward.unwrap_or(f64::NEG_INFINITY)) {
+                out.push(t);
+            }
+        }
+    }
+    out
+}
+
+/// The top `k` trials by reward (distinct candidates).
+pub fn top(run: &StoredRun, k: usize) -> Vec<&StoredTrial> {
+    let mut v: Vec<&StoredTrial> = run.trials.iter().filter(|t| t.reward.is_some()).collect();
+    v.sort_by(|a, b| b.reward.unwrap_or(f64::NAN).total_cmp(&a.reward.unwrap_or(f64::NAN)).then(a.seq.cmp(&b.seq)));
+    let mut seen = std::collections::HashSet::new();
+    v.retain(|t| seen.insert(t.key.clone().unwrap_or_else(|| t.name.clone())));
+    v.truncate(k);
+    v
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or("-".into(), |v| format!("{v:.4}"))
+}
+
+fn trial_json(t: &StoredTrial) -> Value {
+    json!({
+        "id": t.id, "seq": t.seq, "candidate": t.name, "key": t.key,
+        "reward": t.reward, "reported": t.reported, "metrics": t.metrics,
+        "status": t.status, "sim_time": t.sim_end, "wall_time": t.wall,
+    })
+}
+
+pub fn json(run: &StoredRun) -> Value {
+    let m = &run.meta;
+    let failed = run.trials.iter().filter(|t| t.status != "ok").count();
+    json!({
+        "trials": run.trials.len(),
+        "failed": failed,
+        "status": run.status,
+        "best": best(run).map(|b| json!({"candidate": b.name, "reward": b.reward, "reported": b.reported, "metrics": b.metrics, "id": b.id, "seq": b.seq, "sim_time": b.sim_end})),
+        "run": {
+            "space": m.space, "spec_path": m.spec_path, "spec_hash": m.spec_hash, "sets": m.sets,
+            "constraints": m.constraints, "strategy": m.strategy, "strategy_config": m.strategy_config,
+            "evaluator": m.evaluator, "seed": m.seed, "workers": m.workers, "dedup": m.dedup,
+            "budget": m.budget.to_string(), "metric_names": m.metric_names,
+        },
+        "sim_time": run.trials.last().map_or(0.0, |t| t.sim_end),
+        "wall_time": run.trials.last().map_or(0.0, |t| t.wall),
+        "top": top(run, 10).into_iter().map(trial_json).collect::<Vec<_>>(),
+        "history": improvements(run).into_iter().map(|t| json!({"seq": t.seq, "sim_time": t.sim_end, "reward": t.reward, "reported": t.reported, "candidate": t.name})).collect::<Vec<_>>(),
+    })
+}
+
+pub fn text(run: &StoredRun) -> String {
+    let m = &run.meta;
+    let mut s = String::new();
+    let _ = writeln!(s, "run: space {} ({}), strategy {} {}, evaluator {}, seed {}, workers {}", m.space, m.spec_path, m.strategy, m.strategy_config, m.evaluator, m.seed, m.workers);
+    if !m.constraints.is_empty() {
+        let _ = writeln!(s, "constraints: {}", m.constraints.join(", "));
+    }
+    let sim = run.trials.last().map_or(0.0, |t| t.sim_end);
+    let wall = run.trials.last().map_or(0.0, |t| t.wall);
+    let failed = run.trials.iter().filter(|t| t.status != "ok").count();
+    let _ = writeln!(s, "status: {}; {} trials ({} failed), budget {}, simulated time {:.0} s, wall time {:.2} s", run.status, run.trials.len(), failed, m.budget, sim, wall);
+    match best(run) {
+        None => {
+            let _ = writeln!(s, "best: none");
+        }
+        Some(b) => {
+            let _ = writeln!(s, "best: {}", b.name);
+            let _ = writeln!(s, "  reward {}  reported {}  (trial {}, at {:.0} simulated s)", opt(b.reward), opt(b.reported), b.seq + 1, b.sim_end);
+            let ms: Vec<String> = b.metrics.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let _ = writeln!(s, "  {}", ms.join("  "));
+        }
+    }
+    let tops = top(run, 10);
+    if !tops.is_empty() {
+        let _ = writeln!(s, "top {} (distinct candidates):", tops.len());
+        let _ = writeln!(s, "  {:>4} {:>7} {:>10} {:>10}  candidate", "rank", "trial", "reward", "reported");
+        for (i, t) in tops.iter().enumerate() {
+            let _ = writeln!(s, "  {:>4} {:>7} {:>10} {:>10}  {}", i + 1, t.seq + 1, opt(t.reward), opt(t.reported), t.name);
+        }
+    }
+    let imp = improvements(run);
+    if !imp.is_empty() {
+        let _ = writeln!(s, "history (best-so-far improvements):");
+        for t in imp.iter().rev().take(8).rev() {
+            let _ = writeln!(s, "  trial {:>7}  sim {:>10.0} s  reward {}  reported {}", t.seq + 1, t.sim_end, opt(t.reward), opt(t.reported));
+        }
+    }
+    s
+}
+
+/// Metrics a Pareto plot can use: numeric in the trials, excluding accuracies.
+pub fn pareto_metrics(run: &StoredRun) -> Vec<String> {
+    run.meta.metric_names.iter().filter(|n| ["params", "flops", "latency"].iter().any(|k| n.contains(k))).cloned().collect()
+}
+
+/// Write best-so-far (vs trials and vs simulated time) and Pareto plots (reward vs each of
+/// `pareto` metrics; default: params/flops/latency metrics) into `dir`. Returns the files.
+pub fn plots(run: &StoredRun, dir: &Path, pareto: &[String]) -> Result<Vec<PathBuf>, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    let mut files = Vec::new();
+    let mut write = |name: &str, body: String| -> Result<(), String> {
+        let p = dir.join(name);
+        std::fs::write(&p, body).map_err(|e| format!("cannot write `{}`: {e}", p.display()))?;
+        files.push(p);
+        Ok(())
+    };
+    let title = format!("{} / {} / {}", run.meta.space, run.meta.strategy, run.meta.evaluator);
+    // best-so-far curves (running max of reward, and the reported value of that best)
+    let mut by_trial = (Vec::new(), Vec::new());
+    let mut by_time = (Vec::new(), Vec::new());
+    let mut best: Option<(f64, Option<f64>)> = None;
+    for t in &run.trials {
+        if let Some(r) = t.reward {
+            if best.map_or(true, |b| r > b.0) {
+                best = Some((r, t.reported));
+            }
+        }
+        if let Some((r, rep)) = best {
+            let x = (t.seq + 1) as f64;
+            by_trial.0.push((x, r));
+            by_time.0.push((t.sim_end, r));
+            if let Some(rep) = rep {
+                by_trial.1.push((x, rep));
+                by_time.1.push((t.sim_end, rep));
+            }
+        }
+    }
+    let series = |(a, b): (Vec<(f64, f64)>, Vec<(f64, f64)>)| {
+        vec![
+            Series { name: "best reward".into(), points: a, color: "#1f77b4", step: true, dots: false },
+            Series { name: "reported of best".into(), points: b, color: "#d62728", step: true, dots: false },
+        ]
+    };
+    write("best_vs_trials.svg", chart(&title, "trials", "best so far", &series(by_trial)))?;
+    write("best_vs_time.svg", chart(&title, "simulated time (s)", "best so far", &series(by_time)))?;
+    let metrics: Vec<String> = if pareto.is_empty() { pareto_metrics(run) } else { pareto.to_vec() };
+    for m in metrics {
+        let pts: Vec<(f64, f64)> = run.trials.iter().filter_map(|t| Some((t.metrics.get(&m)?.as_f64()?, t.reward?))).collect();
+        if pts.is_empty() {
+            return Err(format!("no trial has metric `{m}` (metrics: {})", run.meta.metric_names.join(", ")));
+        }
+        let front = pareto_front(&pts);
+        let s = vec![
+            Series { name: "trials".into(), points: pts, color: "#7f7f7f", step: false, dots: true },
+            Series { name: "Pareto front".into(), points: front, color: "#d62728", step: true, dots: false },
+        ];
+        write(&format!("pareto_{m}.svg"), chart(&format!("reward vs {m} ({title})"), &m, "reward", &s))?;
+    }
+    Ok(files)
+}

@@ -1,0 +1,484 @@
+//! The runner: owns the budget, seeds, simulated workers, stop conditions and the store.
+//!
+//! Simulated parallel workers: up to `workers` trials are in flight; each starts at the current
+//! simulated time and finishes `cost` simulated seconds later. Trials complete in order of
+//! finishing time (ties by ask order), as in a simulator backend, so the strategy is told results
+//! asynchronously. With one worker this is the sequential loop of the NAS-Bench-201 baselines.
+//!
+//! Exact resume: evaluation is a pure function of (run seed, trial id, candidate), and each
+//! commit writes the finished trials together with a checkpoint of the whole state (strategy,
+//! simulated clock, in-flight trials). A resumed run restores the last checkpoint and continues;
+//! trials that finished after it were never committed and are simply redone, identically.
+use crate::eval::{EvalRequest, EvalResult, Evaluator};
+use crate::space::{decode, encode, SearchSpace};
+use crate::store::{Store, StoredRun, TrialRecord};
+use crate::strategy::{stream_seed, AskCtx, Seen, Strategy, Told};
+use nasc_compiler::Candidate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::cmp::Ordering as CmpOrdering;
+use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// When a run stops: after a number of trials, or when the simulated clock would pass a time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Budget {
+    Trials(u64),
+    /// Simulated seconds: a trial that would finish after this is not counted (NB201 protocol).
+    Time(f64),
+}
+
+impl std::fmt::Display for Budget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Budget::Trials(n) => write!(f, "{n} trials"),
+            Budget::Time(s) => write!(f, "{s} simulated s"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub seed: u64,
+    pub workers: usize,
+    pub budget: Budget,
+    /// Skip candidates whose key was already asked.
+    pub dedup: bool,
+    /// Stop once the best reward reaches this.
+    pub target: Option<f64>,
+    /// Record the space's derived metrics (params, flops, ...) with every trial.
+    pub space_metrics: bool,
+    /// Commit after this many trials...
+    pub commit_every: usize,
+    /// ...or when this much wall time passed since the last commit.
+    pub commit_interval: Duration,
+}
+
+impl RunConfig {
+    pub fn new(seed: u64, budget: Budget) -> Self {
+        RunConfig { seed, workers: 1, budget, dedup: false, target: None, space_metrics: true, commit_every: 4096, commit_interval: Duration::from_millis(50) }
+    }
+}
+
+/// Why a run stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    Budget,
+    Target,
+    Interrupted,
+    /// No more acceptable candidates (constraints / duplicates exhausted the space).
+    Exhausted,
+}
+
+impl StopReason {
+    pub fn status(self) -> &'static str {
+        match self {
+            StopReason::Budget | StopReason::Target => "finished",
+            StopReason::Interrupted => "stopped",
+            StopReason::Exhausted => "exhausted",
+        }
+    }
+}
+
+/// The best trial so far (highest reward; the earliest on ties).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Best {
+    pub id: u64,
+    pub seq: u64,
+    pub candidate: Candidate,
+    pub reward: f64,
+    pub reported: Option<f64>,
+    pub metrics: Vec<f64>,
+}
+
+/// Shown after every commit (only committed trials are reported).
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub trials: u64,
+    pub clock: f64,
+    pub best_reward: Option<f64>,
+    pub best_reported: Option<f64>,
+    /// Fraction of the budget used, in [0, 1].
+    pub fraction: f64,
+    pub wall: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub trials: u64,
+    pub reason: StopReason,
+    pub best: Option<Best>,
+    pub clock: f64,
+    pub wall: f64,
+}
+
+struct Pending {
+    id: u64,
+    start: f64,
+    end: f64,
+    candidate: Candidate,
+    key: Option<String>,
+    result: Result<EvalResult, String>,
+}
+
+impl PartialEq for Pending {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == CmpOrdering::Equal
+    }
+}
+impl Eq for Pending {}
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, o: &Self) -> Option<CmpOrdering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Pending {
+    /// Reversed: BinaryHeap pops the earliest end (then the lowest id) first.
+    fn cmp(&self, o: &Self) -> CmpOrdering {
+        o.end.total_cmp(&self.end).then(o.id.cmp(&self.id))
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct PendingState {
+    id: u64,
+    start: f64,
+    end: f64,
+    genotype: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
+    reward: Option<f64>,
+    reported: Option<f64>,
+    metrics: Vec<Option<f64>>,
+    cost: f64,
+    error: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RunnerState {
+    strategy: Value,
+    clock: f64,
+    next_id: u64,
+    done: u64,
+    exhausted: bool,
+    pending: Vec<PendingState>,
+}
+
+pub struct Runner<'a> {
+    space: &'a SearchSpace,
+    strategy: Box<dyn Strategy + 'a>,
+    evaluator: Box<dyn Evaluator + 'a>,
+    store: &'a mut dyn Store,
+    cfg: RunConfig,
+    eval_seed: u64,
+    clock: f64,
+    next_id: u64,
+    done: u64,
+    exhausted: bool,
+    pending: BinaryHeap<Pending>,
+    seen: Option<Seen>,
+    best: Option<Best>,
+    committed: u64,
+    committed_best: Option<Best>,
+    since_commit: usize,
+    last_commit: Instant,
+    started: Instant,
+    wall_base: f64,
+    stop: Arc<AtomicBool>,
+    on_commit: Option<Box<dyn FnMut(&Progress) + 'a>>,
+    finished: Option<StopReason>,
+    n_space_metrics: usize,
+}
+
+impl<'a> Runner<'a> {
+    /// A fresh run.
+    pub fn new(space: &'a SearchSpace, strategy: Box<dyn Strategy + 'a>, evaluator: Box<dyn Evaluator + 'a>, store: &'a mut dyn Store, cfg: RunConfig) -> Self {
+        let n_space_metrics = if cfg.space_metrics { space.metric_names().len() } else { 0 };
+        Runner {
+            space,
+            strategy,
+            evaluator,
+            store,
+            eval_seed: stream_seed(cfg.seed, 2),
+            seen: cfg.dedup.then(Seen::default),
+            cfg,
+            clock: 0.0,
+            next_id: 0,
+            done: 0,
+            exhausted: false,
+            pending: BinaryHeap::new(),
+            best: None,
+            committed: 0,
+            committed_best: None,
+            since_commit: 0,
+            last_commit: Instant::now(),
+            started: Instant::now(),
+            wall_base: 0.0,
+            stop: Arc::new(AtomicBool::new(false)),
+            on_commit: None,
+            finished: None,
+            n_space_metrics,
+        }
+    }
+
+    /// Continue a stored run: restore its last checkpoint, rebuild the best trial and the
+    /// duplicate filter from its trials.
+    pub fn resume(space: &'a SearchSpace, strategy: Box<dyn Strategy + 'a>, evaluator: Box<dyn Evaluator + 'a>, store: &'a mut dyn Store, cfg: RunConfig, run: &StoredRun) -> Result<Self, String> {
+        let mut r = Self::new(space, strategy, evaluator, store, cfg);
+        let Some((n, state)) = &run.checkpoint else {
+            if run.trials.is_empty() {
+                return Ok(r);
+            }
+            return Err("the store has trials but no checkpoint".into());
+        };
+        if *n != run.trials.len() as u64 {
+            return Err(format!("the store's checkpoint ({n} trials) does not match its {} trials", run.trials.len()));
+        }
+        let st: RunnerState = serde_json::from_value(state.clone()).map_err(|e| format!("unreadable checkpoint: {e}"))?;
+        r.strategy.restore(&st.strategy)?;
+        r.clock = st.clock;
+        r.next_id = st.next_id;
+        r.done = st.done;
+        r.exhausted = st.exhausted;
+        for p in st.pending {
+            let candidate = decode(&p.genotype)?;
+            let result = match (p.error, p.reward) {
+                (Some(e), _) => Err(e),
+                (None, Some(reward)) => Ok(EvalResult { reward, reported: p.reported.unwrap_or(f64::NAN), metrics: p.metrics.iter().map(|m| m.unwrap_or(f64::NAN)).collect(), cost: p.cost }),
+                (None, None) => return Err("checkpoint: in-flight trial without result".into()),
+            };
+            let key = match (&mut r.seen, p.key) {
+                (Some(seen), k) => {
+                    let k = k.unwrap_or_else(|| space.key(&candidate));
+                    seen.insert(k.clone());
+                    Some(k)
+                }
+                (None, _) => None,
+            };
+            r.pending.push(Pending { id: p.id, start: p.start, end: p.end, candidate, key, result });
+        }
+        let names = &run.meta.metric_names;
+        for t in &run.trials {
+            if let Some(seen) = &mut r.seen {
+                seen.insert(match &t.key {
+                    Some(k) => k.clone(),
+                    None => space.key(&decode(&t.genotype)?),
+                });
+            }
+            if let Some(reward) = t.reward {
+                if r.best.as_ref().map_or(true, |b| reward > b.reward) {
+                    r.best = Some(Best {
+                        id: t.id,
+                        seq: t.seq,
+                        candidate: decode(&t.genotype)?,
+                        reward,
+                        reported: t.reported,
+                        metrics: names.iter().map(|n| t.metrics.get(n).and_then(Value::as_f64).unwrap_or(f64::NAN)).collect(),
+                    });
+                }
+            }
+        }
+        r.wall_base = run.trials.last().map_or(0.0, |t| t.wall);
+        r.committed = r.done;
+        r.committed_best = r.best.clone();
+        Ok(r)
+    }
+
+    /// A flag that stops the run cleanly at the next trial when set (e.g. from a Ctrl-C handler).
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
+    }
+
+    /// Called after every commit with the committed progress.
+    pub fn on_commit(&mut self, f: impl FnMut(&Progress) + 'a) {
+        self.on_commit = Some(Box::new(f));
+    }
+
+    /// Names of the metrics of every trial record: the space's, then the evaluator's.
+    pub fn metric_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.space.metric_names()[..self.n_space_metrics].to_vec();
+        v.extend(self.evaluator.metric_names());
+        v
+    }
+
+    pub fn trials_done(&self) -> u64 {
+        self.done
+    }
+    pub fn best(&self) -> Option<&Best> {
+        self.best.as_ref()
+    }
+    pub fn clock(&self) -> f64 {
+        self.clock
+    }
+    pub fn config(&self) -> &RunConfig {
+        &self.cfg
+    }
+
+    fn wall(&self) -> f64 {
+        self.wall_base + self.started.elapsed().as_secs_f64()
+    }
+
+    fn may_ask(&self) -> bool {
+        match self.cfg.budget {
+            Budget::Trials(b) => self.next_id < b,
+            Budget::Time(t) => self.clock < t,
+        }
+    }
+
+    fn fill(&mut self) -> Result<(), String> {
+        while !self.exhausted && self.pending.len() < self.cfg.workers && self.may_ask() {
+            let mut n = self.cfg.workers - self.pending.len();
+            if let Budget::Trials(b) = self.cfg.budget {
+                n = n.min((b - self.next_id) as usize);
+            }
+            let (cands, keys) = {
+                let mut ctx = AskCtx::new(self.space, self.seen.as_mut());
+                let cands = self.strategy.ask(&mut ctx, n);
+                (cands, ctx.accepted_keys)
+            };
+            if self.seen.is_some() && keys.len() != cands.len() {
+                return Err(format!("strategy `{}` returned candidates it did not accept", self.strategy.name()));
+            }
+            let mut keys = keys.into_iter();
+            if cands.len() < n {
+                self.exhausted = true;
+            }
+            if cands.is_empty() {
+                break;
+            }
+            let reqs: Vec<EvalRequest> = cands.iter().enumerate().map(|(i, c)| EvalRequest { id: self.next_id + i as u64, candidate: c, seed: self.eval_seed }).collect();
+            let results = self.evaluator.evaluate(self.space, &reqs);
+            drop(reqs);
+            if results.len() != cands.len() {
+                return Err(format!("evaluator `{}` returned {} results for {} candidates", self.evaluator.name(), results.len(), cands.len()));
+            }
+            for (candidate, result) in cands.into_iter().zip(results) {
+                let cost = result.as_ref().map_or(0.0, |r| r.cost.max(0.0));
+                self.pending.push(Pending { id: self.next_id, start: self.clock, end: self.clock + cost, candidate, key: keys.next(), result });
+                self.next_id += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Run until one more trial finishes. Returns false when the run is over (budget, target,
+    /// stop flag, exhausted space); then call [`Runner::finish`].
+    pub fn step(&mut self) -> Result<bool, String> {
+        if self.finished.is_some() {
+            return Ok(false);
+        }
+        if self.stop.load(Ordering::Relaxed) {
+            self.finished = Some(StopReason::Interrupted);
+            return Ok(false);
+        }
+        self.fill()?;
+        let Some(next) = self.pending.peek() else {
+            self.finished = Some(if self.exhausted { StopReason::Exhausted } else { StopReason::Budget });
+            return Ok(false);
+        };
+        if let Budget::Time(t) = self.cfg.budget {
+            if next.end > t {
+                self.finished = Some(StopReason::Budget);
+                return Ok(false);
+            }
+        }
+        let p = self.pending.pop().expect("peeked");
+        self.clock = p.end;
+        let mut metrics = if self.n_space_metrics > 0 { self.space.metrics(&p.candidate) } else { Vec::new() };
+        let (reward, reported, error) = match p.result {
+            Ok(r) => {
+                metrics.extend(r.metrics);
+                (Some(r.reward), Some(r.reported), None)
+            }
+            Err(e) => {
+                metrics.extend(std::iter::repeat(f64::NAN).take(self.evaluator.metric_names().len()));
+                (None, None, Some(e))
+            }
+        };
+        self.strategy.tell(&[Told { id: p.id, candidate: &p.candidate, reward }]);
+        if let Some(r) = reward {
+            if self.best.as_ref().map_or(true, |b| r > b.reward) {
+                self.best = Some(Best { id: p.id, seq: self.done, candidate: p.candidate.clone(), reward: r, reported, metrics: metrics.clone() });
+            }
+        }
+        let record = TrialRecord { id: p.id, seq: self.done, candidate: p.candidate, key: p.key, reward, reported, metrics, error, sim_start: p.start, sim_end: p.end, wall: self.wall() };
+        self.done += 1;
+        self.store.append(self.space, record)?;
+        self.since_commit += 1;
+        if self.since_commit >= self.cfg.commit_every || self.last_commit.elapsed() >= self.cfg.commit_interval {
+            self.commit()?;
+        }
+        if let (Some(t), Some(b)) = (self.cfg.target, &self.best) {
+            if b.reward >= t {
+                self.finished = Some(StopReason::Target);
+            }
+        }
+        Ok(true)
+    }
+
+    fn state(&self) -> Value {
+        let mut pending: Vec<&Pending> = self.pending.iter().collect();
+        pending.sort_by(|a, b| b.cmp(a));
+        let pending = pending
+            .into_iter()
+            .map(|p| {
+                let (reward, reported, metrics, cost, error) = match &p.result {
+                    Ok(r) => (Some(r.reward), Some(r.reported).filter(|x| x.is_finite()), r.metrics.iter().map(|m| Some(*m).filter(|x| x.is_finite())).collect(), r.cost, None),
+                    Err(e) => (None, None, Vec::new(), 0.0, Some(e.clone())),
+                };
+                PendingState { id: p.id, start: p.start, end: p.end, genotype: encode(&p.candidate), key: p.key.clone(), reward, reported, metrics, cost, error }
+            })
+            .collect();
+        let st = RunnerState { strategy: self.strategy.state(), clock: self.clock, next_id: self.next_id, done: self.done, exhausted: self.exhausted, pending };
+        serde_json::to_value(st).unwrap_or(Value::Null)
+    }
+
+    fn progress(&self) -> Progress {
+        let fraction = match self.cfg.budget {
+            Budget::Trials(b) => self.committed as f64 / b.max(1) as f64,
+            Budget::Time(t) => self.clock / t.max(1e-9),
+        };
+        Progress {
+            trials: self.committed,
+            clock: self.clock,
+            best_reward: self.committed_best.as_ref().map(|b| b.reward),
+            best_reported: self.committed_best.as_ref().and_then(|b| b.reported),
+            fraction: fraction.clamp(0.0, 1.0),
+            wall: self.wall(),
+        }
+    }
+
+    /// Commit the finished trials with a checkpoint; then report them.
+    pub fn commit(&mut self) -> Result<(), String> {
+        let state = self.state();
+        let wall = self.wall();
+        self.store.commit(self.done, wall, &state)?;
+        self.committed = self.done;
+        self.committed_best = self.best.clone();
+        self.since_commit = 0;
+        self.last_commit = Instant::now();
+        if self.on_commit.is_some() {
+            let p = self.progress();
+            if let Some(f) = &mut self.on_commit {
+                f(&p);
+            }
+        }
+        Ok(())
+    }
+
+    /// Commit what is left and record the run's status.
+    pub fn finish(&mut self) -> Result<Summary, String> {
+        let reason = self.finished.unwrap_or(StopReason::Interrupted);
+        self.commit()?;
+        self.store.set_status(reason.status())?;
+        Ok(Summary { trials: self.done, reason, best: self.best.clone(), clock: self.clock, wall: self.wall() })
+    }
+
+    /// Step until the run is over, then finish it.
+    pub fn run(&mut self) -> Result<Summary, String> {
+        while self.step()? {}
+        self.finish()
+    }
+}

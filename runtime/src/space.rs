@@ -1,0 +1,192 @@
+//! The one place the runtime touches the compiled space.
+//!
+//! Every strategy, evaluator and the runner reach the space only through [`SearchSpace`], so the
+//! compiled backend (today the compiler's `Space`, later the JIT's `CompiledSpace`) can be swapped
+//! here without touching anything else.
+use nasc_compiler::decision::DecisionKind;
+use nasc_compiler::metrics::MetricKind;
+use nasc_compiler::rng::Rng;
+use nasc_compiler::{Candidate, Slot, Space};
+use nasc_grammar::ast::{Expr, Item};
+
+/// A compiled space plus the extra (command-line) constraints of a run.
+pub struct SearchSpace {
+    space: Space,
+    extra: Vec<Expr>,
+    /// Whether any constraint (spec or extra) exists; without one every valid candidate is feasible.
+    constrained: bool,
+    /// The derived (non-external) metrics, in spec order.
+    metric_names: Vec<String>,
+}
+
+/// Parse a command-line constraint such as `flops<=120M` with the spec grammar.
+///
+/// The grammar crate has no public expression entry point, so the text is parsed as the spec
+/// item `constraint TEXT;` and the expression taken from it.
+pub fn parse_constraint(text: &str) -> Result<Expr, String> {
+    if text.contains(';') {
+        return Err(format!("constraint `{text}`: unexpected `;`"));
+    }
+    let (spec, diags) = nasc_grammar::parse(&format!("constraint {text};"));
+    if let Some(d) = diags.iter().find(|d| d.is_error()) {
+        return Err(format!("constraint `{text}`: {}", d.message));
+    }
+    match spec.items.as_slice() {
+        [Item::Constraint { expr, .. }] => Ok(expr.clone()),
+        _ => Err(format!("constraint `{text}`: expected one expression such as `flops <= 120M`")),
+    }
+}
+
+impl SearchSpace {
+    /// Wrap a compiled space; `extra` constraints are checked against its metric and decision names.
+    pub fn new(space: Space, extra: Vec<Expr>) -> Result<Self, String> {
+        let metric_names: Vec<String> = space.metrics.iter().filter(|m| m.kind != MetricKind::External).map(|m| m.name.clone()).collect();
+        for e in &extra {
+            for n in nasc_compiler::check::free_names(e) {
+                let metric = space.metrics.iter().find(|m| m.name == n);
+                if let Some(m) = metric {
+                    if m.kind == MetricKind::External {
+                        return Err(format!("constraint on `{n}`: an external metric is only known after evaluation; constraints must use derived metrics ({})", metric_names.join(", ")));
+                    }
+                    continue;
+                }
+                if space.consts.contains_key(&n) || space.decisions.iter().any(|d| d.family == n) {
+                    continue;
+                }
+                return Err(format!("constraint uses unknown name `{n}` (metrics: {})", metric_names.join(", ")));
+            }
+        }
+        let constrained = !space.constraints.is_empty() || !extra.is_empty();
+        Ok(SearchSpace { space, extra, constrained, metric_names })
+    }
+
+    /// The compiled space (read-only access for reports and tests).
+    pub fn inner(&self) -> &Space {
+        &self.space
+    }
+    pub fn name(&self) -> &str {
+        &self.space.name
+    }
+    pub fn num_decisions(&self) -> usize {
+        self.space.decisions.len()
+    }
+    /// Names of the metrics [`SearchSpace::metrics`] returns.
+    pub fn metric_names(&self) -> &[String] {
+        &self.metric_names
+    }
+    /// A spec parameter or constant (e.g. `classes`), if numeric.
+    pub fn constant(&self, name: &str) -> Option<f64> {
+        self.space.consts.get(name).copied()
+    }
+
+    /// A uniform random valid candidate (feasibility not checked).
+    #[inline]
+    pub fn sample(&self, rng: &mut Rng) -> Candidate {
+        self.space.sample_one(rng)
+    }
+
+    /// Whether every constraint (the spec's and the run's) holds.
+    #[inline]
+    pub fn feasible(&self, c: &Candidate) -> bool {
+        !self.constrained || self.space.feasible(c, &self.extra)
+    }
+
+    /// The candidate in the spec's naming format (the benchmark's key for the zoo specs).
+    pub fn display_name(&self, c: &Candidate) -> String {
+        self.space.name_of(c)
+    }
+
+    /// The canonical genotype string.
+    pub fn canonical(&self, c: &Candidate) -> String {
+        self.space.canonical(c)
+    }
+
+    /// The equivalence key (isomorphic candidates share it).
+    pub fn key(&self, c: &Candidate) -> String {
+        self.space.key(c)
+    }
+
+    /// A valid candidate at edit distance exactly `k` from `c` (None if there is none).
+    pub fn neighbor(&self, c: &Candidate, k: usize, rng: &mut Rng) -> Option<Candidate> {
+        self.space.neighbor(c, k, rng)
+    }
+
+    /// Values of the derived metrics (in [`SearchSpace::metric_names`] order).
+    pub fn metrics(&self, c: &Candidate) -> Vec<f64> {
+        self.space.evaluate(c).into_iter().filter_map(|(_, v)| v).collect()
+    }
+
+    /// Parse a candidate name (naming format or canonical).
+    pub fn parse_name(&self, text: &str) -> Result<Candidate, String> {
+        self.space.parse_name(text)
+    }
+
+    /// Number of options of every existing choice decision of `c` (subsets: pool size), for encodings.
+    pub fn arities(&self) -> Vec<usize> {
+        self.space
+            .decisions
+            .iter()
+            .map(|d| match &d.kind {
+                DecisionKind::Choice { options, .. } => options.len(),
+                DecisionKind::Subset { pool, .. } => pool.len(),
+            })
+            .collect()
+    }
+}
+
+/// Compact, lossless text form of a candidate's slots (used in checkpoints): slots joined by `.`;
+/// `-` absent, `N` an option index, `mHEX` a subset bitmask.
+pub fn encode(c: &Candidate) -> String {
+    let mut s = String::with_capacity(c.0.len() * 2);
+    for (i, slot) in c.0.iter().enumerate() {
+        if i > 0 {
+            s.push('.');
+        }
+        match slot {
+            Slot::Absent => s.push('-'),
+            Slot::Opt(v) => s.push_str(&v.to_string()),
+            Slot::Members(m) => {
+                s.push('m');
+                s.push_str(&format!("{m:x}"));
+            }
+        }
+    }
+    s
+}
+
+/// Inverse of [`encode`].
+pub fn decode(text: &str) -> Result<Candidate, String> {
+    if text.is_empty() {
+        return Ok(Candidate(Vec::new()));
+    }
+    text.split('.')
+        .map(|p| {
+            if p == "-" {
+                Ok(Slot::Absent)
+            } else if let Some(h) = p.strip_prefix('m') {
+                u64::from_str_radix(h, 16).map(Slot::Members).map_err(|_| format!("bad slot `{p}`"))
+            } else {
+                p.parse::<u32>().map(Slot::Opt).map_err(|_| format!("bad slot `{p}`"))
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn encode_roundtrip() {
+        let c = Candidate(vec![Slot::Opt(3), Slot::Absent, Slot::Members(0xf0), Slot::Opt(0)]);
+        assert_eq!(encode(&c), "3.-.mf0.0");
+        assert_eq!(decode(&encode(&c)).unwrap(), c);
+    }
+    #[test]
+    fn constraint_parses() {
+        assert!(parse_constraint("flops <= 120M").is_ok());
+        assert!(parse_constraint("params in 1M..5M").is_ok());
+        assert!(parse_constraint("flops <=").is_err());
+        assert!(parse_constraint("a; constraint b").is_err());
+    }
+}

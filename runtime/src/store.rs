@@ -1,0 +1,432 @@
+//! Trial stores: an in-memory one, and the durable SQLite one (one file per run).
+//!
+//! SQLite layout (WAL mode, `synchronous=NORMAL`: a committed transaction survives a killed
+//! process): `run` (one row: spec text and hash, strategy and config, evaluator, seed, budget,
+//! status), `trials` (one row per finished trial, in completion order `seq`) and `checkpoints`
+//! (the runner and strategy state after the last trial of each committed batch). Trials and the
+//! checkpoint that follows them are written in one transaction, so a store always holds a
+//! checkpoint consistent with its trials. A file that is not a nasc store, or a store of another
+//! spec, is refused and never written.
+use crate::runner::Budget;
+use crate::space::{encode, SearchSpace};
+use nasc_compiler::Candidate;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// Version of the store layout.
+pub const FORMAT: i64 = 1;
+
+/// One finished trial.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialRecord {
+    /// Ask order (0-based).
+    pub id: u64,
+    /// Completion order (0-based): the trial sequence.
+    pub seq: u64,
+    pub candidate: Candidate,
+    /// The equivalence key, when the run skips duplicates (computing it costs a network trace).
+    pub key: Option<String>,
+    pub reward: Option<f64>,
+    pub reported: Option<f64>,
+    /// Values of the run's metric names (space metrics, then evaluator metrics); NaN = none.
+    pub metrics: Vec<f64>,
+    /// The evaluation error of a failed trial.
+    pub error: Option<String>,
+    pub sim_start: f64,
+    pub sim_end: f64,
+    /// Wall-clock seconds since the run started (summed over resumed sessions).
+    pub wall: f64,
+}
+
+/// What a run was made from; stored once, checked on resume.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunMeta {
+    pub spec_path: String,
+    pub spec_text: String,
+    pub spec_hash: String,
+    pub space: String,
+    pub sets: Vec<(String, String)>,
+    pub constraints: Vec<String>,
+    pub strategy: String,
+    pub strategy_config: Value,
+    pub evaluator: String,
+    pub seed: u64,
+    pub workers: usize,
+    pub dedup: bool,
+    pub budget: Budget,
+    pub metric_names: Vec<String>,
+}
+
+/// The hash that identifies a spec: sha256 of its text and its `--set` overrides.
+pub fn spec_hash(text: &str, sets: &[(String, String)]) -> String {
+    let mut h = Sha256::new();
+    h.update(text.as_bytes());
+    for (k, v) in sets {
+        h.update(b"\0");
+        h.update(k.as_bytes());
+        h.update(b"=");
+        h.update(v.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where finished trials and checkpoints go.
+pub trait Store {
+    /// Add a finished trial to the current (uncommitted) batch.
+    fn append(&mut self, space: &SearchSpace, t: TrialRecord) -> Result<(), String>;
+    /// Make the batch durable together with `checkpoint` (the state after its last trial).
+    fn commit(&mut self, trials_done: u64, wall: f64, checkpoint: &Value) -> Result<(), String>;
+    /// Record the run's status (`running`, `finished`, `stopped`, `exhausted`).
+    fn set_status(&mut self, status: &str) -> Result<(), String>;
+    /// Record a changed budget (a resumed run may extend it).
+    fn set_budget(&mut self, budget: &Budget) -> Result<(), String>;
+}
+
+/// A store that keeps everything in memory.
+#[derive(Default)]
+pub struct MemStore {
+    pub trials: Vec<TrialRecord>,
+    pub checkpoint: Option<Value>,
+    pub status: String,
+    /// Trials committed so far (`trials[..committed]`).
+    pub committed: usize,
+}
+
+impl Store for MemStore {
+    fn append(&mut self, _space: &SearchSpace, t: TrialRecord) -> Result<(), String> {
+        self.trials.push(t);
+        Ok(())
+    }
+    fn commit(&mut self, _trials_done: u64, _wall: f64, checkpoint: &Value) -> Result<(), String> {
+        self.checkpoint = Some(checkpoint.clone());
+        self.committed = self.trials.len();
+        Ok(())
+    }
+    fn set_status(&mut self, status: &str) -> Result<(), String> {
+        self.status = status.to_string();
+        Ok(())
+    }
+    fn set_budget(&mut self, _budget: &Budget) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// A trial as read back from a store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredTrial {
+    pub id: u64,
+    pub seq: u64,
+    /// The candidate in the spec's naming format.
+    pub name: String,
+    /// Lossless slot encoding (`space::encode`).
+    pub genotype: String,
+    /// The equivalence key (recorded when the run skips duplicates).
+    pub key: Option<String>,
+    pub metrics: Map<String, Value>,
+    pub reward: Option<f64>,
+    pub reported: Option<f64>,
+    pub status: String,
+    pub error: Option<String>,
+    pub sim_start: f64,
+    pub sim_end: f64,
+    pub wall: f64,
+}
+
+/// A whole run read back from a store.
+#[derive(Debug, Clone)]
+pub struct StoredRun {
+    pub meta: RunMeta,
+    pub status: String,
+    pub created: f64,
+    pub trials: Vec<StoredTrial>,
+    /// (trials done, state) of the latest checkpoint.
+    pub checkpoint: Option<(u64, Value)>,
+}
+
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+    in_tx: bool,
+    metric_names: Vec<String>,
+}
+
+fn err(path: &Path, e: impl std::fmt::Display) -> String {
+    format!("store `{}`: {e}", path.display())
+}
+
+fn now() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}
+
+const SCHEMA: &str = "
+CREATE TABLE run (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  format INTEGER NOT NULL, nasc_version TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL,
+  status TEXT NOT NULL, spec_path TEXT NOT NULL, spec_text TEXT NOT NULL, spec_hash TEXT NOT NULL,
+  space TEXT NOT NULL, sets TEXT NOT NULL, constraints TEXT NOT NULL, strategy TEXT NOT NULL,
+  strategy_config TEXT NOT NULL, evaluator TEXT NOT NULL, seed INTEGER NOT NULL,
+  workers INTEGER NOT NULL, dedup INTEGER NOT NULL, budget TEXT NOT NULL, metric_names TEXT NOT NULL
+);
+CREATE TABLE trials (
+  id INTEGER PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, candidate TEXT NOT NULL, genotype TEXT NOT NULL,
+  key TEXT, metrics TEXT NOT NULL, reward REAL, reported REAL, status TEXT NOT NULL,
+  error TEXT, sim_start REAL NOT NULL, sim_time REAL NOT NULL, wall_time REAL NOT NULL
+);
+CREATE TABLE checkpoints (
+  trials INTEGER PRIMARY KEY, wall_time REAL NOT NULL, created REAL NOT NULL, state TEXT NOT NULL
+);
+";
+
+fn budget_json(b: &Budget) -> Value {
+    match b {
+        Budget::Trials(n) => json!({"trials": n}),
+        Budget::Time(s) => json!({"time": s}),
+    }
+}
+
+fn budget_from(v: &Value) -> Option<Budget> {
+    if let Some(n) = v.get("trials").and_then(Value::as_u64) {
+        return Some(Budget::Trials(n));
+    }
+    v.get("time").and_then(Value::as_f64).map(Budget::Time)
+}
+
+fn num_json(x: f64) -> Value {
+    if x.is_finite() {
+        if x.fract() == 0.0 && x.abs() < 9e15 {
+            json!(x as i64)
+        } else {
+            json!(x)
+        }
+    } else {
+        Value::Null
+    }
+}
+
+impl SqliteStore {
+    /// Create a new store at `path` (its folder is created); refuses an existing file.
+    pub fn create(path: &Path, meta: &RunMeta) -> Result<Self, String> {
+        if path.exists() {
+            return Err(err(path, "already exists (use --resume to continue it, or another --store)"));
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| err(path, format!("cannot create folder: {e}")))?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| err(path, e))?;
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;").map_err(|e| err(path, e))?;
+        let t = now();
+        conn.execute_batch(&format!("BEGIN; {SCHEMA}")).map_err(|e| err(path, e))?;
+        conn.execute(
+            "INSERT INTO run VALUES (1, ?1, ?2, ?3, ?3, 'running', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+            params![
+                FORMAT,
+                env!("CARGO_PKG_VERSION"),
+                t,
+                meta.spec_path,
+                meta.spec_text,
+                meta.spec_hash,
+                meta.space,
+                serde_json::to_string(&meta.sets).unwrap_or_default(),
+                serde_json::to_string(&meta.constraints).unwrap_or_default(),
+                meta.strategy,
+                meta.strategy_config.to_string(),
+                meta.evaluator,
+                meta.seed as i64,
+                meta.workers as i64,
+                meta.dedup as i64,
+                budget_json(&meta.budget).to_string(),
+                serde_json::to_string(&meta.metric_names).unwrap_or_default(),
+            ],
+        )
+        .map_err(|e| err(path, e))?;
+        conn.execute_batch("COMMIT;").map_err(|e| err(path, e))?;
+        Ok(SqliteStore { conn, path: path.to_path_buf(), in_tx: false, metric_names: meta.metric_names.clone() })
+    }
+
+    /// Read a whole run (read-only; the file is never modified).
+    pub fn read(path: &Path) -> Result<StoredRun, String> {
+        if !path.is_file() {
+            return Err(err(path, "no such file"));
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| err(path, e))?;
+        read_run(&conn).map_err(|e| err(path, e))
+    }
+
+    /// Open an existing store to continue it: it must be a nasc store of the same spec hash.
+    pub fn resume(path: &Path, spec_hash: &str) -> Result<(Self, StoredRun), String> {
+        let run = Self::read(path)?;
+        if run.meta.spec_hash != spec_hash {
+            return Err(err(
+                path,
+                format!(
+                    "was made from a different spec (`{}`, hash {}…; this spec hashes to {}…); refusing to continue it",
+                    run.meta.spec_path,
+                    &run.meta.spec_hash[..12.min(run.meta.spec_hash.len())],
+                    &spec_hash[..12.min(spec_hash.len())]
+                ),
+            ));
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| err(path, e))?;
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;").map_err(|e| err(path, e))?;
+        let names = run.meta.metric_names.clone();
+        Ok((SqliteStore { conn, path: path.to_path_buf(), in_tx: false, metric_names: names }, run))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn begin(&mut self) -> Result<(), String> {
+        if !self.in_tx {
+            self.conn.execute_batch("BEGIN").map_err(|e| err(&self.path, e))?;
+            self.in_tx = true;
+        }
+        Ok(())
+    }
+}
+
+fn read_run(conn: &Connection) -> Result<StoredRun, String> {
+    let has_run: Option<String> = conn
+        .query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'run'", [], |r| r.get(0))
+        .optional()
+        .map_err(|e| format!("not a nasc run store ({e})"))?;
+    if has_run.is_none() {
+        return Err("not a nasc run store (no `run` table)".into());
+    }
+    let bad = |e: rusqlite::Error| format!("unreadable run store ({e})");
+    let (format, meta, status, created): (i64, RunMeta, String, f64) = conn
+        .query_row(
+            "SELECT format, spec_path, spec_text, spec_hash, space, sets, constraints, strategy, strategy_config, evaluator, seed, workers, dedup, budget, metric_names, status, created FROM run WHERE id = 1",
+            [],
+            |r| {
+                let js = |i: usize| -> rusqlite::Result<Value> { Ok(serde_json::from_str(&r.get::<_, String>(i)?).unwrap_or(Value::Null)) };
+                let sets: Vec<(String, String)> = serde_json::from_value(js(5)?).unwrap_or_default();
+                let constraints: Vec<String> = serde_json::from_value(js(6)?).unwrap_or_default();
+                let metric_names: Vec<String> = serde_json::from_value(js(14)?).unwrap_or_default();
+                Ok((
+                    r.get(0)?,
+                    RunMeta {
+                        spec_path: r.get(1)?,
+                        spec_text: r.get(2)?,
+                        spec_hash: r.get(3)?,
+                        space: r.get(4)?,
+                        sets,
+                        constraints,
+                        strategy: r.get(7)?,
+                        strategy_config: js(8)?,
+                        evaluator: r.get(9)?,
+                        seed: r.get::<_, i64>(10)? as u64,
+                        workers: r.get::<_, i64>(11)? as usize,
+                        dedup: r.get::<_, i64>(12)? != 0,
+                        budget: budget_from(&js(13)?).unwrap_or(Budget::Trials(0)),
+                        metric_names,
+                    },
+                    r.get(15)?,
+                    r.get(16)?,
+                ))
+            },
+        )
+        .map_err(bad)?;
+    if format != FORMAT {
+        return Err(format!("store format {format} is not supported (this nasc reads format {FORMAT})"));
+    }
+    let mut stmt = conn
+        .prepare("SELECT id, seq, candidate, genotype, key, metrics, reward, reported, status, error, sim_start, sim_time, wall_time FROM trials ORDER BY seq")
+        .map_err(bad)?;
+    let trials = stmt
+        .query_map([], |r| {
+            let metrics: String = r.get(5)?;
+            Ok(StoredTrial {
+                id: r.get::<_, i64>(0)? as u64,
+                seq: r.get::<_, i64>(1)? as u64,
+                name: r.get(2)?,
+                genotype: r.get(3)?,
+                key: r.get(4)?,
+                metrics: match serde_json::from_str(&metrics) {
+                    Ok(Value::Object(m)) => m,
+                    _ => Map::new(),
+                },
+                reward: r.get(6)?,
+                reported: r.get(7)?,
+                status: r.get(8)?,
+                error: r.get(9)?,
+                sim_start: r.get(10)?,
+                sim_end: r.get(11)?,
+                wall: r.get(12)?,
+            })
+        })
+        .map_err(bad)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(bad)?;
+    for (i, t) in trials.iter().enumerate() {
+        if t.seq != i as u64 {
+            return Err(format!("corrupt run store: trial sequence has a gap at {i}"));
+        }
+    }
+    let checkpoint: Option<(u64, Value)> = conn
+        .query_row("SELECT trials, state FROM checkpoints ORDER BY trials DESC LIMIT 1", [], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)))
+        .optional()
+        .map_err(bad)?
+        .map(|(n, s)| serde_json::from_str(&s).map(|v| (n, v)).map_err(|e| format!("corrupt checkpoint: {e}")))
+        .transpose()?;
+    Ok(StoredRun { meta, status, created, trials, checkpoint })
+}
+
+impl Store for SqliteStore {
+    fn append(&mut self, space: &SearchSpace, t: TrialRecord) -> Result<(), String> {
+        self.begin()?;
+        let mut m = Map::new();
+        for (n, v) in self.metric_names.iter().zip(&t.metrics) {
+            m.insert(n.clone(), num_json(*v));
+        }
+        let status = if t.error.is_some() { "failed" } else { "ok" };
+        let mut stmt = self
+            .conn
+            .prepare_cached("INSERT INTO trials (id, seq, candidate, genotype, key, metrics, reward, reported, status, error, sim_start, sim_time, wall_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")
+            .map_err(|e| err(&self.path, e))?;
+        stmt.execute(params![
+            t.id as i64,
+            t.seq as i64,
+            space.display_name(&t.candidate),
+            encode(&t.candidate),
+            t.key,
+            Value::Object(m).to_string(),
+            t.reward,
+            t.reported,
+            status,
+            t.error,
+            t.sim_start,
+            t.sim_end,
+            t.wall
+        ])
+        .map_err(|e| err(&self.path, e))?;
+        Ok(())
+    }
+
+    fn commit(&mut self, trials_done: u64, wall: f64, checkpoint: &Value) -> Result<(), String> {
+        self.begin()?;
+        self.conn
+            .prepare_cached("INSERT OR REPLACE INTO checkpoints (trials, wall_time, created, state) VALUES (?1, ?2, ?3, ?4)")
+            .and_then(|mut s| s.execute(params![trials_done as i64, wall, now(), checkpoint.to_string()]))
+            .map_err(|e| err(&self.path, e))?;
+        self.conn.execute("UPDATE run SET updated = ?1 WHERE id = 1", params![now()]).map_err(|e| err(&self.path, e))?;
+        self.conn.execute_batch("COMMIT").map_err(|e| err(&self.path, e))?;
+        self.in_tx = false;
+        Ok(())
+    }
+
+    fn set_status(&mut self, status: &str) -> Result<(), String> {
+        self.conn.execute("UPDATE run SET status = ?1, updated = ?2 WHERE id = 1", params![status, now()]).map_err(|e| err(&self.path, e))?;
+        Ok(())
+    }
+
+    fn set_budget(&mut self, budget: &Budget) -> Result<(), String> {
+        self.conn.execute("UPDATE run SET budget = ?1 WHERE id = 1", params![budget_json(budget).to_string()]).map_err(|e| err(&self.path, e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,135 @@
+//! Search strategies as ask/tell state machines whose state serializes (serde JSON), so that a run
+//! stops and resumes exactly.
+use crate::space::SearchSpace;
+use nasc_compiler::rng::{splitmix64, Rng};
+use nasc_compiler::Candidate;
+use serde_json::Value;
+use std::collections::HashSet;
+
+pub mod evolution;
+pub mod random;
+
+pub use evolution::{Evolution, EvolutionConfig};
+pub use random::RandomSearch;
+
+/// Keys of every candidate asked so far (duplicate skipping). Not part of a strategy's state:
+/// the runner rebuilds it from the store on resume.
+#[derive(Default, Debug, Clone)]
+pub struct Seen {
+    keys: HashSet<String>,
+}
+
+impl Seen {
+    pub fn insert(&mut self, key: String) -> bool {
+        self.keys.insert(key)
+    }
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+/// What a strategy may consult while asking: the space, and the duplicate filter if the run skips
+/// duplicates. Every candidate a strategy returns must have passed [`AskCtx::accept`], once.
+pub struct AskCtx<'a> {
+    pub space: &'a SearchSpace,
+    pub seen: Option<&'a mut Seen>,
+    /// Keys of the candidates accepted so far in this ask, in order (only when skipping
+    /// duplicates), so the runner need not compute them again.
+    pub accepted_keys: Vec<String>,
+}
+
+impl<'a> AskCtx<'a> {
+    pub fn new(space: &'a SearchSpace, seen: Option<&'a mut Seen>) -> Self {
+        AskCtx { space, seen, accepted_keys: Vec::new() }
+    }
+}
+
+impl AskCtx<'_> {
+    /// Whether `c` may be evaluated: feasible, and (when skipping duplicates) a key not asked
+    /// before. An accepted candidate's key is recorded.
+    pub fn accept(&mut self, c: &Candidate) -> bool {
+        if !self.space.feasible(c) {
+            return false;
+        }
+        match &mut self.seen {
+            None => true,
+            Some(seen) => {
+                let key = self.space.key(c);
+                if seen.insert(key.clone()) {
+                    self.accepted_keys.push(key);
+                    true
+                } else {
+                    false
+                }
+            }
+        }
+    }
+
+    /// A uniformly random accepted candidate, or None after `tries` rejected draws.
+    pub fn random_accepted(&mut self, rng: &mut Rng, tries: u64) -> Option<Candidate> {
+        for _ in 0..tries {
+            let c = self.space.sample(rng);
+            if self.accept(&c) {
+                return Some(c);
+            }
+        }
+        None
+    }
+}
+
+/// One finished trial as the strategy sees it; `reward` is None for a failed evaluation.
+pub struct Told<'a> {
+    pub id: u64,
+    pub candidate: &'a Candidate,
+    pub reward: Option<f64>,
+}
+
+/// An ask/tell search strategy. Rewards are maximized.
+pub trait Strategy {
+    /// Short name (`rs`, `re`).
+    fn name(&self) -> &'static str;
+    /// The configuration (hyper-parameters), as stored with the run.
+    fn config(&self) -> Value;
+    /// Up to `n` new candidates to evaluate; fewer (possibly none) when the strategy cannot
+    /// produce more accepted candidates (the space is exhausted under the constraints/dedup).
+    fn ask(&mut self, ctx: &mut AskCtx, n: usize) -> Vec<Candidate>;
+    /// Results of finished trials, in the order they finished.
+    fn tell(&mut self, results: &[Told]);
+    /// The complete state; `restore` of it continues exactly.
+    fn state(&self) -> Value;
+    fn restore(&mut self, state: &Value) -> Result<(), String>;
+}
+
+/// Draws before a strategy gives up finding an accepted candidate.
+pub const MAX_TRIES: u64 = 100_000;
+
+/// The seed of a strategy's RNG stream, derived from the run seed.
+pub fn stream_seed(seed: u64, stream: u64) -> u64 {
+    splitmix64(seed, stream)
+}
+
+/// Build a strategy by name (`rs`/`random`, `re`/`rea`/`evolution`) from a JSON config
+/// (missing fields take defaults).
+pub fn make(name: &str, config: &Value, seed: u64) -> Result<Box<dyn Strategy>, String> {
+    match name {
+        "rs" | "random" => Ok(Box::new(RandomSearch::new(seed))),
+        "re" | "rea" | "evolution" => {
+            let cfg: EvolutionConfig = if config.is_null() {
+                EvolutionConfig::default()
+            } else {
+                serde_json::from_value(config.clone()).map_err(|e| format!("bad evolution config: {e}"))?
+            };
+            cfg.validate()?;
+            Ok(Box::new(Evolution::new(cfg, seed)))
+        }
+        _ => Err(format!("unknown strategy `{name}` (known: rs, re)")),
+    }
+}
+
+pub(crate) fn rng_from_state(seed: u64, state: &Value) -> Result<Rng, String> {
+    let counter = state.get("rng_counter").and_then(Value::as_u64).ok_or("strategy state lacks `rng_counter`")?;
+    Ok(Rng { seed, counter })
+}
