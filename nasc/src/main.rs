@@ -1,6 +1,8 @@
 //! `nasc`: the runner. Reads files, calls the compiler, renders diagnostics, prints results.
 mod commands;
 mod render;
+mod netconv;
+mod train;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -53,6 +55,8 @@ enum Cmd {
         #[arg(long)]
         accept: bool,
     },
+    /// Train one candidate on a dataset (CPU or wgpu): per-epoch loss/accuracy, test accuracy, images/s.
+    Train(train::TrainArgs),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +77,7 @@ fn main() -> ExitCode {
         Cmd::Sample { file, n, seed, format } => commands::sample(&file, &sets, n, seed, format),
         Cmd::Metrics { file, candidates } => commands::metrics(&file, &sets, &candidates),
         Cmd::Snapshot { files, accept } => commands::snapshot(&files, &sets, accept),
+        Cmd::Train(a) => train::train_cmd(a, &sets),
     };
     ExitCode::from(code)
 }

@@ -1,0 +1,73 @@
+//! The compiler's network graph of a candidate -> the trainer's executable graph (the kernels
+//! crate does not depend on the compiler). "same" padding becomes explicit TensorFlow padding
+//! (the odd pixel at the bottom/right); average pooling does not count padded pixels
+//! (`count_include_pad = false`, as NAS-Bench-201's cells); squeeze-excite, zero, identity,
+//! add/mean/concat map one to one.
+use nasc_compiler::graph::{NetGraph, OpKind};
+use nasc_kernels::graph::{Graph, Node, Op, Pad4};
+use nasc_kernels::shape::Act;
+
+fn u(v: i64, what: &str) -> Result<usize, String> {
+    usize::try_from(v).map_err(|_| format!("negative {what} ({v}) in the network graph"))
+}
+
+fn act(name: &str) -> Result<Act, String> {
+    Ok(match name {
+        "relu" => Act::Relu,
+        "relu6" => Act::Relu6,
+        "swish" => Act::Swish,
+        "hswish" => Act::HSwish,
+        "sigmoid" => Act::Sigmoid,
+        "hsigmoid" => Act::HSigmoid,
+        other => return Err(format!("the trainer has no activation `{other}`")),
+    })
+}
+
+/// Converts a candidate's network; the result is validated (shapes recomputed and compared).
+pub fn to_kernels(g: &NetGraph) -> Result<Graph, String> {
+    let mut nodes = Vec::with_capacity(g.nodes.len());
+    for (i, n) in g.nodes.iter().enumerate() {
+        let shape = [u(n.shape[0], "channels")?, u(n.shape[1], "height")?, u(n.shape[2], "width")?];
+        let inputs: Vec<usize> = n.inputs.iter().map(|id| id.index()).collect();
+        let in_hw = inputs.first().map(|&j| (g.nodes[j].shape[1].max(1) as usize, g.nodes[j].shape[2].max(1) as usize));
+        let op = match &n.op {
+            OpKind::Input => Op::Input,
+            OpKind::Conv { out, k, stride, groups, dilation, pad, same, bias } => {
+                let k = (u(k.0, "kernel")?, u(k.1, "kernel")?);
+                let (s, d) = (u(*stride, "stride")?, u(*dilation, "dilation")?);
+                let pad = if *same {
+                    let (h, w) = in_hw.ok_or_else(|| format!("node {i}: conv without input"))?;
+                    Pad4::same(h, w, k, s, d)
+                } else {
+                    Pad4::sym(u(pad.0, "padding")?, u(pad.1, "padding")?)
+                };
+                Op::Conv { out: u(*out, "channels")?, k, stride: s, groups: u(*groups, "groups")?, dilation: d, pad, bias: *bias }
+            }
+            OpKind::Bn => Op::Bn,
+            OpKind::Act(a) => Op::Act(act(a)?),
+            OpKind::Pool { max, k, stride, pad, same } => {
+                let k = (u(k.0, "kernel")?, u(k.1, "kernel")?);
+                let s = u(*stride, "stride")?;
+                let pad = if *same {
+                    let (h, w) = in_hw.ok_or_else(|| format!("node {i}: pooling without input"))?;
+                    Pad4::same(h, w, k, s, 1)
+                } else {
+                    Pad4::sym(u(pad.0, "padding")?, u(pad.1, "padding")?)
+                };
+                Op::Pool { max: *max, k, stride: s, pad, count_include_pad: false }
+            }
+            OpKind::Gap => Op::Gap,
+            OpKind::Linear { out, bias } => Op::Linear { out: u(*out, "outputs")?, bias: *bias },
+            OpKind::Se { mid } => Op::Se { mid: u(*mid, "squeeze width")? },
+            OpKind::Zero => Op::Zero,
+            OpKind::Identity => Op::Identity,
+            OpKind::Add => Op::Add,
+            OpKind::Mean => Op::Mean,
+            OpKind::Concat => Op::Concat,
+        };
+        nodes.push(Node { op, inputs, shape });
+    }
+    let graph = Graph { nodes, output: g.output.index() };
+    graph.validate().map_err(|e| format!("the candidate's network cannot be built: {e}"))?;
+    Ok(graph)
+}

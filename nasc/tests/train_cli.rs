@@ -1,0 +1,45 @@
+//! `nasc train` end to end: the README quickstart on the embedded digits, JSON output, and the
+//! input-shape error.
+use std::process::Command;
+
+fn nasc(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_nasc"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("run nasc")
+}
+
+#[test]
+fn quickstart_trains_digits_tiny_to_json() {
+    let out = nasc(&["train", "specs/digits_tiny.nas", "--dataset", "digits", "--epochs", "3", "--backend", "cpu", "--format", "json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr));
+    let line = stdout.lines().last().expect("a JSON line");
+    let v: serde_json::Value = serde_json::from_str(line).expect("JSON");
+    let acc = v["test_accuracy"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&acc));
+    assert!(acc > 0.8, "test accuracy {acc} after 3 epochs");
+    assert!(v["images_per_s"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["backend"], "cpu");
+    assert_eq!(v["history"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn named_candidate_text_output() {
+    // the canonical name of a non-default candidate, from `nasc sample`
+    let s = nasc(&["sample", "specs/digits_tiny.nas", "-n", "1", "--seed", "4"]);
+    let name = String::from_utf8_lossy(&s.stdout).lines().next().unwrap().split('\t').next().unwrap().to_string();
+    let out = nasc(&["train", "specs/digits_tiny.nas", "--candidate", &name, "--epochs", "1", "--backend", "cpu", "--limit", "300"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("epoch 1/1") && stdout.contains("test accuracy"), "{stdout}");
+}
+
+#[test]
+fn input_shape_mismatch_is_explained() {
+    let out = nasc(&["train", "specs/digits_tiny.nas", "--set", "side=16", "--epochs", "1", "--backend", "cpu"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("[1, 16, 16]") && err.contains("--set side=8"), "{err}");
+}
