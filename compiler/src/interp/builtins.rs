@@ -49,7 +49,7 @@ fn signature(name: &str) -> Option<Vec<(&'static str, Option<Value>)>> {
         "avgpool" | "maxpool" => vec![("x", None), ("k", None), ("stride", i(1)), ("padding", s("auto"))],
         "linear" => vec![("x", None), ("out", None), ("bias", Some(Value::Bool(true)))],
         "se" => vec![("x", None), ("mid", None)],
-        "make_divisible" => vec![("v", None), ("divisor", None), ("min", None)],
+        "make_divisible" => vec![("v", None), ("divisor", None), ("min", Some(Value::Bool(false)))],
         "abs" | "floor" | "ceil" | "round" | "int" | "len" => vec![("v", None)],
         _ => return None,
     })
@@ -384,7 +384,7 @@ impl<'a> Interp<'a> {
             match v {
                 Value::List(l) => items.extend(l.iter().cloned().map(|x| (x, s))),
                 Value::CondList(l) => {
-                    guarded = true;
+                    guarded |= l.iter().any(|(g, _)| g.is_some());
                     items.extend(l.iter().map(|(_, x)| (x.clone(), s)))
                 }
                 other => items.push((other, s)),

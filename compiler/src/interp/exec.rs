@@ -46,9 +46,7 @@ impl<'a> Interp<'a> {
             ExprKind::Comprehension { body, var, iter, cond } => {
                 let it = self.eval(w, iter)?;
                 let items = self.items(w, &it, iter.span)?;
-                let mut plain = Vec::new();
-                let mut guarded = Vec::new();
-                let mut any_guard = false;
+                let mut out: Vec<(Option<Lit>, Value)> = Vec::new();
                 for (g, v) in items {
                     let saved = w.guards.clone();
                     if let Some(l) = g {
@@ -63,23 +61,10 @@ impl<'a> Interp<'a> {
                     w.frame().vars.pop();
                     w.guards = saved;
                     if let Some(r) = r {
-                        match g {
-                            Some(l) => {
-                                any_guard = true;
-                                guarded.push((l, r))
-                            }
-                            None => plain.push(r),
-                        }
+                        out.push((g, r));
                     }
                 }
-                if any_guard {
-                    if !plain.is_empty() {
-                        return err("E0104", "cannot mix a subset's members with plain values in one list", e.span, "here");
-                    }
-                    Ok(Value::CondList(Rc::new(guarded)))
-                } else {
-                    Ok(Value::List(Rc::new(plain)))
-                }
+                Ok(cond_or_plain(out))
             }
             ExprKind::Range { lo, hi, inclusive } => {
                 let a = self.int(w, lo)?;
@@ -243,8 +228,8 @@ impl<'a> Interp<'a> {
             }
             Value::CondList(l) => Ok(l
                 .iter()
-                .filter(|(g, _)| !w.ctx.iter().any(|c| matches!((c, g), (Lit::Member(d, j, false), Lit::Member(e, k, _)) if d == e && j == k)))
-                .map(|(g, x)| (Some(*g), x.clone()))
+                .filter(|(g, _)| !w.ctx.iter().any(|c| matches!((c, g), (Lit::Member(d, j, false), Some(Lit::Member(e, k, _))) if d == e && j == k)))
+                .map(|(g, x)| (*g, x.clone()))
                 .collect()),
             other => type_err("a list, range or subset", other, span),
         }
@@ -273,6 +258,16 @@ impl<'a> Interp<'a> {
                 r
             }
             (BinOp::Add, List(x), List(y)) => Ok(List(Rc::new(x.iter().chain(y.iter()).cloned().collect()))),
+            (BinOp::Add, a @ (List(_) | CondList(_)), b @ (List(_) | CondList(_))) => {
+                let part = |v: &Value| -> Vec<(Option<Lit>, Value)> {
+                    match v {
+                        List(l) => l.iter().map(|x| (None, x.clone())).collect(),
+                        CondList(l) => l.to_vec(),
+                        _ => Vec::new(),
+                    }
+                };
+                Ok(cond_or_plain([part(&a), part(&b)].concat()))
+            }
             (BinOp::Add, Str(x), Str(y)) => Ok(Str(Rc::from(format!("{x}{y}").as_str()))),
             (BinOp::Eq | BinOp::Ne, Str(_) | Op(_) | Bool(_), _) | (BinOp::Eq | BinOp::Ne, _, Str(_) | Op(_) | Bool(_)) => {
                 let eq = a.same(&b);
@@ -373,14 +368,19 @@ impl<'a> Interp<'a> {
             Value::CondList(l) => {
                 for (g, y) in l.iter() {
                     if y.same(x) {
-                        if let Lit::Member(d, j, _) = *g {
-                            if w.ctx.iter().any(|c| *c == Lit::Member(d, j, true)) {
-                                return Ok(Value::Bool(true));
+                        match *g {
+                            None => return Ok(Value::Bool(true)),
+                            Some(Lit::Member(d, j, _)) => {
+                                // a guard is a fact inside the code it guards (`for i in subset`)
+                                if w.ctx.iter().chain(w.guards.iter()).any(|c| *c == Lit::Member(d, j, true)) {
+                                    return Ok(Value::Bool(true));
+                                }
+                                if w.ctx.iter().any(|c| *c == Lit::Member(d, j, false)) {
+                                    continue;
+                                }
+                                return Err(Interrupt::ForkMember(d, j));
                             }
-                            if w.ctx.iter().any(|c| *c == Lit::Member(d, j, false)) {
-                                return Ok(Value::Bool(false));
-                            }
-                            return Err(Interrupt::ForkMember(d, j));
+                            Some(_) => {}
                         }
                     }
                 }
@@ -817,4 +817,13 @@ impl<'a> Interp<'a> {
 /// The IR nodes of the tensor arguments of a call, in order.
 fn tensor_nodes(args: &[(Option<(String, Span)>, Value, Span)]) -> Vec<NodeId> {
     args.iter().filter_map(|(_, v, _)| if let Value::Tensor(t) = v { Some(t.node) } else { None }).collect()
+}
+
+/// A list whose elements may carry guards: a plain list when none does.
+fn cond_or_plain(items: Vec<(Option<Lit>, Value)>) -> Value {
+    if items.iter().any(|(g, _)| g.is_some()) {
+        Value::CondList(Rc::new(items))
+    } else {
+        Value::List(Rc::new(items.into_iter().map(|(_, v)| v).collect()))
+    }
 }

@@ -210,7 +210,7 @@ impl<'a> Interp<'a> {
                     if w.ctx.iter().any(|l| *l == Lit::Member(d, j as u32, false)) {
                         continue;
                     }
-                    items.push((Lit::Member(d, j as u32, true), self.opt_value(o)));
+                    items.push((Some(Lit::Member(d, j as u32, true)), self.opt_value(o)));
                 }
                 Ok(Value::CondList(Rc::new(items)))
             }

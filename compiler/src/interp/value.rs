@@ -39,8 +39,8 @@ pub enum Value {
     /// The additive zero tensor (sum or mean of an empty list).
     Zero,
     List(Rc<Vec<Value>>),
-    /// Elements that exist under a guard (the members of a subset decision).
-    CondList(Rc<Vec<(Lit, Value)>>),
+    /// Elements that exist under a guard (the members of a subset decision); `None`: always.
+    CondList(Rc<Vec<(Option<Lit>, Value)>>),
     /// `lo..hi` (exclusive)
     Range(i64, i64),
     /// A decision family indexed so far (`k[2]` of `k[u][j]`).

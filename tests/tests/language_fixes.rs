@@ -1,0 +1,28 @@
+//! Regression tests for language gaps found while writing the zoo (specs/repro/).
+use nasc_tests::root;
+
+fn size_of(file: &str) -> Result<String, String> {
+    let text = std::fs::read_to_string(root().join(file)).map_err(|e| e.to_string())?;
+    let (spec, d) = nasc_grammar::parse(&text);
+    if !d.is_empty() {
+        return Err(format!("{d:?}"));
+    }
+    let opts = nasc_compiler::Options { overrides: vec![], loader: &nasc_compiler::NoFiles, default_name: "t".into() };
+    let (s, d) = nasc_compiler::compile(&spec, &opts);
+    s.map(|s| s.size.to_string()).ok_or_else(|| d.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; "))
+}
+
+#[test]
+fn make_divisible_takes_two_arguments() {
+    assert_eq!(size_of("specs/repro/01_make_divisible_two_args.nas").unwrap(), "2");
+}
+
+#[test]
+fn for_over_a_subset_guards_its_members() {
+    assert_eq!(size_of("specs/repro/02_for_over_subset_when_guard.nas").unwrap(), "12");
+}
+
+#[test]
+fn plain_list_plus_subset_list() {
+    assert_eq!(size_of("specs/repro/04_list_plus_subset_list.nas").unwrap(), "7");
+}
