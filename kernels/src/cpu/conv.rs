@@ -126,9 +126,28 @@ pub fn conv2d_forward(c: &Conv2d, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &m
     }
 }
 
+/// Output columns `ox0..ox1` whose input column `ox*sw + off` lies inside the image, for tap `j`.
+fn ox_range(c: &Conv2d, j: usize) -> (usize, usize, isize) {
+    let off = (j * c.dil.1) as isize - c.pad.1 as isize;
+    let s = c.stride.1 as isize;
+    let lo = if off >= 0 { 0 } else { ((-off) + s - 1) / s };
+    let last = c.w as isize - 1 - off;
+    let hi = if last < 0 { 0 } else { (last / s + 1).min(c.out_w() as isize) };
+    (lo as usize, hi.max(lo) as usize, off)
+}
+
+/// Output rows `oy` with their input row, for tap `i`.
+fn rows(c: &Conv2d, i: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+    (0..c.out_h()).filter_map(move |oy| {
+        let iy = (oy * c.stride.0 + i * c.dil.0) as isize - c.pad.0 as isize;
+        (iy >= 0 && iy < c.h as isize).then_some((oy, iy as usize))
+    })
+}
+
 fn depthwise_forward(c: &Conv2d, x: &[f32], w: &[f32], y: &mut [f32]) {
     let (oh, ow) = (c.out_h(), c.out_w());
     let cog = c.cout_g();
+    let sw = c.stride.1;
     y.par_chunks_mut(oh * ow).enumerate().for_each(|(plane, yp)| {
         let (ni, co) = (plane / c.c_out, plane % c.c_out);
         let ci = co / cog;
@@ -138,18 +157,17 @@ fn depthwise_forward(c: &Conv2d, x: &[f32], w: &[f32], y: &mut [f32]) {
         for i in 0..c.kh {
             for j in 0..c.kw {
                 let wv = wk[i * c.kw + j];
-                let offx = (j * c.dil.1) as isize - c.pad.1 as isize;
-                for oy in 0..oh {
-                    let iy = (oy * c.stride.0 + i * c.dil.0) as isize - c.pad.0 as isize;
-                    if iy < 0 || iy >= c.h as isize {
-                        continue;
-                    }
-                    let xr = &xp[iy as usize * c.w..][..c.w];
-                    let yr = &mut yp[oy * ow..(oy + 1) * ow];
-                    for (ox, yv) in yr.iter_mut().enumerate() {
-                        let ix = (ox * c.stride.1) as isize + offx;
-                        if ix >= 0 && ix < c.w as isize {
-                            *yv += wv * xr[ix as usize];
+                let (o0, o1, off) = ox_range(c, j);
+                for (oy, iy) in rows(c, i) {
+                    let xr = &xp[iy * c.w..(iy + 1) * c.w];
+                    let yr = &mut yp[oy * ow + o0..oy * ow + o1];
+                    let base = (o0 * sw) as isize + off;
+                    if sw == 1 {
+                        let xs = &xr[base as usize..base as usize + (o1 - o0)];
+                        yr.iter_mut().zip(xs).for_each(|(yv, &xv)| *yv += wv * xv);
+                    } else {
+                        for (k, yv) in yr.iter_mut().enumerate() {
+                            *yv += wv * xr[base as usize + k * sw];
                         }
                     }
                 }
@@ -265,35 +283,30 @@ fn depthwise_backward(c: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&
     let (oh, ow) = (c.out_h(), c.out_w());
     let cog = c.cout_g();
     let hw = c.h * c.w;
-    // For every (tap, output pixel) pair: visit(iy*w+ix, oy*ow+ox, tap).
-    let for_taps = |mut visit: Box<dyn FnMut(usize, usize, usize) + '_>| {
-        for i in 0..c.kh {
-            for j in 0..c.kw {
-                let offx = (j * c.dil.1) as isize - c.pad.1 as isize;
-                for oy in 0..oh {
-                    let iy = (oy * c.stride.0 + i * c.dil.0) as isize - c.pad.0 as isize;
-                    if iy < 0 || iy >= c.h as isize {
-                        continue;
-                    }
-                    for ox in 0..ow {
-                        let ix = (ox * c.stride.1) as isize + offx;
-                        if ix >= 0 && ix < c.w as isize {
-                            visit(iy as usize * c.w + ix as usize, oy * ow + ox, i * c.kw + j);
-                        }
-                    }
-                }
-            }
-        }
-    };
+    let sw = c.stride.1;
     dw.par_chunks_mut(c.kh * c.kw).enumerate().for_each(|(co, dwk)| {
         let ci = co / cog;
         let mut acc = vec![0.0f64; c.kh * c.kw];
         for ni in 0..c.n {
             let xp = &x[(ni * c.c_in + ci) * hw..][..hw];
             let dyp = &dy[(ni * c.c_out + co) * oh * ow..][..oh * ow];
-            let mut part = vec![0.0f32; c.kh * c.kw];
-            for_taps(Box::new(|xi, yi, t| part[t] += xp[xi] * dyp[yi]));
-            acc.iter_mut().zip(&part).for_each(|(a, &v)| *a += v as f64);
+            for i in 0..c.kh {
+                for j in 0..c.kw {
+                    let (o0, o1, off) = ox_range(c, j);
+                    let mut s = 0.0f32;
+                    for (oy, iy) in rows(c, i) {
+                        let xr = &xp[iy * c.w..(iy + 1) * c.w];
+                        let gr = &dyp[oy * ow + o0..oy * ow + o1];
+                        let base = ((o0 * sw) as isize + off) as usize;
+                        if sw == 1 {
+                            s += gr.iter().zip(&xr[base..base + (o1 - o0)]).map(|(&g, &v)| g * v).sum::<f32>();
+                        } else {
+                            s += gr.iter().enumerate().map(|(k, &g)| g * xr[base + k * sw]).sum::<f32>();
+                        }
+                    }
+                    acc[i * c.kw + j] += s as f64;
+                }
+            }
         }
         dwk.iter_mut().zip(&acc).for_each(|(d, &a)| *d = a as f32);
     });
@@ -304,7 +317,24 @@ fn depthwise_backward(c: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&
             for co in ci * cog..(ci + 1) * cog {
                 let wk = &w[co * c.kh * c.kw..(co + 1) * c.kh * c.kw];
                 let dyp = &dy[(ni * c.c_out + co) * oh * ow..][..oh * ow];
-                for_taps(Box::new(|xi, yi, t| dxp[xi] += wk[t] * dyp[yi]));
+                for i in 0..c.kh {
+                    for j in 0..c.kw {
+                        let wv = wk[i * c.kw + j];
+                        let (o0, o1, off) = ox_range(c, j);
+                        for (oy, iy) in rows(c, i) {
+                            let gr = &dyp[oy * ow + o0..oy * ow + o1];
+                            let xr = &mut dxp[iy * c.w..(iy + 1) * c.w];
+                            let base = ((o0 * sw) as isize + off) as usize;
+                            if sw == 1 {
+                                xr[base..base + (o1 - o0)].iter_mut().zip(gr).for_each(|(d, &g)| *d += wv * g);
+                            } else {
+                                for (k, &g) in gr.iter().enumerate() {
+                                    xr[base + k * sw] += wv * g;
+                                }
+                            }
+                        }
+                    }
+                }
             }
         });
     }

@@ -172,7 +172,10 @@ impl Gpu {
     /// discrete GPU > integrated > virtual > other > CPU (lavapipe/llvmpipe). `WGPU_BACKEND`
     /// narrows the backends as usual in wgpu.
     pub fn new() -> Result<Gpu, GpuError> {
-        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        // Vulkan/Metal/DX12 by default (GL has no storage-buffer compute worth using here and
+        // its EGL probing is noisy); WGPU_BACKEND overrides.
+        let desc = wgpu::InstanceDescriptor { backends: wgpu::Backends::PRIMARY, ..wgpu::InstanceDescriptor::new_without_display_handle() };
+        let instance = wgpu::Instance::new(desc.with_env());
         let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
         if adapters.is_empty() {
             return Err(GpuError::NoAdapter);
