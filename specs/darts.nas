@@ -15,20 +15,13 @@
 // the previous cell with ReLU-conv1x1-BN; global average pooling; linear 10. The auxiliary head
 // (training only) is not part of the network. Check: DARTS (V2)'s genotype has 3,349,342 params
 // here, the "param size = 3.349342MB" of the DARTS training logs (the paper: 3.3M).
+// Decisions: `normal_in[j]`, the subset of node j's 2 inputs (DARTS's discretization keeps the
+// top-2 distinct inputs of a node), and `normal_op[j][i]`, the op on edge i -> j, which exists
+// only when i is one of them (`when i in normal_in[j]`); the same for `reduce_*`.
 // Counting: node j chooses one of C(j + 2, 2) input pairs and one of 7 ops for each of its 2
 // edges, so a cell has C(2,2) C(3,2) C(4,2) C(5,2) x 7^8 = 1 x 3 x 6 x 10 x 5,764,801 =
 // 1,037,664,180 genotypes, and the two independent cells give 1,037,664,180^2 =
 // 1,076,746,950,455,072,400 (about 1.1e18) candidates.
-// WORKAROUND (compiler issues, specs/repro/02 and 03): the intended encoding is
-//   subset normal_in[j in 0..4] of range(j + 2) size 2;
-//   choice normal_op[j in 0..4][i in 0..j + 2] in OPS when i in normal_in[j];
-// (and the same for reduce_*), but iterating the subset in the cell (`for i in normal_in[j]`)
-// is rejected (E0404) and testing `if i in normal_in[j]` compiles yet takes minutes (the
-// membership worlds of the normal and reduction cells never merge). So node j's inputs are a
-// `choice` of the index of its pair in PAIRS (pairs in colex order: the first C(j + 2, 2)
-// pairs are exactly the pairs of range(j + 2)); the per-edge ops are unchanged (`when i in
-// PAIRS[normal_in[j]]`). Same candidates, same count; only the input decision's encoding
-// differs (normal_in[j] = 3 means inputs {0, 3}).
 space darts;
 
 param classes = 10;
@@ -63,12 +56,11 @@ block skip_connect(x, s) = if s == 1 { identity(x) } else { factorized_reduce(x,
 
 let OPS = [sep_conv_3x3, sep_conv_5x5, dil_conv_3x3, dil_conv_5x5, max_pool_3x3, avg_pool_3x3, skip_connect];
 
-// node j's two inputs: the pair PAIRS[normal_in[j]] (0, 1 = the cell inputs, 2 + i = node i)
-let PAIRS = [[0, 1], [0, 2], [1, 2], [0, 3], [1, 3], [2, 3], [0, 4], [1, 4], [2, 4], [3, 4]];
-choice normal_in[j in 0..4] in range((j + 2) * (j + 1) div 2);
-choice normal_op[j in 0..4][i in 0..j + 2] in OPS when i in PAIRS[normal_in[j]];
-choice reduce_in[j in 0..4] in range((j + 2) * (j + 1) div 2);
-choice reduce_op[j in 0..4][i in 0..j + 2] in OPS when i in PAIRS[reduce_in[j]];
+// node j's two inputs (0, 1 = the cell inputs, 2 + i = node i) and the ops of its two edges
+subset normal_in[j in 0..4] of range(j + 2) size 2;
+choice normal_op[j in 0..4][i in 0..j + 2] in OPS when i in normal_in[j];
+subset reduce_in[j in 0..4] of range(j + 2) size 2;
+choice reduce_op[j in 0..4][i in 0..j + 2] in OPS when i in reduce_in[j];
 
 block cell(pp, p, c, reduction, reduction_prev) {
   let s0 = if reduction_prev { factorized_reduce(pp, c) } else { relu_conv_bn(pp, c) };
@@ -76,16 +68,12 @@ block cell(pp, p, c, reduction, reduction_prev) {
   for j in 0..4 {
     let branches = [];
     if reduction {
-      for i in 0..j + 2 {
-        if i in PAIRS[reduce_in[j]] {
-          branches = branches + [states[i] |> reduce_op[j][i](if i < 2 { 2 } else { 1 })];
-        }
+      for i in reduce_in[j] {
+        branches = branches + [states[i] |> reduce_op[j][i](if i < 2 { 2 } else { 1 })];
       }
     } else {
-      for i in 0..j + 2 {
-        if i in PAIRS[normal_in[j]] {
-          branches = branches + [states[i] |> normal_op[j][i](1)];
-        }
+      for i in normal_in[j] {
+        branches = branches + [states[i] |> normal_op[j][i](1)];
       }
     }
     states = states + [sum(branches)];

@@ -18,7 +18,6 @@
 // not the paper's Table 1 figure (5.3e30) but
 //   4^7 (base filters) x 3^17 (kernels) x 5^16 (expansions)
 //   = 16,384 x 129,140,163 x 152,587,890,625 = 322,850,407,500,000,000,000,000 (about 3.2e23).
-// make_divisible(v, 8, 8): the explicit third argument works around specs/repro/01.
 // `se_swish = 1` adds the squeeze-excite (mid = make_divisible(hidden / 4, 8)) and swish of the
 // paper's reported models; the default 0 is the original (ReLU6, no SE).
 space mobilenet_v2_layernas;
@@ -61,7 +60,7 @@ block ir(x, out, k, t, s) {
   }
   y = y |> dwconv(k, stride = s) |> bn |> act;
   if se_swish == 1 {
-    y = y |> se(make_divisible(y.c / 4, 8, 8));
+    y = y |> se(make_divisible(y.c / 4, 8));
   }
   y = y |> conv(out, 1) |> bn;
   return if s == 1 && x.c == out { x + y } else { y };

@@ -21,10 +21,7 @@
 // Deviations: (1) Figure 6 (the op diagrams) is an image missing from our copy: the op internals
 // above (MobileNetV2-style inverted bottleneck; the 1xk-kx1 op as full, non-grouped 1xk and kx1
 // convs on the expanded width, as in Inception-ResNet, where A.1 says it comes from) are our
-// reading of A.1. (2) A normal layer is written `x + sum(ops)` instead of `mean([x] + ops)`,
-// which the compiler rejects (specs/repro/04): same shapes, params and FLOPs (the same number
-// of element-wise adds), without the 1 / (1 + n) scale. Reduction layers use `mean(ops)`.
-// (3) Table 5's classifier row says "fc 1024"; we use `classes` (1000) outputs.
+// reading of A.1. (2) Table 5's classifier row says "fc 1024"; we use `classes` (1000) outputs.
 // NSE's search targets about 330M FLOPs (NSENet-27: 325M); not a constraint here, since
 // uniform sampling of this space almost never meets it.
 space nse_multibranch_27ops;
@@ -102,8 +99,8 @@ network {
     let out = LAYERS[l][0];
     let s = LAYERS[l][1];
     let ops = [op(x, out, s) for op in branch[l]];
-    // normal: identity path + branches (see the header: mean([x] + ops) is not accepted)
-    x = if l in REDUCTION { mean(ops) } else { x + sum(ops) };
+    // Eq. 1: the mean of the selected paths; normal layers always have the identity path
+    x = if l in REDUCTION { mean(ops) } else { mean([x] + ops) };
   }
   return x |> cbr(1024, 1) |> gap |> linear(classes);
 }

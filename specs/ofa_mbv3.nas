@@ -16,7 +16,6 @@
 // the paper's "about 2 x 10^19" (each also usable at 25 input resolutions; not searched here:
 // the resolution is the `side` param). Defaults: the largest network (depth 4, k 7, e 6), where
 // OFA's progressive shrinking starts; it has 7,664,760 params here (OFA's full network: 7.7M).
-// make_divisible(v, 8, 8): the explicit third argument works around specs/repro/01.
 space ofa_mbv3;
 
 param classes = 1000;
@@ -37,11 +36,11 @@ block act(x, hs) = if hs { hswish(x) } else { relu(x) };
 block mbconv(x, out, k, t, s, hs, use_se) {
   let y = x;
   if t != 1 {
-    y = y |> conv(make_divisible(x.c * t, 8, 8), 1) |> bn |> act(hs);
+    y = y |> conv(make_divisible(x.c * t, 8), 1) |> bn |> act(hs);
   }
   y = y |> dwconv(k, stride = s) |> bn |> act(hs);
   if use_se {
-    y = y |> se(make_divisible(y.c div 4, 8, 8));
+    y = y |> se(make_divisible(y.c div 4, 8));
   }
   y = y |> conv(out, 1) |> bn;
   return if s == 1 && x.c == out { x + y } else { y };

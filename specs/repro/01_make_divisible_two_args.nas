@@ -1,3 +1,5 @@
+// STATUS: fixed in 1fd9802 (regression test: tests/tests/language_fixes.rs); the zoo no longer
+// needs the workaround described below.
 // Repro: LANGUAGE.md lists the scalar builtin `make_divisible(v, d)` (two arguments), but the
 // compiler requires a third argument: "[E0103] missing argument `min` to `make_divisible`".
 // Its own body treats `min` as optional (a non-int `min` falls back to the divisor), so the

@@ -1,3 +1,5 @@
+// STATUS: fixed in 1fd9802 (regression test: tests/tests/language_fixes.rs); the zoo no longer
+// needs the workaround described below.
 // Repro: LANGUAGE.md says `for i in EXPR` accepts a subset decision and that `when i in
 // inputs[j]` guards "per-edge ops of chosen inputs" (the DARTS pattern). Iterating the subset
 // and using the guarded op of the member is rejected:

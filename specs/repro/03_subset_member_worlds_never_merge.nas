@@ -6,11 +6,12 @@
 // merge_worlds (world.rs), which merges one literal group at a time, never merges them back:
 // after a cell the 1 x 3 x 6 x 10 = 180 input combinations stay live as separate worlds for the
 // rest of the network, and a second cell with its own subsets multiplies them (180 x 180).
-// Measured (release, 2 cores): only cell A (drop the `b` line) 0.14 s; cells A then B 109 s.
+// Measured (release, 2 cores, loaded machine): only cell A 0.14 s; cells A then B 109-150 s.
 // Expected: well under a second (sizes: 180 x 2^8 per cell, 2,123,366,400 in all).
-// Note `for i in a_in[j]` (iterating the subset, members as guards, no fork) would avoid the
-// fork, but is rejected with E0404 (repro 02); `member` looks only at the world's ctx, not at
-// its guards. darts.nas works around both with a `choice` over the input pairs.
+// STATUS: still slow. Since 1fd9802 the other spelling, `for i in a_in[j] { ... a_op[j][i] }`
+// (members as loop guards, no fork), is accepted (repro 02) and fast: darts.nas uses it and
+// compiles in 0.17 s. Only this `if i in subset` spelling (and any membership test outside a
+// loop over the subset) still leaves the member worlds unmerged.
 input [8, 8, 8];
 let OPS = [3, 5];
 subset a_in[j in 0..4] of range(j + 2) size 2;

@@ -1,3 +1,5 @@
+// STATUS: fixed in 1fd9802 (regression test: tests/tests/language_fixes.rs); the zoo no longer
+// needs the workaround described below.
 // Repro: LANGUAGE.md: `+` on lists is concatenation, and "a subset evaluates to the list of
 // chosen pool members". Concatenating a plain list with a list built from a subset is rejected:
 //   [E0104] expected a number, found list        (on `[x]`)

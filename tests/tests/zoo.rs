@@ -58,8 +58,8 @@ fn mobilenet_v2_layernas_count() {
 }
 
 #[test]
-fn darts_count_is_two_cells_of_input_pairs_and_edge_ops() {
-    // node j: C(j + 2, 2) input pairs, 7 ops on each of its 2 edges; normal and reduction cell
+fn darts_count_is_two_cells_of_input_subsets_and_edge_ops() {
+    // node j: C(j + 2, 2) input subsets of size 2, 7 ops on each of its 2 edges; two cells
     let cell = (0..4u64).fold(big(1), |acc, j| acc * binom(j + 2, 2) * pow(7, 2));
     assert_eq!(cell, binom(2, 2) * binom(3, 2) * binom(4, 2) * binom(5, 2) * pow(7, 8));
     assert_eq!(cell.to_string(), "1037664180");
@@ -99,11 +99,11 @@ fn popnas_count_is_the_sum_over_block_counts() {
 fn published_architectures_have_their_params() {
     // DARTS (V2) genotype, CIFAR-10, C = 36, 20 cells: "param size = 3.349342MB" (3.3M)
     let s = compile_zoo("darts", &[]);
-    let v2 = "normal_in[0]=0,normal_in[1]=0,normal_in[2]=0,normal_in[3]=1,\
+    let v2 = "normal_in[0]={0+1},normal_in[1]={0+1},normal_in[2]={0+1},normal_in[3]={0+2},\
         normal_op[0][0]=sep_conv_3x3,normal_op[0][1]=sep_conv_3x3,normal_op[1][0]=sep_conv_3x3,\
         normal_op[1][1]=sep_conv_3x3,normal_op[2][0]=skip_connect,normal_op[2][1]=sep_conv_3x3,\
         normal_op[3][0]=skip_connect,normal_op[3][2]=dil_conv_3x3,\
-        reduce_in[0]=0,reduce_in[1]=2,reduce_in[2]=1,reduce_in[3]=2,\
+        reduce_in[0]={0+1},reduce_in[1]={1+2},reduce_in[2]={0+2},reduce_in[3]={1+2},\
         reduce_op[0][0]=max_pool_3x3,reduce_op[0][1]=max_pool_3x3,reduce_op[1][1]=max_pool_3x3,\
         reduce_op[1][2]=skip_connect,reduce_op[2][0]=max_pool_3x3,reduce_op[2][2]=skip_connect,\
         reduce_op[3][1]=max_pool_3x3,reduce_op[3][2]=skip_connect";
