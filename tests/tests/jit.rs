@@ -5,7 +5,18 @@ use nasc_compiler::rng::Rng;
 use nasc_tests::compile_zoo;
 use std::sync::Arc;
 
-pub const ZOO: [&str; 4] = ["nb201", "nas_bench_macro", "channel_bench_macro_mobilenet", "channel_bench_macro_resnet"];
+pub const ZOO: [&str; 10] = [
+    "nb201",
+    "nas_bench_macro",
+    "channel_bench_macro_mobilenet",
+    "channel_bench_macro_resnet",
+    "darts",
+    "popnas_cell",
+    "nse_multibranch_27ops",
+    "mobilenet_v2_layernas",
+    "ofa_mbv3",
+    "fairnas",
+];
 
 fn extra(text: &str) -> Vec<nasc_grammar::ast::Expr> {
     let (spec, d) = nasc_grammar::parse(&format!("constraint {text};"));
@@ -17,8 +28,13 @@ fn extra(text: &str) -> Vec<nasc_grammar::ast::Expr> {
 fn jit_equals_interpreter_on_100k_candidates_per_spec() {
     for name in ZOO {
         let space = Arc::new(compile_zoo(name, &[]));
-        let mid = space.metrics.iter().find(|m| m.name == "flops").and_then(|m| m.bounds).map(|b| (b.min + b.max) / 2.0).unwrap();
-        let ex = extra(&format!("flops <= {mid}"));
+        // an extra run-time constraint at the median FLOPs of a sample, so it splits the sample
+        let probe = CompiledSpace::new(space.clone(), Backend::Interp, &[]).unwrap();
+        let fl = probe.metric_names().iter().position(|m| m == "flops").unwrap();
+        let mut prng = Rng::new(1);
+        let mut fls: Vec<f64> = (0..1001).map(|_| probe.metrics(&probe.sample(&mut prng))[fl]).collect();
+        fls.sort_by(f64::total_cmp);
+        let ex = extra(&format!("flops <= {}", fls[500]));
         let a = CompiledSpace::new(space.clone(), Backend::Interp, &ex).unwrap();
         let b = CompiledSpace::new(space.clone(), Backend::Jit, &ex).unwrap();
         let (nd, nm) = (a.n_dec(), a.n_metrics());
@@ -100,5 +116,69 @@ fn discretize_argmax_picks_the_row_maxima() {
         // DARTS rule never picks `none` (option 0)
         let dr = cs.discretize_darts(&alpha);
         assert!(dr.iter().all(|v| *v != 0));
+    }
+}
+
+/// A random valid spec: layers of conv with choice widths/kernels, optional conditional
+/// depth, a subset of branches, expression metrics and constraints.
+fn random_spec(rng: &mut Rng) -> String {
+    let r = |rng: &mut Rng, n: u64| rng.below(n) as i64;
+    let layers = 1 + r(rng, 4);
+    let mut s = String::from("input [3, 16, 16];\n");
+    s += &format!("choice depth in [{}];\n", (1..=layers).map(|x| x.to_string()).collect::<Vec<_>>().join(", "));
+    for i in 0..layers {
+        let base = r(rng, 3);
+        let widths: Vec<String> = (0..1 + r(rng, 3)).map(|j| (8 * (1 + j + base)).to_string()).collect();
+        s += &format!("choice w{i} in [{}] when depth > {i};\n", widths.join(", "));
+        s += &format!("choice k{i} in [1, 3, 5] default 3 when depth > {i};\n");
+    }
+    s += "block b3(x) = dwconv(x, 3);\nblock b5(x) = dwconv(x, 5);\nblock p1(x) = conv(x, x.c, 1);\n";
+    s += &format!("subset br of [b3, b5, p1] size {}..=3;\n", r(rng, 2));
+    s += "network {\n  let x = input |> conv(8, 3) |> bn |> relu;\n";
+    for i in 0..layers {
+        s += &format!("  if depth > {i} {{ x = x |> conv(w{i}, k{i}, stride = {}) |> bn |> relu; }}\n", 1 + r(rng, 2));
+    }
+    s += "  x = x + sum([op(x) for op in br]);\n  return x |> gap |> linear(10);\n}\n";
+    s += "metric params;\nmetric flops;\n";
+    s += &format!("metric mix = params / 1K + flops / {}M + w0 * {} - (if depth > 1 {{ 3 }} else {{ 1.5 }});\n", 1 + r(rng, 9), r(rng, 5));
+    s += "metric m2 = max(params, flops div 7) % 1000 + min(w0, 12) ** 2;\n";
+    let c = r(rng, 3);
+    if c > 0 {
+        s += &format!("constraint mix <= {};\nconstraint depth in 1..={};\n", 50 * c, layers);
+    }
+    s
+}
+
+/// The fuzz target run as a test: random valid specs, both backends, bit-identical.
+#[test]
+fn random_specs_agree_across_backends() {
+    let mut rng = Rng::new(77);
+    for case in 0..60 {
+        let text = random_spec(&mut rng);
+        let (spec, d) = nasc_grammar::parse(&text);
+        assert!(d.is_empty(), "case {case}: {d:?}\n{text}");
+        let opts = nasc_compiler::Options { overrides: vec![], loader: &nasc_compiler::NoFiles, default_name: "r".into() };
+        let (space, d) = nasc_compiler::compile(&spec, &opts);
+        let space = Arc::new(space.unwrap_or_else(|| panic!("case {case}: {d:?}\n{text}")));
+        let a = CompiledSpace::new(space.clone(), Backend::Interp, &[]).unwrap();
+        let b = CompiledSpace::new(space.clone(), Backend::Jit, &[]).unwrap();
+        let n = 2_000;
+        let mut rows = Vec::new();
+        for _ in 0..n {
+            rows.extend(a.sample(&mut rng));
+        }
+        let nm = a.n_metrics();
+        let (mut ma, mut mb) = (vec![0.0; n * nm], vec![0.0; n * nm]);
+        let (mut fa, mut fb) = (vec![0u8; n], vec![0u8; n]);
+        a.eval_batch(&rows, &mut ma, &mut fa);
+        b.eval_batch(&rows, &mut mb, &mut fb);
+        for i in 0..n * nm {
+            assert_eq!(ma[i].to_bits(), mb[i].to_bits(), "case {case} metric {}\n{text}", i % nm);
+        }
+        assert_eq!(fa, fb, "case {case}\n{text}");
+        for i in (0..n).step_by(97) {
+            let c = a.decode(&rows[i * a.n_dec()..(i + 1) * a.n_dec()]);
+            assert_eq!(space.feasible(&c, &[]), fa[i] == 1, "case {case}\n{text}");
+        }
     }
 }
