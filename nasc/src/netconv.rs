@@ -71,3 +71,38 @@ pub fn to_kernels(g: &NetGraph) -> Result<Graph, String> {
     graph.validate().map_err(|e| format!("the candidate's network cannot be built: {e}"))?;
     Ok(graph)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every zoo spec's default candidate and a few random ones convert to a valid executable
+    /// graph (shapes recomputed by the trainer agree with the compiler's).
+    #[test]
+    fn zoo_candidates_convert() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../specs");
+        let mut n = 0;
+        let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "nas")).collect();
+        files.sort();
+        for f in files {
+            let path = f.to_string_lossy().into_owned();
+            let Ok((Some(space), _, false)) = crate::commands::load(&path, &[]) else { continue };
+            let mut cands = vec![space.default_candidate()];
+            cands.extend(space.sample(3, 1, &[]).unwrap_or_default());
+            for c in cands {
+                let g = space.graph_of(&c).unwrap_or_else(|e| panic!("{path}: {e}"));
+                let k = to_kernels(&g).unwrap_or_else(|e| panic!("{path} {}: {e}", space.name_of(&c)));
+                assert_eq!(k.nodes.len(), g.nodes.len());
+                n += 1;
+            }
+        }
+        assert!(n >= 10, "only {n} candidates converted");
+    }
+
+    #[test]
+    fn same_padding_is_tensorflow_style() {
+        assert_eq!(Pad4::same(7, 7, (3, 3), 2, 1), Pad4 { top: 1, bottom: 1, left: 1, right: 1 });
+        assert_eq!(Pad4::same(8, 8, (3, 3), 2, 1), Pad4 { top: 0, bottom: 1, left: 0, right: 1 });
+        assert_eq!(Pad4::same(8, 8, (1, 1), 1, 1), Pad4::default());
+    }
+}
