@@ -17,6 +17,7 @@ fn is_pointwise(c: &Conv2d) -> bool {
 fn im2col(c: &Conv2d, x: &[f32], col: &mut [f32]) {
     let (oh, ow) = (c.out_h(), c.out_w());
     let p = oh * ow;
+    let sw = c.stride.1;
     let mut row = 0;
     for ci in 0..c.cin_g() {
         let xc = &x[ci * c.h * c.w..(ci + 1) * c.h * c.w];
@@ -24,22 +25,24 @@ fn im2col(c: &Conv2d, x: &[f32], col: &mut [f32]) {
             for j in 0..c.kw {
                 let dst = &mut col[row * p..(row + 1) * p];
                 row += 1;
+                let (o0, o1, off) = ox_range(c, j);
+                let base = ((o0 * sw) as isize + off) as usize;
                 for oy in 0..oh {
                     let iy = (oy * c.stride.0 + i * c.dil.0) as isize - c.pad.0 as isize;
                     let d = &mut dst[oy * ow..(oy + 1) * ow];
-                    if iy < 0 || iy >= c.h as isize {
+                    if iy < 0 || iy >= c.h as isize || o0 >= o1 {
                         d.fill(0.0);
                         continue;
                     }
                     let xr = &xc[iy as usize * c.w..(iy as usize + 1) * c.w];
-                    let off = (j * c.dil.1) as isize - c.pad.1 as isize;
-                    if c.stride.1 == 1 && off >= 0 && off as usize + ow <= c.w {
-                        d.copy_from_slice(&xr[off as usize..off as usize + ow]);
-                        continue;
-                    }
-                    for (ox, v) in d.iter_mut().enumerate() {
-                        let ix = (ox * c.stride.1) as isize + off;
-                        *v = if ix >= 0 && ix < c.w as isize { xr[ix as usize] } else { 0.0 };
+                    d[..o0].fill(0.0);
+                    d[o1..].fill(0.0);
+                    if sw == 1 {
+                        d[o0..o1].copy_from_slice(&xr[base..base + (o1 - o0)]);
+                    } else {
+                        for (k, v) in d[o0..o1].iter_mut().enumerate() {
+                            *v = xr[base + k * sw];
+                        }
                     }
                 }
             }
@@ -51,6 +54,7 @@ fn im2col(c: &Conv2d, x: &[f32], col: &mut [f32]) {
 fn col2im(c: &Conv2d, col: &[f32], x: &mut [f32]) {
     let (oh, ow) = (c.out_h(), c.out_w());
     let p = oh * ow;
+    let sw = c.stride.1;
     let mut row = 0;
     for ci in 0..c.cin_g() {
         let xc = &mut x[ci * c.h * c.w..(ci + 1) * c.h * c.w];
@@ -58,17 +62,19 @@ fn col2im(c: &Conv2d, col: &[f32], x: &mut [f32]) {
             for j in 0..c.kw {
                 let src = &col[row * p..(row + 1) * p];
                 row += 1;
-                for oy in 0..oh {
-                    let iy = (oy * c.stride.0 + i * c.dil.0) as isize - c.pad.0 as isize;
-                    if iy < 0 || iy >= c.h as isize {
-                        continue;
-                    }
-                    let xr = &mut xc[iy as usize * c.w..(iy as usize + 1) * c.w];
-                    let off = (j * c.dil.1) as isize - c.pad.1 as isize;
-                    for (ox, v) in src[oy * ow..(oy + 1) * ow].iter().enumerate() {
-                        let ix = (ox * c.stride.1) as isize + off;
-                        if ix >= 0 && ix < c.w as isize {
-                            xr[ix as usize] += v;
+                let (o0, o1, off) = ox_range(c, j);
+                if o0 >= o1 {
+                    continue;
+                }
+                let base = ((o0 * sw) as isize + off) as usize;
+                for (oy, iy) in rows(c, i) {
+                    let xr = &mut xc[iy * c.w..(iy + 1) * c.w];
+                    let s = &src[oy * ow + o0..oy * ow + o1];
+                    if sw == 1 {
+                        xr[base..base + (o1 - o0)].iter_mut().zip(s).for_each(|(d, &v)| *d += v);
+                    } else {
+                        for (k, &v) in s.iter().enumerate() {
+                            xr[base + k * sw] += v;
                         }
                     }
                 }
