@@ -1,6 +1,8 @@
 //! `nasc`: the runner. Reads files, calls the compiler, renders diagnostics, prints results.
 mod commands;
 mod render;
+mod report;
+mod search;
 mod netconv;
 mod train;
 
@@ -55,6 +57,10 @@ enum Cmd {
         #[arg(long)]
         accept: bool,
     },
+    /// Search a spec with a strategy and an evaluator into a durable run store.
+    Search(search::SearchArgs),
+    /// Summarize a stored run (best candidates, history) and write SVG plots.
+    Report(report::ReportArgs),
     /// Train one candidate on a dataset (CPU or wgpu): per-epoch loss/accuracy, test accuracy, images/s.
     Train(train::TrainArgs),
 }
@@ -77,6 +83,8 @@ fn main() -> ExitCode {
         Cmd::Sample { file, n, seed, format } => commands::sample(&file, &sets, n, seed, format),
         Cmd::Metrics { file, candidates } => commands::metrics(&file, &sets, &candidates),
         Cmd::Snapshot { files, accept } => commands::snapshot(&files, &sets, accept),
+        Cmd::Search(a) => search::search(a, &sets),
+        Cmd::Report(a) => report::report(a),
         Cmd::Train(a) => train::train_cmd(a, &sets),
     };
     ExitCode::from(code)

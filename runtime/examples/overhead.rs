@@ -95,5 +95,3 @@ fn main() {
     }
     println!("metrics: {:.2} us/candidate ({n})", t.elapsed().as_secs_f64() * 1e6 / cands.len() as f64);
 }
-#[allow(dead_code)]
-fn unused() {}

@@ -252,7 +252,7 @@ impl<'a> Runner<'a> {
             let key = match (&mut r.seen, p.key) {
                 (Some(seen), k) => {
                     let k = k.unwrap_or_else(|| space.key(&candidate));
-                    seen.insert(k.clone());
+                    seen.insert(candidate.clone(), k.clone());
                     Some(k)
                 }
                 (None, _) => None,
@@ -262,10 +262,12 @@ impl<'a> Runner<'a> {
         let names = &run.meta.metric_names;
         for t in &run.trials {
             if let Some(seen) = &mut r.seen {
-                seen.insert(match &t.key {
+                let c = decode(&t.genotype)?;
+                let k = match &t.key {
                     Some(k) => k.clone(),
-                    None => space.key(&decode(&t.genotype)?),
-                });
+                    None => space.key(&c),
+                };
+                seen.insert(c, k);
             }
             if let Some(reward) = t.reward {
                 if r.best.as_ref().map_or(true, |b| reward > b.reward) {
@@ -378,11 +380,14 @@ impl<'a> Runner<'a> {
             self.finished = Some(if self.exhausted { StopReason::Exhausted } else { StopReason::Budget });
             return Ok(false);
         };
-        if let Budget::Time(t) = self.cfg.budget {
-            if next.end > t {
-                self.finished = Some(StopReason::Budget);
-                return Ok(false);
-            }
+        let over = match self.cfg.budget {
+            Budget::Time(t) => next.end > t,
+            // only reachable when a resumed run was given a smaller budget
+            Budget::Trials(b) => next.id >= b,
+        };
+        if over {
+            self.finished = Some(StopReason::Budget);
+            return Ok(false);
         }
         let p = self.pending.pop().expect("peeked");
         self.clock = p.end;

@@ -27,7 +27,7 @@ pub struct EvolutionConfig {
 
 impl Default for EvolutionConfig {
     fn default() -> Self {
-        EvolutionConfig { population: 10, sample_size: 10, mutation_distance: 1 }
+        EvolutionConfig { population: 10, sample_size: 3, mutation_distance: 1 }
     }
 }
 

@@ -17,11 +17,19 @@ pub use random::RandomSearch;
 #[derive(Default, Debug, Clone)]
 pub struct Seen {
     keys: HashSet<String>,
+    /// Candidates already judged, so that exact repeats are rejected without computing a key.
+    cands: HashSet<Candidate>,
 }
 
 impl Seen {
-    pub fn insert(&mut self, key: String) -> bool {
+    /// Record an asked candidate and its key; false if the key was asked before.
+    pub fn insert(&mut self, candidate: Candidate, key: String) -> bool {
+        self.cands.insert(candidate);
         self.keys.insert(key)
+    }
+    /// Whether this exact candidate was judged before.
+    pub fn contains_candidate(&self, c: &Candidate) -> bool {
+        self.cands.contains(c)
     }
     pub fn len(&self) -> usize {
         self.keys.len()
@@ -57,8 +65,11 @@ impl AskCtx<'_> {
         match &mut self.seen {
             None => true,
             Some(seen) => {
+                if seen.contains_candidate(c) {
+                    return false;
+                }
                 let key = self.space.key(c);
-                if seen.insert(key.clone()) {
+                if seen.insert(c.clone(), key.clone()) {
                     self.accepted_keys.push(key);
                     true
                 } else {

@@ -1,0 +1,269 @@
+//! `nasc search`: run a strategy on a spec with an evaluator, into a durable store.
+use crate::Format;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use nasc_runtime::eval;
+use nasc_runtime::space::parse_constraint;
+use nasc_runtime::store::{spec_hash, RunMeta, SqliteStore, Store};
+use nasc_runtime::strategy::{self, EvolutionConfig};
+use nasc_runtime::{Budget, RunConfig, Runner, SearchSpace, StopReason};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+#[derive(clap::Args)]
+pub struct SearchArgs {
+    /// The spec file.
+    pub file: String,
+    /// Strategy: `re` (regularized evolution, default) or `rs` (random search).
+    #[arg(long)]
+    pub strategy: Option<String>,
+    /// Evaluator, `NAME[:KEY=VALUE,...]`, e.g. `nb201:dataset=cifar100,epochs=200`. Default: the
+    /// spec's benchmark, by its space name.
+    #[arg(long)]
+    pub evaluator: Option<String>,
+    /// Budget in trials.
+    #[arg(long, conflicts_with = "time_budget")]
+    pub budget: Option<u64>,
+    /// Budget in simulated seconds (a trial that would end later is not counted).
+    #[arg(long, value_name = "SECONDS")]
+    pub time_budget: Option<f64>,
+    /// An extra constraint, e.g. `flops<=120M` (repeatable).
+    #[arg(long = "constraint", value_name = "EXPR")]
+    pub constraints: Vec<String>,
+    /// Run seed (default 0).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The run's SQLite file. Default: `nasc-runs/SPACE-STRATEGY-sSEED.db` (a new numbered file
+    /// if it exists; with --resume, the latest).
+    #[arg(long)]
+    pub store: Option<String>,
+    /// Continue the run in the store.
+    #[arg(long)]
+    pub resume: bool,
+    /// Simulated parallel workers (default 1).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Skip candidates equivalent (same canonical key) to one already asked.
+    #[arg(long)]
+    pub dedup: bool,
+    /// Regularized evolution: population size (default 10).
+    #[arg(long)]
+    pub population: Option<usize>,
+    /// Regularized evolution: tournament sample size (default 3).
+    #[arg(long)]
+    pub sample_size: Option<usize>,
+    /// Regularized evolution: decisions changed by a mutation (default 1).
+    #[arg(long)]
+    pub mutation_distance: Option<usize>,
+    /// Stop when the best reward reaches this value.
+    #[arg(long)]
+    pub target: Option<f64>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Format of the final report.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+fn default_store(space: &str, strategy: &str, seed: u64, resume: bool) -> PathBuf {
+    let dir = Path::new("nasc-runs");
+    let name = |i: u32| if i == 1 { dir.join(format!("{space}-{strategy}-s{seed}.db")) } else { dir.join(format!("{space}-{strategy}-s{seed}-{i}.db")) };
+    let mut i = 1;
+    while name(i + 1).exists() || (name(i).exists() && !resume) {
+        i += 1;
+    }
+    name(i)
+}
+
+fn canonical_strategy(s: &str) -> Result<&'static str, String> {
+    match s {
+        "rs" | "random" => Ok("rs"),
+        "re" | "rea" | "evolution" => Ok("re"),
+        _ => Err(format!("unknown strategy `{s}` (known: rs, re)")),
+    }
+}
+
+pub fn search(a: SearchArgs, sets: &[(String, String)]) -> u8 {
+    match run(a, sets) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}
+
+fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
+    let space = match crate::commands::open(&a.file, sets) {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
+    };
+    let text = std::fs::read_to_string(&a.file).map_err(|e| format!("cannot read `{}`: {e}", a.file))?;
+    let hash = spec_hash(&text, sets);
+    if a.workers == Some(0) {
+        return Err("--workers must be at least 1".into());
+    }
+    let cli_budget = match (a.budget, a.time_budget) {
+        (Some(n), _) => Some(Budget::Trials(n)),
+        (_, Some(t)) if t > 0.0 && t.is_finite() => Some(Budget::Time(t)),
+        (_, Some(t)) => return Err(format!("--time-budget must be a positive number of seconds, not {t}")),
+        _ => None,
+    };
+    // a resumed run keeps its stored constraints
+    let opened = if a.resume {
+        let strat = a.strategy.as_deref().map(canonical_strategy).transpose()?.unwrap_or("re");
+        let path = a.store.clone().map(PathBuf::from).unwrap_or_else(|| default_store(&space.name, strat, a.seed.unwrap_or(0), true));
+        Some(SqliteStore::resume(&path, &hash)?)
+    } else {
+        None
+    };
+    let constraints = match &opened {
+        Some((_, stored)) if a.constraints.is_empty() => stored.meta.constraints.clone(),
+        Some((_, stored)) if a.constraints != stored.meta.constraints => {
+            return Err(format!("the constraints given ({:?}) differ from the stored run's ({:?})", a.constraints, stored.meta.constraints));
+        }
+        _ => a.constraints.clone(),
+    };
+    let exprs = constraints.iter().map(|c| parse_constraint(c)).collect::<Result<Vec<_>, _>>()?;
+    let space = SearchSpace::new(space, exprs)?;
+
+    let mut store;
+    let meta;
+    let resumed;
+    if let Some((s, stored)) = opened {
+        let path = s.path().to_path_buf();
+        let m = &stored.meta;
+        let clash = |what: &str, given: String, stored: String| format!("--{what} {given} differs from the stored run's {stored}; a resumed run keeps its configuration");
+        if let Some(st) = &a.strategy {
+            if canonical_strategy(st)? != m.strategy {
+                return Err(clash("strategy", st.clone(), m.strategy.clone()));
+            }
+        }
+        if let Some(seed) = a.seed.filter(|s| *s != m.seed) {
+            return Err(clash("seed", seed.to_string(), m.seed.to_string()));
+        }
+        if let Some(w) = a.workers.filter(|w| *w != m.workers) {
+            return Err(clash("workers", w.to_string(), m.workers.to_string()));
+        }
+        if let Some(e) = a.evaluator.as_ref().filter(|e| eval::make(e, &space).map(|x| x.name()).ok().as_deref() != Some(m.evaluator.as_str())) {
+            return Err(clash("evaluator", e.clone(), m.evaluator.clone()));
+        }
+        if a.dedup && !m.dedup || a.population.is_some() || a.sample_size.is_some() || a.mutation_distance.is_some() {
+            return Err("strategy options cannot change when resuming; the stored run's are used".into());
+        }
+        let mut m = m.clone();
+        if let Some(b) = cli_budget {
+            m.budget = b;
+        }
+        eprintln!("resuming {} ({} trials, status {})", path.display(), stored.trials.len(), stored.status);
+        store = s;
+        meta = m;
+        resumed = Some(stored);
+    } else {
+        let strat = canonical_strategy(a.strategy.as_deref().unwrap_or("re"))?;
+        let seed = a.seed.unwrap_or(0);
+        let ev_name = match &a.evaluator {
+            Some(e) => e.clone(),
+            None => eval::default_for(&space).ok_or_else(|| format!("space `{}` has no default evaluator; choose one with --evaluator ({})", space.name(), eval::NAMES.join(", ")))?,
+        };
+        let ev = eval::make(&ev_name, &space)?;
+        let mut cfg = json!({});
+        if strat == "re" {
+            let d = EvolutionConfig::default();
+            let c = EvolutionConfig { population: a.population.unwrap_or(d.population), sample_size: a.sample_size.unwrap_or(d.sample_size), mutation_distance: a.mutation_distance.unwrap_or(d.mutation_distance) };
+            c.validate()?;
+            cfg = serde_json::to_value(c).map_err(|e| e.to_string())?;
+        } else if a.population.is_some() || a.sample_size.is_some() || a.mutation_distance.is_some() {
+            return Err("--population, --sample-size and --mutation-distance apply to `--strategy re` only".into());
+        }
+        let mut metric_names: Vec<String> = space.metric_names().to_vec();
+        metric_names.extend(ev.metric_names());
+        let m = RunMeta {
+            spec_path: a.file.clone(),
+            spec_text: text,
+            spec_hash: hash,
+            space: space.name().to_string(),
+            sets: sets.to_vec(),
+            constraints,
+            strategy: strat.to_string(),
+            strategy_config: cfg,
+            evaluator: ev.name(),
+            seed,
+            workers: a.workers.unwrap_or(1),
+            dedup: a.dedup,
+            budget: cli_budget.unwrap_or_else(|| ev.default_budget()),
+            metric_names,
+        };
+        let path = a.store.clone().map(PathBuf::from).unwrap_or_else(|| default_store(space.name(), strat, seed, false));
+        store = SqliteStore::create(&path, &m)?;
+        meta = m;
+        resumed = None;
+    }
+    let path = store.path().to_path_buf();
+    if resumed.is_some() {
+        store.set_budget(&meta.budget)?;
+        store.set_status("running")?;
+    }
+
+    let strat = strategy::make(&meta.strategy, &meta.strategy_config, meta.seed)?;
+    let ev = eval::make(&meta.evaluator, &space)?;
+    let mut cfg = RunConfig::new(meta.seed, meta.budget);
+    cfg.workers = meta.workers;
+    cfg.dedup = meta.dedup;
+    cfg.target = a.target;
+    if !a.quiet && resumed.is_none() {
+        eprintln!("{}: {} with {}, budget {}, seed {}, store {}", a.file, meta.strategy, meta.evaluator, meta.budget, meta.seed, path.display());
+    }
+
+    let bar = if a.quiet { ProgressBar::hidden() } else { ProgressBar::with_draw_target(Some(1000), ProgressDrawTarget::stderr_with_hz(10)) };
+    bar.set_style(ProgressStyle::with_template("{bar:30} {msg} [{elapsed_precise}, ETA {eta}]").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    let summary = {
+        let st: &mut dyn Store = &mut store;
+        let mut runner = match &resumed {
+            Some(run) => Runner::resume(&space, strat, ev, st, cfg, run)?,
+            None => Runner::new(&space, strat, ev, st, cfg),
+        };
+        let flag = runner.stop_flag();
+        // a second Ctrl-C while stopping is ignored; the handler may be set once per process
+        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+        let b = bar.clone();
+        let budget = meta.budget;
+        runner.on_commit(move |p| {
+            b.set_position((p.fraction * 1000.0) as u64);
+            let f = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.3}"));
+            let used = match budget {
+                Budget::Trials(n) => format!("{}/{n} trials", p.trials),
+                Budget::Time(t) => format!("{} trials, {:.0}/{t:.0} sim s", p.trials, p.clock),
+            };
+            b.set_message(format!("{used}  best reward {}  reported {}", f(p.best_reward), f(p.best_reported)));
+        });
+        let s = runner.run();
+        bar.finish_and_clear();
+        s?
+    };
+    std::thread::sleep(Duration::from_millis(1));
+    let run = SqliteStore::read(&path)?;
+    let why = match summary.reason {
+        StopReason::Budget => format!("budget reached ({})", meta.budget),
+        StopReason::Target => "target reached".into(),
+        StopReason::Interrupted => format!("interrupted: stopped cleanly after {} trials; continue with `nasc search {} --resume --store {}`", summary.trials, a.file, path.display()),
+        StopReason::Exhausted => "no more feasible (and new) candidates".into(),
+    };
+    match a.format {
+        Format::Text => {
+            println!("{why}; {} trials in {:.2} s, store {}", summary.trials, summary.wall, path.display());
+            print!("{}", nasc_runtime::report::text(&run));
+        }
+        Format::Json => {
+            let mut j = nasc_runtime::report::json(&run);
+            if let Some(o) = j.as_object_mut() {
+                o.insert("store".into(), json!(path.display().to_string()));
+                o.insert("stop_reason".into(), json!(why));
+            }
+            println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default());
+        }
+    }
+    Ok(if summary.reason == StopReason::Interrupted { 130 } else { 0 })
+}

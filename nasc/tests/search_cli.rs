@@ -1,0 +1,142 @@
+//! `nasc search` as a process: killed with SIGKILL at a random moment and resumed, or stopped
+//! with Ctrl-C (SIGINT) and resumed, it produces the same trial sequence as an uninterrupted run.
+use nasc_runtime::store::{SqliteStore, StoredRun};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const NASC: &str = env!("CARGO_BIN_EXE_nasc");
+
+fn spec() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/nb201.nas")
+}
+
+fn args(store: &Path) -> Vec<String> {
+    // regularized evolution on the zero-cost evaluator: fast enough to be killed mid-run
+    ["search", spec().to_str().unwrap(), "--strategy", "re", "--evaluator", "instant", "--budget", "120000", "--seed", "7", "--quiet", "--store", store.to_str().unwrap()]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+fn seq(run: &StoredRun) -> Vec<(u64, u64, String, Option<f64>, f64)> {
+    run.trials.iter().map(|t| (t.id, t.seq, t.genotype.clone(), t.reward, t.sim_end)).collect()
+}
+
+fn assert_same(a: &StoredRun, b: &StoredRun, ctx: &str) {
+    let (x, y) = (seq(a), seq(b));
+    if let Some(i) = (0..x.len().min(y.len())).find(|&i| x[i] != y[i]) {
+        panic!("{ctx}: sequences differ at {i}: {:?} vs {:?}", x[i], y[i]);
+    }
+    assert_eq!(x.len(), y.len(), "{ctx}: lengths differ");
+}
+
+/// Start a search, interrupt it with `signal` after `after`, then resume it to the end.
+fn interrupted(store: &Path, signal: &str, after: Duration) -> (StoredRun, Option<i32>) {
+    let mut child = Command::new(NASC).args(args(store)).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    // wait for the first committed trials, then a random moment more
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(30) && child.try_wait().unwrap().is_none() {
+        if SqliteStore::read(store).map_or(false, |r| !r.trials.is_empty()) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let t = Instant::now();
+    while t.elapsed() < after && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let code = if child.try_wait().unwrap().is_none() {
+        let ok = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
+        assert!(ok.success());
+        let out = child.wait_with_output().unwrap();
+        if signal == "-INT" {
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(stdout.contains("interrupted: stopped cleanly"), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        }
+        out.status.code()
+    } else {
+        eprintln!("note: the search finished before it could be interrupted ({after:?})");
+        None
+    };
+    let partial = SqliteStore::read(store).unwrap();
+    eprintln!("{signal} after {after:?}: {} trials committed, status {}", partial.trials.len(), partial.status);
+    if signal == "-INT" && code.is_some() {
+        assert_eq!(partial.status, "stopped");
+    }
+    let mut resume = args(store);
+    resume.push("--resume".into());
+    let out = Command::new(NASC).args(&resume).output().unwrap();
+    assert!(out.status.success(), "resume failed: {}", String::from_utf8_lossy(&out.stderr));
+    (SqliteStore::read(store).unwrap(), code)
+}
+
+#[test]
+fn killed_or_interrupted_search_resumes_to_the_same_sequence() {
+    let dir = std::env::temp_dir().join(format!("nasc-search-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let reference_path = dir.join("reference.db");
+    let out = Command::new(NASC).args(args(&reference_path)).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let reference = SqliteStore::read(&reference_path).unwrap();
+    assert_eq!(reference.trials.len(), 120_000);
+    assert_eq!(reference.status, "finished");
+
+    // a random moment: the clock's nanoseconds
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64;
+    let after = Duration::from_millis(nanos % 600);
+    let (killed, code) = interrupted(&dir.join("killed.db"), "-KILL", after);
+    assert!(code.is_none(), "SIGKILL leaves no exit code");
+    assert_same(&killed, &reference, &format!("kill -9 after {after:?}"));
+    assert_eq!(killed.status, "finished");
+
+    let after = Duration::from_millis((nanos >> 7) % 600);
+    let (stopped, code) = interrupted(&dir.join("stopped.db"), "-INT", after);
+    assert!(code.map_or(true, |c| c == 130), "Ctrl-C exits 130, got {code:?}");
+    assert_same(&stopped, &reference, &format!("Ctrl-C after {after:?}"));
+
+    // the existing store is never overwritten; a foreign spec is refused
+    let out = Command::new(NASC).args(args(&reference_path)).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+    let macro_spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/nas_bench_macro.nas");
+    let out = Command::new(NASC).args(["search", macro_spec.to_str().unwrap(), "--resume", "--store", reference_path.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("different spec"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(SqliteStore::read(&reference_path).unwrap().trials.len(), 120_000);
+
+    // report --format json
+    let out = Command::new(NASC).args(["report", reference_path.to_str().unwrap(), "--format", "json", "--plots", dir.join("plots").to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success());
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["trials"], 120_000);
+    assert_eq!(j["status"], "finished");
+    assert!(j["best"]["candidate"].as_str().unwrap().starts_with('|'));
+    assert!(j["best"]["reward"].as_f64().is_some() && j["best"]["reported"].as_f64().is_some());
+    assert!(j["best"]["metrics"].is_object());
+    for f in ["best_vs_trials.svg", "best_vs_time.svg"] {
+        assert!(std::fs::read_to_string(dir.join("plots").join(f)).unwrap().starts_with("<svg"));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn default_search_works_out_of_the_box() {
+    let dir = std::env::temp_dir().join(format!("nasc-search-default-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(NASC).arg("search").arg(spec()).current_dir(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("budget reached") && text.contains("best: |"), "{text}");
+    assert!(dir.join("nasc-runs/nb201-re-s0.db").is_file());
+    // a second run gets a new numbered store; --resume picks the latest
+    let out = Command::new(NASC).arg("search").arg(spec()).current_dir(&dir).output().unwrap();
+    assert!(out.status.success());
+    assert!(dir.join("nasc-runs/nb201-re-s0-2.db").is_file());
+    let out = Command::new(NASC).arg("search").arg(spec()).arg("--resume").current_dir(&dir).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nb201-re-s0-2.db"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
