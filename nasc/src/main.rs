@@ -1,4 +1,5 @@
 //! `nasc`: the runner. Reads files, calls the compiler, renders diagnostics, prints results.
+mod bench;
 mod commands;
 mod render;
 mod report;
@@ -19,7 +20,7 @@ struct Cli {
     cmd: Cmd,
 }
 
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
 pub enum Format {
     Text,
     Json,
@@ -50,6 +51,12 @@ enum Cmd {
         file: String,
         #[arg(long, default_value = "-")]
         candidates: String,
+    },
+    /// Candidates/s of metrics + feasibility: interpreter vs JIT (batch API, one thread).
+    Bench {
+        file: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
     /// Compare each spec's `explain` output with its committed snapshot; `--accept` rewrites them.
     Snapshot {
@@ -82,6 +89,7 @@ fn main() -> ExitCode {
         Cmd::Explain { file, format } => commands::explain(&file, &sets, format),
         Cmd::Sample { file, n, seed, format } => commands::sample(&file, &sets, n, seed, format),
         Cmd::Metrics { file, candidates } => commands::metrics(&file, &sets, &candidates),
+        Cmd::Bench { file, format } => bench::bench(&file, &sets, format),
         Cmd::Snapshot { files, accept } => commands::snapshot(&files, &sets, accept),
         Cmd::Search(a) => search::search(a, &sets),
         Cmd::Report(a) => report::report(a),
