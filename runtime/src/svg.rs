@@ -96,7 +96,8 @@ pub fn chart(title: &str, xlabel: &str, ylabel: &str, series: &[Series]) -> Stri
     let _ = writeln!(s, r#"<rect x="{L}" y="{T}" width="{:.1}" height="{:.1}" fill="none" stroke="black"/>"#, W - L - R, H - T - B);
     let _ = writeln!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#, L + (W - L - R) / 2.0, H - 14.0, esc(xlabel));
     let _ = writeln!(s, r#"<text x="16" y="{:.1}" text-anchor="middle" transform="rotate(-90 16 {:.1})">{}</text>"#, T + (H - T - B) / 2.0, T + (H - T - B) / 2.0, esc(ylabel));
-    for (i, se) in series.iter().enumerate() {
+    let legend_w = 40.0 + 7.0 * series.iter().map(|s| s.name.len()).max().unwrap_or(0) as f64;
+    for se in series {
         let p: Vec<(f64, f64)> = se.points.iter().copied().filter(|(x, y)| x.is_finite() && y.is_finite()).collect();
         if se.dots {
             for (x, y) in &p {
@@ -116,7 +117,10 @@ pub fn chart(title: &str, xlabel: &str, ylabel: &str, series: &[Series]) -> Stri
             }
             let _ = writeln!(s, r#"<path d="{d}" fill="none" stroke="{}" stroke-width="2"/>"#, se.color);
         }
-        let ly = T + 16.0 + 16.0 * i as f64;
+    }
+    let _ = writeln!(s, r##"<rect x="{:.1}" y="{:.1}" width="{legend_w:.1}" height="{:.1}" fill="white" fill-opacity="0.85" stroke="#cccccc"/>"##, L + 4.0, T + 4.0, 16.0 * series.len() as f64 + 6.0);
+    for (i, se) in series.iter().enumerate() {
+        let ly = T + 20.0 + 16.0 * i as f64;
         let _ = writeln!(s, r#"<rect x="{:.1}" y="{:.1}" width="12" height="4" fill="{}"/><text x="{:.1}" y="{:.1}">{}</text>"#, L + 10.0, ly - 6.0, se.color, L + 28.0, ly, esc(&se.name));
     }
     s.push_str("</svg>\n");
