@@ -252,3 +252,33 @@ pub fn train<B: Ops>(model: &mut Model<B>, data: &Splits, cfg: &TrainConfig, on:
         total_seconds: start.elapsed().as_secs_f64(),
     })
 }
+
+/// Which backend [`train_graph`] runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Device {
+    Cpu,
+    /// wgpu on the adapter [`crate::Gpu::new`] picks (fails when none opens).
+    Wgpu,
+    /// wgpu on a hardware GPU when one opens, else the CPU (a CPU adapter such as lavapipe is
+    /// slower than the native CPU backend, so it is not used).
+    Auto,
+}
+
+/// Opens the backend for `d`: `Ok(Some(gpu))` for wgpu, `Ok(None)` for the CPU.
+pub fn open_device(d: Device) -> Result<Option<crate::Gpu>, String> {
+    match d {
+        Device::Cpu => Ok(None),
+        Device::Wgpu => crate::Gpu::new().map(Some).map_err(|e| format!("no wgpu adapter: {e}")),
+        Device::Auto => Ok(crate::Gpu::new().ok().filter(|g| format!("{:?}", g.adapter_info().device_type) != "Cpu")),
+    }
+}
+
+/// Builds `graph` (parameters initialized from `Rng::derive(cfg.seed, 1)`) on the GPU when
+/// `gpu` is given, else on the CPU, and trains it: one call for a search's trial.
+pub fn train_graph(gpu: Option<&crate::Gpu>, graph: crate::graph::Graph, data: &Splits, cfg: &TrainConfig, on: &mut dyn FnMut(Progress)) -> Result<TrainReport, TrainError> {
+    let mut init = Rng::derive(cfg.seed, 1);
+    match gpu {
+        Some(g) => train(&mut Model::new(g.clone(), graph, &mut init).map_err(TrainError::Setup)?, data, cfg, on),
+        None => train(&mut Model::new(crate::backend::CpuBackend, graph, &mut init).map_err(TrainError::Setup)?, data, cfg, on),
+    }
+}

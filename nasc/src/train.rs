@@ -4,13 +4,10 @@ use crate::netconv;
 use crate::Format;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use nasc_kernels::backend::{CpuBackend, Ops};
 use nasc_kernels::data::{self, Augment, LoadOptions, Splits};
 use nasc_kernels::gpu::Gpu;
 use nasc_kernels::graph::Graph;
-use nasc_kernels::model::Model;
-use nasc_kernels::rng::Rng;
-use nasc_kernels::train::{check_shapes, train, EpochStats, Progress, TrainConfig, TrainError, TrainReport};
+use nasc_kernels::train::{check_shapes, open_device, train_graph, Device, EpochStats, Progress, TrainConfig, TrainError, TrainReport};
 use serde_json::json;
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
@@ -106,15 +103,13 @@ fn epoch_line(e: &EpochStats, total: usize) -> String {
     )
 }
 
-/// Trains on backend `b` with a progress bar (stderr, only on a terminal).
-fn run<B: Ops>(b: B, graph: Graph, data: &Splits, cfg: &TrainConfig, text: bool) -> Result<(TrainReport, usize), String> {
-    let mut model = Model::new(b, graph, &mut Rng::derive(cfg.seed, 1))?;
-    let params = model.num_params();
+/// Trains on the CPU or `gpu` with a progress bar (stderr, only on a terminal).
+fn run(gpu: Option<&Gpu>, graph: Graph, data: &Splits, cfg: &TrainConfig, text: bool) -> Result<TrainReport, String> {
     let steps = data.train.len().div_ceil(cfg.batch) * cfg.epochs;
     let bar = ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stderr());
     bar.set_style(ProgressStyle::with_template("{spinner} epoch {prefix} [{bar:30}] {pos}/{len} steps, loss {msg} ({elapsed}, eta {eta})").unwrap().progress_chars("=> "));
     let epochs = cfg.epochs;
-    let r = train(&mut model, data, cfg, &mut |p| match p {
+    let r = train_graph(gpu, graph, data, cfg, &mut |p| match p {
         Progress::Step { epoch, loss, .. } => {
             bar.set_prefix(format!("{epoch}/{epochs}"));
             bar.set_message(format!("{loss:.4}"));
@@ -128,7 +123,7 @@ fn run<B: Ops>(b: B, graph: Graph, data: &Splits, cfg: &TrainConfig, text: bool)
         Progress::Evaluating(what) => bar.set_message(format!("(evaluating on the {what} set)")),
     });
     bar.finish_and_clear();
-    r.map(|r| (r, params)).map_err(|e| match e {
+    r.map_err(|e| match e {
         TrainError::NonFinite { .. } => format!("trial failed: {e}"),
         TrainError::Setup(s) => s,
     })
@@ -194,14 +189,13 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
         cfg.augment = Some(Augment::default());
     }
     let text = a.format == Format::Text;
-    let gpu = match a.backend {
-        BackendArg::Cpu => None,
-        BackendArg::Wgpu => match Gpu::new() {
-            Ok(g) => Some(g),
-            Err(e) => return fail(a.format, &format!("no wgpu adapter: {e}"), 2),
-        },
-        // lavapipe/llvmpipe (a CPU adapter) is slower than the native CPU backend
-        BackendArg::Auto => Gpu::new().ok().filter(|g| format!("{:?}", g.adapter_info().device_type) != "Cpu"),
+    let gpu = match open_device(match a.backend {
+        BackendArg::Cpu => Device::Cpu,
+        BackendArg::Wgpu => Device::Wgpu,
+        BackendArg::Auto => Device::Auto,
+    }) {
+        Ok(g) => g,
+        Err(e) => return fail(a.format, &e, 2),
     };
     let device = match &gpu {
         Some(g) => format!("wgpu: {}", g.adapter_name()),
@@ -217,11 +211,7 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
             splits.test.len()
         );
     }
-    let res = match gpu {
-        Some(g) => run(g, graph, &splits, &cfg, text),
-        None => run(CpuBackend, graph, &splits, &cfg, text),
-    };
-    let (r, params) = match res {
+    let r = match run(gpu.as_ref(), graph, &splits, &cfg, text) {
         Ok(r) => r,
         Err(e) => {
             return match a.format {
@@ -236,9 +226,10 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
     match a.format {
         Format::Text => {
             println!(
-                "test accuracy {:.2}% (loss {:.4}); {params} parameters; {:.0} images/s training on {device}; {:.1}s in all",
+                "test accuracy {:.2}% (loss {:.4}); {} parameters; {:.0} images/s training on {device}; {:.1}s in all",
                 100.0 * r.test_accuracy,
                 r.test_loss,
+                r.params,
                 r.images_per_s,
                 r.total_seconds
             );
@@ -251,7 +242,7 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
                 "dataset": splits.name,
                 "backend": r.backend,
                 "device": device,
-                "params": params,
+                "params": r.params,
                 "epochs": a.epochs,
                 "batch": a.batch,
                 "seed": a.seed,
