@@ -492,15 +492,12 @@ fn random_token_sequences_never_panic() {
     });
 }
 
-/// Inputs found by these tests that still panic in the compiler (reported; not yet fixed): a
-/// decision read while the compiler evaluates a constant expression (a domain, a default, a
-/// family's index range, a subset size, the input shape) indexes an empty decision table in
-/// `Interp::decision_value` (`compiler/src/interp/mod.rs`). Each should be a diagnostic
-/// (E0104 "this must not depend on a decision"). Run with `cargo test -- --ignored`; remove the
-/// `ignore` once fixed.
+/// Inputs found by these tests that used to panic in the compiler: a decision read while the
+/// compiler evaluates a constant expression (a domain, a default, a family's index range, a
+/// subset size, the input shape). Each is now a diagnostic (E0104 "this must not depend on a
+/// decision").
 #[test]
-#[ignore = "known compiler panics, reported; see the doc comment"]
-fn known_compiler_panics() {
+fn decisions_in_constant_expressions_are_diagnostics() {
     let head = "input [3, 8, 8];\nchoice d in [1, 2];\n";
     let tail = "\nnetwork = input |> conv(4, 3);\n";
     let cases = [

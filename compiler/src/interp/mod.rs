@@ -177,7 +177,8 @@ impl<'a> Interp<'a> {
 
     /// The value of decision `d` in world `w` (or a request to fork on it).
     pub(crate) fn decision_value(&self, w: &World, d: DecisionId, span: Span) -> R<Value> {
-        let info = &self.decisions[d.index()];
+        // constant evaluation has no decisions: reading one is "depends on a decision"
+        let Some(info) = self.decisions.get(d.index()) else { return Err(Interrupt::Fork(d)) };
         let absent = || {
             Interrupt::Error(
                 Diagnostic::error("E0404", format!("decision `{}` is used where it may not exist", info.name), span, "used here")
