@@ -2,27 +2,42 @@
 //! an adapter opens. Shapes are the NB201 CIFAR network's convolutions (C = 16/32/64 at
 //! 32/16/8 px) at batch 64, plus a raw GEMM of one im2col-shaped product.
 //!
-//!   cargo run -p nasc-kernels --release --example bench_ops [-- --quick] [-- --no-gpu]
+//!   cargo run -p nasc-kernels --release --example bench_ops [-- --quick --no-gpu --cpu-time]
 //!   cargo run -p nasc-kernels --release --no-default-features --features mm --example bench_ops
 //!
 //! The GEMM engine is chosen at build time (default `gemm`; `--features mm` with
 //! `--no-default-features` for matrixmultiply). `RAYON_NUM_THREADS` sets the thread count.
+//! `--cpu-time` divides process CPU time by the thread count instead of using the wall clock
+//! (use it on a shared, loaded machine; it overstates speed when threads sit idle).
 
 use nasc_kernels::cpu;
 use nasc_kernels::gpu::Gpu;
 use nasc_kernels::shape::Conv2d;
 use std::time::Instant;
 
+/// Process CPU time (user + system) in seconds, from /proc (Linux); `None` elsewhere.
+fn cpu_secs() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let f: Vec<&str> = s[s.rfind(')')? + 2..].split_whitespace().collect();
+    Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
+}
+
+/// Seconds per call: wall clock, or with `--cpu-time` process CPU time divided by the thread
+/// count (robust on a loaded machine: other processes' time is not counted).
 fn time<F: FnMut()>(mut f: F, min_secs: f64) -> f64 {
     f(); // warm up
+    let use_cpu = std::env::args().any(|a| a == "--cpu-time") && cpu_secs().is_some();
+    let now = || if use_cpu { cpu_secs().unwrap() / rayon::current_num_threads() as f64 } else { START.with(|s| s.elapsed().as_secs_f64()) };
     let mut iters = 0u32;
-    let t = Instant::now();
-    while iters < 3 || t.elapsed().as_secs_f64() < min_secs {
+    let t0 = now();
+    while iters < 3 || now() - t0 < min_secs {
         f();
         iters += 1;
     }
-    t.elapsed().as_secs_f64() / iters as f64
+    (now() - t0) / iters as f64
 }
+
+thread_local! { static START: Instant = Instant::now(); }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -73,11 +73,12 @@ impl Conv2d {
     }
     /// Panics with a message when the configuration is not valid.
     pub fn validate(&self) {
-        assert!(self.groups >= 1 && self.c_in % self.groups == 0 && self.c_out % self.groups == 0,
+        assert!(self.groups >= 1 && self.c_in.is_multiple_of(self.groups) && self.c_out.is_multiple_of(self.groups),
             "conv2d: channels {}->{} not divisible by groups {}", self.c_in, self.c_out, self.groups);
         assert!(self.stride.0 >= 1 && self.stride.1 >= 1 && self.dil.0 >= 1 && self.dil.1 >= 1);
-        assert!(self.h + 2 * self.pad.0 >= self.dil.0 * (self.kh - 1) + 1
-            && self.w + 2 * self.pad.1 >= self.dil.1 * (self.kw - 1) + 1,
+        assert!(self.kh >= 1 && self.kw >= 1
+            && self.h + 2 * self.pad.0 > self.dil.0 * (self.kh - 1)
+            && self.w + 2 * self.pad.1 > self.dil.1 * (self.kw - 1),
             "conv2d: kernel larger than padded input: {self:?}");
     }
 }

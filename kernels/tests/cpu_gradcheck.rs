@@ -287,7 +287,7 @@ fn structural_op_gradients() {
         dot(&r, &y)
     });
     let mut inputs = xs[..1].to_vec();
-    fd_check("identity", &mut inputs, &[0], &[r.clone()], &|inp| {
+    fd_check("identity", &mut inputs, &[0], std::slice::from_ref(&r), &|inp| {
         let mut y = vec![0.0; len];
         cpu::identity(&inp[0], &mut y);
         dot(&r, &y)

@@ -270,7 +270,7 @@ fn pipeline_cache_and_batching() {
     }
     let out = g2.conv2d_forward(&c, &x, &w, None);
     let v = g2.read(&out);
-    assert!((v[9 * 1 + 8 + 1] - 0.5 * 0.1 * 27.0).abs() < 1e-5);
+    assert!((v[8 + 1 + 9] - 0.5 * 0.1 * 27.0).abs() < 1e-5);
     let s = g2.stats();
     assert_eq!(s.pipelines_compiled, 3, "{s:?}");
     assert!(s.submissions <= 2, "60+ dispatches should need one submission: {s:?}");

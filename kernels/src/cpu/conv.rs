@@ -221,6 +221,16 @@ pub fn conv2d_backward(
     let xs = c.c_in * c.h * c.w;
     let ys = c.c_out * p;
     let pw = is_pointwise(c);
+    // Stride 1, not pointwise: dx is the forward convolution of dy with the flipped, transposed
+    // kernel (no col2im, and the GEMM has the forward's shape).
+    let dx = match dx {
+        Some(d) if !pw && transposed_conv(c).is_some() => {
+            let (tc, tw) = transposed_conv(c).map(|tc| (tc, transposed_weights(c, w))).unwrap();
+            conv2d_forward(&tc, dy, &tw, None, d);
+            None
+        }
+        other => other,
+    };
     let dx_ptr = dx.map(|d| SendPtr(d.as_mut_ptr()));
     // One image: accumulate its dW into `acc` and write its dx slice.
     let per_image = |ni: usize, acc: &mut [f32], col: &mut Vec<f32>, dcol: &mut Vec<f32>, par: bool| {
@@ -283,6 +293,49 @@ pub fn conv2d_backward(
             per_image(ni, dw, &mut col, &mut dcol, true);
         }
     }
+}
+
+/// For stride 1: the convolution mapping `dy` to `dx` (kernel flipped, channels swapped,
+/// padding `dil*(k-1) - pad`), if that padding is not negative.
+fn transposed_conv(c: &Conv2d) -> Option<Conv2d> {
+    if c.stride != (1, 1) {
+        return None;
+    }
+    let ph = (c.dil.0 * (c.kh - 1)).checked_sub(c.pad.0)?;
+    let pw = (c.dil.1 * (c.kw - 1)).checked_sub(c.pad.1)?;
+    let t = Conv2d {
+        n: c.n,
+        c_in: c.c_out,
+        h: c.out_h(),
+        w: c.out_w(),
+        c_out: c.c_in,
+        kh: c.kh,
+        kw: c.kw,
+        stride: (1, 1),
+        pad: (ph, pw),
+        dil: c.dil,
+        groups: c.groups,
+        bias: false,
+    };
+    (t.out_h() == c.h && t.out_w() == c.w).then_some(t)
+}
+
+/// `w'[g*cig + ci][co][i][j] = w[g*cog + co][ci][kh-1-i][kw-1-j]` (OIHW of the transposed conv).
+fn transposed_weights(c: &Conv2d, w: &[f32]) -> Vec<f32> {
+    let (cig, cog, kk) = (c.cin_g(), c.cout_g(), c.kh * c.kw);
+    let mut t = vec![0.0f32; w.len()];
+    for g in 0..c.groups {
+        for co in 0..cog {
+            for ci in 0..cig {
+                let src = &w[((g * cog + co) * cig + ci) * kk..][..kk];
+                let dst = &mut t[((g * cig + ci) * cog + co) * kk..][..kk];
+                for (d, s) in dst.iter_mut().zip(src.iter().rev()) {
+                    *d = *s;
+                }
+            }
+        }
+    }
+    t
 }
 
 fn depthwise_backward(c: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>, dw: &mut [f32]) {

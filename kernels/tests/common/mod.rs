@@ -47,6 +47,7 @@ impl Rng {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn conv(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, k: (usize, usize), s: (usize, usize), p: (usize, usize), d: (usize, usize), g: usize, bias: bool) -> Conv2d {
     Conv2d { n, c_in, h, w, c_out, kh: k.0, kw: k.1, stride: s, pad: p, dil: d, groups: g, bias }
 }
