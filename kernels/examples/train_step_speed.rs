@@ -19,6 +19,9 @@ fn conv(out: usize, k: usize, stride: usize, pad: usize) -> Op {
     Op::Conv { out, k: (k, k), stride, groups: 1, dilation: 1, pad: Pad4::sym(pad, pad), bias: false }
 }
 
+/// Appends a node, returns its index.
+type Push<'a> = &'a mut dyn FnMut(Op, &[usize], [usize; 3]) -> usize;
+
 /// An NB201-like network: stem conv-bn, one cell with all five edge ops
 /// (`|nor_conv_3x3~0|+|skip_connect~0|avg_pool_3x3~1|+|none~0|nor_conv_1x1~1|nor_conv_3x3~2|`),
 /// a residual reduction block, the cell again at the reduced size, bn-relu-gap-linear head.
@@ -32,8 +35,8 @@ fn nb201(c: usize, n_cells: usize, side: usize, classes: usize) -> Graph {
     let x = push(conv(c, 3, 1, 1), &[0], s);
     let mut x = push(Op::Bn, &[x], s);
     let avg = Op::Pool { max: false, k: (3, 3), stride: 1, pad: Pad4::sym(1, 1), count_include_pad: false };
-    let cell = |push: &mut dyn FnMut(Op, &[usize], [usize; 3]) -> usize, x: usize, s: [usize; 3]| {
-        let rcb = |push: &mut dyn FnMut(Op, &[usize], [usize; 3]) -> usize, x: usize, k: usize| {
+    let cell = |push: Push, x: usize, s: [usize; 3]| {
+        let rcb = |push: Push, x: usize, k: usize| {
             let r = push(Op::Act(Act::Relu), &[x], s);
             let cv = push(conv(s[0], k, 1, k / 2), &[r], s);
             push(Op::Bn, &[cv], s)

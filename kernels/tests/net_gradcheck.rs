@@ -20,6 +20,7 @@ fn loss(net: &mut Net, x: &[f32], labels: &[u32]) -> f64 {
 /// Checks every parameter's gradient; `max_fail` is the fraction of parameters allowed to miss
 /// (ReLU nets: a kink within +-h of some unit's input spoils that parameter's difference quotient;
 /// after BN that happens for a few percent of the parameters whatever h is).
+#[allow(clippy::needless_range_loop)]
 fn check(g: Graph, n: usize, seed: u64, max_fail: f64) {
     let mut rng = Rng::new(seed);
     let mut net = Net::new(g, &mut rng).unwrap();

@@ -6,7 +6,7 @@ const REC: usize = 1 + 3 * 32 * 32;
 
 /// Parses concatenated CIFAR-10 binary records.
 pub fn parse(bytes: &[u8]) -> Result<super::Dataset, String> {
-    if bytes.is_empty() || bytes.len() % REC != 0 {
+    if bytes.is_empty() || !bytes.len().is_multiple_of(REC) {
         return Err(format!("{} bytes is not a whole number of {REC}-byte CIFAR-10 records", bytes.len()));
     }
     let n = bytes.len() / REC;
@@ -25,7 +25,7 @@ pub fn read(paths: &[&Path]) -> Result<super::Dataset, String> {
     for p in paths {
         let b = std::fs::read(p).map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
         let b = super::idx::maybe_gunzip(b)?;
-        if b.len() % REC != 0 {
+        if !b.len().is_multiple_of(REC) {
             return Err(format!("`{}`: {} bytes is not a whole number of {REC}-byte CIFAR-10 records", p.display(), b.len()));
         }
         all.extend_from_slice(&b);

@@ -59,6 +59,9 @@ pub fn wide() -> Graph {
     }
 }
 
+/// Appends a node, returns its index.
+type Push<'a> = &'a mut dyn FnMut(Op, &[usize], [usize; 3]) -> usize;
+
 /// An NB201-like network: stem conv-bn, one cell with all five edge ops
 /// (`|nor_conv_3x3~0|+|skip_connect~0|avg_pool_3x3~1|+|none~0|nor_conv_1x1~1|nor_conv_3x3~2|`),
 /// a residual reduction block, the cell again at the reduced size, bn-relu-gap-linear head.
@@ -72,8 +75,8 @@ pub fn nb201_like(c: usize, side: usize, classes: usize) -> Graph {
     let x = push(conv(c, 3, 1, 1), &[0], s);
     let mut x = push(Op::Bn, &[x], s);
     let avg = Op::Pool { max: false, k: (3, 3), stride: 1, pad: Pad4::sym(1, 1), count_include_pad: false };
-    let cell = |push: &mut dyn FnMut(Op, &[usize], [usize; 3]) -> usize, x: usize, s: [usize; 3]| {
-        let rcb = |push: &mut dyn FnMut(Op, &[usize], [usize; 3]) -> usize, x: usize, k: usize| {
+    let cell = |push: Push, x: usize, s: [usize; 3]| {
+        let rcb = |push: Push, x: usize, k: usize| {
             let r = push(Op::Act(Act::Relu), &[x], s);
             let cv = push(conv(s[0], k, 1, k / 2), &[r], s);
             push(Op::Bn, &[cv], s)
