@@ -40,22 +40,34 @@ fn tid(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return gid.x + gid.y * nwg.x * WG;
 }
 
+// Each invocation of `forward` computes BLK output channels of one pixel (one load of x feeds
+// BLK multiply-adds); `backward_input` likewise BLK input channels of one pixel. Threads run
+// along x fastest, so neighbouring invocations read neighbouring pixels.
+const BLK: u32 = 4u;
+
 @compute @workgroup_size(256)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = tid(gid, nwg);
-    if (i >= N * CO * OH * OW) {
+    let cig = CI / G;
+    let cog = CO / G;
+    let nb = (cog + BLK - 1u) / BLK;
+    if (i >= N * G * nb * OH * OW) {
         return;
     }
     let ox = i % OW;
     let oy = (i / OW) % OH;
-    let co = (i / (OW * OH)) % CO;
-    let n = i / (OW * OH * CO);
-    let cig = CI / G;
-    let g = co / (CO / G);
-    var acc = 0.0;
+    let blk = (i / (OW * OH)) % nb;
+    let g = (i / (OW * OH * nb)) % G;
+    let n = i / (OW * OH * nb * G);
+    let co0 = g * cog + blk * BLK;
+    let last = min(BLK, cog - blk * BLK) - 1u;
+    let wstride = cig * KH * KW;
+    // weight offsets of the block's channels (clamped to the last valid one)
+    let o = vec4<u32>(0u, min(1u, last), min(2u, last), min(3u, last)) * wstride;
+    var acc = vec4<f32>(0.0);
     for (var cl = 0u; cl < cig; cl++) {
         let xbase = (n * CI + g * cig + cl) * H * W;
-        let wbase = (co * cig + cl) * KH * KW;
+        let wbase = (co0 * cig + cl) * KH * KW;
         for (var ki = 0u; ki < KH; ki++) {
             let iy = i32(oy * SH + ki * DH) - i32(PH);
             if (iy < 0 || iy >= i32(H)) {
@@ -66,31 +78,41 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
                 if (ix < 0 || ix >= i32(W)) {
                     continue;
                 }
-                acc += x[xbase + u32(iy) * W + u32(ix)] * w[wbase + ki * KW + kj];
+                let xv = x[xbase + u32(iy) * W + u32(ix)];
+                let wk = wbase + ki * KW + kj;
+                acc += xv * vec4<f32>(w[wk + o.x], w[wk + o.y], w[wk + o.z], w[wk + o.w]);
             }
         }
     }
-    if (HAS_BIAS != 0u) {
-        acc += b[co];
+    let hw = OH * OW;
+    let ybase = (n * CO + co0) * hw + oy * OW + ox;
+    for (var t = 0u; t <= last; t++) {
+        var v = acc[t];
+        if (HAS_BIAS != 0u) {
+            v += b[co0 + t];
+        }
+        y[ybase + t * hw] = v;
     }
-    y[i] = acc;
 }
 
 @compute @workgroup_size(256)
 fn backward_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = tid(gid, nwg);
-    if (i >= N * CI * H * W) {
+    let cig = CI / G;
+    let cog = CO / G;
+    let nb = (cig + BLK - 1u) / BLK;
+    if (i >= N * G * nb * H * W) {
         return;
     }
     let ix = i % W;
     let iy = (i / W) % H;
-    let ci = (i / (W * H)) % CI;
-    let n = i / (W * H * CI);
-    let cig = CI / G;
-    let cog = CO / G;
-    let g = ci / cig;
-    let cl = ci % cig;
-    var acc = 0.0;
+    let blk = (i / (W * H)) % nb;
+    let g = (i / (W * H * nb)) % G;
+    let n = i / (W * H * nb * G);
+    let cl0 = blk * BLK;
+    let last = min(BLK, cig - cl0) - 1u;
+    let o = vec4<u32>(0u, min(1u, last), min(2u, last), min(3u, last)) * (KH * KW);
+    var acc = vec4<f32>(0.0);
     for (var ki = 0u; ki < KH; ki++) {
         // oy * SH = iy + PH - ki * DH
         let ty = i32(iy + PH) - i32(ki * DH);
@@ -112,11 +134,16 @@ fn backward_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
             }
             for (var col = 0u; col < cog; col++) {
                 let co = g * cog + col;
-                acc += dy[((n * CO + co) * OH + oy) * OW + ox] * w[((co * cig + cl) * KH + ki) * KW + kj];
+                let gv = dy[((n * CO + co) * OH + oy) * OW + ox];
+                let wk = ((co * cig + cl0) * KH + ki) * KW + kj;
+                acc += gv * vec4<f32>(w[wk + o.x], w[wk + o.y], w[wk + o.z], w[wk + o.w]);
             }
         }
     }
-    dx[i] = acc;
+    let xbase = (n * CI + g * cig + cl0) * H * W + iy * W + ix;
+    for (var t = 0u; t <= last; t++) {
+        dx[xbase + t * H * W] = acc[t];
+    }
 }
 
 @compute @workgroup_size(256)

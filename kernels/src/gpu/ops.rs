@@ -75,7 +75,8 @@ impl Gpu {
         // The shader's layout always has the bias slot; without a bias it gets a (never read)
         // stand-in.
         binds.push(b(2, bias.unwrap_or(w)));
-        self.dispatch("conv2d", "forward", &conv_consts(c), &binds, None, Work::Threads(c.y_len(), 256));
+        let blocks = c.n * c.groups * c.cout_g().div_ceil(4) * c.out_h() * c.out_w();
+        self.dispatch("conv2d", "forward", &conv_consts(c), &binds, None, Work::Threads(blocks, 256));
         y
     }
 
@@ -92,7 +93,8 @@ impl Gpu {
         let k = conv_consts(c);
         let dx = need_dx.then(|| {
             let dx = self.empty(c.x_len());
-            self.dispatch("conv2d", "backward_input", &k, &[b(1, w), b(4, dy), b(5, &dx)], None, Work::Threads(c.x_len(), 256));
+            let blocks = c.n * c.groups * c.cin_g().div_ceil(4) * c.h * c.w;
+            self.dispatch("conv2d", "backward_input", &k, &[b(1, w), b(4, dy), b(5, &dx)], None, Work::Threads(blocks, 256));
             dx
         });
         let dw = self.empty(c.w_len());
