@@ -95,7 +95,23 @@ fn main() {
                     },
                     min,
                 ) / reps as f64;
-                println!("  wgpu {name:<22} fwd {:7.2} GFLOP/s ({:7.3} ms)", c.flops() / tf / 1e9, tf * 1e3);
+                let dy = g.upload(&vec![0.01f32; c.y_len()]);
+                let tb = time(
+                    || {
+                        for _ in 0..reps {
+                            drop(g.conv2d_backward(c, &x, &w, &dy, true));
+                        }
+                        g.sync();
+                    },
+                    min,
+                ) / reps as f64;
+                println!(
+                    "  wgpu {name:<22} fwd {:7.2} GFLOP/s ({:7.3} ms)   bwd {:7.2} GFLOP/s ({:7.3} ms)",
+                    c.flops() / tf / 1e9,
+                    tf * 1e3,
+                    2.0 * c.flops() / tb / 1e9,
+                    tb * 1e3
+                );
             }
         }
     }
