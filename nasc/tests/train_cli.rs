@@ -60,3 +60,12 @@ fn nb201_cell_learns_digits() {
     eprintln!("nb201 (C=8, N=1) on digits, 3 epochs: test accuracy {acc}, {} img/s", v["images_per_s"]);
     assert!(acc > 0.5, "test accuracy {acc}");
 }
+
+#[test]
+fn diverging_trial_fails_cleanly() {
+    let out = nasc(&["train", "specs/digits_tiny.nas", "--lr", "1e30", "--backend", "cpu", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(v["status"], "failed");
+    assert!(v["error"].as_str().unwrap().contains("diverged"));
+}
