@@ -113,7 +113,13 @@ impl SearchSpace {
 
     /// Values of the derived metrics (in [`SearchSpace::metric_names`] order).
     pub fn metrics(&self, c: &Candidate) -> Vec<f64> {
-        self.space.evaluate(c).into_iter().filter_map(|(_, v)| v).collect()
+        self.space
+            .evaluate(c)
+            .into_iter()
+            .zip(&self.space.metrics)
+            .filter(|(_, m)| m.kind != MetricKind::External)
+            .map(|((_, v), _)| v.unwrap_or(f64::NAN))
+            .collect()
     }
 
     /// Parse a candidate name (naming format or canonical).
