@@ -165,12 +165,10 @@ pub fn channel_mul_backward(n: usize, c: usize, hw: usize, x: &[f32], s: &[f32],
     dx.par_chunks_mut(hw).zip(ds.par_iter_mut()).enumerate().for_each(|(pl, (dxp, dsv))| {
         let xp = &x[pl * hw..][..hw];
         let gp = &dy[pl * hw..][..hw];
-        let mut acc = 0.0f64;
-        for ((d, &xv), &g) in dxp.iter_mut().zip(xp).zip(gp) {
+        for (d, &g) in dxp.iter_mut().zip(gp) {
             *d = g * s[pl];
-            acc += (g * xv) as f64;
         }
-        *dsv = acc as f32;
+        *dsv = super::reduce::dot(gp, xp);
     });
 }
 

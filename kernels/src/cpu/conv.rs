@@ -93,7 +93,7 @@ pub fn conv2d_forward(c: &Conv2d, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &m
     assert_eq!(b.is_some(), c.bias, "conv2d: bias slice must match c.bias");
     let p = c.out_h() * c.out_w();
     if c.cin_g() == 1 {
-        depthwise_forward(c, x, w, y);
+        super::depthwise::forward(c, x, w, y);
     } else {
         let kk = c.cin_g() * c.kh * c.kw;
         let (cig, cog) = (c.cin_g(), c.cout_g());
@@ -133,7 +133,7 @@ pub fn conv2d_forward(c: &Conv2d, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &m
 }
 
 /// Output columns `ox0..ox1` whose input column `ox*sw + off` lies inside the image, for tap `j`.
-fn ox_range(c: &Conv2d, j: usize) -> (usize, usize, isize) {
+pub(super) fn ox_range(c: &Conv2d, j: usize) -> (usize, usize, isize) {
     let off = (j * c.dil.1) as isize - c.pad.1 as isize;
     let s = c.stride.1 as isize;
     let lo = if off >= 0 { 0 } else { ((-off) + s - 1) / s };
@@ -143,43 +143,11 @@ fn ox_range(c: &Conv2d, j: usize) -> (usize, usize, isize) {
 }
 
 /// Output rows `oy` with their input row, for tap `i`.
-fn rows(c: &Conv2d, i: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+pub(super) fn rows(c: &Conv2d, i: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
     (0..c.out_h()).filter_map(move |oy| {
         let iy = (oy * c.stride.0 + i * c.dil.0) as isize - c.pad.0 as isize;
         (iy >= 0 && iy < c.h as isize).then_some((oy, iy as usize))
     })
-}
-
-fn depthwise_forward(c: &Conv2d, x: &[f32], w: &[f32], y: &mut [f32]) {
-    let (oh, ow) = (c.out_h(), c.out_w());
-    let cog = c.cout_g();
-    let sw = c.stride.1;
-    y.par_chunks_mut(oh * ow).enumerate().for_each(|(plane, yp)| {
-        let (ni, co) = (plane / c.c_out, plane % c.c_out);
-        let ci = co / cog;
-        let xp = &x[(ni * c.c_in + ci) * c.h * c.w..][..c.h * c.w];
-        let wk = &w[co * c.kh * c.kw..(co + 1) * c.kh * c.kw];
-        yp.fill(0.0);
-        for i in 0..c.kh {
-            for j in 0..c.kw {
-                let wv = wk[i * c.kw + j];
-                let (o0, o1, off) = ox_range(c, j);
-                for (oy, iy) in rows(c, i) {
-                    let xr = &xp[iy * c.w..(iy + 1) * c.w];
-                    let yr = &mut yp[oy * ow + o0..oy * ow + o1];
-                    let base = (o0 * sw) as isize + off;
-                    if sw == 1 {
-                        let xs = &xr[base as usize..base as usize + (o1 - o0)];
-                        yr.iter_mut().zip(xs).for_each(|(yv, &xv)| *yv += wv * xv);
-                    } else {
-                        for (k, yv) in yr.iter_mut().enumerate() {
-                            *yv += wv * xr[base as usize + k * sw];
-                        }
-                    }
-                }
-            }
-        }
-    });
 }
 
 /// Gradients of `conv2d_forward` given `dy`. `dw` (and `db`) are overwritten, not accumulated;
@@ -204,7 +172,7 @@ pub fn conv2d_backward(
         db.par_iter_mut().enumerate().for_each(|(co, d)| {
             let mut s = 0.0f64;
             for ni in 0..c.n {
-                s += dy[(ni * c.c_out + co) * p..][..p].iter().map(|&v| v as f64).sum::<f64>();
+                s += super::reduce::sum(&dy[(ni * c.c_out + co) * p..][..p]) as f64;
             }
             *d = s as f32;
         });
@@ -213,7 +181,7 @@ pub fn conv2d_backward(
         assert_eq!(dx.len(), c.x_len());
     }
     if c.cin_g() == 1 {
-        depthwise_backward(c, x, w, dy, dx, dw);
+        super::depthwise::backward(c, x, w, dy, dx, dw);
         return;
     }
     let kk = c.cin_g() * c.kh * c.kw;
@@ -336,65 +304,4 @@ fn transposed_weights(c: &Conv2d, w: &[f32]) -> Vec<f32> {
         }
     }
     t
-}
-
-fn depthwise_backward(c: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>, dw: &mut [f32]) {
-    let (oh, ow) = (c.out_h(), c.out_w());
-    let cog = c.cout_g();
-    let hw = c.h * c.w;
-    let sw = c.stride.1;
-    dw.par_chunks_mut(c.kh * c.kw).enumerate().for_each(|(co, dwk)| {
-        let ci = co / cog;
-        let mut acc = vec![0.0f64; c.kh * c.kw];
-        for ni in 0..c.n {
-            let xp = &x[(ni * c.c_in + ci) * hw..][..hw];
-            let dyp = &dy[(ni * c.c_out + co) * oh * ow..][..oh * ow];
-            for i in 0..c.kh {
-                for j in 0..c.kw {
-                    let (o0, o1, off) = ox_range(c, j);
-                    let mut s = 0.0f32;
-                    for (oy, iy) in rows(c, i) {
-                        let xr = &xp[iy * c.w..(iy + 1) * c.w];
-                        let gr = &dyp[oy * ow + o0..oy * ow + o1];
-                        let base = ((o0 * sw) as isize + off) as usize;
-                        if sw == 1 {
-                            s += gr.iter().zip(&xr[base..base + (o1 - o0)]).map(|(&g, &v)| g * v).sum::<f32>();
-                        } else {
-                            s += gr.iter().enumerate().map(|(k, &g)| g * xr[base + k * sw]).sum::<f32>();
-                        }
-                    }
-                    acc[i * c.kw + j] += s as f64;
-                }
-            }
-        }
-        dwk.iter_mut().zip(&acc).for_each(|(d, &a)| *d = a as f32);
-    });
-    if let Some(dx) = dx {
-        dx.par_chunks_mut(hw).enumerate().for_each(|(plane, dxp)| {
-            let (ni, ci) = (plane / c.c_in, plane % c.c_in);
-            dxp.fill(0.0);
-            for co in ci * cog..(ci + 1) * cog {
-                let wk = &w[co * c.kh * c.kw..(co + 1) * c.kh * c.kw];
-                let dyp = &dy[(ni * c.c_out + co) * oh * ow..][..oh * ow];
-                for i in 0..c.kh {
-                    for j in 0..c.kw {
-                        let wv = wk[i * c.kw + j];
-                        let (o0, o1, off) = ox_range(c, j);
-                        for (oy, iy) in rows(c, i) {
-                            let gr = &dyp[oy * ow + o0..oy * ow + o1];
-                            let xr = &mut dxp[iy * c.w..(iy + 1) * c.w];
-                            let base = ((o0 * sw) as isize + off) as usize;
-                            if sw == 1 {
-                                xr[base..base + (o1 - o0)].iter_mut().zip(gr).for_each(|(d, &g)| *d += wv * g);
-                            } else {
-                                for (k, &g) in gr.iter().enumerate() {
-                                    xr[base + k * sw] += wv * g;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        });
-    }
 }

@@ -4,11 +4,13 @@
 
 pub mod act;
 pub mod conv;
+mod depthwise;
 pub mod gemm;
 pub mod linear;
 pub mod norm;
 pub mod optim;
 pub mod pool;
+pub mod reduce;
 
 pub use act::*;
 pub use conv::*;

@@ -1,6 +1,7 @@
 //! Batch normalization on the CPU (per-channel statistics in f64, parallel over channels).
 
 use crate::shape::BatchNorm;
+use super::reduce::{dot_dev, sum, sum_sq_dev};
 use rayon::prelude::*;
 
 fn planes<'a>(b: &BatchNorm, x: &'a [f32], ch: usize) -> impl Iterator<Item = &'a [f32]> + 'a {
@@ -33,11 +34,8 @@ pub fn batchnorm_train_forward(
     let stats: Vec<(f64, f64)> = (0..b.c)
         .into_par_iter()
         .map(|ch| {
-            let mean = planes(b, x, ch).map(|p| p.iter().map(|&v| v as f64).sum::<f64>()).sum::<f64>() / cnt;
-            let var = planes(b, x, ch)
-                .map(|p| p.iter().map(|&v| (v as f64 - mean) * (v as f64 - mean)).sum::<f64>())
-                .sum::<f64>()
-                / cnt;
+            let mean = planes(b, x, ch).map(|p| sum(p) as f64).sum::<f64>() / cnt;
+            let var = planes(b, x, ch).map(|p| sum_sq_dev(p, mean as f32) as f64).sum::<f64>() / cnt;
             (mean, var)
         })
         .collect();
@@ -83,12 +81,10 @@ pub fn batchnorm_train_backward(
             let mut sdy = 0.0;
             let mut sdyx = 0.0;
             for (xp, dyp) in planes(b, x, ch).zip(planes(b, dy, ch)) {
-                for (&xv, &g) in xp.iter().zip(dyp) {
-                    sdy += g as f64;
-                    sdyx += g as f64 * (xv as f64 - mean) * inv;
-                }
+                sdy += sum(dyp) as f64;
+                sdyx += dot_dev(dyp, xp, mean as f32) as f64;
             }
-            (sdy, sdyx)
+            (sdy, sdyx * inv)
         })
         .collect();
     for (ch, &(sdy, sdyx)) in sums.iter().enumerate() {
@@ -150,12 +146,10 @@ pub fn batchnorm_eval_backward(
         .map(|ch| {
             let (mut s0, mut s1) = (0.0, 0.0);
             for (xp, dyp) in planes(b, x, ch).zip(planes(b, dy, ch)) {
-                for (&xv, &g) in xp.iter().zip(dyp) {
-                    s0 += g as f64;
-                    s1 += g as f64 * ((xv - running_mean[ch]) * inv[ch]) as f64;
-                }
+                s0 += sum(dyp) as f64;
+                s1 += dot_dev(dyp, xp, running_mean[ch]) as f64;
             }
-            (s0, s1)
+            (s0, s1 * inv[ch] as f64)
         })
         .collect();
     for (ch, &(s0, s1)) in sums.iter().enumerate() {

@@ -98,7 +98,7 @@ pub fn global_avg_forward(n: usize, c: usize, hw: usize, x: &[f32], y: &mut [f32
     assert_eq!(x.len(), n * c * hw);
     assert_eq!(y.len(), n * c);
     y.par_iter_mut().enumerate().for_each(|(pl, v)| {
-        *v = (x[pl * hw..][..hw].iter().map(|&t| t as f64).sum::<f64>() / hw as f64) as f32;
+        *v = super::reduce::sum(&x[pl * hw..][..hw]) / hw as f32;
     });
 }
 
