@@ -348,9 +348,13 @@ impl Backend {
     pub fn wgpu() -> Result<Backend, GpuError> {
         Gpu::new().map(Backend::Wgpu)
     }
-    /// `wgpu` when an adapter opens, else the CPU.
+    /// `wgpu` when a hardware adapter opens (or `NASC_WGPU_ADAPTER` names one), else the CPU:
+    /// a software adapter such as lavapipe is far slower than the native CPU backend.
     pub fn auto() -> Backend {
-        Self::wgpu().unwrap_or_else(|_| Self::cpu())
+        match Gpu::new() {
+            Ok(g) if g.adapter_info().device_type != wgpu::DeviceType::Cpu || std::env::var_os("NASC_WGPU_ADAPTER").is_some() => Backend::Wgpu(g),
+            _ => Self::cpu(),
+        }
     }
     /// A human-readable description ("cpu (N threads)" or the adapter).
     pub fn describe(&self) -> String {
