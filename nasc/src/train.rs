@@ -135,25 +135,44 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
             eprintln!("warning: cannot set the thread count: {e}");
         }
     }
-    let space = match crate::commands::open(&a.file, sets) {
-        Ok(s) => s,
-        Err(c) => return c,
-    };
-    let cand = match a.candidate.as_deref() {
-        None | Some("default") => space.default_candidate(),
-        Some(name) => match space.parse_name(name) {
-            Ok(c) => c,
-            Err(e) => return fail(a.format, &format!("candidate `{name}`: {e}"), 2),
-        },
-    };
-    let name = space.name_of(&cand);
-    let graph = match space.graph_of(&cand).and_then(|g| netconv::to_kernels(&g)) {
-        Ok(g) => g,
-        Err(e) => return fail(a.format, &e, 1),
-    };
     let mut splits = match data::load(&a.dataset, &LoadOptions { val_fraction: a.val_fraction, data_dir: None }) {
         Ok(s) => s,
         Err(e) => return fail(a.format, &e, 2),
+    };
+    let mut sets = sets.to_vec();
+    let mut adapted = false;
+    let (space, _cand, name, graph) = loop {
+        let space = match crate::commands::open(&a.file, &sets) {
+            Ok(s) => s,
+            Err(c) => return c,
+        };
+        let cand = match a.candidate.as_deref() {
+            None | Some("default") => space.default_candidate(),
+            Some(name) => match space.parse_name(name) {
+                Ok(c) => c,
+                Err(e) => return fail(a.format, &format!("candidate `{name}`: {e}"), 2),
+            },
+        };
+        let name = space.name_of(&cand);
+        let graph = match space.graph_of(&cand).and_then(|g| netconv::to_kernels(&g)) {
+            Ok(g) => g,
+            Err(e) => return fail(a.format, &e, 1),
+        };
+        // a spec whose input side is a parameter (nb201's `side`) adapts to the dataset's side
+        // unless the user set that parameter
+        let net_in = graph.input_shape();
+        if !adapted && net_in[1..] != splits.train.shape[1..] && splits.train.shape[1] == splits.train.shape[2] {
+            let ps = params_equal(&space, net_in[1]);
+            if let Some(p) = ps.iter().find(|p| !sets.iter().any(|(k, _)| k == *p)) {
+                if a.format == Format::Text {
+                    eprintln!("note: `{}` is {}x{}: using `--set {p}={}`", splits.name, splits.train.shape[1], splits.train.shape[2], splits.train.shape[1]);
+                }
+                sets.push((p.clone(), splits.train.shape[1].to_string()));
+                adapted = true;
+                continue;
+            }
+        }
+        break (space, cand, name, graph);
     };
     if let Some(l) = a.limit {
         splits.train = splits.train.take(l);
