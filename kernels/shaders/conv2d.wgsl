@@ -34,7 +34,9 @@ override HAS_BIAS: u32 = 0u;
 @group(0) @binding(7) var<storage, read_write> db: array<f32>;
 
 const WG: u32 = 256u;
-var<workgroup> red: array<f32, 256>;
+// reductions (backward_weight, backward_bias) use workgroups of WR invocations
+const WR: u32 = 64u;
+var<workgroup> red: array<f32, 64>;
 
 fn tid(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return gid.x + gid.y * nwg.x * WG;
@@ -146,7 +148,7 @@ fn backward_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn backward_weight(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
     let e = wid.x + wid.y * nwg.x;
     let cig = CI / G;
@@ -159,7 +161,7 @@ fn backward_weight(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
     var acc = 0.0;
     if (valid) {
         let total = N * OH * OW;
-        for (var t = lid; t < total; t += WG) {
+        for (var t = lid; t < total; t += WR) {
             let ox = t % OW;
             let oy = (t / OW) % OH;
             let n = t / (OW * OH);
@@ -172,7 +174,7 @@ fn backward_weight(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
     }
     red[lid] = acc;
     workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    for (var s = WR / 2u; s > 0u; s >>= 1u) {
         if (lid < s) {
             red[lid] += red[lid + s];
         }
@@ -183,20 +185,20 @@ fn backward_weight(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn backward_bias(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
     let co = wid.x + wid.y * nwg.x;
     var acc = 0.0;
     if (co < CO) {
         let hw = OH * OW;
-        for (var t = lid; t < N * hw; t += WG) {
+        for (var t = lid; t < N * hw; t += WR) {
             let n = t / hw;
             acc += dy[(n * CO + co) * hw + t % hw];
         }
     }
     red[lid] = acc;
     workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    for (var s = WR / 2u; s > 0u; s >>= 1u) {
         if (lid < s) {
             red[lid] += red[lid + s];
         }
