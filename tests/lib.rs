@@ -37,3 +37,17 @@ pub fn table(file: &str) -> Vec<std::collections::HashMap<String, String>> {
 pub fn metric(space: &Space, c: &nasc_compiler::Candidate, name: &str) -> f64 {
     space.evaluate(c).into_iter().find(|(n, _)| n == name).and_then(|(_, v)| v).expect("metric value")
 }
+
+/// The zoo specs of the issue (specs/NAME.nas).
+pub const ZOO: [&str; 10] = [
+    "nb201",
+    "nas_bench_macro",
+    "channel_bench_macro_mobilenet",
+    "channel_bench_macro_resnet",
+    "darts",
+    "popnas_cell",
+    "nse_multibranch_27ops",
+    "mobilenet_v2_layernas",
+    "ofa_mbv3",
+    "fairnas",
+];

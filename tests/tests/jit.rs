@@ -2,21 +2,9 @@
 //! own evaluator): metrics bit-identical, feasibility equal; discretization; prefix bounds.
 use nasc_compiler::compiled::{Backend, CompiledSpace};
 use nasc_compiler::rng::Rng;
-use nasc_tests::compile_zoo;
+use nasc_tests::{compile_zoo, ZOO};
 use std::sync::Arc;
 
-pub const ZOO: [&str; 10] = [
-    "nb201",
-    "nas_bench_macro",
-    "channel_bench_macro_mobilenet",
-    "channel_bench_macro_resnet",
-    "darts",
-    "popnas_cell",
-    "nse_multibranch_27ops",
-    "mobilenet_v2_layernas",
-    "ofa_mbv3",
-    "fairnas",
-];
 
 fn extra(text: &str) -> Vec<nasc_grammar::ast::Expr> {
     let (spec, d) = nasc_grammar::parse(&format!("constraint {text};"));

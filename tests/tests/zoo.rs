@@ -1,7 +1,7 @@
 //! The spec zoo: exact sizes against independently computed counts (the counting argument of
 //! each spec's header, evaluated here with big integers), published params of known
 //! architectures, and insta snapshots of the `explain` summary of every zoo spec.
-use nasc_tests::{compile_zoo, metric};
+use nasc_tests::{compile_zoo, metric, ZOO};
 use num_bigint::BigUint;
 
 fn big(n: u64) -> BigUint {
@@ -128,23 +128,14 @@ fn published_architectures_have_their_params() {
     assert!((metric(&s, &c, "params") / 1e6 - 7.7).abs() < 0.05);
 }
 
-const ZOO: [&str; 11] = [
-    "nb201",
-    "nas_bench_macro",
-    "channel_bench_macro_mobilenet",
-    "channel_bench_macro_resnet",
-    "darts",
-    "popnas_cell",
-    "nse_multibranch_27ops",
-    "mobilenet_v2_layernas",
-    "ofa_mbv3",
-    "fairnas",
-    "tiny",
-];
+/// The zoo and the tutorial spec.
+fn specs() -> impl Iterator<Item = &'static str> {
+    ZOO.into_iter().chain(["tiny"])
+}
 
 #[test]
 fn explain_snapshots() {
-    for spec in ZOO {
+    for spec in specs() {
         let s = compile_zoo(spec, &[]);
         insta::assert_snapshot!(spec, s.explain_text());
     }

@@ -3,6 +3,7 @@
 //! literals that hold in its world. Costs become exact per-scope tables in `factors`.
 pub mod builtins;
 mod exec;
+mod trace;
 pub mod value;
 pub mod world;
 
