@@ -140,3 +140,34 @@ fn default_search_works_out_of_the_box() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("nb201-re-s0-2.db"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every refusal of a strategy option is a clear message with exit status 2, and no store file
+/// is made for it.
+#[test]
+fn strategy_option_errors() {
+    let dir = std::env::temp_dir().join(format!("nasc-search-errors-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = dir.join("s.db");
+    let cases: &[(&[&str], &str)] = &[
+        (&["--strategy", "foo"], "unknown strategy `foo`"),
+        (&["--strategy-config", "{oops"], "not JSON"),
+        (&["--strategy", "re", "--strategy-config", "{\"population\":0}"], "population must be at least 1"),
+        (&["--strategy", "re", "--strategy-config", "{\"popsize\":5}"], "bad `re` strategy config"),
+        (&["--strategy", "rs", "--population", "10"], "apply to `--strategy re` only"),
+        (&["--strategy", "re", "--strategy-config", "{}", "--sample-size", "3"], "not together with --strategy-config"),
+        (&["--strategy", "l2nas", "--strategy-config", "{\"tau\":\"x\"}"], "bad `l2nas` strategy config: invalid type"),
+        (&["--strategy", "layernas", "--strategy-config", "[1,2]"], "bad `layernas` strategy config"),
+    ];
+    for (extra, want) in cases {
+        let mut a: Vec<String> = ["search", spec().to_str().unwrap(), "--evaluator", "instant", "--budget", "100", "--quiet", "--store", store.to_str().unwrap()].iter().map(|s| s.to_string()).collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        let out = Command::new(NASC).args(&a).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains(want), "{extra:?}: expected `{want}` in:\n{err}");
+        assert!(!err.contains("panicked"), "{extra:?}: {err}");
+        assert!(!store.exists(), "{extra:?}: a refused run made a store");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -106,7 +106,10 @@ impl SearchSpace {
     }
 
     /// The compiled space (cranelift JIT backend, run-time constraints included), compiled on
-    /// the first call. Its rows are `CompiledSpace::encode` of candidates.
+    /// the first call. Its rows are `CompiledSpace::encode` of candidates. It is the whole
+    /// space: a restriction ([`SearchSpace::restrict`]) is not compiled in, so callers that need
+    /// membership check [`SearchSpace::feasible`] (L2NAS does, on every discretized candidate;
+    /// LayerNAS's prefix bounds over the whole space remain valid bounds for a subset).
     pub fn compiled(&self) -> Result<&CompiledSpace, String> {
         self.compiled
             .get_or_init(|| CompiledSpace::new(self.space.clone(), Backend::Jit, &self.extra))
