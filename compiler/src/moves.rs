@@ -11,7 +11,7 @@ use crate::rng::Rng;
 use crate::space::Space;
 
 /// Attempts before `neighbor` gives up (edits that remove other edited decisions are redrawn).
-const NEIGHBOR_TRIES: usize = 64;
+pub(crate) const NEIGHBOR_TRIES: usize = 64;
 
 impl Space {
     /// Whether decision `d` can be edited in `c` (it exists and has another value).

@@ -1,5 +1,5 @@
 //! The reference backend: executes a `Plan` directly. The JIT must agree with it bit for bit.
-use super::plan::{PDraw, PExpr, PMetric, Plan, PosMap, ABSENT};
+use super::plan::{PDraw, PExpr, PMetric, PSample, Plan, PosMap, ABSENT};
 use crate::rng::Rng;
 use crate::space::draw_subset_weighted;
 use nasc_grammar::ast::BinOp;
@@ -114,7 +114,7 @@ pub fn eval_expr(e: &PExpr, row: &[u64], metrics: &[f64]) -> f64 {
 pub fn metrics(plan: &Plan, row: &[u64], out: &mut [f64]) {
     for (i, m) in plan.metrics.iter().enumerate() {
         out[i] = match m {
-            PMetric::Additive { constant, tables, members } => {
+            PMetric::Additive { constant, tables, members, chunks } => {
                 let mut v = *constant;
                 for &ti in tables {
                     let t = &plan.tables[ti];
@@ -130,6 +130,11 @@ pub fn metrics(plan: &Plan, row: &[u64], out: &mut [f64]) {
                         v += c;
                     }
                 }
+                for &(d, shift, ti) in chunks {
+                    // an absent subset reads entry 0 (no members: -0.0, which adds nothing)
+                    let m = if row[d] == ABSENT { 0 } else { row[d] };
+                    v += plan.tables[ti].data[((m >> shift) & 255) as usize];
+                }
                 v
             }
             PMetric::Expr(e) => eval_expr(e, row, &out[..i]),
@@ -143,16 +148,20 @@ pub fn feasible(plan: &Plan, row: &[u64], metrics: &[f64]) -> bool {
     plan.constraints.iter().all(|c| eval_expr(c, row, metrics) != 0.0)
 }
 
+/// Whether a decision exists given the earlier slots of `row` (its existence condition).
+pub fn exists(step: &PSample, row: &[u64]) -> bool {
+    match &step.when {
+        None => true,
+        Some(rows) => rows.iter().find(|(lits, _)| lits.iter().all(|l| l.holds(row))).is_some_and(|(_, h)| *h),
+    }
+}
+
 /// The reference sampling program: one valid candidate row from `rng` (decisions in order; a
 /// decision whose existence condition fails stays `ABSENT`).
 pub fn sample_row(plan: &Plan, rng: &mut Rng, row: &mut [u64]) {
     row.fill(ABSENT);
     for (d, step) in plan.sample.iter().enumerate() {
-        let exists = match &step.when {
-            None => true,
-            Some(rows) => rows.iter().find(|(lits, _)| lits.iter().all(|l| l.holds(row))).is_some_and(|(_, h)| *h),
-        };
-        if exists {
+        if exists(step, row) {
             row[d] = match &step.draw {
                 PDraw::Choice(n) => rng.below(*n),
                 PDraw::Subset { pool, min, weights, .. } => draw_subset_weighted(*pool, *min, weights, rng),

@@ -8,6 +8,7 @@
 pub mod discretize;
 pub mod interp;
 mod jit;
+pub mod neighbor;
 pub mod plan;
 pub mod prefix;
 
@@ -15,7 +16,7 @@ use crate::decision::Candidate;
 use crate::rng::Rng;
 use crate::space::Space;
 use nasc_grammar::ast::Expr;
-use plan::{decode_slot, encode_slot, Plan};
+use plan::{decode_slot, encode_slot, Plan, ABSENT};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,13 +139,25 @@ impl CompiledSpace {
         (0..tries).map(|_| self.sample(rng)).find(|r| self.feasible(r))
     }
 
-    /// A valid neighbor at edit distance `k` (see `moves`); `feasible` asks for a feasible one.
+    /// A valid neighbor at edit distance `k` (see `moves`); `feasible` asks for a feasible one
+    /// (up to 256 neighbors are drawn). Both backends run the plan's neighbor program, so the
+    /// same `rng` gives the same neighbor (and the same as `Space::neighbor`); `row` must be a
+    /// row of this space (`n_dec` slots).
     pub fn neighbor(&self, row: &[u64], k: usize, feasible: bool, rng: &mut Rng) -> Option<Vec<u64>> {
-        let c = self.decode(row);
+        if row.len() != self.plan.n_dec {
+            return None;
+        }
+        let mut out = vec![ABSENT; self.plan.n_dec];
         for _ in 0..if feasible { 256 } else { 1 } {
-            let n = self.encode(&self.space.neighbor(&c, k, rng)?);
-            if !feasible || self.feasible(&n) {
-                return Some(n);
+            let found = match &self.jit {
+                Some(j) => j.neighbor(row, k, rng, &mut out),
+                None => neighbor::neighbor_row(&self.plan, row, k, rng, &mut out),
+            };
+            if !found {
+                return None;
+            }
+            if !feasible || self.feasible(&out) {
+                return Some(out);
             }
         }
         None

@@ -66,7 +66,11 @@ pub enum PExpr {
 
 #[derive(Debug, Clone)]
 pub enum PMetric {
-    Additive { constant: f64, tables: Vec<usize>, members: Vec<(usize, u32, f64)> },
+    /// constant + tables + per-member terms (in order) + per-byte member tables: `chunks` are
+    /// (subset, shift, table) with a 256-entry table of the summed costs of the members of
+    /// bits `shift..shift + 8` (only where every partial sum is an exact integer, so the order
+    /// of the additions cannot change the result; see `chunk_members`)
+    Additive { constant: f64, tables: Vec<usize>, members: Vec<(usize, u32, f64)>, chunks: Vec<(usize, u32, usize)> },
     Expr(PExpr),
     /// external or not computable: NaN
     Nan,
@@ -119,6 +123,8 @@ pub struct Plan {
     pub sample: Vec<PSample>,
     /// whether each decision has a `when` (may be ABSENT)
     pub conditional: Vec<bool>,
+    /// each decision's default slot (taken when an edit makes it exist)
+    pub defaults: Vec<u64>,
     pub pos: Vec<PosMap>,
     pub tables: Vec<PTable>,
     pub metrics: Vec<PMetric>,
@@ -160,11 +166,13 @@ impl Plan {
         let fams = families(space);
         for (i, m) in space.metrics.iter().enumerate() {
             let pm = match &m.form {
-                Form::Additive(a) => PMetric::Additive {
-                    constant: a.constant,
-                    tables: a.tables.iter().map(|t| push_table(&mut tables, t)).collect(),
-                    members: a.members.iter().map(|(d, j, c)| (d.index(), *j, *c)).collect(),
-                },
+                Form::Additive(a) => {
+                    let members: Vec<(usize, u32, f64)> = a.members.iter().map(|(d, j, c)| (d.index(), *j, *c)).collect();
+                    let exact = exact_integer_sums(a.constant, a.tables.iter().flat_map(|t| t.data.iter()), &members);
+                    let tabs = a.tables.iter().map(|t| push_table(&mut tables, t)).collect();
+                    let (members, chunks) = if exact { (Vec::new(), chunk_members(&members, &mut tables)) } else { (members, Vec::new()) };
+                    PMetric::Additive { constant: a.constant, tables: tabs, members, chunks }
+                }
                 Form::External => PMetric::Nan,
                 Form::Nonlinear(e) => lower(e, space, &fams, &names, i).map(PMetric::Expr).unwrap_or(PMetric::Nan),
             };
@@ -199,7 +207,8 @@ impl Plan {
                 }),
             })
             .collect();
-        Ok(Plan { n_dec, sample, conditional, pos, tables, metrics, metric_names: names, constraints })
+        let defaults = (0..n_dec).map(|d| encode_slot(space.default_slot(d))).collect();
+        Ok(Plan { n_dec, sample, conditional, defaults, pos, tables, metrics, metric_names: names, constraints })
     }
 
     pub fn n_metrics(&self) -> usize {
@@ -214,6 +223,44 @@ fn push_table(tables: &mut Vec<PTable>, t: &Table<f64>) -> usize {
     }
     tables.push(PTable { scope: t.scope.iter().map(|d| d.index()).zip(strides).collect(), data: t.data.clone() });
     tables.len() - 1
+}
+
+/// Whether every value is an integer and the sum of their magnitudes stays below 2^53: then
+/// every partial sum of a metric is exact and the order of its additions does not matter.
+fn exact_integer_sums<'a>(constant: f64, cells: impl Iterator<Item = &'a f64>, members: &'a [(usize, u32, f64)]) -> bool {
+    let mut bound = constant.abs();
+    let int = |x: f64| x.is_finite() && x.fract() == 0.0;
+    if !int(constant) {
+        return false;
+    }
+    for x in cells.chain(members.iter().map(|m| &m.2)) {
+        if !int(*x) {
+            return false;
+        }
+        bound += x.abs();
+    }
+    bound < (1u64 << 53) as f64
+}
+
+/// Per-member terms as per-byte tables: for each subset and each byte of its mask that has a
+/// member with a cost, 256 entries (the summed costs of the members set in that byte).
+fn chunk_members(members: &[(usize, u32, f64)], tables: &mut Vec<PTable>) -> Vec<(usize, u32, usize)> {
+    let mut out: Vec<(usize, u32, usize)> = Vec::new();
+    let mut groups: Vec<((usize, u32), Vec<(u32, f64)>)> = Vec::new();
+    for &(d, j, c) in members {
+        let key = (d, j / 8 * 8);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push((j % 8, c)),
+            None => groups.push((key, vec![(j % 8, c)])),
+        }
+    }
+    for ((d, shift), bits) in groups {
+        // -0.0 + x == x for every x, so the entry of no members adds nothing
+        let data = (0..256u32).map(|byte| bits.iter().filter(|(b, _)| byte >> b & 1 == 1).fold(-0.0, |a, (_, c)| a + c)).collect();
+        tables.push(PTable { scope: Vec::new(), data });
+        out.push((d, shift, tables.len() - 1));
+    }
+    out
 }
 
 fn families(space: &Space) -> HashMap<&str, Vec<(&[i64], usize)>> {

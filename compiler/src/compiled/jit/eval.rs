@@ -55,7 +55,7 @@ impl Cg<'_, '_> {
 
     pub(super) fn metric(&mut self, m: &PMetric, vals: &[Value]) -> Value {
         match m {
-            PMetric::Additive { constant, tables, members } => {
+            PMetric::Additive { constant, tables, members, chunks } => {
                 let mut v = self.b.ins().f64const(*constant);
                 for &ti in tables {
                     let t = &self.plan.tables[ti];
@@ -83,6 +83,20 @@ impl Cg<'_, '_> {
                         self.b.ins().fadd(v, cv)
                     };
                     v = self.b.ins().select(both, added, v);
+                }
+                for &(d, shift, ti) in chunks {
+                    // an absent subset reads entry 0 (no members: -0.0, which adds nothing)
+                    let s = self.slot(d);
+                    let is_absent = self.b.ins().icmp_imm_s(IntCC::Equal, s, ABSENT as i64);
+                    let zero = self.b.ins().iconst(types::I64, 0);
+                    let m = self.b.ins().select(is_absent, zero, s);
+                    let sh = self.b.ins().ushr_imm_s(m, shift as i64);
+                    let byte = self.b.ins().band_imm_s(sh, 255);
+                    let off = self.b.ins().ishl_imm_s(byte, 3);
+                    let base = self.b.ins().iconst(types::I64, self.table_ptrs[ti]);
+                    let addr = self.b.ins().iadd(base, off);
+                    let x = self.b.ins().load(types::F64, MemFlagsData::trusted(), addr, 0);
+                    v = self.b.ins().fadd(v, x);
                 }
                 v
             }

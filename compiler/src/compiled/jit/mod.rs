@@ -4,6 +4,7 @@
 //! signatures are the platform C ABI, checked against the declarations below) and the
 //! addresses of the tables they read, which this struct owns for as long as the code lives.
 mod eval;
+mod neighbor;
 mod sample;
 
 use super::interp::{h_max, h_min, h_pow, h_rem, h_round};
@@ -19,6 +20,7 @@ use cranelift_module::{FuncId, Linkage, Module};
 
 type BatchFn = unsafe extern "C" fn(*const u64, u64, *mut f64, *mut u8);
 type SampleFn = unsafe extern "C" fn(u64, u64, u64, *mut u64) -> u64;
+type NeighborFn = unsafe extern "C" fn(*const u64, *mut u64, u64, u64, *mut u64, *mut u64) -> u64;
 
 /// The sampling program's subset draw: `draw_subset_weighted` on the counter behind `counter`.
 extern "C" fn nasc_subset(pool: u64, min: u64, weights: *const f64, n_weights: u64, seed: u64, counter: *mut u64) -> u64 {
@@ -31,10 +33,22 @@ extern "C" fn nasc_subset(pool: u64, min: u64, weights: *const f64, n_weights: u
     m
 }
 
+/// The neighbor program's subset edit: `neighbor::subset_edit` on the counter behind `counter`.
+extern "C" fn nasc_subset_edit(pool: u64, min: u64, max: u64, m: u64, seed: u64, counter: *mut u64) -> u64 {
+    // SAFETY: the compiled neighbor program passes the counter pointer its caller
+    // (`JitFns::neighbor`) gave it, the address of a live, exclusively borrowed u64.
+    let c = unsafe { &mut *counter };
+    let mut rng = Rng { seed, counter: *c };
+    let v = super::neighbor::subset_edit(pool, min as u32, max as u32, m, &mut rng);
+    *c = rng.counter;
+    v
+}
+
 pub struct JitFns {
     _module: JITModule,
     eval: BatchFn,
     sample: SampleFn,
+    neighbor: NeighborFn,
     /// tables and position maps the code reads by address
     _tables: Vec<Vec<f64>>,
     /// subset size weights of the sampling program, read by `nasc_subset` (same order as `plan.sample`)
@@ -78,6 +92,7 @@ impl JitFns {
         jb.symbol("nasc_pow", h_pow as *const u8);
         jb.symbol("nasc_rem", h_rem as *const u8);
         jb.symbol("nasc_subset", nasc_subset as *const u8);
+        jb.symbol("nasc_subset_edit", nasc_subset_edit as *const u8);
         let mut module = JITModule::new(jb);
         let tcfg = module.target_config();
         let ptr = tcfg.pointer_type();
@@ -197,6 +212,27 @@ impl JitFns {
         module.define_function(sid, &mut ctx).map_err(|e| format!("cranelift: {e:?}"))?;
         module.clear_context(&mut ctx);
 
+        // the neighbor program
+        let mut edit_sig = module.make_signature();
+        for t in [types::I64, types::I64, types::I64, types::I64, types::I64, ptr] {
+            edit_sig.params.push(AbiParam::new(t));
+        }
+        edit_sig.returns.push(AbiParam::new(types::I64));
+        let edit_id = module.declare_function("nasc_subset_edit", Linkage::Import, &edit_sig).map_err(|e| e.to_string())?;
+        for t in [ptr, ptr, types::I64, types::I64, ptr, ptr] {
+            ctx.func.signature.params.push(AbiParam::new(t));
+        }
+        ctx.func.signature.returns.push(AbiParam::new(types::I64));
+        {
+            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            let edit_fn = module.declare_func_in_func(edit_id, b.func);
+            neighbor::build(&mut b, plan, edit_fn);
+            b.finalize(tcfg);
+        }
+        let nid = module.declare_function("nasc_neighbor", Linkage::Local, &ctx.func.signature).map_err(|e| e.to_string())?;
+        module.define_function(nid, &mut ctx).map_err(|e| format!("cranelift: {e:?}"))?;
+        module.clear_context(&mut ctx);
+
         module.finalize_definitions().map_err(|e| e.to_string())?;
         let code = module.get_finalized_function(id);
         // SAFETY: `code` was compiled from the signature (ptr, i64, ptr, ptr) -> () in the
@@ -205,7 +241,11 @@ impl JitFns {
         let scode = module.get_finalized_function(sid);
         // SAFETY: compiled from (i64, i64, i64, ptr) -> i64 in the default C convention: `SampleFn`.
         let sample = unsafe { std::mem::transmute::<*const u8, SampleFn>(scode) };
-        Ok(JitFns { _module: module, eval, sample, _tables: tables, _weights: weights, _dense: dense })
+        let ncode = module.get_finalized_function(nid);
+        // SAFETY: compiled from (ptr, ptr, i64, i64, ptr, ptr) -> i64 in the default C
+        // convention: `NeighborFn`.
+        let neighbor = unsafe { std::mem::transmute::<*const u8, NeighborFn>(ncode) };
+        Ok(JitFns { _module: module, eval, sample, neighbor, _tables: tables, _weights: weights, _dense: dense })
     }
 
     /// Metrics of `n` rows (the caller checked the slice lengths).
@@ -220,6 +260,22 @@ impl JitFns {
         let n = if n_dec == 0 { 0 } else { out.len() / n_dec };
         // SAFETY: out holds n rows of n_dec slots, the layout the sampler was compiled for.
         rng.counter = unsafe { (self.sample)(rng.seed, rng.counter, n as u64, out.as_mut_ptr()) };
+    }
+
+    /// The neighbor program on `row` (n_dec slots) into `out` (n_dec slots); false when none.
+    pub fn neighbor(&self, row: &[u64], k: usize, rng: &mut Rng, out: &mut [u64]) -> bool {
+        let n_dec = row.len();
+        if out.len() != n_dec {
+            return false;
+        }
+        let mut scratch = vec![0u64; 2 * n_dec];
+        let mut counter = rng.counter;
+        // SAFETY: row and out hold n_dec slots (the layout the program was compiled for; the
+        // caller checked row.len() == n_dec), scratch 2 * n_dec words, and counter is a live
+        // local the program and its subset-edit callback read and write.
+        let found = unsafe { (self.neighbor)(row.as_ptr(), out.as_mut_ptr(), k as u64, rng.seed, &mut counter, scratch.as_mut_ptr()) };
+        rng.counter = counter;
+        found == 1
     }
 
     pub fn eval_batch(&self, rows: &[u64], n: usize, out: &mut [f64], feas: &mut [u8]) {

@@ -6,7 +6,7 @@
 //! `draw_subset_weighted`, with the size weights computed once), so every backend draws the same members from the same counter.
 use super::super::plan::{PDraw, PLit, Plan, ABSENT};
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{types, FuncRef, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value};
+use cranelift_codegen::ir::{types, Block, FuncRef, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value};
 use cranelift_frontend::{FunctionBuilder, Variable};
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -14,7 +14,7 @@ const MIX1: u64 = 0xBF58_476D_1CE4_E5B9;
 const MIX2: u64 = 0x94D0_49BB_1331_11EB;
 
 /// splitmix64(seed, counter) as in `rng::splitmix64`.
-fn splitmix(b: &mut FunctionBuilder, seed: Value, counter: Value) -> Value {
+pub(super) fn splitmix(b: &mut FunctionBuilder, seed: Value, counter: Value) -> Value {
     let c1 = b.ins().iadd_imm_s(counter, 1);
     let g = b.ins().imul_imm_s(c1, GOLDEN as i64);
     let mut z = b.ins().iadd(seed, g);
@@ -53,6 +53,27 @@ fn lit(b: &mut FunctionBuilder, row: Value, l: PLit) -> Value {
     }
 }
 
+/// Branch to `yes` when a decision with existence condition `when` exists given the slots of
+/// `row` so far, else to `no` (the first row whose literals all hold decides; none: absent).
+pub(super) fn exists_branch(b: &mut FunctionBuilder, row: Value, when: Option<&[(Vec<PLit>, bool)]>, yes: Block, no: Block) {
+    let Some(rows) = when else {
+        b.ins().jump(yes, &[]);
+        return;
+    };
+    for (lits, holds) in rows {
+        let target = if *holds { yes } else { no };
+        let test_next = b.create_block();
+        let mut all = b.ins().iconst(types::I8, 1);
+        for l in lits {
+            let t = lit(b, row, *l);
+            all = b.ins().band(all, t);
+        }
+        b.ins().brif(all, target, &[], test_next, &[]);
+        b.switch_to_block(test_next);
+    }
+    b.ins().jump(no, &[]);
+}
+
 /// Emit the body of `nasc_sample_batch`; `b` is positioned at a fresh function with params
 /// (seed: i64, counter: i64, n: i64, out: ptr) and returns i64.
 pub(super) fn build(b: &mut FunctionBuilder, plan: &Plan, subset_fn: FuncRef, weights: &[Vec<f64>]) {
@@ -88,23 +109,7 @@ pub(super) fn build(b: &mut FunctionBuilder, plan: &Plan, subset_fn: FuncRef, we
     for (d, step) in plan.sample.iter().enumerate() {
         let draw = b.create_block();
         let next = b.create_block();
-        if let Some(rows) = &step.when {
-            // the first row whose literals all hold decides; none: absent (the slot stays ABSENT)
-            for (lits, holds) in rows {
-                let target = if *holds { draw } else { next };
-                let test_next = b.create_block();
-                let mut all = b.ins().iconst(types::I8, 1);
-                for l in lits {
-                    let t = lit(b, row, *l);
-                    all = b.ins().band(all, t);
-                }
-                b.ins().brif(all, target, &[], test_next, &[]);
-                b.switch_to_block(test_next);
-            }
-            b.ins().jump(next, &[]);
-        } else {
-            b.ins().jump(draw, &[]);
-        }
+        exists_branch(b, row, step.when.as_deref(), draw, next);
         b.switch_to_block(draw);
         draw_value(b, &step.draw, &weights[d], seed, counter, row, d, slot, subset_fn);
         b.ins().jump(next, &[]);
