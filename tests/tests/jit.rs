@@ -123,6 +123,33 @@ fn discretize_argmax_picks_the_row_maxima() {
     }
 }
 
+/// Discretization: the JIT's compiled discretizers against the interpreter's program on random
+/// alphas (with ties and negative weights) of every zoo spec; both rules give valid rows.
+#[test]
+fn jit_discretizations_equal_interpreter_on_random_alphas() {
+    for name in ZOO {
+        let space = Arc::new(compile_zoo(name, &[]));
+        let a = CompiledSpace::new(space.clone(), Backend::Interp, &[]).unwrap();
+        let b = CompiledSpace::new(space.clone(), Backend::Jit, &[]).unwrap();
+        let mut rng = Rng::new(21);
+        let shape = space.alpha_rows();
+        let mut distinct = std::collections::HashSet::new();
+        for i in 0..5_000 {
+            // a few values only (ties), or continuous ones
+            let alpha: Vec<Vec<f64>> = shape
+                .iter()
+                .map(|(_, n)| (0..*n).map(|_| if i % 2 == 0 { rng.below(5) as f64 - 2.0 } else { rng.next_u64() as f64 / u64::MAX as f64 - 0.3 }).collect())
+                .collect();
+            for (rule, (ra, rb)) in [("argmax", (a.discretize_argmax(&alpha), b.discretize_argmax(&alpha))), ("darts", (a.discretize_darts(&alpha), b.discretize_darts(&alpha)))] {
+                assert_eq!(ra, rb, "{name}: {rule} of alpha {i}");
+                space.check_valid(&a.decode(&ra)).unwrap_or_else(|e| panic!("{name}: {rule} of alpha {i}: {e}"));
+                distinct.insert(ra);
+            }
+        }
+        assert!(distinct.len() > 100, "{name}: {} distinct discretizations", distinct.len());
+    }
+}
+
 /// A random valid spec: layers of conv with choice widths/kernels, optional conditional
 /// depth, a subset of branches, expression metrics and constraints.
 fn random_spec(rng: &mut Rng) -> String {

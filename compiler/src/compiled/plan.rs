@@ -125,6 +125,8 @@ pub struct Plan {
     pub conditional: Vec<bool>,
     /// each decision's default slot (taken when an edit makes it exist)
     pub defaults: Vec<u64>,
+    /// the discretization program (one step per decision)
+    pub disc: Vec<super::discretize::PDisc>,
     pub pos: Vec<PosMap>,
     pub tables: Vec<PTable>,
     pub metrics: Vec<PMetric>,
@@ -208,7 +210,8 @@ impl Plan {
             })
             .collect();
         let defaults = (0..n_dec).map(|d| encode_slot(space.default_slot(d))).collect();
-        Ok(Plan { n_dec, sample, conditional, defaults, pos, tables, metrics, metric_names: names, constraints })
+        let disc = super::discretize::lower(space);
+        Ok(Plan { n_dec, sample, conditional, defaults, disc, pos, tables, metrics, metric_names: names, constraints })
     }
 
     pub fn n_metrics(&self) -> usize {

@@ -1,8 +1,9 @@
 //! Code generation of the metrics and constraints of a `Plan` (safe: builds cranelift IR only).
-use super::super::plan::{PExpr, PMetric, PosMap, ABSENT};
+use super::super::plan::{PExpr, PMetric, Plan, PosMap, ABSENT};
 use super::Cg;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::ir::{types, FuncRef, InstBuilder, MemFlagsData, Value};
+use cranelift_frontend::FunctionBuilder;
 use nasc_grammar::ast::BinOp;
 
 impl Cg<'_, '_> {
@@ -216,4 +217,72 @@ impl Cg<'_, '_> {
             }
         }
     }
+}
+
+/// Emit the body of `nasc_eval_batch(rows, n, out, feas)`: per row, every metric, then
+/// feasibility (written unless `feas` is null).
+pub(super) fn build(b: &mut FunctionBuilder, plan: &Plan, helpers: Vec<FuncRef>, dense_ptrs: Vec<i64>, table_ptrs: Vec<i64>) {
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let p = b.block_params(entry).to_vec();
+    let (rows, n, out, feas) = (p[0], p[1], p[2], p[3]);
+    let i = b.declare_var(types::I64);
+    let zero = b.ins().iconst(types::I64, 0);
+    b.def_var(i, zero);
+    let header = b.create_block();
+    let body = b.create_block();
+    let exit = b.create_block();
+    b.ins().jump(header, &[]);
+    b.switch_to_block(header);
+    let iv = b.use_var(i);
+    let done = b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, iv, n);
+    b.ins().brif(done, exit, &[], body, &[]);
+    b.switch_to_block(body);
+    let iv = b.use_var(i);
+    let row_bytes = (plan.n_dec * 8) as i64;
+    let roff = b.ins().imul_imm_s(iv, row_bytes);
+    let row = b.ins().iadd(rows, roff);
+    let ooff = b.ins().imul_imm_s(iv, (plan.n_metrics() * 8) as i64);
+    let orow = b.ins().iadd(out, ooff);
+    let mut cg = Cg {
+        b: &mut *b,
+        plan,
+        helpers,
+        dense_ptrs,
+        table_ptrs,
+        row,
+        slots: vec![None; plan.n_dec],
+        positions: vec![None; plan.n_dec],
+        conditional: plan.conditional.clone(),
+    };
+    let mut vals: Vec<Value> = Vec::new();
+    for (mi, m) in plan.metrics.iter().enumerate() {
+        let v = cg.metric(m, &vals);
+        cg.b.ins().store(MemFlagsData::trusted(), v, orow, (mi * 8) as i32);
+        vals.push(v);
+    }
+    // feasibility (skipped when `feas` is null)
+    let mut ok = cg.b.ins().iconst(types::I8, 1);
+    for c in &plan.constraints {
+        let v = cg.expr(c, &vals);
+        let z = cg.b.ins().f64const(0.0);
+        let holds = cg.b.ins().fcmp(FloatCC::NotEqual, v, z);
+        ok = cg.b.ins().band(ok, holds);
+    }
+    let has_feas = cg.b.ins().icmp_imm_s(IntCC::NotEqual, feas, 0);
+    let store_blk = cg.b.create_block();
+    let next = cg.b.create_block();
+    cg.b.ins().brif(has_feas, store_blk, &[], next, &[]);
+    cg.b.switch_to_block(store_blk);
+    let faddr = cg.b.ins().iadd(feas, iv);
+    cg.b.ins().store(MemFlagsData::trusted(), ok, faddr, 0);
+    cg.b.ins().jump(next, &[]);
+    cg.b.switch_to_block(next);
+    let iv2 = cg.b.ins().iadd_imm_s(iv, 1);
+    cg.b.def_var(i, iv2);
+    cg.b.ins().jump(header, &[]);
+    b.switch_to_block(exit);
+    b.ins().return_(&[]);
+    b.seal_all_blocks();
 }
