@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 fn both(name: &str) -> (CompiledSpace, CompiledSpace) {
     let space = Arc::new(compile_zoo(name, &[]));
-    (CompiledSpace::new(space.clone(), Backend::Interp, &[]).unwrap(), CompiledSpace::new(space, Backend::Jit, &[]).unwrap())
+    (CompiledSpace::new(space.clone(), Backend::Interp, &[]).unwrap(), CompiledSpace::new(space, Backend::Jit, &[]).unwrap().all_jit())
 }
 
 #[test]
@@ -52,7 +52,7 @@ fn jit_neighbors_equal_interpreter_and_space_on_100k_calls_per_spec() {
             spec.items.into_iter().filter_map(|i| if let nasc_grammar::ast::Item::Constraint { expr, .. } = i { Some(expr) } else { None }).collect::<Vec<_>>()
         };
         let fa = CompiledSpace::new(space.clone(), Backend::Interp, &ex).unwrap();
-        let fb = CompiledSpace::new(space.clone(), Backend::Jit, &ex).unwrap();
+        let fb = CompiledSpace::new(space.clone(), Backend::Jit, &ex).unwrap().all_jit();
         let (mut ra, mut rb) = (Rng::new(3), Rng::new(3));
         for row in starts.iter().take(200) {
             let (na, nb) = (fa.neighbor(row, 2, true, &mut ra), fb.neighbor(row, 2, true, &mut rb));
@@ -133,5 +133,22 @@ fn subset_move_helpers_list_space_subset_moves() {
             }
         }
         assert!(checked > 0, "{name}");
+    }
+}
+
+#[test]
+fn the_path_rule_interprets_sampling_only_in_spaces_mostly_of_subsets() {
+    use nasc_compiler::compiled::Paths;
+    for (name, sample) in [("nb201", Backend::Jit), ("mobilenet_v2_layernas", Backend::Jit), ("darts", Backend::Jit), ("nse_multibranch_27ops", Backend::Interp)] {
+        let (a, b) = both(name);
+        assert_eq!(a.paths, Paths { eval: Backend::Interp, sample: Backend::Interp, neighbor: Backend::Interp, discretize: Backend::Interp });
+        let jit = CompiledSpace::new(b.space.clone(), Backend::Jit, &[]).unwrap();
+        assert_eq!(jit.paths, Paths { eval: Backend::Jit, sample, neighbor: Backend::Jit, discretize: Backend::Jit }, "{name}");
+        // either path draws the same rows
+        let (mut r1, mut r2) = (Rng::new(4), Rng::new(4));
+        let (mut x, mut y) = (vec![0u64; 64 * b.n_dec()], vec![0u64; 64 * b.n_dec()]);
+        jit.sample_batch(&mut r1, &mut x);
+        b.sample_batch(&mut r2, &mut y);
+        assert_eq!((x, r1.counter), (y, r2.counter), "{name}");
     }
 }

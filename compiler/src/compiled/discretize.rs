@@ -153,7 +153,7 @@ impl CompiledSpace {
     fn discretize(&self, alpha: &[Vec<f64>], darts: bool) -> Vec<u64> {
         let flat = self.flatten(alpha);
         let mut out = vec![ABSENT; self.plan.n_dec];
-        match &self.jit {
+        match self.jit_for(self.paths.discretize) {
             Some(j) => j.discretize(&flat, darts, &mut out),
             None => run(&self.plan, &flat, darts, &mut out),
         }

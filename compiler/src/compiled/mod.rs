@@ -25,10 +25,46 @@ pub enum Backend {
     Jit,
 }
 
+/// Which implementation runs each function of a space. Under `Backend::Jit` every function
+/// is compiled, and the faster one is chosen per function by a fixed rule (`Paths::choose`);
+/// under `Backend::Interp` everything is interpreted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paths {
+    pub eval: Backend,
+    pub sample: Backend,
+    pub neighbor: Backend,
+    pub discretize: Backend,
+}
+
+impl Paths {
+    /// The rule: the JIT everywhere, except sampling in a space where at least half of the
+    /// decisions are subsets. The compiled sampler inlines choice draws but calls back into
+    /// the same Rust subset draw (`draw_subset_weighted`) for every subset, so it saves
+    /// nothing there: measured no faster than the interpreter on nse_multibranch_27ops (22
+    /// subsets of 22 decisions), and faster on darts (8 of 36) (README, Performance).
+    pub fn choose(plan: &Plan, backend: Backend) -> Paths {
+        let all = Paths { eval: backend, sample: backend, neighbor: backend, discretize: backend };
+        let subsets = plan.sample.iter().filter(|s| matches!(s.draw, plan::PDraw::Subset { .. })).count();
+        if backend == Backend::Jit && subsets > 0 && 2 * subsets >= plan.sample.len() {
+            Paths { sample: Backend::Interp, ..all }
+        } else {
+            all
+        }
+    }
+
+    /// E.g. `eval jit, sample interp, neighbor jit, discretize jit`.
+    pub fn describe(&self) -> String {
+        let n = |b: Backend| if b == Backend::Jit { "jit" } else { "interp" };
+        format!("eval {}, sample {}, neighbor {}, discretize {}", n(self.eval), n(self.sample), n(self.neighbor), n(self.discretize))
+    }
+}
+
 pub struct CompiledSpace {
     pub space: Arc<Space>,
     pub plan: Plan,
     pub backend: Backend,
+    /// the implementation each function runs (see `Paths::choose`)
+    pub paths: Paths,
     jit: Option<jit::JitFns>,
 }
 
@@ -40,7 +76,25 @@ impl CompiledSpace {
             Backend::Jit => Some(jit::JitFns::compile(&plan)?),
             Backend::Interp => None,
         };
-        Ok(CompiledSpace { space, plan, backend, jit })
+        let paths = Paths::choose(&plan, backend);
+        Ok(CompiledSpace { space, plan, backend, paths, jit })
+    }
+
+    /// The same space with every function on the compiled code (`Backend::Jit` only; the
+    /// differential tests use it to test the compiled functions the rule does not choose).
+    pub fn all_jit(mut self) -> Self {
+        if self.jit.is_some() {
+            self.paths = Paths { eval: Backend::Jit, sample: Backend::Jit, neighbor: Backend::Jit, discretize: Backend::Jit };
+        }
+        self
+    }
+
+    /// The compiled code of a function when its path is the JIT.
+    fn jit_for(&self, path: Backend) -> Option<&jit::JitFns> {
+        match path {
+            Backend::Jit => self.jit.as_ref(),
+            Backend::Interp => None,
+        }
     }
 
     pub fn n_dec(&self) -> usize {
@@ -71,7 +125,7 @@ impl CompiledSpace {
     pub fn metrics_batch(&self, rows: &[u64], out: &mut [f64]) {
         let (nd, nm) = (self.n_dec().max(1), self.n_metrics());
         let n = (rows.len() / nd).min(if nm == 0 { usize::MAX } else { out.len() / nm });
-        match &self.jit {
+        match self.jit_for(self.paths.eval) {
             Some(j) => j.metrics_batch(rows, n, out),
             None => {
                 for i in 0..n {
@@ -85,7 +139,7 @@ impl CompiledSpace {
     pub fn eval_batch(&self, rows: &[u64], metrics: &mut [f64], feasible: &mut [u8]) {
         let (nd, nm) = (self.n_dec().max(1), self.n_metrics());
         let n = (rows.len() / nd).min(feasible.len()).min(if nm == 0 { usize::MAX } else { metrics.len() / nm });
-        match &self.jit {
+        match self.jit_for(self.paths.eval) {
             Some(j) => j.eval_batch(rows, n, metrics, feasible),
             None => {
                 for i in 0..n {
@@ -128,7 +182,7 @@ impl CompiledSpace {
         }
         let whole = out.len() / n_dec * n_dec;
         let out = &mut out[..whole];
-        match &self.jit {
+        match self.jit_for(self.paths.sample) {
             Some(j) => j.sample_batch(rng, n_dec, out),
             None => out.chunks_exact_mut(n_dec).for_each(|row| interp::sample_row(&self.plan, rng, row)),
         }
@@ -149,7 +203,7 @@ impl CompiledSpace {
         }
         let mut out = vec![ABSENT; self.plan.n_dec];
         for _ in 0..if feasible { 256 } else { 1 } {
-            let found = match &self.jit {
+            let found = match self.jit_for(self.paths.neighbor) {
                 Some(j) => j.neighbor(row, k, rng, &mut out),
                 None => neighbor::neighbor_row(&self.plan, row, k, rng, &mut out),
             };
