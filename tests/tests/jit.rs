@@ -123,6 +123,46 @@ fn discretize_argmax_picks_the_row_maxima() {
     }
 }
 
+/// Metrics whose sums are not exact integers (a linear combination with fractional weights:
+/// tables summed in order, per-member terms of the large subsets of nse one by one) and
+/// exact ones (per-byte member tables, summed in four lanes by the JIT): both backends and
+/// `Space::evaluate` agree bit for bit.
+#[test]
+fn inexact_and_exact_additive_metrics_agree_across_backends() {
+    for name in ["nse_multibranch_27ops", "darts", "mobilenet_v2_layernas"] {
+        let text = std::fs::read_to_string(nasc_tests::root().join("specs").join(format!("{name}.nas"))).unwrap() + "\nmetric lin = params * 0.37 + flops / 7;\n";
+        let (spec, d) = nasc_grammar::parse(&text);
+        assert!(d.is_empty(), "{name}: {d:?}");
+        let opts = nasc_compiler::Options { overrides: vec![], loader: &nasc_compiler::NoFiles, default_name: name.into() };
+        let space = Arc::new(nasc_compiler::compile(&spec, &opts).0.unwrap());
+        let a = CompiledSpace::new(space.clone(), Backend::Interp, &[]).unwrap();
+        let b = CompiledSpace::new(space.clone(), Backend::Jit, &[]).unwrap().all_jit();
+        let lin = a.metric_names().iter().position(|m| m == "lin").unwrap();
+        assert!(matches!(a.plan.metrics[lin], nasc_compiler::compiled::plan::PMetric::Additive { exact: false, .. }), "{name}: lin is additive, not exact");
+        let (nd, nm, n) = (a.n_dec(), a.n_metrics(), 20_000);
+        let mut rows = vec![0u64; n * nd];
+        a.sample_batch(&mut Rng::new(9), &mut rows);
+        let (mut ma, mut mb) = (vec![0.0; n * nm], vec![0.0; n * nm]);
+        let (mut fa, mut fb) = (vec![0u8; n], vec![0u8; n]);
+        a.eval_batch(&rows, &mut ma, &mut fa);
+        b.eval_batch(&rows, &mut mb, &mut fb);
+        for i in 0..n * nm {
+            assert_eq!(ma[i].to_bits(), mb[i].to_bits(), "{name}: metric {} of candidate {}", i % nm, i / nm);
+        }
+        let mut fractional = 0;
+        for i in (0..n).step_by(101) {
+            let c = a.decode(&rows[i * nd..(i + 1) * nd]);
+            for (k, (_, v)) in space.evaluate(&c).into_iter().enumerate() {
+                if let Some(x) = v {
+                    assert_eq!(x.to_bits(), ma[i * nm + k].to_bits(), "{name}: metric {k} of candidate {i} vs Space::evaluate");
+                }
+            }
+            fractional += usize::from(ma[i * nm + lin].fract() != 0.0);
+        }
+        assert!(fractional > 10, "{name}: {fractional} fractional values of lin");
+    }
+}
+
 /// Discretization: the JIT's compiled discretizers against the interpreter's program on random
 /// alphas (with ties and negative weights) of every zoo spec; both rules give valid rows.
 #[test]

@@ -114,7 +114,7 @@ pub fn eval_expr(e: &PExpr, row: &[u64], metrics: &[f64]) -> f64 {
 pub fn metrics(plan: &Plan, row: &[u64], out: &mut [f64]) {
     for (i, m) in plan.metrics.iter().enumerate() {
         out[i] = match m {
-            PMetric::Additive { constant, tables, members, chunks } => {
+            PMetric::Additive { constant, tables, members, chunks, .. } => {
                 let mut v = *constant;
                 for &ti in tables {
                     let t = &plan.tables[ti];

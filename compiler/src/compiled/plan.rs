@@ -70,7 +70,11 @@ pub enum PMetric {
     /// (subset, shift, table) with a 256-entry table of the summed costs of the members of
     /// bits `shift..shift + 8` (only where every partial sum is an exact integer, so the order
     /// of the additions cannot change the result; see `chunk_members`)
-    Additive { constant: f64, tables: Vec<usize>, members: Vec<(usize, u32, f64)>, chunks: Vec<(usize, u32, usize)> },
+    /// `exact`: every value is an integer and every partial sum is exact (`exact_integer_sums`),
+    /// so the additions may be reassociated (the JIT sums such a metric as a balanced tree)
+    /// without changing a bit: the result is -0.0 exactly when every added value is -0.0, in
+    /// any order, and otherwise the same exact integer.
+    Additive { constant: f64, tables: Vec<usize>, members: Vec<(usize, u32, f64)>, chunks: Vec<(usize, u32, usize)>, exact: bool },
     Expr(PExpr),
     /// external or not computable: NaN
     Nan,
@@ -173,7 +177,7 @@ impl Plan {
                     let exact = exact_integer_sums(a.constant, a.tables.iter().flat_map(|t| t.data.iter()), &members);
                     let tabs = a.tables.iter().map(|t| push_table(&mut tables, t)).collect();
                     let (members, chunks) = if exact { (Vec::new(), chunk_members(&members, &mut tables)) } else { (members, Vec::new()) };
-                    PMetric::Additive { constant: a.constant, tables: tabs, members, chunks }
+                    PMetric::Additive { constant: a.constant, tables: tabs, members, chunks, exact }
                 }
                 Form::External => PMetric::Nan,
                 Form::Nonlinear(e) => lower(e, space, &fams, &names, i).map(PMetric::Expr).unwrap_or(PMetric::Nan),

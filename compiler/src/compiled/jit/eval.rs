@@ -6,6 +6,9 @@ use cranelift_codegen::ir::{types, FuncRef, InstBuilder, MemFlagsData, Value};
 use cranelift_frontend::FunctionBuilder;
 use nasc_grammar::ast::BinOp;
 
+/// Accumulators of a metric whose sums are exact (`PMetric::Additive::exact`).
+const ACC: usize = 4;
+
 impl Cg<'_, '_> {
     fn slot(&mut self, d: usize) -> Value {
         if let Some(v) = self.slots[d] {
@@ -54,10 +57,30 @@ impl Cg<'_, '_> {
         }
     }
 
+    /// Entry `idx` of table `ti`.
+    fn load_f64(&mut self, ti: usize, idx: Value) -> Value {
+        let off = self.b.ins().ishl_imm_s(idx, 3);
+        let addr = self.b.ins().iadd(self.tables, off);
+        self.b.ins().load(types::F64, MemFlagsData::trusted(), addr, self.table_offs[ti])
+    }
+
     pub(super) fn metric(&mut self, m: &PMetric, vals: &[Value]) -> Value {
         match m {
-            PMetric::Additive { constant, tables, members, chunks } => {
-                let mut v = self.b.ins().f64const(*constant);
+            PMetric::Additive { constant, tables, members, chunks, exact } => {
+                // the added values in the interpreter's order: constant, tables, chunks. With
+                // exact integer sums they go round-robin into ACC accumulators (short
+                // dependency chains, each value added as soon as it is loaded), same bits.
+                let lanes = if *exact { ACC } else { 1 };
+                let mut acc: Vec<Value> = vec![self.b.ins().f64const(*constant)];
+                let mut k = 0usize;
+                let mut add = |cg: &mut Self, x: Value| {
+                    if acc.len() < lanes {
+                        acc.push(x);
+                    } else {
+                        acc[k % lanes] = cg.b.ins().fadd(acc[k % lanes], x);
+                        k += 1;
+                    }
+                };
                 for &ti in tables {
                     let t = &self.plan.tables[ti];
                     let mut idx = self.b.ins().iconst(types::I64, 0);
@@ -66,24 +89,8 @@ impl Cg<'_, '_> {
                         let ps = if stride == 1 { p } else { self.b.ins().imul_imm_s(p, stride as i64) };
                         idx = self.b.ins().iadd(idx, ps);
                     }
-                    let off = self.b.ins().ishl_imm_s(idx, 3);
-                    let base = self.b.ins().iconst(types::I64, self.table_ptrs[ti]);
-                    let addr = self.b.ins().iadd(base, off);
-                    let x = self.b.ins().load(types::F64, MemFlagsData::trusted(), addr, 0);
-                    v = self.b.ins().fadd(v, x);
-                }
-                for &(d, j, c) in members {
-                    let s = self.slot(d);
-                    let present = self.b.ins().icmp_imm_s(IntCC::NotEqual, s, ABSENT as i64);
-                    let sh = self.b.ins().ushr_imm_s(s, j as i64);
-                    let bit = self.b.ins().band_imm_s(sh, 1);
-                    let on = self.b.ins().icmp_imm_s(IntCC::Equal, bit, 1);
-                    let both = self.b.ins().band(present, on);
-                    let added = {
-                        let cv = self.b.ins().f64const(c);
-                        self.b.ins().fadd(v, cv)
-                    };
-                    v = self.b.ins().select(both, added, v);
+                    let x = self.load_f64(ti, idx);
+                    add(self, x);
                 }
                 for &(d, shift, ti) in chunks {
                     // an absent subset reads entry 0 (no members: -0.0, which adds nothing)
@@ -93,11 +100,24 @@ impl Cg<'_, '_> {
                     let m = self.b.ins().select(is_absent, zero, s);
                     let sh = self.b.ins().ushr_imm_s(m, shift as i64);
                     let byte = self.b.ins().band_imm_s(sh, 255);
-                    let off = self.b.ins().ishl_imm_s(byte, 3);
-                    let base = self.b.ins().iconst(types::I64, self.table_ptrs[ti]);
-                    let addr = self.b.ins().iadd(base, off);
-                    let x = self.b.ins().load(types::F64, MemFlagsData::trusted(), addr, 0);
-                    v = self.b.ins().fadd(v, x);
+                    let x = self.load_f64(ti, byte);
+                    add(self, x);
+                }
+                while acc.len() > 1 {
+                    acc = acc.chunks(2).map(|p| if p.len() == 2 { self.b.ins().fadd(p[0], p[1]) } else { p[0] }).collect();
+                }
+                let mut v = acc[0];
+                // per-member terms (only where the sums are not exact: then chunks are empty)
+                for &(d, j, c) in members {
+                    let s = self.slot(d);
+                    let present = self.b.ins().icmp_imm_s(IntCC::NotEqual, s, ABSENT as i64);
+                    let sh = self.b.ins().ushr_imm_s(s, j as i64);
+                    let bit = self.b.ins().band_imm_s(sh, 1);
+                    let on = self.b.ins().icmp_imm_s(IntCC::Equal, bit, 1);
+                    let both = self.b.ins().band(present, on);
+                    let cv = self.b.ins().f64const(c);
+                    let added = self.b.ins().fadd(v, cv);
+                    v = self.b.ins().select(both, added, v);
                 }
                 v
             }
@@ -219,14 +239,15 @@ impl Cg<'_, '_> {
     }
 }
 
-/// Emit the body of `nasc_eval_batch(rows, n, out, feas)`: per row, every metric, then
-/// feasibility (written unless `feas` is null).
-pub(super) fn build(b: &mut FunctionBuilder, plan: &Plan, helpers: Vec<FuncRef>, dense_ptrs: Vec<i64>, table_ptrs: Vec<i64>) {
+/// Emit the body of `nasc_eval_batch(rows, n, out, feas, tables)`: per row, every metric, then
+/// feasibility (written unless `feas` is null). `tables` is the base of every table laid end
+/// to end (table `t` at byte offset `table_offs[t]`): a parameter, so it stays in a register.
+pub(super) fn build(b: &mut FunctionBuilder, plan: &Plan, helpers: Vec<FuncRef>, dense_ptrs: Vec<i64>, table_offs: Vec<i32>) {
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     let p = b.block_params(entry).to_vec();
-    let (rows, n, out, feas) = (p[0], p[1], p[2], p[3]);
+    let (rows, n, out, feas, tables) = (p[0], p[1], p[2], p[3], p[4]);
     let i = b.declare_var(types::I64);
     let zero = b.ins().iconst(types::I64, 0);
     b.def_var(i, zero);
@@ -250,7 +271,8 @@ pub(super) fn build(b: &mut FunctionBuilder, plan: &Plan, helpers: Vec<FuncRef>,
         plan,
         helpers,
         dense_ptrs,
-        table_ptrs,
+        tables,
+        table_offs,
         row,
         slots: vec![None; plan.n_dec],
         positions: vec![None; plan.n_dec],

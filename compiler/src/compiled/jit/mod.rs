@@ -19,7 +19,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Linkage, Module};
 
-type BatchFn = unsafe extern "C" fn(*const u64, u64, *mut f64, *mut u8);
+type BatchFn = unsafe extern "C" fn(*const u64, u64, *mut f64, *mut u8, *const f64);
 type SampleFn = unsafe extern "C" fn(u64, u64, u64, *mut u64) -> u64;
 type DiscFn = unsafe extern "C" fn(*const f64, u64, *mut u64);
 type NeighborFn = unsafe extern "C" fn(*const u64, *mut u64, u64, u64, *mut u64, *mut u64) -> u64;
@@ -63,10 +63,11 @@ pub struct JitFns {
     disc_fns: [DiscFn; 2],
     /// the discretization steps `nasc_disc_subset` reads by address
     _disc: Vec<PDisc>,
-    /// tables and position maps the code reads by address
-    _tables: Vec<Vec<f64>>,
+    /// every cost table laid end to end, passed to the eval code (offsets compiled in)
+    tables: Vec<f64>,
     /// subset size weights of the sampling program, read by `nasc_subset` (same order as `plan.sample`)
     _weights: Vec<Vec<f64>>,
+    /// position maps the code reads by address
     _dense: Vec<Vec<u32>>,
 }
 
@@ -118,7 +119,9 @@ struct Cg<'a, 'b> {
     plan: &'a Plan,
     helpers: Vec<cranelift_codegen::ir::FuncRef>,
     dense_ptrs: Vec<i64>,
-    table_ptrs: Vec<i64>,
+    /// every table laid end to end (a parameter of the code) and each one's byte offset
+    tables: Value,
+    table_offs: Vec<i32>,
     row: Value,
     /// per-row cache of slot loads and positions (straight-line code: each dominates its uses)
     slots: Vec<Option<Value>>,
@@ -148,7 +151,13 @@ impl JitFns {
         let tcfg = module.target_config();
         let ptr = tcfg.pointer_type();
 
-        let tables: Vec<Vec<f64>> = plan.tables.iter().map(|t| t.data.clone()).collect();
+        let tables: Vec<f64> = plan.tables.iter().flat_map(|t| t.data.iter().copied()).collect();
+        let mut table_offs = Vec::with_capacity(plan.tables.len());
+        let mut at = 0usize;
+        for t in &plan.tables {
+            table_offs.push(i32::try_from(at * 8).map_err(|_| "the cost tables are too large for the JIT (2 GiB)".to_string())?);
+            at += t.data.len();
+        }
         let weights: Vec<Vec<f64>> = plan.sample.iter().map(|st| if let super::plan::PDraw::Subset { weights, .. } = &st.draw { weights.clone() } else { Vec::new() }).collect();
         let dense: Vec<Vec<u32>> = plan.pos.iter().map(|p| if let PosMap::Subset { dense, .. } = p { dense.clone() } else { Vec::new() }).collect();
 
@@ -163,14 +172,13 @@ impl JitFns {
         }
 
         let dense_ptrs: Vec<i64> = dense.iter().map(|d| d.as_ptr() as i64).collect();
-        let table_ptrs: Vec<i64> = tables.iter().map(|t| t.as_ptr() as i64).collect();
         let disc: Vec<PDisc> = plan.disc.clone();
         let steps: Vec<i64> = disc.iter().map(|p| p as *const PDisc as i64).collect();
         let mut d = Definer { module: &mut module, ctx: None, fctx: FunctionBuilderContext::new() };
         let i64t = types::I64;
-        let id = d.define("nasc_eval_batch", &[ptr, i64t, ptr, ptr], &[], |b, m| {
+        let id = d.define("nasc_eval_batch", &[ptr, i64t, ptr, ptr, ptr], &[], |b, m| {
             let helpers = helper_ids.iter().map(|id| m.declare_func_in_func(*id, b.func)).collect();
-            eval::build(b, plan, helpers, dense_ptrs, table_ptrs);
+            eval::build(b, plan, helpers, dense_ptrs, table_offs);
         })?;
         let subset_id = d.import("nasc_subset", &[i64t, i64t, ptr, i64t, i64t, ptr], Some(i64t))?;
         let sid = d.define("nasc_sample_batch", &[i64t, i64t, i64t, ptr], &[i64t], |b, m| {
@@ -196,20 +204,21 @@ impl JitFns {
         // SAFETY (the transmutes below): each pointer is the finalized code of a function
         // compiled from the signature given to `define` above, in the platform's default C
         // calling convention, which is the `extern "C"` type it is cast to:
-        // (ptr, i64, ptr, ptr) -> () is `BatchFn`, (i64, i64, i64, ptr) -> i64 `SampleFn`,
+        // (ptr, i64, ptr, ptr, ptr) -> () is `BatchFn`, (i64, i64, i64, ptr) -> i64 `SampleFn`,
         // (ptr, ptr, i64, i64, ptr, ptr) -> i64 `NeighborFn`, (ptr, i64, ptr) -> () `DiscFn`.
         let eval = unsafe { std::mem::transmute::<*const u8, BatchFn>(module.get_finalized_function(id)) };
         let sample = unsafe { std::mem::transmute::<*const u8, SampleFn>(module.get_finalized_function(sid)) };
         let neighbor = unsafe { std::mem::transmute::<*const u8, NeighborFn>(module.get_finalized_function(nid)) };
         let disc_fns = [0, 1].map(|i| unsafe { std::mem::transmute::<*const u8, DiscFn>(module.get_finalized_function(disc_ids[i])) });
-        Ok(JitFns { _module: module, eval, sample, neighbor, disc_fns, _tables: tables, _weights: weights, _dense: dense, _disc: disc })
+        Ok(JitFns { _module: module, eval, sample, neighbor, disc_fns, tables, _weights: weights, _dense: dense, _disc: disc })
     }
 
     /// Metrics of `n` rows (the caller checked the slice lengths).
     pub fn metrics_batch(&self, rows: &[u64], n: usize, out: &mut [f64]) {
         // SAFETY: rows holds n rows of n_dec slots and out n rows of n_metrics (checked by the
-        // caller); a null `feas` is never written.
-        unsafe { (self.eval)(rows.as_ptr(), n as u64, out.as_mut_ptr(), std::ptr::null_mut()) }
+        // caller); a null `feas` is never written; `tables` is the table buffer the code was
+        // compiled for (its offsets and indices stay inside it).
+        unsafe { (self.eval)(rows.as_ptr(), n as u64, out.as_mut_ptr(), std::ptr::null_mut(), self.tables.as_ptr()) }
     }
 
     /// `out.len() / n_dec` sampled rows from `rng` (advanced past them).
@@ -245,7 +254,7 @@ impl JitFns {
 
     pub fn eval_batch(&self, rows: &[u64], n: usize, out: &mut [f64], feas: &mut [u8]) {
         // SAFETY: as above, and feas holds at least n bytes.
-        unsafe { (self.eval)(rows.as_ptr(), n as u64, out.as_mut_ptr(), feas.as_mut_ptr()) }
+        unsafe { (self.eval)(rows.as_ptr(), n as u64, out.as_mut_ptr(), feas.as_mut_ptr(), self.tables.as_ptr()) }
     }
 }
 
