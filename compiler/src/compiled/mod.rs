@@ -2,9 +2,11 @@
 //! the reference interpreter over the lowered `Plan` and a cranelift JIT (`jit`, the only
 //! module with `unsafe`). Rows are `u64` slots (see `plan`); batches are rows laid end to end.
 //!
-//! The JIT compiles metrics and feasibility (the hot path) and the sampling program. Neighbors,
-//! keys, names, discretization and prefix bounds run the same Rust code in both backends, so
-//! they agree by construction; they are not on the hot path of any strategy.
+//! The JIT compiles metrics and feasibility (the hot path), the sampling program, the neighbor
+//! program and the discretizers; the interpreter runs the same plan programs, and both give
+//! the same bits for the same inputs and seed. A JIT-compiled space runs each function on the
+//! faster implementation (`Paths::choose`). Keys, names and prefix bounds run the same Rust
+//! code in both backends.
 pub mod discretize;
 pub mod interp;
 mod jit;
