@@ -125,7 +125,7 @@ fn discretize_argmax_picks_the_row_maxima() {
 
 /// Metrics whose sums are not exact integers (a linear combination with fractional weights:
 /// tables summed in order, per-member terms of the large subsets of nse one by one) and
-/// exact ones (per-byte member tables, summed in four lanes by the JIT): both backends and
+/// exact ones (per-chunk member tables, summed in four lanes by the JIT): both backends and
 /// `Space::evaluate` agree bit for bit.
 #[test]
 fn inexact_and_exact_additive_metrics_agree_across_backends() {

@@ -1,5 +1,5 @@
 //! The reference backend: executes a `Plan` directly. The JIT must agree with it bit for bit.
-use super::plan::{PDraw, PExpr, PMetric, PSample, Plan, PosMap, ABSENT};
+use super::plan::{PDraw, PExpr, PMetric, PSample, Plan, PosMap, ABSENT, CHUNK_MASK};
 use crate::rng::Rng;
 use crate::space::draw_subset_weighted;
 use nasc_grammar::ast::BinOp;
@@ -133,7 +133,7 @@ pub fn metrics(plan: &Plan, row: &[u64], out: &mut [f64]) {
                 for &(d, shift, ti) in chunks {
                     // an absent subset reads entry 0 (no members: -0.0, which adds nothing)
                     let m = if row[d] == ABSENT { 0 } else { row[d] };
-                    v += plan.tables[ti].data[((m >> shift) & 255) as usize];
+                    v += plan.tables[ti].data[((m >> shift) & CHUNK_MASK) as usize];
                 }
                 v
             }

@@ -66,9 +66,9 @@ pub enum PExpr {
 
 #[derive(Debug, Clone)]
 pub enum PMetric {
-    /// constant + tables + per-member terms (in order) + per-byte member tables: `chunks` are
+    /// constant + tables + per-member terms (in order) + per-chunk member tables: `chunks` are
     /// (subset, shift, table) with a 256-entry table of the summed costs of the members of
-    /// bits `shift..shift + 8` (only where every partial sum is an exact integer, so the order
+    /// bits `shift..shift + CHUNK_BITS` (only where every partial sum is an exact integer, so the order
     /// of the additions cannot change the result; see `chunk_members`)
     /// `exact`: every value is an integer and every partial sum is exact (`exact_integer_sums`),
     /// so the additions may be reassociated (the JIT sums such a metric as a balanced tree)
@@ -249,21 +249,27 @@ fn exact_integer_sums<'a>(constant: f64, cells: impl Iterator<Item = &'a f64>, m
     bound < (1u64 << 53) as f64
 }
 
-/// Per-member terms as per-byte tables: for each subset and each byte of its mask that has a
-/// member with a cost, 256 entries (the summed costs of the members set in that byte).
+/// Width of the member chunks of a subset mask (bytes: on nse, 4-bit chunks measured slower,
+/// their extra loads cost more than the smaller tables save).
+pub const CHUNK_BITS: u32 = 8;
+pub const CHUNK_MASK: u64 = (1 << CHUNK_BITS) - 1;
+
+/// Per-member terms as per-chunk tables: for each subset and each CHUNK_BITS-bit chunk of its
+/// mask that has a member with a cost, 2^CHUNK_BITS entries (the summed costs of the members
+/// set in that chunk).
 fn chunk_members(members: &[(usize, u32, f64)], tables: &mut Vec<PTable>) -> Vec<(usize, u32, usize)> {
     let mut out: Vec<(usize, u32, usize)> = Vec::new();
     let mut groups: Vec<((usize, u32), Vec<(u32, f64)>)> = Vec::new();
     for &(d, j, c) in members {
-        let key = (d, j / 8 * 8);
+        let key = (d, j / CHUNK_BITS * CHUNK_BITS);
         match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => v.push((j % 8, c)),
-            None => groups.push((key, vec![(j % 8, c)])),
+            Some((_, v)) => v.push((j % CHUNK_BITS, c)),
+            None => groups.push((key, vec![(j % CHUNK_BITS, c)])),
         }
     }
     for ((d, shift), bits) in groups {
         // -0.0 + x == x for every x, so the entry of no members adds nothing
-        let data = (0..256u32).map(|byte| bits.iter().filter(|(b, _)| byte >> b & 1 == 1).fold(-0.0, |a, (_, c)| a + c)).collect();
+        let data = (0..1u32 << CHUNK_BITS).map(|byte| bits.iter().filter(|(b, _)| byte >> b & 1 == 1).fold(-0.0, |a, (_, c)| a + c)).collect();
         tables.push(PTable { scope: Vec::new(), data });
         out.push((d, shift, tables.len() - 1));
     }

@@ -1,5 +1,5 @@
 //! Code generation of the metrics and constraints of a `Plan` (safe: builds cranelift IR only).
-use super::super::plan::{PExpr, PMetric, Plan, PosMap, ABSENT};
+use super::super::plan::{PExpr, PMetric, Plan, PosMap, ABSENT, CHUNK_MASK};
 use super::Cg;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{types, FuncRef, InstBuilder, MemFlagsData, Value};
@@ -99,7 +99,7 @@ impl Cg<'_, '_> {
                     let zero = self.b.ins().iconst(types::I64, 0);
                     let m = self.b.ins().select(is_absent, zero, s);
                     let sh = self.b.ins().ushr_imm_s(m, shift as i64);
-                    let byte = self.b.ins().band_imm_s(sh, 255);
+                    let byte = self.b.ins().band_imm_s(sh, CHUNK_MASK as i64);
                     let x = self.load_f64(ti, byte);
                     add(self, x);
                 }
