@@ -48,7 +48,7 @@ impl Space {
     pub fn default_slot(&self, d: usize) -> Slot {
         match &self.decisions[d].kind {
             DecisionKind::Choice { default, .. } => Slot::Opt(*default),
-            DecisionKind::Subset { default, min, .. } => Slot::Members(if default.count_ones() >= *min { *default } else { (1u64 << *min) - 1 }),
+            DecisionKind::Subset { default, min, .. } => Slot::Members(if default.count_ones() >= *min { *default } else { 1u64.checked_shl(*min).map_or(u64::MAX, |x| x - 1) }),
         }
     }
 

@@ -220,7 +220,9 @@ fn random_spec(rng: &mut Rng) -> String {
     s
 }
 
-/// The fuzz target run as a test: random valid specs, both backends, bit-identical.
+/// The fuzz target run as a test: random valid specs, both backends, bit-identical metrics,
+/// feasibility and samples, identical neighbors (also with feasibility asked) and
+/// discretizations.
 #[test]
 fn random_specs_agree_across_backends() {
     let mut rng = Rng::new(77);
@@ -255,6 +257,26 @@ fn random_specs_agree_across_backends() {
         for i in (0..n).step_by(97) {
             let c = a.decode(&rows[i * a.n_dec()..(i + 1) * a.n_dec()]);
             assert_eq!(space.feasible(&c, &[]), fa[i] == 1, "case {case}\n{text}");
+        }
+        // neighbors (conditional depth, a subset) and discretizations
+        let nd = a.n_dec();
+        let (mut ra, mut rb, mut rs) = (Rng::new(case), Rng::new(case), Rng::new(case));
+        for i in 0..n {
+            let row = &rows[i * nd..(i + 1) * nd];
+            let k = 1 + i % 3;
+            let na = a.neighbor(row, k, i % 4 == 0, &mut ra);
+            assert_eq!(na, b.neighbor(row, k, i % 4 == 0, &mut rb), "case {case}: neighbor {i}\n{text}");
+            assert_eq!(ra.counter, rb.counter, "case {case}");
+            if i % 4 != 0 {
+                assert_eq!(na, space.neighbor(&a.decode(row), k, &mut rs).map(|c| a.encode(&c)), "case {case}: neighbor {i} vs Space\n{text}");
+            }
+            rs.counter = ra.counter;
+        }
+        let mut arng = Rng::new(1000 + case);
+        for _ in 0..200 {
+            let alpha: Vec<Vec<f64>> = space.alpha_rows().iter().map(|(_, m)| (0..*m).map(|_| arng.below(4) as f64 - 1.5).collect()).collect();
+            assert_eq!(a.discretize_argmax(&alpha), b.discretize_argmax(&alpha), "case {case}\n{text}");
+            assert_eq!(a.discretize_darts(&alpha), b.discretize_darts(&alpha), "case {case}\n{text}");
         }
     }
 }

@@ -20,6 +20,11 @@ fn pool_mask(n: u64) -> u64 {
     }
 }
 
+/// Bit `i` (none when `i` is 64 or more).
+fn bit(i: u32) -> u64 {
+    1u64.checked_shl(i).unwrap_or(0)
+}
+
 /// The index of the `t`-th set bit of `x` (64 when there is none).
 fn nth_set(mut x: u64, t: u64) -> u32 {
     for _ in 0..t {
@@ -47,13 +52,13 @@ pub fn subset_move(n: u64, min: u32, max: u32, m: u64, mut t: u64) -> u64 {
     let (ones, zeros) = (set.count_ones() as u64, unset.count_ones() as u64);
     if k > min {
         if t < ones {
-            return m & !(1u64 << nth_set(set, t));
+            return m & !bit(nth_set(set, t));
         }
         t -= ones;
     }
     if k < max {
         if t < zeros {
-            return m | 1u64 << nth_set(unset, t);
+            return m | bit(nth_set(unset, t));
         }
         t -= zeros;
     }
@@ -61,7 +66,7 @@ pub fn subset_move(n: u64, min: u32, max: u32, m: u64, mut t: u64) -> u64 {
         return m;
     }
     let (o, i) = (nth_set(set, t / zeros), nth_set(unset, t % zeros));
-    (m & !(1u64 << o)) | 1u64 << i
+    (m & !bit(o)) | bit(i)
 }
 
 /// A uniform one-edit move of a subset value (one draw): the edit both backends make.
