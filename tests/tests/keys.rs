@@ -50,23 +50,3 @@ fn neighbors_differ_in_exactly_k_decisions() {
         }
     }
 }
-
-
-/// The batch key API (one front end for the batch) equals `Space::key` of each row.
-#[test]
-fn compiled_keys_batch_equals_space_key() {
-    use nasc_compiler::compiled::{Backend, CompiledSpace};
-    for name in nasc_tests::ZOO {
-        let space = std::sync::Arc::new(compile_zoo(name, &[]));
-        let cs = CompiledSpace::new(space.clone(), Backend::Jit, &[]).unwrap();
-        let mut rng = Rng::new(12);
-        let mut rows = vec![0u64; 40 * cs.n_dec()];
-        cs.sample_batch(&mut rng, &mut rows);
-        let keys = cs.keys(&rows);
-        assert_eq!(keys.len(), 40);
-        for (i, k) in keys.iter().enumerate() {
-            assert!(!k.starts_with('!'), "{name}: {k}");
-            assert_eq!(*k, cs.key(&rows[i * cs.n_dec()..(i + 1) * cs.n_dec()]), "{name}: row {i}");
-        }
-    }
-}

@@ -223,12 +223,4 @@ impl CompiledSpace {
     pub fn key(&self, row: &[u64]) -> String {
         self.space.key(&self.decode(row))
     }
-
-    /// The canonical keys of a batch of rows, equal to `key` of each: the spec's front end
-    /// (constant folding, decision expansion), which `key` repeats per call, runs once.
-    pub fn keys(&self, rows: &[u64]) -> Vec<String> {
-        let nd = self.n_dec().max(1);
-        let tracer = self.space.tracer();
-        rows.chunks_exact(nd).map(|r| tracer.trace(&self.decode(r)).map(|g| g.key()).unwrap_or_else(|e| format!("!{e}"))).collect()
-    }
 }
