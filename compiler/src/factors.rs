@@ -235,7 +235,7 @@ impl Additive {
 /// Sort per-member terms by (subset, member) and add up the costs of each member (in their
 /// order), as the tables add up the terms of one scope: one term per chosen member.
 fn merge_members(m: &mut Vec<(DecisionId, u32, f64)>) {
-    m.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    m.sort_by_key(|a| (a.0, a.1));
     let mut out: Vec<(DecisionId, u32, f64)> = Vec::with_capacity(m.len());
     for (d, j, c) in m.drain(..) {
         match out.last_mut() {

@@ -259,7 +259,9 @@ pub const CHUNK_MASK: u64 = (1 << CHUNK_BITS) - 1;
 /// set in that chunk).
 fn chunk_members(members: &[(usize, u32, f64)], tables: &mut Vec<PTable>) -> Vec<(usize, u32, usize)> {
     let mut out: Vec<(usize, u32, usize)> = Vec::new();
-    let mut groups: Vec<((usize, u32), Vec<(u32, f64)>)> = Vec::new();
+    // ((subset, first bit of the chunk), (bit in the chunk, cost) of its members)
+    type Group = ((usize, u32), Vec<(u32, f64)>);
+    let mut groups: Vec<Group> = Vec::new();
     for &(d, j, c) in members {
         let key = (d, j / CHUNK_BITS * CHUNK_BITS);
         match groups.iter_mut().find(|(k, _)| *k == key) {
