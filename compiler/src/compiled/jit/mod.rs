@@ -1,5 +1,6 @@
-//! The cranelift backend: the `Plan`'s metrics and constraints, and its sampling program,
-//! compiled to native batch loops (codegen in `eval` and `sample`, which are safe code).
+//! The cranelift backend: the `Plan`'s programs compiled to native code: metrics and
+//! constraints (a batch loop, `eval`), sampling (a batch loop, `sample`), the neighbor program
+//! (`neighbor`) and the two discretizers (`discretize`); the generators are safe code.
 //! All of nasc's `unsafe` code is in this module: calling the compiled functions (their
 //! signatures are the platform C ABI, checked against the declarations below) and the
 //! addresses of the tables they read, which this struct owns for as long as the code lives.
