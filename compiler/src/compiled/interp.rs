@@ -5,20 +5,13 @@ use crate::space::draw_subset_weighted;
 use nasc_grammar::ast::BinOp;
 
 pub fn position(pm: &PosMap, slot: u64) -> u64 {
+    // out of the domain (an invalid row): position 0, as the JIT reads it
+    let clamp = |p: u64, card: u32| if p < card as u64 { p } else { 0 };
     match pm {
-        PosMap::Choice { absent } => {
-            if slot == ABSENT {
-                *absent as u64
-            } else {
-                slot
-            }
-        }
-        PosMap::Subset { dense, absent } => {
-            if slot == ABSENT {
-                *absent as u64
-            } else {
-                dense.get(slot as usize).copied().unwrap_or(0) as u64
-            }
+        PosMap::Choice { absent, card } => clamp(if slot == ABSENT { *absent as u64 } else { slot }, *card),
+        PosMap::Subset { dense, absent, card } => {
+            let p = if slot == ABSENT { *absent as u64 } else { usize::try_from(slot).ok().and_then(|m| dense.get(m)).map_or(u64::MAX, |p| *p as u64) };
+            clamp(p, *card)
         }
         PosMap::None => 0,
     }

@@ -33,11 +33,15 @@ pub fn decode_slot(kind: &DecisionKind, v: u64) -> Slot {
 
 /// How a slot maps to its position in table domains.
 #[derive(Debug, Clone)]
+///
+/// `card` is the size of the decision's table domain: a slot outside the decision's domain (an
+/// invalid row) gives a position of `card` or more, which both backends read as position 0,
+/// so no row can index outside a table.
 pub enum PosMap {
     /// position = option index; ABSENT -> `absent`.
-    Choice { absent: u32 },
+    Choice { absent: u32, card: u32 },
     /// position = dense[mask]; ABSENT -> `absent`.
-    Subset { dense: Vec<u32>, absent: u32 },
+    Subset { dense: Vec<u32>, absent: u32, card: u32 },
     /// not used by any table
     None,
 }
@@ -150,8 +154,9 @@ impl Plan {
         for d in &space.decisions {
             let Some(values) = &space.domains.values[d.index()] else { continue };
             let absent = values.iter().position(|s| *s == Slot::Absent).unwrap_or(values.len()) as u32;
+            let card = values.len() as u32;
             pos[d.index()] = match &d.kind {
-                DecisionKind::Choice { .. } => PosMap::Choice { absent },
+                DecisionKind::Choice { .. } => PosMap::Choice { absent, card },
                 DecisionKind::Subset { pool, .. } => {
                     if pool.len() > MAX_DENSE_POOL {
                         return Err(format!("subset `{}` has a pool of {} (at most {MAX_DENSE_POOL} in a table)", d.name, pool.len()));
@@ -162,7 +167,7 @@ impl Plan {
                             dense[*m as usize] = i as u32;
                         }
                     }
-                    PosMap::Subset { dense, absent }
+                    PosMap::Subset { dense, absent, card }
                 }
             };
         }

@@ -28,30 +28,42 @@ impl Cg<'_, '_> {
         v
     }
 
+    /// A position of `card` or more (an invalid row) reads as 0, as in `interp::position`.
+    fn clamp(&mut self, p: Value, card: u32) -> Value {
+        let inside = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, p, card as i64);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.ins().select(inside, p, zero)
+    }
+
     fn position_uncached(&mut self, d: usize) -> Value {
         let s = self.slot(d);
-        if !self.conditional[d] {
-            if let PosMap::Choice { .. } = &self.plan.pos[d] {
-                return s;
-            }
-        }
         let is_absent = self.b.ins().icmp_imm_s(IntCC::Equal, s, ABSENT as i64);
         match &self.plan.pos[d] {
-            PosMap::Choice { absent } => {
-                let a = self.b.ins().iconst(types::I64, *absent as i64);
-                self.b.ins().select(is_absent, a, s)
+            &PosMap::Choice { absent, card } => {
+                if !self.conditional[d] {
+                    return self.clamp(s, card);
+                }
+                let a = self.b.ins().iconst(types::I64, absent as i64);
+                let p = self.b.ins().select(is_absent, a, s);
+                self.clamp(p, card)
             }
-            PosMap::Subset { absent, .. } => {
-                // an absent slot reads entry 0 of the map, then is replaced
+            PosMap::Subset { absent, card, dense } => {
+                let (absent, card, n_dense) = (*absent, *card, dense.len());
+                // an absent slot or a mask outside the map reads entry 0 of the map; an absent
+                // slot then takes `absent`, a mask outside the map position 0 (via clamp)
+                let outside = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, s, n_dense as i64);
                 let zero = self.b.ins().iconst(types::I64, 0);
-                let safe = self.b.ins().select(is_absent, zero, s);
+                let safe = self.b.ins().select(outside, zero, s);
                 let off = self.b.ins().ishl_imm_s(safe, 2);
                 let base = self.b.ins().iconst(types::I64, self.dense_ptrs[d]);
                 let addr = self.b.ins().iadd(base, off);
                 let p32 = self.b.ins().load(types::I32, MemFlagsData::trusted(), addr, 0);
                 let p = self.b.ins().uextend(types::I64, p32);
-                let a = self.b.ins().iconst(types::I64, *absent as i64);
-                self.b.ins().select(is_absent, a, p)
+                let big = self.b.ins().iconst(types::I64, card as i64);
+                let p = self.b.ins().select(outside, big, p);
+                let a = self.b.ins().iconst(types::I64, absent as i64);
+                let p = self.b.ins().select(is_absent, a, p);
+                self.clamp(p, card)
             }
             PosMap::None => self.b.ins().iconst(types::I64, 0),
         }
