@@ -13,7 +13,6 @@ use super::interp::{h_max, h_min, h_pow, h_rem, h_round};
 use super::discretize::{subset_pick, PDisc};
 use super::plan::{Plan, PosMap};
 use crate::rng::Rng;
-use crate::space::draw_subset_weighted;
 use cranelift_codegen::ir::{types, AbiParam, Value};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -24,17 +23,6 @@ type BatchFn = unsafe extern "C" fn(*const u64, u64, *mut f64, *mut u8, *const f
 type SampleFn = unsafe extern "C" fn(u64, u64, u64, *mut u64) -> u64;
 type DiscFn = unsafe extern "C" fn(*const f64, u64, *mut u64);
 type NeighborFn = unsafe extern "C" fn(*const u64, *mut u64, u64, u64, *mut u64, *mut u64) -> u64;
-
-/// The sampling program's subset draw: `draw_subset_weighted` on the counter behind `counter`.
-extern "C" fn nasc_subset(pool: u64, min: u64, weights: *const f64, n_weights: u64, seed: u64, counter: *mut u64) -> u64 {
-    // SAFETY: the compiled sampler passes the address of its own 8-byte stack slot, and the
-    // address and length of a weights vector that `JitFns::_weights` owns.
-    let (c, w) = unsafe { (&mut *counter, std::slice::from_raw_parts(weights, n_weights as usize)) };
-    let mut rng = Rng { seed, counter: *c };
-    let m = draw_subset_weighted(pool, min as u32, w, &mut rng);
-    *c = rng.counter;
-    m
-}
 
 /// The neighbor program's subset edit: `neighbor::subset_edit` on the counter behind `counter`.
 extern "C" fn nasc_subset_edit(pool: u64, min: u64, max: u64, m: u64, seed: u64, counter: *mut u64) -> u64 {
@@ -66,8 +54,6 @@ pub struct JitFns {
     _disc: Vec<PDisc>,
     /// every cost table laid end to end, passed to the eval code (offsets compiled in)
     tables: Vec<f64>,
-    /// subset size weights of the sampling program, read by `nasc_subset` (same order as `plan.sample`)
-    _weights: Vec<Vec<f64>>,
     /// position maps the code reads by address
     _dense: Vec<Vec<u32>>,
 }
@@ -145,7 +131,6 @@ impl JitFns {
         jb.symbol("nasc_round", h_round as *const u8);
         jb.symbol("nasc_pow", h_pow as *const u8);
         jb.symbol("nasc_rem", h_rem as *const u8);
-        jb.symbol("nasc_subset", nasc_subset as *const u8);
         jb.symbol("nasc_subset_edit", nasc_subset_edit as *const u8);
         jb.symbol("nasc_disc_subset", nasc_disc_subset as *const u8);
         let mut module = JITModule::new(jb);
@@ -159,7 +144,6 @@ impl JitFns {
             table_offs.push(i32::try_from(at * 8).map_err(|_| "the cost tables are too large for the JIT (2 GiB)".to_string())?);
             at += t.data.len();
         }
-        let weights: Vec<Vec<f64>> = plan.sample.iter().map(|st| if let super::plan::PDraw::Subset { weights, .. } = &st.draw { weights.clone() } else { Vec::new() }).collect();
         let dense: Vec<Vec<u32>> = plan.pos.iter().map(|p| if let PosMap::Subset { dense, .. } = p { dense.clone() } else { Vec::new() }).collect();
 
         let mut helper_ids: Vec<FuncId> = Vec::new();
@@ -181,11 +165,7 @@ impl JitFns {
             let helpers = helper_ids.iter().map(|id| m.declare_func_in_func(*id, b.func)).collect();
             eval::build(b, plan, helpers, dense_ptrs, table_offs);
         })?;
-        let subset_id = d.import("nasc_subset", &[i64t, i64t, ptr, i64t, i64t, ptr], Some(i64t))?;
-        let sid = d.define("nasc_sample_batch", &[i64t, i64t, i64t, ptr], &[i64t], |b, m| {
-            let subset_fn = m.declare_func_in_func(subset_id, b.func);
-            sample::build(b, plan, subset_fn, &weights);
-        })?;
+        let sid = d.define("nasc_sample_batch", &[i64t, i64t, i64t, ptr], &[i64t], |b, _| sample::build(b, plan))?;
         let edit_id = d.import("nasc_subset_edit", &[i64t, i64t, i64t, i64t, i64t, ptr], Some(i64t))?;
         let nid = d.define("nasc_neighbor", &[ptr, ptr, i64t, i64t, ptr, ptr], &[i64t], |b, m| {
             let edit_fn = m.declare_func_in_func(edit_id, b.func);
@@ -211,7 +191,7 @@ impl JitFns {
         let sample = unsafe { std::mem::transmute::<*const u8, SampleFn>(module.get_finalized_function(sid)) };
         let neighbor = unsafe { std::mem::transmute::<*const u8, NeighborFn>(module.get_finalized_function(nid)) };
         let disc_fns = [0, 1].map(|i| unsafe { std::mem::transmute::<*const u8, DiscFn>(module.get_finalized_function(disc_ids[i])) });
-        Ok(JitFns { _module: module, eval, sample, neighbor, disc_fns, tables, _weights: weights, _dense: dense, _disc: disc })
+        Ok(JitFns { _module: module, eval, sample, neighbor, disc_fns, tables, _dense: dense, _disc: disc })
     }
 
     /// Metrics of `n` rows (the caller checked the slice lengths).
