@@ -193,7 +193,7 @@ impl Additive {
             }
         }
         out.tables = by_scope.into_values().collect();
-        out.members.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        merge_members(&mut out.members);
         Ok(out)
     }
 
@@ -227,8 +227,23 @@ impl Additive {
         out.constant += other.constant;
         out.tables.extend(other.tables.iter().cloned());
         out.members.extend(other.members.iter().cloned());
+        merge_members(&mut out.members);
         out
     }
+}
+
+/// Sort per-member terms by (subset, member) and add up the costs of each member (in their
+/// order), as the tables add up the terms of one scope: one term per chosen member.
+fn merge_members(m: &mut Vec<(DecisionId, u32, f64)>) {
+    m.sort_by_key(|a| (a.0, a.1));
+    let mut out: Vec<(DecisionId, u32, f64)> = Vec::with_capacity(m.len());
+    for (d, j, c) in m.drain(..) {
+        match out.last_mut() {
+            Some(last) if (last.0, last.1) == (d, j) => last.2 += c,
+            _ => out.push((d, j, c)),
+        }
+    }
+    *m = out;
 }
 
 // ------------------------------------------------------------------ variable elimination

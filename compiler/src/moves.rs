@@ -11,7 +11,7 @@ use crate::rng::Rng;
 use crate::space::Space;
 
 /// Attempts before `neighbor` gives up (edits that remove other edited decisions are redrawn).
-const NEIGHBOR_TRIES: usize = 64;
+pub(crate) const NEIGHBOR_TRIES: usize = 64;
 
 impl Space {
     /// Whether decision `d` can be edited in `c` (it exists and has another value).
@@ -48,7 +48,7 @@ impl Space {
     pub fn default_slot(&self, d: usize) -> Slot {
         match &self.decisions[d].kind {
             DecisionKind::Choice { default, .. } => Slot::Opt(*default),
-            DecisionKind::Subset { default, min, .. } => Slot::Members(if default.count_ones() >= *min { *default } else { (1u64 << *min) - 1 }),
+            DecisionKind::Subset { default, min, .. } => Slot::Members(if default.count_ones() >= *min { *default } else { 1u64.checked_shl(*min).map_or(u64::MAX, |x| x - 1) }),
         }
     }
 

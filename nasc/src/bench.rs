@@ -1,5 +1,7 @@
 //! `nasc bench`: candidates/s of metrics + feasibility through the batch API, interpreter vs
-//! JIT, one thread; samples/s of the sampling program on both; the compile time of the spec.
+//! JIT, one thread; samples/s of the sampling program and neighbors/s on both (the JIT side
+//! with every function compiled); the compile time of the spec; the paths a JIT-compiled
+//! space runs (`Paths::choose`: the faster implementation per function, by a fixed rule).
 use crate::commands::load;
 use crate::Format;
 use nasc_compiler::compiled::{Backend, CompiledSpace};
@@ -24,6 +26,23 @@ fn per_second(cs: &CompiledSpace, rows: &[u64]) -> f64 {
         done += n;
     }
     std::hint::black_box(&m);
+    done as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Neighbors/s at distance 1 (one call per neighbor) from the rows of `rows`, in turn.
+fn neighbors_per_second(cs: &CompiledSpace, rows: &[u64]) -> f64 {
+    let nd = cs.n_dec().max(1);
+    let n = rows.len() / nd;
+    let mut rng = Rng::new(2);
+    let start = Instant::now();
+    let mut done = 0usize;
+    while start.elapsed().as_secs_f64() < MEASURE_S / 4.0 {
+        for i in 0..1024 {
+            let r = (done + i) % n.max(1);
+            std::hint::black_box(cs.neighbor(&rows[r * nd..(r + 1) * nd], 1, false, &mut rng));
+        }
+        done += 1024;
+    }
     done as f64 / start.elapsed().as_secs_f64()
 }
 
@@ -60,7 +79,7 @@ pub fn bench(file: &str, sets: &[(String, String)], format: Format) -> u8 {
     let space = Arc::new(space);
     let t1 = Instant::now();
     let jit = match CompiledSpace::new(space.clone(), Backend::Jit, &[]) {
-        Ok(c) => c,
+        Ok(c) => c.all_jit(),
         Err(e) => {
             eprintln!("error: cannot compile `{file}`: {e}");
             return 1;
@@ -81,6 +100,10 @@ pub fn bench(file: &str, sets: &[(String, String)], format: Format) -> u8 {
     let jit_per_s = per_second(&jit, &rows);
     let interp_sample_per_s = samples_per_second(&interp);
     let jit_sample_per_s = samples_per_second(&jit);
+    let interp_neighbor_per_s = neighbors_per_second(&interp, &rows);
+    let jit_neighbor_per_s = neighbors_per_second(&jit, &rows);
+    // the paths a JIT-compiled space uses (measured above: every function compiled)
+    let paths = nasc_compiler::compiled::Paths::choose(&jit.plan, Backend::Jit).describe();
     let compile_ms = front_ms + jit_ms;
     match format {
         Format::Json => println!(
@@ -88,6 +111,7 @@ pub fn bench(file: &str, sets: &[(String, String)], format: Format) -> u8 {
             json!({"spec": file, "decisions": jit.n_dec(), "metrics": jit.n_metrics(), "batch": BATCH,
                    "interp_per_s": interp_per_s, "jit_per_s": jit_per_s, "speedup": jit_per_s / interp_per_s,
                    "interp_sample_per_s": interp_sample_per_s, "jit_sample_per_s": jit_sample_per_s,
+                   "interp_neighbor_per_s": interp_neighbor_per_s, "jit_neighbor_per_s": jit_neighbor_per_s, "paths": paths,
                    "compile_ms": compile_ms, "front_end_ms": front_ms, "jit_ms": jit_ms})
         ),
         Format::Text => {
@@ -95,7 +119,9 @@ pub fn bench(file: &str, sets: &[(String, String)], format: Format) -> u8 {
             println!("  interpreter  {:>8.2} M candidates/s (metrics + feasibility)", interp_per_s / 1e6);
             println!("  jit          {:>8.2} M candidates/s ({:.1}x)", jit_per_s / 1e6, jit_per_s / interp_per_s);
             println!("  sampling     {:>8.2} M/s interpreter, {:.2} M/s jit ({:.1}x)", interp_sample_per_s / 1e6, jit_sample_per_s / 1e6, jit_sample_per_s / interp_sample_per_s);
+            println!("  neighbors    {:>8.2} M/s interpreter, {:.2} M/s jit ({:.1}x; distance 1, one call each)", interp_neighbor_per_s / 1e6, jit_neighbor_per_s / 1e6, jit_neighbor_per_s / interp_neighbor_per_s);
             println!("  compile      {compile_ms:>8.2} ms (front end {front_ms:.2} ms, jit {jit_ms:.2} ms)");
+            println!("  paths        {paths} (rule: the compiled code for every function, measured faster; see Paths::choose)");
         }
     }
     0

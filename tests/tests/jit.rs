@@ -25,7 +25,7 @@ fn jit_equals_interpreter_on_100k_candidates_per_spec() {
         fls.sort_by(f64::total_cmp);
         let ex = extra(&format!("flops <= {}", fls[500]));
         let a = CompiledSpace::new(space.clone(), Backend::Interp, &ex).unwrap();
-        let b = CompiledSpace::new(space.clone(), Backend::Jit, &ex).unwrap();
+        let b = CompiledSpace::new(space.clone(), Backend::Jit, &ex).unwrap().all_jit();
         let (nd, nm) = (a.n_dec(), a.n_metrics());
         let n = 100_000;
         // sampling: the JIT's compiled sampling program (one batch call) draws the same rows as
@@ -76,7 +76,7 @@ fn jit_equals_interpreter_on_100k_candidates_per_spec() {
 fn prefix_bounds_equal_brute_force() {
     for name in ["nas_bench_macro", "nb201"] {
         let space = Arc::new(compile_zoo(name, &[]));
-        let cs = CompiledSpace::new(space.clone(), Backend::Jit, &[]).unwrap();
+        let cs = CompiledSpace::new(space.clone(), Backend::Jit, &[]).unwrap().all_jit();
         let fl = cs.metric_names().iter().position(|m| m == "flops").unwrap();
         // brute force over the whole space
         let all: Vec<Vec<u64>> = enumerate(&cs);
@@ -123,6 +123,105 @@ fn discretize_argmax_picks_the_row_maxima() {
     }
 }
 
+/// Metrics whose sums are not exact integers (a linear combination with fractional weights:
+/// tables summed in order, per-member terms of the large subsets of nse one by one) and
+/// exact ones (per-chunk member tables, summed in four lanes by the JIT): both backends and
+/// `Space::evaluate` agree bit for bit.
+#[test]
+fn inexact_and_exact_additive_metrics_agree_across_backends() {
+    for name in ["nse_multibranch_27ops", "darts", "mobilenet_v2_layernas"] {
+        let text = std::fs::read_to_string(nasc_tests::root().join("specs").join(format!("{name}.nas"))).unwrap() + "\nmetric lin = params * 0.37 + flops / 7;\n";
+        let (spec, d) = nasc_grammar::parse(&text);
+        assert!(d.is_empty(), "{name}: {d:?}");
+        let opts = nasc_compiler::Options { overrides: vec![], loader: &nasc_compiler::NoFiles, default_name: name.into() };
+        let space = Arc::new(nasc_compiler::compile(&spec, &opts).0.unwrap());
+        let a = CompiledSpace::new(space.clone(), Backend::Interp, &[]).unwrap();
+        let b = CompiledSpace::new(space.clone(), Backend::Jit, &[]).unwrap().all_jit();
+        let lin = a.metric_names().iter().position(|m| m == "lin").unwrap();
+        assert!(matches!(a.plan.metrics[lin], nasc_compiler::compiled::plan::PMetric::Additive { exact: false, .. }), "{name}: lin is additive, not exact");
+        let (nd, nm, n) = (a.n_dec(), a.n_metrics(), 20_000);
+        let mut rows = vec![0u64; n * nd];
+        a.sample_batch(&mut Rng::new(9), &mut rows);
+        let (mut ma, mut mb) = (vec![0.0; n * nm], vec![0.0; n * nm]);
+        let (mut fa, mut fb) = (vec![0u8; n], vec![0u8; n]);
+        a.eval_batch(&rows, &mut ma, &mut fa);
+        b.eval_batch(&rows, &mut mb, &mut fb);
+        for i in 0..n * nm {
+            assert_eq!(ma[i].to_bits(), mb[i].to_bits(), "{name}: metric {} of candidate {}", i % nm, i / nm);
+        }
+        let mut fractional = 0;
+        for i in (0..n).step_by(101) {
+            let c = a.decode(&rows[i * nd..(i + 1) * nd]);
+            for (k, (_, v)) in space.evaluate(&c).into_iter().enumerate() {
+                if let Some(x) = v {
+                    assert_eq!(x.to_bits(), ma[i * nm + k].to_bits(), "{name}: metric {k} of candidate {i} vs Space::evaluate");
+                }
+            }
+            fractional += usize::from(ma[i * nm + lin].fract() != 0.0);
+        }
+        assert!(fractional > 10, "{name}: {fractional} fractional values of lin");
+    }
+}
+
+/// Rows outside the space (slots past their domains, absent where a decision exists, masks
+/// of the wrong size) read no table out of bounds: both backends read such a slot's position
+/// as 0 and agree bit for bit.
+#[test]
+fn invalid_rows_stay_in_bounds_and_agree() {
+    for name in ZOO {
+        let space = Arc::new(compile_zoo(name, &[]));
+        let a = CompiledSpace::new(space.clone(), Backend::Interp, &[]).unwrap();
+        let b = CompiledSpace::new(space.clone(), Backend::Jit, &[]).unwrap().all_jit();
+        let (nd, nm, n) = (a.n_dec(), a.n_metrics(), 5_000);
+        let mut rows = vec![0u64; n * nd];
+        a.sample_batch(&mut Rng::new(6), &mut rows);
+        let mut rng = Rng::new(7);
+        for v in rows.iter_mut() {
+            match rng.below(6) {
+                0 => *v = u64::MAX,
+                1 => *v = rng.next_u64(),
+                2 => *v += 1 + rng.below(70_000),
+                _ => {}
+            }
+        }
+        let (mut ma, mut mb) = (vec![0.0; n * nm], vec![0.0; n * nm]);
+        let (mut fa, mut fb) = (vec![0u8; n], vec![0u8; n]);
+        a.eval_batch(&rows, &mut ma, &mut fa);
+        b.eval_batch(&rows, &mut mb, &mut fb);
+        for i in 0..n * nm {
+            assert_eq!(ma[i].to_bits(), mb[i].to_bits(), "{name}: metric {} of invalid row {}", i % nm, i / nm);
+        }
+        assert_eq!(fa, fb, "{name}");
+    }
+}
+
+/// Discretization: the JIT's compiled discretizers against the interpreter's program on random
+/// alphas (with ties and negative weights) of every zoo spec; both rules give valid rows.
+#[test]
+fn jit_discretizations_equal_interpreter_on_random_alphas() {
+    for name in ZOO {
+        let space = Arc::new(compile_zoo(name, &[]));
+        let a = CompiledSpace::new(space.clone(), Backend::Interp, &[]).unwrap();
+        let b = CompiledSpace::new(space.clone(), Backend::Jit, &[]).unwrap().all_jit();
+        let mut rng = Rng::new(21);
+        let shape = space.alpha_rows();
+        let mut distinct = std::collections::HashSet::new();
+        for i in 0..5_000 {
+            // a few values only (ties), or continuous ones
+            let alpha: Vec<Vec<f64>> = shape
+                .iter()
+                .map(|(_, n)| (0..*n).map(|_| if i % 2 == 0 { rng.below(5) as f64 - 2.0 } else { rng.next_u64() as f64 / u64::MAX as f64 - 0.3 }).collect())
+                .collect();
+            for (rule, (ra, rb)) in [("argmax", (a.discretize_argmax(&alpha), b.discretize_argmax(&alpha))), ("darts", (a.discretize_darts(&alpha), b.discretize_darts(&alpha)))] {
+                assert_eq!(ra, rb, "{name}: {rule} of alpha {i}");
+                space.check_valid(&a.decode(&ra)).unwrap_or_else(|e| panic!("{name}: {rule} of alpha {i}: {e}"));
+                distinct.insert(ra);
+            }
+        }
+        assert!(distinct.len() > 100, "{name}: {} distinct discretizations", distinct.len());
+    }
+}
+
 /// A random valid spec: layers of conv with choice widths/kernels, optional conditional
 /// depth, a subset of branches, expression metrics and constraints.
 fn random_spec(rng: &mut Rng) -> String {
@@ -153,7 +252,9 @@ fn random_spec(rng: &mut Rng) -> String {
     s
 }
 
-/// The fuzz target run as a test: random valid specs, both backends, bit-identical.
+/// The fuzz target run as a test: random valid specs, both backends, bit-identical metrics,
+/// feasibility and samples, identical neighbors (also with feasibility asked) and
+/// discretizations.
 #[test]
 fn random_specs_agree_across_backends() {
     let mut rng = Rng::new(77);
@@ -165,7 +266,7 @@ fn random_specs_agree_across_backends() {
         let (space, d) = nasc_compiler::compile(&spec, &opts);
         let space = Arc::new(space.unwrap_or_else(|| panic!("case {case}: {d:?}\n{text}")));
         let a = CompiledSpace::new(space.clone(), Backend::Interp, &[]).unwrap();
-        let b = CompiledSpace::new(space.clone(), Backend::Jit, &[]).unwrap();
+        let b = CompiledSpace::new(space.clone(), Backend::Jit, &[]).unwrap().all_jit();
         let n = 2_000;
         let mut rows = Vec::new();
         let mut jrng = rng.clone();
@@ -188,6 +289,26 @@ fn random_specs_agree_across_backends() {
         for i in (0..n).step_by(97) {
             let c = a.decode(&rows[i * a.n_dec()..(i + 1) * a.n_dec()]);
             assert_eq!(space.feasible(&c, &[]), fa[i] == 1, "case {case}\n{text}");
+        }
+        // neighbors (conditional depth, a subset) and discretizations
+        let nd = a.n_dec();
+        let (mut ra, mut rb, mut rs) = (Rng::new(case), Rng::new(case), Rng::new(case));
+        for i in 0..n {
+            let row = &rows[i * nd..(i + 1) * nd];
+            let k = 1 + i % 3;
+            let na = a.neighbor(row, k, i % 4 == 0, &mut ra);
+            assert_eq!(na, b.neighbor(row, k, i % 4 == 0, &mut rb), "case {case}: neighbor {i}\n{text}");
+            assert_eq!(ra.counter, rb.counter, "case {case}");
+            if i % 4 != 0 {
+                assert_eq!(na, space.neighbor(&a.decode(row), k, &mut rs).map(|c| a.encode(&c)), "case {case}: neighbor {i} vs Space\n{text}");
+            }
+            rs.counter = ra.counter;
+        }
+        let mut arng = Rng::new(1000 + case);
+        for _ in 0..200 {
+            let alpha: Vec<Vec<f64>> = space.alpha_rows().iter().map(|(_, m)| (0..*m).map(|_| arng.below(4) as f64 - 1.5).collect()).collect();
+            assert_eq!(a.discretize_argmax(&alpha), b.discretize_argmax(&alpha), "case {case}\n{text}");
+            assert_eq!(a.discretize_darts(&alpha), b.discretize_darts(&alpha), "case {case}\n{text}");
         }
     }
 }

@@ -50,4 +50,3 @@ fn neighbors_differ_in_exactly_k_decisions() {
         }
     }
 }
-

@@ -1,24 +1,17 @@
 //! The reference backend: executes a `Plan` directly. The JIT must agree with it bit for bit.
-use super::plan::{PDraw, PExpr, PMetric, Plan, PosMap, ABSENT};
+use super::plan::{PDraw, PExpr, PMetric, PSample, Plan, PosMap, ABSENT, CHUNK_MASK};
 use crate::rng::Rng;
 use crate::space::draw_subset_weighted;
 use nasc_grammar::ast::BinOp;
 
 pub fn position(pm: &PosMap, slot: u64) -> u64 {
+    // out of the domain (an invalid row): position 0, as the JIT reads it
+    let clamp = |p: u64, card: u32| if p < card as u64 { p } else { 0 };
     match pm {
-        PosMap::Choice { absent } => {
-            if slot == ABSENT {
-                *absent as u64
-            } else {
-                slot
-            }
-        }
-        PosMap::Subset { dense, absent } => {
-            if slot == ABSENT {
-                *absent as u64
-            } else {
-                dense.get(slot as usize).copied().unwrap_or(0) as u64
-            }
+        PosMap::Choice { absent, card } => clamp(if slot == ABSENT { *absent as u64 } else { slot }, *card),
+        PosMap::Subset { dense, absent, card } => {
+            let p = if slot == ABSENT { *absent as u64 } else { usize::try_from(slot).ok().and_then(|m| dense.get(m)).map_or(u64::MAX, |p| *p as u64) };
+            clamp(p, *card)
         }
         PosMap::None => 0,
     }
@@ -114,7 +107,7 @@ pub fn eval_expr(e: &PExpr, row: &[u64], metrics: &[f64]) -> f64 {
 pub fn metrics(plan: &Plan, row: &[u64], out: &mut [f64]) {
     for (i, m) in plan.metrics.iter().enumerate() {
         out[i] = match m {
-            PMetric::Additive { constant, tables, members } => {
+            PMetric::Additive { constant, tables, members, chunks, .. } => {
                 let mut v = *constant;
                 for &ti in tables {
                     let t = &plan.tables[ti];
@@ -130,6 +123,11 @@ pub fn metrics(plan: &Plan, row: &[u64], out: &mut [f64]) {
                         v += c;
                     }
                 }
+                for &(d, shift, ti) in chunks {
+                    // an absent subset reads entry 0 (no members: -0.0, which adds nothing)
+                    let m = if row[d] == ABSENT { 0 } else { row[d] };
+                    v += plan.tables[ti].data[((m >> shift) & CHUNK_MASK) as usize];
+                }
                 v
             }
             PMetric::Expr(e) => eval_expr(e, row, &out[..i]),
@@ -143,16 +141,20 @@ pub fn feasible(plan: &Plan, row: &[u64], metrics: &[f64]) -> bool {
     plan.constraints.iter().all(|c| eval_expr(c, row, metrics) != 0.0)
 }
 
+/// Whether a decision exists given the earlier slots of `row` (its existence condition).
+pub fn exists(step: &PSample, row: &[u64]) -> bool {
+    match &step.when {
+        None => true,
+        Some(rows) => rows.iter().find(|(lits, _)| lits.iter().all(|l| l.holds(row))).is_some_and(|(_, h)| *h),
+    }
+}
+
 /// The reference sampling program: one valid candidate row from `rng` (decisions in order; a
 /// decision whose existence condition fails stays `ABSENT`).
 pub fn sample_row(plan: &Plan, rng: &mut Rng, row: &mut [u64]) {
     row.fill(ABSENT);
     for (d, step) in plan.sample.iter().enumerate() {
-        let exists = match &step.when {
-            None => true,
-            Some(rows) => rows.iter().find(|(lits, _)| lits.iter().all(|l| l.holds(row))).is_some_and(|(_, h)| *h),
-        };
-        if exists {
+        if exists(step, row) {
             row[d] = match &step.draw {
                 PDraw::Choice(n) => rng.below(*n),
                 PDraw::Subset { pool, min, weights, .. } => draw_subset_weighted(*pool, *min, weights, rng),

@@ -2,12 +2,15 @@
 //! the reference interpreter over the lowered `Plan` and a cranelift JIT (`jit`, the only
 //! module with `unsafe`). Rows are `u64` slots (see `plan`); batches are rows laid end to end.
 //!
-//! The JIT compiles metrics and feasibility (the hot path) and the sampling program. Neighbors,
-//! keys, names, discretization and prefix bounds run the same Rust code in both backends, so
-//! they agree by construction; they are not on the hot path of any strategy.
+//! The JIT compiles metrics and feasibility (the hot path), the sampling program, the neighbor
+//! program and the discretizers; the interpreter runs the same plan programs, and both give
+//! the same bits for the same inputs and seed. A JIT-compiled space runs each function on the
+//! faster implementation (`Paths::choose`). Keys, names and prefix bounds run the same Rust
+//! code in both backends.
 pub mod discretize;
 pub mod interp;
 mod jit;
+pub mod neighbor;
 pub mod plan;
 pub mod prefix;
 
@@ -15,7 +18,7 @@ use crate::decision::Candidate;
 use crate::rng::Rng;
 use crate::space::Space;
 use nasc_grammar::ast::Expr;
-use plan::{decode_slot, encode_slot, Plan};
+use plan::{decode_slot, encode_slot, Plan, ABSENT};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,10 +27,41 @@ pub enum Backend {
     Jit,
 }
 
+/// Which implementation runs each function of a space. Under `Backend::Jit` every function
+/// is compiled, and the faster one is chosen per function by a fixed rule (`Paths::choose`);
+/// under `Backend::Interp` everything is interpreted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paths {
+    pub eval: Backend,
+    pub sample: Backend,
+    pub neighbor: Backend,
+    pub discretize: Backend,
+}
+
+impl Paths {
+    /// The rule: under `Backend::Jit`, the compiled code for every function. Metrics +
+    /// feasibility, sampling and neighbors measured faster compiled than interpreted on every
+    /// zoo spec (README, Performance); the discretizers are not timed (called once per L2NAS
+    /// episode). Sampling was the exception (interpreted where at least half of the decisions
+    /// were subsets) while the compiled sampler called back into Rust for each subset draw;
+    /// with the draw inlined it is faster there too (nse 1.9 vs 1.4 M/s).
+    pub fn choose(_plan: &Plan, backend: Backend) -> Paths {
+        Paths { eval: backend, sample: backend, neighbor: backend, discretize: backend }
+    }
+
+    /// E.g. `eval jit, sample interp, neighbor jit, discretize jit`.
+    pub fn describe(&self) -> String {
+        let n = |b: Backend| if b == Backend::Jit { "jit" } else { "interp" };
+        format!("eval {}, sample {}, neighbor {}, discretize {}", n(self.eval), n(self.sample), n(self.neighbor), n(self.discretize))
+    }
+}
+
 pub struct CompiledSpace {
     pub space: Arc<Space>,
     pub plan: Plan,
     pub backend: Backend,
+    /// the implementation each function runs (see `Paths::choose`)
+    pub paths: Paths,
     jit: Option<jit::JitFns>,
 }
 
@@ -39,7 +73,25 @@ impl CompiledSpace {
             Backend::Jit => Some(jit::JitFns::compile(&plan)?),
             Backend::Interp => None,
         };
-        Ok(CompiledSpace { space, plan, backend, jit })
+        let paths = Paths::choose(&plan, backend);
+        Ok(CompiledSpace { space, plan, backend, paths, jit })
+    }
+
+    /// The same space with every function on the compiled code (`Backend::Jit` only; the
+    /// differential tests use it to test the compiled functions the rule does not choose).
+    pub fn all_jit(mut self) -> Self {
+        if self.jit.is_some() {
+            self.paths = Paths { eval: Backend::Jit, sample: Backend::Jit, neighbor: Backend::Jit, discretize: Backend::Jit };
+        }
+        self
+    }
+
+    /// The compiled code of a function when its path is the JIT.
+    fn jit_for(&self, path: Backend) -> Option<&jit::JitFns> {
+        match path {
+            Backend::Jit => self.jit.as_ref(),
+            Backend::Interp => None,
+        }
     }
 
     pub fn n_dec(&self) -> usize {
@@ -70,7 +122,7 @@ impl CompiledSpace {
     pub fn metrics_batch(&self, rows: &[u64], out: &mut [f64]) {
         let (nd, nm) = (self.n_dec().max(1), self.n_metrics());
         let n = (rows.len() / nd).min(if nm == 0 { usize::MAX } else { out.len() / nm });
-        match &self.jit {
+        match self.jit_for(self.paths.eval) {
             Some(j) => j.metrics_batch(rows, n, out),
             None => {
                 for i in 0..n {
@@ -84,7 +136,7 @@ impl CompiledSpace {
     pub fn eval_batch(&self, rows: &[u64], metrics: &mut [f64], feasible: &mut [u8]) {
         let (nd, nm) = (self.n_dec().max(1), self.n_metrics());
         let n = (rows.len() / nd).min(feasible.len()).min(if nm == 0 { usize::MAX } else { metrics.len() / nm });
-        match &self.jit {
+        match self.jit_for(self.paths.eval) {
             Some(j) => j.eval_batch(rows, n, metrics, feasible),
             None => {
                 for i in 0..n {
@@ -127,7 +179,7 @@ impl CompiledSpace {
         }
         let whole = out.len() / n_dec * n_dec;
         let out = &mut out[..whole];
-        match &self.jit {
+        match self.jit_for(self.paths.sample) {
             Some(j) => j.sample_batch(rng, n_dec, out),
             None => out.chunks_exact_mut(n_dec).for_each(|row| interp::sample_row(&self.plan, rng, row)),
         }
@@ -138,13 +190,25 @@ impl CompiledSpace {
         (0..tries).map(|_| self.sample(rng)).find(|r| self.feasible(r))
     }
 
-    /// A valid neighbor at edit distance `k` (see `moves`); `feasible` asks for a feasible one.
+    /// A valid neighbor at edit distance `k` (see `moves`); `feasible` asks for a feasible one
+    /// (up to 256 neighbors are drawn). Both backends run the plan's neighbor program, so the
+    /// same `rng` gives the same neighbor (and the same as `Space::neighbor`); `row` must be a
+    /// row of this space (`n_dec` slots).
     pub fn neighbor(&self, row: &[u64], k: usize, feasible: bool, rng: &mut Rng) -> Option<Vec<u64>> {
-        let c = self.decode(row);
+        if row.len() != self.plan.n_dec {
+            return None;
+        }
+        let mut out = vec![ABSENT; self.plan.n_dec];
         for _ in 0..if feasible { 256 } else { 1 } {
-            let n = self.encode(&self.space.neighbor(&c, k, rng)?);
-            if !feasible || self.feasible(&n) {
-                return Some(n);
+            let found = match self.jit_for(self.paths.neighbor) {
+                Some(j) => j.neighbor(row, k, rng, &mut out),
+                None => neighbor::neighbor_row(&self.plan, row, k, rng, &mut out),
+            };
+            if !found {
+                return None;
+            }
+            if !feasible || self.feasible(&out) {
+                return Some(out);
             }
         }
         None

@@ -33,11 +33,15 @@ pub fn decode_slot(kind: &DecisionKind, v: u64) -> Slot {
 
 /// How a slot maps to its position in table domains.
 #[derive(Debug, Clone)]
+///
+/// `card` is the size of the decision's table domain: a slot outside the decision's domain (an
+/// invalid row) gives a position of `card` or more, which both backends read as position 0,
+/// so no row can index outside a table.
 pub enum PosMap {
     /// position = option index; ABSENT -> `absent`.
-    Choice { absent: u32 },
+    Choice { absent: u32, card: u32 },
     /// position = dense[mask]; ABSENT -> `absent`.
-    Subset { dense: Vec<u32>, absent: u32 },
+    Subset { dense: Vec<u32>, absent: u32, card: u32 },
     /// not used by any table
     None,
 }
@@ -66,7 +70,15 @@ pub enum PExpr {
 
 #[derive(Debug, Clone)]
 pub enum PMetric {
-    Additive { constant: f64, tables: Vec<usize>, members: Vec<(usize, u32, f64)> },
+    /// constant + tables + per-member terms (in order) + per-chunk member tables: `chunks` are
+    /// (subset, shift, table) with a 256-entry table of the summed costs of the members of
+    /// bits `shift..shift + CHUNK_BITS` (only where every partial sum is an exact integer, so the order
+    /// of the additions cannot change the result; see `chunk_members`)
+    /// `exact`: every value is an integer and every partial sum is exact (`exact_integer_sums`),
+    /// so the additions may be reassociated (the JIT sums such a metric as a balanced tree)
+    /// without changing a bit: the result is -0.0 exactly when every added value is -0.0, in
+    /// any order, and otherwise the same exact integer.
+    Additive { constant: f64, tables: Vec<usize>, members: Vec<(usize, u32, f64)>, chunks: Vec<(usize, u32, usize)>, exact: bool },
     Expr(PExpr),
     /// external or not computable: NaN
     Nan,
@@ -119,6 +131,10 @@ pub struct Plan {
     pub sample: Vec<PSample>,
     /// whether each decision has a `when` (may be ABSENT)
     pub conditional: Vec<bool>,
+    /// each decision's default slot (taken when an edit makes it exist)
+    pub defaults: Vec<u64>,
+    /// the discretization program (one step per decision)
+    pub disc: Vec<super::discretize::PDisc>,
     pub pos: Vec<PosMap>,
     pub tables: Vec<PTable>,
     pub metrics: Vec<PMetric>,
@@ -138,8 +154,9 @@ impl Plan {
         for d in &space.decisions {
             let Some(values) = &space.domains.values[d.index()] else { continue };
             let absent = values.iter().position(|s| *s == Slot::Absent).unwrap_or(values.len()) as u32;
+            let card = values.len() as u32;
             pos[d.index()] = match &d.kind {
-                DecisionKind::Choice { .. } => PosMap::Choice { absent },
+                DecisionKind::Choice { .. } => PosMap::Choice { absent, card },
                 DecisionKind::Subset { pool, .. } => {
                     if pool.len() > MAX_DENSE_POOL {
                         return Err(format!("subset `{}` has a pool of {} (at most {MAX_DENSE_POOL} in a table)", d.name, pool.len()));
@@ -150,7 +167,7 @@ impl Plan {
                             dense[*m as usize] = i as u32;
                         }
                     }
-                    PosMap::Subset { dense, absent }
+                    PosMap::Subset { dense, absent, card }
                 }
             };
         }
@@ -160,11 +177,13 @@ impl Plan {
         let fams = families(space);
         for (i, m) in space.metrics.iter().enumerate() {
             let pm = match &m.form {
-                Form::Additive(a) => PMetric::Additive {
-                    constant: a.constant,
-                    tables: a.tables.iter().map(|t| push_table(&mut tables, t)).collect(),
-                    members: a.members.iter().map(|(d, j, c)| (d.index(), *j, *c)).collect(),
-                },
+                Form::Additive(a) => {
+                    let members: Vec<(usize, u32, f64)> = a.members.iter().map(|(d, j, c)| (d.index(), *j, *c)).collect();
+                    let exact = exact_integer_sums(a.constant, a.tables.iter().flat_map(|t| t.data.iter()), &members);
+                    let tabs = a.tables.iter().map(|t| push_table(&mut tables, t)).collect();
+                    let (members, chunks) = if exact { (Vec::new(), chunk_members(&members, &mut tables)) } else { (members, Vec::new()) };
+                    PMetric::Additive { constant: a.constant, tables: tabs, members, chunks, exact }
+                }
                 Form::External => PMetric::Nan,
                 Form::Nonlinear(e) => lower(e, space, &fams, &names, i).map(PMetric::Expr).unwrap_or(PMetric::Nan),
             };
@@ -199,7 +218,9 @@ impl Plan {
                 }),
             })
             .collect();
-        Ok(Plan { n_dec, sample, conditional, pos, tables, metrics, metric_names: names, constraints })
+        let defaults = (0..n_dec).map(|d| encode_slot(space.default_slot(d))).collect();
+        let disc = super::discretize::lower(space);
+        Ok(Plan { n_dec, sample, conditional, defaults, disc, pos, tables, metrics, metric_names: names, constraints })
     }
 
     pub fn n_metrics(&self) -> usize {
@@ -214,6 +235,52 @@ fn push_table(tables: &mut Vec<PTable>, t: &Table<f64>) -> usize {
     }
     tables.push(PTable { scope: t.scope.iter().map(|d| d.index()).zip(strides).collect(), data: t.data.clone() });
     tables.len() - 1
+}
+
+/// Whether every value is an integer and the sum of their magnitudes stays below 2^53: then
+/// every partial sum of a metric is exact and the order of its additions does not matter.
+fn exact_integer_sums<'a>(constant: f64, cells: impl Iterator<Item = &'a f64>, members: &'a [(usize, u32, f64)]) -> bool {
+    let mut bound = constant.abs();
+    let int = |x: f64| x.is_finite() && x.fract() == 0.0;
+    if !int(constant) {
+        return false;
+    }
+    for x in cells.chain(members.iter().map(|m| &m.2)) {
+        if !int(*x) {
+            return false;
+        }
+        bound += x.abs();
+    }
+    bound < (1u64 << 53) as f64
+}
+
+/// Width of the member chunks of a subset mask (bytes: on nse, 4-bit chunks measured slower,
+/// their extra loads cost more than the smaller tables save).
+pub const CHUNK_BITS: u32 = 8;
+pub const CHUNK_MASK: u64 = (1 << CHUNK_BITS) - 1;
+
+/// Per-member terms as per-chunk tables: for each subset and each CHUNK_BITS-bit chunk of its
+/// mask that has a member with a cost, 2^CHUNK_BITS entries (the summed costs of the members
+/// set in that chunk).
+fn chunk_members(members: &[(usize, u32, f64)], tables: &mut Vec<PTable>) -> Vec<(usize, u32, usize)> {
+    let mut out: Vec<(usize, u32, usize)> = Vec::new();
+    // ((subset, first bit of the chunk), (bit in the chunk, cost) of its members)
+    type Group = ((usize, u32), Vec<(u32, f64)>);
+    let mut groups: Vec<Group> = Vec::new();
+    for &(d, j, c) in members {
+        let key = (d, j / CHUNK_BITS * CHUNK_BITS);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push((j % CHUNK_BITS, c)),
+            None => groups.push((key, vec![(j % CHUNK_BITS, c)])),
+        }
+    }
+    for ((d, shift), bits) in groups {
+        // -0.0 + x == x for every x, so the entry of no members adds nothing
+        let data = (0..1u32 << CHUNK_BITS).map(|byte| bits.iter().filter(|(b, _)| byte >> b & 1 == 1).fold(-0.0, |a, (_, c)| a + c)).collect();
+        tables.push(PTable { scope: Vec::new(), data });
+        out.push((d, shift, tables.len() - 1));
+    }
+    out
 }
 
 fn families(space: &Space) -> HashMap<&str, Vec<(&[i64], usize)>> {

@@ -1,9 +1,13 @@
 //! Code generation of the metrics and constraints of a `Plan` (safe: builds cranelift IR only).
-use super::super::plan::{PExpr, PMetric, PosMap, ABSENT};
+use super::super::plan::{PExpr, PMetric, Plan, PosMap, ABSENT, CHUNK_MASK};
 use super::Cg;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::ir::{types, FuncRef, InstBuilder, MemFlagsData, Value};
+use cranelift_frontend::FunctionBuilder;
 use nasc_grammar::ast::BinOp;
+
+/// Accumulators of a metric whose sums are exact (`PMetric::Additive::exact`).
+const ACC: usize = 4;
 
 impl Cg<'_, '_> {
     fn slot(&mut self, d: usize) -> Value {
@@ -24,39 +28,71 @@ impl Cg<'_, '_> {
         v
     }
 
+    /// A position of `card` or more (an invalid row) reads as 0, as in `interp::position`.
+    fn clamp(&mut self, p: Value, card: u32) -> Value {
+        let inside = self.b.ins().icmp_imm_s(IntCC::UnsignedLessThan, p, card as i64);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.ins().select(inside, p, zero)
+    }
+
     fn position_uncached(&mut self, d: usize) -> Value {
         let s = self.slot(d);
-        if !self.conditional[d] {
-            if let PosMap::Choice { .. } = &self.plan.pos[d] {
-                return s;
-            }
-        }
         let is_absent = self.b.ins().icmp_imm_s(IntCC::Equal, s, ABSENT as i64);
         match &self.plan.pos[d] {
-            PosMap::Choice { absent } => {
-                let a = self.b.ins().iconst(types::I64, *absent as i64);
-                self.b.ins().select(is_absent, a, s)
+            &PosMap::Choice { absent, card } => {
+                if !self.conditional[d] {
+                    return self.clamp(s, card);
+                }
+                let a = self.b.ins().iconst(types::I64, absent as i64);
+                let p = self.b.ins().select(is_absent, a, s);
+                self.clamp(p, card)
             }
-            PosMap::Subset { absent, .. } => {
-                // an absent slot reads entry 0 of the map, then is replaced
+            PosMap::Subset { absent, card, dense } => {
+                let (absent, card, n_dense) = (*absent, *card, dense.len());
+                // an absent slot or a mask outside the map reads entry 0 of the map; an absent
+                // slot then takes `absent`, a mask outside the map position 0 (via clamp)
+                let outside = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, s, n_dense as i64);
                 let zero = self.b.ins().iconst(types::I64, 0);
-                let safe = self.b.ins().select(is_absent, zero, s);
+                let safe = self.b.ins().select(outside, zero, s);
                 let off = self.b.ins().ishl_imm_s(safe, 2);
                 let base = self.b.ins().iconst(types::I64, self.dense_ptrs[d]);
                 let addr = self.b.ins().iadd(base, off);
                 let p32 = self.b.ins().load(types::I32, MemFlagsData::trusted(), addr, 0);
                 let p = self.b.ins().uextend(types::I64, p32);
-                let a = self.b.ins().iconst(types::I64, *absent as i64);
-                self.b.ins().select(is_absent, a, p)
+                let big = self.b.ins().iconst(types::I64, card as i64);
+                let p = self.b.ins().select(outside, big, p);
+                let a = self.b.ins().iconst(types::I64, absent as i64);
+                let p = self.b.ins().select(is_absent, a, p);
+                self.clamp(p, card)
             }
             PosMap::None => self.b.ins().iconst(types::I64, 0),
         }
     }
 
+    /// Entry `idx` of table `ti`.
+    fn load_f64(&mut self, ti: usize, idx: Value) -> Value {
+        let off = self.b.ins().ishl_imm_s(idx, 3);
+        let addr = self.b.ins().iadd(self.tables, off);
+        self.b.ins().load(types::F64, MemFlagsData::trusted(), addr, self.table_offs[ti])
+    }
+
     pub(super) fn metric(&mut self, m: &PMetric, vals: &[Value]) -> Value {
         match m {
-            PMetric::Additive { constant, tables, members } => {
-                let mut v = self.b.ins().f64const(*constant);
+            PMetric::Additive { constant, tables, members, chunks, exact } => {
+                // the added values in the interpreter's order: constant, tables, chunks. With
+                // exact integer sums they go round-robin into ACC accumulators (short
+                // dependency chains, each value added as soon as it is loaded), same bits.
+                let lanes = if *exact { ACC } else { 1 };
+                let mut acc: Vec<Value> = vec![self.b.ins().f64const(*constant)];
+                let mut k = 0usize;
+                let mut add = |cg: &mut Self, x: Value| {
+                    if acc.len() < lanes {
+                        acc.push(x);
+                    } else {
+                        acc[k % lanes] = cg.b.ins().fadd(acc[k % lanes], x);
+                        k += 1;
+                    }
+                };
                 for &ti in tables {
                     let t = &self.plan.tables[ti];
                     let mut idx = self.b.ins().iconst(types::I64, 0);
@@ -65,12 +101,25 @@ impl Cg<'_, '_> {
                         let ps = if stride == 1 { p } else { self.b.ins().imul_imm_s(p, stride as i64) };
                         idx = self.b.ins().iadd(idx, ps);
                     }
-                    let off = self.b.ins().ishl_imm_s(idx, 3);
-                    let base = self.b.ins().iconst(types::I64, self.table_ptrs[ti]);
-                    let addr = self.b.ins().iadd(base, off);
-                    let x = self.b.ins().load(types::F64, MemFlagsData::trusted(), addr, 0);
-                    v = self.b.ins().fadd(v, x);
+                    let x = self.load_f64(ti, idx);
+                    add(self, x);
                 }
+                for &(d, shift, ti) in chunks {
+                    // an absent subset reads entry 0 (no members: -0.0, which adds nothing)
+                    let s = self.slot(d);
+                    let is_absent = self.b.ins().icmp_imm_s(IntCC::Equal, s, ABSENT as i64);
+                    let zero = self.b.ins().iconst(types::I64, 0);
+                    let m = self.b.ins().select(is_absent, zero, s);
+                    let sh = self.b.ins().ushr_imm_s(m, shift as i64);
+                    let byte = self.b.ins().band_imm_s(sh, CHUNK_MASK as i64);
+                    let x = self.load_f64(ti, byte);
+                    add(self, x);
+                }
+                while acc.len() > 1 {
+                    acc = acc.chunks(2).map(|p| if p.len() == 2 { self.b.ins().fadd(p[0], p[1]) } else { p[0] }).collect();
+                }
+                let mut v = acc[0];
+                // per-member terms (only where the sums are not exact: then chunks are empty)
                 for &(d, j, c) in members {
                     let s = self.slot(d);
                     let present = self.b.ins().icmp_imm_s(IntCC::NotEqual, s, ABSENT as i64);
@@ -78,10 +127,8 @@ impl Cg<'_, '_> {
                     let bit = self.b.ins().band_imm_s(sh, 1);
                     let on = self.b.ins().icmp_imm_s(IntCC::Equal, bit, 1);
                     let both = self.b.ins().band(present, on);
-                    let added = {
-                        let cv = self.b.ins().f64const(c);
-                        self.b.ins().fadd(v, cv)
-                    };
+                    let cv = self.b.ins().f64const(c);
+                    let added = self.b.ins().fadd(v, cv);
                     v = self.b.ins().select(both, added, v);
                 }
                 v
@@ -202,4 +249,74 @@ impl Cg<'_, '_> {
             }
         }
     }
+}
+
+/// Emit the body of `nasc_eval_batch(rows, n, out, feas, tables)`: per row, every metric, then
+/// feasibility (written unless `feas` is null). `tables` is the base of every table laid end
+/// to end (table `t` at byte offset `table_offs[t]`): a parameter, so it stays in a register.
+pub(super) fn build(b: &mut FunctionBuilder, plan: &Plan, helpers: Vec<FuncRef>, dense_ptrs: Vec<i64>, table_offs: Vec<i32>) {
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let p = b.block_params(entry).to_vec();
+    let (rows, n, out, feas, tables) = (p[0], p[1], p[2], p[3], p[4]);
+    let i = b.declare_var(types::I64);
+    let zero = b.ins().iconst(types::I64, 0);
+    b.def_var(i, zero);
+    let header = b.create_block();
+    let body = b.create_block();
+    let exit = b.create_block();
+    b.ins().jump(header, &[]);
+    b.switch_to_block(header);
+    let iv = b.use_var(i);
+    let done = b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, iv, n);
+    b.ins().brif(done, exit, &[], body, &[]);
+    b.switch_to_block(body);
+    let iv = b.use_var(i);
+    let row_bytes = (plan.n_dec * 8) as i64;
+    let roff = b.ins().imul_imm_s(iv, row_bytes);
+    let row = b.ins().iadd(rows, roff);
+    let ooff = b.ins().imul_imm_s(iv, (plan.n_metrics() * 8) as i64);
+    let orow = b.ins().iadd(out, ooff);
+    let mut cg = Cg {
+        b: &mut *b,
+        plan,
+        helpers,
+        dense_ptrs,
+        tables,
+        table_offs,
+        row,
+        slots: vec![None; plan.n_dec],
+        positions: vec![None; plan.n_dec],
+        conditional: plan.conditional.clone(),
+    };
+    let mut vals: Vec<Value> = Vec::new();
+    for (mi, m) in plan.metrics.iter().enumerate() {
+        let v = cg.metric(m, &vals);
+        cg.b.ins().store(MemFlagsData::trusted(), v, orow, (mi * 8) as i32);
+        vals.push(v);
+    }
+    // feasibility (skipped when `feas` is null)
+    let mut ok = cg.b.ins().iconst(types::I8, 1);
+    for c in &plan.constraints {
+        let v = cg.expr(c, &vals);
+        let z = cg.b.ins().f64const(0.0);
+        let holds = cg.b.ins().fcmp(FloatCC::NotEqual, v, z);
+        ok = cg.b.ins().band(ok, holds);
+    }
+    let has_feas = cg.b.ins().icmp_imm_s(IntCC::NotEqual, feas, 0);
+    let store_blk = cg.b.create_block();
+    let next = cg.b.create_block();
+    cg.b.ins().brif(has_feas, store_blk, &[], next, &[]);
+    cg.b.switch_to_block(store_blk);
+    let faddr = cg.b.ins().iadd(feas, iv);
+    cg.b.ins().store(MemFlagsData::trusted(), ok, faddr, 0);
+    cg.b.ins().jump(next, &[]);
+    cg.b.switch_to_block(next);
+    let iv2 = cg.b.ins().iadd_imm_s(iv, 1);
+    cg.b.def_var(i, iv2);
+    cg.b.ins().jump(header, &[]);
+    b.switch_to_block(exit);
+    b.ins().return_(&[]);
+    b.seal_all_blocks();
 }

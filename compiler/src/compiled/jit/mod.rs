@@ -1,44 +1,60 @@
-//! The cranelift backend: the `Plan`'s metrics and constraints, and its sampling program,
-//! compiled to native batch loops (codegen in `eval` and `sample`, which are safe code).
+//! The cranelift backend: the `Plan`'s programs compiled to native code: metrics and
+//! constraints (a batch loop, `eval`), sampling (a batch loop, `sample`), the neighbor program
+//! (`neighbor`) and the two discretizers (`discretize`); the generators are safe code.
 //! All of nasc's `unsafe` code is in this module: calling the compiled functions (their
 //! signatures are the platform C ABI, checked against the declarations below) and the
 //! addresses of the tables they read, which this struct owns for as long as the code lives.
+mod discretize;
 mod eval;
+mod neighbor;
 mod sample;
 
 use super::interp::{h_max, h_min, h_pow, h_rem, h_round};
+use super::discretize::{subset_pick, PDisc};
 use super::plan::{Plan, PosMap};
 use crate::rng::Rng;
-use crate::space::draw_subset_weighted;
-use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{types, AbiParam, InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::ir::{types, AbiParam, Value};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Linkage, Module};
 
-type BatchFn = unsafe extern "C" fn(*const u64, u64, *mut f64, *mut u8);
+type BatchFn = unsafe extern "C" fn(*const u64, u64, *mut f64, *mut u8, *const f64);
 type SampleFn = unsafe extern "C" fn(u64, u64, u64, *mut u64) -> u64;
+type DiscFn = unsafe extern "C" fn(*const f64, u64, *mut u64);
+type NeighborFn = unsafe extern "C" fn(*const u64, *mut u64, u64, u64, *mut u64, *mut u64) -> u64;
 
-/// The sampling program's subset draw: `draw_subset_weighted` on the counter behind `counter`.
-extern "C" fn nasc_subset(pool: u64, min: u64, weights: *const f64, n_weights: u64, seed: u64, counter: *mut u64) -> u64 {
-    // SAFETY: the compiled sampler passes the address of its own 8-byte stack slot, and the
-    // address and length of a weights vector that `JitFns::_weights` owns.
-    let (c, w) = unsafe { (&mut *counter, std::slice::from_raw_parts(weights, n_weights as usize)) };
+/// The neighbor program's subset edit: `neighbor::subset_edit` on the counter behind `counter`.
+extern "C" fn nasc_subset_edit(pool: u64, min: u64, max: u64, m: u64, seed: u64, counter: *mut u64) -> u64 {
+    // SAFETY: the compiled neighbor program passes the counter pointer its caller
+    // (`JitFns::neighbor`) gave it, the address of a live, exclusively borrowed u64.
+    let c = unsafe { &mut *counter };
     let mut rng = Rng { seed, counter: *c };
-    let m = draw_subset_weighted(pool, min as u32, w, &mut rng);
+    let v = super::neighbor::subset_edit(pool, min as u32, max as u32, m, &mut rng);
     *c = rng.counter;
-    m
+    v
+}
+
+/// The discretizer's subset step: `discretize::subset_pick` on the flat alpha.
+extern "C" fn nasc_disc_subset(alpha: *const f64, n_alpha: u64, step: *const PDisc, darts: u64) -> u64 {
+    // SAFETY: the compiled discretizer passes the flat alpha its caller (`JitFns::discretize`)
+    // gave it with its length, and the address of an entry of `JitFns::_disc`.
+    let (alpha, step) = unsafe { (std::slice::from_raw_parts(alpha, n_alpha as usize), &*step) };
+    subset_pick(step, alpha, darts != 0)
 }
 
 pub struct JitFns {
     _module: JITModule,
     eval: BatchFn,
     sample: SampleFn,
-    /// tables and position maps the code reads by address
-    _tables: Vec<Vec<f64>>,
-    /// subset size weights of the sampling program, read by `nasc_subset` (same order as `plan.sample`)
-    _weights: Vec<Vec<f64>>,
+    neighbor: NeighborFn,
+    /// the argmax and DARTS discretizers
+    disc_fns: [DiscFn; 2],
+    /// the discretization steps `nasc_disc_subset` reads by address
+    _disc: Vec<PDisc>,
+    /// every cost table laid end to end, passed to the eval code (offsets compiled in)
+    tables: Vec<f64>,
+    /// position maps the code reads by address
     _dense: Vec<Vec<u32>>,
 }
 
@@ -47,6 +63,42 @@ pub struct JitFns {
 unsafe impl Send for JitFns {}
 unsafe impl Sync for JitFns {}
 
+/// Declares and defines the module's functions, one context reused.
+struct Definer<'m> {
+    module: &'m mut JITModule,
+    ctx: Option<cranelift_codegen::Context>,
+    fctx: FunctionBuilderContext,
+}
+
+impl Definer<'_> {
+    fn sig(&self, params: &[types::Type], returns: &[types::Type]) -> cranelift_codegen::ir::Signature {
+        let mut sig = self.module.make_signature();
+        sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
+        sig.returns.extend(returns.iter().map(|t| AbiParam::new(*t)));
+        sig
+    }
+
+    fn import(&mut self, name: &str, params: &[types::Type], ret: Option<types::Type>) -> Result<FuncId, String> {
+        let sig = self.sig(params, ret.as_slice());
+        self.module.declare_function(name, Linkage::Import, &sig).map_err(|e| e.to_string())
+    }
+
+    fn define(&mut self, name: &str, params: &[types::Type], returns: &[types::Type], body: impl FnOnce(&mut FunctionBuilder, &mut JITModule)) -> Result<FuncId, String> {
+        let mut ctx = self.ctx.take().unwrap_or_else(|| self.module.make_context());
+        ctx.func.signature = self.sig(params, returns);
+        {
+            let mut b = FunctionBuilder::new(&mut ctx.func, &mut self.fctx);
+            body(&mut b, self.module);
+            b.finalize(self.module.target_config());
+        }
+        let id = self.module.declare_function(name, Linkage::Local, &ctx.func.signature).map_err(|e| e.to_string())?;
+        self.module.define_function(id, &mut ctx).map_err(|e| format!("cranelift: {e:?}"))?;
+        self.module.clear_context(&mut ctx);
+        self.ctx = Some(ctx);
+        Ok(id)
+    }
+}
+
 const HELPERS: [(&str, usize); 5] = [("nasc_min", 2), ("nasc_max", 2), ("nasc_round", 1), ("nasc_pow", 2), ("nasc_rem", 2)];
 
 struct Cg<'a, 'b> {
@@ -54,7 +106,9 @@ struct Cg<'a, 'b> {
     plan: &'a Plan,
     helpers: Vec<cranelift_codegen::ir::FuncRef>,
     dense_ptrs: Vec<i64>,
-    table_ptrs: Vec<i64>,
+    /// every table laid end to end (a parameter of the code) and each one's byte offset
+    tables: Value,
+    table_offs: Vec<i32>,
     row: Value,
     /// per-row cache of slot loads and positions (straight-line code: each dominates its uses)
     slots: Vec<Option<Value>>,
@@ -77,13 +131,19 @@ impl JitFns {
         jb.symbol("nasc_round", h_round as *const u8);
         jb.symbol("nasc_pow", h_pow as *const u8);
         jb.symbol("nasc_rem", h_rem as *const u8);
-        jb.symbol("nasc_subset", nasc_subset as *const u8);
+        jb.symbol("nasc_subset_edit", nasc_subset_edit as *const u8);
+        jb.symbol("nasc_disc_subset", nasc_disc_subset as *const u8);
         let mut module = JITModule::new(jb);
         let tcfg = module.target_config();
         let ptr = tcfg.pointer_type();
 
-        let tables: Vec<Vec<f64>> = plan.tables.iter().map(|t| t.data.clone()).collect();
-        let weights: Vec<Vec<f64>> = plan.sample.iter().map(|st| if let super::plan::PDraw::Subset { weights, .. } = &st.draw { weights.clone() } else { Vec::new() }).collect();
+        let tables: Vec<f64> = plan.tables.iter().flat_map(|t| t.data.iter().copied()).collect();
+        let mut table_offs = Vec::with_capacity(plan.tables.len());
+        let mut at = 0usize;
+        for t in &plan.tables {
+            table_offs.push(i32::try_from(at * 8).map_err(|_| "the cost tables are too large for the JIT (2 GiB)".to_string())?);
+            at += t.data.len();
+        }
         let dense: Vec<Vec<u32>> = plan.pos.iter().map(|p| if let PosMap::Subset { dense, .. } = p { dense.clone() } else { Vec::new() }).collect();
 
         let mut helper_ids: Vec<FuncId> = Vec::new();
@@ -96,123 +156,50 @@ impl JitFns {
             helper_ids.push(module.declare_function(name, Linkage::Import, &sig).map_err(|e| e.to_string())?);
         }
 
-        let mut ctx = module.make_context();
-        for _ in 0..2 {
-            ctx.func.signature.params.push(AbiParam::new(ptr));
+        let dense_ptrs: Vec<i64> = dense.iter().map(|d| d.as_ptr() as i64).collect();
+        let disc: Vec<PDisc> = plan.disc.clone();
+        let steps: Vec<i64> = disc.iter().map(|p| p as *const PDisc as i64).collect();
+        let mut d = Definer { module: &mut module, ctx: None, fctx: FunctionBuilderContext::new() };
+        let i64t = types::I64;
+        let id = d.define("nasc_eval_batch", &[ptr, i64t, ptr, ptr, ptr], &[], |b, m| {
+            let helpers = helper_ids.iter().map(|id| m.declare_func_in_func(*id, b.func)).collect();
+            eval::build(b, plan, helpers, dense_ptrs, table_offs);
+        })?;
+        let sid = d.define("nasc_sample_batch", &[i64t, i64t, i64t, ptr], &[i64t], |b, _| sample::build(b, plan))?;
+        let edit_id = d.import("nasc_subset_edit", &[i64t, i64t, i64t, i64t, i64t, ptr], Some(i64t))?;
+        let nid = d.define("nasc_neighbor", &[ptr, ptr, i64t, i64t, ptr, ptr], &[i64t], |b, m| {
+            let edit_fn = m.declare_func_in_func(edit_id, b.func);
+            neighbor::build(b, plan, edit_fn);
+        })?;
+        let disc_id = d.import("nasc_disc_subset", &[ptr, i64t, ptr, i64t], Some(i64t))?;
+        let mut disc_ids = Vec::new();
+        for (name, darts) in [("nasc_discretize_argmax", false), ("nasc_discretize_darts", true)] {
+            disc_ids.push(d.define(name, &[ptr, i64t, ptr], &[], |b, m| {
+                let subset_fn = m.declare_func_in_func(disc_id, b.func);
+                discretize::build(b, plan, &steps, darts, subset_fn);
+            })?);
         }
-        ctx.func.signature.params.insert(1, AbiParam::new(types::I64));
-        ctx.func.signature.params.push(AbiParam::new(ptr));
-        let mut fctx = FunctionBuilderContext::new();
-        {
-            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-            let helpers = helper_ids.iter().map(|id| module.declare_func_in_func(*id, b.func)).collect();
-            let entry = b.create_block();
-            b.append_block_params_for_function_params(entry);
-            b.switch_to_block(entry);
-            let p = b.block_params(entry).to_vec();
-            let (rows, n, out, feas) = (p[0], p[1], p[2], p[3]);
-            let i = b.declare_var(types::I64);
-            let zero = b.ins().iconst(types::I64, 0);
-            b.def_var(i, zero);
-            let header = b.create_block();
-            let body = b.create_block();
-            let exit = b.create_block();
-            b.ins().jump(header, &[]);
-            b.switch_to_block(header);
-            let iv = b.use_var(i);
-            let done = b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, iv, n);
-            b.ins().brif(done, exit, &[], body, &[]);
-            b.switch_to_block(body);
-            let iv = b.use_var(i);
-            let row_bytes = (plan.n_dec * 8) as i64;
-            let roff = b.ins().imul_imm_s(iv, row_bytes);
-            let row = b.ins().iadd(rows, roff);
-            let ooff = b.ins().imul_imm_s(iv, (plan.n_metrics() * 8) as i64);
-            let orow = b.ins().iadd(out, ooff);
-            let mut cg = Cg {
-                b: &mut b,
-                plan,
-                helpers,
-                dense_ptrs: dense.iter().map(|d| d.as_ptr() as i64).collect(),
-                table_ptrs: tables.iter().map(|t| t.as_ptr() as i64).collect(),
-                row,
-                slots: vec![None; plan.n_dec],
-                positions: vec![None; plan.n_dec],
-                conditional: plan.conditional.clone(),
-            };
-            let mut vals: Vec<Value> = Vec::new();
-            for (mi, m) in plan.metrics.iter().enumerate() {
-                let v = cg.metric(m, &vals);
-                cg.b.ins().store(MemFlagsData::trusted(), v, orow, (mi * 8) as i32);
-                vals.push(v);
-            }
-            // feasibility (skipped when `feas` is null)
-            let mut ok = cg.b.ins().iconst(types::I8, 1);
-            for c in &plan.constraints {
-                let v = cg.expr(c, &vals);
-                let z = cg.b.ins().f64const(0.0);
-                let holds = cg.b.ins().fcmp(FloatCC::NotEqual, v, z);
-                ok = cg.b.ins().band(ok, holds);
-            }
-            let has_feas = cg.b.ins().icmp_imm_s(IntCC::NotEqual, feas, 0);
-            let store_blk = cg.b.create_block();
-            let next = cg.b.create_block();
-            cg.b.ins().brif(has_feas, store_blk, &[], next, &[]);
-            cg.b.switch_to_block(store_blk);
-            let faddr = cg.b.ins().iadd(feas, iv);
-            cg.b.ins().store(MemFlagsData::trusted(), ok, faddr, 0);
-            cg.b.ins().jump(next, &[]);
-            cg.b.switch_to_block(next);
-            let iv2 = cg.b.ins().iadd_imm_s(iv, 1);
-            cg.b.def_var(i, iv2);
-            cg.b.ins().jump(header, &[]);
-            b.switch_to_block(exit);
-            b.ins().return_(&[]);
-            b.seal_all_blocks();
-            b.finalize(tcfg);
-        }
-        let id = module.declare_function("nasc_eval_batch", Linkage::Local, &ctx.func.signature).map_err(|e| e.to_string())?;
-        module.define_function(id, &mut ctx).map_err(|e| format!("cranelift: {e:?}"))?;
-        module.clear_context(&mut ctx);
 
-        // the sampling program
-        let mut subset_sig = module.make_signature();
-        for t in [types::I64, types::I64, ptr, types::I64, types::I64, ptr] {
-            subset_sig.params.push(AbiParam::new(t));
-        }
-        subset_sig.returns.push(AbiParam::new(types::I64));
-        let subset_id = module.declare_function("nasc_subset", Linkage::Import, &subset_sig).map_err(|e| e.to_string())?;
-        for _ in 0..3 {
-            ctx.func.signature.params.push(AbiParam::new(types::I64));
-        }
-        ctx.func.signature.params.push(AbiParam::new(ptr));
-        ctx.func.signature.returns.push(AbiParam::new(types::I64));
-        {
-            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-            let subset_fn = module.declare_func_in_func(subset_id, b.func);
-            sample::build(&mut b, plan, subset_fn, &weights);
-            b.finalize(tcfg);
-        }
-        let sid = module.declare_function("nasc_sample_batch", Linkage::Local, &ctx.func.signature).map_err(|e| e.to_string())?;
-        module.define_function(sid, &mut ctx).map_err(|e| format!("cranelift: {e:?}"))?;
-        module.clear_context(&mut ctx);
-
+        drop(d);
         module.finalize_definitions().map_err(|e| e.to_string())?;
-        let code = module.get_finalized_function(id);
-        // SAFETY: `code` was compiled from the signature (ptr, i64, ptr, ptr) -> () in the
-        // platform's default C calling convention, which is `BatchFn`.
-        let eval = unsafe { std::mem::transmute::<*const u8, BatchFn>(code) };
-        let scode = module.get_finalized_function(sid);
-        // SAFETY: compiled from (i64, i64, i64, ptr) -> i64 in the default C convention: `SampleFn`.
-        let sample = unsafe { std::mem::transmute::<*const u8, SampleFn>(scode) };
-        Ok(JitFns { _module: module, eval, sample, _tables: tables, _weights: weights, _dense: dense })
+        // SAFETY (the transmutes below): each pointer is the finalized code of a function
+        // compiled from the signature given to `define` above, in the platform's default C
+        // calling convention, which is the `extern "C"` type it is cast to:
+        // (ptr, i64, ptr, ptr, ptr) -> () is `BatchFn`, (i64, i64, i64, ptr) -> i64 `SampleFn`,
+        // (ptr, ptr, i64, i64, ptr, ptr) -> i64 `NeighborFn`, (ptr, i64, ptr) -> () `DiscFn`.
+        let eval = unsafe { std::mem::transmute::<*const u8, BatchFn>(module.get_finalized_function(id)) };
+        let sample = unsafe { std::mem::transmute::<*const u8, SampleFn>(module.get_finalized_function(sid)) };
+        let neighbor = unsafe { std::mem::transmute::<*const u8, NeighborFn>(module.get_finalized_function(nid)) };
+        let disc_fns = [0, 1].map(|i| unsafe { std::mem::transmute::<*const u8, DiscFn>(module.get_finalized_function(disc_ids[i])) });
+        Ok(JitFns { _module: module, eval, sample, neighbor, disc_fns, tables, _dense: dense, _disc: disc })
     }
 
     /// Metrics of `n` rows (the caller checked the slice lengths).
     pub fn metrics_batch(&self, rows: &[u64], n: usize, out: &mut [f64]) {
         // SAFETY: rows holds n rows of n_dec slots and out n rows of n_metrics (checked by the
-        // caller); a null `feas` is never written.
-        unsafe { (self.eval)(rows.as_ptr(), n as u64, out.as_mut_ptr(), std::ptr::null_mut()) }
+        // caller); a null `feas` is never written; `tables` is the table buffer the code was
+        // compiled for (its offsets and indices stay inside it).
+        unsafe { (self.eval)(rows.as_ptr(), n as u64, out.as_mut_ptr(), std::ptr::null_mut(), self.tables.as_ptr()) }
     }
 
     /// `out.len() / n_dec` sampled rows from `rng` (advanced past them).
@@ -222,9 +209,33 @@ impl JitFns {
         rng.counter = unsafe { (self.sample)(rng.seed, rng.counter, n as u64, out.as_mut_ptr()) };
     }
 
+    /// The neighbor program on `row` (n_dec slots) into `out` (n_dec slots); false when none.
+    pub fn neighbor(&self, row: &[u64], k: usize, rng: &mut Rng, out: &mut [u64]) -> bool {
+        let n_dec = row.len();
+        if out.len() != n_dec {
+            return false;
+        }
+        let mut scratch = vec![0u64; 2 * n_dec];
+        let mut counter = rng.counter;
+        // SAFETY: row and out hold n_dec slots (the layout the program was compiled for; the
+        // caller checked row.len() == n_dec), scratch 2 * n_dec words, and counter is a live
+        // local the program and its subset-edit callback read and write.
+        let found = unsafe { (self.neighbor)(row.as_ptr(), out.as_mut_ptr(), k as u64, rng.seed, &mut counter, scratch.as_mut_ptr()) };
+        rng.counter = counter;
+        found == 1
+    }
+
+    /// The discretizer (`darts`: the DARTS rule) of a flat alpha (`plan.disc`'s layout: the
+    /// caller checked its length) into `out` (n_dec slots).
+    pub fn discretize(&self, alpha: &[f64], darts: bool, out: &mut [u64]) {
+        // SAFETY: alpha has the layout the discretizer was compiled for (every offset in
+        // `plan.disc` is inside it) and out holds n_dec slots.
+        unsafe { (self.disc_fns[usize::from(darts)])(alpha.as_ptr(), alpha.len() as u64, out.as_mut_ptr()) }
+    }
+
     pub fn eval_batch(&self, rows: &[u64], n: usize, out: &mut [f64], feas: &mut [u8]) {
         // SAFETY: as above, and feas holds at least n bytes.
-        unsafe { (self.eval)(rows.as_ptr(), n as u64, out.as_mut_ptr(), feas.as_mut_ptr()) }
+        unsafe { (self.eval)(rows.as_ptr(), n as u64, out.as_mut_ptr(), feas.as_mut_ptr(), self.tables.as_ptr()) }
     }
 }
 
