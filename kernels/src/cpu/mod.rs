@@ -4,6 +4,7 @@
 
 pub mod act;
 pub mod conv;
+mod conv_direct;
 mod depthwise;
 pub mod gemm;
 pub mod linear;
@@ -11,6 +12,7 @@ pub mod norm;
 pub mod optim;
 pub mod pool;
 pub mod reduce;
+mod simd;
 
 pub use act::*;
 pub use conv::*;
