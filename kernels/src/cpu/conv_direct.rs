@@ -14,6 +14,29 @@
 use super::simd::{self, Segs};
 use crate::shape::Conv2d;
 use rayon::prelude::*;
+use std::cell::RefCell;
+
+thread_local! {
+    /// Scratch buffers kept per thread between calls (no allocation, zeroing or page faults
+    /// per call). Taken out while in use, so a nested call simply finds fewer.
+    static POOL: RefCell<Vec<Vec<f32>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A scratch buffer of `len` floats with unspecified contents.
+fn take(len: usize) -> Vec<f32> {
+    let mut v = POOL.with(|p| p.borrow_mut().pop()).unwrap_or_default();
+    v.resize(len, 0.0);
+    v
+}
+
+fn give(v: Vec<f32>) {
+    POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() < 8 {
+            p.push(v);
+        }
+    });
+}
 
 /// Whether [`forward`] and [`backward_dw`] handle `c` on this machine.
 pub(super) fn supported(c: &Conv2d) -> bool {
@@ -72,20 +95,54 @@ impl Geo {
     fn pad(&self, c: &Conv2d, x: &[f32], xp: &mut [f32]) {
         let (ph, pw, rs) = (c.pad.0, c.pad.1, self.rs);
         for (src, dst) in x.chunks_exact(c.h * c.w).zip(xp.chunks_exact_mut(self.plane)) {
-            dst[..ph * rs].fill(0.0);
+            zero(&mut dst[..ph * rs]);
             for (sr, d) in src.chunks_exact(c.w).zip(dst[ph * rs..].chunks_exact_mut(rs)) {
-                d[..pw].fill(0.0);
-                d[pw..pw + c.w].copy_from_slice(sr);
-                d[pw + c.w..].fill(0.0);
+                zero(&mut d[..pw]);
+                copy(&mut d[pw..pw + c.w], sr);
+                zero(&mut d[pw + c.w..]);
             }
-            dst[(ph + c.h) * rs..].fill(0.0);
+            zero(&mut dst[(ph + c.h) * rs..]);
         }
     }
 }
 
-/// Splits `m` channels into blocks of at most `mr`.
+/// `d.fill(0.0)` for the short runs here, in fixed-size pieces (no libc call).
+fn zero(d: &mut [f32]) {
+    let mut it = d.chunks_exact_mut(8);
+    for c in &mut it {
+        c.copy_from_slice(&[0.0; 8]);
+    }
+    for v in it.into_remainder() {
+        *v = 0.0;
+    }
+}
+
+/// `d.copy_from_slice(s)` for short rows, in fixed-size pieces (no libc call).
+fn copy(d: &mut [f32], s: &[f32]) {
+    assert_eq!(d.len(), s.len());
+    let mut it = d.chunks_exact_mut(8);
+    let mut is = s.chunks_exact(8);
+    for (c, v) in (&mut it).zip(&mut is) {
+        c.copy_from_slice(v);
+    }
+    for (c, v) in it.into_remainder().iter_mut().zip(is.remainder()) {
+        *c = *v;
+    }
+}
+
+/// Splits `m` channels into the fewest blocks of at most `mr`, of near-equal sizes
+/// (`(start, size)`; 16 -> 6, 5, 5 rather than 6, 6, 4; 32 -> 6, 6, 5, 5, 5, 5).
 fn blocks(m: usize, mr: usize) -> Vec<(usize, usize)> {
-    (0..m).step_by(mr).map(|c0| (c0, mr.min(m - c0))).collect()
+    let nb = m.div_ceil(mr);
+    let (q, r) = (m / nb, m % nb);
+    let mut c0 = 0;
+    (0..nb)
+        .map(|b| {
+            let sz = q + (b < r) as usize;
+            c0 += sz;
+            (c0 - sz, sz)
+        })
+        .collect()
 }
 
 /// `y = conv(x, w)` (no bias) for a `supported` `c`.
@@ -95,7 +152,7 @@ pub(super) fn forward(c: &Conv2d, x: &[f32], w: &[f32], y: &mut [f32]) {
     let (xs, ys) = (c.c_in * hw, c.c_out * p);
     let blk = blocks(g.cog, simd::FWD_MR);
     // Weights per group and block: `[k][mr]`, the block of channels c0.. starting at c0*kk.
-    let mut wpk = vec![0.0f32; w.len()];
+    let mut wpk = take(w.len());
     for gi in 0..c.groups {
         let (wg, pg) = (&w[gi * g.cog * g.kk..][..g.cog * g.kk], &mut wpk[gi * g.cog * g.kk..][..g.cog * g.kk]);
         for &(c0, mr) in &blk {
@@ -120,13 +177,12 @@ pub(super) fn forward(c: &Conv2d, x: &[f32], w: &[f32], y: &mut [f32]) {
         }
     }
     let tail_len = g.ow % 8;
-    let per_image = |ni: usize, yi: &mut [f32], xp: &mut Vec<f32>| {
+    let per_image = |ni: usize, yi: &mut [f32], xp: &mut [f32]| {
         for gi in 0..c.groups {
             let xg = &x[ni * xs + gi * g.cig * hw..][..g.cig * hw];
             let src: &[f32] = if g.direct {
                 xg
             } else {
-                xp.resize(g.xlen(), 0.0);
                 g.pad(c, xg, xp);
                 xp
             };
@@ -150,12 +206,18 @@ pub(super) fn forward(c: &Conv2d, x: &[f32], w: &[f32], y: &mut [f32]) {
             }
         }
     };
-    y.par_chunks_mut(ys).enumerate().for_each_init(Vec::new, |xp, (ni, yi)| per_image(ni, yi, xp));
+    let xp_len = if g.direct { 0 } else { g.xlen() };
+    y.par_chunks_mut(ys).enumerate().for_each(|(ni, yi)| {
+        let mut xp = take(xp_len);
+        per_image(ni, yi, &mut xp);
+        give(xp);
+    });
+    give(wpk);
 }
 
-/// Segments per dW reduction block.
-const DW_BLOCK: usize = 32;
-/// Images per dW partial sum (fixed, so results do not depend on the thread count).
+/// Segments per dW reduction pass (each tile's final horizontal sums are amortized over them).
+const DW_BLOCK: usize = 256;
+/// At least this many images per dW partial sum.
 const DW_CHUNK: usize = 4;
 
 /// `dw = dW(x, dy)` (overwritten) for a `supported` `c`.
@@ -167,13 +229,16 @@ pub(super) fn backward_dw(c: &Conv2d, x: &[f32], dy: &[f32], dw: &mut [f32]) {
     let dy_row = g.ow8;
     let dy_plane = g.oh * g.ow8;
     let seg_img = g.oh * g.ow8 / 8;
-    // images per reduction pass: enough segments to amortize each tile's final reduction
-    let sb = DW_BLOCK.div_ceil(seg_img).clamp(1, DW_CHUNK);
+    // Images per reduction pass, and per partial sum (chunks depend on the shape only, not on
+    // the thread count, and are summed in order: deterministic).
+    let sb = DW_BLOCK.div_ceil(seg_img).clamp(1, 16);
+    let chunk_imgs = sb * DW_CHUNK.div_ceil(sb);
     let blk = blocks(g.cog, simd::DW_MR);
     let dw_len = dw.len();
     let chunk = |i0: usize, i1: usize| -> Vec<f32> {
-        let mut out = vec![0.0f32; dw_len];
-        let (mut xp, mut dyp, mut segs) = (Vec::new(), Vec::new(), Segs::default());
+        let mut out = take(dw_len);
+        zero(&mut out);
+        let (mut xp, mut dyp, mut segs) = (take(0), take(0), Segs::default());
         for b0 in (i0..i1).step_by(sb) {
             let b1 = (b0 + sb).min(i1);
             for gi in 0..c.groups {
@@ -189,8 +254,8 @@ pub(super) fn backward_dw(c: &Conv2d, x: &[f32], dy: &[f32], dw: &mut [f32]) {
                         let src = &dy[ni * ys + gi * g.cog * p..][..g.cog * p];
                         let dst = &mut dyp[k * g.cog * dy_plane..][..g.cog * dy_plane];
                         for (sr, d) in src.chunks_exact(g.ow).zip(dst.chunks_exact_mut(dy_row)) {
-                            d[..g.ow].copy_from_slice(sr);
-                            d[g.ow..].fill(0.0);
+                            copy(&mut d[..g.ow], sr);
+                            zero(&mut d[g.ow..]);
                         }
                     }
                 }
@@ -219,12 +284,15 @@ pub(super) fn backward_dw(c: &Conv2d, x: &[f32], dy: &[f32], dw: &mut [f32]) {
                 }
             }
         }
+        give(xp);
+        give(dyp);
         out
     };
-    let starts: Vec<usize> = (0..c.n).step_by(DW_CHUNK).collect();
-    let parts: Vec<Vec<f32>> = starts.par_iter().map(|&i0| chunk(i0, (i0 + DW_CHUNK).min(c.n))).collect();
+    let starts: Vec<usize> = (0..c.n).step_by(chunk_imgs).collect();
+    let parts: Vec<Vec<f32>> = starts.par_iter().map(|&i0| chunk(i0, (i0 + chunk_imgs).min(c.n))).collect();
     dw.fill(0.0);
-    for part in &parts {
-        dw.iter_mut().zip(part).for_each(|(d, v)| *d += v);
+    for part in parts {
+        dw.iter_mut().zip(&part).for_each(|(d, v)| *d += v);
+        give(part);
     }
 }
