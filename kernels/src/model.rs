@@ -148,6 +148,18 @@ impl<B: Ops> Model<B> {
             let nz: Vec<usize> = node.inputs.iter().copied().filter(|&j| !plan.zero[j]).collect();
             if matches!(node.op, Op::Identity | Op::Add) && nz.len() == 1 {
                 val[i] = val[nz[0]];
+            } else if matches!(node.op, Op::Act(_) | Op::Pool { .. }) && plan.live[i] && !plan.zero[i] {
+                // The same parameter-free op on the same value computed twice (NB201 cells
+                // apply ReLU to one node once per outgoing conv edge): compute it once; the
+                // backward then sums both consumers' gradients before the op's backward.
+                let ins: Vec<usize> = node.inputs.iter().map(|&j| val[j]).collect();
+                let same = (0..i).find(|&k| {
+                    let o = &graph.nodes[k];
+                    val[k] == k && plan.live[k] && !plan.zero[k] && o.op == node.op && o.inputs.iter().map(|&j| val[j]).eq(ins.iter().copied())
+                });
+                if let Some(k) = same {
+                    val[i] = k;
+                }
             }
         }
         let np = tensors.len();

@@ -215,8 +215,9 @@ pub(super) fn forward(c: &Conv2d, x: &[f32], w: &[f32], y: &mut [f32]) {
     give(wpk);
 }
 
-/// Segments per dW reduction pass (each tile's final horizontal sums are amortized over them).
-const DW_BLOCK: usize = 256;
+/// Segments per dW reduction block: each tile's final horizontal sums are amortized over
+/// them, and a block of 4 channels of `dy` (16 KiB) stays in L1 across all taps.
+const DW_BLOCK: usize = 128;
 /// At least this many images per dW partial sum.
 const DW_CHUNK: usize = 4;
 
@@ -231,7 +232,7 @@ pub(super) fn backward_dw(c: &Conv2d, x: &[f32], dy: &[f32], dw: &mut [f32]) {
     let seg_img = g.oh * g.ow8 / 8;
     // Images per reduction pass, and per partial sum (chunks depend on the shape only, not on
     // the thread count, and are summed in order: deterministic).
-    let sb = DW_BLOCK.div_ceil(seg_img).clamp(1, 16);
+    let sb = (2 * DW_BLOCK).div_ceil(seg_img).clamp(1, 16);
     let chunk_imgs = sb * DW_CHUNK.div_ceil(sb);
     let blk = blocks(g.cog, simd::DW_MR);
     let dw_len = dw.len();
