@@ -106,27 +106,30 @@ impl Geo {
     }
 }
 
-/// `d.fill(0.0)` for the short runs here, in fixed-size pieces (no libc call).
+/// `d.fill(0.0)`; the short runs at row ends as plain stores (no libc call per row).
 fn zero(d: &mut [f32]) {
-    let mut it = d.chunks_exact_mut(8);
-    for c in &mut it {
-        c.copy_from_slice(&[0.0; 8]);
-    }
-    for v in it.into_remainder() {
-        *v = 0.0;
+    match d.len() {
+        0 => {}
+        1 => d[0] = 0.0,
+        2 => d.copy_from_slice(&[0.0; 2]),
+        3 => d.copy_from_slice(&[0.0; 3]),
+        4 => d.copy_from_slice(&[0.0; 4]),
+        _ => d.fill(0.0),
     }
 }
 
-/// `d.copy_from_slice(s)` for short rows, in fixed-size pieces (no libc call).
+/// `d.copy_from_slice(s)`; the usual row lengths as fixed-size copies, which compile to a few
+/// vector moves (a libc `memcpy` call per 32-float row costs more than the copy).
 fn copy(d: &mut [f32], s: &[f32]) {
-    assert_eq!(d.len(), s.len());
-    let mut it = d.chunks_exact_mut(8);
-    let mut is = s.chunks_exact(8);
-    for (c, v) in (&mut it).zip(&mut is) {
-        c.copy_from_slice(v);
+    fn fixed<const N: usize>(d: &mut [f32], s: &[f32]) {
+        let d: &mut [f32; N] = d.try_into().unwrap();
+        *d = *<&[f32; N]>::try_from(s).unwrap();
     }
-    for (c, v) in it.into_remainder().iter_mut().zip(is.remainder()) {
-        *c = *v;
+    match s.len() {
+        8 => fixed::<8>(d, s),
+        16 => fixed::<16>(d, s),
+        32 => fixed::<32>(d, s),
+        _ => d.copy_from_slice(s),
     }
 }
 
