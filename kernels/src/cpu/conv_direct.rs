@@ -194,11 +194,7 @@ pub(super) fn forward(c: &Conv2d, x: &[f32], w: &[f32], y: &mut [f32]) {
             for &(c0, mr) in &blk {
                 let wb = &wg[c0 * g.kk..][..mr * g.kk];
                 let yb = &mut yg[c0 * p..];
-                for pair in segs.chunks(2) {
-                    let q = pair[pair.len() - 1];
-                    let (xo, yo) = ([pair[0].0, q.0], [pair[0].1, q.1]);
-                    simd::fwd(mr, wb, &g.koff, src, &xo[..pair.len()], yb, &yo[..pair.len()], p);
-                }
+                simd::fwd_segs(mr, wb, &g.koff, src, &segs, yb, p);
                 let mut tmp = [0.0f32; simd::FWD_MR * 8];
                 for &(xo, yo) in &tails {
                     simd::fwd(mr, wb, &g.koff, src, &[xo], &mut tmp, &[0], 8);

@@ -51,8 +51,52 @@ pub fn fwd(mr: usize, w: &[f32], off: &[usize], x: &[f32], xo: &[usize], y: &mut
     go!(1 2 3 4 5 6)
 }
 
+/// [`fwd`] over a list of whole segments `(x offset, y offset)`, two at a time (the last one
+/// alone if their number is odd); one bounds check for the whole list.
+pub fn fwd_segs(mr: usize, w: &[f32], off: &[usize], x: &[f32], segs: &[(usize, usize)], y: &mut [f32], ys: usize) {
+    assert!((1..=FWD_MR).contains(&mr));
+    assert!(w.len() >= off.len() * mr);
+    let last = off.last().copied().unwrap_or(0);
+    let (mx, my) = segs.iter().fold((0, 0), |(a, b), &(xo, yo)| (a.max(xo), b.max(yo)));
+    assert!(segs.is_empty() || (mx + last + 8 <= x.len() && my + (mr - 1) * ys + 8 <= y.len()), "simd::fwd_segs: out of bounds");
+    assert!(available());
+    let (xp, yp) = (x.as_ptr(), y.as_mut_ptr());
+    macro_rules! go {
+        ($($m:literal)*) => {
+            match mr {
+                // SAFETY: AVX2+FMA checked by `available`; every segment's reads
+                // `x[xo + off[k]..][..8]` and writes `y[yo + r*ys..][..8]` (r < mr) lie below
+                // the maxima checked above, and `w` holds `off.len()*mr` floats.
+                $($m => unsafe { fwd_list::<$m>(w.as_ptr(), off, xp, segs, yp, ys) },)*
+                _ => unreachable!(),
+            }
+        };
+    }
+    go!(1 2 3 4 5 6)
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
+unsafe fn fwd_list<const MR: usize>(w: *const f32, off: &[usize], x: *const f32, segs: &[(usize, usize)], y: *mut f32, ys: usize) {
+    let mut it = segs.chunks_exact(2);
+    for p in &mut it {
+        // SAFETY: per `fwd_segs`'s checks.
+        unsafe { fwd_tile::<MR, 2>(w, off, x, [p[0].0, p[1].0], y, [p[0].1, p[1].1], ys) };
+    }
+    for p in it.remainder() {
+        // SAFETY: per `fwd_segs`'s checks.
+        unsafe { fwd_tile::<MR, 1>(w, off, x, [p.0], y, [p.1], ys) };
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn fwd_list<const MR: usize>(_: *const f32, _: &[usize], _: *const f32, _: &[(usize, usize)], _: *mut f32, _: usize) {
+    unreachable!("simd kernels need x86-64")
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
 #[allow(clippy::too_many_arguments)]
 unsafe fn fwd_tile<const MR: usize, const NV: usize>(
     w: *const f32,
