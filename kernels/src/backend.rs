@@ -23,6 +23,11 @@ pub trait Ops {
     fn len(&self, t: &Self::T) -> usize;
     /// Submits recorded work (no-op on the CPU).
     fn flush(&self) {}
+    /// Hands back a tensor that is no longer needed, so a later op may reuse its memory
+    /// (the CPU backend does, for outputs its ops overwrite entirely); the default drops it.
+    fn recycle(&self, t: Self::T) {
+        drop(t)
+    }
 
     fn conv2d_forward(&self, c: &Conv2d, x: &Self::T, w: &Self::T, b: Option<&Self::T>) -> Self::T;
     fn conv2d_backward(&self, c: &Conv2d, x: &Self::T, w: &Self::T, dy: &Self::T, need_dx: bool) -> ParamGrads<Self::T>;
@@ -70,6 +75,21 @@ fn z(n: usize) -> Vec<f32> {
     vec![0.0; n]
 }
 
+thread_local! {
+    /// Tensors handed back by [`Ops::recycle`] on this thread, by length.
+    static RECYCLED: std::cell::RefCell<std::collections::HashMap<usize, Vec<Vec<f32>>>> = Default::default();
+}
+
+/// At most this many recycled tensors of one length are kept.
+const RECYCLE_MAX: usize = 64;
+
+/// An output tensor of `n` floats with unspecified contents, for ops that overwrite every
+/// element: a recycled tensor of that length if there is one (no allocation, no zeroing, and
+/// its memory is likely still cached), else a new zeroed one.
+fn out(n: usize) -> Vec<f32> {
+    RECYCLED.with(|r| r.borrow_mut().get_mut(&n).and_then(|v| v.pop())).unwrap_or_else(|| z(n))
+}
+
 impl Ops for CpuBackend {
     type T = Vec<f32>;
     fn kind(&self) -> &'static str {
@@ -91,24 +111,24 @@ impl Ops for CpuBackend {
         t.len()
     }
     fn conv2d_forward(&self, c: &Conv2d, x: &Vec<f32>, w: &Vec<f32>, b: Option<&Vec<f32>>) -> Vec<f32> {
-        let mut y = z(c.y_len());
+        let mut y = out(c.y_len());
         cpu::conv2d_forward(c, x, w, b.map(|v| &v[..]), &mut y);
         y
     }
     fn conv2d_backward(&self, c: &Conv2d, x: &Vec<f32>, w: &Vec<f32>, dy: &Vec<f32>, need_dx: bool) -> ParamGrads<Vec<f32>> {
-        let mut dx = need_dx.then(|| z(c.x_len()));
+        let mut dx = need_dx.then(|| out(c.x_len()));
         let mut dw = z(c.w_len());
         let mut db = c.bias.then(|| z(c.c_out));
         cpu::conv2d_backward(c, x, w, dy, dx.as_deref_mut(), &mut dw, db.as_deref_mut());
         (dx, dw, db)
     }
     fn batchnorm_train_forward(&self, b: &BatchNorm, x: &Vec<f32>, gamma: &Vec<f32>, beta: &Vec<f32>, rm: &mut Vec<f32>, rv: &mut Vec<f32>) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
-        let (mut y, mut m, mut i) = (z(b.len()), z(b.c), z(b.c));
+        let (mut y, mut m, mut i) = (out(b.len()), z(b.c), z(b.c));
         cpu::batchnorm_train_forward(b, x, gamma, beta, rm, rv, &mut y, &mut m, &mut i);
         (y, m, i)
     }
     fn batchnorm_train_backward(&self, b: &BatchNorm, x: &Vec<f32>, dy: &Vec<f32>, gamma: &Vec<f32>, mean: &Vec<f32>, invstd: &Vec<f32>) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
-        let (mut dx, mut dg, mut db) = (z(b.len()), z(b.c), z(b.c));
+        let (mut dx, mut dg, mut db) = (out(b.len()), z(b.c), z(b.c));
         cpu::batchnorm_train_backward(b, x, dy, gamma, mean, invstd, &mut dx, &mut dg, &mut db);
         (dx, dg, db)
     }
@@ -123,12 +143,12 @@ impl Ops for CpuBackend {
         (dx, dg, db)
     }
     fn act_forward(&self, a: Act, x: &Vec<f32>) -> Vec<f32> {
-        let mut y = z(x.len());
+        let mut y = out(x.len());
         cpu::act_forward(a, x, &mut y);
         y
     }
     fn act_backward(&self, a: Act, x: &Vec<f32>, dy: &Vec<f32>) -> Vec<f32> {
-        let mut dx = z(x.len());
+        let mut dx = out(x.len());
         cpu::act_backward(a, x, dy, &mut dx);
         dx
     }
@@ -165,7 +185,7 @@ impl Ops for CpuBackend {
         (dx, dw, db)
     }
     fn add(&self, a: &Vec<f32>, b: &Vec<f32>) -> Vec<f32> {
-        let mut y = z(a.len());
+        let mut y = out(a.len());
         cpu::add(a, b, &mut y);
         y
     }
@@ -173,12 +193,26 @@ impl Ops for CpuBackend {
         cpu::axpy(alpha, x, y);
     }
     fn scale(&self, alpha: f32, x: &Vec<f32>) -> Vec<f32> {
-        let mut y = z(x.len());
+        let mut y = out(x.len());
         cpu::scale(alpha, x, &mut y);
         y
     }
     fn identity(&self, x: &Vec<f32>) -> Vec<f32> {
-        x.clone()
+        let mut y = out(x.len());
+        y.copy_from_slice(x);
+        y
+    }
+    fn recycle(&self, t: Vec<f32>) {
+        if t.is_empty() {
+            return;
+        }
+        RECYCLED.with(|r| {
+            let mut r = r.borrow_mut();
+            let v = r.entry(t.len()).or_default();
+            if v.len() < RECYCLE_MAX {
+                v.push(t);
+            }
+        });
     }
     fn mean_forward(&self, xs: &[&Vec<f32>]) -> Vec<f32> {
         let mut y = z(xs[0].len());
@@ -458,6 +492,12 @@ impl Ops for Backend {
     fn flush(&self) {
         if let Backend::Wgpu(gp) = self {
             gp.flush()
+        }
+    }
+    fn recycle(&self, t: Tensor) {
+        match (self, t) {
+            (Backend::Cpu(b), Tensor::Cpu(v)) => b.recycle(v),
+            (_, t) => drop(t),
         }
     }
     fn conv2d_forward(&self, cf: &Conv2d, xt: &Tensor, w: &Tensor, bi: Option<&Tensor>) -> Tensor {

@@ -2,10 +2,13 @@
 //!
 //! Two backends with one op set, forward and backward, for every op the zoo's networks use:
 //!
-//! * [`cpu`]: free functions over `f32` slices, multi-threaded with rayon, convolutions as
+//! * [`cpu`]: free functions over `f32` slices, multi-threaded with rayon. Stride-1
+//!   convolutions on x86-64 with AVX2+FMA run direct ("implicit GEMM": no im2col matrix)
+//!   microkernels (`cpu/simd.rs`, `cpu/conv_direct.rs`, chosen at run time); others run as
 //!   im2col + GEMM (the `gemm` crate; `matrixmultiply` with `--no-default-features --features
-//!   mm`) or direct loops for depthwise ones. It is also the oracle the GPU kernels are tested
-//!   against, and its backward passes are checked against finite differences.
+//!   mm`), which `cpu::conv2d_*_reference` always use, or direct loops for depthwise ones. It is
+//!   also the oracle the GPU kernels are tested against, and its backward passes are checked
+//!   against finite differences.
 //! * [`gpu`]: WGSL compute shaders (`kernels/shaders/*.wgsl`, embedded in the binary) run
 //!   through wgpu on any adapter (Vulkan, Metal, DX12; lavapipe/llvmpipe on CPU-only
 //!   machines). Shapes and hyper-parameters are WGSL `override` constants, so every distinct

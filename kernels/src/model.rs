@@ -114,6 +114,9 @@ impl<B: Ops> Model<B> {
     /// with a = sqrt(5); BN gamma 1, beta 0, running mean 0, var 1), drawn from `rng` in node
     /// order, weight before bias, then uploads them.
     pub fn new(backend: B, graph: Graph, rng: &mut Rng) -> Result<Self, String> {
+        if backend.kind() == "cpu" {
+            crate::cpu::retain_freed_memory();
+        }
         let host = crate::net::Net::new(graph, rng)?;
         let crate::net::Net { graph, plan, params, stats, param_info, .. } = host;
         let nn = graph.nodes.len();
@@ -145,6 +148,18 @@ impl<B: Ops> Model<B> {
             let nz: Vec<usize> = node.inputs.iter().copied().filter(|&j| !plan.zero[j]).collect();
             if matches!(node.op, Op::Identity | Op::Add) && nz.len() == 1 {
                 val[i] = val[nz[0]];
+            } else if matches!(node.op, Op::Act(_) | Op::Pool { .. }) && plan.live[i] && !plan.zero[i] {
+                // The same parameter-free op on the same value computed twice (NB201 cells
+                // apply ReLU to one node once per outgoing conv edge): compute it once; the
+                // backward then sums both consumers' gradients before the op's backward.
+                let ins: Vec<usize> = node.inputs.iter().map(|&j| val[j]).collect();
+                let same = (0..i).find(|&k| {
+                    let o = &graph.nodes[k];
+                    val[k] == k && plan.live[k] && !plan.zero[k] && o.op == node.op && o.inputs.iter().map(|&j| val[j]).eq(ins.iter().copied())
+                });
+                if let Some(k) = same {
+                    val[i] = k;
+                }
             }
         }
         let np = tensors.len();
@@ -242,7 +257,9 @@ impl<B: Ops> Model<B> {
         self.n = n;
         self.trained = train;
         for a in self.acts.iter_mut() {
-            *a = None;
+            if let Some(t) = a.take() {
+                self.backend.recycle(t);
+            }
         }
         let nn = self.graph.nodes.len();
         for i in 0..nn {
@@ -393,14 +410,34 @@ impl<B: Ops> Model<B> {
                 continue;
             }
             let Some(dy) = g[i].take() else { continue };
-            let contribs = self.backward_node(i, &dy);
+            let contribs = if self.graph.nodes[i].op == Op::Add {
+                self.backward_add(i, dy)
+            } else {
+                let c = self.backward_node(i, &dy);
+                self.backend.recycle(dy);
+                c
+            };
             for (v, t) in contribs {
                 match &mut g[v] {
-                    Some(acc) => self.backend.axpy(1.0, &t, acc),
+                    Some(acc) => {
+                        self.backend.axpy(1.0, &t, acc);
+                        self.backend.recycle(t);
+                    }
                     slot @ None => *slot = Some(t),
                 }
             }
         }
+    }
+
+    /// An add node's backward: `dy` to every input that needs it (moved into the last one).
+    fn backward_add(&self, i: usize, dy: B::T) -> Vec<(usize, B::T)> {
+        let node = &self.graph.nodes[i];
+        let vs: Vec<usize> = node.inputs.iter().filter(|&&j| !self.plan.zero[j] && self.val[j] != 0).map(|&j| self.val[j]).collect();
+        let mut out: Vec<(usize, B::T)> = vs.iter().take(vs.len().saturating_sub(1)).map(|&v| (v, self.backend.identity(&dy))).collect();
+        if let Some(&v) = vs.last() {
+            out.push((v, dy));
+        }
+        out
     }
 
     /// One node's backward: sets its parameter gradients, returns (value, gradient) pairs

@@ -39,7 +39,7 @@ fn one_step<B: Ops>(m: &mut Model<B>, x: &[f32], labels: &[u32]) -> (f32, Vec<f3
 
 #[test]
 fn model_on_cpu_backend_equals_net() {
-    for (g, n) in [(wide(), 3), (tiny(Act::Relu), 4), (nb201_like(4, 8, 5), 2)] {
+    for (g, n) in [(wide(), 3), (tiny(Act::Relu), 4), (nb201_like(4, 8, 5), 2), (shared_act(), 3)] {
         let (x, labels) = data(&g, n, 9);
         let mut net = Net::new(g.clone(), &mut Rng::new(3)).unwrap();
         let mut model = Model::new(CpuBackend, g, &mut Rng::new(3)).unwrap();

@@ -2,6 +2,8 @@
 //! depthwise-style convolutions (one input channel per group), and no im2col at all for
 //! 1x1/stride-1/unpadded convolutions. Parallel over images (each image's GEMMs run
 //! single-threaded) when the batch can feed every thread, otherwise over the GEMMs themselves.
+//! Stride-1 convolutions on x86-64 with AVX2+FMA take the direct kernels of `conv_direct`
+//! instead ([`conv2d_fast_path`]); `conv2d_*_reference` always take the path above.
 
 use super::gemm::{sgemm, Mat};
 use super::SendPtr;
@@ -83,9 +85,24 @@ fn col2im(c: &Conv2d, col: &[f32], x: &mut [f32]) {
     }
 }
 
+/// Whether `conv2d_forward`/`conv2d_backward` run `c` on the direct AVX2+FMA kernels
+/// (stride 1, not depthwise, on a CPU that has them) rather than im2col + GEMM.
+pub fn conv2d_fast_path(c: &Conv2d) -> bool {
+    c.cin_g() != 1 && super::conv_direct::supported(c)
+}
+
 /// `y = conv(x, w) + b`. `x: [n, c_in, h, w]`, `w: [c_out, c_in/groups, kh, kw]`,
 /// `b: [c_out]` (required iff `c.bias`), `y: [n, c_out, out_h, out_w]` (overwritten).
 pub fn conv2d_forward(c: &Conv2d, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &mut [f32]) {
+    forward(c, x, w, b, y, true)
+}
+
+/// [`conv2d_forward`] on the im2col + GEMM path whatever the CPU (the direct kernels' oracle).
+pub fn conv2d_forward_reference(c: &Conv2d, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &mut [f32]) {
+    forward(c, x, w, b, y, false)
+}
+
+fn forward(c: &Conv2d, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &mut [f32], fast: bool) {
     c.validate();
     assert_eq!(x.len(), c.x_len(), "conv2d x");
     assert_eq!(w.len(), c.w_len(), "conv2d w");
@@ -94,6 +111,8 @@ pub fn conv2d_forward(c: &Conv2d, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &m
     let p = c.out_h() * c.out_w();
     if c.cin_g() == 1 {
         super::depthwise::forward(c, x, w, y);
+    } else if fast && conv2d_fast_path(c) {
+        super::conv_direct::forward(c, x, w, y);
     } else {
         let kk = c.cin_g() * c.kh * c.kw;
         let (cig, cog) = (c.cin_g(), c.cout_g());
@@ -161,6 +180,24 @@ pub fn conv2d_backward(
     dw: &mut [f32],
     db: Option<&mut [f32]>,
 ) {
+    backward(c, x, w, dy, dx, dw, db, true)
+}
+
+/// [`conv2d_backward`] on the im2col + GEMM path whatever the CPU (the direct kernels' oracle).
+pub fn conv2d_backward_reference(
+    c: &Conv2d,
+    x: &[f32],
+    w: &[f32],
+    dy: &[f32],
+    dx: Option<&mut [f32]>,
+    dw: &mut [f32],
+    db: Option<&mut [f32]>,
+) {
+    backward(c, x, w, dy, dx, dw, db, false)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn backward(c: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>, dw: &mut [f32], db: Option<&mut [f32]>, fast: bool) {
     c.validate();
     assert_eq!(x.len(), c.x_len());
     assert_eq!(w.len(), c.w_len());
@@ -189,16 +226,26 @@ pub fn conv2d_backward(
     let xs = c.c_in * c.h * c.w;
     let ys = c.c_out * p;
     let pw = is_pointwise(c);
-    // Stride 1, not pointwise: dx is the forward convolution of dy with the flipped, transposed
-    // kernel (no col2im, and the GEMM has the forward's shape).
+    let direct = fast && conv2d_fast_path(c);
+    // Stride 1, not pointwise (unless direct): dx is the forward convolution of dy with the
+    // flipped, transposed kernel (no col2im, and the GEMM has the forward's shape).
     let dx = match dx {
-        Some(d) if !pw && transposed_conv(c).is_some() => {
+        Some(d) if (direct || !pw) && transposed_conv(c).is_some() => {
             let (tc, tw) = transposed_conv(c).map(|tc| (tc, transposed_weights(c, w))).unwrap();
-            conv2d_forward(&tc, dy, &tw, None, d);
+            forward(&tc, dy, &tw, None, d, fast);
             None
         }
         other => other,
     };
+    if direct {
+        if let Some(d) = dx {
+            // rare: padding above dil*(k-1), no transposed convolution; dx (and a dw that the
+            // line below overwrites) on the im2col path
+            backward(c, x, w, dy, Some(d), dw, None, false);
+        }
+        super::conv_direct::backward_dw(c, x, dy, dw);
+        return;
+    }
     let dx_ptr = dx.map(|d| SendPtr(d.as_mut_ptr()));
     // One image: accumulate its dW into `acc` and write its dx slice.
     let per_image = |ni: usize, acc: &mut [f32], col: &mut Vec<f32>, dcol: &mut Vec<f32>, par: bool| {

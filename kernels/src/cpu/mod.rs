@@ -4,6 +4,7 @@
 
 pub mod act;
 pub mod conv;
+mod conv_direct;
 mod depthwise;
 pub mod gemm;
 pub mod linear;
@@ -11,6 +12,7 @@ pub mod norm;
 pub mod optim;
 pub mod pool;
 pub mod reduce;
+mod simd;
 
 pub use act::*;
 pub use conv::*;
@@ -18,6 +20,32 @@ pub use linear::*;
 pub use norm::*;
 pub use optim::*;
 pub use pool::*;
+
+/// Lets the process heap keep freed memory (glibc on Linux; a no-op elsewhere): raises the
+/// size above which allocations get their own `mmap` to 32 MiB and the free memory the heap
+/// keeps before returning it to the system to 1 GiB. A training step frees and reallocates
+/// the same activation-sized buffers every step; with glibc's defaults many of them are fresh
+/// mappings that page-fault (and get zeroed by the kernel) on first touch, every step.
+/// Process-wide and idempotent; [`crate::model::Model::new`] calls it for the CPU backend.
+pub fn retain_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            extern "C" {
+                fn mallopt(param: i32, value: i32) -> i32;
+            }
+            const M_TRIM_THRESHOLD: i32 = -1;
+            const M_MMAP_THRESHOLD: i32 = -3;
+            // SAFETY: glibc's `mallopt` only sets allocator parameters (thread-safe, takes the
+            // arena locks); both values are in the ranges it accepts.
+            unsafe {
+                mallopt(M_MMAP_THRESHOLD, 32 << 20);
+                mallopt(M_TRIM_THRESHOLD, 1 << 30);
+            }
+        });
+    }
+}
 
 /// A raw pointer that may cross threads; used where parallel workers write provably
 /// disjoint parts of one output slice.

@@ -110,3 +110,26 @@ pub fn nb201_like(c: usize, side: usize, classes: usize) -> Graph {
     let out = push(Op::Linear { out: classes, bias: true }, &[gp], [classes, 1, 1]);
     Graph { nodes, output: out }
 }
+
+/// The same ReLU (and the same pooling) applied twice to one value, each copy feeding its own
+/// conv, as NB201 cells do (the `Model` computes each once).
+pub fn shared_act() -> Graph {
+    let avg = Op::Pool { max: false, k: (3, 3), stride: 1, pad: Pad4::sym(1, 1), count_include_pad: false };
+    Graph {
+        nodes: vec![
+            node(Op::Input, &[], [2, 6, 5]),
+            node(conv(4, 3, 1, 1), &[0], [4, 6, 5]),
+            node(Op::Bn, &[1], [4, 6, 5]),
+            node(Op::Act(Act::Relu), &[2], [4, 6, 5]),
+            node(Op::Act(Act::Relu), &[2], [4, 6, 5]),
+            node(conv(4, 3, 1, 1), &[3], [4, 6, 5]),
+            node(conv(4, 1, 1, 0), &[4], [4, 6, 5]),
+            node(avg.clone(), &[2], [4, 6, 5]),
+            node(avg, &[2], [4, 6, 5]),
+            node(Op::Add, &[5, 6, 7, 8], [4, 6, 5]),
+            node(Op::Gap, &[9], [4, 1, 1]),
+            node(Op::Linear { out: 3, bias: true }, &[10], [3, 1, 1]),
+        ],
+        output: 11,
+    }
+}

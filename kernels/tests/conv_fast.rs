@@ -1,0 +1,99 @@
+//! The direct (AVX2+FMA) convolution path against the im2col + GEMM reference path, forward
+//! and backward, on odd shapes: every stride-1 case of `conv_cases`, plus partial 8-pixel
+//! segments, channel counts that leave partial kernel blocks, groups, dilation, padding larger
+//! than the kernel reach, batches that are not a multiple of the dW chunk, and the NB201 shapes.
+//! Also: the fast path gives bit-identical results with 1 and 3 threads.
+//! On a CPU without AVX2+FMA both sides take the reference path (the test still runs).
+
+mod common;
+use common::*;
+use nasc_kernels::cpu;
+use nasc_kernels::shape::Conv2d;
+
+#[allow(clippy::too_many_arguments)]
+fn conv(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, k: (usize, usize), p: (usize, usize), d: (usize, usize), g: usize, bias: bool) -> Conv2d {
+    Conv2d { n, c_in, h, w, c_out, kh: k.0, kw: k.1, stride: (1, 1), pad: p, dil: d, groups: g, bias }
+}
+
+fn cases() -> Vec<(String, Conv2d)> {
+    let mut v: Vec<(String, Conv2d)> = conv_cases().into_iter().filter(|(_, c)| c.stride == (1, 1)).map(|(n, c)| (n.to_string(), c)).collect();
+    let extra = [
+        ("nb201 3x3 16ch 32x32", conv(5, 16, 32, 32, 16, (3, 3), (1, 1), (1, 1), 1, false)),
+        ("nb201 3x3 64ch 8x8", conv(3, 64, 8, 8, 64, (3, 3), (1, 1), (1, 1), 1, false)),
+        ("nb201 1x1 32ch 16x16", conv(2, 32, 16, 16, 32, (1, 1), (0, 0), (1, 1), 1, false)),
+        ("stem 3->16 odd w 13", conv(9, 3, 11, 13, 16, (3, 3), (1, 1), (1, 1), 1, true)),
+        ("cout 7 cin 5 w 21", conv(4, 5, 6, 21, 7, (3, 3), (1, 1), (1, 1), 1, false)),
+        ("cout 11 w 9 5x3", conv(3, 4, 7, 9, 11, (5, 3), (2, 1), (1, 1), 1, true)),
+        ("groups 2 w 17", conv(2, 6, 5, 17, 10, (3, 3), (1, 1), (1, 1), 2, false)),
+        ("groups 3 dil 2 w 12", conv(1, 6, 9, 12, 9, (3, 3), (2, 2), (2, 2), 3, true)),
+        ("pad beyond reach 1x1 p1", conv(2, 4, 5, 6, 3, (1, 1), (1, 1), (1, 1), 1, false)),
+        ("pad beyond reach 3x3 p2", conv(2, 3, 6, 7, 5, (3, 3), (2, 2), (1, 1), 1, true)),
+        ("no pad 3x3 w 10", conv(3, 4, 8, 10, 6, (3, 3), (0, 0), (1, 1), 1, false)),
+        ("w 8 no pad 1x1 n 1", conv(1, 8, 3, 8, 5, (1, 1), (0, 0), (1, 1), 1, false)),
+        ("w 3 narrow", conv(6, 2, 4, 3, 2, (3, 3), (1, 1), (1, 1), 1, false)),
+    ];
+    v.extend(extra.into_iter().map(|(n, c)| (n.to_string(), c)));
+    v
+}
+
+struct Out {
+    y: Vec<f32>,
+    dx: Vec<f32>,
+    dw: Vec<f32>,
+    db: Vec<f32>,
+}
+
+fn run(c: &Conv2d, x: &[f32], w: &[f32], b: &[f32], dy: &[f32], reference: bool) -> Out {
+    let mut o = Out { y: vec![0.0; c.y_len()], dx: vec![0.0; c.x_len()], dw: vec![0.0; c.w_len()], db: vec![0.0; c.c_out] };
+    let bias = c.bias.then_some(b);
+    let db = c.bias.then_some(&mut o.db[..]);
+    if reference {
+        cpu::conv2d_forward_reference(c, x, w, bias, &mut o.y);
+        cpu::conv2d_backward_reference(c, x, w, dy, Some(&mut o.dx), &mut o.dw, db);
+    } else {
+        cpu::conv2d_forward(c, x, w, bias, &mut o.y);
+        cpu::conv2d_backward(c, x, w, dy, Some(&mut o.dx), &mut o.dw, db);
+    }
+    o
+}
+
+#[test]
+fn direct_conv_matches_reference() {
+    let mut rng = Rng(7);
+    let mut n_fast = 0;
+    for (name, c) in cases() {
+        let x = rng.vec(c.x_len(), -1.0, 1.0);
+        let w = rng.vec(c.w_len(), -0.5, 0.5);
+        let b = rng.vec(c.c_out, -0.5, 0.5);
+        let dy = rng.vec(c.y_len(), -1.0, 1.0);
+        let f = run(&c, &x, &w, &b, &dy, false);
+        let r = run(&c, &x, &w, &b, &dy, true);
+        let fast = cpu::conv2d_fast_path(&c);
+        n_fast += fast as usize;
+        for (what, a, e) in [("y", &f.y, &r.y), ("dx", &f.dx, &r.dx), ("dw", &f.dw, &r.dw), ("db", &f.db, &r.db)] {
+            let err = rel_err(a, e);
+            assert!(err <= 1e-5, "{name} (fast path {fast}): {what} rel err {err:e}");
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        assert!(n_fast >= 17, "only {n_fast} cases took the direct path");
+    }
+}
+
+#[test]
+fn direct_conv_same_bits_any_thread_count() {
+    let mut rng = Rng(8);
+    for (name, c) in cases() {
+        let x = rng.vec(c.x_len(), -1.0, 1.0);
+        let w = rng.vec(c.w_len(), -0.5, 0.5);
+        let b = rng.vec(c.c_out, -0.5, 0.5);
+        let dy = rng.vec(c.y_len(), -1.0, 1.0);
+        let on = |t: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap();
+            pool.install(|| run(&c, &x, &w, &b, &dy, false))
+        };
+        let (a, z) = (on(1), on(3));
+        assert!(a.y == z.y && a.dx == z.dx && a.dw == z.dw && a.db == z.db, "{name}: results depend on the thread count");
+    }
+}
