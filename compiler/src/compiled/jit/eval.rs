@@ -1,5 +1,6 @@
 //! Code generation of the metrics and constraints of a `Plan` (safe: builds cranelift IR only).
 use super::super::plan::{PExpr, PMetric, Plan, PosMap, ABSENT, CHUNK_MASK};
+use super::sample::RowLoop;
 use super::Cg;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{types, FuncRef, InstBuilder, MemFlagsData, Value};
@@ -260,19 +261,7 @@ pub(super) fn build(b: &mut FunctionBuilder, plan: &Plan, helpers: Vec<FuncRef>,
     b.switch_to_block(entry);
     let p = b.block_params(entry).to_vec();
     let (rows, n, out, feas, tables) = (p[0], p[1], p[2], p[3], p[4]);
-    let i = b.declare_var(types::I64);
-    let zero = b.ins().iconst(types::I64, 0);
-    b.def_var(i, zero);
-    let header = b.create_block();
-    let body = b.create_block();
-    let exit = b.create_block();
-    b.ins().jump(header, &[]);
-    b.switch_to_block(header);
-    let iv = b.use_var(i);
-    let done = b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, iv, n);
-    b.ins().brif(done, exit, &[], body, &[]);
-    b.switch_to_block(body);
-    let iv = b.use_var(i);
+    let (loop_rows, iv) = RowLoop::open(b, n);
     let row_bytes = (plan.n_dec * 8) as i64;
     let roff = b.ins().imul_imm_s(iv, row_bytes);
     let row = b.ins().iadd(rows, roff);
@@ -313,10 +302,7 @@ pub(super) fn build(b: &mut FunctionBuilder, plan: &Plan, helpers: Vec<FuncRef>,
     cg.b.ins().store(MemFlagsData::trusted(), ok, faddr, 0);
     cg.b.ins().jump(next, &[]);
     cg.b.switch_to_block(next);
-    let iv2 = cg.b.ins().iadd_imm_s(iv, 1);
-    cg.b.def_var(i, iv2);
-    cg.b.ins().jump(header, &[]);
-    b.switch_to_block(exit);
+    loop_rows.close(cg.b);
     b.ins().return_(&[]);
     b.seal_all_blocks();
 }

@@ -75,6 +75,40 @@ pub(super) fn exists_branch(b: &mut FunctionBuilder, row: Value, when: Option<&[
     b.ins().jump(no, &[]);
 }
 
+/// The batch loop `for i in 0..n` of a generated function: [`RowLoop::open`] leaves the builder
+/// in the loop body and returns the row index; [`RowLoop::close`] steps the index, jumps back,
+/// and leaves the builder in the block after the loop.
+pub(super) struct RowLoop {
+    i: Variable,
+    header: Block,
+    exit: Block,
+}
+
+impl RowLoop {
+    pub(super) fn open(b: &mut FunctionBuilder, n: Value) -> (RowLoop, Value) {
+        let i = b.declare_var(types::I64);
+        let zero = b.ins().iconst(types::I64, 0);
+        b.def_var(i, zero);
+        let (header, body, exit) = (b.create_block(), b.create_block(), b.create_block());
+        b.ins().jump(header, &[]);
+        b.switch_to_block(header);
+        let iv = b.use_var(i);
+        let done = b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, iv, n);
+        b.ins().brif(done, exit, &[], body, &[]);
+        b.switch_to_block(body);
+        let iv = b.use_var(i);
+        (RowLoop { i, header, exit }, iv)
+    }
+
+    pub(super) fn close(self, b: &mut FunctionBuilder) {
+        let iv = b.use_var(self.i);
+        let next = b.ins().iadd_imm_s(iv, 1);
+        b.def_var(self.i, next);
+        b.ins().jump(self.header, &[]);
+        b.switch_to_block(self.exit);
+    }
+}
+
 /// Emit the body of `nasc_sample_batch`; `b` is positioned at a fresh function with params
 /// (seed: i64, counter: i64, n: i64, out: ptr) and returns i64.
 pub(super) fn build(b: &mut FunctionBuilder, plan: &Plan) {
@@ -85,19 +119,7 @@ pub(super) fn build(b: &mut FunctionBuilder, plan: &Plan) {
     let (seed, counter0, n, out) = (p[0], p[1], p[2], p[3]);
     let counter = b.declare_var(types::I64);
     b.def_var(counter, counter0);
-    let i = b.declare_var(types::I64);
-    let zero = b.ins().iconst(types::I64, 0);
-    b.def_var(i, zero);
-    let header = b.create_block();
-    let body = b.create_block();
-    let exit = b.create_block();
-    b.ins().jump(header, &[]);
-    b.switch_to_block(header);
-    let iv = b.use_var(i);
-    let done = b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, iv, n);
-    b.ins().brif(done, exit, &[], body, &[]);
-    b.switch_to_block(body);
-    let iv = b.use_var(i);
+    let (batch, iv) = RowLoop::open(b, n);
     let roff = b.ins().imul_imm_s(iv, (plan.n_dec * 8) as i64);
     let row = b.ins().iadd(out, roff);
     let absent = b.ins().iconst(types::I64, ABSENT as i64);
@@ -114,11 +136,7 @@ pub(super) fn build(b: &mut FunctionBuilder, plan: &Plan) {
         b.ins().jump(next, &[]);
         b.switch_to_block(next);
     }
-    let iv = b.use_var(i);
-    let iv2 = b.ins().iadd_imm_s(iv, 1);
-    b.def_var(i, iv2);
-    b.ins().jump(header, &[]);
-    b.switch_to_block(exit);
+    batch.close(b);
     let c = b.use_var(counter);
     b.ins().return_(&[c]);
     b.seal_all_blocks();
