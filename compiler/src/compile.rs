@@ -77,7 +77,7 @@ fn eval_const(prog: &Program, e: &Expr, bindings: &[(String, i64)]) -> Result<Va
     for (n, v) in bindings {
         f.push(n, Value::Int(*v));
     }
-    w.frames.push(f);
+    w.push_frame(f);
     it.eval(&mut w, e).map_err(|i| interrupt_to_diag(i, e.span))
 }
 
@@ -198,7 +198,7 @@ pub fn compile(spec: &Spec, opts: &Options) -> (Option<Space>, Vec<Diagnostic>) 
     let mut w0 = World::default();
     let mut f0 = Frame::default();
     f0.push("input", input);
-    w0.frames.push(f0);
+    w0.push_frame(f0);
     let outs = match interp.exec_body_multi(network, vec![w0]) {
         Ok(o) => o,
         Err(d) => {
@@ -487,7 +487,7 @@ impl<'s> Tracer<'s> {
         let input = interp.input_tensor(f.shape[0], f.shape[1], f.shape[2], f.input_span);
         let mut f0 = Frame::default();
         f0.push("input", input);
-        w0.frames.push(f0);
+        w0.push_frame(f0);
         let outs = interp.exec_body_multi(f.network, vec![w0]).map_err(|d| d.message)?;
         let nodes = interp.trace.take().unwrap_or_default();
         let scopes = std::mem::take(&mut interp.scopes);

@@ -85,6 +85,19 @@ impl Deps {
     pub fn without_group(&self, g: (DecisionId, u32)) -> Deps {
         Deps(self.0.iter().copied().filter(|l| l.group() != g).collect())
     }
+    /// A hash of the literals outside group `g` (equal for sets that are equal outside it).
+    pub fn hash_without_group(&self, g: (DecisionId, u32)) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        for l in self.0.iter().filter(|l| l.group() != g) {
+            l.hash(&mut h);
+        }
+        h.finish()
+    }
+    /// `self.without_group(g) == other.without_group(g)`, without building either.
+    pub fn eq_without_group(&self, other: &Deps, g: (DecisionId, u32)) -> bool {
+        self.0.iter().filter(|l| l.group() != g).eq(other.0.iter().filter(|l| l.group() != g))
+    }
     pub fn iter(&self) -> impl Iterator<Item = &Lit> {
         self.0.iter()
     }

@@ -3,7 +3,8 @@
 use crate::ids::NodeId;
 use nasc_grammar::ast::Span;
 use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone)]
 pub struct IrNode {
@@ -15,8 +16,8 @@ pub struct IrNode {
 #[derive(Debug, Default)]
 pub struct IrBuilder {
     pub graph: DiGraph<IrNode, ()>,
-    by_inst: HashMap<u32, NodeIndex>,
-    edges: HashSet<(u32, u32)>,
+    by_inst: FxHashMap<u32, NodeIndex>,
+    edges: FxHashSet<(u32, u32)>,
 }
 
 impl IrBuilder {

@@ -167,7 +167,7 @@ impl<'a> Interp<'a> {
             }
             return Ok(Value::Family(Rc::from(name), Vec::new()));
         }
-        let mut candidates: Vec<&str> = w.frames.last().map(|f| f.vars.iter().map(|(n, _)| n.as_str()).collect()).unwrap_or_default();
+        let mut candidates: Vec<&str> = w.frames.last().map(|f| f.vars.iter().map(|(n, _)| &**n).collect()).unwrap_or_default();
         candidates.extend(self.prog.consts.keys().map(|s| s.as_str()));
         candidates.extend(self.prog.blocks.keys().map(|s| s.as_str()));
         candidates.extend(self.prog.families.keys().map(|s| s.as_str()));
@@ -419,7 +419,7 @@ impl<'a> Interp<'a> {
                 let frame = self.bind_params(w, def, &name, args, span)?;
                 self.depth += 1;
                 self.path.push(fspan.start as u32);
-                w.frames.push(frame);
+                w.push_frame(frame);
                 let r = self.exec_body_single(w, &def.body);
                 w.frames.pop();
                 self.path.pop();
@@ -599,7 +599,7 @@ impl<'a> Interp<'a> {
             }
             inputs = tensor_nodes(&vals);
             let frame = this.bind_params(w, def, bname, vals, value.span)?;
-            w.frames.push(frame);
+            w.push_frame(frame);
             Ok(())
         };
         let bound: Vec<World> = self.attempt_all(worlds.to_vec(), &mut bind)?.into_iter().map(|(w, _)| w).collect();
@@ -672,7 +672,7 @@ impl<'a> Interp<'a> {
             for (n, v) in &g.bindings {
                 frame.push(n, Value::Int(*v));
             }
-            w.frames.push(frame);
+            w.push_frame(frame);
             let r = this.truthy(w, &g.expr);
             w.frames.pop();
             r

@@ -15,7 +15,7 @@ use crate::ir::IrBuilder;
 use crate::program::{Cost, Program};
 use nasc_grammar::ast::Span;
 use nasc_grammar::diag::Diagnostic;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::rc::Rc;
 use value::{OpRef, Tensor, Value};
 use world::{GroupCover, World};
@@ -52,11 +52,11 @@ pub struct Interp<'a> {
     pub terms: Vec<RawTerm>,
     pub ir: IrBuilder,
     /// instance path -> instance id
-    instances: HashMap<Vec<u32>, u32>,
+    instances: FxHashMap<Vec<u32>, u32>,
     pub path: Vec<u32>,
     depth: usize,
     steps: u64,
-    node_orders: HashMap<usize, Vec<usize>>,
+    node_orders: FxHashMap<usize, Vec<usize>>,
     /// Trace mode (one fixed candidate): every executed op becomes a node of this graph.
     pub trace: Option<Vec<GraphNode>>,
     /// Trace mode: the calls made (blocks and decisions' op options).
@@ -104,11 +104,11 @@ impl<'a> Interp<'a> {
             whens,
             terms: Vec::new(),
             ir: IrBuilder::default(),
-            instances: HashMap::new(),
+            instances: FxHashMap::default(),
             path: Vec::new(),
             depth: 0,
             steps: 0,
-            node_orders: HashMap::new(),
+            node_orders: FxHashMap::default(),
             trace: None,
             scopes: Vec::new(),
         }
@@ -137,9 +137,14 @@ impl<'a> Interp<'a> {
             trace.push(GraphNode { op: kind, inputs: inputs.iter().map(|t| t.node).collect(), shape: [shape.0, shape.1, shape.2] });
             return Ok(Value::Tensor(Tensor { c: shape.0, h: shape.1, w: shape.2, node }));
         }
-        let path = self.path.clone();
-        let next = self.instances.len() as u32;
-        let inst = *self.instances.entry(path).or_insert(next);
+        let inst = match self.instances.get(&self.path) {
+            Some(i) => *i,
+            None => {
+                let next = self.instances.len() as u32;
+                self.instances.insert(self.path.clone(), next);
+                next
+            }
+        };
         let node = self.ir.node(inst, label, span);
         for t in inputs {
             self.ir.edge(t.node, node);

@@ -82,6 +82,34 @@ impl Value {
         }
     }
 
+    /// Feeds `h` so that values that are `same` hash alike.
+    pub fn same_hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        use std::hash::Hash;
+        std::mem::discriminant(self).hash(h);
+        match self {
+            Value::Int(a) => a.hash(h),
+            Value::Float(a) => a.to_bits().hash(h),
+            Value::Bool(a) => a.hash(h),
+            Value::Str(a) => a.hash(h),
+            Value::Op(a) => a.name().hash(h),
+            Value::Tensor(t) => (t.c, t.h, t.w).hash(h),
+            Value::Zero => {}
+            Value::List(a) => {
+                a.len().hash(h);
+                a.iter().for_each(|x| x.same_hash(h));
+            }
+            Value::CondList(a) => {
+                a.len().hash(h);
+                for (g, x) in a.iter() {
+                    g.hash(h);
+                    x.same_hash(h);
+                }
+            }
+            Value::Range(a, b) => (a, b).hash(h),
+            Value::Family(a, i) => (a, i).hash(h),
+        }
+    }
+
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             Value::Int(i) => Some(*i as f64),

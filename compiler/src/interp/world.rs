@@ -1,19 +1,23 @@
 //! Worlds: partial assignments of decisions under which evaluation proceeds, and their merging.
 use super::value::Value;
 use crate::deps::{Deps, Lit};
+use rustc_hash::FxHashMap;
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
 
-/// Local variables of one block activation.
+/// Local variables of one block activation. Names are shared (`Rc<str>`): worlds are cloned
+/// at every fork and every attempt, and a clone must not copy strings.
 #[derive(Debug, Clone, Default)]
 pub struct Frame {
-    pub vars: Vec<(String, Value)>,
+    pub vars: Vec<(Rc<str>, Value)>,
 }
 
 impl Frame {
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.vars.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.vars.iter().rev().find(|(n, _)| &**n == name).map(|(_, v)| v)
     }
     pub fn set(&mut self, name: &str, v: Value) -> bool {
-        if let Some(slot) = self.vars.iter_mut().rev().find(|(n, _)| n == name) {
+        if let Some(slot) = self.vars.iter_mut().rev().find(|(n, _)| &**n == name) {
             slot.1 = v;
             true
         } else {
@@ -21,26 +25,35 @@ impl Frame {
         }
     }
     pub fn push(&mut self, name: &str, v: Value) {
-        self.vars.push((name.to_string(), v));
+        self.vars.push((Rc::from(name), v));
+    }
+    fn same(&self, other: &Frame) -> bool {
+        self.vars.len() == other.vars.len() && self.vars.iter().zip(other.vars.iter()).all(|((n1, v1), (n2, v2))| n1 == n2 && v1.same(v2))
     }
 }
 
 /// One branch of the evaluation: the decisions fixed so far (`ctx`), the guards of
-/// conditional elements being evaluated (`guards`), and the local frames.
+/// conditional elements being evaluated (`guards`), and the local frames. Frames are shared
+/// between worlds and copied on write (`frame()`), so a clone of a world copies only its
+/// literals and the frames' pointers.
 #[derive(Debug, Clone, Default)]
 pub struct World {
     pub ctx: Deps,
     pub guards: Deps,
-    pub frames: Vec<Frame>,
+    pub frames: Vec<Rc<Frame>>,
 }
 
 impl World {
+    /// The innermost frame, for writing (copied first if another world shares it).
     pub fn frame(&mut self) -> &mut Frame {
         if self.frames.is_empty() {
-            self.frames.push(Frame::default());
+            self.frames.push(Rc::default());
         }
         let n = self.frames.len() - 1;
-        &mut self.frames[n]
+        Rc::make_mut(&mut self.frames[n])
+    }
+    pub fn push_frame(&mut self, f: Frame) {
+        self.frames.push(Rc::new(f));
     }
     pub fn lookup(&self, name: &str) -> Option<&Value> {
         self.frames.last().and_then(|f| f.get(name))
@@ -52,11 +65,41 @@ impl World {
     fn same_env(&self, other: &World) -> bool {
         self.guards == other.guards
             && self.frames.len() == other.frames.len()
-            && self.frames.iter().zip(other.frames.iter()).all(|(a, b)| {
-                a.vars.len() == b.vars.len()
-                    && a.vars.iter().zip(b.vars.iter()).all(|((n1, v1), (n2, v2))| n1 == n2 && v1.same(v2))
-            })
+            && self.frames.iter().zip(other.frames.iter()).all(|(a, b)| Rc::ptr_eq(a, b) || a.same(b))
     }
+    /// A hash of the environment, equal for worlds with `same_env`.
+    fn env_hash(&self) -> u64 {
+        let mut h = rustc_hash::FxHasher::default();
+        self.guards.hash(&mut h);
+        for f in &self.frames {
+            f.vars.len().hash(&mut h);
+            for (n, v) in &f.vars {
+                n.hash(&mut h);
+                v.same_hash(&mut h);
+            }
+        }
+        h.finish()
+    }
+}
+
+/// Environment classes: worlds with the same class id have `same_env`; ids are dense.
+fn env_classes(worlds: &[World]) -> Vec<u32> {
+    let mut by_hash: FxHashMap<u64, Vec<(usize, u32)>> = FxHashMap::default();
+    let mut ids = Vec::with_capacity(worlds.len());
+    let mut next = 0u32;
+    for (i, w) in worlds.iter().enumerate() {
+        let reps = by_hash.entry(w.env_hash()).or_default();
+        let id = match reps.iter().find(|(r, _)| worlds[*r].same_env(w)) {
+            Some((_, id)) => *id,
+            None => {
+                reps.push((i, next));
+                next += 1;
+                next - 1
+            }
+        };
+        ids.push(id);
+    }
+    ids
 }
 
 /// Alternatives of a literal group, used to decide whether a set of worlds covers it.
@@ -68,66 +111,80 @@ pub trait GroupCover {
 /// Merge worlds that differ only in one literal group, have equal environments, and together
 /// cover the group: the merged world forgets that decision. Repeats to a fixpoint.
 pub fn merge_worlds(mut worlds: Vec<World>, cover: &dyn GroupCover) -> Vec<World> {
-    use std::collections::HashMap;
+    if worlds.len() < 2 {
+        return worlds;
+    }
+    let mut env = env_classes(&worlds);
     loop {
-        if worlds.len() < 2 {
-            return worlds;
-        }
         let mut merged_any = false;
         // candidate groups: every group that appears in some world's ctx
-        let mut groups: Vec<(crate::ids::DecisionId, u32)> =
-            worlds.iter().flat_map(|w| w.ctx.iter().map(|l| l.group())).collect();
-        groups.sort();
+        let mut groups: Vec<(crate::ids::DecisionId, u32)> = worlds.iter().flat_map(|w| w.ctx.iter().map(|l| l.group())).collect();
+        groups.sort_unstable();
         groups.dedup();
         for g in groups.into_iter().rev() {
-            // bucket worlds by ctx without g
-            let mut buckets: HashMap<Deps, Vec<usize>> = HashMap::new();
-            for (i, w) in worlds.iter().enumerate() {
-                if w.ctx.iter().any(|l| l.group() == g) {
-                    buckets.entry(w.ctx.without_group(g)).or_default().push(i);
-                }
+            // (environment class, hash of ctx without g, index) of the worlds in group g,
+            // sorted: worlds that can merge are adjacent
+            let mut keyed: Vec<(u32, u64, usize)> =
+                worlds.iter().enumerate().filter(|(_, w)| w.ctx.iter().any(|l| l.group() == g)).map(|(i, w)| (env[i], w.ctx.hash_without_group(g), i)).collect();
+            if keyed.len() < 2 {
+                continue;
             }
-            let mut remove = vec![false; worlds.len()];
-            let mut added = Vec::new();
-            let mut keys: Vec<_> = buckets.into_iter().collect();
-            keys.sort_by(|a, b| a.0.cmp(&b.0));
-            for (rest, idxs) in keys {
-                if idxs.len() < 2 {
+            keyed.sort_unstable();
+            // classes: same environment and the same ctx without g; (rest, first index, members)
+            let mut merged: Vec<(Deps, usize, Vec<usize>)> = Vec::new();
+            for run in keyed.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1) {
+                if run.len() < 2 {
                     continue;
                 }
-                // split by environment equality
-                let mut classes: Vec<Vec<usize>> = Vec::new();
-                for &i in &idxs {
-                    match classes.iter_mut().find(|c| worlds[c[0]].same_env(&worlds[i])) {
-                        Some(c) => c.push(i),
-                        None => classes.push(vec![i]),
+                let mut subs: Vec<Vec<usize>> = Vec::new();
+                for &(_, _, i) in run {
+                    match subs.iter_mut().find(|s| worlds[s[0]].ctx.eq_without_group(&worlds[i].ctx, g)) {
+                        Some(s) => s.push(i),
+                        None => subs.push(vec![i]),
                     }
                 }
-                for class in classes {
-                    let lits: Vec<Lit> = class
-                        .iter()
-                        .filter_map(|&i| worlds[i].ctx.iter().find(|l| l.group() == g).copied())
-                        .collect();
-                    if class.len() >= 2 && cover.covers(&lits) {
-                        let mut w = worlds[class[0]].clone();
-                        w.ctx = rest.clone();
-                        for &i in &class {
-                            remove[i] = true;
-                        }
-                        added.push(w);
-                        merged_any = true;
+                for class in subs {
+                    if class.len() < 2 {
+                        continue;
+                    }
+                    let lits: Vec<Lit> = class.iter().filter_map(|&i| worlds[i].ctx.iter().find(|l| l.group() == g).copied()).collect();
+                    if cover.covers(&lits) {
+                        merged.push((worlds[class[0]].ctx.without_group(g), class[0], class));
                     }
                 }
             }
+            // in the order of (ctx without g, first world): independent of the hash
+            merged.sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+            let mut remove = vec![false; worlds.len()];
+            let mut added = Vec::new();
+            for (rest, first, class) in merged {
+                let mut w = worlds[first].clone();
+                w.ctx = rest;
+                for &i in &class {
+                    remove[i] = true;
+                }
+                added.push((w, env[first]));
+                merged_any = true;
+            }
             if merged_any {
-                let mut next: Vec<World> =
-                    worlds.into_iter().zip(remove).filter(|(_, r)| !r).map(|(w, _)| w).collect();
-                next.extend(added);
+                let mut next = Vec::with_capacity(worlds.len());
+                let mut next_env = Vec::with_capacity(worlds.len());
+                for ((w, e), r) in worlds.into_iter().zip(env).zip(remove) {
+                    if !r {
+                        next.push(w);
+                        next_env.push(e);
+                    }
+                }
+                for (w, e) in added {
+                    next.push(w);
+                    next_env.push(e);
+                }
                 worlds = next;
+                env = next_env;
                 break;
             }
         }
-        if !merged_any {
+        if !merged_any || worlds.len() < 2 {
             return worlds;
         }
     }
