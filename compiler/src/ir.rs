@@ -21,11 +21,12 @@ pub struct IrBuilder {
 }
 
 impl IrBuilder {
-    pub fn node(&mut self, inst: u32, label: &str, span: Span) -> NodeId {
+    /// The node of op instance `inst`; `label` is called only when the node is new.
+    pub fn node(&mut self, inst: u32, label: impl FnOnce() -> String, span: Span) -> NodeId {
         if let Some(n) = self.by_inst.get(&inst) {
             return NodeId(n.index() as u32);
         }
-        let n = self.graph.add_node(IrNode { label: label.to_string(), span });
+        let n = self.graph.add_node(IrNode { label: label(), span });
         self.by_inst.insert(inst, n);
         NodeId(n.index() as u32)
     }

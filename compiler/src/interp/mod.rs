@@ -64,6 +64,10 @@ pub struct Interp<'a> {
 }
 
 impl GroupCover for Interp<'_> {
+    fn choice_arity(&self, d: DecisionId) -> Option<usize> {
+        let info = self.decisions.get(d.index())?;
+        (!info.is_subset()).then(|| info.arity())
+    }
     fn covers(&self, lits: &[Lit]) -> bool {
         let Some(first) = lits.first() else { return false };
         let d = &self.decisions[first.decision().index()];
@@ -131,7 +135,7 @@ impl<'a> Interp<'a> {
 
     /// Record a tensor op: its IR node, its cost term, and the output tensor.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn tensor_op(&mut self, w: &mut World, label: &str, kind: OpKind, span: Span, inputs: &[&Tensor], cost: Cost, shape: (i64, i64, i64)) -> R<Value> {
+    pub(crate) fn tensor_op(&mut self, w: &mut World, label: impl FnOnce() -> String, kind: OpKind, span: Span, inputs: &[&Tensor], cost: Cost, shape: (i64, i64, i64)) -> R<Value> {
         if let Some(trace) = &mut self.trace {
             let node = NodeId(trace.len() as u32);
             trace.push(GraphNode { op: kind, inputs: inputs.iter().map(|t| t.node).collect(), shape: [shape.0, shape.1, shape.2] });
@@ -162,7 +166,7 @@ impl<'a> Interp<'a> {
             trace.push(GraphNode { op: OpKind::Input, inputs: Vec::new(), shape: [c, h, w] });
             return Value::Tensor(Tensor { c, h, w, node });
         }
-        let node = self.ir.node(u32::MAX, "input", span);
+        let node = self.ir.node(u32::MAX, || "input".into(), span);
         Value::Tensor(Tensor { c, h, w, node })
     }
 

@@ -106,6 +106,9 @@ fn env_classes(worlds: &[World]) -> Vec<u32> {
 pub trait GroupCover {
     /// Whether `lits` (one per world, all in one group) cover every alternative of the group.
     fn covers(&self, lits: &[Lit]) -> bool;
+    /// The number of options of choice `d` (None for a subset): `Is(d, v)` literals for every
+    /// `v` below it cover `d`'s group.
+    fn choice_arity(&self, d: crate::ids::DecisionId) -> Option<usize>;
 }
 
 /// Merge worlds that differ only in one literal group, have equal environments, and together
