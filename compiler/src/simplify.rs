@@ -6,7 +6,6 @@ use crate::interp::world::GroupCover;
 use crate::interp::RawTerm;
 use crate::program::Cost;
 use rustc_hash::FxHashMap;
-use std::collections::BTreeMap;
 
 /// The costs of a term, as one bucket key.
 type CostKey = [i64; 9];
@@ -36,17 +35,32 @@ pub fn simplify_reference(raw: &[RawTerm], cover: &dyn GroupCover) -> Vec<(Deps,
 }
 
 fn minimize_instances(raw: &[RawTerm], cover: &dyn GroupCover, grids: bool) -> Vec<(Deps, Cost)> {
-    let mut by_inst: BTreeMap<u32, FxHashMap<&Deps, Cost>> = BTreeMap::new();
-    for t in raw {
-        by_inst.entry(t.inst).or_default().insert(&t.tag, t.cost);
-    }
+    // the terms of each instance, in order of instance and then of evaluation
+    let mut order: Vec<u32> = (0..raw.len() as u32).collect();
+    order.sort_by_key(|&i| raw[i as usize].inst);
     let mut out = Vec::new();
-    for (_, terms) in by_inst {
-        let mut terms: Vec<(Deps, Cost)> = terms.into_iter().map(|(d, c)| (d.clone(), c)).collect();
-        match Grid::new(&terms, cover).filter(|_| grids) {
-            Some(grid) => terms = grid.minimize(),
-            None => terms.sort_by(|a, b| a.0.cmp(&b.0)),
-        }
+    for run in order.chunk_by(|a, b| raw[*a as usize].inst == raw[*b as usize].inst) {
+        let items: Vec<(&Deps, Cost)> = run.iter().map(|&i| (&raw[i as usize].tag, raw[i as usize].cost)).collect();
+        let grid = if grids { Grid::new(&items, cover) } else { None };
+        let mut terms = match grid {
+            Some(grid) => match grid.minimize() {
+                (terms, true) => {
+                    out.extend(terms);
+                    continue;
+                }
+                (terms, false) => terms,
+            },
+            None => {
+                // a later term of the same tag replaces an earlier one
+                let mut by_tag: FxHashMap<&Deps, Cost> = FxHashMap::default();
+                for (t, c) in items {
+                    by_tag.insert(t, c);
+                }
+                let mut terms: Vec<(Deps, Cost)> = by_tag.into_iter().map(|(d, c)| (d.clone(), c)).collect();
+                terms.sort_by(|a, b| a.0.cmp(&b.0));
+                terms
+            }
+        };
         while merge_one_group(&mut terms, cover) {}
         out.extend(terms);
     }
@@ -54,54 +68,78 @@ fn minimize_instances(raw: &[RawTerm], cover: &dyn GroupCover, grids: bool) -> V
 }
 
 /// The common case, done without hashing or sorting: an instance whose terms are every
-/// combination of the options of the same choices (`Is` literals only), as a dense array in
-/// mixed radix (the first choice slowest, so index order is the terms' sorted order).
-/// `minimize` gives what `merge_one_group` to a fixpoint gives: on a full grid, a group either
-/// merges in every class (the cost does not depend on that choice: the grid loses it) or in
-/// none; a partial merge is left to `merge_one_group`, from the grid's terms at that point.
+/// combination of some options of the same choices (`Is` literals only; a choice may show only
+/// some of its options, e.g. the one op an instance belongs to), as a dense array in mixed
+/// radix (the first choice slowest, so index order is the terms' sorted order). `minimize`
+/// gives what `merge_one_group` to a fixpoint gives: a choice can merge only where all its
+/// options are present, and then on a full grid it merges in every class (the cost does not
+/// depend on it: the grid loses it) or in none; a partial merge is left to `merge_one_group`,
+/// from the grid's terms at that point.
 struct Grid {
-    /// (choice, number of options), by increasing choice
-    dims: Vec<(crate::ids::DecisionId, usize)>,
+    /// (choice, the options present, increasing; whether they are all its options)
+    dims: Vec<(crate::ids::DecisionId, Vec<u32>, bool)>,
     costs: Vec<Cost>,
 }
 
 impl Grid {
-    fn new(terms: &[(Deps, Cost)], cover: &dyn GroupCover) -> Option<Grid> {
-        let first = &terms.first()?.0;
-        let mut dims = Vec::with_capacity(first.0.len());
+    fn new(terms: &[(&Deps, Cost)], cover: &dyn GroupCover) -> Option<Grid> {
+        let first = terms.first()?.0;
+        let mut dims: Vec<(crate::ids::DecisionId, Vec<u32>, bool)> = Vec::with_capacity(first.0.len());
         for l in first.iter() {
             let Lit::Is(d, _) = *l else { return None };
-            if dims.last().is_some_and(|(p, _)| *p == d) {
+            if dims.last().is_some_and(|(p, _, _)| *p == d) {
                 return None;
             }
-            dims.push((d, cover.choice_arity(d)?));
+            dims.push((d, Vec::new(), false));
         }
-        let size = dims.iter().try_fold(1usize, |acc, (_, a)| acc.checked_mul(*a))?;
-        if size != terms.len() {
-            return None;
+        // the options present per choice
+        let mut present: Vec<Vec<bool>> = Vec::with_capacity(dims.len());
+        for (d, _, _) in &dims {
+            present.push(vec![false; cover.choice_arity(*d)?]);
         }
-        let mut costs: Vec<Option<Cost>> = vec![None; size];
-        for (t, c) in terms {
+        for (t, _) in terms {
             if t.0.len() != dims.len() {
                 return None;
             }
-            let mut idx = 0usize;
-            for (l, (d, a)) in t.iter().zip(&dims) {
+            for (k, l) in t.iter().enumerate() {
                 match *l {
-                    Lit::Is(x, v) if x == *d && (v as usize) < *a => idx = idx * a + v as usize,
+                    Lit::Is(x, v) if x == dims[k].0 && (v as usize) < present[k].len() => present[k][v as usize] = true,
                     _ => return None,
                 }
             }
-            if costs[idx].replace(*c).is_some() {
-                return None;
+        }
+        // position of each option in its dimension
+        let mut pos: Vec<Vec<usize>> = Vec::with_capacity(dims.len());
+        for (k, p) in present.iter().enumerate() {
+            dims[k].1 = (0..p.len() as u32).filter(|v| p[*v as usize]).collect();
+            dims[k].2 = dims[k].1.len() == p.len();
+            let mut at = vec![usize::MAX; p.len()];
+            for (i, v) in dims[k].1.iter().enumerate() {
+                at[*v as usize] = i;
             }
+            pos.push(at);
+        }
+        let size = dims.iter().try_fold(1usize, |acc, (_, vals, _)| acc.checked_mul(vals.len()))?;
+        if size > terms.len() {
+            return None;
+        }
+        // every cell once; a later term of the same tag replaces an earlier one
+        let mut costs: Vec<Option<Cost>> = vec![None; size];
+        for (t, c) in terms {
+            let mut idx = 0usize;
+            for (k, l) in t.iter().enumerate() {
+                if let Lit::Is(_, v) = *l {
+                    idx = idx * dims[k].1.len() + pos[k][v as usize];
+                }
+            }
+            costs[idx] = Some(*c);
         }
         Some(Grid { dims, costs: costs.into_iter().collect::<Option<Vec<_>>>()? })
     }
 
     /// (stride, arity) of dimension `k`.
     fn stride(&self, k: usize) -> (usize, usize) {
-        (self.dims[k + 1..].iter().map(|(_, a)| a).product(), self.dims[k].1)
+        (self.dims[k + 1..].iter().map(|(_, vals, _)| vals.len()).product(), self.dims[k].1.len())
     }
 
     /// How many of dimension `k`'s classes (the other choices fixed) have one cost.
@@ -138,21 +176,23 @@ impl Grid {
         for (idx, c) in self.costs.iter().enumerate() {
             let mut lits = vec![Lit::Is(crate::ids::DecisionId(0), 0); self.dims.len()];
             let mut rem = idx;
-            for (k, (d, a)) in self.dims.iter().enumerate().rev() {
-                lits[k] = Lit::Is(*d, (rem % a) as u32);
-                rem /= a;
+            for (k, (d, vals, _)) in self.dims.iter().enumerate().rev() {
+                lits[k] = Lit::Is(*d, vals[rem % vals.len()]);
+                rem /= vals.len();
             }
             out.push((Deps(lits), *c));
         }
         out
     }
 
-    fn minimize(mut self) -> Vec<(Deps, Cost)> {
+    /// The minimized terms, sorted, and whether they are final (no partial merge pending).
+    fn minimize(mut self) -> (Vec<(Deps, Cost)>, bool) {
+        let mut done = true;
         'pass: loop {
             // groups from the highest choice down, as `merge_one_group` takes them
             for k in (0..self.dims.len()).rev() {
-                if self.dims[k].1 < 2 {
-                    continue; // one option: a class of one term never merges
+                if !self.dims[k].2 || self.dims[k].1.len() < 2 {
+                    continue; // options missing: never covered; one option: a class of one term
                 }
                 let (constant, classes) = self.constant_classes(k);
                 if constant == classes {
@@ -160,12 +200,13 @@ impl Grid {
                     continue 'pass;
                 }
                 if constant > 0 {
-                    break 'pass; // a partial merge: left to merge_one_group
+                    done = false; // a partial merge: left to merge_one_group
+                    break 'pass;
                 }
             }
             break;
         }
-        self.terms()
+        (self.terms(), done)
     }
 }
 
@@ -268,15 +309,28 @@ mod tests {
         }
     }
 
-    /// Random instances: full grids over random choices whose cost depends on a random subset
+    /// Random instances: grids over random choices (some showing only some options) whose cost depends on a random subset
     /// of them (some only on part of the grid, so merges are partial), some with a term
-    /// missing or an extra literal (not grids).
+    /// missing or an extra literal (not grids), some with a tag twice.
     fn random_terms(rng: &mut Rng, arities: &[usize]) -> Vec<RawTerm> {
         let mut raw = Vec::new();
         for inst in 0..40u32 {
             let mut dims: Vec<usize> = (0..arities.len()).filter(|_| rng.below(2) == 0).collect();
             dims.truncate(4);
-            let size: usize = dims.iter().map(|&d| arities[d]).product();
+            // the options present per choice: all of them, or (one time in three) some
+            let values: Vec<Vec<u32>> = dims
+                .iter()
+                .map(|&d| {
+                    let all: Vec<u32> = (0..arities[d] as u32).collect();
+                    if rng.below(3) == 0 {
+                        let some: Vec<u32> = all.iter().copied().filter(|_| rng.below(2) == 0).collect();
+                        if some.is_empty() { vec![all[0]] } else { some }
+                    } else {
+                        all
+                    }
+                })
+                .collect();
+            let size: usize = values.iter().map(Vec::len).product();
             let depends: Vec<bool> = dims.iter().map(|_| rng.below(3) == 0).collect();
             let partial = rng.below(4) == 0;
             let broken = rng.below(6);
@@ -285,9 +339,9 @@ mod tests {
                 let mut lits = Vec::new();
                 let mut cost = Cost::default();
                 for (k, &d) in dims.iter().enumerate().rev() {
-                    let v = rem % arities[d];
-                    rem /= arities[d];
-                    lits.push(Lit::Is(DecisionId(d as u32), v as u32));
+                    let v = values[k][rem % values[k].len()];
+                    rem /= values[k].len();
+                    lits.push(Lit::Is(DecisionId(d as u32), v));
                     if depends[k] || (partial && k == 0 && idx % 3 == 0) {
                         cost.params += (v as i64 + 1) * (k as i64 + 7);
                     }
@@ -298,6 +352,10 @@ mod tests {
                 }
                 if broken == 1 && idx == 0 {
                     lits.push(Lit::Absent(DecisionId(arities.len() as u32)));
+                }
+                if broken == 2 && idx == 0 {
+                    // the same tag twice: the later cost counts
+                    raw.push(RawTerm { inst, tag: Deps(lits.clone()), cost: Cost { params: 999, ..Cost::default() } });
                 }
                 raw.push(RawTerm { inst, tag: Deps(lits), cost });
             }
