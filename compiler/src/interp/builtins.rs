@@ -21,36 +21,39 @@ pub fn is_builtin(name: &str) -> Option<&'static str> {
 }
 
 /// Parameter names of a builtin, with defaults (None = required). Variadic ops return None.
-fn signature(name: &str) -> Option<Vec<(&'static str, Option<Value>)>> {
-    let s = |v: &str| Some(Value::Str(Rc::from(v)));
-    let i = |v: i64| Some(Value::Int(v));
-    Some(match name {
-        "conv" => vec![
-            ("x", None),
-            ("out", None),
-            ("k", None),
-            ("stride", i(1)),
-            ("groups", i(1)),
-            ("dilation", i(1)),
-            ("padding", s("auto")),
-            ("bias", Some(Value::Bool(false))),
-        ],
-        "dwconv" => vec![
-            ("x", None),
-            ("k", None),
-            ("stride", i(1)),
-            ("dilation", i(1)),
-            ("padding", s("auto")),
-            ("bias", Some(Value::Bool(false))),
-        ],
-        "bn" | "relu" | "relu6" | "sigmoid" | "swish" | "hswish" | "hsigmoid" | "gap" | "zero" | "identity" => {
-            vec![("x", None)]
+/// A builtin parameter's default (a constant: signatures are static tables).
+#[derive(Clone, Copy)]
+enum ParamDefault {
+    Required,
+    Int(i64),
+    Str(&'static str),
+    Bool(bool),
+}
+
+impl ParamDefault {
+    fn value(self) -> Option<Value> {
+        match self {
+            ParamDefault::Required => None,
+            ParamDefault::Int(i) => Some(Value::Int(i)),
+            ParamDefault::Str(s) => Some(Value::Str(Rc::from(s))),
+            ParamDefault::Bool(b) => Some(Value::Bool(b)),
         }
-        "avgpool" | "maxpool" => vec![("x", None), ("k", None), ("stride", i(1)), ("padding", s("auto"))],
-        "linear" => vec![("x", None), ("out", None), ("bias", Some(Value::Bool(true)))],
-        "se" => vec![("x", None), ("mid", None)],
-        "make_divisible" => vec![("v", None), ("divisor", None), ("min", Some(Value::Bool(false)))],
-        "abs" | "floor" | "ceil" | "round" | "int" | "len" => vec![("v", None)],
+    }
+}
+
+type Signature = &'static [(&'static str, ParamDefault)];
+
+fn signature(name: &str) -> Option<Signature> {
+    use ParamDefault::*;
+    Some(match name {
+        "conv" => &[("x", Required), ("out", Required), ("k", Required), ("stride", Int(1)), ("groups", Int(1)), ("dilation", Int(1)), ("padding", Str("auto")), ("bias", Bool(false))],
+        "dwconv" => &[("x", Required), ("k", Required), ("stride", Int(1)), ("dilation", Int(1)), ("padding", Str("auto")), ("bias", Bool(false))],
+        "bn" | "relu" | "relu6" | "sigmoid" | "swish" | "hswish" | "hsigmoid" | "gap" | "zero" | "identity" => &[("x", Required)],
+        "avgpool" | "maxpool" => &[("x", Required), ("k", Required), ("stride", Int(1)), ("padding", Str("auto"))],
+        "linear" => &[("x", Required), ("out", Required), ("bias", Bool(true))],
+        "se" => &[("x", Required), ("mid", Required)],
+        "make_divisible" => &[("v", Required), ("divisor", Required), ("min", Bool(false))],
+        "abs" | "floor" | "ceil" | "round" | "int" | "len" => &[("v", Required)],
         _ => return None,
     })
 }
@@ -70,7 +73,7 @@ fn bind(name: &str, args: Args, span: Span) -> R<Vec<(Value, Span)>> {
                 if pos >= sig.len() {
                     return Err(Interrupt::Error(
                         Diagnostic::error("E0103", format!("too many arguments to `{name}`"), s, "unexpected argument")
-                            .with_help(format!("`{name}` takes ({})", sig_str(&sig))),
+                            .with_help(format!("`{name}` takes ({})", sig_str(sig))),
                     ));
                 }
                 out[pos] = Some((v, s));
@@ -92,12 +95,12 @@ fn bind(name: &str, args: Args, span: Span) -> R<Vec<(Value, Span)>> {
     for (i, slot) in out.into_iter().enumerate() {
         match slot {
             Some(v) => res.push(v),
-            None => match &sig[i].1 {
-                Some(d) => res.push((d.clone(), span)),
+            None => match sig[i].1.value() {
+                Some(d) => res.push((d, span)),
                 None => {
                     return Err(Interrupt::Error(
                         Diagnostic::error("E0103", format!("missing argument `{}` to `{name}`", sig[i].0), span, "in this call")
-                            .with_help(format!("`{name}` takes ({})", sig_str(&sig))),
+                            .with_help(format!("`{name}` takes ({})", sig_str(sig))),
                     ))
                 }
             },
@@ -106,8 +109,8 @@ fn bind(name: &str, args: Args, span: Span) -> R<Vec<(Value, Span)>> {
     Ok(res)
 }
 
-fn sig_str(sig: &[(&str, Option<Value>)]) -> String {
-    sig.iter().map(|(n, d)| if d.is_some() { format!("{n}=…") } else { n.to_string() }).collect::<Vec<_>>().join(", ")
+fn sig_str(sig: Signature) -> String {
+    sig.iter().map(|(n, d)| if matches!(d, ParamDefault::Required) { n.to_string() } else { format!("{n}=…") }).collect::<Vec<_>>().join(", ")
 }
 
 fn type_err(what: &str, v: &Value, span: Span) -> Interrupt {

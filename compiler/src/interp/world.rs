@@ -120,15 +120,24 @@ pub fn merge_worlds(mut worlds: Vec<World>, cover: &dyn GroupCover) -> Vec<World
     let mut env = env_classes(&worlds);
     loop {
         let mut merged_any = false;
-        // candidate groups: every group that appears in some world's ctx
-        let mut groups: Vec<(crate::ids::DecisionId, u32)> = worlds.iter().flat_map(|w| w.ctx.iter().map(|l| l.group())).collect();
+        // only worlds that share their environment with another can merge
+        let mut class_size = vec![0u32; env.iter().max().map_or(0, |m| *m as usize + 1)];
+        for e in &env {
+            class_size[*e as usize] += 1;
+        }
+        let live: Vec<usize> = (0..worlds.len()).filter(|&i| class_size[env[i] as usize] >= 2).collect();
+        if live.len() < 2 {
+            return worlds;
+        }
+        // candidate groups: every group that appears in some live world's ctx
+        let mut groups: Vec<(crate::ids::DecisionId, u32)> = live.iter().flat_map(|&i| worlds[i].ctx.iter().map(|l| l.group())).collect();
         groups.sort_unstable();
         groups.dedup();
         for g in groups.into_iter().rev() {
             // (environment class, hash of ctx without g, index) of the worlds in group g,
             // sorted: worlds that can merge are adjacent
             let mut keyed: Vec<(u32, u64, usize)> =
-                worlds.iter().enumerate().filter(|(_, w)| w.ctx.iter().any(|l| l.group() == g)).map(|(i, w)| (env[i], w.ctx.hash_without_group(g), i)).collect();
+                live.iter().filter(|&&i| worlds[i].ctx.iter().any(|l| l.group() == g)).map(|&i| (env[i], worlds[i].ctx.hash_without_group(g), i)).collect();
             if keyed.len() < 2 {
                 continue;
             }
