@@ -185,6 +185,17 @@ fn front<'s>(spec: &'s Spec, overrides: &[(String, String)], default_name: &str,
 }
 
 pub fn compile(spec: &Spec, opts: &Options) -> (Option<Space>, Vec<Diagnostic>) {
+    compile_with(spec, opts, true)
+}
+
+/// `compile` with every block call evaluated in every world (no memoized calls): the
+/// reference the memo is tested against.
+#[doc(hidden)]
+pub fn compile_reference(spec: &Spec, opts: &Options) -> (Option<Space>, Vec<Diagnostic>) {
+    compile_with(spec, opts, false)
+}
+
+fn compile_with(spec: &Spec, opts: &Options, memo: bool) -> (Option<Space>, Vec<Diagnostic>) {
     let override_names: Vec<String> = opts.overrides.iter().map(|(n, _)| n.clone()).collect();
     let mut diags = check::check(spec, &override_names);
     if diags.iter().any(|d| d.is_error()) {
@@ -194,6 +205,9 @@ pub fn compile(spec: &Spec, opts: &Options) -> (Option<Space>, Vec<Diagnostic>) 
         return (None, diags);
     };
     let mut interp = Interp::new(&prog, &decisions, &whens);
+    if !memo {
+        interp.disable_memo();
+    }
     let input = interp.input_tensor(shape[0], shape[1], shape[2], input_span);
     let mut w0 = World::default();
     let mut f0 = Frame::default();

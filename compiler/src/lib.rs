@@ -19,6 +19,6 @@ pub mod rng;
 pub mod simplify;
 pub mod space;
 
-pub use compile::{compile, Loader, NoFiles, Options};
+pub use compile::{compile, compile_reference, Loader, NoFiles, Options};
 pub use decision::{Candidate, Slot};
 pub use space::Space;

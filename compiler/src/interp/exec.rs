@@ -225,11 +225,14 @@ impl<'a> Interp<'a> {
                 }
                 Ok((*a..*b).map(|i| (None, Value::Int(i))).collect())
             }
-            Value::CondList(l) => Ok(l
+            Value::CondList(l) => Ok({
+                self.read_world();
+                l
                 .iter()
                 .filter(|(g, _)| !w.ctx.iter().any(|c| matches!((c, g), (Lit::Member(d, j, false), Some(Lit::Member(e, k, _))) if d == e && j == k)))
                 .map(|(g, x)| (*g, x.clone()))
-                .collect()),
+                .collect()
+            }),
             other => type_err("a list, range or subset", other, span),
         }
     }
@@ -365,6 +368,7 @@ impl<'a> Interp<'a> {
                 _ => Ok(Value::Bool(false)),
             },
             Value::CondList(l) => {
+                self.read_world();
                 for (g, y) in l.iter() {
                     if y.same(x) {
                         match *g {
@@ -414,28 +418,43 @@ impl<'a> Interp<'a> {
                 if self.depth >= MAX_CALL_DEPTH {
                     return err("E0802", format!("blocks nest deeper than {MAX_CALL_DEPTH} calls (is `{name}` recursive?)"), span, "in this call");
                 }
-                let inputs = tensor_nodes(&args);
-                let first = self.trace_len();
-                let frame = self.bind_params(w, def, &name, args, span)?;
-                self.depth += 1;
-                self.path.push(fspan.start as u32);
-                w.push_frame(frame);
-                let r = self.exec_body_single(w, &def.body);
-                w.frames.pop();
-                self.path.pop();
-                self.depth -= 1;
-                match r? {
-                    Some(v) => {
-                        self.record_block(&name, inputs, first, &v);
-                        Ok(v)
-                    }
-                    None => err("E0104", format!("block `{name}` returns nothing"), def.span, "add `return EXPR;` at the end"),
+                let site = fspan.start as u32;
+                if let Some(v) = self.memo_replay(w, &name, site, &args) {
+                    return Ok(v);
                 }
+                let rec = self.memo_begin(w, &name, site, &args);
+                let key_args = if rec.is_some() { Some(args.clone()) } else { None };
+                let r = self.call_block(w, def, &name, args, fspan, span);
+                if let (Some(rec), Some(a)) = (rec, key_args) {
+                    self.memo_end(rec, &name, site, &a, r.as_ref().ok());
+                }
+                r
             }
             other => err("E0106", format!("a {} is not callable", other.type_name()), fspan, "not an op or block"),
         }
     }
 
+
+    /// Run a block's body in a new frame, in world `w`.
+    fn call_block(&mut self, w: &mut World, def: &nasc_grammar::ast::BlockDef, name: &str, args: Vec<(Option<(String, Span)>, Value, Span)>, fspan: Span, span: Span) -> R<Value> {
+        let inputs = tensor_nodes(&args);
+        let first = self.trace_len();
+        let frame = self.bind_params(w, def, name, args, span)?;
+        self.depth += 1;
+        self.path.push(fspan.start as u32);
+        w.push_frame(frame);
+        let r = self.exec_body_single(w, &def.body);
+        w.frames.pop();
+        self.path.pop();
+        self.depth -= 1;
+        match r? {
+            Some(v) => {
+                self.record_block(name, inputs, first, &v);
+                Ok(v)
+            }
+            None => err("E0104", format!("block `{name}` returns nothing"), def.span, "add `return EXPR;` at the end"),
+        }
+    }
 
     fn bind_params(&mut self, w: &mut World, def: &nasc_grammar::ast::BlockDef, name: &str, args: Vec<(Option<(String, Span)>, Value, Span)>, span: Span) -> R<Frame> {
         let mut frame = Frame::default();

@@ -3,6 +3,7 @@
 //! literals that hold in its world. Costs become exact per-scope tables in `factors`.
 pub mod builtins;
 mod exec;
+mod memo;
 mod trace;
 pub mod value;
 pub mod world;
@@ -61,6 +62,7 @@ pub struct Interp<'a> {
     pub trace: Option<Vec<GraphNode>>,
     /// Trace mode: the calls made (blocks and decisions' op options).
     pub scopes: Vec<Scope>,
+    memo: memo::Memo,
 }
 
 impl GroupCover for Interp<'_> {
@@ -115,6 +117,7 @@ impl<'a> Interp<'a> {
             node_orders: FxHashMap::default(),
             trace: None,
             scopes: Vec::new(),
+            memo: memo::Memo::default(),
         }
     }
 
@@ -151,7 +154,7 @@ impl<'a> Interp<'a> {
         };
         let node = self.ir.node(inst, label, span);
         for t in inputs {
-            self.ir.edge(t.node, node);
+            self.edge(t.node, node);
         }
         if !cost.is_zero() {
             self.terms.push(RawTerm { inst, tag: w.tag(), cost });
@@ -187,6 +190,7 @@ impl<'a> Interp<'a> {
 
     /// The value of decision `d` in world `w` (or a request to fork on it).
     pub(crate) fn decision_value(&self, w: &World, d: DecisionId, span: Span) -> R<Value> {
+        self.read_world();
         // constant evaluation has no decisions: reading one is "depends on a decision"
         let Some(info) = self.decisions.get(d.index()) else { return Err(Interrupt::Fork(d)) };
         let absent = || {

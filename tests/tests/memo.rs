@@ -1,0 +1,120 @@
+//! Memoized block calls (compiler/src/interp/memo.rs) against the reference evaluation, which
+//! runs every block call in every world: the compiled spaces must be the same (metric tables,
+//! validity, size, IR summary), and so must the diagnostics of specs with errors.
+use nasc_compiler::{Loader, Options, Space};
+use nasc_tests::root;
+use std::path::{Path, PathBuf};
+
+struct Fs(PathBuf);
+impl Loader for Fs {
+    fn load(&self, p: &str) -> Result<String, String> {
+        std::fs::read_to_string(self.0.join(p)).map_err(|e| e.to_string())
+    }
+}
+
+/// What of a space the evaluation determines, as comparable text.
+fn fingerprint(s: &Space) -> String {
+    format!(
+        "size {}\nir {} nodes {} edges {:?}\nmetrics {:?}\nvalidity {:?}\nwhens {:?}",
+        s.size, s.ir.nodes, s.ir.edges, s.ir.ops, s.metrics, s.validity, s.when_results
+    )
+}
+
+/// Compile `text` both ways; the fingerprints (or the diagnostics) must be equal. Returns
+/// whether the spec compiled.
+fn same_both_ways(name: &str, text: &str, dir: &Path) -> bool {
+    let (spec, diags) = nasc_grammar::parse(text);
+    if !diags.is_empty() {
+        return false;
+    }
+    let loader = Fs(dir.to_path_buf());
+    let opts = Options { overrides: Vec::new(), loader: &loader, default_name: name.into() };
+    let (memo, d1) = nasc_compiler::compile(&spec, &opts);
+    let (reference, d2) = nasc_compiler::compile_reference(&spec, &opts);
+    assert_eq!(format!("{d1:?}"), format!("{d2:?}"), "{name}: diagnostics differ");
+    match (memo, reference) {
+        (Some(a), Some(b)) => {
+            assert_eq!(fingerprint(&a), fingerprint(&b), "{name}: spaces differ");
+            true
+        }
+        (None, None) => false,
+        _ => panic!("{name}: compiled one way only"),
+    }
+}
+
+#[test]
+fn every_spec_file_compiles_the_same_with_the_memo() {
+    let mut compiled = 0;
+    let mut files = 0;
+    for dir in ["specs", "specs/repro", "specs/err"] {
+        let dir = root().join(dir);
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir).expect("spec dir").filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for p in paths.into_iter().filter(|p| p.extension().is_some_and(|e| e == "nas")) {
+            let text = std::fs::read_to_string(&p).expect("spec");
+            files += 1;
+            if same_both_ways(&p.display().to_string(), &text, &dir) {
+                compiled += 1;
+            }
+        }
+    }
+    assert!(files > 90, "{files} spec files");
+    assert!(compiled >= 15, "{compiled} compiled");
+}
+
+/// Specs aimed at what a recorded call must not get wrong: a block that returns its argument
+/// (its node is renamed on replay), a list argument (`concat`), a block that reads a decision
+/// or a subset (never recorded), a default argument that reads a decision, and the same
+/// block at two call sites with the same arguments.
+#[test]
+fn calls_that_read_their_world_or_return_arguments() {
+    let specs = [
+        // identity block on different tensors of equal shape, in many worlds
+        "input [3, 8, 8];
+         choice a in [0, 1, 2];
+         choice b in [0, 1, 2];
+         block same(x) = x;
+         block c1(x) = conv(x, 8, 1);
+         let OPS = [same, c1];
+         choice op[i in 0..3] in OPS;
+         network {
+           let all = [input |> conv(8, 3), input |> conv(8, 5), input |> conv(8, 1)];
+           let y = all[a] |> op[0]();
+           let z = all[b] |> op[1]();
+           return (y + z) |> op[2]() |> gap |> linear(10);
+         }
+         metric params; metric flops;",
+        // a list argument, and a block that reads a decision inside
+        "input [3, 8, 8];
+         choice w in [4, 8];
+         choice k in [1, 3];
+         block cat(xs) = concat(xs) |> conv(8, 1);
+         block rd(x) = conv(x, w, k);
+         network {
+           let p = input |> conv(w, 3);
+           let q = input |> conv(8, k);
+           let y = cat([p, q]);
+           let z = rd(y) |> rd();
+           return z |> gap |> linear(10);
+         }
+         metric params; metric flops;",
+        // a default that reads a decision; a subset iterated inside a block
+        "input [3, 8, 8];
+         choice w in [4, 8, 16];
+         block b3(x) = dwconv(x, 3);
+         block b5(x) = dwconv(x, 5);
+         subset br of [b3, b5] size 1..=2;
+         block dflt(x, c = w) = conv(x, c, 1);
+         block branches(x) = sum([op(x) for op in br]);
+         network {
+           let x = input |> conv(8, 3);
+           let y = dflt(x) |> dflt(8) |> branches();
+           let z = dflt(y, 8) |> branches();
+           return z |> gap |> linear(10);
+         }
+         metric params; metric flops;",
+    ];
+    for (i, text) in specs.iter().enumerate() {
+        assert!(same_both_ways(&format!("case {i}"), text, &root()), "case {i} did not compile");
+    }
+}
