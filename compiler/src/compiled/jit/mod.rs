@@ -63,10 +63,12 @@ pub struct JitFns {
 unsafe impl Send for JitFns {}
 unsafe impl Sync for JitFns {}
 
-/// Declares and defines the module's functions, one context reused.
+/// Declares the module's functions and builds their IR; `finish` compiles them, on up to
+/// two threads (cranelift compiles one function per context; the five are independent), and
+/// defines the code in the module in declaration order (the same code on any thread count).
 struct Definer<'m> {
     module: &'m mut JITModule,
-    ctx: Option<cranelift_codegen::Context>,
+    built: Vec<(FuncId, cranelift_codegen::Context)>,
     fctx: FunctionBuilderContext,
 }
 
@@ -84,7 +86,7 @@ impl Definer<'_> {
     }
 
     fn define(&mut self, name: &str, params: &[types::Type], returns: &[types::Type], body: impl FnOnce(&mut FunctionBuilder, &mut JITModule)) -> Result<FuncId, String> {
-        let mut ctx = self.ctx.take().unwrap_or_else(|| self.module.make_context());
+        let mut ctx = self.module.make_context();
         ctx.func.signature = self.sig(params, returns);
         {
             let mut b = FunctionBuilder::new(&mut ctx.func, &mut self.fctx);
@@ -92,10 +94,50 @@ impl Definer<'_> {
             b.finalize(self.module.target_config());
         }
         let id = self.module.declare_function(name, Linkage::Local, &ctx.func.signature).map_err(|e| e.to_string())?;
-        self.module.define_function(id, &mut ctx).map_err(|e| format!("cranelift: {e:?}"))?;
-        self.module.clear_context(&mut ctx);
-        self.ctx = Some(ctx);
+        self.built.push((id, ctx));
         Ok(id)
+    }
+
+    /// Compile every built function and define its code in the module.
+    fn finish(self) -> Result<(), String> {
+        let Definer { module, mut built, .. } = self;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 2);
+        // the largest functions first, shared out by a counter
+        let mut order: Vec<usize> = (0..built.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(built[i].1.func.dfg.num_insts()));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let slots: Vec<std::sync::Mutex<Option<&mut cranelift_codegen::Context>>> = built.iter_mut().map(|(_, c)| std::sync::Mutex::new(Some(c))).collect();
+        let isa = module.isa();
+        let errors: Vec<String> = std::thread::scope(|s| {
+            let work = || {
+                let mut errs = Vec::new();
+                loop {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&i) = order.get(k) else { break };
+                    let Some(ctx) = slots[i].lock().ok().and_then(|mut g| g.take()) else { continue };
+                    if let Err(e) = ctx.compile(isa, &mut Default::default()) {
+                        errs.push(format!("cranelift: {:?}", e.inner));
+                    }
+                }
+                errs
+            };
+            let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+            let mut errs = work();
+            for h in helpers {
+                errs.extend(h.join().unwrap_or_else(|_| vec!["cranelift: a compile thread panicked".to_string()]));
+            }
+            errs
+        });
+        drop(slots);
+        if let Some(e) = errors.into_iter().next() {
+            return Err(e);
+        }
+        for (id, ctx) in &built {
+            let code = ctx.compiled_code().ok_or("cranelift: a function was not compiled")?;
+            let relocs: Vec<cranelift_module::ModuleReloc> = code.buffer.relocs().iter().map(|r| cranelift_module::ModuleReloc::from_mach_reloc(r, &ctx.func, *id)).collect();
+            module.define_function_bytes(*id, code.buffer.alignment as u64, code.code_buffer(), &relocs).map_err(|e| format!("cranelift: {e:?}"))?;
+        }
+        Ok(())
     }
 }
 
@@ -159,7 +201,7 @@ impl JitFns {
         let dense_ptrs: Vec<i64> = dense.iter().map(|d| d.as_ptr() as i64).collect();
         let disc: Vec<PDisc> = plan.disc.clone();
         let steps: Vec<i64> = disc.iter().map(|p| p as *const PDisc as i64).collect();
-        let mut d = Definer { module: &mut module, ctx: None, fctx: FunctionBuilderContext::new() };
+        let mut d = Definer { module: &mut module, built: Vec::new(), fctx: FunctionBuilderContext::new() };
         let i64t = types::I64;
         let id = d.define("nasc_eval_batch", &[ptr, i64t, ptr, ptr, ptr], &[], |b, m| {
             let helpers = helper_ids.iter().map(|id| m.declare_func_in_func(*id, b.func)).collect();
@@ -180,7 +222,7 @@ impl JitFns {
             })?);
         }
 
-        drop(d);
+        d.finish()?;
         module.finalize_definitions().map_err(|e| e.to_string())?;
         // SAFETY (the transmutes below): each pointer is the finalized code of a function
         // compiled from the signature given to `define` above, in the platform's default C
