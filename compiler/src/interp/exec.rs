@@ -51,7 +51,7 @@ impl<'a> Interp<'a> {
                     if let Some(l) = g {
                         w.guards.add(l);
                     }
-                    w.frame().push(&var.name, v);
+                    { let n = self.name(&var.name); w.frame().push_name(n, v); }
                     let keep = match cond {
                         Some(c) => self.truthy(w, c)?,
                         None => true,
@@ -498,7 +498,7 @@ impl<'a> Interp<'a> {
                     }
                 },
             };
-            frame.push(&p.name.name, v);
+            frame.push_name(self.name(&p.name.name), v);
         }
         Ok(frame)
     }
@@ -548,7 +548,7 @@ impl<'a> Interp<'a> {
                     }
                     self.path.push(span.start as u32);
                     self.path.push(k as u32);
-                    w.frame().push(&var.name, v);
+                    { let n = self.name(&var.name); w.frame().push_name(n, v); }
                     let r = self.exec_stmts_single(w, body);
                     w.frame().vars.pop();
                     self.path.truncate(self.path.len() - 2);
@@ -571,7 +571,7 @@ impl<'a> Interp<'a> {
         match s {
             Stmt::Let { name, value, .. } | Stmt::Node { name, value, .. } => {
                 let v = self.eval(w, value)?;
-                w.frame().push(&name.name, v);
+                { let n = self.name(&name.name); w.frame().push_name(n, v); }
                 Ok(())
             }
             Stmt::Assign { name, value, span } => {
@@ -640,7 +640,10 @@ impl<'a> Interp<'a> {
                         return Err(Diagnostic::error("E0101", format!("cannot assign to `{}`: no such local", name.name), *span, "not declared"));
                     }
                 }
-                _ => w.frame().push(&name.name, v),
+                _ => {
+                    let n = self.name(&name.name);
+                    w.frame().push_name(n, v)
+                }
             }
             out.push(w);
         }
@@ -655,18 +658,23 @@ impl<'a> Interp<'a> {
     ) -> Result<Vec<(World, T)>, Diagnostic> {
         let mut out = Vec::new();
         let mut stack: Vec<World> = worlds.into_iter().rev().collect();
-        while let Some(w) = stack.pop() {
-            let mut trial = w.clone();
+        while let Some(mut w) = stack.pop() {
+            // `f` changes only the world's frames and guards (never its ctx): keep those to
+            // undo an attempt that needs a decision (frames are shared, copied on write)
+            let frames = w.frames.clone();
+            let guards = w.guards.clone();
             let mark = self.terms.len();
             let path_mark = self.path.len();
             let depth = self.depth;
-            match f(self, &mut trial) {
-                Ok(t) => out.push((trial, t)),
+            match f(self, &mut w) {
+                Ok(t) => out.push((w, t)),
                 Err(Interrupt::Error(d)) => return Err(d),
                 Err(fork) => {
                     self.terms.truncate(mark);
                     self.path.truncate(path_mark);
                     self.depth = depth;
+                    w.frames = frames;
+                    w.guards = guards;
                     let children = self.split(w, fork)?;
                     for c in children.into_iter().rev() {
                         stack.push(c);
@@ -765,6 +773,7 @@ impl<'a> Interp<'a> {
                     this.items(w, &v, iter.span)
                 };
                 let mut out = Vec::new();
+                let n = self.name(&var.name);
                 for (w, items) in self.attempt_all(worlds, &mut f)? {
                     let mut ws = vec![w];
                     for (k, (g, v)) in items.into_iter().enumerate() {
@@ -773,7 +782,7 @@ impl<'a> Interp<'a> {
                             if let Some(l) = g {
                                 w.guards.add(l);
                             }
-                            w.frame().push(&var.name, v.clone());
+                            w.frame().push_name(n.clone(), v.clone());
                         }
                         self.path.push(span.start as u32);
                         self.path.push(k as u32);

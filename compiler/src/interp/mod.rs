@@ -63,6 +63,8 @@ pub struct Interp<'a> {
     /// Trace mode: the calls made (blocks and decisions' op options).
     pub scopes: Vec<Scope>,
     memo: memo::Memo,
+    /// variable names, shared by every frame that binds them
+    names: FxHashMap<String, Rc<str>>,
 }
 
 impl GroupCover for Interp<'_> {
@@ -118,7 +120,18 @@ impl<'a> Interp<'a> {
             trace: None,
             scopes: Vec::new(),
             memo: memo::Memo::default(),
+            names: FxHashMap::default(),
         }
+    }
+
+    /// The shared copy of a variable name.
+    pub(crate) fn name(&mut self, n: &str) -> Rc<str> {
+        if let Some(r) = self.names.get(n) {
+            return r.clone();
+        }
+        let r: Rc<str> = Rc::from(n);
+        self.names.insert(n.to_string(), r.clone());
+        r
     }
 
     pub fn instance_count(&self) -> usize {

@@ -27,6 +27,10 @@ impl Frame {
     pub fn push(&mut self, name: &str, v: Value) {
         self.vars.push((Rc::from(name), v));
     }
+    /// `push` with a shared name (`Interp::name`).
+    pub fn push_name(&mut self, name: Rc<str>, v: Value) {
+        self.vars.push((name, v));
+    }
     fn same(&self, other: &Frame) -> bool {
         self.vars.len() == other.vars.len() && self.vars.iter().zip(other.vars.iter()).all(|((n1, v1), (n2, v2))| n1 == n2 && v1.same(v2))
     }
@@ -67,16 +71,22 @@ impl World {
             && self.frames.len() == other.frames.len()
             && self.frames.iter().zip(other.frames.iter()).all(|(a, b)| Rc::ptr_eq(a, b) || a.same(b))
     }
-    /// A hash of the environment, equal for worlds with `same_env`.
-    fn env_hash(&self) -> u64 {
+    /// A hash of the environment, equal for worlds with `same_env`; frames shared between
+    /// worlds are hashed once (`cache`, by address).
+    fn env_hash(&self, cache: &mut FxHashMap<*const Frame, u64>) -> u64 {
         let mut h = rustc_hash::FxHasher::default();
         self.guards.hash(&mut h);
         for f in &self.frames {
-            f.vars.len().hash(&mut h);
-            for (n, v) in &f.vars {
-                n.hash(&mut h);
-                v.same_hash(&mut h);
-            }
+            let fh = *cache.entry(Rc::as_ptr(f)).or_insert_with(|| {
+                let mut h = rustc_hash::FxHasher::default();
+                f.vars.len().hash(&mut h);
+                for (n, v) in &f.vars {
+                    n.hash(&mut h);
+                    v.same_hash(&mut h);
+                }
+                h.finish()
+            });
+            fh.hash(&mut h);
         }
         h.finish()
     }
@@ -87,8 +97,9 @@ fn env_classes(worlds: &[World]) -> Vec<u32> {
     let mut by_hash: FxHashMap<u64, Vec<(usize, u32)>> = FxHashMap::default();
     let mut ids = Vec::with_capacity(worlds.len());
     let mut next = 0u32;
+    let mut cache = FxHashMap::default();
     for (i, w) in worlds.iter().enumerate() {
-        let reps = by_hash.entry(w.env_hash()).or_default();
+        let reps = by_hash.entry(w.env_hash(&mut cache)).or_default();
         let id = match reps.iter().find(|(r, _)| worlds[*r].same_env(w)) {
             Some((_, id)) => *id,
             None => {
