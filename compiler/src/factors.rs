@@ -158,37 +158,39 @@ impl Additive {
     pub fn from_terms(terms: &[(Deps, f64)], dom: &Domains) -> Result<Additive, String> {
         let mut out = Additive::default();
         let mut by_scope: BTreeMap<Vec<DecisionId>, Table<f64>> = BTreeMap::new();
+        // buffers reused across terms (terms are many; the sums keep their order)
+        let mut scope: Vec<DecisionId> = Vec::new();
+        let mut idxs: Vec<usize> = Vec::new();
         for (tag, cost) in terms {
             if *cost == 0.0 {
                 continue;
             }
-            let large: Vec<&Lit> = tag.iter().filter(|l| dom.values[l.decision().index()].is_none()).collect();
-            if !large.is_empty() {
-                match (large.as_slice(), tag.0.len()) {
-                    ([Lit::Member(d, j, true)], 1) => {
+            let mut large = tag.iter().filter(|l| dom.values[l.decision().index()].is_none());
+            if let Some(first) = large.next() {
+                match (first, large.next(), tag.0.len()) {
+                    (Lit::Member(d, j, true), None, 1) => {
                         out.members.push((*d, *j, *cost));
                         continue;
                     }
                     _ => return Err("a cost depends on a large subset together with other decisions".into()),
                 }
             }
-            let mut scope: Vec<DecisionId> = tag.iter().map(|l| l.decision()).collect();
+            scope.clear();
+            scope.extend(tag.iter().map(|l| l.decision()));
             scope.dedup();
             if scope.is_empty() {
                 out.constant += cost;
                 continue;
             }
-            let table = match by_scope.get_mut(&scope) {
-                Some(t) => t,
-                None => {
-                    let t = Table::new(scope.clone(), dom, 0.0).ok_or("a cost table would be too large")?;
-                    by_scope.entry(scope.clone()).or_insert(t)
-                }
-            };
+            if !by_scope.contains_key(scope.as_slice()) {
+                let t = Table::new(scope.clone(), dom, 0.0).ok_or("a cost table would be too large")?;
+                by_scope.insert(scope.clone(), t);
+            }
+            let Some(table) = by_scope.get_mut(scope.as_slice()) else { continue };
             let al: Vec<Vec<usize>> = scope.iter().map(|d| allowed(*d, tag, dom)).collect();
-            let mut idxs = Vec::new();
+            idxs.clear();
             table.for_each_allowed(&al, |i| idxs.push(i));
-            for i in idxs {
+            for &i in &idxs {
                 table.data[i] += cost;
             }
         }
