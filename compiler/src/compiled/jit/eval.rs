@@ -297,10 +297,13 @@ pub(super) struct Pair {
     pub tables: Vec<(usize, i32)>,
 }
 
+/// (buffer, byte offset of each plan table, pairs): see `layout`.
+pub(super) type Layout = (Vec<f64>, Vec<i32>, Vec<Pair>);
+
 /// The cost tables laid end to end for the eval code, then the interleaved tables of the
 /// pairs (each entry a, b: 16 bytes, at an even f64 offset): (buffer, byte offset of each plan
 /// table, pairs). Metrics pair greedily in order.
-pub(super) fn layout(plan: &Plan) -> Result<(Vec<f64>, Vec<i32>, Vec<Pair>), String> {
+pub(super) fn layout(plan: &Plan) -> Result<Layout, String> {
     let off = |at: usize| i32::try_from(at * 8).map_err(|_| "the cost tables are too large for the JIT (2 GiB)".to_string());
     let mut buf: Vec<f64> = Vec::new();
     let mut offs = Vec::with_capacity(plan.tables.len());
