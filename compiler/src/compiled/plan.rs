@@ -180,7 +180,14 @@ impl Plan {
                 Form::Additive(a) => {
                     let members: Vec<(usize, u32, f64)> = a.members.iter().map(|(d, j, c)| (d.index(), *j, *c)).collect();
                     let exact = exact_integer_sums(a.constant, a.tables.iter().flat_map(|t| t.data.iter()), &members);
-                    let tabs = a.tables.iter().map(|t| push_table(&mut tables, t)).collect();
+                    let merged;
+                    let src: &[Table<f64>] = if exact {
+                        merged = merge_overlapping(absorb_subscopes(&a.tables));
+                        &merged
+                    } else {
+                        &a.tables
+                    };
+                    let tabs = src.iter().map(|t| push_table(&mut tables, t)).collect();
                     let (members, chunks) = if exact { (Vec::new(), chunk_members(&members, &mut tables)) } else { (members, Vec::new()) };
                     PMetric::Additive { constant: a.constant, tables: tabs, members, chunks, exact }
                 }
@@ -235,6 +242,99 @@ fn push_table(tables: &mut Vec<PTable>, t: &Table<f64>) -> usize {
     }
     tables.push(PTable { scope: t.scope.iter().map(|d| d.index()).zip(strides).collect(), data: t.data.clone() });
     tables.len() - 1
+}
+
+/// The tables of a metric with exact integer sums, each table whose scope is within another's
+/// added into that one (cell by cell): fewer lookups, no table grows, same sums (exact
+/// integers add up to the same value in any grouping, -0.0 exactly when every term is -0.0).
+/// A table goes into a larger scope, or into an earlier table of the same scope; the kept
+/// tables stay in their order.
+fn absorb_subscopes(ts: &[Table<f64>]) -> Vec<Table<f64>> {
+    let mut out: Vec<Option<Table<f64>>> = ts.iter().cloned().map(Some).collect();
+    let mut order: Vec<usize> = (0..ts.len()).collect();
+    order.sort_by_key(|&i| (ts[i].scope.len(), std::cmp::Reverse(i)));
+    for t in order {
+        let small = out[t].as_ref().expect("a table is absorbed once, after its own absorbers");
+        // each dimension of `small` as (dimension in the target); the cards must agree
+        let target = (0..out.len()).find_map(|u| {
+            let big = out[u].as_ref().filter(|b| u != t && (b.scope.len() > small.scope.len() || u < t))?;
+            let dims: Option<Vec<usize>> = small.scope.iter().zip(&small.card).map(|(d, c)| big.scope.iter().position(|e| e == d).filter(|&k| big.card[k] == *c)).collect();
+            Some((u, dims?))
+        });
+        let Some((u, dims)) = target else { continue };
+        let small = out[t].take().expect("present");
+        let big = out[u].as_mut().expect("present");
+        let mut strides = vec![1usize; big.card.len()];
+        for i in (0..big.card.len().saturating_sub(1)).rev() {
+            strides[i] = strides[i + 1] * big.card[i + 1];
+        }
+        for (k, cell) in big.data.iter_mut().enumerate() {
+            let idx = dims.iter().zip(&small.card).fold(0usize, |acc, (&dim, &c)| acc * c + k / strides[dim] % big.card[dim]);
+            *cell += small.data[idx];
+        }
+    }
+    out.into_iter().flatten().collect()
+}
+
+/// Largest table (entries) that `merge_overlapping` makes: on mobilenet_v2_layernas, 1,024
+/// (13 lookups per metric) measured faster than 256 (17) and than no merging (23), in the
+/// cache and streamed; a row reads one entry per table, so the bigger tables cost few lines.
+pub const MERGE_MAX: usize = 1024;
+
+/// After `absorb_subscopes`: a table and a later one that share a decision, whose joined scope
+/// has at most MERGE_MAX entries, become one table (the first's scope, then the other
+/// decisions of the second) whose cells are the sums of both; greedy, in order. Exact sums
+/// only (as there: the grouping of the additions does not change them).
+fn merge_overlapping(mut ts: Vec<Table<f64>>) -> Vec<Table<f64>> {
+    let mut i = 0;
+    while i < ts.len() {
+        let mut j = i + 1;
+        while j < ts.len() {
+            match join(&ts[i], &ts[j]) {
+                Some(t) => {
+                    ts[i] = t;
+                    ts.remove(j);
+                    j = i + 1;
+                }
+                None => j += 1,
+            }
+        }
+        i += 1;
+    }
+    ts
+}
+
+/// `a` and `b` as one table (see `merge_overlapping`), or None.
+fn join(a: &Table<f64>, b: &Table<f64>) -> Option<Table<f64>> {
+    if !a.scope.iter().any(|d| b.scope.contains(d)) {
+        return None;
+    }
+    let (mut scope, mut card) = (a.scope.clone(), a.card.clone());
+    for (d, c) in b.scope.iter().zip(&b.card) {
+        match scope.iter().position(|e| e == d) {
+            Some(k) if card[k] != *c => return None,
+            Some(_) => {}
+            None => {
+                scope.push(*d);
+                card.push(*c);
+            }
+        }
+    }
+    let size = card.iter().try_fold(1usize, |acc, c| acc.checked_mul(*c).filter(|s| *s <= MERGE_MAX))?;
+    let index_in = |t: &Table<f64>, cell: &[usize]| t.scope.iter().zip(&t.card).fold(0usize, |acc, (d, c)| acc * c + cell[scope.iter().position(|e| e == d).expect("in the union")]);
+    let mut data = Vec::with_capacity(size);
+    let mut cell = vec![0usize; card.len()];
+    for _ in 0..size {
+        data.push(a.data[index_in(a, &cell)] + b.data[index_in(b, &cell)]);
+        for k in (0..card.len()).rev() {
+            cell[k] += 1;
+            if cell[k] < card[k] {
+                break;
+            }
+            cell[k] = 0;
+        }
+    }
+    Some(Table { scope, card, data })
 }
 
 /// Whether every value is an integer and the sum of their magnitudes stays below 2^53: then

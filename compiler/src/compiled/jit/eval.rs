@@ -70,6 +70,47 @@ impl Cg<'_, '_> {
         }
     }
 
+    /// The entry index of table `ti` in this row.
+    fn table_index(&mut self, ti: usize) -> Value {
+        let t = &self.plan.tables[ti];
+        let mut idx = self.b.ins().iconst(types::I64, 0);
+        for &(d, stride) in &t.scope {
+            let p = self.position(d);
+            let ps = if stride == 1 { p } else { self.b.ins().imul_imm_s(p, stride as i64) };
+            idx = self.b.ins().iadd(idx, ps);
+        }
+        idx
+    }
+
+    /// Two metrics of a `Pair` as one f64x2 sum: per table pair one index, one 16-byte load of
+    /// the interleaved entries, one vector add (ACC accumulators, a balanced tree at the end).
+    /// Returns (metric a, metric b).
+    fn pair(&mut self, p: &Pair) -> (Value, Value) {
+        let ca = self.b.ins().f64const(p.constants.0);
+        let cb = self.b.ins().f64const(p.constants.1);
+        let v = self.b.ins().scalar_to_vector(types::F64X2, ca);
+        let mut acc: Vec<Value> = vec![self.b.ins().insertlane(v, cb, 1)];
+        // readonly, never trapping, possibly unaligned (no `aligned` flag)
+        let flags = MemFlagsData::new().with_notrap().with_readonly();
+        for (k, &(ta, off)) in p.tables.iter().enumerate() {
+            let idx = self.table_index(ta);
+            let boff = self.b.ins().ishl_imm_s(idx, 4);
+            let addr = self.b.ins().iadd(self.tables, boff);
+            let x = self.b.ins().load(types::F64X2, flags, addr, off);
+            if acc.len() < ACC {
+                acc.push(x);
+            } else {
+                acc[k % ACC] = self.b.ins().fadd(acc[k % ACC], x);
+            }
+        }
+        while acc.len() > 1 {
+            acc = acc.chunks(2).map(|q| if q.len() == 2 { self.b.ins().fadd(q[0], q[1]) } else { q[0] }).collect();
+        }
+        let a = self.b.ins().extractlane(acc[0], 0);
+        let b = self.b.ins().extractlane(acc[0], 1);
+        (a, b)
+    }
+
     /// Entry `idx` of table `ti`.
     fn load_f64(&mut self, ti: usize, idx: Value) -> Value {
         let off = self.b.ins().ishl_imm_s(idx, 3);
@@ -95,13 +136,7 @@ impl Cg<'_, '_> {
                     }
                 };
                 for &ti in tables {
-                    let t = &self.plan.tables[ti];
-                    let mut idx = self.b.ins().iconst(types::I64, 0);
-                    for &(d, stride) in &t.scope {
-                        let p = self.position(d);
-                        let ps = if stride == 1 { p } else { self.b.ins().imul_imm_s(p, stride as i64) };
-                        idx = self.b.ins().iadd(idx, ps);
-                    }
+                    let idx = self.table_index(ti);
                     let x = self.load_f64(ti, idx);
                     add(self, x);
                 }
@@ -252,10 +287,72 @@ impl Cg<'_, '_> {
     }
 }
 
+/// Two additive metrics summed together as f64x2 (see `Cg::pair`): both have exact integer
+/// sums (so the order of the additions does not matter), no per-member terms or chunks, and
+/// tables of the same scopes (the cost tables of params and flops usually are).
+pub(super) struct Pair {
+    pub metrics: (usize, usize),
+    pub constants: (f64, f64),
+    /// (table of metric a, byte offset of its interleaved pair table in the buffer)
+    pub tables: Vec<(usize, i32)>,
+}
+
+/// (buffer, byte offset of each plan table, pairs): see `layout`.
+pub(super) type Layout = (Vec<f64>, Vec<i32>, Vec<Pair>);
+
+/// The cost tables laid end to end for the eval code, then the interleaved tables of the
+/// pairs (each entry a, b: 16 bytes, at an even f64 offset): (buffer, byte offset of each plan
+/// table, pairs). Metrics pair greedily in order.
+pub(super) fn layout(plan: &Plan) -> Result<Layout, String> {
+    let off = |at: usize| i32::try_from(at * 8).map_err(|_| "the cost tables are too large for the JIT (2 GiB)".to_string());
+    let mut buf: Vec<f64> = Vec::new();
+    let mut offs = Vec::with_capacity(plan.tables.len());
+    for t in &plan.tables {
+        offs.push(off(buf.len())?);
+        buf.extend_from_slice(&t.data);
+    }
+    let pairable = |m: &PMetric| match m {
+        PMetric::Additive { constant, tables, members, chunks, exact: true } if members.is_empty() && chunks.is_empty() && !tables.is_empty() => Some((*constant, tables.clone())),
+        _ => None,
+    };
+    let mut used = vec![false; plan.metrics.len()];
+    let mut pairs = Vec::new();
+    for i in 0..plan.metrics.len() {
+        let Some((ca, ta)) = pairable(&plan.metrics[i]).filter(|_| !used[i]) else { continue };
+        for j in i + 1..plan.metrics.len() {
+            let Some((cb, mut tb)) = pairable(&plan.metrics[j]).filter(|_| !used[j]) else { continue };
+            // each table of a with a table of b of the same scope (and size)
+            let mut matched = Vec::new();
+            for &x in &ta {
+                let same = |y: &usize| plan.tables[*y].scope == plan.tables[x].scope && plan.tables[*y].data.len() == plan.tables[x].data.len();
+                let Some(k) = tb.iter().position(same) else { break };
+                matched.push((x, tb.swap_remove(k)));
+            }
+            if matched.len() != ta.len() || !tb.is_empty() {
+                continue;
+            }
+            let mut tables = Vec::new();
+            for (x, y) in matched {
+                if buf.len() % 2 == 1 {
+                    buf.push(0.0);
+                }
+                tables.push((x, off(buf.len())?));
+                buf.extend(plan.tables[x].data.iter().zip(&plan.tables[y].data).flat_map(|(a, b)| [*a, *b]));
+            }
+            used[i] = true;
+            used[j] = true;
+            pairs.push(Pair { metrics: (i, j), constants: (ca, cb), tables });
+            break;
+        }
+    }
+    off(buf.len())?;
+    Ok((buf, offs, pairs))
+}
+
 /// Emit the body of `nasc_eval_batch(rows, n, out, feas, tables)`: per row, every metric, then
 /// feasibility (written unless `feas` is null). `tables` is the base of every table laid end
 /// to end (table `t` at byte offset `table_offs[t]`): a parameter, so it stays in a register.
-pub(super) fn build(b: &mut FunctionBuilder, plan: &Plan, helpers: Vec<FuncRef>, dense_ptrs: Vec<i64>, table_offs: Vec<i32>) {
+pub(super) fn build(b: &mut FunctionBuilder, plan: &Plan, helpers: Vec<FuncRef>, dense_ptrs: Vec<i64>, table_offs: Vec<i32>, pairs: &[Pair]) {
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
@@ -279,9 +376,18 @@ pub(super) fn build(b: &mut FunctionBuilder, plan: &Plan, helpers: Vec<FuncRef>,
         positions: vec![None; plan.n_dec],
         conditional: plan.conditional.clone(),
     };
+    let mut paired: Vec<Option<Value>> = vec![None; plan.n_metrics()];
+    for p in pairs {
+        let (a, b) = cg.pair(p);
+        paired[p.metrics.0] = Some(a);
+        paired[p.metrics.1] = Some(b);
+    }
     let mut vals: Vec<Value> = Vec::new();
     for (mi, m) in plan.metrics.iter().enumerate() {
-        let v = cg.metric(m, &vals);
+        let v = match paired[mi] {
+            Some(v) => v,
+            None => cg.metric(m, &vals),
+        };
         cg.b.ins().store(MemFlagsData::trusted(), v, orow, (mi * 8) as i32);
         vals.push(v);
     }

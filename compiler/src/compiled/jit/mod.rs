@@ -52,7 +52,8 @@ pub struct JitFns {
     disc_fns: [DiscFn; 2],
     /// the discretization steps `nasc_disc_subset` reads by address
     _disc: Vec<PDisc>,
-    /// every cost table laid end to end, passed to the eval code (offsets compiled in)
+    /// every cost table laid end to end, then the pairs' interleaved tables (`eval::layout`),
+    /// passed to the eval code (offsets compiled in)
     tables: Vec<f64>,
     /// position maps the code reads by address
     _dense: Vec<Vec<u32>>,
@@ -179,13 +180,7 @@ impl JitFns {
         let tcfg = module.target_config();
         let ptr = tcfg.pointer_type();
 
-        let tables: Vec<f64> = plan.tables.iter().flat_map(|t| t.data.iter().copied()).collect();
-        let mut table_offs = Vec::with_capacity(plan.tables.len());
-        let mut at = 0usize;
-        for t in &plan.tables {
-            table_offs.push(i32::try_from(at * 8).map_err(|_| "the cost tables are too large for the JIT (2 GiB)".to_string())?);
-            at += t.data.len();
-        }
+        let (tables, table_offs, pairs) = eval::layout(plan)?;
         let dense: Vec<Vec<u32>> = plan.pos.iter().map(|p| if let PosMap::Subset { dense, .. } = p { dense.clone() } else { Vec::new() }).collect();
 
         let mut helper_ids: Vec<FuncId> = Vec::new();
@@ -205,7 +200,7 @@ impl JitFns {
         let i64t = types::I64;
         let id = d.define("nasc_eval_batch", &[ptr, i64t, ptr, ptr, ptr], &[], |b, m| {
             let helpers = helper_ids.iter().map(|id| m.declare_func_in_func(*id, b.func)).collect();
-            eval::build(b, plan, helpers, dense_ptrs, table_offs);
+            eval::build(b, plan, helpers, dense_ptrs, table_offs, &pairs);
         })?;
         let sid = d.define("nasc_sample_batch", &[i64t, i64t, i64t, ptr], &[i64t], |b, _| sample::build(b, plan))?;
         let edit_id = d.import("nasc_subset_edit", &[i64t, i64t, i64t, i64t, i64t, ptr], Some(i64t))?;
