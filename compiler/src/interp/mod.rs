@@ -2,6 +2,7 @@
 //! decision's value is needed, and records every op instance's cost as a term tagged with the
 //! literals that hold in its world. Costs become exact per-scope tables in `factors`.
 pub mod builtins;
+mod driver;
 mod exec;
 mod memo;
 mod trace;

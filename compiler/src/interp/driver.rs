@@ -1,0 +1,225 @@
+//! The world-set driver: statements run over a set of worlds, split where a statement needs a
+//! decision a world does not fix and merged again after every statement.
+use super::trace::tensor_nodes;
+use super::value::Value;
+use super::world::{merge_worlds, Frame, World};
+use super::{Interp, Interrupt, R, MAX_CALL_DEPTH, MAX_WORLDS};
+use crate::decision::WhenGuard;
+use nasc_grammar::ast::{Arg, Body, Expr, ExprKind, Span, Stmt};
+use nasc_grammar::diag::Diagnostic;
+
+impl Interp<'_> {
+
+    /// `x = block(args)` / `x = a |> block(args)` at statement level: run the block's body with
+    /// the world-set driver, so worlds split inside it merge again after each of its statements.
+    fn inline_call(&mut self, s: &Stmt, name: &nasc_grammar::ast::Ident, value: &Expr, worlds: &[World]) -> Result<Option<Vec<World>>, Diagnostic> {
+        let (callee, args, piped): (&Expr, &[Arg], Option<&Expr>) = match &value.kind {
+            ExprKind::Call { callee, args } => (callee, args, None),
+            ExprKind::Pipe { input, func } => match &func.kind {
+                ExprKind::Call { callee, args } => (callee, args, Some(&**input)),
+                _ => (&**func, &[][..], Some(&**input)),
+            },
+            _ => return Ok(None),
+        };
+        let ExprKind::Name(bname) = &callee.kind else { return Ok(None) };
+        let Some(def) = self.prog.blocks.get(bname.as_str()).copied() else { return Ok(None) };
+        if worlds.iter().any(|w| w.lookup(bname).is_some()) || self.depth >= MAX_CALL_DEPTH {
+            return Ok(None);
+        }
+        // evaluate the arguments and bind the block's frame in every world
+        let first = self.trace_len();
+        let mut inputs = Vec::new();
+        let mut bind = |this: &mut Self, w: &mut World| -> R<()> {
+            let mut vals = this.args(w, args)?;
+            if let Some(p) = piped {
+                let x = this.eval(w, p)?;
+                vals.insert(0, (None, x, p.span));
+            }
+            inputs = tensor_nodes(&vals);
+            let frame = this.bind_params(w, def, bname, vals, value.span)?;
+            w.push_frame(frame);
+            Ok(())
+        };
+        let bound: Vec<World> = self.attempt_all(worlds.to_vec(), &mut bind)?.into_iter().map(|(w, _)| w).collect();
+        self.depth += 1;
+        self.path.push(callee.span.start as u32);
+        let res = self.exec_body_multi(&def.body, bound);
+        self.path.pop();
+        self.depth -= 1;
+        let mut out = Vec::new();
+        for (mut w, v) in res? {
+            w.frames.pop();
+            let Some(v) = v else {
+                return Err(Diagnostic::error("E0104", format!("block `{bname}` returns nothing"), def.span, "add `return EXPR;` at the end"));
+            };
+            self.record_block(bname, inputs.clone(), first, &v);
+            match s {
+                Stmt::Assign { span, .. } => {
+                    if !w.frame().set(&name.name, v) {
+                        return Err(Diagnostic::error("E0101", format!("cannot assign to `{}`: no such local", name.name), *span, "not declared"));
+                    }
+                }
+                _ => {
+                    let n = self.name(&name.name);
+                    w.frame().push_name(n, v)
+                }
+            }
+            out.push(w);
+        }
+        Ok(Some(merge_worlds(out, self)))
+    }
+
+    /// Run `f` in every world, splitting a world whenever `f` needs a decision it does not fix.
+    pub(crate) fn attempt_all<T>(
+        &mut self,
+        worlds: Vec<World>,
+        f: &mut dyn FnMut(&mut Self, &mut World) -> R<T>,
+    ) -> Result<Vec<(World, T)>, Diagnostic> {
+        let mut out = Vec::new();
+        let mut stack: Vec<World> = worlds.into_iter().rev().collect();
+        while let Some(mut w) = stack.pop() {
+            // `f` changes only the world's frames and guards (never its ctx): keep those to
+            // undo an attempt that needs a decision (frames are shared, copied on write)
+            let frames = w.frames.clone();
+            let guards = w.guards.clone();
+            let mark = self.terms.len();
+            let path_mark = self.path.len();
+            let depth = self.depth;
+            match f(self, &mut w) {
+                Ok(t) => out.push((w, t)),
+                Err(Interrupt::Error(d)) => return Err(d),
+                Err(fork) => {
+                    self.terms.truncate(mark);
+                    self.path.truncate(path_mark);
+                    self.depth = depth;
+                    w.frames = frames;
+                    w.guards = guards;
+                    let children = self.split(w, fork)?;
+                    for c in children.into_iter().rev() {
+                        stack.push(c);
+                    }
+                    if stack.len() + out.len() > MAX_WORLDS {
+                        return Err(Diagnostic::error(
+                            "E0801",
+                            "the space is too entangled to evaluate: too many decision combinations are live at once",
+                            Span::default(),
+                            "here",
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn eval_when(&mut self, worlds: Vec<World>, g: &WhenGuard) -> Result<Vec<(World, bool)>, Diagnostic> {
+        let mut f = |this: &mut Self, w: &mut World| {
+            let mut frame = Frame::default();
+            for (n, v) in &g.bindings {
+                frame.push(n, Value::Int(*v));
+            }
+            w.push_frame(frame);
+            let r = this.truthy(w, &g.expr);
+            w.frames.pop();
+            r
+        };
+        self.attempt_all(worlds, &mut f)
+    }
+
+    /// Execute statements over a set of worlds; worlds are split where needed and merged
+    /// back after every statement.
+    pub fn exec_stmts_multi(&mut self, stmts: &[Stmt], worlds: Vec<World>) -> Result<Vec<World>, Diagnostic> {
+        self.exec_stmts_multi_scoped(stmts, worlds, true)
+    }
+
+    /// Run a body's statements over worlds, then its return expression in each world.
+    pub fn exec_body_multi(&mut self, body: &Body, worlds: Vec<World>) -> Result<Vec<(World, Option<Value>)>, Diagnostic> {
+        let worlds = self.exec_stmts_multi_scoped(&body.stmts, worlds, false)?;
+        match &body.ret {
+            None => Ok(worlds.into_iter().map(|w| (w, None)).collect()),
+            Some(e) => {
+                let mut f = |this: &mut Self, w: &mut World| this.eval(w, e).map(Some);
+                self.attempt_all(worlds, &mut f)
+            }
+        }
+    }
+
+    fn exec_stmts_multi_scoped(&mut self, stmts: &[Stmt], worlds: Vec<World>, scoped: bool) -> Result<Vec<World>, Diagnostic> {
+        let marks: Vec<usize> = worlds.iter().map(|w| w.frames.last().map_or(0, |f| f.vars.len())).collect();
+        let mark = marks.first().copied().unwrap_or(0);
+        let mut worlds = worlds;
+        for i in self.order(stmts) {
+            worlds = self.exec_stmt_multi(&stmts[i], worlds)?;
+            worlds = merge_worlds(worlds, self);
+        }
+        if scoped {
+            for w in &mut worlds {
+                w.frame().vars.truncate(mark);
+            }
+        }
+        Ok(worlds)
+    }
+
+    fn exec_stmt_multi(&mut self, s: &Stmt, worlds: Vec<World>) -> Result<Vec<World>, Diagnostic> {
+        match s {
+            Stmt::Let { name, value, .. } | Stmt::Assign { name, value, .. } | Stmt::Node { name, value, .. } => {
+                if let Some(out) = self.inline_call(s, name, value, &worlds)? {
+                    return Ok(out);
+                }
+                let mut f = |this: &mut Self, w: &mut World| this.exec_simple(w, s);
+                Ok(self.attempt_all(worlds, &mut f)?.into_iter().map(|(w, _)| w).collect())
+            }
+            Stmt::If { cond, then, els, .. } => {
+                let mut f = |this: &mut Self, w: &mut World| this.truthy(w, cond);
+                let mut yes = Vec::new();
+                let mut no = Vec::new();
+                for (w, b) in self.attempt_all(worlds, &mut f)? {
+                    if b {
+                        yes.push(w)
+                    } else {
+                        no.push(w)
+                    }
+                }
+                let mut out = if yes.is_empty() { yes } else { self.exec_stmts_multi(then, yes)? };
+                if !no.is_empty() {
+                    out.extend(self.exec_stmts_multi(els, no)?);
+                }
+                Ok(out)
+            }
+            Stmt::For { var, iter, body, span } => {
+                let mut f = |this: &mut Self, w: &mut World| {
+                    let v = this.eval(w, iter)?;
+                    this.items(w, &v, iter.span)
+                };
+                let mut out = Vec::new();
+                let n = self.name(&var.name);
+                for (w, items) in self.attempt_all(worlds, &mut f)? {
+                    let mut ws = vec![w];
+                    for (k, (g, v)) in items.into_iter().enumerate() {
+                        let saved: Vec<_> = ws.iter().map(|w| w.guards.clone()).collect();
+                        for w in &mut ws {
+                            if let Some(l) = g {
+                                w.guards.add(l);
+                            }
+                            w.frame().push_name(n.clone(), v.clone());
+                        }
+                        self.path.push(span.start as u32);
+                        self.path.push(k as u32);
+                        let r = self.exec_stmts_multi(body, ws);
+                        self.path.truncate(self.path.len() - 2);
+                        ws = r?;
+                        // guards are restored to the loop's (a split world inherits its parent's)
+                        let g0 = saved.first().cloned().unwrap_or_default();
+                        for w in &mut ws {
+                            w.frame().vars.pop();
+                            w.guards = g0.clone();
+                        }
+                        ws = merge_worlds(ws, self);
+                    }
+                    out.extend(ws);
+                }
+                Ok(out)
+            }
+        }
+    }
+}
