@@ -2,7 +2,7 @@
 //! are merged where equal-cost terms differ in one decision and cover all its alternatives,
 //! so a cost depends only on the decisions it really depends on (small table scopes).
 use crate::deps::{Deps, Lit};
-use crate::interp::world::GroupCover;
+use crate::interp::world::{covering_classes, GroupCover};
 use crate::interp::RawTerm;
 use crate::program::Cost;
 use rustc_hash::FxHashMap;
@@ -235,28 +235,16 @@ fn merge_one_group(terms: &mut Vec<(Deps, Cost)>, cover: &dyn GroupCover) -> boo
             continue;
         }
         keyed.sort_unstable();
-        let mut merged: Vec<((Deps, CostKey), Vec<usize>)> = Vec::new();
-        for run in keyed.chunk_by(|a, b| a.0 == b.0) {
-            if run.len() < 2 {
-                continue;
-            }
-            // split the run where the costs or the literals outside g really differ (collisions)
-            let mut subs: Vec<Vec<usize>> = Vec::new();
-            for &(_, i) in run {
-                let same = |s: &&mut Vec<usize>| terms[s[0]].1 == terms[i].1 && terms[s[0]].0.eq_without_group(&terms[i].0, g);
-                match subs.iter_mut().find(same) {
-                    Some(s) => s.push(i),
-                    None => subs.push(vec![i]),
-                }
-            }
-            for members in subs {
-                let lits: Vec<Lit> = members.iter().filter_map(|&i| terms[i].0.iter().find(|l| l.group() == g).copied()).collect();
-                if members.len() >= 2 && cover.covers(&lits) {
-                    let (t, c) = &terms[members[0]];
-                    merged.push(((t.without_group(g), cost_key(c)), members));
-                }
-            }
-        }
+        // split where the costs or the literals outside g really differ (hash collisions)
+        let same = |a: usize, b: usize| terms[a].1 == terms[b].1 && terms[a].0.eq_without_group(&terms[b].0, g);
+        let lit = |i: usize| terms[i].0.iter().find(|l| l.group() == g).copied();
+        let mut merged: Vec<((Deps, CostKey), Vec<usize>)> = covering_classes(&keyed, same, lit, cover)
+            .into_iter()
+            .map(|members| {
+                let (t, c) = &terms[members[0]];
+                ((t.without_group(g), cost_key(c)), members)
+            })
+            .collect();
         if merged.is_empty() {
             continue;
         }

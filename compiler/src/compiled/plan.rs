@@ -254,7 +254,8 @@ fn absorb_subscopes(ts: &[Table<f64>]) -> Vec<Table<f64>> {
     let mut order: Vec<usize> = (0..ts.len()).collect();
     order.sort_by_key(|&i| (ts[i].scope.len(), std::cmp::Reverse(i)));
     for t in order {
-        let small = out[t].as_ref().expect("a table is absorbed once, after its own absorbers");
+        // present: a table is taken only when it is itself processed
+        let Some(small) = out[t].as_ref() else { continue };
         // each dimension of `small` as (dimension in the target); the cards must agree
         let target = (0..out.len()).find_map(|u| {
             let big = out[u].as_ref().filter(|b| u != t && (b.scope.len() > small.scope.len() || u < t))?;
@@ -262,8 +263,11 @@ fn absorb_subscopes(ts: &[Table<f64>]) -> Vec<Table<f64>> {
             Some((u, dims?))
         });
         let Some((u, dims)) = target else { continue };
-        let small = out[t].take().expect("present");
-        let big = out[u].as_mut().expect("present");
+        let Some(small) = out[t].take() else { continue };
+        let Some(big) = out[u].as_mut() else {
+            out[t] = Some(small);
+            continue;
+        };
         let mut strides = vec![1usize; big.card.len()];
         for i in (0..big.card.len().saturating_sub(1)).rev() {
             strides[i] = strides[i + 1] * big.card[i + 1];
@@ -321,7 +325,8 @@ fn join(a: &Table<f64>, b: &Table<f64>) -> Option<Table<f64>> {
         }
     }
     let size = card.iter().try_fold(1usize, |acc, c| acc.checked_mul(*c).filter(|s| *s <= MERGE_MAX))?;
-    let index_in = |t: &Table<f64>, cell: &[usize]| t.scope.iter().zip(&t.card).fold(0usize, |acc, (d, c)| acc * c + cell[scope.iter().position(|e| e == d).expect("in the union")]);
+    // every decision of `a` and `b` is in the joined scope
+    let index_in = |t: &Table<f64>, cell: &[usize]| t.scope.iter().zip(&t.card).fold(0usize, |acc, (d, c)| acc * c + scope.iter().position(|e| e == d).map_or(0, |k| cell[k]));
     let mut data = Vec::with_capacity(size);
     let mut cell = vec![0usize; card.len()];
     for _ in 0..size {

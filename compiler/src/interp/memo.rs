@@ -84,11 +84,15 @@ fn arg_nodes(args: &CallArgs) -> Vec<NodeId> {
     out
 }
 
-/// `v` with tensor nodes renamed by `map` (pairs of old -> new).
+/// Node `n` renamed by `map` (pairs of old -> new).
+fn rename(n: NodeId, map: &[(NodeId, NodeId)]) -> NodeId {
+    map.iter().find(|(a, _)| *a == n).map_or(n, |(_, b)| *b)
+}
+
+/// `v` with tensor nodes renamed by `map`.
 fn renamed(v: &Value, map: &[(NodeId, NodeId)]) -> Value {
-    let rename = |n: NodeId| map.iter().find(|(a, _)| *a == n).map_or(n, |(_, b)| *b);
     match v {
-        Value::Tensor(t) => Value::Tensor(Tensor { node: rename(t.node), ..t.clone() }),
+        Value::Tensor(t) => Value::Tensor(Tensor { node: rename(t.node, map), ..t.clone() }),
         Value::List(l) => Value::List(Rc::new(l.iter().map(|x| renamed(x, map)).collect())),
         Value::CondList(l) => Value::CondList(Rc::new(l.iter().map(|(g, x)| (*g, renamed(x, map))).collect())),
         other => other.clone(),
@@ -125,10 +129,9 @@ impl Interp<'_> {
             return None;
         }
         let map: Vec<(NodeId, NodeId)> = e.arg_nodes.iter().copied().zip(now).filter(|(a, b)| a != b).collect();
-        let rename = |n: NodeId| map.iter().find(|(a, _)| *a == n).map_or(n, |(_, b)| *b);
         let tag = w.tag();
         let terms: Vec<RawTerm> = e.terms.iter().map(|(inst, cost)| RawTerm { inst: *inst, tag: tag.clone(), cost: *cost }).collect();
-        let edges: Vec<(NodeId, NodeId)> = e.edges.iter().map(|(a, b)| (rename(*a), rename(*b))).collect();
+        let edges: Vec<(NodeId, NodeId)> = e.edges.iter().map(|(a, b)| (rename(*a, &map), rename(*b, &map))).collect();
         let result = renamed(&e.result, &map);
         self.terms.extend(terms);
         for (a, b) in edges {

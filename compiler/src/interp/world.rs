@@ -122,6 +122,33 @@ pub trait GroupCover {
     fn choice_arity(&self, d: crate::ids::DecisionId) -> Option<usize>;
 }
 
+/// The classes that merge on group `g`, shared by world merging and term minimization:
+/// `keyed` is sorted so that items that can merge are adjacent (equal keys: a hash of what
+/// must agree besides `g`); each run of equal keys is split where `same` says two items do
+/// not really agree (hash collisions), in order of first item; a class merges when it has two
+/// or more items and their literals of `g` (`lit`) cover the group.
+pub fn covering_classes<K: PartialEq>(keyed: &[(K, usize)], same: impl Fn(usize, usize) -> bool, lit: impl Fn(usize) -> Option<Lit>, cover: &dyn GroupCover) -> Vec<Vec<usize>> {
+    let mut out = Vec::new();
+    for run in keyed.chunk_by(|a, b| a.0 == b.0) {
+        if run.len() < 2 {
+            continue;
+        }
+        let mut subs: Vec<Vec<usize>> = Vec::new();
+        for &(_, i) in run {
+            match subs.iter_mut().find(|s| same(s[0], i)) {
+                Some(s) => s.push(i),
+                None => subs.push(vec![i]),
+            }
+        }
+        for class in subs {
+            if class.len() >= 2 && cover.covers(&class.iter().filter_map(|&i| lit(i)).collect::<Vec<_>>()) {
+                out.push(class);
+            }
+        }
+    }
+    out
+}
+
 /// Merge worlds that differ only in one literal group, have equal environments, and together
 /// cover the group: the merged world forgets that decision. Repeats to a fixpoint.
 pub fn merge_worlds(mut worlds: Vec<World>, cover: &dyn GroupCover) -> Vec<World> {
@@ -147,35 +174,17 @@ pub fn merge_worlds(mut worlds: Vec<World>, cover: &dyn GroupCover) -> Vec<World
         for g in groups.into_iter().rev() {
             // (environment class, hash of ctx without g, index) of the worlds in group g,
             // sorted: worlds that can merge are adjacent
-            let mut keyed: Vec<(u32, u64, usize)> =
-                live.iter().filter(|&&i| worlds[i].ctx.iter().any(|l| l.group() == g)).map(|&i| (env[i], worlds[i].ctx.hash_without_group(g), i)).collect();
+            let mut keyed: Vec<((u32, u64), usize)> =
+                live.iter().filter(|&&i| worlds[i].ctx.iter().any(|l| l.group() == g)).map(|&i| ((env[i], worlds[i].ctx.hash_without_group(g)), i)).collect();
             if keyed.len() < 2 {
                 continue;
             }
             keyed.sort_unstable();
             // classes: same environment and the same ctx without g; (rest, first index, members)
-            let mut merged: Vec<(Deps, usize, Vec<usize>)> = Vec::new();
-            for run in keyed.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1) {
-                if run.len() < 2 {
-                    continue;
-                }
-                let mut subs: Vec<Vec<usize>> = Vec::new();
-                for &(_, _, i) in run {
-                    match subs.iter_mut().find(|s| worlds[s[0]].ctx.eq_without_group(&worlds[i].ctx, g)) {
-                        Some(s) => s.push(i),
-                        None => subs.push(vec![i]),
-                    }
-                }
-                for class in subs {
-                    if class.len() < 2 {
-                        continue;
-                    }
-                    let lits: Vec<Lit> = class.iter().filter_map(|&i| worlds[i].ctx.iter().find(|l| l.group() == g).copied()).collect();
-                    if cover.covers(&lits) {
-                        merged.push((worlds[class[0]].ctx.without_group(g), class[0], class));
-                    }
-                }
-            }
+            let same = |a: usize, b: usize| worlds[a].ctx.eq_without_group(&worlds[b].ctx, g);
+            let lit = |i: usize| worlds[i].ctx.iter().find(|l| l.group() == g).copied();
+            let mut merged: Vec<(Deps, usize, Vec<usize>)> =
+                covering_classes(&keyed, same, lit, cover).into_iter().map(|class| (worlds[class[0]].ctx.without_group(g), class[0], class)).collect();
             // in the order of (ctx without g, first world): independent of the hash
             merged.sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
             let mut remove = vec![false; worlds.len()];

@@ -102,37 +102,25 @@ impl Definer<'_> {
     /// Compile every built function and define its code in the module.
     fn finish(self) -> Result<(), String> {
         let Definer { module, mut built, .. } = self;
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 2);
-        // the largest functions first, shared out by a counter
-        let mut order: Vec<usize> = (0..built.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(built[i].1.func.dfg.num_insts()));
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let slots: Vec<std::sync::Mutex<Option<&mut cranelift_codegen::Context>>> = built.iter_mut().map(|(_, c)| std::sync::Mutex::new(Some(c))).collect();
-        let isa = module.isa();
-        let errors: Vec<String> = std::thread::scope(|s| {
-            let work = || {
-                let mut errs = Vec::new();
-                loop {
-                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(&i) = order.get(k) else { break };
-                    let Some(ctx) = slots[i].lock().ok().and_then(|mut g| g.take()) else { continue };
-                    if let Err(e) = ctx.compile(isa, &mut Default::default()) {
-                        errs.push(format!("cranelift: {:?}", e.inner));
-                    }
-                }
-                errs
-            };
-            let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
-            let mut errs = work();
-            for h in helpers {
-                errs.extend(h.join().unwrap_or_else(|_| vec!["cranelift: a compile thread panicked".to_string()]));
-            }
-            errs
-        });
-        drop(slots);
-        if let Some(e) = errors.into_iter().next() {
-            return Err(e);
+        let two = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+        // two shares of about equal size (largest function first, to the lighter share)
+        let mut by_size: Vec<&mut cranelift_codegen::Context> = built.iter_mut().map(|(_, c)| c).collect();
+        by_size.sort_by_key(|c| std::cmp::Reverse(c.func.dfg.num_insts()));
+        let (mut mine, mut other, mut load) = (Vec::new(), Vec::new(), [0usize; 2]);
+        for c in by_size {
+            let share = usize::from(two && load[1] < load[0]);
+            load[share] += c.func.dfg.num_insts();
+            if share == 0 { mine.push(c) } else { other.push(c) }
         }
+        let isa = module.isa();
+        let compile = |ctxs: Vec<&mut cranelift_codegen::Context>| -> Result<(), String> {
+            ctxs.into_iter().try_for_each(|c| c.compile(isa, &mut Default::default()).map(|_| ()).map_err(|e| format!("cranelift: {:?}", e.inner)))
+        };
+        std::thread::scope(|s| {
+            let helper = s.spawn(|| compile(other));
+            let r = compile(mine);
+            helper.join().unwrap_or_else(|_| Err("cranelift: a compile thread panicked".to_string())).and(r)
+        })?;
         for (id, ctx) in &built {
             let code = ctx.compiled_code().ok_or("cranelift: a function was not compiled")?;
             let relocs: Vec<cranelift_module::ModuleReloc> = code.buffer.relocs().iter().map(|r| cranelift_module::ModuleReloc::from_mach_reloc(r, &ctx.func, *id)).collect();
