@@ -188,8 +188,9 @@ pub fn compile(spec: &Spec, opts: &Options) -> (Option<Space>, Vec<Diagnostic>) 
     compile_with(spec, opts, true)
 }
 
-/// `compile` with every block call evaluated in every world (no memoized calls): the
-/// reference the memo is tested against.
+/// `compile` with every block call evaluated in every world (no memoized calls) and every
+/// decision read where it is bound (no lazy decision values): the reference the memo and the
+/// lazy reads are tested against.
 #[doc(hidden)]
 pub fn compile_reference(spec: &Spec, opts: &Options) -> (Option<Space>, Vec<Diagnostic>) {
     compile_with(spec, opts, false)
@@ -206,7 +207,7 @@ fn compile_with(spec: &Spec, opts: &Options, memo: bool) -> (Option<Space>, Vec<
     };
     let mut interp = Interp::new(&prog, &decisions, &whens);
     if !memo {
-        interp.disable_memo();
+        interp.reference_mode();
     }
     let input = interp.input_tensor(shape[0], shape[1], shape[2], input_span);
     let mut w0 = World::default();

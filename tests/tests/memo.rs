@@ -1,6 +1,8 @@
-//! Memoized block calls (compiler/src/interp/memo.rs) against the reference evaluation, which
-//! runs every block call in every world: the compiled spaces must be the same (metric tables,
-//! validity, size, IR summary), and so must the diagnostics of specs with errors.
+//! Memoized block calls (compiler/src/interp/memo.rs) and lazy decision values
+//! (`Value::Lazy`: a decision bound to a variable is read where the variable is used) against
+//! the reference evaluation, which runs every block call in every world and reads every
+//! decision where it is bound: the compiled spaces must be the same (metric tables, validity,
+//! size, IR summary), and so must the diagnostics of specs with errors.
 use nasc_compiler::{Loader, Options, Space};
 use nasc_tests::root;
 use std::path::{Path, PathBuf};
@@ -117,4 +119,94 @@ fn calls_that_read_their_world_or_return_arguments() {
     for (i, text) in specs.iter().enumerate() {
         assert!(same_both_ways(&format!("case {i}"), text, &root()), "case {i} did not compile");
     }
+}
+
+/// Lazy decision values: bound by `let`, by assignment, by an `if` expression, as a block
+/// argument passed on to another block, read in a loop, unused, read twice (the world must
+/// not fork twice), read after the worlds merged, and a conditional decision (read at once).
+#[test]
+fn decisions_bound_to_variables_and_arguments() {
+    let specs = [
+        // a let-bound decision read in a later statement, twice, and one never read
+        "input [3, 16, 16];
+         choice k in [1, 3, 5];
+         choice w in [8, 16];
+         choice unused in [1, 2, 3];
+         network {
+           let kk = k;
+           let ww = w;
+           let u = unused;
+           let x = input |> conv(8, 3);
+           let y = x |> conv(ww, kk);
+           let z = y |> conv(ww, kk) |> conv(8, 1);
+           return (x + z) |> gap |> linear(10);
+         }
+         metric params; metric flops;",
+        // block arguments, passed on to a nested block, read in only one branch; an `if`
+        // expression choosing a decision; an assignment of a decision to a variable
+        "input [3, 16, 16];
+         choice e[l in 0..3] in [6, 4, 2] default 6;
+         choice k[l in 0..4] in [7, 5, 3] default 3;
+         choice f in [8, 16, 24];
+         block inner(x, k) = x |> dwconv(k);
+         block ir(x, out, k, t) {
+           let y = x;
+           if t != 1 { y = y |> conv(x.c * t, 1) |> bn; }
+           y = inner(y, k);
+           y = y |> conv(out, 1);
+           return if x.c == out { x + y } else { y };
+         }
+         network {
+           let x = input |> conv(16, 3);
+           let t = 1;
+           for l in 0..4 {
+             t = if l == 0 { 1 } else { e[l - 1] };
+             x = ir(x, f, k[l], t);
+           }
+           return x |> gap |> linear(10);
+         }
+         metric params; metric flops;",
+        // a decision variable used as a loop bound and as an index, inside an expression
+        // call; a conditional decision (read where it is bound)
+        "input [3, 8, 8];
+         choice n in [1, 2, 3];
+         choice c in [4, 8];
+         choice extra in [4, 8] when n > 1;
+         block rep(x, n, c) {
+           let y = x;
+           for i in 0..n { y = y |> conv(c, 3); }
+           return y;
+         }
+         network {
+           let m = n;
+           let cs = [c, 8, 16];
+           let y = rep(input, m, cs[m - 1]) |> rep(1, c);
+           if n > 1 {
+             let e = extra;
+             y = y |> conv(e, 1);
+           }
+           return y |> gap |> linear(10);
+         }
+         metric params; metric flops;",
+    ];
+    for (i, text) in specs.iter().enumerate() {
+        assert!(same_both_ways(&format!("lazy case {i}"), text, &root()), "lazy case {i} did not compile");
+    }
+    // a conditional decision bound outside its condition is an error where it is bound,
+    // even though the variable is read only where the decision exists
+    let bound_outside = "input [3, 8, 8];
+         choice n in [1, 2];
+         choice extra in [4, 8] when n > 1;
+         network {
+           let e = extra;
+           let y = input |> conv(8, 3);
+           if n > 1 { y = y |> conv(e, 1); }
+           return y |> gap |> linear(10);
+         }
+         metric params;";
+    assert!(!same_both_ways("bound outside", bound_outside, &root()), "a conditional decision bound outside its `when` compiled");
+    let (spec, _) = nasc_grammar::parse(bound_outside);
+    let opts = Options { overrides: Vec::new(), loader: &nasc_compiler::NoFiles, default_name: "x".into() };
+    let (_, diags) = nasc_compiler::compile(&spec, &opts);
+    assert!(diags.iter().any(|d| d.code == "E0404"), "{diags:?}");
 }

@@ -30,7 +30,7 @@ impl Interp<'_> {
         let first = self.trace_len();
         let mut inputs = Vec::new();
         let mut bind = |this: &mut Self, w: &mut World| -> R<()> {
-            let mut vals = this.args(w, args)?;
+            let mut vals = this.args(w, args, true)?;
             if let Some(p) = piped {
                 let x = this.eval(w, p)?;
                 vals.insert(0, (None, x, p.span));

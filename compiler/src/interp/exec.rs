@@ -4,7 +4,9 @@ use super::trace::tensor_nodes;
 use super::value::{OpRef, Value};
 use super::world::{Frame, World};
 use super::{Interp, Interrupt, R, MAX_CALL_DEPTH};
+use crate::decision::DecisionKind;
 use crate::deps::Lit;
+use crate::ids::DecisionId;
 use nasc_grammar::ast::{Arg, BinOp, Body, Expr, ExprKind, Span, Stmt, UnOp};
 use nasc_grammar::diag::{did_you_mean, Diagnostic};
 use std::rc::Rc;
@@ -88,13 +90,18 @@ impl<'a> Interp<'a> {
             }
             ExprKind::Call { callee, args } => {
                 let f = self.eval(w, callee)?;
-                let args = self.args(w, args)?;
+                let lazy = matches!(f, Value::Op(OpRef::Block(_)));
+                let args = self.args(w, args, lazy)?;
                 self.call_traced(w, callee, f, args, e.span)
             }
             ExprKind::Pipe { input, func } => {
                 let x = self.eval(w, input)?;
                 let (f, callee, mut args) = match &func.kind {
-                    ExprKind::Call { callee, args } => (self.eval(w, callee)?, &**callee, self.args(w, args)?),
+                    ExprKind::Call { callee, args } => {
+                        let f = self.eval(w, callee)?;
+                        let lazy = matches!(f, Value::Op(OpRef::Block(_)));
+                        (f, &**callee, self.args(w, args, lazy)?)
+                    }
                     _ => (self.eval(w, func)?, &**func, Vec::new()),
                 };
                 args.insert(0, (None, x, input.span));
@@ -121,13 +128,78 @@ impl<'a> Interp<'a> {
         }
     }
 
-    pub(super) fn args(&mut self, w: &mut World, args: &[Arg]) -> R<Vec<(Option<(String, Span)>, Value, Span)>> {
+    /// Evaluate call arguments; `lazy`: a block's, where an argument that is a decision is
+    /// bound unread (`eval_lazy`).
+    pub(super) fn args(&mut self, w: &mut World, args: &[Arg], lazy: bool) -> R<Vec<(Option<(String, Span)>, Value, Span)>> {
         let mut out = Vec::with_capacity(args.len());
         for a in args {
-            let v = self.eval(w, &a.value)?;
+            let v = if lazy { self.eval_lazy(w, &a.value)? } else { self.eval(w, &a.value)? };
             out.push((a.name.as_ref().map(|n| (n.name.clone(), n.span)), v, a.value.span));
         }
         Ok(out)
+    }
+
+    /// The value of an expression about to be bound to a variable: like `eval`, except that
+    /// an unfixed choice decision (`k`, `k[l]`, a variable holding one, or either branch of an
+    /// `if` whose condition is known) stays unread as `Value::Lazy`. The world then forks
+    /// where the variable is used rather than where it is bound, and worlds that bound it
+    /// but never used it can merge again. Conditional decisions are read at once (reading
+    /// one where it may not exist is an error at the binding).
+    pub(crate) fn eval_lazy(&mut self, w: &mut World, e: &Expr) -> R<Value> {
+        match &e.kind {
+            ExprKind::Name(n) => {
+                if let Some(v @ Value::Lazy(_)) = w.lookup(n) {
+                    return Ok(v.clone());
+                }
+                if w.lookup(n).is_none() && !self.prog.consts.contains_key(n.as_str()) && !self.prog.blocks.contains_key(n.as_str()) {
+                    if let Some(f) = self.prog.families.get(n.as_str()).filter(|f| f.ndims == 0) {
+                        if let Some(&d) = f.instances.get(&Vec::new()) {
+                            self.step(e.span)?;
+                            return self.lazy_decision(w, d, e.span);
+                        }
+                    }
+                }
+                self.eval(w, e)
+            }
+            ExprKind::Index { base, index } => {
+                self.step(e.span)?;
+                let b = self.eval(w, base)?;
+                let i = self.int(w, index)?;
+                if let Value::Family(name, idx) = &b {
+                    let fam = &self.prog.families[&**name];
+                    if idx.len() + 1 == fam.ndims {
+                        let mut full = idx.clone();
+                        full.push(i);
+                        if let Some(&d) = fam.instances.get(&full) {
+                            return self.lazy_decision(w, d, e.span);
+                        }
+                    }
+                }
+                self.index(w, b, i, base.span, e.span)
+            }
+            ExprKind::IfElse { cond, then, els } => {
+                self.step(e.span)?;
+                if self.truthy(w, cond)? {
+                    self.eval_lazy(w, then)
+                } else {
+                    self.eval_lazy(w, els)
+                }
+            }
+            _ => self.eval(w, e),
+        }
+    }
+
+    /// Decision `d` unread (`Value::Lazy`) when it is an unconditional choice this world does
+    /// not fix; otherwise its value (or a fork).
+    fn lazy_decision(&mut self, w: &mut World, d: DecisionId, span: Span) -> R<Value> {
+        let lazy = !self.eager && self.decisions.get(d.index()).is_some_and(|info| {
+            !info.conditional && matches!(info.kind, DecisionKind::Choice { .. }) && !w.ctx.iter().any(|l| matches!(*l, Lit::Is(x, _) if x == d))
+        });
+        if lazy {
+            Ok(Value::Lazy(d))
+        } else {
+            self.decision_value(w, d, span)
+        }
     }
 
     pub(crate) fn truthy(&mut self, w: &mut World, e: &Expr) -> R<bool> {
@@ -147,6 +219,9 @@ impl<'a> Interp<'a> {
 
     fn lookup(&mut self, w: &mut World, name: &str, span: Span) -> R<Value> {
         if let Some(v) = w.lookup(name) {
+            if let Value::Lazy(d) = *v {
+                return self.decision_value(w, d, span);
+            }
             return Ok(v.clone());
         }
         if let Some(v) = self.prog.consts.get(name) {
@@ -570,12 +645,12 @@ impl<'a> Interp<'a> {
     pub(super) fn exec_simple(&mut self, w: &mut World, s: &Stmt) -> R<()> {
         match s {
             Stmt::Let { name, value, .. } | Stmt::Node { name, value, .. } => {
-                let v = self.eval(w, value)?;
+                let v = self.eval_lazy(w, value)?;
                 { let n = self.name(&name.name); w.frame().push_name(n, v); }
                 Ok(())
             }
             Stmt::Assign { name, value, span } => {
-                let v = self.eval(w, value)?;
+                let v = self.eval_lazy(w, value)?;
                 if !w.frame().set(&name.name, v) {
                     return err("E0101", format!("cannot assign to `{}`: no such local", name.name), *span, "not declared")
                         .map_err(|e| match e {

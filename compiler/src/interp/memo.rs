@@ -100,9 +100,11 @@ fn renamed(v: &Value, map: &[(NodeId, NodeId)]) -> Value {
 }
 
 impl Interp<'_> {
-    /// Evaluate every block call in every world (the reference for the memo).
-    pub fn disable_memo(&mut self) {
+    /// The reference evaluation: every block call evaluated in every world (no memo) and
+    /// every decision read where it is bound (no `Value::Lazy`).
+    pub fn reference_mode(&mut self) {
         self.memo.off = true;
+        self.eager = true;
     }
 
     /// Note that evaluation read the world (a recording in progress is then not stored).

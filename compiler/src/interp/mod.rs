@@ -66,6 +66,8 @@ pub struct Interp<'a> {
     memo: memo::Memo,
     /// variable names, shared by every frame that binds them
     names: FxHashMap<String, Rc<str>>,
+    /// read decisions where they are bound (no `Value::Lazy`; the reference evaluation)
+    eager: bool,
 }
 
 impl GroupCover for Interp<'_> {
@@ -122,6 +124,7 @@ impl<'a> Interp<'a> {
             scopes: Vec::new(),
             memo: memo::Memo::default(),
             names: FxHashMap::default(),
+            eager: false,
         }
     }
 

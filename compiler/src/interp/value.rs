@@ -1,6 +1,6 @@
 //! Runtime values of the abstract evaluator.
 use crate::deps::Lit;
-use crate::ids::NodeId;
+use crate::ids::{DecisionId, NodeId};
 use std::rc::Rc;
 
 /// A tensor is known by its shape `[c, h, w]` and the IR node that produced it.
@@ -45,6 +45,10 @@ pub enum Value {
     Range(i64, i64),
     /// A decision family indexed so far (`k[2]` of `k[u][j]`).
     Family(Rc<str>, Vec<i64>),
+    /// The value of a choice decision, not read yet. Lives only in frame slots (a `let`, an
+    /// assignment or a block argument whose expression is the decision): reading the
+    /// variable reads the decision, so worlds fork where it is used, not where it is bound.
+    Lazy(DecisionId),
 }
 
 impl Value {
@@ -59,6 +63,7 @@ impl Value {
             Value::List(_) | Value::CondList(_) => "list",
             Value::Range(..) => "range",
             Value::Family(..) => "decision family",
+            Value::Lazy(_) => "decision",
         }
     }
 
@@ -78,6 +83,7 @@ impl Value {
             }
             (Value::Range(a, b), Value::Range(c, d)) => a == c && b == d,
             (Value::Family(a, i), Value::Family(b, j)) => a == b && i == j,
+            (Value::Lazy(a), Value::Lazy(b)) => a == b,
             _ => false,
         }
     }
@@ -107,6 +113,7 @@ impl Value {
             }
             Value::Range(a, b) => (a, b).hash(h),
             Value::Family(a, i) => (a, i).hash(h),
+            Value::Lazy(d) => d.hash(h),
         }
     }
 
