@@ -8,7 +8,7 @@ use crate::factors::{self, Additive, Domains};
 use crate::ids::DecisionId;
 use crate::interp::value::{OpRef, Value};
 use crate::interp::world::{Frame, World};
-use crate::interp::{Interp, Interrupt};
+use crate::interp::{Interp, Interrupt, RawTerm};
 use crate::metrics;
 use crate::naming::NameFormat;
 use crate::program::{term_index, Family, Program};
@@ -247,7 +247,8 @@ fn compile_with(spec: &Spec, opts: &Options, memo: bool) -> (Option<Space>, Vec<
                 return (None, diags);
             }
         };
-        let res: Vec<(Deps, bool)> = res.into_iter().map(|(w, b)| (w.ctx, b)).collect();
+        // worlds may narrow a choice to a set of options: the table rows are `Is` literals
+        let res: Vec<(Deps, bool)> = res.into_iter().flat_map(|(w, b)| w.ctx.expand_sets().into_iter().map(move |c| (c, b))).collect();
         if let Some(later) = res.iter().flat_map(|(c, _)| c.iter()).find(|l| l.decision() >= d.id) {
             diags.push(
                 Diagnostic::error("E0404", format!("the `when` of `{}` reads `{}`, which is not declared before it", d.name, decisions[later.decision().index()].name), g.expr.span, "reads a later decision")
@@ -265,7 +266,15 @@ fn compile_with(spec: &Spec, opts: &Options, memo: bool) -> (Option<Space>, Vec<
         when_results[d.id.index()] = Some(res);
     }
     // costs -> derived metrics
-    let terms = crate::simplify::simplify(&interp.terms, &interp);
+    // cost tags as conjunctions of `Is` literals (a world may have narrowed a choice to a set)
+    let expanded: Vec<RawTerm>;
+    let raw_terms = if interp.terms.iter().any(|t| t.tag.iter().any(|l| matches!(l, Lit::In(..)))) {
+        expanded = interp.terms.iter().flat_map(|t| t.tag.expand_sets().into_iter().map(|tag| RawTerm { inst: t.inst, tag, cost: t.cost })).collect();
+        &expanded[..]
+    } else {
+        &interp.terms[..]
+    };
+    let terms = crate::simplify::simplify(raw_terms, &interp);
     let rule: Vec<String> = spec
         .items
         .iter()

@@ -16,18 +16,23 @@ pub enum Lit {
     Present(DecisionId),
     /// subset `d` contains (true) / does not contain (false) pool member `j`
     Member(DecisionId, u32, bool),
+    /// choice `d` takes one of the options in the bit mask (two or more of them, not all).
+    /// Only evaluation worlds narrow a choice this way (`merge_worlds`); cost tags and
+    /// condition results are expanded to `Is` literals (`Deps::expand_sets`) before the
+    /// factor tables see them.
+    In(DecisionId, u64),
 }
 
 impl Lit {
     pub fn decision(self) -> DecisionId {
         match self {
-            Lit::Is(d, _) | Lit::Absent(d) | Lit::Present(d) | Lit::Member(d, _, _) => d,
+            Lit::Is(d, _) | Lit::Absent(d) | Lit::Present(d) | Lit::Member(d, _, _) | Lit::In(d, _) => d,
         }
     }
     /// Literals in the same group are alternatives of one another (merging covers a group).
     pub fn group(self) -> (DecisionId, u32) {
         match self {
-            Lit::Is(d, _) | Lit::Absent(d) | Lit::Present(d) => (d, u32::MAX),
+            Lit::Is(d, _) | Lit::Absent(d) | Lit::Present(d) | Lit::In(d, _) => (d, u32::MAX),
             Lit::Member(d, j, _) => (d, j),
         }
     }
@@ -100,5 +105,49 @@ impl Deps {
     }
     pub fn iter(&self) -> impl Iterator<Item = &Lit> {
         self.0.iter()
+    }
+    /// The conjunctions of `Is` literals whose disjunction is `self`: one per combination of
+    /// the options of its `In` literals (just `self` when it has none), in sorted order.
+    pub fn expand_sets(&self) -> Vec<Deps> {
+        let mut out = vec![Vec::with_capacity(self.0.len())];
+        for l in &self.0 {
+            match *l {
+                Lit::In(d, mask) => {
+                    let opts: Vec<u32> = (0..64).filter(|v| mask >> v & 1 == 1).collect();
+                    out = out.into_iter().flat_map(|p| opts.iter().map(move |&v| {
+                        let mut q = p.clone();
+                        q.push(Lit::Is(d, v));
+                        q
+                    })).collect();
+                }
+                l => out.iter_mut().for_each(|p| p.push(l)),
+            }
+        }
+        out.into_iter().map(|mut v| {
+            v.sort_unstable();
+            Deps(v)
+        }).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expand_sets_is_the_product_of_the_narrowed_choices() {
+        let d = |i| DecisionId(i);
+        let t = Deps(vec![Lit::Is(d(0), 1), Lit::Member(d(3), 0, true), Lit::In(d(1), 0b101), Lit::In(d(2), 0b110)]);
+        let e = t.expand_sets();
+        assert_eq!(e.len(), 4);
+        for x in &e {
+            assert!(x.0.windows(2).all(|p| p[0] < p[1]), "{x:?} not sorted");
+            assert!(x.0.contains(&Lit::Is(d(0), 1)) && x.0.contains(&Lit::Member(d(3), 0, true)));
+            assert!(!x.0.iter().any(|l| matches!(l, Lit::In(..))));
+        }
+        assert!(e.contains(&Deps(vec![Lit::Is(d(0), 1), Lit::Is(d(1), 0), Lit::Is(d(2), 1), Lit::Member(d(3), 0, true)])));
+        assert!(e.contains(&Deps(vec![Lit::Is(d(0), 1), Lit::Is(d(1), 2), Lit::Is(d(2), 2), Lit::Member(d(3), 0, true)])));
+        let plain = Deps(vec![Lit::Is(d(0), 1)]);
+        assert_eq!(plain.expand_sets(), vec![plain]);
     }
 }

@@ -124,6 +124,7 @@ fn calls_that_read_their_world_or_return_arguments() {
 /// Lazy decision values: bound by `let`, by assignment, by an `if` expression, as a block
 /// argument passed on to another block, read in a loop, unused, read twice (the world must
 /// not fork twice), read after the worlds merged, and a conditional decision (read at once).
+/// Narrowed choices: worlds merged on some of a choice's options.
 #[test]
 fn decisions_bound_to_variables_and_arguments() {
     let specs = [
@@ -185,6 +186,27 @@ fn decisions_bound_to_variables_and_arguments() {
              let e = extra;
              y = y |> conv(e, 1);
            }
+           return y |> gap |> linear(10);
+         }
+         metric params; metric flops;",
+        // narrowed choices (`Lit::In`): `if n > b` and `when n > b` keep the options of `n`
+        // that pass as one world; a `when` that reads a conditional decision (its table rows
+        // come from narrowed worlds); a choice of more than 64 options (never narrowed)
+        "input [3, 8, 8];
+         choice n in [1, 2, 3, 4];
+         choice k[b in 0..4] in [1, 3, 5] when n > b;
+         choice w[b in 0..4] in [4, 8] when n > b && k[b] == 3;
+         choice big in [i for i in 0..70];
+         network {
+           let y = input |> conv(8, 3);
+           for b in 0..4 {
+             if n > b {
+               y = y |> conv(8, k[b]);
+               if k[b] == 3 { y = y |> conv(w[b], 1) |> conv(8, 1); }
+             }
+           }
+           if big > 30 && n != 2 { y = y |> conv(8, 1); }
+           if big % 7 == 0 { y = y |> conv(16, 1); }
            return y |> gap |> linear(10);
          }
          metric params; metric flops;",

@@ -208,18 +208,21 @@ impl Plan {
                     DecisionKind::Subset { pool, min, max, .. } => PDraw::Subset { pool: pool.len() as u64, min: *min, max: *max, weights: crate::space::subset_size_weights(pool.len() as u64, *min, *max) },
                 },
                 when: space.when_results[d.index()].as_ref().map(|rows| {
+                    // (rows are stored expanded: `expand_sets` here leaves them as they are)
                     rows.iter()
+                        .flat_map(|(ctx, h)| ctx.expand_sets().into_iter().map(move |c| (c, *h)))
                         .map(|(ctx, h)| {
                             let lits = ctx
                                 .iter()
-                                .map(|l| match *l {
-                                    Lit::Is(x, v) => PLit::Is(x.index(), v as u64),
-                                    Lit::Absent(x) => PLit::Absent(x.index()),
-                                    Lit::Present(x) => PLit::Present(x.index()),
-                                    Lit::Member(x, j, b) => PLit::Member(x.index(), j, b),
+                                .filter_map(|l| match *l {
+                                    Lit::Is(x, v) => Some(PLit::Is(x.index(), v as u64)),
+                                    Lit::Absent(x) => Some(PLit::Absent(x.index())),
+                                    Lit::Present(x) => Some(PLit::Present(x.index())),
+                                    Lit::Member(x, j, b) => Some(PLit::Member(x.index(), j, b)),
+                                    Lit::In(..) => None,
                                 })
                                 .collect();
-                            (lits, *h)
+                            (lits, h)
                         })
                         .collect()
                 }),

@@ -180,6 +180,10 @@ impl Interp<'_> {
                         no.push(w)
                     }
                 }
+                // the condition's reads split the worlds; merge back what it did not tell apart
+                // (`blocks > 2` narrows `blocks` to the options that pass, not to one each)
+                let yes = merge_worlds(yes, self);
+                let no = merge_worlds(no, self);
                 let mut out = if yes.is_empty() { yes } else { self.exec_stmts_multi(then, yes)? };
                 if !no.is_empty() {
                     out.extend(self.exec_stmts_multi(els, no)?);

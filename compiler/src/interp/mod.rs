@@ -71,6 +71,13 @@ pub struct Interp<'a> {
 }
 
 impl GroupCover for Interp<'_> {
+    fn narrowed(&self, lits: &[Lit]) -> Option<Lit> {
+        // the reference evaluation keeps one world per option
+        if self.eager {
+            return None;
+        }
+        world::narrowed_choice(self, lits)
+    }
     fn choice_arity(&self, d: DecisionId) -> Option<usize> {
         let info = self.decisions.get(d.index())?;
         (!info.is_subset()).then(|| info.arity())
@@ -81,7 +88,7 @@ impl GroupCover for Interp<'_> {
         match first {
             Lit::Member(..) => lits.iter().any(|l| matches!(l, Lit::Member(_, _, true))) && lits.iter().any(|l| matches!(l, Lit::Member(_, _, false))),
             Lit::Present(_) => lits.iter().any(|l| matches!(l, Lit::Absent(_))),
-            Lit::Is(..) | Lit::Absent(_) => {
+            Lit::Is(..) | Lit::Absent(_) | Lit::In(..) => {
                 let mut seen = vec![false; d.arity()];
                 let mut absent = false;
                 let mut present = false;
@@ -90,6 +97,11 @@ impl GroupCover for Interp<'_> {
                         Lit::Is(_, v) => {
                             if let Some(s) = seen.get_mut(*v as usize) {
                                 *s = true
+                            }
+                        }
+                        Lit::In(_, m) => {
+                            for (v, s) in seen.iter_mut().enumerate().take(64) {
+                                *s |= m >> v & 1 == 1;
                             }
                         }
                         Lit::Absent(_) => absent = true,
@@ -265,6 +277,23 @@ impl<'a> Interp<'a> {
                 Ok(out)
             }
             Interrupt::Fork(d) => {
+                // a world that narrowed `d` to some options (so `d` exists) splits on those
+                let narrowed = w.ctx.iter().find_map(|l| match *l {
+                    Lit::In(x, m) if x == d => Some(m),
+                    _ => None,
+                });
+                if let Some(mask) = narrowed {
+                    let mut c = w;
+                    c.ctx.0.retain(|l| !matches!(*l, Lit::In(x, _) if x == d));
+                    return Ok((0..64u32)
+                        .filter(|v| mask >> v & 1 == 1)
+                        .map(|v| {
+                            let mut x = c.clone();
+                            x.ctx.add(Lit::Is(d, v));
+                            x
+                        })
+                        .collect());
+                }
                 let info = &self.decisions[d.index()];
                 let mut base = vec![w];
                 let mut out = Vec::new();
@@ -279,6 +308,9 @@ impl<'a> Interp<'a> {
                                 out.push(c);
                             }
                         }
+                        // the condition's reads split the world; merge back what it did not tell apart
+                        base = world::merge_worlds(base, self);
+                        out = world::merge_worlds(out, self);
                     }
                 }
                 let info = &self.decisions[d.index()];

@@ -120,14 +120,46 @@ pub trait GroupCover {
     /// The number of options of choice `d` (None for a subset): `Is(d, v)` literals for every
     /// `v` below it cover `d`'s group.
     fn choice_arity(&self, d: crate::ids::DecisionId) -> Option<usize>;
+    /// The one literal that holds iff one of `lits` does, when they do not cover their group
+    /// but narrow a choice to some of its options (`Is`/`In` of a choice of at most 64
+    /// options): `Is` of the one option, or `In` of several.
+    fn narrowed(&self, _lits: &[Lit]) -> Option<Lit> {
+        None
+    }
+}
+
+/// `GroupCover::narrowed` for covers that narrow choices: the union of the `Is`/`In`
+/// literals of one choice of at most 64 options.
+pub fn narrowed_choice(cover: &dyn GroupCover, lits: &[Lit]) -> Option<Lit> {
+    let d = lits.first()?.decision();
+    if cover.choice_arity(d)? > 64 {
+        return None;
+    }
+    let mut mask = 0u64;
+    for l in lits {
+        match *l {
+            Lit::Is(x, v) if x == d && v < 64 => mask |= 1 << v,
+            Lit::In(x, m) if x == d => mask |= m,
+            _ => return None,
+        }
+    }
+    Some(if mask.count_ones() == 1 { Lit::Is(d, mask.trailing_zeros()) } else { Lit::In(d, mask) })
 }
 
 /// The classes that merge on group `g`, shared by world merging and term minimization:
 /// `keyed` is sorted so that items that can merge are adjacent (equal keys: a hash of what
 /// must agree besides `g`); each run of equal keys is split where `same` says two items do
 /// not really agree (hash collisions), in order of first item; a class merges when it has two
-/// or more items and their literals of `g` (`lit`) cover the group.
-pub fn covering_classes<K: PartialEq>(keyed: &[(K, usize)], same: impl Fn(usize, usize) -> bool, lit: impl Fn(usize) -> Option<Lit>, cover: &dyn GroupCover) -> Vec<Vec<usize>> {
+/// or more items and their literals of `g` (`lit`) cover the group (the merged item drops
+/// the group: `None`) or, with `narrow`, when they narrow a choice (`GroupCover::narrowed`:
+/// the merged item has that literal).
+pub fn covering_classes<K: PartialEq>(
+    keyed: &[(K, usize)],
+    same: impl Fn(usize, usize) -> bool,
+    lit: impl Fn(usize) -> Option<Lit>,
+    cover: &dyn GroupCover,
+    narrow: bool,
+) -> Vec<(Vec<usize>, Option<Lit>)> {
     let mut out = Vec::new();
     for run in keyed.chunk_by(|a, b| a.0 == b.0) {
         if run.len() < 2 {
@@ -141,16 +173,23 @@ pub fn covering_classes<K: PartialEq>(keyed: &[(K, usize)], same: impl Fn(usize,
             }
         }
         for class in subs {
-            if class.len() >= 2 && cover.covers(&class.iter().filter_map(|&i| lit(i)).collect::<Vec<_>>()) {
-                out.push(class);
+            if class.len() < 2 {
+                continue;
+            }
+            let lits: Vec<Lit> = class.iter().filter_map(|&i| lit(i)).collect();
+            if cover.covers(&lits) {
+                out.push((class, None));
+            } else if let Some(l) = narrow.then(|| cover.narrowed(&lits)).flatten() {
+                out.push((class, Some(l)));
             }
         }
     }
     out
 }
 
-/// Merge worlds that differ only in one literal group, have equal environments, and together
-/// cover the group: the merged world forgets that decision. Repeats to a fixpoint.
+/// Merge worlds that differ only in one literal group and have equal environments: when they
+/// cover the group the merged world forgets that decision, and when they narrow a choice to
+/// some of its options it keeps the set (`Lit::In`). Repeats to a fixpoint.
 pub fn merge_worlds(mut worlds: Vec<World>, cover: &dyn GroupCover) -> Vec<World> {
     if worlds.len() < 2 {
         return worlds;
@@ -183,8 +222,16 @@ pub fn merge_worlds(mut worlds: Vec<World>, cover: &dyn GroupCover) -> Vec<World
             // classes: same environment and the same ctx without g; (rest, first index, members)
             let same = |a: usize, b: usize| worlds[a].ctx.eq_without_group(&worlds[b].ctx, g);
             let lit = |i: usize| worlds[i].ctx.iter().find(|l| l.group() == g).copied();
-            let mut merged: Vec<(Deps, usize, Vec<usize>)> =
-                covering_classes(&keyed, same, lit, cover).into_iter().map(|class| (worlds[class[0]].ctx.without_group(g), class[0], class)).collect();
+            let mut merged: Vec<(Deps, usize, Vec<usize>)> = covering_classes(&keyed, same, lit, cover, true)
+                .into_iter()
+                .map(|(class, narrowed)| {
+                    let mut rest = worlds[class[0]].ctx.without_group(g);
+                    if let Some(l) = narrowed {
+                        rest.add(l);
+                    }
+                    (rest, class[0], class)
+                })
+                .collect();
             // in the order of (ctx without g, first world): independent of the hash
             merged.sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
             let mut remove = vec![false; worlds.len()];
