@@ -269,11 +269,19 @@ fn compile_with(spec: &Spec, opts: &Options, memo: bool) -> (Option<Space>, Vec<
     // cost tags as conjunctions of `Is` literals (a world may have narrowed a choice to a set)
     let expanded: Vec<RawTerm>;
     let raw_terms = if interp.terms.iter().any(|t| t.tag.iter().any(|l| matches!(l, Lit::In(..)))) {
-        expanded = interp.terms.iter().flat_map(|t| t.tag.expand_sets().into_iter().map(|tag| RawTerm { inst: t.inst, tag, cost: t.cost })).collect();
+        let mut tags = Vec::new();
+        let mut out = Vec::with_capacity(interp.terms.len() * 2);
+        for t in &interp.terms {
+            tags.clear();
+            t.tag.expand_sets_into(&mut tags);
+            out.extend(tags.drain(..).map(|tag| RawTerm { inst: t.inst, tag, cost: t.cost }));
+        }
+        expanded = out;
         &expanded[..]
     } else {
         &interp.terms[..]
     };
+    if std::env::var_os("NASC_TERMS").is_some() { eprintln!("raw {} expanded {}", interp.terms.len(), raw_terms.len()); }
     let terms = crate::simplify::simplify(raw_terms, &interp);
     let rule: Vec<String> = spec
         .items

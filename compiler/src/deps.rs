@@ -109,24 +109,42 @@ impl Deps {
     /// The conjunctions of `Is` literals whose disjunction is `self`: one per combination of
     /// the options of its `In` literals (just `self` when it has none), in sorted order.
     pub fn expand_sets(&self) -> Vec<Deps> {
-        let mut out = vec![Vec::with_capacity(self.0.len())];
-        for l in &self.0 {
-            match *l {
-                Lit::In(d, mask) => {
-                    let opts: Vec<u32> = (0..64).filter(|v| mask >> v & 1 == 1).collect();
-                    out = out.into_iter().flat_map(|p| opts.iter().map(move |&v| {
-                        let mut q = p.clone();
-                        q.push(Lit::Is(d, v));
-                        q
-                    })).collect();
+        let mut out = Vec::new();
+        self.expand_sets_into(&mut out);
+        out
+    }
+
+    /// `expand_sets`, appended to `out`.
+    pub fn expand_sets_into(&self, out: &mut Vec<Deps>) {
+        let sets: Vec<(DecisionId, u64)> = self.0.iter().filter_map(|l| if let Lit::In(d, m) = *l { Some((d, m)) } else { None }).collect();
+        if sets.is_empty() {
+            out.push(self.clone());
+            return;
+        }
+        let base: Vec<Lit> = self.0.iter().copied().filter(|l| !matches!(l, Lit::In(..))).collect();
+        // odometer over the options of each set, lowest option first, first set slowest
+        let mut at: Vec<u64> = sets.iter().map(|(_, m)| *m & m.wrapping_neg()).collect();
+        loop {
+            let mut v = Vec::with_capacity(base.len() + sets.len());
+            v.extend_from_slice(&base);
+            v.extend(sets.iter().zip(&at).map(|((d, _), bit)| Lit::Is(*d, bit.trailing_zeros())));
+            v.sort_unstable();
+            out.push(Deps(v));
+            let mut k = sets.len();
+            loop {
+                if k == 0 {
+                    return;
                 }
-                l => out.iter_mut().for_each(|p| p.push(l)),
+                k -= 1;
+                // the next option of set k above the current one, or wrap to its first
+                let rest = sets[k].1 & !((at[k] << 1) - 1);
+                if rest != 0 {
+                    at[k] = rest & rest.wrapping_neg();
+                    break;
+                }
+                at[k] = sets[k].1 & sets[k].1.wrapping_neg();
             }
         }
-        out.into_iter().map(|mut v| {
-            v.sort_unstable();
-            Deps(v)
-        }).collect()
     }
 }
 

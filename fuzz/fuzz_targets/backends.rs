@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
     let Some(space) = nasc_compiler::compile(&spec, &opts).0 else { return };
     let space = Arc::new(space);
     let Ok(a) = CompiledSpace::new(space.clone(), Backend::Interp, &[]) else { return };
-    let b = CompiledSpace::new(space.clone(), Backend::Jit, &[]).expect("the JIT compiles every space the interpreter accepts").all_jit();
+    let b = CompiledSpace::verified(space.clone(), &[]).expect("the JIT compiles every space the interpreter accepts").all_jit();
     let nd = a.n_dec();
     // samples: same rows, same counter
     let (mut ra, mut rb) = (Rng::new(data.len() as u64), Rng::new(data.len() as u64));

@@ -25,7 +25,7 @@ fn jit_equals_interpreter_on_100k_candidates_per_spec() {
         fls.sort_by(f64::total_cmp);
         let ex = extra(&format!("flops <= {}", fls[500]));
         let a = CompiledSpace::new(space.clone(), Backend::Interp, &ex).unwrap();
-        let b = CompiledSpace::new(space.clone(), Backend::Jit, &ex).unwrap().all_jit();
+        let b = CompiledSpace::verified(space.clone(), &ex).unwrap().all_jit();
         let (nd, nm) = (a.n_dec(), a.n_metrics());
         let n = 100_000;
         // sampling: the JIT's compiled sampling program (one batch call) draws the same rows as
@@ -76,7 +76,7 @@ fn jit_equals_interpreter_on_100k_candidates_per_spec() {
 fn prefix_bounds_equal_brute_force() {
     for name in ["nas_bench_macro", "nb201"] {
         let space = Arc::new(compile_zoo(name, &[]));
-        let cs = CompiledSpace::new(space.clone(), Backend::Jit, &[]).unwrap().all_jit();
+        let cs = CompiledSpace::verified(space.clone(), &[]).unwrap().all_jit();
         let fl = cs.metric_names().iter().position(|m| m == "flops").unwrap();
         // brute force over the whole space
         let all: Vec<Vec<u64>> = enumerate(&cs);
@@ -136,7 +136,7 @@ fn inexact_and_exact_additive_metrics_agree_across_backends() {
         let opts = nasc_compiler::Options { overrides: vec![], loader: &nasc_compiler::NoFiles, default_name: name.into() };
         let space = Arc::new(nasc_compiler::compile(&spec, &opts).0.unwrap());
         let a = CompiledSpace::new(space.clone(), Backend::Interp, &[]).unwrap();
-        let b = CompiledSpace::new(space.clone(), Backend::Jit, &[]).unwrap().all_jit();
+        let b = CompiledSpace::verified(space.clone(), &[]).unwrap().all_jit();
         let lin = a.metric_names().iter().position(|m| m == "lin").unwrap();
         assert!(matches!(a.plan.metrics[lin], nasc_compiler::compiled::plan::PMetric::Additive { exact: false, .. }), "{name}: lin is additive, not exact");
         let (nd, nm, n) = (a.n_dec(), a.n_metrics(), 20_000);
@@ -171,7 +171,7 @@ fn invalid_rows_stay_in_bounds_and_agree() {
     for name in ZOO {
         let space = Arc::new(compile_zoo(name, &[]));
         let a = CompiledSpace::new(space.clone(), Backend::Interp, &[]).unwrap();
-        let b = CompiledSpace::new(space.clone(), Backend::Jit, &[]).unwrap().all_jit();
+        let b = CompiledSpace::verified(space.clone(), &[]).unwrap().all_jit();
         let (nd, nm, n) = (a.n_dec(), a.n_metrics(), 5_000);
         let mut rows = vec![0u64; n * nd];
         a.sample_batch(&mut Rng::new(6), &mut rows);
@@ -202,7 +202,7 @@ fn jit_discretizations_equal_interpreter_on_random_alphas() {
     for name in ZOO {
         let space = Arc::new(compile_zoo(name, &[]));
         let a = CompiledSpace::new(space.clone(), Backend::Interp, &[]).unwrap();
-        let b = CompiledSpace::new(space.clone(), Backend::Jit, &[]).unwrap().all_jit();
+        let b = CompiledSpace::verified(space.clone(), &[]).unwrap().all_jit();
         let mut rng = Rng::new(21);
         let shape = space.alpha_rows();
         let mut distinct = std::collections::HashSet::new();
@@ -266,7 +266,7 @@ fn random_specs_agree_across_backends() {
         let (space, d) = nasc_compiler::compile(&spec, &opts);
         let space = Arc::new(space.unwrap_or_else(|| panic!("case {case}: {d:?}\n{text}")));
         let a = CompiledSpace::new(space.clone(), Backend::Interp, &[]).unwrap();
-        let b = CompiledSpace::new(space.clone(), Backend::Jit, &[]).unwrap().all_jit();
+        let b = CompiledSpace::verified(space.clone(), &[]).unwrap().all_jit();
         let n = 2_000;
         let mut rows = Vec::new();
         let mut jrng = rng.clone();

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 fn both(name: &str) -> (CompiledSpace, CompiledSpace) {
     let space = Arc::new(compile_zoo(name, &[]));
-    (CompiledSpace::new(space.clone(), Backend::Interp, &[]).unwrap(), CompiledSpace::new(space, Backend::Jit, &[]).unwrap().all_jit())
+    (CompiledSpace::new(space.clone(), Backend::Interp, &[]).unwrap(), CompiledSpace::verified(space, &[]).unwrap().all_jit())
 }
 
 #[test]
@@ -52,7 +52,7 @@ fn jit_neighbors_equal_interpreter_and_space_on_100k_calls_per_spec() {
             spec.items.into_iter().filter_map(|i| if let nasc_grammar::ast::Item::Constraint { expr, .. } = i { Some(expr) } else { None }).collect::<Vec<_>>()
         };
         let fa = CompiledSpace::new(space.clone(), Backend::Interp, &ex).unwrap();
-        let fb = CompiledSpace::new(space.clone(), Backend::Jit, &ex).unwrap().all_jit();
+        let fb = CompiledSpace::verified(space.clone(), &ex).unwrap().all_jit();
         let (mut ra, mut rb) = (Rng::new(3), Rng::new(3));
         for row in starts.iter().take(200) {
             let (na, nb) = (fa.neighbor(row, 2, true, &mut ra), fb.neighbor(row, 2, true, &mut rb));
