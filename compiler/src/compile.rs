@@ -281,7 +281,6 @@ fn compile_with(spec: &Spec, opts: &Options, memo: bool) -> (Option<Space>, Vec<
     } else {
         &interp.terms[..]
     };
-    if std::env::var_os("NASC_TERMS").is_some() { eprintln!("raw {} expanded {}", interp.terms.len(), raw_terms.len()); }
     let terms = crate::simplify::simplify(raw_terms, &interp);
     let rule: Vec<String> = spec
         .items
