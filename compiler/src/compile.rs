@@ -11,7 +11,7 @@ use crate::interp::world::{Frame, World};
 use crate::interp::{Interp, Interrupt, RawTerm};
 use crate::metrics;
 use crate::naming::NameFormat;
-use crate::program::{term_index, Family, Program};
+use crate::program::{term_index, Cost, Family, Program};
 use crate::space::Space;
 use nasc_grammar::ast::*;
 use nasc_grammar::diag::Diagnostic;
@@ -288,11 +288,17 @@ fn compile_with(spec: &Spec, opts: &Options, memo: bool) -> (Option<Space>, Vec<
         .find_map(|i| if let Item::Count { terms, .. } = i { Some(terms.iter().map(|t| t.name.clone()).collect()) } else { None })
         .unwrap_or_else(|| vec!["conv".to_string(), "linear".to_string()]);
     let rule_idx: Vec<usize> = rule.iter().filter_map(|t| term_index(t)).collect();
-    let params_terms: Vec<(Deps, f64)> = terms.iter().map(|(t, c)| (t.clone(), c.params as f64)).collect();
-    let flops_terms: Vec<(Deps, f64)> = terms.iter().map(|(t, c)| (t.clone(), rule_idx.iter().map(|i| c.terms[*i]).sum::<i64>() as f64)).collect();
+    // the two tables are independent: flops on a second thread
+    let params_of = |c: &Cost| c.params as f64;
+    let flops_of = |c: &Cost| rule_idx.iter().map(|i| c.terms[*i]).sum::<i64>() as f64;
+    let (params, flops) = std::thread::scope(|s| {
+        let flops = s.spawn(|| Additive::from_terms_by(&terms, flops_of, &domains));
+        let params = Additive::from_terms_by(&terms, params_of, &domains);
+        (params, flops.join().unwrap_or_else(|_| Err("the flops table failed to build".into())))
+    });
     let mut base: HashMap<String, Additive> = HashMap::new();
-    for (name, t) in [("params", params_terms), ("flops", flops_terms)] {
-        match Additive::from_terms(&t, &domains) {
+    for (name, t) in [("params", params), ("flops", flops)] {
+        match t {
             Ok(a) => {
                 base.insert(name.to_string(), a);
             }

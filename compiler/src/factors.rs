@@ -17,7 +17,7 @@ pub const MAX_TABLE: usize = 20_000_000;
 #[derive(Debug, Clone)]
 pub struct Domains {
     pub values: Vec<Option<Vec<Slot>>>,
-    pos: Vec<HashMap<Slot, usize>>,
+    pos: Vec<rustc_hash::FxHashMap<Slot, usize>>,
 }
 
 impl Domains {
@@ -80,6 +80,7 @@ pub fn lit_holds(l: &Lit, s: Slot) -> bool {
         (Lit::Absent(_), Slot::Absent) => true,
         (Lit::Present(_), s) => s != Slot::Absent,
         (Lit::Member(_, j, b), Slot::Members(m)) => ((m >> j) & 1 == 1) == b,
+        (Lit::In(_, m), Slot::Opt(o)) => o < 64 && (m >> o) & 1 == 1,
         _ => false,
     }
 }
@@ -138,10 +139,19 @@ impl<T: Clone> Table<T> {
     }
 }
 
-/// Positions of a decision's domain allowed by the literals of a tag on it.
-fn allowed(d: DecisionId, tag: &Deps, dom: &Domains) -> Vec<usize> {
+/// Positions of a decision's domain allowed by the literals of a tag on it, into `out`.
+fn allowed_into(d: DecisionId, tag: &Deps, dom: &Domains, out: &mut Vec<usize>) {
+    out.clear();
     let vals = dom.values[d.index()].as_deref().unwrap_or(&[]);
-    (0..vals.len()).filter(|&i| tag.iter().filter(|l| l.decision() == d).all(|l| lit_holds(l, vals[i]))).collect()
+    // the usual case: one `Is` literal (a choice's option `v` is at position `v`)
+    let mut on_d = tag.iter().filter(|l| l.decision() == d);
+    if let (Some(Lit::Is(_, v)), None) = (on_d.next(), on_d.next()) {
+        if vals.get(*v as usize) == Some(&Slot::Opt(*v)) {
+            out.push(*v as usize);
+            return;
+        }
+    }
+    out.extend((0..vals.len()).filter(|&i| tag.iter().filter(|l| l.decision() == d).all(|l| lit_holds(l, vals[i]))));
 }
 
 /// A metric that is a constant plus a sum of tables plus per-member terms of large subsets.
@@ -156,12 +166,19 @@ pub struct Additive {
 impl Additive {
     /// Build from tagged terms. Returns an error message for terms it cannot tabulate.
     pub fn from_terms(terms: &[(Deps, f64)], dom: &Domains) -> Result<Additive, String> {
+        Self::from_terms_by(terms, |c| *c, dom)
+    }
+
+    /// `from_terms` of terms whose cost is `cost` of what they carry.
+    pub fn from_terms_by<C>(terms: &[(Deps, C)], cost: impl Fn(&C) -> f64, dom: &Domains) -> Result<Additive, String> {
         let mut out = Additive::default();
         let mut by_scope: BTreeMap<Vec<DecisionId>, Table<f64>> = BTreeMap::new();
         // buffers reused across terms (terms are many; the sums keep their order)
         let mut scope: Vec<DecisionId> = Vec::new();
         let mut idxs: Vec<usize> = Vec::new();
-        for (tag, cost) in terms {
+        let mut al: Vec<Vec<usize>> = Vec::new();
+        for (tag, c) in terms {
+            let cost = &cost(c);
             if *cost == 0.0 {
                 continue;
             }
@@ -187,9 +204,12 @@ impl Additive {
                 by_scope.insert(scope.clone(), t);
             }
             let Some(table) = by_scope.get_mut(scope.as_slice()) else { continue };
-            let al: Vec<Vec<usize>> = scope.iter().map(|d| allowed(*d, tag, dom)).collect();
+            al.resize_with(al.len().max(scope.len()), Vec::new);
+            for (d, a) in scope.iter().zip(al.iter_mut()) {
+                allowed_into(*d, tag, dom, a);
+            }
             idxs.clear();
-            table.for_each_allowed(&al, |i| idxs.push(i));
+            table.for_each_allowed(&al[..scope.len()], |i| idxs.push(i));
             for &i in &idxs {
                 table.data[i] += cost;
             }
