@@ -8,7 +8,7 @@ use crate::factors::{self, Additive, Domains};
 use crate::ids::DecisionId;
 use crate::interp::value::{OpRef, Value};
 use crate::interp::world::{Frame, World};
-use crate::interp::{Interp, Interrupt, RawTerm};
+use crate::interp::{Interp, Interrupt};
 use crate::metrics;
 use crate::naming::NameFormat;
 use crate::program::{term_index, Cost, Family, Program};
@@ -266,22 +266,8 @@ fn compile_with(spec: &Spec, opts: &Options, memo: bool) -> (Option<Space>, Vec<
         when_results[d.id.index()] = Some(res);
     }
     // costs -> derived metrics
-    // cost tags as conjunctions of `Is` literals (a world may have narrowed a choice to a set)
-    let expanded: Vec<RawTerm>;
-    let raw_terms = if interp.terms.iter().any(|t| t.tag.iter().any(|l| matches!(l, Lit::In(..)))) {
-        let mut tags = Vec::new();
-        let mut out = Vec::with_capacity(interp.terms.len() * 2);
-        for t in &interp.terms {
-            tags.clear();
-            t.tag.expand_sets_into(&mut tags);
-            out.extend(tags.drain(..).map(|tag| RawTerm { inst: t.inst, tag, cost: t.cost }));
-        }
-        expanded = out;
-        &expanded[..]
-    } else {
-        &interp.terms[..]
-    };
-    let terms = crate::simplify::simplify(raw_terms, &interp);
+    // (tags with narrowed choices are expanded to `Is` literals there)
+    let terms = crate::simplify::simplify(&interp.terms, &crate::interp::DecisionCover(&decisions));
     let rule: Vec<String> = spec
         .items
         .iter()

@@ -25,22 +25,63 @@ fn cost_key(c: &Cost) -> CostKey {
     key
 }
 
-pub fn simplify(raw: &[RawTerm], cover: &dyn GroupCover) -> Vec<(Deps, Cost)> {
+pub fn simplify(raw: &[RawTerm], cover: &(dyn GroupCover + Sync)) -> Vec<(Deps, Cost)> {
     minimize_instances(raw, cover, true)
 }
 
 /// `simplify` without the grid fast path: the reference it is tested against.
-pub fn simplify_reference(raw: &[RawTerm], cover: &dyn GroupCover) -> Vec<(Deps, Cost)> {
+pub fn simplify_reference(raw: &[RawTerm], cover: &(dyn GroupCover + Sync)) -> Vec<(Deps, Cost)> {
     minimize_instances(raw, cover, false)
 }
 
-fn minimize_instances(raw: &[RawTerm], cover: &dyn GroupCover, grids: bool) -> Vec<(Deps, Cost)> {
+/// Below this many terms, minimization stays on one thread.
+const PARALLEL_TERMS: usize = 4096;
+
+fn minimize_instances(raw: &[RawTerm], cover: &(dyn GroupCover + Sync), grids: bool) -> Vec<(Deps, Cost)> {
     // the terms of each instance, in order of instance and then of evaluation
     let mut order: Vec<u32> = (0..raw.len() as u32).collect();
     order.sort_by_key(|&i| raw[i as usize].inst);
+    // instances are independent: the second half (by terms, at an instance boundary) on a
+    // second thread; the output is the two halves in order, as on one thread
+    let mut cut = order.len() / 2;
+    while cut > 0 && cut < order.len() && raw[order[cut - 1] as usize].inst == raw[order[cut] as usize].inst {
+        cut += 1;
+    }
+    if raw.len() < PARALLEL_TERMS || cut >= order.len() {
+        return minimize_runs(raw, &order, cover, grids);
+    }
+    let (a, b) = order.split_at(cut);
+    std::thread::scope(|s| {
+        let second = s.spawn(|| minimize_runs(raw, b, cover, grids));
+        let mut out = minimize_runs(raw, a, cover, grids);
+        match second.join() {
+            Ok(rest) => out.extend(rest),
+            // (minimization does not panic; were it to, the one-thread path gives the same)
+            Err(_) => out.extend(minimize_runs(raw, b, cover, grids)),
+        }
+        out
+    })
+}
+
+/// Minimize the instances of `order` (indices into `raw`, grouped by instance).
+fn minimize_runs(raw: &[RawTerm], order: &[u32], cover: &dyn GroupCover, grids: bool) -> Vec<(Deps, Cost)> {
     let mut out = Vec::new();
+    let mut tags = Vec::new();
     for run in order.chunk_by(|a, b| raw[*a as usize].inst == raw[*b as usize].inst) {
-        let items: Vec<(&Deps, Cost)> = run.iter().map(|&i| (&raw[i as usize].tag, raw[i as usize].cost)).collect();
+        // tags as conjunctions of `Is` literals (a world may have narrowed a choice to a set)
+        let mut expanded: Vec<(Deps, Cost)> = Vec::new();
+        if run.iter().any(|&i| raw[i as usize].tag.iter().any(|l| matches!(l, Lit::In(..)))) {
+            for &i in run {
+                tags.clear();
+                raw[i as usize].tag.expand_sets_into(&mut tags);
+                expanded.extend(tags.drain(..).map(|t| (t, raw[i as usize].cost)));
+            }
+        }
+        let items: Vec<(&Deps, Cost)> = if expanded.is_empty() {
+            run.iter().map(|&i| (&raw[i as usize].tag, raw[i as usize].cost)).collect()
+        } else {
+            expanded.iter().map(|(t, c)| (t, *c)).collect()
+        };
         let grid = if grids { Grid::new(&items, cover) } else { None };
         let mut terms = match grid {
             Some(grid) => match grid.minimize() {
@@ -367,6 +408,50 @@ mod tests {
                 assert_eq!(a.1, b.1);
             }
         }
+    }
+
+    /// Above `PARALLEL_TERMS` the instances are minimized on two threads: the result equals
+    /// one thread's, and narrowed choices (`Lit::In`) give what their expansion gives.
+    #[test]
+    fn two_threads_and_narrowed_tags_equal_one_thread() {
+        let mut rng = Rng::new(11);
+        let arities = vec![4usize, 3, 4, 2, 3, 4];
+        let mut raw = Vec::new();
+        while raw.len() < 3 * PARALLEL_TERMS {
+            let base = raw.len() as u32;
+            raw.extend(random_terms(&mut rng, &arities).into_iter().map(|mut t| {
+                t.inst += base;
+                t
+            }));
+        }
+        let mut cover = Choices(arities.clone());
+        cover.0.push(1);
+        let mut order: Vec<u32> = (0..raw.len() as u32).collect();
+        order.sort_by_key(|&i| raw[i as usize].inst);
+        let one = minimize_runs(&raw, &order, &cover, true);
+        assert_eq!(simplify(&raw, &cover), one);
+        // narrow choice 0 to options {1, 3} in some terms: the same as both options spelled out
+        let mut narrowed = Vec::new();
+        let mut spelled = Vec::new();
+        for t in raw.iter().take(2000) {
+            if t.inst % 2 == 0 && t.tag.0.first().is_some_and(|l| matches!(l, Lit::Is(DecisionId(0), _))) {
+                let mut n = t.tag.clone();
+                n.0[0] = Lit::In(DecisionId(0), 0b1010);
+                n.0.sort();
+                narrowed.push(RawTerm { inst: t.inst, tag: n, cost: t.cost });
+                for v in [1, 3] {
+                    let mut s = t.tag.clone();
+                    s.0[0] = Lit::Is(DecisionId(0), v);
+                    s.0.sort();
+                    spelled.push(RawTerm { inst: t.inst, tag: s, cost: t.cost });
+                }
+            } else {
+                narrowed.push(t.clone());
+                spelled.push(t.clone());
+            }
+        }
+        assert!(narrowed.len() < spelled.len());
+        assert_eq!(simplify(&narrowed, &cover), simplify(&spelled, &cover));
     }
 
     #[test]

@@ -79,12 +79,26 @@ impl GroupCover for Interp<'_> {
         world::narrowed_choice(self, lits)
     }
     fn choice_arity(&self, d: DecisionId) -> Option<usize> {
-        let info = self.decisions.get(d.index())?;
+        DecisionCover(self.decisions).choice_arity(d)
+    }
+    fn covers(&self, lits: &[Lit]) -> bool {
+        DecisionCover(self.decisions).covers(lits)
+    }
+}
+
+/// The alternatives of each decision's literal groups (a `GroupCover` that can be shared
+/// between threads: term minimization runs on two).
+#[derive(Clone, Copy)]
+pub struct DecisionCover<'a>(pub &'a [DecisionInfo]);
+
+impl GroupCover for DecisionCover<'_> {
+    fn choice_arity(&self, d: DecisionId) -> Option<usize> {
+        let info = self.0.get(d.index())?;
         (!info.is_subset()).then(|| info.arity())
     }
     fn covers(&self, lits: &[Lit]) -> bool {
         let Some(first) = lits.first() else { return false };
-        let d = &self.decisions[first.decision().index()];
+        let Some(d) = self.0.get(first.decision().index()) else { return false };
         match first {
             Lit::Member(..) => lits.iter().any(|l| matches!(l, Lit::Member(_, _, true))) && lits.iter().any(|l| matches!(l, Lit::Member(_, _, false))),
             Lit::Present(_) => lits.iter().any(|l| matches!(l, Lit::Absent(_))),
