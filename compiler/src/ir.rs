@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 
 #[derive(Debug, Clone)]
 pub struct IrNode {
-    /// e.g. `conv 3x3 16->16 s1`, `bn`, `add`, `input`
-    pub label: String,
+    /// the op, e.g. `conv`, `dwconv`, `bn`, `add`, `input` (its attributes and shapes vary
+    /// between the worlds an instance is evaluated in; a candidate's own graph has them)
+    pub op: &'static str,
     pub span: Span,
 }
 
@@ -21,12 +22,12 @@ pub struct IrBuilder {
 }
 
 impl IrBuilder {
-    /// The node of op instance `inst`; `label` is called only when the node is new.
-    pub fn node(&mut self, inst: u32, label: impl FnOnce() -> String, span: Span) -> NodeId {
+    /// The node of op instance `inst` (new the first time).
+    pub fn node(&mut self, inst: u32, op: &'static str, span: Span) -> NodeId {
         if let Some(n) = self.by_inst.get(&inst) {
             return NodeId(n.index() as u32);
         }
-        let n = self.graph.add_node(IrNode { label: label(), span });
+        let n = self.graph.add_node(IrNode { op, span });
         self.by_inst.insert(inst, n);
         NodeId(n.index() as u32)
     }
@@ -48,8 +49,7 @@ pub struct IrSummary {
 pub fn summarize(g: &DiGraph<IrNode, ()>) -> IrSummary {
     let mut ops = BTreeMap::new();
     for n in g.node_weights() {
-        let kind = n.label.split_whitespace().next().unwrap_or("").to_string();
-        *ops.entry(kind).or_insert(0) += 1;
+        *ops.entry(n.op.to_string()).or_insert(0) += 1;
     }
     IrSummary { nodes: g.node_count(), edges: g.edge_count(), ops }
 }

@@ -268,22 +268,20 @@ impl<'a> Interp<'a> {
                 if bias {
                     cost.terms[1] = mul(&[out, ho, wo], span)?;
                 }
-                let xc = x.c;
-                let label = || format!("{name} {}x{} {}->{} s{}", k.0, k.1, xc, out, stride);
                 let kind = OpKind::Conv { out, k, stride, groups, dilation: dil, pad: (ph, pw), same: matches!(pad, Pad::Same), bias };
-                self.tensor_op(w, label, kind, span, &[&x], cost, (out, ho, wo))
+                self.tensor_op(w, name, kind, span, &[&x], cost, (out, ho, wo))
             }
             "bn" => {
                 let x = tensor(&a[0])?;
                 let mut cost = Cost { params: 2 * x.c, ..Cost::default() };
                 cost.terms[4] = mul(&[x.c, x.h, x.w], span)?;
-                self.tensor_op(w, || "bn".into(), OpKind::Bn, span, &[&x], cost, (x.c, x.h, x.w))
+                self.tensor_op(w, "bn", OpKind::Bn, span, &[&x], cost, (x.c, x.h, x.w))
             }
             "relu" | "relu6" | "sigmoid" | "swish" | "hswish" | "hsigmoid" => {
                 let x = tensor(&a[0])?;
                 let mut cost = Cost::default();
                 cost.terms[5] = mul(&[x.c, x.h, x.w], span)?;
-                self.tensor_op(w, || name.into(), OpKind::Act(name), span, &[&x], cost, (x.c, x.h, x.w))
+                self.tensor_op(w, name, OpKind::Act(name), span, &[&x], cost, (x.c, x.h, x.w))
             }
             "avgpool" | "maxpool" => {
                 let x = tensor(&a[0])?;
@@ -299,13 +297,13 @@ impl<'a> Interp<'a> {
                 let mut cost = Cost::default();
                 cost.terms[6] = mul(&[x.c, ho, wo, k.0, k.1], span)?;
                 let kind = OpKind::Pool { max: name == "maxpool", k, stride, pad: (ph, pw), same: matches!(pad, Pad::Same) };
-                self.tensor_op(w, || format!("{name} {}x{} s{stride}", k.0, k.1), kind, span, &[&x], cost, (x.c, ho, wo))
+                self.tensor_op(w, name, kind, span, &[&x], cost, (x.c, ho, wo))
             }
             "gap" => {
                 let x = tensor(&a[0])?;
                 let mut cost = Cost::default();
                 cost.terms[6] = mul(&[x.c, x.h, x.w], span)?;
-                self.tensor_op(w, || "gap".into(), OpKind::Gap, span, &[&x], cost, (x.c, 1, 1))
+                self.tensor_op(w, "gap", OpKind::Gap, span, &[&x], cost, (x.c, 1, 1))
             }
             "linear" => {
                 let x = tensor(&a[0])?;
@@ -318,7 +316,7 @@ impl<'a> Interp<'a> {
                 if bias {
                     cost.terms[3] = out;
                 }
-                self.tensor_op(w, || format!("linear {fin}->{out}"), OpKind::Linear { out, bias }, span, &[&x], cost, (out, 1, 1))
+                self.tensor_op(w, "linear", OpKind::Linear { out, bias }, span, &[&x], cost, (out, 1, 1))
             }
             "se" => {
                 let x = tensor(&a[0])?;
@@ -326,13 +324,12 @@ impl<'a> Interp<'a> {
                 let mut cost = Cost { params: mul(&[2, x.c, mid], span)? + mid + x.c, ..Cost::default() };
                 cost.terms[0] = mul(&[2, x.c, mid], span)?;
                 cost.terms[1] = mid + x.c;
-                let xc = x.c;
-                self.tensor_op(w, || format!("se {xc}->{mid}"), OpKind::Se { mid }, span, &[&x], cost, (x.c, x.h, x.w))
+                self.tensor_op(w, "se", OpKind::Se { mid }, span, &[&x], cost, (x.c, x.h, x.w))
             }
             "zero" | "identity" => {
                 let x = tensor(&a[0])?;
                 let kind = if name == "zero" { OpKind::Zero } else { OpKind::Identity };
-                self.tensor_op(w, || name.into(), kind, span, &[&x], Cost::default(), (x.c, x.h, x.w))
+                self.tensor_op(w, name, kind, span, &[&x], Cost::default(), (x.c, x.h, x.w))
             }
             "len" => match &a[0].0 {
                 Value::List(l) => Ok(Value::Int(l.len() as i64)),
@@ -421,7 +418,7 @@ impl<'a> Interp<'a> {
                 c += t.c;
             }
             let refs: Vec<&Tensor> = tensors.iter().collect();
-            return self.tensor_op(w, || "concat".into(), OpKind::Concat, span, &refs, Cost::default(), (c, first.h, first.w));
+            return self.tensor_op(w, "concat", OpKind::Concat, span, &refs, Cost::default(), (c, first.h, first.w));
         }
         for t in &tensors[1..] {
             if (t.c, t.h, t.w) != (first.c, first.h, first.w) {
@@ -437,7 +434,7 @@ impl<'a> Interp<'a> {
         }
         let refs: Vec<&Tensor> = tensors.iter().collect();
         let kind = if name == "mean" { OpKind::Mean } else { OpKind::Add };
-        self.tensor_op(w, || name.into(), kind, span, &refs, cost, (first.c, first.h, first.w))
+        self.tensor_op(w, name, kind, span, &refs, cost, (first.c, first.h, first.w))
     }
 }
 

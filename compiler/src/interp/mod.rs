@@ -181,7 +181,7 @@ impl<'a> Interp<'a> {
 
     /// Record a tensor op: its IR node, its cost term, and the output tensor.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn tensor_op(&mut self, w: &mut World, label: impl FnOnce() -> String, kind: OpKind, span: Span, inputs: &[&Tensor], cost: Cost, shape: (i64, i64, i64)) -> R<Value> {
+    pub(crate) fn tensor_op(&mut self, w: &mut World, op: &'static str, kind: OpKind, span: Span, inputs: &[&Tensor], cost: Cost, shape: (i64, i64, i64)) -> R<Value> {
         if let Some(trace) = &mut self.trace {
             let node = NodeId(trace.len() as u32);
             trace.push(GraphNode { op: kind, inputs: inputs.iter().map(|t| t.node).collect(), shape: [shape.0, shape.1, shape.2] });
@@ -195,7 +195,7 @@ impl<'a> Interp<'a> {
                 next
             }
         };
-        let node = self.ir.node(inst, label, span);
+        let node = self.ir.node(inst, op, span);
         for t in inputs {
             self.edge(t.node, node);
         }
@@ -212,7 +212,7 @@ impl<'a> Interp<'a> {
             trace.push(GraphNode { op: OpKind::Input, inputs: Vec::new(), shape: [c, h, w] });
             return Value::Tensor(Tensor { c, h, w, node });
         }
-        let node = self.ir.node(u32::MAX, || "input".into(), span);
+        let node = self.ir.node(u32::MAX, "input", span);
         Value::Tensor(Tensor { c, h, w, node })
     }
 
