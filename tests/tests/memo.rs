@@ -115,6 +115,26 @@ fn calls_that_read_their_world_or_return_arguments() {
            return z |> gap |> linear(10);
          }
          metric params; metric flops;",
+        // replay at another call path: the same block with the same arguments in every
+        // iteration of a loop and at two call sites, with a loop inside a nested block (its
+        // instances' paths under the call), and with other arguments (another shape)
+        "input [3, 16, 16];
+         block inner(x, c) {
+           let y = x;
+           for i in 0..2 { y = y |> conv(c, 3) |> bn; }
+           return y;
+         }
+         block b1(x) = inner(x, 8) |> relu;
+         block b2(x) = x |> conv(8, 1);
+         choice op[i in 0..4] in [b1, b2];
+         network {
+           let x = input |> conv(8, 3);
+           for i in 0..4 { x = x |> op[i](); }
+           let z = b1(x) + b1(x);
+           let y = x |> conv(16, 1) |> op[0]() |> op[1]();
+           return (z + y) |> gap |> linear(10);
+         }
+         metric params; metric flops;",
     ];
     for (i, text) in specs.iter().enumerate() {
         assert!(same_both_ways(&format!("case {i}"), text, &root()), "case {i} did not compile");

@@ -497,11 +497,11 @@ impl<'a> Interp<'a> {
                 if let Some(v) = self.memo_replay(w, &name, site, &args) {
                     return Ok(v);
                 }
-                let rec = self.memo_begin(w, &name, site, &args);
+                let rec = self.memo_begin(w, &name, &args);
                 let key_args = if rec.is_some() { Some(args.clone()) } else { None };
                 let r = self.call_block(w, def, &name, args, fspan, span);
                 if let (Some(rec), Some(a)) = (rec, key_args) {
-                    self.memo_end(rec, &name, site, &a, r.as_ref().ok());
+                    self.memo_end(rec, &name, &a, r.as_ref().ok());
                 }
                 r
             }

@@ -187,15 +187,9 @@ impl<'a> Interp<'a> {
             trace.push(GraphNode { op: kind, inputs: inputs.iter().map(|t| t.node).collect(), shape: [shape.0, shape.1, shape.2] });
             return Ok(Value::Tensor(Tensor { c: shape.0, h: shape.1, w: shape.2, node }));
         }
-        let inst = match self.instances.get(&self.path) {
-            Some(i) => *i,
-            None => {
-                let next = self.instances.len() as u32;
-                self.instances.insert(self.path.clone(), next);
-                next
-            }
-        };
-        let node = self.ir.node(inst, op, span);
+        let path = std::mem::take(&mut self.path);
+        let (inst, node) = self.instance(&path, op, span);
+        self.path = path;
         for t in inputs {
             self.edge(t.node, node);
         }
