@@ -69,8 +69,11 @@ unsafe impl Sync for JitFns {}
 /// defines the code in the module in declaration order (the same code on any thread count).
 struct Definer<'m> {
     module: &'m mut JITModule,
-    built: Vec<(FuncId, cranelift_codegen::Context)>,
+    /// (function, its IR, whether it is cold: compiled quickly rather than well)
+    built: Vec<(FuncId, cranelift_codegen::Context, bool)>,
     fctx: FunctionBuilderContext,
+    /// the target with the settings for cold functions
+    cold_isa: cranelift_codegen::isa::OwnedTargetIsa,
 }
 
 impl Definer<'_> {
@@ -86,7 +89,9 @@ impl Definer<'_> {
         self.module.declare_function(name, Linkage::Import, &sig).map_err(|e| e.to_string())
     }
 
-    fn define(&mut self, name: &str, params: &[types::Type], returns: &[types::Type], body: impl FnOnce(&mut FunctionBuilder, &mut JITModule)) -> Result<FuncId, String> {
+    /// Build function `name`'s IR (compiled in `finish`); `cold`: a function called rarely
+    /// (no optimization, single-pass register allocation: several times faster to compile).
+    fn define(&mut self, name: &str, cold: bool, params: &[types::Type], returns: &[types::Type], body: impl FnOnce(&mut FunctionBuilder, &mut JITModule)) -> Result<FuncId, String> {
         let mut ctx = self.module.make_context();
         ctx.func.signature = self.sig(params, returns);
         {
@@ -95,33 +100,38 @@ impl Definer<'_> {
             b.finalize(self.module.target_config());
         }
         let id = self.module.declare_function(name, Linkage::Local, &ctx.func.signature).map_err(|e| e.to_string())?;
-        self.built.push((id, ctx));
+        self.built.push((id, ctx, cold));
         Ok(id)
     }
 
     /// Compile every built function and define its code in the module.
     fn finish(self) -> Result<(), String> {
-        let Definer { module, mut built, .. } = self;
+        let Definer { module, mut built, cold_isa, .. } = self;
         let two = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
-        // two shares of about equal size (largest function first, to the lighter share)
-        let mut by_size: Vec<&mut cranelift_codegen::Context> = built.iter_mut().map(|(_, c)| c).collect();
-        by_size.sort_by_key(|c| std::cmp::Reverse(c.func.dfg.num_insts()));
+        // two shares of about equal work (largest first, to the lighter share; a cold
+        // function's instruction counts a quarter)
+        let work = |c: &cranelift_codegen::Context, cold: bool| if cold { c.func.dfg.num_insts() / 4 } else { c.func.dfg.num_insts() };
+        let mut by_size: Vec<(&mut cranelift_codegen::Context, bool)> = built.iter_mut().map(|(_, c, cold)| (c, *cold)).collect();
+        by_size.sort_by_key(|(c, cold)| std::cmp::Reverse(work(c, *cold)));
         let (mut mine, mut other, mut load) = (Vec::new(), Vec::new(), [0usize; 2]);
-        for c in by_size {
+        for (c, cold) in by_size {
             let share = usize::from(two && load[1] < load[0]);
-            load[share] += c.func.dfg.num_insts();
-            if share == 0 { mine.push(c) } else { other.push(c) }
+            load[share] += work(c, cold);
+            if share == 0 { mine.push((c, cold)) } else { other.push((c, cold)) }
         }
         let isa = module.isa();
-        let compile = |ctxs: Vec<&mut cranelift_codegen::Context>| -> Result<(), String> {
-            ctxs.into_iter().try_for_each(|c| c.compile(isa, &mut Default::default()).map(|_| ()).map_err(|e| format!("cranelift: {:?}", e.inner)))
+        let cold_isa = &*cold_isa;
+        let compile = |ctxs: Vec<(&mut cranelift_codegen::Context, bool)>| -> Result<(), String> {
+            ctxs.into_iter().try_for_each(|(c, cold)| {
+                c.compile(if cold { cold_isa } else { isa }, &mut Default::default()).map(|_| ()).map_err(|e| format!("cranelift: {:?}", e.inner))
+            })
         };
         std::thread::scope(|s| {
             let helper = s.spawn(|| compile(other));
             let r = compile(mine);
             helper.join().unwrap_or_else(|_| Err("cranelift: a compile thread panicked".to_string())).and(r)
         })?;
-        for (id, ctx) in &built {
+        for (id, ctx, _) in &built {
             let code = ctx.compiled_code().ok_or("cranelift: a function was not compiled")?;
             let relocs: Vec<cranelift_module::ModuleReloc> = code.buffer.relocs().iter().map(|r| cranelift_module::ModuleReloc::from_mach_reloc(r, &ctx.func, *id)).collect();
             module.define_function_bytes(*id, code.buffer.alignment as u64, code.code_buffer(), &relocs).map_err(|e| format!("cranelift: {e:?}"))?;
@@ -153,13 +163,20 @@ impl JitFns {
     /// 40% of the compile time; the differential tests turn it on, and like wasmtime the
     /// product leaves it off).
     pub fn compile(plan: &Plan, verify: bool) -> Result<JitFns, String> {
-        let mut flags = settings::builder();
-        flags.set("opt_level", "speed").map_err(|e| e.to_string())?;
-        flags.set("enable_verifier", if verify { "true" } else { "false" }).map_err(|e| e.to_string())?;
-        let isa = cranelift_native::builder()
-            .map_err(|e| format!("no cranelift backend for this machine: {e}"))?
-            .finish(settings::Flags::new(flags))
-            .map_err(|e| e.to_string())?;
+        let target = |cold: bool| -> Result<cranelift_codegen::isa::OwnedTargetIsa, String> {
+            let mut flags = settings::builder();
+            flags.set("opt_level", if cold { "none" } else { "speed" }).map_err(|e| e.to_string())?;
+            if cold {
+                flags.set("regalloc_algorithm", "single_pass").map_err(|e| e.to_string())?;
+            }
+            flags.set("enable_verifier", if verify { "true" } else { "false" }).map_err(|e| e.to_string())?;
+            cranelift_native::builder()
+                .map_err(|e| format!("no cranelift backend for this machine: {e}"))?
+                .finish(settings::Flags::new(flags))
+                .map_err(|e| e.to_string())
+        };
+        let isa = target(false)?;
+        let cold_isa = target(true)?;
         let mut jb = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
         jb.symbol("nasc_min", h_min as *const u8);
         jb.symbol("nasc_max", h_max as *const u8);
@@ -188,22 +205,23 @@ impl JitFns {
         let dense_ptrs: Vec<i64> = dense.iter().map(|d| d.as_ptr() as i64).collect();
         let disc: Vec<PDisc> = plan.disc.clone();
         let steps: Vec<i64> = disc.iter().map(|p| p as *const PDisc as i64).collect();
-        let mut d = Definer { module: &mut module, built: Vec::new(), fctx: FunctionBuilderContext::new() };
+        let mut d = Definer { module: &mut module, built: Vec::new(), fctx: FunctionBuilderContext::new(), cold_isa };
         let i64t = types::I64;
-        let id = d.define("nasc_eval_batch", &[ptr, i64t, ptr, ptr, ptr], &[], |b, m| {
+        let id = d.define("nasc_eval_batch", false, &[ptr, i64t, ptr, ptr, ptr], &[], |b, m| {
             let helpers = helper_ids.iter().map(|id| m.declare_func_in_func(*id, b.func)).collect();
             eval::build(b, plan, helpers, dense_ptrs, table_offs, &pairs);
         })?;
-        let sid = d.define("nasc_sample_batch", &[i64t, i64t, i64t, ptr], &[i64t], |b, _| sample::build(b, plan))?;
+        let sid = d.define("nasc_sample_batch", false, &[i64t, i64t, i64t, ptr], &[i64t], |b, _| sample::build(b, plan))?;
         let edit_id = d.import("nasc_subset_edit", &[i64t, i64t, i64t, i64t, i64t, ptr], Some(i64t))?;
-        let nid = d.define("nasc_neighbor", &[ptr, ptr, i64t, i64t, ptr, ptr], &[i64t], |b, m| {
+        let nid = d.define("nasc_neighbor", false, &[ptr, ptr, i64t, i64t, ptr, ptr], &[i64t], |b, m| {
             let edit_fn = m.declare_func_in_func(edit_id, b.func);
             neighbor::build(b, plan, edit_fn);
         })?;
         let disc_id = d.import("nasc_disc_subset", &[ptr, i64t, ptr, i64t], Some(i64t))?;
         let mut disc_ids = Vec::new();
         for (name, darts) in [("nasc_discretize_argmax", false), ("nasc_discretize_darts", true)] {
-            disc_ids.push(d.define(name, &[ptr, i64t, ptr], &[], |b, m| {
+            // the discretizers run once per L2NAS episode: cold
+            disc_ids.push(d.define(name, true, &[ptr, i64t, ptr], &[], |b, m| {
                 let subset_fn = m.declare_func_in_func(disc_id, b.func);
                 discretize::build(b, plan, &steps, darts, subset_fn);
             })?);
