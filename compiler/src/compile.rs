@@ -412,7 +412,7 @@ fn expand_decision(prog: &mut Program, d: &Decision, out: &mut Vec<DecisionInfo>
             return Err(Diagnostic::error("E0801", format!("decision family `{}` has too many instances", d.name.name), d.span, "here"));
         }
     }
-    let mut fam = Family { ndims: d.dims.len(), instances: HashMap::new(), span: d.name.span };
+    let mut fam = Family { ndims: d.dims.len(), instances: Default::default(), span: d.name.span };
     for (t, p) in tuples.iter().zip(&plain) {
         let id = DecisionId(out.len() as u32);
         let name = format!("{}{}", d.name.name, p.iter().map(|i| format!("[{i}]")).collect::<String>());

@@ -2,7 +2,7 @@
 use crate::ids::DecisionId;
 use crate::interp::value::Value;
 use nasc_grammar::ast::{BlockDef, Body, Span};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// A decision family (`edge`, `k`): its number of index dimensions and its instances.
 #[derive(Debug, Clone)]

@@ -35,13 +35,31 @@ impl ParamDefault {
         match self {
             ParamDefault::Required => None,
             ParamDefault::Int(i) => Some(Value::Int(i)),
-            ParamDefault::Str(s) => Some(Value::Str(Rc::from(s))),
+            ParamDefault::Str(s) => Some(Value::Str(static_str(s))),
             ParamDefault::Bool(b) => Some(Value::Bool(b)),
         }
     }
 }
 
 type Signature = &'static [(&'static str, ParamDefault)];
+
+thread_local! {
+    /// The string defaults of the signatures, allocated once (a conv call is not an allocation).
+    static DEFAULT_STRS: std::cell::RefCell<Vec<(&'static str, Rc<str>)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A shared copy of a signature's string default.
+fn static_str(s: &'static str) -> Rc<str> {
+    DEFAULT_STRS.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some((_, r)) = c.iter().find(|(k, _)| std::ptr::eq(*k, s) || *k == s) {
+            return r.clone();
+        }
+        let r: Rc<str> = Rc::from(s);
+        c.push((s, r.clone()));
+        r
+    })
+}
 
 fn signature(name: &str) -> Option<Signature> {
     use ParamDefault::*;
@@ -65,7 +83,11 @@ fn bind(name: &str, args: Args, span: Span) -> R<Vec<(Value, Span)>> {
     let Some(sig) = signature(name) else {
         return Ok(args.into_iter().map(|(_, v, s)| (v, s)).collect());
     };
-    let mut out: Vec<Option<(Value, Span)>> = vec![None; sig.len()];
+    // (a signature has at most 8 parameters)
+    let mut out: [Option<(Value, Span)>; 8] = Default::default();
+    if sig.len() > out.len() {
+        return Err(Interrupt::Error(Diagnostic::error("E0801", format!("`{name}` has too many parameters"), span, "in this call")));
+    }
     let mut pos = 0;
     for (kw, v, s) in args {
         match kw {
@@ -92,7 +114,7 @@ fn bind(name: &str, args: Args, span: Span) -> R<Vec<(Value, Span)>> {
         }
     }
     let mut res = Vec::with_capacity(sig.len());
-    for (i, slot) in out.into_iter().enumerate() {
+    for (i, slot) in out.into_iter().take(sig.len()).enumerate() {
         match slot {
             Some(v) => res.push(v),
             None => match sig[i].1.value() {

@@ -170,6 +170,7 @@ impl Interp<'_> {
                 Ok(self.attempt_all(worlds, &mut f)?.into_iter().map(|(w, _)| w).collect())
             }
             Stmt::If { cond, then, els, .. } => {
+                let before = worlds.len();
                 let mut f = |this: &mut Self, w: &mut World| this.truthy(w, cond);
                 let mut yes = Vec::new();
                 let mut no = Vec::new();
@@ -182,8 +183,7 @@ impl Interp<'_> {
                 }
                 // the condition's reads split the worlds; merge back what it did not tell apart
                 // (`blocks > 2` narrows `blocks` to the options that pass, not to one each)
-                let yes = merge_worlds(yes, self);
-                let no = merge_worlds(no, self);
+                let (yes, no) = if yes.len() + no.len() > before { (merge_worlds(yes, self), merge_worlds(no, self)) } else { (yes, no) };
                 let mut out = if yes.is_empty() { yes } else { self.exec_stmts_multi(then, yes)? };
                 if !no.is_empty() {
                     out.extend(self.exec_stmts_multi(els, no)?);

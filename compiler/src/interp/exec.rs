@@ -228,7 +228,7 @@ impl<'a> Interp<'a> {
             return Ok(v.clone());
         }
         if self.prog.blocks.contains_key(name) {
-            return Ok(Value::Op(OpRef::Block(Rc::from(name))));
+            return Ok(Value::Op(OpRef::Block(self.name(name))));
         }
         if let Some(b) = super::builtins::builtin_op(name) {
             return Ok(Value::Op(b));
@@ -240,7 +240,7 @@ impl<'a> Interp<'a> {
                     return self.decision_value(w, d, span);
                 }
             }
-            return Ok(Value::Family(Rc::from(name), Vec::new()));
+            return Ok(Value::Family(self.name(name), Vec::new()));
         }
         let mut candidates: Vec<&str> = w.frames.last().map(|f| f.vars.iter().map(|(n, _)| &**n).collect()).unwrap_or_default();
         candidates.extend(self.prog.consts.keys().map(|s| s.as_str()));

@@ -64,8 +64,8 @@ pub struct Interp<'a> {
     /// Trace mode: the calls made (blocks and decisions' op options).
     pub scopes: Vec<Scope>,
     memo: memo::Memo,
-    /// variable names, shared by every frame that binds them
-    names: FxHashMap<String, Rc<str>>,
+    /// variable, block and family names, shared by every frame and value that holds them
+    names: std::cell::RefCell<FxHashMap<String, Rc<str>>>,
     /// read decisions where they are bound (no `Value::Lazy`; the reference evaluation)
     eager: bool,
 }
@@ -149,18 +149,19 @@ impl<'a> Interp<'a> {
             trace: None,
             scopes: Vec::new(),
             memo: memo::Memo::default(),
-            names: FxHashMap::default(),
+            names: Default::default(),
             eager: false,
         }
     }
 
-    /// The shared copy of a variable name.
-    pub(crate) fn name(&mut self, n: &str) -> Rc<str> {
-        if let Some(r) = self.names.get(n) {
+    /// The shared copy of a name.
+    pub(crate) fn name(&self, n: &str) -> Rc<str> {
+        let mut names = self.names.borrow_mut();
+        if let Some(r) = names.get(n) {
             return r.clone();
         }
         let r: Rc<str> = Rc::from(n);
-        self.names.insert(n.to_string(), r.clone());
+        names.insert(n.to_string(), r.clone());
         r
     }
 
@@ -217,7 +218,7 @@ impl<'a> Interp<'a> {
             OptValue::Str(s) => Value::Str(Rc::from(s.as_str())),
             OptValue::Op(name) => {
                 if self.prog.blocks.contains_key(name) {
-                    Value::Op(OpRef::Block(Rc::from(name.as_str())))
+                    Value::Op(OpRef::Block(self.name(name)))
                 } else {
                     builtins::builtin_op(name).map(Value::Op).unwrap_or(Value::Str(Rc::from(name.as_str())))
                 }
@@ -317,8 +318,10 @@ impl<'a> Interp<'a> {
                             }
                         }
                         // the condition's reads split the world; merge back what it did not tell apart
-                        base = world::merge_worlds(base, self);
-                        out = world::merge_worlds(out, self);
+                        if base.len() + out.len() > 1 {
+                            base = world::merge_worlds(base, self);
+                            out = world::merge_worlds(out, self);
+                        }
                     }
                 }
                 let info = &self.decisions[d.index()];
