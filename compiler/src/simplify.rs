@@ -279,7 +279,7 @@ fn merge_one_group(terms: &mut Vec<(Deps, Cost)>, cover: &dyn GroupCover) -> boo
         // split where the costs or the literals outside g really differ (hash collisions)
         let same = |a: usize, b: usize| terms[a].1 == terms[b].1 && terms[a].0.eq_without_group(&terms[b].0, g);
         let lit = |i: usize| terms[i].0.iter().find(|l| l.group() == g).copied();
-        let mut merged: Vec<((Deps, CostKey), Vec<usize>)> = covering_classes(&keyed, same, lit, cover, false)
+        let mut merged: Vec<((Deps, CostKey), Vec<usize>)> = covering_classes(&keyed, same, lit, cover)
             .into_iter()
             .map(|(members, _)| {
                 let (t, c) = &terms[members[0]];

@@ -199,35 +199,27 @@ impl Plan {
         }
         let constraints = space.constraints.iter().chain(extra).filter_map(|e| lower(e, space, &fams, &names, names.len())).collect();
         let conditional = space.decisions.iter().map(|d| d.conditional).collect();
-        let sample = space
-            .decisions
-            .iter()
-            .map(|d| PSample {
-                draw: match &d.kind {
-                    DecisionKind::Choice { options, .. } => PDraw::Choice(options.len() as u64),
-                    DecisionKind::Subset { pool, min, max, .. } => PDraw::Subset { pool: pool.len() as u64, min: *min, max: *max, weights: crate::space::subset_size_weights(pool.len() as u64, *min, *max) },
-                },
-                when: space.when_results[d.index()].as_ref().map(|rows| {
-                    // (rows are stored expanded: `expand_sets` here leaves them as they are)
-                    rows.iter()
-                        .flat_map(|(ctx, h)| ctx.expand_sets().into_iter().map(move |c| (c, *h)))
-                        .map(|(ctx, h)| {
-                            let lits = ctx
-                                .iter()
-                                .filter_map(|l| match *l {
-                                    Lit::Is(x, v) => Some(PLit::Is(x.index(), v as u64)),
-                                    Lit::Absent(x) => Some(PLit::Absent(x.index())),
-                                    Lit::Present(x) => Some(PLit::Present(x.index())),
-                                    Lit::Member(x, j, b) => Some(PLit::Member(x.index(), j, b)),
-                                    Lit::In(..) => None,
-                                })
-                                .collect();
-                            (lits, h)
-                        })
-                        .collect()
-                }),
-            })
-            .collect();
+        // `when` rows are conjunctions of single-option literals (the compiler expands narrowed
+        // choices before it stores them)
+        let plit = |l: &Lit| match *l {
+            Lit::Is(x, v) => Ok(PLit::Is(x.index(), v as u64)),
+            Lit::Absent(x) => Ok(PLit::Absent(x.index())),
+            Lit::Present(x) => Ok(PLit::Present(x.index())),
+            Lit::Member(x, j, b) => Ok(PLit::Member(x.index(), j, b)),
+            Lit::In(..) => Err("a `when` row narrows a choice to a set of options".to_string()),
+        };
+        let mut sample = Vec::with_capacity(space.decisions.len());
+        for d in &space.decisions {
+            let when = match space.when_results[d.index()].as_ref() {
+                Some(rows) => Some(rows.iter().map(|(ctx, h)| Ok((ctx.iter().map(plit).collect::<Result<Vec<_>, String>>()?, *h))).collect::<Result<Vec<_>, String>>()?),
+                None => None,
+            };
+            let draw = match &d.kind {
+                DecisionKind::Choice { options, .. } => PDraw::Choice(options.len() as u64),
+                DecisionKind::Subset { pool, min, max, .. } => PDraw::Subset { pool: pool.len() as u64, min: *min, max: *max, weights: crate::space::subset_size_weights(pool.len() as u64, *min, *max) },
+            };
+            sample.push(PSample { draw, when });
+        }
         let defaults = (0..n_dec).map(|d| encode_slot(space.default_slot(d))).collect();
         let disc = super::discretize::lower(space);
         Ok(Plan { n_dec, sample, conditional, defaults, disc, pos, tables, metrics, metric_names: names, constraints })

@@ -52,7 +52,7 @@ thread_local! {
 fn static_str(s: &'static str) -> Rc<str> {
     DEFAULT_STRS.with(|c| {
         let mut c = c.borrow_mut();
-        if let Some((_, r)) = c.iter().find(|(k, _)| std::ptr::eq(*k, s) || *k == s) {
+        if let Some((_, r)) = c.iter().find(|(k, _)| *k == s) {
             return r.clone();
         }
         let r: Rc<str> = Rc::from(s);
@@ -509,4 +509,17 @@ fn minmax(name: &str, args: Args, span: Span) -> R<Value> {
 
 pub fn builtin_op(name: &str) -> Option<OpRef> {
     is_builtin(name).map(OpRef::Builtin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `bind` binds into 8 slots (its error for a longer signature is then unreachable).
+    #[test]
+    fn every_signature_fits_the_binding_slots() {
+        for name in TENSOR_OPS.iter().chain(SCALAR_FNS.iter()) {
+            assert!(signature(name).map_or(0, |s| s.len()) <= 8, "`{name}`");
+        }
+    }
 }

@@ -36,7 +36,7 @@ impl<'a> Interp<'a> {
             ExprKind::Float(f) => Ok(Value::Float(*f)),
             ExprKind::Str(s) => Ok(Value::Str(Rc::from(s.as_str()))),
             ExprKind::Bool(b) => Ok(Value::Bool(*b)),
-            ExprKind::Name(n) => self.lookup(w, n, e.span),
+            ExprKind::Name(n) => self.lookup(w, n, e.span, false),
             ExprKind::List(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for it in items {
@@ -76,7 +76,7 @@ impl<'a> Interp<'a> {
             ExprKind::Index { base, index } => {
                 let b = self.eval(w, base)?;
                 let i = self.int(w, index)?;
-                self.index(w, b, i, base.span, e.span)
+                self.index(w, b, i, base.span, e.span, false)
             }
             ExprKind::Field { base, field } => {
                 let b = self.eval(w, base)?;
@@ -148,34 +148,14 @@ impl<'a> Interp<'a> {
     pub(crate) fn eval_lazy(&mut self, w: &mut World, e: &Expr) -> R<Value> {
         match &e.kind {
             ExprKind::Name(n) => {
-                if let Some(v @ Value::Lazy(_)) = w.lookup(n) {
-                    return Ok(v.clone());
-                }
-                if w.lookup(n).is_none() && !self.prog.consts.contains_key(n.as_str()) && !self.prog.blocks.contains_key(n.as_str()) {
-                    if let Some(f) = self.prog.families.get(n.as_str()).filter(|f| f.ndims == 0) {
-                        if let Some(&d) = f.instances.get(&Vec::new()) {
-                            self.step(e.span)?;
-                            return self.lazy_decision(w, d, e.span);
-                        }
-                    }
-                }
-                self.eval(w, e)
+                self.step(e.span)?;
+                self.lookup(w, n, e.span, true)
             }
             ExprKind::Index { base, index } => {
                 self.step(e.span)?;
                 let b = self.eval(w, base)?;
                 let i = self.int(w, index)?;
-                if let Value::Family(name, idx) = &b {
-                    let fam = &self.prog.families[&**name];
-                    if idx.len() + 1 == fam.ndims {
-                        let mut full = idx.clone();
-                        full.push(i);
-                        if let Some(&d) = fam.instances.get(&full) {
-                            return self.lazy_decision(w, d, e.span);
-                        }
-                    }
-                }
-                self.index(w, b, i, base.span, e.span)
+                self.index(w, b, i, base.span, e.span, true)
             }
             ExprKind::IfElse { cond, then, els } => {
                 self.step(e.span)?;
@@ -217,9 +197,12 @@ impl<'a> Interp<'a> {
         }
     }
 
-    fn lookup(&mut self, w: &mut World, name: &str, span: Span) -> R<Value> {
+    /// The value of a name; `lazy`: a decision it names or holds stays unread where it can
+    /// (`eval_lazy`).
+    fn lookup(&mut self, w: &mut World, name: &str, span: Span, lazy: bool) -> R<Value> {
         if let Some(v) = w.lookup(name) {
-            if let Value::Lazy(d) = *v {
+            if let (Value::Lazy(d), false) = (v, lazy) {
+                let d = *d;
                 return self.decision_value(w, d, span);
             }
             return Ok(v.clone());
@@ -237,7 +220,7 @@ impl<'a> Interp<'a> {
             if f.ndims == 0 {
                 let d = f.instances.get(&Vec::new()).copied();
                 if let Some(d) = d {
-                    return self.decision_value(w, d, span);
+                    return if lazy { self.lazy_decision(w, d, span) } else { self.decision_value(w, d, span) };
                 }
             }
             return Ok(Value::Family(self.name(name), Vec::new()));
@@ -254,7 +237,8 @@ impl<'a> Interp<'a> {
         Err(Interrupt::Error(d))
     }
 
-    fn index(&mut self, w: &mut World, b: Value, i: i64, bspan: Span, span: Span) -> R<Value> {
+    /// `b[i]`; `lazy`: a decision it names stays unread where it can (`eval_lazy`).
+    fn index(&mut self, w: &mut World, b: Value, i: i64, bspan: Span, span: Span, lazy: bool) -> R<Value> {
         match b {
             Value::List(l) => {
                 let n = l.len() as i64;
@@ -276,8 +260,9 @@ impl<'a> Interp<'a> {
                 if idx.len() < fam.ndims {
                     return Ok(Value::Family(name, idx));
                 }
-                match fam.instances.get(&idx) {
-                    Some(d) => self.decision_value(w, *d, span),
+                match fam.instances.get(&idx).copied() {
+                    Some(d) if lazy => self.lazy_decision(w, d, span),
+                    Some(d) => self.decision_value(w, d, span),
                     None => err(
                         "E0405",
                         format!("`{}{}` is not a decision of this space", name, idx.iter().map(|i| format!("[{i}]")).collect::<String>()),

@@ -122,7 +122,8 @@ pub trait GroupCover {
     fn choice_arity(&self, d: crate::ids::DecisionId) -> Option<usize>;
     /// The one literal that holds iff one of `lits` does, when they do not cover their group
     /// but narrow a choice to some of its options (`Is`/`In` of a choice of at most 64
-    /// options): `Is` of the one option, or `In` of several.
+    /// options): `Is` of the one option, or `In` of several. None by default: only the
+    /// evaluator's worlds narrow (term minimization keeps `Is` literals for the tables).
     fn narrowed(&self, _lits: &[Lit]) -> Option<Lit> {
         None
     }
@@ -151,15 +152,9 @@ pub fn narrowed_choice(cover: &dyn GroupCover, lits: &[Lit]) -> Option<Lit> {
 /// must agree besides `g`); each run of equal keys is split where `same` says two items do
 /// not really agree (hash collisions), in order of first item; a class merges when it has two
 /// or more items and their literals of `g` (`lit`) cover the group (the merged item drops
-/// the group: `None`) or, with `narrow`, when they narrow a choice (`GroupCover::narrowed`:
-/// the merged item has that literal).
-pub fn covering_classes<K: PartialEq>(
-    keyed: &[(K, usize)],
-    same: impl Fn(usize, usize) -> bool,
-    lit: impl Fn(usize) -> Option<Lit>,
-    cover: &dyn GroupCover,
-    narrow: bool,
-) -> Vec<(Vec<usize>, Option<Lit>)> {
+/// the group: `None`) or narrow a choice (`GroupCover::narrowed`, which only the
+/// evaluator's cover does: the merged item has that literal).
+pub fn covering_classes<K: PartialEq>(keyed: &[(K, usize)], same: impl Fn(usize, usize) -> bool, lit: impl Fn(usize) -> Option<Lit>, cover: &dyn GroupCover) -> Vec<(Vec<usize>, Option<Lit>)> {
     let mut out = Vec::new();
     for run in keyed.chunk_by(|a, b| a.0 == b.0) {
         if run.len() < 2 {
@@ -179,7 +174,7 @@ pub fn covering_classes<K: PartialEq>(
             let lits: Vec<Lit> = class.iter().filter_map(|&i| lit(i)).collect();
             if cover.covers(&lits) {
                 out.push((class, None));
-            } else if let Some(l) = narrow.then(|| cover.narrowed(&lits)).flatten() {
+            } else if let Some(l) = cover.narrowed(&lits) {
                 out.push((class, Some(l)));
             }
         }
@@ -222,7 +217,7 @@ pub fn merge_worlds(mut worlds: Vec<World>, cover: &dyn GroupCover) -> Vec<World
             // classes: same environment and the same ctx without g; (rest, first index, members)
             let same = |a: usize, b: usize| worlds[a].ctx.eq_without_group(&worlds[b].ctx, g);
             let lit = |i: usize| worlds[i].ctx.iter().find(|l| l.group() == g).copied();
-            let mut merged: Vec<(Deps, usize, Vec<usize>)> = covering_classes(&keyed, same, lit, cover, true)
+            let mut merged: Vec<(Deps, usize, Vec<usize>)> = covering_classes(&keyed, same, lit, cover)
                 .into_iter()
                 .map(|(class, narrowed)| {
                     let mut rest = worlds[class[0]].ctx.without_group(g);
