@@ -23,6 +23,62 @@ impl CompiledSpace {
         c.0.iter().map(|x| encode_slot(*x)).collect()
     }
 
+    /// The candidate with decisions `0..len` from `row` and each later decision that exists set
+    /// from `fill` when `fill` holds an option of it there, else at its default (LayerNAS's
+    /// completion of a partial model with a chosen fill instead of the spec's defaults).
+    pub fn complete_with(&self, row: &[u64], len: usize, fill: &[u64]) -> Vec<u64> {
+        let s = &self.space;
+        let mut c = Candidate(vec![Slot::Absent; s.decisions.len()]);
+        for d in 0..s.decisions.len() {
+            if d < len {
+                c.0[d] = super::plan::decode_slot(&s.decisions[d].kind, row.get(d).copied().unwrap_or(ABSENT));
+            } else if s.exists(d, &c) {
+                let f = fill.get(d).map(|v| super::plan::decode_slot(&s.decisions[d].kind, *v));
+                c.0[d] = match f {
+                    Some(f) if f != Slot::Absent && s.domains.position(DecisionId(d as u32), f).is_some() => f,
+                    _ => s.default_slot(d),
+                };
+            }
+        }
+        c.0.iter().map(|x| encode_slot(*x)).collect()
+    }
+
+    /// The options of decision `d` that a row may hold (absent included where the decision is
+    /// conditional); for a subset too large to enumerate, its default and absent.
+    pub fn slot_options(&self, d: usize) -> Vec<u64> {
+        let s = &self.space;
+        match s.domains.values.get(d) {
+            Some(Some(v)) => v.iter().map(|x| encode_slot(*x)).collect(),
+            Some(None) if s.when_results[d].is_some() => vec![encode_slot(s.default_slot(d)), ABSENT],
+            Some(None) => vec![encode_slot(s.default_slot(d))],
+            None => Vec::new(),
+        }
+    }
+
+    /// The valid completion of the prefix `0..len` of `row` with the largest (`largest`) or
+    /// smallest value of the additive metric `metric`: decisions are fixed in order, each to
+    /// the option whose exact best value over the remaining completions is best (ties: the
+    /// first option), which is exact. None when the metric is not additive or the prefix has no
+    /// valid completion.
+    pub fn extreme_completion(&self, row: &[u64], len: usize, metric: usize, largest: bool) -> Option<Vec<u64>> {
+        let n = self.space.decisions.len();
+        let mut cur: Vec<u64> = (0..n).map(|d| if d < len { row.get(d).copied().unwrap_or(ABSENT) } else { ABSENT }).collect();
+        self.prefix_bounds(&cur, len, metric)?;
+        for d in len..n {
+            let mut best: Option<(f64, u64)> = None;
+            for o in self.slot_options(d) {
+                cur[d] = o;
+                let Some((lo, hi)) = self.prefix_bounds(&cur, d + 1, metric) else { continue };
+                let v = if largest { hi } else { -lo };
+                if best.map_or(true, |(b, _)| v > b) {
+                    best = Some((v, o));
+                }
+            }
+            cur[d] = best?.1;
+        }
+        Some(cur)
+    }
+
     /// Metrics of the prefix `0..len` of `row` completed with defaults.
     pub fn prefix_metrics(&self, row: &[u64], len: usize) -> Vec<f64> {
         self.metrics(&self.complete_with_defaults(row, len))

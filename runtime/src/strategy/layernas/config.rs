@@ -24,9 +24,28 @@ pub enum TopologyPhi {
     Unique,
 }
 
+/// How a partial model `(s_0..s_{i-1}, x_i, o_{i+1}..)` is completed: what the `o` are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fill {
+    /// `largest` in topology mode, `default` in size mode.
+    Auto,
+    /// The spec's `default` of each later decision (the paper's wording: "the default,
+    /// predefined options").
+    Default,
+    /// The options of the model with the largest `fill_metric` (exact argmax over the
+    /// completions): a no-op default (`none` on NAS-Bench-201) makes every partial cell compute
+    /// zero, so partial models would all score alike.
+    Largest,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct LayerNasConfig {
+    /// How later decisions of a partial model are filled (default `auto`).
+    pub fill: Fill,
+    /// The additive metric `fill = "largest"` maximizes; absent: `flops`, else `params`.
+    pub fill_metric: Option<String>,
     pub mode: Mode,
     /// Topology mode only.
     pub phi: TopologyPhi,
@@ -56,6 +75,8 @@ pub struct LayerNasConfig {
 impl Default for LayerNasConfig {
     fn default() -> Self {
         LayerNasConfig {
+            fill: Fill::Auto,
+            fill_metric: None,
             mode: Mode::Topology,
             phi: TopologyPhi::Key,
             metric: "flops".into(),
@@ -71,6 +92,15 @@ impl Default for LayerNasConfig {
 }
 
 impl LayerNasConfig {
+    /// The fill in effect (`auto` resolved by the mode).
+    pub fn effective_fill(&self) -> Fill {
+        match (self.fill, self.mode) {
+            (Fill::Auto, Mode::Topology) => Fill::Largest,
+            (Fill::Auto, Mode::Size) => Fill::Default,
+            (f, _) => f,
+        }
+    }
+
     pub fn validate(&self) -> Result<(), String> {
         if self.buckets == 0 {
             return Err("layernas: `buckets` must be at least 1".into());
@@ -96,6 +126,9 @@ impl LayerNasConfig {
             if !(f.is_finite() && f >= 0.0 && f <= self.max_fraction) {
                 return Err(format!("layernas: `min_fraction` `{f}` must be in [0, max_fraction]"));
             }
+        }
+        if self.fill_metric.as_deref() == Some("") {
+            return Err("layernas: `fill_metric` must name a metric of the spec".into());
         }
         if self.metric.is_empty() {
             return Err("layernas: `metric` must name a metric of the spec".into());

@@ -42,7 +42,7 @@
 mod config;
 pub mod cost;
 
-pub use config::{LayerNasConfig, Mode, TopologyPhi};
+pub use config::{Fill, LayerNasConfig, Mode, TopologyPhi};
 pub use cost::CostModel;
 
 use super::{stream_seed, AskCtx, Strategy, Told};
@@ -107,6 +107,16 @@ struct Dyn {
     evaluated: BTreeMap<String, Known>,
     inflight: BTreeMap<String, Inflight>,
     cost: Option<CostModel>,
+    /// The row later decisions are filled from (`fill = "largest"`); None: the spec's defaults.
+    #[serde(default)]
+    fill: Option<Vec<u64>>,
+    /// The row that minimizes the fill metric, used to repair a completion that violates the
+    /// run's constraints.
+    #[serde(default)]
+    cheap: Option<Vec<u64>>,
+    /// Children whose completion was repaired to meet the constraints.
+    #[serde(default)]
+    repaired: u64,
     asked: u64,
     reused: u64,
     dropped: u64,
@@ -122,8 +132,11 @@ pub struct LayerNasStats {
     pub reused: u64,
     /// Children dropped by the prefix filter (size mode).
     pub dropped: u64,
-    /// Children refused by `AskCtx::accept` (infeasible or duplicate).
+    /// Children refused by `AskCtx::accept` (infeasible or duplicate), or with no feasible
+    /// completion.
     pub rejected: u64,
+    /// Children whose completion was changed to meet the run's constraints.
+    pub repaired: u64,
     /// Completed passes over the layers.
     pub pass: u64,
     /// The layer being searched.
@@ -144,7 +157,7 @@ impl LayerNas {
 
     pub fn stats(&self) -> LayerNasStats {
         let d = &self.d;
-        LayerNasStats { asked: d.asked, reused: d.reused, dropped: d.dropped, rejected: d.rejected, pass: d.pass, layer: d.layer }
+        LayerNasStats { asked: d.asked, reused: d.reused, dropped: d.dropped, rejected: d.rejected, repaired: d.repaired, pass: d.pass, layer: d.layer }
     }
 
     /// Why the search could not start (bad metric or target for the space), if it could not.
@@ -182,7 +195,60 @@ impl LayerNas {
         if self.cfg.mode == Mode::Size {
             self.d.cost = Some(CostModel::new(ctx.space, &self.cfg)?);
         }
+        let cs = ctx.space.compiled()?;
+        let names = cs.metric_names();
+        let metric = match &self.cfg.fill_metric {
+            Some(m) => Some(names.iter().position(|n| n == m).ok_or_else(|| format!("layernas: unknown `fill_metric` `{m}` (metrics: {})", names.join(", ")))?),
+            None => names.iter().position(|n| n == "flops").or_else(|| names.iter().position(|n| n == "params")),
+        };
+        if let Some(m) = metric {
+            let root = cs.encode(&ctx.space.inner().default_candidate());
+            if self.cfg.effective_fill() == Fill::Largest {
+                self.d.fill = cs.extreme_completion(&root, 0, m, true);
+                if self.d.fill.is_none() && self.cfg.fill_metric.is_some() {
+                    return Err(format!("layernas: `fill_metric` `{}` is not a sum of per-decision costs; `fill = \"largest\"` needs an additive metric such as `flops`", names[m]));
+                }
+            }
+            self.d.cheap = cs.extreme_completion(&root, 0, m, false);
+        }
         Ok(())
+    }
+
+    /// The child `c` (decisions `0..len` set) completed with the fill; when that violates the
+    /// run's constraints, each later decision in turn takes its most expensive option that
+    /// still has a feasible completion (the rest at the cheapest model's options). None when
+    /// no completion found this way is feasible.
+    fn complete(&self, ctx: &AskCtx, cs: &CompiledSpace, row: &[u64], len: usize) -> Option<Vec<u64>> {
+        let full = match &self.d.fill {
+            Some(f) => cs.complete_with(row, len, f),
+            None => cs.complete_with_defaults(row, len),
+        };
+        if ctx.space.feasible(&cs.decode(&full)) {
+            return Some(full);
+        }
+        let cheap = self.d.cheap.as_ref()?;
+        let order = self.d.fill.as_ref().unwrap_or(&full);
+        let mut cur = row.to_vec();
+        cur.resize(cs.n_dec(), 0);
+        for d in len..cs.n_dec() {
+            // options of d, the fill's first, then the rest in their order
+            let mut opts = cs.slot_options(d);
+            if let Some(p) = opts.iter().position(|o| *o == order[d]) {
+                let o = opts.remove(p);
+                opts.insert(0, o);
+            }
+            let mut chosen = None;
+            for o in opts {
+                cur[d] = o;
+                let trial = cs.complete_with(&cur, d + 1, cheap);
+                if ctx.space.feasible(&cs.decode(&trial)) {
+                    chosen = Some(o);
+                    break;
+                }
+            }
+            cur[d] = chosen?;
+        }
+        Some(cs.complete_with(&cur, cs.n_dec(), cheap))
     }
 
     fn label(&self, layer: usize, phi: &Phi) -> String {
@@ -246,7 +312,10 @@ impl LayerNas {
             Some(_) if parents.is_empty() => Vec::new(),
             Some(r) => (0..r).map(|_| parents[self.rng.below(parents.len() as u64) as usize].clone()).collect(),
         };
-        let root = ctx.space.inner().default_candidate();
+        let root = match &self.d.fill {
+            Some(f) => cs.decode(&cs.complete_with(f, 0, f)),
+            None => ctx.space.inner().default_candidate(),
+        };
         for p in selected {
             let parent = match &p {
                 None => root.clone(),
@@ -262,7 +331,17 @@ impl LayerNas {
             for o in self.options(ctx, &parent, l) {
                 let mut c = parent.clone();
                 c.0[l] = o;
-                let row = cs.complete_with_defaults(&cs.encode(&c), l + 1);
+                let plain = match &self.d.fill {
+                    Some(f) => cs.complete_with(&cs.encode(&c), l + 1, f),
+                    None => cs.complete_with_defaults(&cs.encode(&c), l + 1),
+                };
+                let Some(row) = self.complete(ctx, cs, &cs.encode(&c), l + 1) else {
+                    self.d.rejected += 1;
+                    continue;
+                };
+                if row != plain {
+                    self.d.repaired += 1;
+                }
                 self.d.queue.push_back(Job { parent: p.clone(), child: encode(&cs.decode(&row)) });
             }
         }
