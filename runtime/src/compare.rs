@@ -322,12 +322,18 @@ pub fn json(results: &[StrategyResult], budget: Budget) -> Value {
 /// Mean best-so-far reward over seeds at `points` budget values from 0 to the budget's end
 /// (a seed counts from its first trial on).
 pub fn mean_curve(r: &StrategyResult, end: f64, points: usize) -> Vec<(f64, f64)> {
+    mean_sd_curve(r, end, points).into_iter().map(|(x, m, _)| (x, m)).collect()
+}
+
+/// Mean and sample sd of the best-so-far reward over seeds at `points` budget values.
+pub fn mean_sd_curve(r: &StrategyResult, end: f64, points: usize) -> Vec<(f64, f64, f64)> {
     let mut out = Vec::new();
     for i in 1..=points {
         let x = end * i as f64 / points as f64;
         let ys: Vec<f64> = r.seeds.iter().filter_map(|s| s.curve.iter().take_while(|p| p.0 <= x).last().map(|p| p.1)).collect();
         if ys.len() == r.seeds.len() && !ys.is_empty() {
-            out.push((x, ys.iter().sum::<f64>() / ys.len() as f64));
+            let (m, sd) = mean_sd(&ys);
+            out.push((x, m, sd));
         }
     }
     out
@@ -335,7 +341,18 @@ pub fn mean_curve(r: &StrategyResult, end: f64, points: usize) -> Vec<(f64, f64)
 
 const COLORS: &[&str] = &["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"];
 
-/// SVG of the mean best-so-far reward against the budget, one line per strategy.
+/// The y-range that shows the differences between strategies: from the lowest mean (minus sd)
+/// once a tenth of the budget is spent (the first trials of a weak strategy would squeeze the
+/// others together) to the highest mean plus sd.
+pub fn compare_y_range(curves: &[Vec<(f64, f64, f64)>], end: f64) -> Option<(f64, f64)> {
+    let late = curves.iter().flatten().filter(|p| p.0 >= 0.1 * end);
+    let lo = late.clone().map(|p| p.1 - p.2).fold(f64::INFINITY, f64::min);
+    let hi = curves.iter().flatten().map(|p| p.1 + p.2).fold(f64::NEG_INFINITY, f64::max);
+    (lo.is_finite() && hi.is_finite() && lo < hi).then_some((lo, hi))
+}
+
+/// SVG of the mean best-so-far reward against the budget, one line per strategy with a
+/// mean ± sd band.
 pub fn plot(results: &[StrategyResult], budget: Budget, title: &str) -> String {
     // the x axis ends where the budget ends (or where the longest run stopped, if earlier)
     let end = match budget {
@@ -343,16 +360,21 @@ pub fn plot(results: &[StrategyResult], budget: Budget, title: &str) -> String {
         Budget::Time(t) => t,
     }
     .max(1.0);
+    let curves: Vec<Vec<(f64, f64, f64)>> = results.iter().map(|r| mean_sd_curve(r, end, 200)).collect();
     let series: Vec<Series> = results
         .iter()
+        .zip(&curves)
         .enumerate()
-        .map(|(i, r)| Series { name: format!("{} ({} seeds)", r.name, r.seeds.len()), points: mean_curve(r, end, 200), color: COLORS[i % COLORS.len()], step: true, dots: false })
+        .map(|(i, (r, c))| {
+            let band = c.iter().map(|(x, m, sd)| (*x, m - sd, m + sd)).collect();
+            Series::step(format!("{} ({} seeds)", r.name, r.seeds.len()), c.iter().map(|(x, m, _)| (*x, *m)).collect(), COLORS[i % COLORS.len()]).with_band(band)
+        })
         .collect();
     let xlabel = match budget {
         Budget::Trials(_) => "trials",
         Budget::Time(_) => "simulated seconds",
     };
-    svg::chart(title, xlabel, "mean best reward so far", &series)
+    svg::chart_in(title, xlabel, "mean best reward so far (± sd)", &series, compare_y_range(&curves, end))
 }
 
 #[cfg(test)]
@@ -377,6 +399,14 @@ mod tests {
         let r = StrategyResult { name: "rs".into(), config: Value::Null, seeds: vec![seed(vec![(1.0, 10.0), (3.0, 20.0)], 4), seed(vec![(2.0, 12.0)], 4)] };
         // at x=1 the second seed has no trial yet: no point
         assert_eq!(mean_curve(&r, 4.0, 4), vec![(2.0, 11.0), (3.0, 16.0), (4.0, 16.0)]);
+    }
+
+    #[test]
+    fn the_compare_y_range_ignores_the_first_tenth_of_the_budget() {
+        let weak_start = vec![(1.0, 10.0, 0.0), (50.0, 90.0, 1.0), (100.0, 93.0, 0.5)];
+        let other = vec![(1.0, 80.0, 0.0), (50.0, 91.0, 0.5), (100.0, 94.0, 0.2)];
+        let (lo, hi) = compare_y_range(&[weak_start, other], 100.0).unwrap();
+        assert_eq!((lo, hi), (89.0, 94.2));
     }
 
     #[test]

@@ -135,11 +135,18 @@ pub fn plots(run: &StoredRun, dir: &Path, pareto: &[String]) -> Result<Vec<PathB
     let mut by_trial = (Vec::new(), Vec::new());
     let mut by_time = (Vec::new(), Vec::new());
     let mut best: Option<(f64, Option<f64>)> = None;
-    for t in &run.trials {
+    let last = run.trials.len().saturating_sub(1);
+    for (i, t) in run.trials.iter().enumerate() {
+        let mut improved = false;
         if let Some(r) = t.reward {
             if best.map_or(true, |b| r > b.0) {
                 best = Some((r, t.reported));
+                improved = true;
             }
+        }
+        // a step line needs only its corners: the improvements and the last trial
+        if !(improved || i == last) {
+            continue;
         }
         if let Some((r, rep)) = best {
             let x = (t.seq + 1) as f64;
@@ -153,8 +160,8 @@ pub fn plots(run: &StoredRun, dir: &Path, pareto: &[String]) -> Result<Vec<PathB
     }
     let series = |(a, b): (Vec<(f64, f64)>, Vec<(f64, f64)>)| {
         vec![
-            Series { name: "best reward".into(), points: a, color: "#1f77b4", step: true, dots: false },
-            Series { name: "reported of best".into(), points: b, color: "#d62728", step: true, dots: false },
+            Series::step("best reward", a, "#1f77b4"),
+            Series::step("reported of best", b, "#d62728"),
         ]
     };
     write("best_vs_trials.svg", chart(&title, "trials", "best so far", &series(by_trial)))?;
@@ -167,8 +174,8 @@ pub fn plots(run: &StoredRun, dir: &Path, pareto: &[String]) -> Result<Vec<PathB
         }
         let front = pareto_front(&pts);
         let s = vec![
-            Series { name: "trials".into(), points: pts, color: "#7f7f7f", step: false, dots: true },
-            Series { name: "Pareto front".into(), points: front, color: "#d62728", step: true, dots: false },
+            Series::dots("trials", pts, "#7f7f7f"),
+            Series::step("Pareto front", front, "#d62728"),
         ];
         write(&format!("pareto_{m}.svg"), chart(&format!("reward vs {m} ({title})"), &m, "reward", &s))?;
     }

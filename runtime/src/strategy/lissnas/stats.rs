@@ -107,7 +107,7 @@ pub fn flops_histogram_svg(title: &str, original: &[f64], shrunk: &[f64], bins: 
         let h = histogram(v, lo, hi, bins);
         let mut pts: Vec<(f64, f64)> = h.iter().enumerate().map(|(i, f)| (lo + i as f64 * w, *f)).collect();
         pts.push((lo + bins as f64 * w, *h.last().unwrap_or(&0.0)));
-        Series { name: format!("{name} ({} archs)", v.len()), points: pts, color, step: true, dots: false }
+        Series::step(format!("{name} ({} archs)", v.len()), pts, color)
     };
     svg::chart(title, "FLOPs", "fraction of the space", &[series("original", original, "#888888"), series("shrunk", shrunk, "#d62728")])
 }
