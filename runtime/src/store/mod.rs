@@ -7,6 +7,21 @@
 //! checkpoint that follows them are written in one transaction, so a store always holds a
 //! checkpoint consistent with its trials. A file that is not a nasc store, or a store of another
 //! spec, is refused and never written.
+//!
+//! - One writer at a time: a process that writes a store holds its run lock ([`lock`]).
+//! - A store is created whole: it is built under a temporary name (`STORE.creating`) and then
+//!   linked into place, so a process killed while creating one leaves no half-made `STORE`.
+//! - Every `run`, `trials` and `checkpoints` row carries a checksum ([`rowsum`]); a damaged row
+//!   is refused by name when the store is read. Format 1 stores (no checksums) are read as they
+//!   are, and get checksums when they are resumed.
+//! - Reading never writes: a store on a read-only disk or folder is read as an immutable file.
+mod lock;
+mod rowsum;
+
+pub use lock::lock_path;
+use lock::RunLock;
+use rowsum::RowSum;
+
 use crate::runner::Budget;
 use crate::space::{encode, SearchSpace};
 use nasc_compiler::Candidate;
@@ -15,8 +30,9 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-/// Version of the store layout.
-pub const FORMAT: i64 = 1;
+/// Version of the store layout: 2 adds a checksum column `sum` to `run`, `trials` and
+/// `checkpoints`. Format 1 stores are read and resumed (resuming adds the checksums).
+pub const FORMAT: i64 = 2;
 
 /// One finished trial.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,6 +166,9 @@ pub struct SqliteStore {
     path: PathBuf,
     in_tx: bool,
     metric_names: Vec<String>,
+    /// Held while the store is open for writing; declared last so that it is released after the
+    /// connection is closed.
+    _lock: RunLock,
 }
 
 fn err(path: &Path, e: impl std::fmt::Display) -> String {
@@ -167,17 +186,105 @@ CREATE TABLE run (
   status TEXT NOT NULL, spec_path TEXT NOT NULL, spec_text TEXT NOT NULL, spec_hash TEXT NOT NULL,
   space TEXT NOT NULL, sets TEXT NOT NULL, constraints TEXT NOT NULL, strategy TEXT NOT NULL,
   strategy_config TEXT NOT NULL, evaluator TEXT NOT NULL, seed INTEGER NOT NULL,
-  workers INTEGER NOT NULL, dedup INTEGER NOT NULL, budget TEXT NOT NULL, metric_names TEXT NOT NULL
+  workers INTEGER NOT NULL, dedup INTEGER NOT NULL, budget TEXT NOT NULL, metric_names TEXT NOT NULL,
+  sum INTEGER
 );
 CREATE TABLE trials (
   id INTEGER PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, candidate TEXT NOT NULL, genotype TEXT NOT NULL,
   key TEXT, metrics TEXT NOT NULL, reward REAL, reported REAL, status TEXT NOT NULL,
-  error TEXT, sim_start REAL NOT NULL, sim_time REAL NOT NULL, wall_time REAL NOT NULL
+  error TEXT, sim_start REAL NOT NULL, sim_time REAL NOT NULL, wall_time REAL NOT NULL,
+  sum INTEGER
 );
 CREATE TABLE checkpoints (
-  trials INTEGER PRIMARY KEY, wall_time REAL NOT NULL, created REAL NOT NULL, state TEXT NOT NULL
+  trials INTEGER PRIMARY KEY, wall_time REAL NOT NULL, created REAL NOT NULL, state TEXT NOT NULL,
+  sum INTEGER
 );
 ";
+
+/// The checksummed columns of each table (all but `sum`, and the run's `updated` time, which
+/// every commit rewrites), with the ones of REAL type.
+const RUN_COLS: &str =
+    "id, format, nasc_version, created, status, spec_path, spec_text, spec_hash, space, sets, constraints, strategy, strategy_config, evaluator, seed, workers, dedup, budget, metric_names";
+const RUN_REAL: &[usize] = &[3];
+const TRIAL_COLS: &str = "id, seq, candidate, genotype, key, metrics, reward, reported, status, error, sim_start, sim_time, wall_time";
+const TRIAL_REAL: &[usize] = &[6, 7, 10, 11, 12];
+const CHECKPOINT_COLS: &str = "trials, wall_time, created, state";
+const CHECKPOINT_REAL: &[usize] = &[1, 2];
+
+/// The checksum of the first `n` columns of a row read back, as its writer computes it.
+fn row_sum(table: &str, r: &rusqlite::Row, n: usize, real: &[usize]) -> rusqlite::Result<i64> {
+    let mut h = RowSum::new(table);
+    for i in 0..n {
+        h.value(r.get_ref(i)?, real.contains(&i));
+    }
+    Ok(h.finish())
+}
+
+/// Recompute the run row's checksum from what it holds (after each change to it).
+fn reseal_run(conn: &Connection) -> rusqlite::Result<()> {
+    let n = RUN_COLS.split(',').count();
+    let sum = conn.query_row(&format!("SELECT {RUN_COLS} FROM run WHERE id = 1"), [], |r| row_sum("run", r, n, RUN_REAL))?;
+    conn.execute("UPDATE run SET sum = ?1 WHERE id = 1", params![sum])?;
+    Ok(())
+}
+
+/// Percent-encode a path for an SQLite `file:` URI.
+fn uri_path(path: &Path) -> String {
+    let mut out = String::new();
+    for b in path.to_string_lossy().bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `STORE.creating`: where a new store is built before it is linked into place.
+fn creating_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".creating");
+    path.with_file_name(name)
+}
+
+/// Refuse a path that is a folder (a store is one file).
+fn not_a_folder(path: &Path) -> Result<(), String> {
+    if path.is_dir() {
+        return Err(err(path, "is a folder; a run store is one SQLite file, e.g. `--store runs/nb201.db`"));
+    }
+    Ok(())
+}
+
+/// Open a store for reading and read it whole. A store that SQLite cannot open read-only in the
+/// usual way (WAL mode wants to create its `-shm` file next to it: a read-only folder or disk)
+/// is read as an immutable file, unless it holds uncommitted WAL data.
+fn open_read(path: &Path) -> Result<(Connection, StoredRun, i64), String> {
+    not_a_folder(path)?;
+    if !path.is_file() {
+        return Err(err(path, "no such file"));
+    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let first = Connection::open_with_flags(path, flags).map_err(|e| e.to_string()).and_then(|c| read_run(&c).map(|(run, f)| (c, run, f)));
+    match first {
+        Ok(x) => Ok(x),
+        Err(e) if e.contains("readonly") || e.contains("unable to open") => {
+            let mut wal = path.as_os_str().to_os_string();
+            wal.push("-wal");
+            if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+                return Err(err(
+                    path,
+                    format!("cannot be read here ({e}), and `{}` holds committed trials not yet merged into it; open it once where its folder is writable", Path::new(&wal).display()),
+                ));
+            }
+            let uri = format!("file:{}?immutable=1", uri_path(path));
+            let conn = Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI).map_err(|e| err(path, e))?;
+            let (run, f) = read_run(&conn).map_err(|e| err(path, e))?;
+            Ok((conn, run, f))
+        }
+        Err(e) => Err(err(path, e)),
+    }
+}
 
 fn budget_json(b: &Budget) -> Value {
     match b {
@@ -207,20 +314,69 @@ fn num_json(x: f64) -> Value {
 
 impl SqliteStore {
     /// Create a new store at `path` (its folder is created); refuses an existing file.
+    ///
+    /// The store is built as `STORE.creating` and linked into place when whole: a process killed
+    /// meanwhile leaves no `STORE` (the next create clears the leftover).
     pub fn create(path: &Path, meta: &RunMeta) -> Result<Self, String> {
+        not_a_folder(path)?;
         if path.exists() {
             return Err(err(path, "already exists (use --resume to continue it, or another --store)"));
         }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| err(path, format!("cannot create folder: {e}")))?;
+            std::fs::create_dir_all(dir).map_err(|e| err(path, format!("cannot create folder: {}", e.to_string().to_lowercase())))?;
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let lock = RunLock::acquire(path)?;
+        // another process may have made it while we waited for the lock
+        if path.exists() {
+            return Err(err(path, "already exists (use --resume to continue it, or another --store)"));
+        }
+        let tmp = creating_path(path);
+        // a leftover of a killed creation: ours to clear, since we hold the lock
+        for suffix in ["", "-journal", "-wal", "-shm"] {
+            let mut p = tmp.as_os_str().to_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+        let built = Self::build(&tmp, meta).and_then(|()| {
+            std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(|e| err(path, format!("cannot sync `{}`: {}", tmp.display(), e.to_string().to_lowercase())))?;
+            // a hard link never replaces an existing file; where links are not supported, the
+            // lock and the check above make a rename safe
+            match std::fs::hard_link(&tmp, path) {
+                Ok(()) => std::fs::remove_file(&tmp).map_err(|e| err(path, format!("cannot remove `{}`: {}", tmp.display(), e.to_string().to_lowercase()))),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(err(path, "already exists (use --resume to continue it, or another --store)")),
+                Err(_) => std::fs::rename(&tmp, path).map_err(|e| err(path, format!("cannot move `{}` into place: {}", tmp.display(), e.to_string().to_lowercase()))),
+            }
+        });
+        if let Err(e) = built {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // make the new name durable (best effort: not every platform syncs folders)
+            let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+        }
+        let conn = Self::open_rw(path)?;
+        Ok(SqliteStore { conn, path: path.to_path_buf(), in_tx: false, metric_names: meta.metric_names.clone(), _lock: lock })
+    }
+
+    fn open_rw(path: &Path) -> Result<Connection, String> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| err(path, e))?;
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;").map_err(|e| err(path, e))?;
+        Ok(conn)
+    }
+
+    /// Write a whole new store at `tmp` (rollback journal: the file alone holds everything once
+    /// the connection is closed).
+    fn build(tmp: &Path, meta: &RunMeta) -> Result<(), String> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let path = tmp;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| err(path, e))?;
+        conn.execute_batch("PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL;").map_err(|e| err(path, e))?;
         let t = now();
         conn.execute_batch(&format!("BEGIN; {SCHEMA}")).map_err(|e| err(path, e))?;
         conn.execute(
-            "INSERT INTO run VALUES (1, ?1, ?2, ?3, ?3, 'running', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+            "INSERT INTO run VALUES (1, ?1, ?2, ?3, ?3, 'running', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, NULL)",
             params![
                 FORMAT,
                 env!("CARGO_PKG_VERSION"),
@@ -242,23 +398,25 @@ impl SqliteStore {
             ],
         )
         .map_err(|e| err(path, e))?;
+        reseal_run(&conn).map_err(|e| err(path, e))?;
         conn.execute_batch("COMMIT;").map_err(|e| err(path, e))?;
-        Ok(SqliteStore { conn, path: path.to_path_buf(), in_tx: false, metric_names: meta.metric_names.clone() })
+        conn.close().map_err(|(_, e)| err(path, e))
     }
 
     /// Read a whole run (read-only; the file is never modified).
     pub fn read(path: &Path) -> Result<StoredRun, String> {
+        open_read(path).map(|(_, run, _)| run)
+    }
+
+    /// Open an existing store to continue it: it must be a nasc store of the same spec hash,
+    /// and no other process may be writing it (its run lock).
+    pub fn resume(path: &Path, spec_hash: &str) -> Result<(Self, StoredRun), String> {
+        not_a_folder(path)?;
         if !path.is_file() {
             return Err(err(path, "no such file"));
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| err(path, e))?;
-        read_run(&conn).map_err(|e| err(path, e))
-    }
-
-    /// Open an existing store to continue it: it must be a nasc store of the same spec hash.
-    pub fn resume(path: &Path, spec_hash: &str) -> Result<(Self, StoredRun), String> {
-        let run = Self::read(path)?;
+        let lock = RunLock::acquire(path)?;
+        let (_, run, format) = open_read(path)?;
         if run.meta.spec_hash != spec_hash {
             return Err(err(
                 path,
@@ -270,15 +428,29 @@ impl SqliteStore {
                 ),
             ));
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| err(path, e))?;
-        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;").map_err(|e| err(path, e))?;
+        let conn = Self::open_rw(path)?;
+        if format < FORMAT {
+            add_checksums(&conn).map_err(|e| err(path, format!("cannot add checksums to this format {format} store: {e}")))?;
+        }
         let names = run.meta.metric_names.clone();
-        Ok((SqliteStore { conn, path: path.to_path_buf(), in_tx: false, metric_names: names }, run))
+        Ok((SqliteStore { conn, path: path.to_path_buf(), in_tx: false, metric_names: names, _lock: lock }, run))
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Change the run row and its checksum together (a savepoint: inside an open batch or not).
+    fn update_run(&self, sql: &str, p: impl rusqlite::Params) -> Result<(), String> {
+        let c = &self.conn;
+        c.execute_batch("SAVEPOINT run_update").map_err(|e| err(&self.path, e))?;
+        match c.execute(sql, p).and_then(|_| reseal_run(c)) {
+            Ok(()) => c.execute_batch("RELEASE run_update").map_err(|e| err(&self.path, e)),
+            Err(e) => {
+                let _ = c.execute_batch("ROLLBACK TO run_update; RELEASE run_update");
+                Err(err(&self.path, e))
+            }
+        }
     }
 
     fn begin(&mut self) -> Result<(), String> {
@@ -290,11 +462,37 @@ impl SqliteStore {
     }
 }
 
-fn read_run(conn: &Connection) -> Result<StoredRun, String> {
-    let has_run: Option<String> = conn
-        .query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'run'", [], |r| r.get(0))
-        .optional()
-        .map_err(|e| format!("not a nasc run store ({e})"))?;
+/// Bring a format 1 store (read and found sound) to format 2: a checksum on every row.
+fn add_checksums(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("BEGIN; ALTER TABLE run ADD COLUMN sum INTEGER; ALTER TABLE trials ADD COLUMN sum INTEGER; ALTER TABLE checkpoints ADD COLUMN sum INTEGER;")?;
+    let done = (|| {
+        let n = TRIAL_COLS.split(',').count();
+        let sums: Vec<(i64, i64)> = conn.prepare(&format!("SELECT {TRIAL_COLS} FROM trials"))?.query_map([], |r| Ok((r.get(0)?, row_sum("trials", r, n, TRIAL_REAL)?)))?.collect::<Result<_, _>>()?;
+        for (id, sum) in sums {
+            conn.execute("UPDATE trials SET sum = ?1 WHERE id = ?2", params![sum, id])?;
+        }
+        let n = CHECKPOINT_COLS.split(',').count();
+        let sums: Vec<(i64, i64)> =
+            conn.prepare(&format!("SELECT {CHECKPOINT_COLS} FROM checkpoints"))?.query_map([], |r| Ok((r.get(0)?, row_sum("checkpoints", r, n, CHECKPOINT_REAL)?)))?.collect::<Result<_, _>>()?;
+        for (t, sum) in sums {
+            conn.execute("UPDATE checkpoints SET sum = ?1 WHERE trials = ?2", params![sum, t])?;
+        }
+        conn.execute("UPDATE run SET format = ?1 WHERE id = 1", params![FORMAT])?;
+        reseal_run(conn)
+    })();
+    match done {
+        Ok(()) => conn.execute_batch("COMMIT"),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+/// Read a whole run and its format; in a format 2 store every row's checksum is checked.
+fn read_run(conn: &Connection) -> Result<(StoredRun, i64), String> {
+    let has_run: Option<String> =
+        conn.query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'run'", [], |r| r.get(0)).optional().map_err(|e| format!("not a nasc run store ({e})"))?;
     if has_run.is_none() {
         return Err("not a nasc run store (no `run` table)".into());
     }
@@ -332,49 +530,82 @@ fn read_run(conn: &Connection) -> Result<StoredRun, String> {
             },
         )
         .map_err(bad)?;
-    if format != FORMAT {
-        return Err(format!("store format {format} is not supported (this nasc reads format {FORMAT})"));
+    if !(1..=FORMAT).contains(&format) {
+        return Err(format!("store format {format} is not supported (this nasc reads formats 1 to {FORMAT})"));
     }
-    let mut stmt = conn
-        .prepare("SELECT id, seq, candidate, genotype, key, metrics, reward, reported, status, error, sim_start, sim_time, wall_time FROM trials ORDER BY seq")
-        .map_err(bad)?;
-    let trials = stmt
+    let checked = format >= 2;
+    let damaged = |what: String| format!("damaged run store: {what} does not match its checksum (the file was changed outside nasc); nothing in it is trusted");
+    if checked {
+        let n = RUN_COLS.split(',').count();
+        let (sum, stored): (i64, Option<i64>) = conn.query_row(&format!("SELECT {RUN_COLS}, sum FROM run WHERE id = 1"), [], |r| Ok((row_sum("run", r, n, RUN_REAL)?, r.get(n)?))).map_err(bad)?;
+        if stored != Some(sum) {
+            return Err(damaged("the run's configuration".into()));
+        }
+    }
+    let n_trial = TRIAL_COLS.split(',').count();
+    let sum_col = if checked { ", sum" } else { "" };
+    let mut stmt = conn.prepare(&format!("SELECT {TRIAL_COLS}{sum_col} FROM trials ORDER BY seq")).map_err(bad)?;
+    let rows = stmt
         .query_map([], |r| {
             let metrics: String = r.get(5)?;
-            Ok(StoredTrial {
-                id: r.get::<_, i64>(0)? as u64,
-                seq: r.get::<_, i64>(1)? as u64,
-                name: r.get(2)?,
-                genotype: r.get(3)?,
-                key: r.get(4)?,
-                metrics: match serde_json::from_str(&metrics) {
-                    Ok(Value::Object(m)) => m,
-                    _ => Map::new(),
+            let ok = !checked || r.get::<_, Option<i64>>(n_trial)? == Some(row_sum("trials", r, n_trial, TRIAL_REAL)?);
+            Ok((
+                ok,
+                StoredTrial {
+                    id: r.get::<_, i64>(0)? as u64,
+                    seq: r.get::<_, i64>(1)? as u64,
+                    name: r.get(2)?,
+                    genotype: r.get(3)?,
+                    key: r.get(4)?,
+                    metrics: match serde_json::from_str(&metrics) {
+                        Ok(Value::Object(m)) => m,
+                        _ => Map::new(),
+                    },
+                    reward: r.get(6)?,
+                    reported: r.get(7)?,
+                    status: r.get(8)?,
+                    error: r.get(9)?,
+                    sim_start: r.get(10)?,
+                    sim_end: r.get(11)?,
+                    wall: r.get(12)?,
                 },
-                reward: r.get(6)?,
-                reported: r.get(7)?,
-                status: r.get(8)?,
-                error: r.get(9)?,
-                sim_start: r.get(10)?,
-                sim_end: r.get(11)?,
-                wall: r.get(12)?,
-            })
+            ))
         })
         .map_err(bad)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(bad)?;
+    let mut trials = Vec::with_capacity(rows.len());
+    for (ok, t) in rows {
+        if !ok {
+            return Err(damaged(format!("trial {} (seq {}, candidate `{}`)", t.id, t.seq, t.name)));
+        }
+        trials.push(t);
+    }
     for (i, t) in trials.iter().enumerate() {
         if t.seq != i as u64 {
             return Err(format!("corrupt run store: trial sequence has a gap at {i}"));
         }
     }
-    let checkpoint: Option<(u64, Value)> = conn
-        .query_row("SELECT trials, state FROM checkpoints ORDER BY trials DESC LIMIT 1", [], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)))
+    let n_cp = CHECKPOINT_COLS.split(',').count();
+    let row: Option<(u64, String, bool)> = conn
+        .query_row(&format!("SELECT {CHECKPOINT_COLS}{sum_col} FROM checkpoints ORDER BY trials DESC LIMIT 1"), [], |r| {
+            let ok = !checked || r.get::<_, Option<i64>>(n_cp)? == Some(row_sum("checkpoints", r, n_cp, CHECKPOINT_REAL)?);
+            Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(3)?, ok))
+        })
         .optional()
-        .map_err(bad)?
-        .map(|(n, s)| serde_json::from_str(&s).map(|v| (n, v)).map_err(|e| format!("corrupt checkpoint: {e}")))
-        .transpose()?;
-    Ok(StoredRun { meta, status, created, trials, checkpoint })
+        .map_err(bad)?;
+    let checkpoint = match row {
+        None => None,
+        Some((n, _, false)) => return Err(damaged(format!("the checkpoint after {n} trials"))),
+        Some((n, s, true)) => Some((n, serde_json::from_str(&s).map_err(|e| format!("corrupt checkpoint: {e}"))?)),
+    };
+    // trials and their checkpoint are committed together: a missing row shows here
+    if let Some((n, _)) = &checkpoint {
+        if *n != trials.len() as u64 && checked {
+            return Err(format!("damaged run store: the last checkpoint follows {n} trials, but {} trials are readable", trials.len()));
+        }
+    }
+    Ok((StoredRun { meta, status, created, trials, checkpoint }, format))
 }
 
 impl Store for SqliteStore {
@@ -385,34 +616,38 @@ impl Store for SqliteStore {
             m.insert(n.clone(), num_json(*v));
         }
         let status = if t.error.is_some() { "failed" } else { "ok" };
+        let (name, genotype, metrics) = (space.display_name(&t.candidate), encode(&t.candidate), Value::Object(m).to_string());
+        // the same fields, in the same order, as TRIAL_COLS
+        let sum = RowSum::new("trials")
+            .int(t.id as i64)
+            .int(t.seq as i64)
+            .text(&name)
+            .text(&genotype)
+            .opt_text(t.key.as_deref())
+            .text(&metrics)
+            .opt_real(t.reward)
+            .opt_real(t.reported)
+            .text(status)
+            .opt_text(t.error.as_deref())
+            .real(t.sim_start)
+            .real(t.sim_end)
+            .real(t.wall)
+            .finish();
         let mut stmt = self
             .conn
-            .prepare_cached("INSERT INTO trials (id, seq, candidate, genotype, key, metrics, reward, reported, status, error, sim_start, sim_time, wall_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")
+            .prepare_cached("INSERT INTO trials (id, seq, candidate, genotype, key, metrics, reward, reported, status, error, sim_start, sim_time, wall_time, sum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
             .map_err(|e| err(&self.path, e))?;
-        stmt.execute(params![
-            t.id as i64,
-            t.seq as i64,
-            space.display_name(&t.candidate),
-            encode(&t.candidate),
-            t.key,
-            Value::Object(m).to_string(),
-            t.reward,
-            t.reported,
-            status,
-            t.error,
-            t.sim_start,
-            t.sim_end,
-            t.wall
-        ])
-        .map_err(|e| err(&self.path, e))?;
+        stmt.execute(params![t.id as i64, t.seq as i64, name, genotype, t.key, metrics, t.reward, t.reported, status, t.error, t.sim_start, t.sim_end, t.wall, sum]).map_err(|e| err(&self.path, e))?;
         Ok(())
     }
 
     fn commit(&mut self, trials_done: u64, wall: f64, checkpoint: &Value) -> Result<(), String> {
         self.begin()?;
+        let (created, state) = (now(), checkpoint.to_string());
+        let sum = RowSum::new("checkpoints").int(trials_done as i64).real(wall).real(created).text(&state).finish();
         self.conn
-            .prepare_cached("INSERT OR REPLACE INTO checkpoints (trials, wall_time, created, state) VALUES (?1, ?2, ?3, ?4)")
-            .and_then(|mut s| s.execute(params![trials_done as i64, wall, now(), checkpoint.to_string()]))
+            .prepare_cached("INSERT OR REPLACE INTO checkpoints (trials, wall_time, created, state, sum) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .and_then(|mut s| s.execute(params![trials_done as i64, wall, created, state, sum]))
             .map_err(|e| err(&self.path, e))?;
         self.conn.execute("UPDATE run SET updated = ?1 WHERE id = 1", params![now()]).map_err(|e| err(&self.path, e))?;
         self.conn.execute_batch("COMMIT").map_err(|e| err(&self.path, e))?;
@@ -421,13 +656,11 @@ impl Store for SqliteStore {
     }
 
     fn set_status(&mut self, status: &str) -> Result<(), String> {
-        self.conn.execute("UPDATE run SET status = ?1, updated = ?2 WHERE id = 1", params![status, now()]).map_err(|e| err(&self.path, e))?;
-        Ok(())
+        self.update_run("UPDATE run SET status = ?1, updated = ?2 WHERE id = 1", params![status, now()])
     }
 
     fn set_budget(&mut self, budget: &Budget) -> Result<(), String> {
-        self.conn.execute("UPDATE run SET budget = ?1 WHERE id = 1", params![budget_json(budget).to_string()]).map_err(|e| err(&self.path, e))?;
-        Ok(())
+        self.update_run("UPDATE run SET budget = ?1 WHERE id = 1", params![budget_json(budget).to_string()])
     }
 }
 
@@ -478,20 +711,18 @@ impl SqliteStore {
         let list = Value::Array(m.iter().map(|c| Value::String(encode(c))).collect());
         self.conn.execute_batch(SPACES_SCHEMA).map_err(|e| err(&self.path, e))?;
         self.conn
-            .execute("INSERT OR REPLACE INTO spaces (role, spec_hash, size, members, stats, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", params![role.as_str(), spec_hash, m.len() as i64, list.to_string(), stats.to_string(), now()])
+            .execute(
+                "INSERT OR REPLACE INTO spaces (role, spec_hash, size, members, stats, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![role.as_str(), spec_hash, m.len() as i64, list.to_string(), stats.to_string(), now()],
+            )
             .map_err(|e| err(&self.path, e))?;
         Ok(())
     }
 
     /// The explicit space of `role` in the store at `path`, if any (read-only).
     pub fn read_space(path: &Path, role: SpaceRole) -> Result<Option<SavedSpace>, String> {
-        if !path.is_file() {
-            return Err(err(path, "no such file"));
-        }
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| err(path, e))?;
-        // a nasc store at all?
-        read_run(&conn).map_err(|e| err(path, e))?;
+        // a sound nasc store at all?
+        let (conn, _, _) = open_read(path)?;
         let has: Option<String> = conn.query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'spaces'", [], |r| r.get(0)).optional().map_err(|e| err(path, e))?;
         if has.is_none() {
             return Ok(None);
