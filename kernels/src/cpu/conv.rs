@@ -3,7 +3,8 @@
 //! 1x1/stride-1/unpadded convolutions. Parallel over images (each image's GEMMs run
 //! single-threaded) when the batch can feed every thread, otherwise over the GEMMs themselves.
 //! Stride-1 convolutions on x86-64 with AVX2+FMA take the direct kernels of `conv_direct`
-//! instead ([`conv2d_fast_path`]); `conv2d_*_reference` always take the path above.
+//! instead ([`conv2d_fast_path`]); `conv2d_*_reference` always take im2col + GEMM (depthwise
+//! included): the oracle of the other paths.
 
 use super::gemm::{sgemm, Mat};
 use super::SendPtr;
@@ -73,7 +74,10 @@ fn col2im(c: &Conv2d, col: &[f32], x: &mut [f32]) {
                     let xr = &mut xc[iy * c.w..(iy + 1) * c.w];
                     let s = &src[oy * ow + o0..oy * ow + o1];
                     if sw == 1 {
-                        xr[base..base + (o1 - o0)].iter_mut().zip(s).for_each(|(d, &v)| *d += v);
+                        xr[base..base + (o1 - o0)]
+                            .iter_mut()
+                            .zip(s)
+                            .for_each(|(d, &v)| *d += v);
                     } else {
                         for (k, &v) in s.iter().enumerate() {
                             xr[base + k * sw] += v;
@@ -97,8 +101,15 @@ pub fn conv2d_forward(c: &Conv2d, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &m
     forward(c, x, w, b, y, true)
 }
 
-/// [`conv2d_forward`] on the im2col + GEMM path whatever the CPU (the direct kernels' oracle).
-pub fn conv2d_forward_reference(c: &Conv2d, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &mut [f32]) {
+/// [`conv2d_forward`] on the im2col + GEMM path whatever the CPU and whatever the groups (the
+/// oracle of the direct and depthwise kernels).
+pub fn conv2d_forward_reference(
+    c: &Conv2d,
+    x: &[f32],
+    w: &[f32],
+    b: Option<&[f32]>,
+    y: &mut [f32],
+) {
     forward(c, x, w, b, y, false)
 }
 
@@ -109,7 +120,7 @@ fn forward(c: &Conv2d, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &mut [f32], f
     assert_eq!(y.len(), c.y_len(), "conv2d y");
     assert_eq!(b.is_some(), c.bias, "conv2d: bias slice must match c.bias");
     let p = c.out_h() * c.out_w();
-    if c.cin_g() == 1 {
+    if fast && c.cin_g() == 1 {
         super::depthwise::forward(c, x, w, y);
     } else if fast && conv2d_fast_path(c) {
         super::conv_direct::forward(c, x, w, y);
@@ -131,11 +142,23 @@ fn forward(c: &Conv2d, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &mut [f32], f
                     Mat::rm(col, p)
                 };
                 let wg = &w[g * cog * kk..(g + 1) * cog * kk];
-                sgemm(cog, p, kk, Mat::rm(wg, kk), b_mat, &mut yi[g * cog * p..(g + 1) * cog * p], p, false, par);
+                sgemm(
+                    cog,
+                    p,
+                    kk,
+                    Mat::rm(wg, kk),
+                    b_mat,
+                    &mut yi[g * cog * p..(g + 1) * cog * p],
+                    p,
+                    false,
+                    par,
+                );
             }
         };
         if par_imgs {
-            y.par_chunks_mut(ys).enumerate().for_each_init(Vec::new, |col, (ni, yi)| per_image(ni, yi, col, false));
+            y.par_chunks_mut(ys)
+                .enumerate()
+                .for_each_init(Vec::new, |col, (ni, yi)| per_image(ni, yi, col, false));
         } else {
             let mut col = Vec::new();
             for (ni, yi) in y.chunks_mut(ys).enumerate() {
@@ -152,12 +175,20 @@ fn forward(c: &Conv2d, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &mut [f32], f
 }
 
 /// Output columns `ox0..ox1` whose input column `ox*sw + off` lies inside the image, for tap `j`.
+/// Always `ox0 <= ox1 <= out_w`; when the range is empty (a tap that only ever reads padding,
+/// as on maps smaller than the kernel) callers must not index with `ox0*sw + off`, which may
+/// then be negative.
 pub(super) fn ox_range(c: &Conv2d, j: usize) -> (usize, usize, isize) {
     let off = (j * c.dil.1) as isize - c.pad.1 as isize;
     let s = c.stride.1 as isize;
-    let lo = if off >= 0 { 0 } else { ((-off) + s - 1) / s };
+    let ow = c.out_w() as isize;
+    let lo = if off >= 0 {
+        0
+    } else {
+        (((-off) + s - 1) / s).min(ow)
+    };
     let last = c.w as isize - 1 - off;
-    let hi = if last < 0 { 0 } else { (last / s + 1).min(c.out_w() as isize) };
+    let hi = if last < 0 { 0 } else { (last / s + 1).min(ow) };
     (lo as usize, hi.max(lo) as usize, off)
 }
 
@@ -183,7 +214,8 @@ pub fn conv2d_backward(
     backward(c, x, w, dy, dx, dw, db, true)
 }
 
-/// [`conv2d_backward`] on the im2col + GEMM path whatever the CPU (the direct kernels' oracle).
+/// [`conv2d_backward`] on the im2col + GEMM path whatever the CPU and whatever the groups (the
+/// oracle of the direct and depthwise kernels).
 pub fn conv2d_backward_reference(
     c: &Conv2d,
     x: &[f32],
@@ -197,7 +229,16 @@ pub fn conv2d_backward_reference(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn backward(c: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>, dw: &mut [f32], db: Option<&mut [f32]>, fast: bool) {
+fn backward(
+    c: &Conv2d,
+    x: &[f32],
+    w: &[f32],
+    dy: &[f32],
+    dx: Option<&mut [f32]>,
+    dw: &mut [f32],
+    db: Option<&mut [f32]>,
+    fast: bool,
+) {
     c.validate();
     assert_eq!(x.len(), c.x_len());
     assert_eq!(w.len(), c.w_len());
@@ -217,7 +258,7 @@ fn backward(c: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>
     if let Some(dx) = &dx {
         assert_eq!(dx.len(), c.x_len());
     }
-    if c.cin_g() == 1 {
+    if fast && c.cin_g() == 1 {
         super::depthwise::backward(c, x, w, dy, dx, dw);
         return;
     }
@@ -231,7 +272,9 @@ fn backward(c: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>
     // flipped, transposed kernel (no col2im, and the GEMM has the forward's shape).
     let dx = match dx {
         Some(d) if (direct || !pw) && transposed_conv(c).is_some() => {
-            let (tc, tw) = transposed_conv(c).map(|tc| (tc, transposed_weights(c, w))).unwrap();
+            let (tc, tw) = transposed_conv(c)
+                .map(|tc| (tc, transposed_weights(c, w)))
+                .unwrap();
             forward(&tc, dy, &tw, None, d, fast);
             None
         }
@@ -248,40 +291,71 @@ fn backward(c: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>
     }
     let dx_ptr = dx.map(|d| SendPtr(d.as_mut_ptr()));
     // One image: accumulate its dW into `acc` and write its dx slice.
-    let per_image = |ni: usize, acc: &mut [f32], col: &mut Vec<f32>, dcol: &mut Vec<f32>, par: bool| {
-        let dyi = &dy[ni * ys..(ni + 1) * ys];
-        let dxi = dx_ptr.as_ref().map(|p| {
-            // SAFETY: each image writes only its own disjoint slice of dx.
-            let s = unsafe { std::slice::from_raw_parts_mut(p.0.add(ni * xs), xs) };
-            s.fill(0.0);
-            s
-        });
-        let mut dxi = dxi;
-        for g in 0..c.groups {
-            let xg = &x[ni * xs + g * cig * c.h * c.w..][..cig * c.h * c.w];
-            let dyg = &dyi[g * cog * p..(g + 1) * cog * p];
-            let wg = &w[g * cog * kk..(g + 1) * cog * kk];
-            // dW_g += dY_g [cog, p] * col^T [p, kk]
-            let colm = if pw {
-                Mat::rm_t(xg, p)
-            } else {
-                col.resize(kk * p, 0.0);
-                im2col(c, xg, col);
-                Mat::rm_t(col, p)
-            };
-            sgemm(cog, kk, p, Mat::rm(dyg, p), colm, &mut acc[g * cog * kk..(g + 1) * cog * kk], kk, true, par);
-            if let Some(dxi) = dxi.as_deref_mut() {
-                let dxg = &mut dxi[g * cig * c.h * c.w..(g + 1) * cig * c.h * c.w];
-                if pw {
-                    sgemm(kk, p, cog, Mat::rm_t(wg, kk), Mat::rm(dyg, p), dxg, p, false, par);
+    let per_image =
+        |ni: usize, acc: &mut [f32], col: &mut Vec<f32>, dcol: &mut Vec<f32>, par: bool| {
+            let dyi = &dy[ni * ys..(ni + 1) * ys];
+            let dxi = dx_ptr.as_ref().map(|p| {
+                // SAFETY: each image writes only its own disjoint slice of dx.
+                let s = unsafe { std::slice::from_raw_parts_mut(p.0.add(ni * xs), xs) };
+                s.fill(0.0);
+                s
+            });
+            let mut dxi = dxi;
+            for g in 0..c.groups {
+                let xg = &x[ni * xs + g * cig * c.h * c.w..][..cig * c.h * c.w];
+                let dyg = &dyi[g * cog * p..(g + 1) * cog * p];
+                let wg = &w[g * cog * kk..(g + 1) * cog * kk];
+                // dW_g += dY_g [cog, p] * col^T [p, kk]
+                let colm = if pw {
+                    Mat::rm_t(xg, p)
                 } else {
-                    dcol.resize(kk * p, 0.0);
-                    sgemm(kk, p, cog, Mat::rm_t(wg, kk), Mat::rm(dyg, p), dcol, p, false, par);
-                    col2im(c, dcol, dxg);
+                    col.resize(kk * p, 0.0);
+                    im2col(c, xg, col);
+                    Mat::rm_t(col, p)
+                };
+                sgemm(
+                    cog,
+                    kk,
+                    p,
+                    Mat::rm(dyg, p),
+                    colm,
+                    &mut acc[g * cog * kk..(g + 1) * cog * kk],
+                    kk,
+                    true,
+                    par,
+                );
+                if let Some(dxi) = dxi.as_deref_mut() {
+                    let dxg = &mut dxi[g * cig * c.h * c.w..(g + 1) * cig * c.h * c.w];
+                    if pw {
+                        sgemm(
+                            kk,
+                            p,
+                            cog,
+                            Mat::rm_t(wg, kk),
+                            Mat::rm(dyg, p),
+                            dxg,
+                            p,
+                            false,
+                            par,
+                        );
+                    } else {
+                        dcol.resize(kk * p, 0.0);
+                        sgemm(
+                            kk,
+                            p,
+                            cog,
+                            Mat::rm_t(wg, kk),
+                            Mat::rm(dyg, p),
+                            dcol,
+                            p,
+                            false,
+                            par,
+                        );
+                        col2im(c, dcol, dxg);
+                    }
                 }
             }
-        }
-    };
+        };
     if c.n >= rayon::current_num_threads() {
         let total = (0..c.n)
             .into_par_iter()
