@@ -38,12 +38,7 @@ fn gpu() -> Option<&'static Gpu> {
 fn check(what: &str, g: &Gpu, t: &GpuTensor, cpu: &[f32]) {
     let v = g.read(t);
     let e = rel_err(&v, cpu);
-    assert!(
-        e <= TOL,
-        "{what}: gpu vs cpu scaled error {e:e} > {TOL:e}\n gpu {:?}\n cpu {:?}",
-        &v[..v.len().min(8)],
-        &cpu[..cpu.len().min(8)]
-    );
+    assert!(e <= TOL, "{what}: gpu vs cpu scaled error {e:e} > {TOL:e}\n gpu {:?}\n cpu {:?}", &v[..v.len().min(8)], &cpu[..cpu.len().min(8)]);
 }
 
 #[test]
@@ -59,20 +54,10 @@ fn conv2d_forward_backward() {
         let (gx, gw, gb, gdy) = (g.upload(&x), g.upload(&w), g.upload(&bv), g.upload(&dy));
         let bias_c = c.bias.then_some(&bv);
         let y = c0.conv2d_forward(&c, &x, &w, bias_c);
-        check(
-            &format!("conv {name} fwd"),
-            g,
-            &g.conv2d_forward(&c, &gx, &gw, c.bias.then_some(&gb)),
-            &y,
-        );
+        check(&format!("conv {name} fwd"), g, &g.conv2d_forward(&c, &gx, &gw, c.bias.then_some(&gb)), &y);
         let (dx, dw, db) = c0.conv2d_backward(&c, &x, &w, &dy, true);
         let (gdx, gdw, gdb) = g.conv2d_backward(&c, &gx, &gw, &gdy, true);
-        check(
-            &format!("conv {name} dx"),
-            g,
-            gdx.as_ref().unwrap(),
-            dx.as_ref().unwrap(),
-        );
+        check(&format!("conv {name} dx"), g, gdx.as_ref().unwrap(), dx.as_ref().unwrap());
         check(&format!("conv {name} dw"), g, &gdw, &dw);
         assert_eq!(db.is_some(), gdb.is_some());
         if let (Some(db), Some(gdb)) = (db, gdb) {
@@ -98,20 +83,10 @@ fn conv2d_on_maps_smaller_than_the_kernel() {
         let dy = rng.vec(c.y_len(), -1.0, 1.0);
         let (gx, gw, gb, gdy) = (g.upload(&x), g.upload(&w), g.upload(&bv), g.upload(&dy));
         let y = c0.conv2d_forward(&c, &x, &w, c.bias.then_some(&bv));
-        check(
-            &format!("conv {name} fwd"),
-            g,
-            &g.conv2d_forward(&c, &gx, &gw, c.bias.then_some(&gb)),
-            &y,
-        );
+        check(&format!("conv {name} fwd"), g, &g.conv2d_forward(&c, &gx, &gw, c.bias.then_some(&gb)), &y);
         let (dx, dw, db) = c0.conv2d_backward(&c, &x, &w, &dy, true);
         let (gdx, gdw, gdb) = g.conv2d_backward(&c, &gx, &gw, &gdy, true);
-        check(
-            &format!("conv {name} dx"),
-            g,
-            gdx.as_ref().unwrap(),
-            dx.as_ref().unwrap(),
-        );
+        check(&format!("conv {name} dx"), g, gdx.as_ref().unwrap(), dx.as_ref().unwrap());
         check(&format!("conv {name} dw"), g, &gdw, &dw);
         if let (Some(db), Some(gdb)) = (db, gdb) {
             check(&format!("conv {name} db"), g, &gdb, &db);
@@ -125,10 +100,7 @@ fn batchnorm_train_and_eval() {
     let c0 = CpuBackend;
     let mut rng = Rng(12);
     for (n, c, hw) in [(2, 3, 25), (5, 4, 1), (3, 2, 300), (1, 3, 7)] {
-        let b = BatchNorm {
-            momentum: 0.2,
-            ..BatchNorm::new(n, c, hw)
-        };
+        let b = BatchNorm { momentum: 0.2, ..BatchNorm::new(n, c, hw) };
         let x = rng.vec(b.len(), -2.0, 3.0);
         let gamma = rng.vec(c, 0.5, 1.5);
         let beta = rng.vec(c, -0.5, 0.5);
@@ -137,12 +109,7 @@ fn batchnorm_train_and_eval() {
         let rv0 = rng.vec(c, 0.5, 1.5);
         let (mut rm, mut rv) = (rm0.clone(), rv0.clone());
         let (y, sm, si) = c0.batchnorm_train_forward(&b, &x, &gamma, &beta, &mut rm, &mut rv);
-        let (gx, gg, gbeta, gdy) = (
-            g.upload(&x),
-            g.upload(&gamma),
-            g.upload(&beta),
-            g.upload(&dy),
-        );
+        let (gx, gg, gbeta, gdy) = (g.upload(&x), g.upload(&gamma), g.upload(&beta), g.upload(&dy));
         let (mut grm, mut grv) = (g.upload(&rm0), g.upload(&rv0));
         let (gy, gsm, gsi) = g.batchnorm_train_forward(&b, &gx, &gg, &gbeta, &mut grm, &mut grv);
         check("bn y", g, &gy, &y);
@@ -156,12 +123,7 @@ fn batchnorm_train_and_eval() {
         check("bn dgamma", g, &gdg, &dg);
         check("bn dbeta", g, &gdb, &db);
         let ye = c0.batchnorm_eval_forward(&b, &x, &gamma, &beta, &rm, &rv);
-        check(
-            "bn eval y",
-            g,
-            &g.batchnorm_eval_forward(&b, &gx, &gg, &gbeta, &grm, &grv),
-            &ye,
-        );
+        check("bn eval y", g, &g.batchnorm_eval_forward(&b, &gx, &gg, &gbeta, &grm, &grv), &ye);
         let (dx, dg, db) = c0.batchnorm_eval_backward(&b, &x, &dy, &gamma, &rm, &rv);
         let (gdx, gdg, gdb) = g.batchnorm_eval_backward(&b, &gx, &gdy, &gg, &grm, &grv);
         check("bn eval dx", g, &gdx, &dx);
@@ -180,18 +142,8 @@ fn activations() {
     let dy = rng.vec(x.len(), -1.0, 1.0);
     let (gx, gdy) = (g.upload(&x), g.upload(&dy));
     for a in Act::ALL {
-        check(
-            &format!("{a:?} fwd"),
-            g,
-            &g.act_forward(a, &gx),
-            &c0.act_forward(a, &x),
-        );
-        check(
-            &format!("{a:?} bwd"),
-            g,
-            &g.act_backward(a, &gx, &gdy),
-            &c0.act_backward(a, &x, &dy),
-        );
+        check(&format!("{a:?} fwd"), g, &g.act_forward(a, &gx), &c0.act_forward(a, &x));
+        check(&format!("{a:?} bwd"), g, &g.act_backward(a, &gx, &gdy), &c0.act_backward(a, &x, &dy));
     }
 }
 
@@ -204,34 +156,14 @@ fn pooling() {
         let x = rng.vec(p.x_len(), -1.0, 1.0);
         let dy = rng.vec(p.y_len(), -1.0, 1.0);
         let (gx, gdy) = (g.upload(&x), g.upload(&dy));
-        check(
-            &format!("{name} fwd"),
-            g,
-            &g.pool2d_forward(&p, &gx),
-            &c0.pool2d_forward(&p, &x),
-        );
-        check(
-            &format!("{name} bwd"),
-            g,
-            &g.pool2d_backward(&p, &gx, &gdy),
-            &c0.pool2d_backward(&p, &x, &dy),
-        );
+        check(&format!("{name} fwd"), g, &g.pool2d_forward(&p, &gx), &c0.pool2d_forward(&p, &x));
+        check(&format!("{name} bwd"), g, &g.pool2d_backward(&p, &gx, &gdy), &c0.pool2d_backward(&p, &x, &dy));
     }
     for (n, c, hw) in [(2, 3, 49), (3, 5, 1), (1, 2, 700)] {
         let x = rng.vec(n * c * hw, -1.0, 1.0);
         let dy = rng.vec(n * c, -1.0, 1.0);
-        check(
-            "gap fwd",
-            g,
-            &g.global_avg_forward(n, c, hw, &g.upload(&x)),
-            &c0.global_avg_forward(n, c, hw, &x),
-        );
-        check(
-            "gap bwd",
-            g,
-            &g.global_avg_backward(n, c, hw, &g.upload(&dy)),
-            &c0.global_avg_backward(n, c, hw, &dy),
-        );
+        check("gap fwd", g, &g.global_avg_forward(n, c, hw, &g.upload(&x)), &c0.global_avg_forward(n, c, hw, &x));
+        check("gap bwd", g, &g.global_avg_backward(n, c, hw, &g.upload(&dy)), &c0.global_avg_backward(n, c, hw, &dy));
     }
 }
 
@@ -247,12 +179,7 @@ fn linear_and_xent() {
         let bv = rng.vec(out, -1.0, 1.0);
         let dy = rng.vec(n * out, -1.0, 1.0);
         let (gx, gw, gb, gdy) = (g.upload(&x), g.upload(&w), g.upload(&bv), g.upload(&dy));
-        check(
-            "linear fwd",
-            g,
-            &g.linear_forward(&l, &gx, &gw, bias.then_some(&gb)),
-            &c0.linear_forward(&l, &x, &w, bias.then_some(&bv)),
-        );
+        check("linear fwd", g, &g.linear_forward(&l, &gx, &gw, bias.then_some(&gb)), &c0.linear_forward(&l, &x, &w, bias.then_some(&bv)));
         let (dx, dw, db) = c0.linear_backward(&l, &x, &w, &dy, true);
         let (gdx, gdw, gdb) = g.linear_backward(&l, &gx, &gw, &gdy, true);
         check("linear dx", g, gdx.as_ref().unwrap(), dx.as_ref().unwrap());
@@ -285,12 +212,7 @@ fn structural_ops() {
     check("scale", g, &g.scale(0.3, &ga), &c0.scale(0.3, &a));
     check("identity", g, &Ops::identity(g, &ga), &a);
     check("zeros", g, &g.zeros(len), &vec![0.0; len]);
-    check(
-        "mean",
-        g,
-        &g.mean_forward(&[&ga, &gb, &gc]),
-        &c0.mean_forward(&[&a, &bv, &cv]),
-    );
+    check("mean", g, &g.mean_forward(&[&ga, &gb, &gc]), &c0.mean_forward(&[&a, &bv, &cv]));
     let mut gy = g.upload(&a);
     let mut y = a.clone();
     g.axpy(-0.7, &gb, &mut gy);
@@ -299,18 +221,10 @@ fn structural_ops() {
     // concat / split
     let (n, hw) = (3, 11);
     let chans = [2, 5, 1];
-    let xs: Vec<Vec<f32>> = chans
-        .iter()
-        .map(|&c| rng.vec(n * c * hw, -1.0, 1.0))
-        .collect();
+    let xs: Vec<Vec<f32>> = chans.iter().map(|&c| rng.vec(n * c * hw, -1.0, 1.0)).collect();
     let gxs: Vec<GpuTensor> = xs.iter().map(|v| g.upload(v)).collect();
     let y = c0.concat_forward(n, hw, &chans, &xs.iter().collect::<Vec<_>>());
-    check(
-        "concat fwd",
-        g,
-        &g.concat_forward(n, hw, &chans, &gxs.iter().collect::<Vec<_>>()),
-        &y,
-    );
+    check("concat fwd", g, &g.concat_forward(n, hw, &chans, &gxs.iter().collect::<Vec<_>>()), &y);
     let dy = rng.vec(y.len(), -1.0, 1.0);
     let parts = c0.concat_backward(n, hw, &chans, &dy);
     let gparts = g.concat_backward(n, hw, &chans, &g.upload(&dy));
@@ -323,12 +237,7 @@ fn structural_ops() {
     let s = rng.vec(n * c, -1.0, 1.0);
     let dy = rng.vec(n * c * hw, -1.0, 1.0);
     let (gx, gs, gdy) = (g.upload(&x), g.upload(&s), g.upload(&dy));
-    check(
-        "cmul fwd",
-        g,
-        &g.channel_mul_forward(n, c, hw, &gx, &gs),
-        &c0.channel_mul_forward(n, c, hw, &x, &s),
-    );
+    check("cmul fwd", g, &g.channel_mul_forward(n, c, hw, &gx, &gs), &c0.channel_mul_forward(n, c, hw, &x, &s));
     let (dx, ds) = c0.channel_mul_backward(n, c, hw, &x, &s, &dy);
     let (gdx, gds) = g.channel_mul_backward(n, c, hw, &gx, &gs, &gdy);
     check("cmul dx", g, &gdx, &dx);
@@ -342,21 +251,9 @@ fn optimizers() {
     let mut rng = Rng(17);
     let len = 777;
     for o in [
-        Sgd {
-            momentum: 0.9,
-            nesterov: false,
-            weight_decay: 5e-4,
-        },
-        Sgd {
-            momentum: 0.9,
-            nesterov: true,
-            weight_decay: 1e-3,
-        },
-        Sgd {
-            momentum: 0.0,
-            nesterov: false,
-            weight_decay: 0.0,
-        },
+        Sgd { momentum: 0.9, nesterov: false, weight_decay: 5e-4 },
+        Sgd { momentum: 0.9, nesterov: true, weight_decay: 1e-3 },
+        Sgd { momentum: 0.0, nesterov: false, weight_decay: 0.0 },
     ] {
         let mut p = rng.vec(len, -1.0, 1.0);
         let mut buf = vec![0.0; len];
@@ -370,10 +267,7 @@ fn optimizers() {
         check("sgd p", g, &gp, &p);
         check("sgd buf", g, &gbuf, &buf);
     }
-    let o = AdamW {
-        weight_decay: 0.05,
-        ..AdamW::default()
-    };
+    let o = AdamW { weight_decay: 0.05, ..AdamW::default() };
     let mut p = rng.vec(len, -1.0, 1.0);
     let (mut m, mut v) = (vec![0.0; len], vec![0.0; len]);
     let (mut gp, mut gm, mut gv) = (g.upload(&p), g.zeros(len), g.zeros(len));
@@ -393,10 +287,7 @@ fn pipeline_cache_and_batching() {
     // A fresh device so other tests' work does not count.
     let g2 = Gpu::new().unwrap();
     let _ = g;
-    let c = Conv2d {
-        pad: (1, 1),
-        ..Conv2d::new(2, 3, 8, 8, 4, 3)
-    };
+    let c = Conv2d { pad: (1, 1), ..Conv2d::new(2, 3, 8, 8, 4, 3) };
     let x = g2.upload(&vec![0.5; c.x_len()]);
     let w = g2.upload(&vec![0.1; c.w_len()]);
     for _ in 0..20 {
@@ -408,10 +299,7 @@ fn pipeline_cache_and_batching() {
     assert!((v[8 + 1 + 9] - 0.5 * 0.1 * 27.0).abs() < 1e-5);
     let s = g2.stats();
     assert_eq!(s.pipelines_compiled, 3, "{s:?}");
-    assert!(
-        s.submissions <= 2,
-        "60+ dispatches should need one submission: {s:?}"
-    );
+    assert!(s.submissions <= 2, "60+ dispatches should need one submission: {s:?}");
     assert!(s.buffers_reused > 0, "{s:?}");
 }
 
@@ -423,19 +311,9 @@ fn backend_enum_runs_a_training_step_on_both() {
     let Some(g) = gpu() else { return };
     let mut rng = Rng(18);
     let (n, k) = (3, 4);
-    let c = Conv2d {
-        pad: (1, 1),
-        stride: (2, 2),
-        bias: true,
-        ..Conv2d::new(n, 2, 7, 7, 5, 3)
-    };
+    let c = Conv2d { pad: (1, 1), stride: (2, 2), bias: true, ..Conv2d::new(n, 2, 7, 7, 5, 3) };
     let bn = BatchNorm::new(n, 5, c.out_h() * c.out_w());
-    let l = Linear {
-        n,
-        inp: 5,
-        out: k,
-        bias: true,
-    };
+    let l = Linear { n, inp: 5, out: k, bias: true };
     let x = rng.vec(c.x_len(), -1.0, 1.0);
     let w = rng.vec(c.w_len(), -0.5, 0.5);
     let b = rng.vec(5, -0.1, 0.1);
@@ -459,25 +337,12 @@ fn backend_enum_runs_a_training_step_on_both() {
         let (dy, _, _) = be.batchnorm_train_backward(&bn, &y, &dz, &gamma, &sm, &si);
         let (_, dw, _) = be.conv2d_backward(&c, &xt, &wt, &dy, false);
         let mut buf: Tensor = be.zeros(c.w_len());
-        be.sgd_step(
-            &Sgd {
-                momentum: 0.9,
-                nesterov: true,
-                weight_decay: 5e-4,
-            },
-            0.1,
-            &mut wt,
-            &dw,
-            &mut buf,
-        );
+        be.sgd_step(&Sgd { momentum: 0.9, nesterov: true, weight_decay: 5e-4 }, 0.1, &mut wt, &dw, &mut buf);
         vec![be.download(&loss), be.download(&wt), be.download(&rv)]
     };
     let cpu = run(&Backend::cpu());
     let wg = run(&Backend::Wgpu(g.clone()));
-    for (what, (a, b)) in ["loss", "updated conv weight", "running var"]
-        .iter()
-        .zip(wg.iter().zip(&cpu))
-    {
+    for (what, (a, b)) in ["loss", "updated conv weight", "running var"].iter().zip(wg.iter().zip(&cpu)) {
         let e = rel_err(a, b);
         assert!(e <= TOL, "{what}: {e:e}");
     }

@@ -26,15 +26,12 @@ fn oracle(c: &Conv2d, x: &[f32], w: &[f32], dy: &[f32]) -> (Vec<f32>, Vec<f32>, 
                         let ci = g * cig + cl;
                         for i in 0..c.kh {
                             for j in 0..c.kw {
-                                let iy =
-                                    (oy * c.stride.0 + i * c.dil.0) as isize - c.pad.0 as isize;
-                                let ix =
-                                    (ox * c.stride.1 + j * c.dil.1) as isize - c.pad.1 as isize;
+                                let iy = (oy * c.stride.0 + i * c.dil.0) as isize - c.pad.0 as isize;
+                                let ix = (ox * c.stride.1 + j * c.dil.1) as isize - c.pad.1 as isize;
                                 if iy < 0 || ix < 0 || iy >= c.h as isize || ix >= c.w as isize {
                                     continue;
                                 }
-                                let xi =
-                                    ((n * c.c_in + ci) * c.h + iy as usize) * c.w + ix as usize;
+                                let xi = ((n * c.c_in + ci) * c.h + iy as usize) * c.w + ix as usize;
                                 let wi = ((co * cig + cl) * c.kh + i) * c.kw + j;
                                 y[yi] += w[wi] * x[xi];
                                 dx[xi] += w[wi] * dy[yi];
@@ -65,12 +62,7 @@ fn convs_on_maps_smaller_than_the_kernel() {
         let bias = c.bias.then_some(&b[..]);
         let mut outs = Vec::new();
         for reference in [false, true] {
-            let (mut y, mut dx, mut dw, mut db) = (
-                vec![0.0; c.y_len()],
-                vec![0.0; c.x_len()],
-                vec![0.0; c.w_len()],
-                vec![0.0; c.c_out],
-            );
+            let (mut y, mut dx, mut dw, mut db) = (vec![0.0; c.y_len()], vec![0.0; c.x_len()], vec![0.0; c.w_len()], vec![0.0; c.c_out]);
             let dbo = c.bias.then_some(&mut db[..]);
             if reference {
                 cpu::conv2d_forward_reference(&c, &x, &w, bias, &mut y);
@@ -82,35 +74,19 @@ fn convs_on_maps_smaller_than_the_kernel() {
             outs.push((y, dx, dw, db));
         }
         let (f, r) = (&outs[0], &outs[1]);
-        for (what, a, e) in [
-            ("y", &f.0, &r.0),
-            ("dx", &f.1, &r.1),
-            ("dw", &f.2, &r.2),
-            ("db", &f.3, &r.3),
-        ] {
+        for (what, a, e) in [("y", &f.0, &r.0), ("dx", &f.1, &r.1), ("dw", &f.2, &r.2), ("db", &f.3, &r.3)] {
             let err = rel_err(a, e);
-            assert!(
-                err <= 1e-5,
-                "{name}: {what} fast vs im2col reference rel err {err:e}"
-            );
+            assert!(err <= 1e-5, "{name}: {what} fast vs im2col reference rel err {err:e}");
         }
         let (mut oy, odx, odw) = oracle(&c, &x, &w, &dy);
         if c.bias {
             let p = c.out_h() * c.out_w();
-            oy.iter_mut()
-                .enumerate()
-                .for_each(|(i, v)| *v += b[(i / p) % c.c_out]);
+            oy.iter_mut().enumerate().for_each(|(i, v)| *v += b[(i / p) % c.c_out]);
         }
         for (what, a, e) in [("y", &r.0, &oy), ("dx", &r.1, &odx), ("dw", &r.2, &odw)] {
             let err = rel_err(a, e);
-            assert!(
-                err <= 1e-5,
-                "{name}: {what} im2col reference vs direct loops rel err {err:e}"
-            );
+            assert!(err <= 1e-5, "{name}: {what} im2col reference vs direct loops rel err {err:e}");
         }
     }
-    assert!(
-        depthwise >= 100 && smaller >= 100,
-        "{depthwise} depthwise, {smaller} smaller than the kernel"
-    );
+    assert!(depthwise >= 100 && smaller >= 100, "{depthwise} depthwise, {smaller} smaller than the kernel");
 }

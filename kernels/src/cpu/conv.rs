@@ -74,10 +74,7 @@ fn col2im(c: &Conv2d, col: &[f32], x: &mut [f32]) {
                     let xr = &mut xc[iy * c.w..(iy + 1) * c.w];
                     let s = &src[oy * ow + o0..oy * ow + o1];
                     if sw == 1 {
-                        xr[base..base + (o1 - o0)]
-                            .iter_mut()
-                            .zip(s)
-                            .for_each(|(d, &v)| *d += v);
+                        xr[base..base + (o1 - o0)].iter_mut().zip(s).for_each(|(d, &v)| *d += v);
                     } else {
                         for (k, &v) in s.iter().enumerate() {
                             xr[base + k * sw] += v;
@@ -103,13 +100,7 @@ pub fn conv2d_forward(c: &Conv2d, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &m
 
 /// [`conv2d_forward`] on the im2col + GEMM path whatever the CPU and whatever the groups (the
 /// oracle of the direct and depthwise kernels).
-pub fn conv2d_forward_reference(
-    c: &Conv2d,
-    x: &[f32],
-    w: &[f32],
-    b: Option<&[f32]>,
-    y: &mut [f32],
-) {
+pub fn conv2d_forward_reference(c: &Conv2d, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &mut [f32]) {
     forward(c, x, w, b, y, false)
 }
 
@@ -142,23 +133,11 @@ fn forward(c: &Conv2d, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &mut [f32], f
                     Mat::rm(col, p)
                 };
                 let wg = &w[g * cog * kk..(g + 1) * cog * kk];
-                sgemm(
-                    cog,
-                    p,
-                    kk,
-                    Mat::rm(wg, kk),
-                    b_mat,
-                    &mut yi[g * cog * p..(g + 1) * cog * p],
-                    p,
-                    false,
-                    par,
-                );
+                sgemm(cog, p, kk, Mat::rm(wg, kk), b_mat, &mut yi[g * cog * p..(g + 1) * cog * p], p, false, par);
             }
         };
         if par_imgs {
-            y.par_chunks_mut(ys)
-                .enumerate()
-                .for_each_init(Vec::new, |col, (ni, yi)| per_image(ni, yi, col, false));
+            y.par_chunks_mut(ys).enumerate().for_each_init(Vec::new, |col, (ni, yi)| per_image(ni, yi, col, false));
         } else {
             let mut col = Vec::new();
             for (ni, yi) in y.chunks_mut(ys).enumerate() {
@@ -182,11 +161,7 @@ pub(super) fn ox_range(c: &Conv2d, j: usize) -> (usize, usize, isize) {
     let off = (j * c.dil.1) as isize - c.pad.1 as isize;
     let s = c.stride.1 as isize;
     let ow = c.out_w() as isize;
-    let lo = if off >= 0 {
-        0
-    } else {
-        (((-off) + s - 1) / s).min(ow)
-    };
+    let lo = if off >= 0 { 0 } else { (((-off) + s - 1) / s).min(ow) };
     let last = c.w as isize - 1 - off;
     let hi = if last < 0 { 0 } else { (last / s + 1).min(ow) };
     (lo as usize, hi.max(lo) as usize, off)
@@ -229,16 +204,7 @@ pub fn conv2d_backward_reference(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn backward(
-    c: &Conv2d,
-    x: &[f32],
-    w: &[f32],
-    dy: &[f32],
-    dx: Option<&mut [f32]>,
-    dw: &mut [f32],
-    db: Option<&mut [f32]>,
-    fast: bool,
-) {
+fn backward(c: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>, dw: &mut [f32], db: Option<&mut [f32]>, fast: bool) {
     c.validate();
     assert_eq!(x.len(), c.x_len());
     assert_eq!(w.len(), c.w_len());
@@ -272,9 +238,7 @@ fn backward(
     // flipped, transposed kernel (no col2im, and the GEMM has the forward's shape).
     let dx = match dx {
         Some(d) if (direct || !pw) && transposed_conv(c).is_some() => {
-            let (tc, tw) = transposed_conv(c)
-                .map(|tc| (tc, transposed_weights(c, w)))
-                .unwrap();
+            let (tc, tw) = transposed_conv(c).map(|tc| (tc, transposed_weights(c, w))).unwrap();
             forward(&tc, dy, &tw, None, d, fast);
             None
         }
@@ -291,71 +255,40 @@ fn backward(
     }
     let dx_ptr = dx.map(|d| SendPtr(d.as_mut_ptr()));
     // One image: accumulate its dW into `acc` and write its dx slice.
-    let per_image =
-        |ni: usize, acc: &mut [f32], col: &mut Vec<f32>, dcol: &mut Vec<f32>, par: bool| {
-            let dyi = &dy[ni * ys..(ni + 1) * ys];
-            let dxi = dx_ptr.as_ref().map(|p| {
-                // SAFETY: each image writes only its own disjoint slice of dx.
-                let s = unsafe { std::slice::from_raw_parts_mut(p.0.add(ni * xs), xs) };
-                s.fill(0.0);
-                s
-            });
-            let mut dxi = dxi;
-            for g in 0..c.groups {
-                let xg = &x[ni * xs + g * cig * c.h * c.w..][..cig * c.h * c.w];
-                let dyg = &dyi[g * cog * p..(g + 1) * cog * p];
-                let wg = &w[g * cog * kk..(g + 1) * cog * kk];
-                // dW_g += dY_g [cog, p] * col^T [p, kk]
-                let colm = if pw {
-                    Mat::rm_t(xg, p)
+    let per_image = |ni: usize, acc: &mut [f32], col: &mut Vec<f32>, dcol: &mut Vec<f32>, par: bool| {
+        let dyi = &dy[ni * ys..(ni + 1) * ys];
+        let dxi = dx_ptr.as_ref().map(|p| {
+            // SAFETY: each image writes only its own disjoint slice of dx.
+            let s = unsafe { std::slice::from_raw_parts_mut(p.0.add(ni * xs), xs) };
+            s.fill(0.0);
+            s
+        });
+        let mut dxi = dxi;
+        for g in 0..c.groups {
+            let xg = &x[ni * xs + g * cig * c.h * c.w..][..cig * c.h * c.w];
+            let dyg = &dyi[g * cog * p..(g + 1) * cog * p];
+            let wg = &w[g * cog * kk..(g + 1) * cog * kk];
+            // dW_g += dY_g [cog, p] * col^T [p, kk]
+            let colm = if pw {
+                Mat::rm_t(xg, p)
+            } else {
+                col.resize(kk * p, 0.0);
+                im2col(c, xg, col);
+                Mat::rm_t(col, p)
+            };
+            sgemm(cog, kk, p, Mat::rm(dyg, p), colm, &mut acc[g * cog * kk..(g + 1) * cog * kk], kk, true, par);
+            if let Some(dxi) = dxi.as_deref_mut() {
+                let dxg = &mut dxi[g * cig * c.h * c.w..(g + 1) * cig * c.h * c.w];
+                if pw {
+                    sgemm(kk, p, cog, Mat::rm_t(wg, kk), Mat::rm(dyg, p), dxg, p, false, par);
                 } else {
-                    col.resize(kk * p, 0.0);
-                    im2col(c, xg, col);
-                    Mat::rm_t(col, p)
-                };
-                sgemm(
-                    cog,
-                    kk,
-                    p,
-                    Mat::rm(dyg, p),
-                    colm,
-                    &mut acc[g * cog * kk..(g + 1) * cog * kk],
-                    kk,
-                    true,
-                    par,
-                );
-                if let Some(dxi) = dxi.as_deref_mut() {
-                    let dxg = &mut dxi[g * cig * c.h * c.w..(g + 1) * cig * c.h * c.w];
-                    if pw {
-                        sgemm(
-                            kk,
-                            p,
-                            cog,
-                            Mat::rm_t(wg, kk),
-                            Mat::rm(dyg, p),
-                            dxg,
-                            p,
-                            false,
-                            par,
-                        );
-                    } else {
-                        dcol.resize(kk * p, 0.0);
-                        sgemm(
-                            kk,
-                            p,
-                            cog,
-                            Mat::rm_t(wg, kk),
-                            Mat::rm(dyg, p),
-                            dcol,
-                            p,
-                            false,
-                            par,
-                        );
-                        col2im(c, dcol, dxg);
-                    }
+                    dcol.resize(kk * p, 0.0);
+                    sgemm(kk, p, cog, Mat::rm_t(wg, kk), Mat::rm(dyg, p), dcol, p, false, par);
+                    col2im(c, dcol, dxg);
                 }
             }
-        };
+        }
+    };
     if c.n >= rayon::current_num_threads() {
         let total = (0..c.n)
             .into_par_iter()

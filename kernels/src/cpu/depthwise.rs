@@ -19,14 +19,7 @@ pub(super) fn forward(c: &Conv2d, x: &[f32], w: &[f32], y: &mut [f32]) {
 }
 
 /// Backward (`dw` and `dx` overwritten).
-pub(super) fn backward(
-    c: &Conv2d,
-    x: &[f32],
-    w: &[f32],
-    dy: &[f32],
-    dx: Option<&mut [f32]>,
-    dw: &mut [f32],
-) {
+pub(super) fn backward(c: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>, dw: &mut [f32]) {
     if c.stride == (1, 1) {
         backward_padded(c, x, w, dy, dx, dw)
     } else {
@@ -48,11 +41,7 @@ impl Padded {
     fn new(c: &Conv2d) -> Self {
         let wp = c.w + 2 * c.pad.1;
         let hp = c.h + 2 * c.pad.0;
-        Padded {
-            wp,
-            q: c.out_h() * wp,
-            len: hp * wp + (c.kw - 1) * c.dil.1,
-        }
+        Padded { wp, q: c.out_h() * wp, len: hp * wp + (c.kw - 1) * c.dil.1 }
     }
     /// Offset of tap (i, j) in the padded plane.
     fn off(&self, c: &Conv2d, i: usize, j: usize) -> usize {
@@ -86,9 +75,7 @@ fn forward_padded(c: &Conv2d, x: &[f32], w: &[f32], y: &mut [f32]) {
                 for j in 0..c.kw {
                     let wv = wk[i * c.kw + j];
                     let off = pd.off(c, i, j);
-                    acc.iter_mut()
-                        .zip(&xp[off..off + pd.q])
-                        .for_each(|(a, &v)| *a += wv * v);
+                    acc.iter_mut().zip(&xp[off..off + pd.q]).for_each(|(a, &v)| *a += wv * v);
                 }
             }
             for oy in 0..oh {
@@ -108,14 +95,7 @@ fn dy_padded(c: &Conv2d, pd: &Padded, dyp: &[f32], buf: &mut Vec<f32>) {
     }
 }
 
-fn backward_padded(
-    c: &Conv2d,
-    x: &[f32],
-    w: &[f32],
-    dy: &[f32],
-    dx: Option<&mut [f32]>,
-    dw: &mut [f32],
-) {
+fn backward_padded(c: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>, dw: &mut [f32]) {
     let (oh, ow) = (c.out_h(), c.out_w());
     let cog = c.cout_g();
     let hw = c.h * c.w;
@@ -152,10 +132,7 @@ fn backward_padded(
                         for j in 0..c.kw {
                             let wv = wk[i * c.kw + j];
                             let off = pd.off(c, i, j);
-                            dxp[off..off + pd.q]
-                                .iter_mut()
-                                .zip(gq.iter())
-                                .for_each(|(d, &g)| *d += wv * g);
+                            dxp[off..off + pd.q].iter_mut().zip(gq.iter()).for_each(|(d, &g)| *d += wv * g);
                         }
                     }
                 }
@@ -172,90 +149,71 @@ fn forward_rows(c: &Conv2d, x: &[f32], w: &[f32], y: &mut [f32]) {
     let (oh, ow) = (c.out_h(), c.out_w());
     let cog = c.cout_g();
     let sw = c.stride.1;
-    y.par_chunks_mut(oh * ow)
-        .enumerate()
-        .for_each(|(plane, yp)| {
-            let (ni, co) = (plane / c.c_out, plane % c.c_out);
-            let ci = co / cog;
-            let xp = &x[(ni * c.c_in + ci) * c.h * c.w..][..c.h * c.w];
-            let wk = &w[co * c.kh * c.kw..(co + 1) * c.kh * c.kw];
-            yp.fill(0.0);
-            for i in 0..c.kh {
-                for j in 0..c.kw {
-                    let wv = wk[i * c.kw + j];
-                    let (o0, o1, off) = ox_range(c, j);
-                    if o0 >= o1 {
-                        continue;
-                    }
-                    for (oy, iy) in rows(c, i) {
-                        let xr = &xp[iy * c.w..(iy + 1) * c.w];
-                        let yr = &mut yp[oy * ow + o0..oy * ow + o1];
-                        let base = (o0 * sw) as isize + off;
-                        if sw == 1 {
-                            let xs = &xr[base as usize..base as usize + (o1 - o0)];
-                            yr.iter_mut().zip(xs).for_each(|(yv, &xv)| *yv += wv * xv);
-                        } else {
-                            for (k, yv) in yr.iter_mut().enumerate() {
-                                *yv += wv * xr[base as usize + k * sw];
-                            }
+    y.par_chunks_mut(oh * ow).enumerate().for_each(|(plane, yp)| {
+        let (ni, co) = (plane / c.c_out, plane % c.c_out);
+        let ci = co / cog;
+        let xp = &x[(ni * c.c_in + ci) * c.h * c.w..][..c.h * c.w];
+        let wk = &w[co * c.kh * c.kw..(co + 1) * c.kh * c.kw];
+        yp.fill(0.0);
+        for i in 0..c.kh {
+            for j in 0..c.kw {
+                let wv = wk[i * c.kw + j];
+                let (o0, o1, off) = ox_range(c, j);
+                if o0 >= o1 {
+                    continue;
+                }
+                for (oy, iy) in rows(c, i) {
+                    let xr = &xp[iy * c.w..(iy + 1) * c.w];
+                    let yr = &mut yp[oy * ow + o0..oy * ow + o1];
+                    let base = (o0 * sw) as isize + off;
+                    if sw == 1 {
+                        let xs = &xr[base as usize..base as usize + (o1 - o0)];
+                        yr.iter_mut().zip(xs).for_each(|(yv, &xv)| *yv += wv * xv);
+                    } else {
+                        for (k, yv) in yr.iter_mut().enumerate() {
+                            *yv += wv * xr[base as usize + k * sw];
                         }
                     }
                 }
             }
-        });
+        }
+    });
 }
 
-fn backward_rows(
-    c: &Conv2d,
-    x: &[f32],
-    w: &[f32],
-    dy: &[f32],
-    dx: Option<&mut [f32]>,
-    dw: &mut [f32],
-) {
+fn backward_rows(c: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>, dw: &mut [f32]) {
     let (oh, ow) = (c.out_h(), c.out_w());
     let cog = c.cout_g();
     let hw = c.h * c.w;
     let sw = c.stride.1;
-    dw.par_chunks_mut(c.kh * c.kw)
-        .enumerate()
-        .for_each(|(co, dwk)| {
-            let ci = co / cog;
-            let mut acc = vec![0.0f64; c.kh * c.kw];
-            for ni in 0..c.n {
-                let xp = &x[(ni * c.c_in + ci) * hw..][..hw];
-                let dyp = &dy[(ni * c.c_out + co) * oh * ow..][..oh * ow];
-                for i in 0..c.kh {
-                    for j in 0..c.kw {
-                        let (o0, o1, off) = ox_range(c, j);
-                        if o0 >= o1 {
-                            continue;
-                        }
-                        let mut s = 0.0f32;
-                        for (oy, iy) in rows(c, i) {
-                            let xr = &xp[iy * c.w..(iy + 1) * c.w];
-                            let gr = &dyp[oy * ow + o0..oy * ow + o1];
-                            let base = ((o0 * sw) as isize + off) as usize;
-                            if sw == 1 {
-                                s += gr
-                                    .iter()
-                                    .zip(&xr[base..base + (o1 - o0)])
-                                    .map(|(&g, &v)| g * v)
-                                    .sum::<f32>();
-                            } else {
-                                s += gr
-                                    .iter()
-                                    .enumerate()
-                                    .map(|(k, &g)| g * xr[base + k * sw])
-                                    .sum::<f32>();
-                            }
-                        }
-                        acc[i * c.kw + j] += s as f64;
+    dw.par_chunks_mut(c.kh * c.kw).enumerate().for_each(|(co, dwk)| {
+        let ci = co / cog;
+        let mut acc = vec![0.0f64; c.kh * c.kw];
+        for ni in 0..c.n {
+            let xp = &x[(ni * c.c_in + ci) * hw..][..hw];
+            let dyp = &dy[(ni * c.c_out + co) * oh * ow..][..oh * ow];
+            for i in 0..c.kh {
+                for j in 0..c.kw {
+                    let (o0, o1, off) = ox_range(c, j);
+                    if o0 >= o1 {
+                        continue;
                     }
+                    let mut s = 0.0f32;
+                    for (oy, iy) in rows(c, i) {
+                        let xr = &xp[iy * c.w..(iy + 1) * c.w];
+                        let gr = &dyp[oy * ow + o0..oy * ow + o1];
+                        let base = ((o0 * sw) as isize + off) as usize;
+                        if sw == 1 {
+                            s += gr.iter().zip(&xr[base..base + (o1 - o0)]).map(|(&g, &v)| g * v).sum::<f32>();
+                        } else {
+                            s += gr.iter().enumerate().map(|(k, &g)| g * xr[base + k * sw]).sum::<f32>();
+                        }
+                    }
+                    acc[i * c.kw + j] += s as f64;
                 }
             }
-            dwk.iter_mut().zip(&acc).for_each(|(d, &a)| *d = a as f32);
-        });
+        }
+        dwk.iter_mut().zip(&acc).for_each(|(d, &a)| *d = a as f32);
+    });
     if let Some(dx) = dx {
         dx.par_chunks_mut(hw).enumerate().for_each(|(plane, dxp)| {
             let (ni, ci) = (plane / c.c_in, plane % c.c_in);
@@ -275,10 +233,7 @@ fn backward_rows(
                             let xr = &mut dxp[iy * c.w..(iy + 1) * c.w];
                             let base = ((o0 * sw) as isize + off) as usize;
                             if sw == 1 {
-                                xr[base..base + (o1 - o0)]
-                                    .iter_mut()
-                                    .zip(gr)
-                                    .for_each(|(d, &g)| *d += wv * g);
+                                xr[base..base + (o1 - o0)].iter_mut().zip(gr).for_each(|(d, &g)| *d += wv * g);
                             } else {
                                 for (k, &g) in gr.iter().enumerate() {
                                     xr[base + k * sw] += wv * g;

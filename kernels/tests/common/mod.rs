@@ -43,177 +43,43 @@ impl Rng {
         v
     }
     pub fn labels(&mut self, n: usize, k: usize) -> Vec<u32> {
-        (0..n)
-            .map(|_| (self.next_u64() % k as u64) as u32)
-            .collect()
+        (0..n).map(|_| (self.next_u64() % k as u64) as u32).collect()
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn conv(
-    n: usize,
-    c_in: usize,
-    h: usize,
-    w: usize,
-    c_out: usize,
-    k: (usize, usize),
-    s: (usize, usize),
-    p: (usize, usize),
-    d: (usize, usize),
-    g: usize,
-    bias: bool,
-) -> Conv2d {
-    Conv2d {
-        n,
-        c_in,
-        h,
-        w,
-        c_out,
-        kh: k.0,
-        kw: k.1,
-        stride: s,
-        pad: p,
-        dil: d,
-        groups: g,
-        bias,
-    }
+fn conv(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, k: (usize, usize), s: (usize, usize), p: (usize, usize), d: (usize, usize), g: usize, bias: bool) -> Conv2d {
+    Conv2d { n, c_in, h, w, c_out, kh: k.0, kw: k.1, stride: s, pad: p, dil: d, groups: g, bias }
 }
 
 /// Conv configurations covering odd sizes, stride 2, dilation 2, groups, depthwise, 1xk/kx1,
 /// pointwise, and both threading paths (n = 1 and n >= threads).
 pub fn conv_cases() -> Vec<(&'static str, Conv2d)> {
     vec![
-        (
-            "3x3 s1 p1 bias",
-            conv(2, 3, 7, 6, 4, (3, 3), (1, 1), (1, 1), (1, 1), 1, true),
-        ),
-        (
-            "3x3 s2 p1",
-            conv(3, 3, 9, 7, 5, (3, 3), (2, 2), (1, 1), (1, 1), 1, false),
-        ),
-        (
-            "3x3 dil2 p2",
-            conv(2, 2, 9, 8, 3, (3, 3), (1, 1), (2, 2), (2, 2), 1, false),
-        ),
-        (
-            "5x5 dil2 s2 p4",
-            conv(1, 3, 11, 9, 2, (5, 5), (2, 2), (4, 4), (2, 2), 1, true),
-        ),
-        (
-            "groups2 s2",
-            conv(2, 4, 7, 7, 6, (3, 3), (2, 2), (1, 1), (1, 1), 2, true),
-        ),
-        (
-            "depthwise 3x3 s2 dil2",
-            conv(2, 3, 9, 9, 3, (3, 3), (2, 2), (2, 2), (2, 2), 3, false),
-        ),
-        (
-            "depthwise x2 5x5",
-            conv(3, 2, 7, 5, 4, (5, 5), (1, 1), (2, 2), (1, 1), 2, true),
-        ),
-        (
-            "1x5",
-            conv(2, 3, 5, 9, 4, (1, 5), (1, 1), (0, 2), (1, 1), 1, false),
-        ),
-        (
-            "3x1 s(2,1)",
-            conv(2, 3, 9, 5, 4, (3, 1), (2, 1), (1, 0), (1, 1), 1, false),
-        ),
-        (
-            "1x1 pointwise",
-            conv(5, 6, 5, 3, 7, (1, 1), (1, 1), (0, 0), (1, 1), 1, true),
-        ),
-        (
-            "1x1 s2",
-            conv(2, 4, 7, 7, 3, (1, 1), (2, 2), (0, 0), (1, 1), 1, false),
-        ),
+        ("3x3 s1 p1 bias", conv(2, 3, 7, 6, 4, (3, 3), (1, 1), (1, 1), (1, 1), 1, true)),
+        ("3x3 s2 p1", conv(3, 3, 9, 7, 5, (3, 3), (2, 2), (1, 1), (1, 1), 1, false)),
+        ("3x3 dil2 p2", conv(2, 2, 9, 8, 3, (3, 3), (1, 1), (2, 2), (2, 2), 1, false)),
+        ("5x5 dil2 s2 p4", conv(1, 3, 11, 9, 2, (5, 5), (2, 2), (4, 4), (2, 2), 1, true)),
+        ("groups2 s2", conv(2, 4, 7, 7, 6, (3, 3), (2, 2), (1, 1), (1, 1), 2, true)),
+        ("depthwise 3x3 s2 dil2", conv(2, 3, 9, 9, 3, (3, 3), (2, 2), (2, 2), (2, 2), 3, false)),
+        ("depthwise x2 5x5", conv(3, 2, 7, 5, 4, (5, 5), (1, 1), (2, 2), (1, 1), 2, true)),
+        ("1x5", conv(2, 3, 5, 9, 4, (1, 5), (1, 1), (0, 2), (1, 1), 1, false)),
+        ("3x1 s(2,1)", conv(2, 3, 9, 5, 4, (3, 1), (2, 1), (1, 0), (1, 1), 1, false)),
+        ("1x1 pointwise", conv(5, 6, 5, 3, 7, (1, 1), (1, 1), (0, 0), (1, 1), 1, true)),
+        ("1x1 s2", conv(2, 4, 7, 7, 3, (1, 1), (2, 2), (0, 0), (1, 1), 1, false)),
     ]
 }
 
 pub fn pool_cases() -> Vec<(&'static str, Pool2d)> {
-    let p = |n, c, h, w, k, s, pad, kind| Pool2d {
-        n,
-        c,
-        h,
-        w,
-        k,
-        stride: s,
-        pad,
-        kind,
-    };
+    let p = |n, c, h, w, k, s, pad, kind| Pool2d { n, c, h, w, k, stride: s, pad, kind };
     vec![
-        (
-            "avg3 s1 p1 excl",
-            p(
-                2,
-                3,
-                7,
-                6,
-                (3, 3),
-                (1, 1),
-                (1, 1),
-                PoolKind::Avg {
-                    count_include_pad: false,
-                },
-            ),
-        ),
-        (
-            "avg3 s1 p1 incl",
-            p(
-                2,
-                3,
-                7,
-                6,
-                (3, 3),
-                (1, 1),
-                (1, 1),
-                PoolKind::Avg {
-                    count_include_pad: true,
-                },
-            ),
-        ),
-        (
-            "avg3 s2 p1 excl",
-            p(
-                2,
-                2,
-                9,
-                7,
-                (3, 3),
-                (2, 2),
-                (1, 1),
-                PoolKind::Avg {
-                    count_include_pad: false,
-                },
-            ),
-        ),
-        (
-            "avg2 s2",
-            p(
-                3,
-                2,
-                7,
-                9,
-                (2, 2),
-                (2, 2),
-                (0, 0),
-                PoolKind::Avg {
-                    count_include_pad: true,
-                },
-            ),
-        ),
-        (
-            "max3 s1 p1",
-            p(2, 3, 7, 6, (3, 3), (1, 1), (1, 1), PoolKind::Max),
-        ),
-        (
-            "max3 s2 p1",
-            p(2, 2, 9, 7, (3, 3), (2, 2), (1, 1), PoolKind::Max),
-        ),
-        (
-            "max2 s2",
-            p(1, 3, 7, 5, (2, 2), (2, 2), (0, 0), PoolKind::Max),
-        ),
+        ("avg3 s1 p1 excl", p(2, 3, 7, 6, (3, 3), (1, 1), (1, 1), PoolKind::Avg { count_include_pad: false })),
+        ("avg3 s1 p1 incl", p(2, 3, 7, 6, (3, 3), (1, 1), (1, 1), PoolKind::Avg { count_include_pad: true })),
+        ("avg3 s2 p1 excl", p(2, 2, 9, 7, (3, 3), (2, 2), (1, 1), PoolKind::Avg { count_include_pad: false })),
+        ("avg2 s2", p(3, 2, 7, 9, (2, 2), (2, 2), (0, 0), PoolKind::Avg { count_include_pad: true })),
+        ("max3 s1 p1", p(2, 3, 7, 6, (3, 3), (1, 1), (1, 1), PoolKind::Max)),
+        ("max3 s2 p1", p(2, 2, 9, 7, (3, 3), (2, 2), (1, 1), PoolKind::Max)),
+        ("max2 s2", p(1, 3, 7, 5, (2, 2), (2, 2), (0, 0), PoolKind::Max)),
     ]
 }
 
@@ -256,31 +122,9 @@ pub fn small_map_cases() -> Vec<(String, Conv2d)> {
                     } else {
                         (k / 2, k / 2, h, w)
                     };
-                    for (what, c_in, c_out, g) in [
-                        ("depthwise", 3, 3, 3),
-                        ("depthwise x2", 2, 4, 2),
-                        ("dense", 3, 5, 1),
-                    ] {
-                        let name = format!(
-                            "{what} k{k} s{s} {h}x{w} {}",
-                            if same { "same" } else { "pad k/2" }
-                        );
-                        v.push((
-                            name,
-                            conv(
-                                2,
-                                c_in,
-                                hp,
-                                wp,
-                                c_out,
-                                (k, k),
-                                (s, s),
-                                (ph, pw),
-                                (1, 1),
-                                g,
-                                g == 1,
-                            ),
-                        ));
+                    for (what, c_in, c_out, g) in [("depthwise", 3, 3, 3), ("depthwise x2", 2, 4, 2), ("dense", 3, 5, 1)] {
+                        let name = format!("{what} k{k} s{s} {h}x{w} {}", if same { "same" } else { "pad k/2" });
+                        v.push((name, conv(2, c_in, hp, wp, c_out, (k, k), (s, s), (ph, pw), (1, 1), g, g == 1)));
                     }
                 }
             }
