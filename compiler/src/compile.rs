@@ -107,7 +107,7 @@ fn front<'s>(spec: &'s Spec, overrides: &[(String, String)], default_name: &str,
         }
     }
     // constant folding: params (with overrides) and lets, in dependency order
-    let mut pending: Vec<(&Ident, &Expr, bool)> = spec
+    let pending: Vec<(&Ident, &Expr, bool)> = spec
         .items
         .iter()
         .filter_map(|i| match i {
@@ -116,44 +116,62 @@ fn front<'s>(spec: &'s Spec, overrides: &[(String, String)], default_name: &str,
             _ => None,
         })
         .collect();
-    while !pending.is_empty() {
-        let mut progress = false;
-        let mut next = Vec::new();
-        for (name, value, is_param) in pending {
-            let ready = check::free_names(value).iter().all(|n| prog.consts.contains_key(n) || !is_const_name(spec, n));
-            if !ready {
-                next.push((name, value, is_param));
-                continue;
-            }
-            let v = match overrides.iter().find(|(n, _)| *n == name.name) {
-                Some((_, raw)) if is_param => Ok(parse_override(raw)),
-                _ => eval_const(&prog, value, &[]),
-            };
-            match v {
-                Ok(v) => {
-                    prog.consts.insert(name.name.clone(), v);
-                }
-                Err(d) => {
-                    diags.push(d);
-                    return None;
-                }
-            }
-            progress = true;
+    // (Kahn's algorithm over the names each definition reads: linear in the definitions, in
+    // any source order; the first definition left unresolved is reported as cyclic)
+    let index: HashMap<&str, usize> = pending.iter().enumerate().map(|(i, (n, _, _))| (n.name.as_str(), i)).collect();
+    let mut waiting = vec![0usize; pending.len()];
+    let mut users: Vec<Vec<usize>> = vec![Vec::new(); pending.len()];
+    for (i, (_, value, _)) in pending.iter().enumerate() {
+        let mut deps: Vec<usize> = check::free_names(value).iter().filter_map(|n| index.get(n.as_str()).copied()).collect();
+        deps.sort_unstable();
+        deps.dedup();
+        waiting[i] = deps.len();
+        for j in deps {
+            users[j].push(i);
         }
-        if !progress {
-            let (name, _, _) = next[0];
-            diags.push(Diagnostic::error("E0504", format!("`{}` is defined in terms of itself", name.name), name.span, "cyclic definition"));
-            return None;
+    }
+    let mut ready: std::collections::BTreeSet<usize> = (0..pending.len()).filter(|i| waiting[*i] == 0).collect();
+    let mut done = vec![false; pending.len()];
+    while let Some(i) = ready.pop_first() {
+        let (name, value, is_param) = pending[i];
+        let v = match overrides.iter().find(|(n, _)| *n == name.name) {
+            Some((_, raw)) if is_param => Ok(parse_override(raw)),
+            _ => eval_const(&prog, value, &[]),
+        };
+        match v {
+            Ok(v) => {
+                prog.consts.insert(name.name.clone(), v);
+            }
+            Err(d) => {
+                diags.push(d);
+                return None;
+            }
         }
-        pending = next;
+        done[i] = true;
+        for &u in &users[i] {
+            waiting[u] -= 1;
+            if waiting[u] == 0 {
+                ready.insert(u);
+            }
+        }
+    }
+    if let Some(i) = done.iter().position(|d| !d) {
+        let (name, _, _) = pending[i];
+        diags.push(Diagnostic::error("E0504", format!("`{}` is defined in terms of itself", name.name), name.span, "cyclic definition"));
+        return None;
     }
     // decisions
     let mut decisions: Vec<DecisionInfo> = Vec::new();
     let mut whens: Vec<Option<WhenGuard>> = Vec::new();
+    let mut options = 0usize;
     for item in &spec.items {
         if let Item::Decision(d) = item {
-            if let Err(e) = expand_decision(&mut prog, d, &mut decisions, &mut whens) {
+            if let Err(e) = expand_decision(&mut prog, d, &mut decisions, &mut whens, &mut options) {
                 diags.push(e);
+                // a limit stops the expansion (the next family would only repeat it)
+                if e_is_limit(diags.last()) {
+                    break;
+                }
             }
         }
     }
@@ -343,9 +361,10 @@ fn compile_with(spec: &Spec, opts: &Options, memo: bool) -> (Option<Space>, Vec<
     (Some(space), diags)
 }
 
-fn is_const_name(spec: &Spec, n: &str) -> bool {
-    spec.items.iter().any(|i| matches!(i, Item::Param { name, .. } | Item::Let { name, .. } if name.name == n))
+fn e_is_limit(d: Option<&Diagnostic>) -> bool {
+    d.is_some_and(|d| d.code == "E0801")
 }
+
 
 fn to_opt(v: &Value, span: Span) -> Result<OptValue, Diagnostic> {
     Ok(match v {
@@ -360,12 +379,20 @@ fn to_opt(v: &Value, span: Span) -> Result<OptValue, Diagnostic> {
     })
 }
 
+/// Most options of one decision, and most indices of one family dimension.
+pub const MAX_DOMAIN: i64 = 100_000;
+/// Most decision instances of a space (all families together).
+pub const MAX_DECISIONS: usize = 100_000;
+/// Most options of all decisions together.
+pub const MAX_OPTIONS: usize = 2_000_000;
+
 fn list_of(v: &Value, span: Span) -> Result<Vec<Value>, Diagnostic> {
     match v {
         Value::List(l) => Ok(l.to_vec()),
         Value::Range(a, b) => {
-            if b - a > 100_000 {
-                return Err(Diagnostic::error("E0801", "this range is too large for a domain", span, "here"));
+            // `b - a` may not fit an int (`-1..9223372036854775807`)
+            if b.checked_sub(*a).is_none_or(|n| n > MAX_DOMAIN) {
+                return Err(Diagnostic::error("E0801", format!("the range `{a}..{b}` is too large for a domain (at most {MAX_DOMAIN} values)"), span, "here"));
             }
             Ok((*a..*b).map(Value::Int).collect())
         }
@@ -373,7 +400,12 @@ fn list_of(v: &Value, span: Span) -> Result<Vec<Value>, Diagnostic> {
     }
 }
 
-fn expand_decision(prog: &mut Program, d: &Decision, out: &mut Vec<DecisionInfo>, whens: &mut Vec<Option<WhenGuard>>) -> Result<(), Diagnostic> {
+fn too_many_decisions(d: &Decision) -> Diagnostic {
+    Diagnostic::error("E0801", format!("decision family `{}` has too many instances", d.name.name), d.span, "here")
+        .with_note(format!("a space has at most {MAX_DECISIONS} decisions"))
+}
+
+fn expand_decision(prog: &mut Program, d: &Decision, out: &mut Vec<DecisionInfo>, whens: &mut Vec<Option<WhenGuard>>, options: &mut usize) -> Result<(), Diagnostic> {
     // enumerate index tuples; a dim range may read earlier index variables
     let mut tuples: Vec<Vec<(String, i64)>> = vec![Vec::new()];
     let mut plain: Vec<Vec<i64>> = vec![Vec::new()];
@@ -383,6 +415,10 @@ fn expand_decision(prog: &mut Program, d: &Decision, out: &mut Vec<DecisionInfo>
         for (t, p) in tuples.iter().zip(&plain) {
             let r = eval_const(prog, &dim.range, t)?;
             let vals: Vec<i64> = match r {
+                // checked before anything is allocated (`d[100000000000]`)
+                Value::Int(n) if dim.var.is_none() && n > MAX_DOMAIN => {
+                    return Err(Diagnostic::error("E0801", format!("decision family `{}` has too many instances: a dimension of {n} (at most {MAX_DOMAIN})", d.name.name), dim.range.span, "too many indices"));
+                }
                 Value::Int(n) if dim.var.is_none() => (0..n).collect(),
                 other => list_of(&other, dim.range.span)?
                     .into_iter()
@@ -394,6 +430,9 @@ fn expand_decision(prog: &mut Program, d: &Decision, out: &mut Vec<DecisionInfo>
             };
             if vals.is_empty() {
                 return Err(Diagnostic::error("E0401", format!("decision family `{}` has an empty index range", d.name.name), dim.span, "no indices").with_help("a family needs at least one index"));
+            }
+            if nt.len().saturating_add(vals.len()) > MAX_DECISIONS || out.len().saturating_add(nt.len() + vals.len()) > MAX_DECISIONS {
+                return Err(too_many_decisions(d));
             }
             for v in vals {
                 let mut t2 = t.clone();
@@ -408,9 +447,6 @@ fn expand_decision(prog: &mut Program, d: &Decision, out: &mut Vec<DecisionInfo>
         }
         tuples = nt;
         plain = np;
-        if tuples.len() > 100_000 {
-            return Err(Diagnostic::error("E0801", format!("decision family `{}` has too many instances", d.name.name), d.span, "here"));
-        }
     }
     let mut fam = Family { ndims: d.dims.len(), instances: Default::default(), span: d.name.span };
     for (t, p) in tuples.iter().zip(&plain) {
@@ -418,6 +454,10 @@ fn expand_decision(prog: &mut Program, d: &Decision, out: &mut Vec<DecisionInfo>
         let name = format!("{}{}", d.name.name, p.iter().map(|i| format!("[{i}]")).collect::<String>());
         let dom = eval_const(prog, &d.domain, t)?;
         let opts: Vec<OptValue> = list_of(&dom, d.domain.span)?.iter().map(|v| to_opt(v, d.domain.span)).collect::<Result<_, _>>()?;
+        *options += opts.len();
+        if opts.len() as i64 > MAX_DOMAIN || *options > MAX_OPTIONS {
+            return Err(Diagnostic::error("E0801", format!("too many options: `{name}` has {} (at most {MAX_DOMAIN} per decision and {MAX_OPTIONS} in all)", opts.len()), d.domain.span, "here"));
+        }
         if opts.is_empty() {
             return Err(Diagnostic::error("E0401", format!("empty choice: `{name}` has no options"), d.domain.span, "this domain is empty").with_help("list at least one option"));
         }
@@ -444,14 +484,15 @@ fn expand_decision(prog: &mut Program, d: &Decision, out: &mut Vec<DecisionInfo>
         let kind = match d.kind {
             nasc_grammar::ast::DecisionKind::Choice => DecisionKind::Choice { options: opts, default: default_idx.map_or(0, |x| x.0 as u32) },
             nasc_grammar::ast::DecisionKind::Subset => {
-                if opts.len() > 64 {
-                    return Err(Diagnostic::error("E0406", format!("the pool of `{name}` has {} members; at most 64 are supported", opts.len()), d.domain.span, "pool too large"));
+                // members are bits of a u64 whose all-ones value means "absent" in compiled plans
+                if opts.len() > 63 {
+                    return Err(Diagnostic::error("E0406", format!("the pool of `{name}` has {} members; at most 63 are supported", opts.len()), d.domain.span, "pool too large"));
                 }
                 let (lo, hi) = match &d.size {
                     None => (0, opts.len() as i64),
                     Some(e) => match eval_const(prog, e, t)? {
                         Value::Int(k) => (k, k),
-                        Value::Range(a, b) => (a, b - 1),
+                        Value::Range(a, b) => (a, b.saturating_sub(1)),
                         other => return Err(Diagnostic::error("E0403", format!("a subset size must be an int or a range, found {}", other.type_name()), e.span, "here")),
                     },
                 };

@@ -91,7 +91,7 @@ pub enum Slot {
     Absent,
     /// Choice: option index.
     Opt(u32),
-    /// Subset: bitmask of pool members (pools are at most 64 members).
+    /// Subset: bitmask of pool members (pools are at most 63 members: all ones is `ABSENT` in compiled plans).
     Members(u64),
 }
 

@@ -31,9 +31,13 @@ impl Domains {
                     if subset_count(pool.len(), *min, *max) > BigUint::from(MAX_ENUM_SUBSET) {
                         None
                     } else {
-                        let n = pool.len();
-                        let mut masks: Vec<u64> = (0..(1u64 << n)).filter(|m| (*min..=*max).contains(&m.count_ones())).collect();
-                        masks.sort_by_key(|m| (m.count_ones(), *m));
+                        // by size, then by mask: only the valid masks are generated (a pool of
+                        // 63 with size 1 has 63 of them, out of 2^63 masks)
+                        let mut masks: Vec<u64> = Vec::new();
+                        for k in *min..=(*max).min(pool.len() as u32) {
+                            let start = len_masks(pool.len(), k, &mut masks);
+                            masks[start..].sort_unstable();
+                        }
                         Some(masks.into_iter().map(Slot::Members).collect())
                     }
                 }
@@ -53,6 +57,35 @@ impl Domains {
     }
     pub fn position(&self, d: DecisionId, s: Slot) -> Option<usize> {
         self.pos[d.index()].get(&s).copied()
+    }
+}
+
+/// Append every `k`-member mask of an `n` pool (n <= 64) to `out`; returns where they start.
+fn len_masks(n: usize, k: u32, out: &mut Vec<u64>) -> usize {
+    let start = out.len();
+    let n = n.min(64) as u32;
+    if k > n {
+        return start;
+    }
+    // members chosen so far, as positions in increasing order
+    let mut pos: Vec<u32> = (0..k).collect();
+    loop {
+        out.push(pos.iter().fold(0u64, |m, j| m | 1u64 << j));
+        // advance the last position that can still move right
+        let mut i = k as usize;
+        loop {
+            if i == 0 {
+                return start;
+            }
+            i -= 1;
+            if pos[i] < n - (k - i as u32) {
+                break;
+            }
+        }
+        pos[i] += 1;
+        for t in i + 1..k as usize {
+            pos[t] = pos[t - 1] + 1;
+        }
     }
 }
 

@@ -5,6 +5,7 @@ use super::value::Value;
 use super::world::{merge_worlds, Frame, World};
 use super::{Interp, Interrupt, R, MAX_CALL_DEPTH, MAX_WORLDS};
 use crate::decision::WhenGuard;
+use crate::deps::Lit;
 use nasc_grammar::ast::{Arg, Body, Expr, ExprKind, Span, Stmt};
 use nasc_grammar::diag::Diagnostic;
 
@@ -99,12 +100,7 @@ impl Interp<'_> {
                         stack.push(c);
                     }
                     if stack.len() + out.len() > MAX_WORLDS {
-                        return Err(Diagnostic::error(
-                            "E0801",
-                            "the space is too entangled to evaluate: too many decision combinations are live at once",
-                            Span::default(),
-                            "here",
-                        ));
+                        return Err(too_many_worlds(Span::default()));
                     }
                 }
             }
@@ -197,9 +193,42 @@ impl Interp<'_> {
                 };
                 let mut out = Vec::new();
                 let n = self.name(&var.name);
+                // a body that assigns to a variable changes the world after the iteration: a
+                // subset's member is then forked on (in: the body runs; out: it does not), not
+                // run under a guard (a guard tags costs only, the assignment would leak into
+                // the worlds where the member is out)
+                let fork_members = assigns(body);
                 for (w, items) in self.attempt_all(worlds, &mut f)? {
                     let mut ws = vec![w];
                     for (k, (g, v)) in items.into_iter().enumerate() {
+                        let mut skipped = Vec::new();
+                        let g = match g {
+                            Some(Lit::Member(d, j, true)) if fork_members => {
+                                let mut run = Vec::new();
+                                for w in ws {
+                                    if w.ctx.iter().chain(w.guards.iter()).any(|c| *c == Lit::Member(d, j, true)) {
+                                        run.push(w);
+                                    } else if w.ctx.iter().any(|c| *c == Lit::Member(d, j, false)) {
+                                        skipped.push(w);
+                                    } else {
+                                        for c in self.split(w, Interrupt::ForkMember(d, j))? {
+                                            if c.ctx.iter().any(|l| *l == Lit::Member(d, j, true)) {
+                                                run.push(c);
+                                            } else {
+                                                skipped.push(c);
+                                            }
+                                        }
+                                    }
+                                }
+                                self.read_world();
+                                if run.len() + skipped.len() > MAX_WORLDS {
+                                    return Err(too_many_worlds(*span));
+                                }
+                                ws = run;
+                                None
+                            }
+                            g => g,
+                        };
                         let saved: Vec<_> = ws.iter().map(|w| w.guards.clone()).collect();
                         for w in &mut ws {
                             if let Some(l) = g {
@@ -209,7 +238,7 @@ impl Interp<'_> {
                         }
                         self.path.push(span.start as u32);
                         self.path.push(k as u32);
-                        let r = self.exec_stmts_multi(body, ws);
+                        let r = if ws.is_empty() { Ok(ws) } else { self.exec_stmts_multi(body, ws) };
                         self.path.truncate(self.path.len() - 2);
                         ws = r?;
                         // guards are restored to the loop's (a split world inherits its parent's)
@@ -218,6 +247,7 @@ impl Interp<'_> {
                             w.frame().vars.pop();
                             w.guards = g0.clone();
                         }
+                        ws.extend(skipped);
                         ws = merge_worlds(ws, self);
                     }
                     out.extend(ws);
@@ -226,4 +256,18 @@ impl Interp<'_> {
             }
         }
     }
+}
+
+fn too_many_worlds(span: Span) -> Diagnostic {
+    Diagnostic::error("E0801", "the space is too entangled to evaluate: too many decision combinations are live at once", span, "here")
+}
+
+/// Whether statements assign to a variable (at any depth).
+pub(super) fn assigns(stmts: &[Stmt]) -> bool {
+    stmts.iter().any(|s| match s {
+        Stmt::Assign { .. } => true,
+        Stmt::For { body, .. } => assigns(body),
+        Stmt::If { then, els, .. } => assigns(then) || assigns(els),
+        Stmt::Let { .. } | Stmt::Node { .. } => false,
+    })
 }

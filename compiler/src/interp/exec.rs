@@ -62,6 +62,7 @@ impl<'a> Interp<'a> {
                     w.frame().vars.pop();
                     w.guards = saved;
                     if let Some(r) = r {
+                        self.charge(1, e.span)?;
                         out.push((g, r));
                     }
                 }
@@ -71,6 +72,7 @@ impl<'a> Interp<'a> {
                 let a = self.int(w, lo)?;
                 let b = self.int(w, hi)?;
                 let b = if *inclusive { b.checked_add(1).ok_or_else(|| overflow(hi.span))? } else { b };
+                range_len(a, b, e.span)?;
                 Ok(Value::Range(a, b))
             }
             ExprKind::Index { base, index } => {
@@ -249,7 +251,7 @@ impl<'a> Interp<'a> {
                 Ok(l[j as usize].clone())
             }
             Value::Range(lo, hi) => {
-                if i < 0 || lo + i >= hi {
+                if i < 0 || lo.checked_add(i).is_none_or(|x| x >= hi) {
                     return err("E0405", format!("index {i} out of range"), span, "out of range");
                 }
                 Ok(Value::Int(lo + i))
@@ -278,11 +280,16 @@ impl<'a> Interp<'a> {
     /// Iterate a list, range or subset.
     pub(crate) fn items(&mut self, w: &World, v: &Value, span: Span) -> R<Items> {
         match v {
-            Value::List(l) => Ok(l.iter().map(|x| (None, x.clone())).collect()),
+            Value::List(l) => {
+                self.charge(l.len() as u64, span)?;
+                Ok(l.iter().map(|x| (None, x.clone())).collect())
+            }
             Value::Range(a, b) => {
-                if b - a > 10_000_000 {
-                    return err("E0801", "range too large to iterate", span, "here");
+                let n = range_len(*a, *b, span)?;
+                if n > 10_000_000 {
+                    return err("E0801", format!("range too large to iterate: {n} elements (at most 10000000)"), span, "here");
                 }
+                self.charge(n as u64, span)?;
                 Ok((*a..*b).map(|i| (None, Value::Int(i))).collect())
             }
             Value::CondList(l) => Ok({
@@ -319,7 +326,10 @@ impl<'a> Interp<'a> {
                 self.path.pop();
                 r
             }
-            (BinOp::Add, List(x), List(y)) => Ok(List(Rc::new(x.iter().chain(y.iter()).cloned().collect()))),
+            (BinOp::Add, List(x), List(y)) => {
+                self.charge((x.len() + y.len()) as u64, span)?;
+                Ok(List(Rc::new(x.iter().chain(y.iter()).cloned().collect())))
+            }
             (BinOp::Add, a @ (List(_) | CondList(_)), b @ (List(_) | CondList(_))) => {
                 let part = |v: &Value| -> Vec<(Option<Lit>, Value)> {
                     match v {
@@ -328,6 +338,12 @@ impl<'a> Interp<'a> {
                         _ => Vec::new(),
                     }
                 };
+                let n = |v: &Value| match v {
+                    List(l) => l.len(),
+                    CondList(l) => l.len(),
+                    _ => 0,
+                };
+                self.charge((n(&a) + n(&b)) as u64, span)?;
                 Ok(cond_or_plain([part(&a), part(&b)].concat()))
             }
             (BinOp::Add, Str(x), Str(y)) => Ok(Str(Rc::from(format!("{x}{y}").as_str()))),
@@ -465,10 +481,22 @@ impl<'a> Interp<'a> {
     ) -> R<Value> {
         match f {
             Value::Op(OpRef::Builtin(name)) => {
+                // builtins that materialize a range (`min`, `max`) are charged for it first
+                for (_, v, s) in &args {
+                    if let Value::Range(a, b) = v {
+                        let n = range_len(*a, *b, *s)?;
+                        if matches!(name, "min" | "max") {
+                            self.charge(n as u64, *s)?;
+                        }
+                    }
+                }
                 // the callee's position identifies the call site (nested pipes share their start)
                 self.path.push(fspan.start as u32);
                 let r = self.call_builtin(w, name, args, span);
                 self.path.pop();
+                if let Ok(Value::Range(a, b)) = &r {
+                    range_len(*a, *b, span)?;
+                }
                 r
             }
             Value::Op(OpRef::Block(name)) => {
@@ -480,6 +508,7 @@ impl<'a> Interp<'a> {
                 }
                 let site = fspan.start as u32;
                 if let Some(v) = self.memo_replay(w, &name, site, &args) {
+                    self.check_size(span)?;
                     return Ok(v);
                 }
                 let rec = self.memo_begin(w, &name, &args);
@@ -601,7 +630,24 @@ impl<'a> Interp<'a> {
             Stmt::For { var, iter, body, span } => {
                 let it = self.eval(w, iter)?;
                 let items = self.items(w, &it, iter.span)?;
+                let fork_members = super::driver::assigns(body);
                 for (k, (g, v)) in items.into_iter().enumerate() {
+                    // a body that assigns runs in the worlds where the member is in (see the
+                    // world-set driver's `for`), not under a guard
+                    let g = match g {
+                        Some(Lit::Member(d, j, true)) if fork_members => {
+                            self.read_world();
+                            let has = |b: bool| w.ctx.iter().chain(w.guards.iter()).any(|c| *c == Lit::Member(d, j, b));
+                            if has(true) {
+                                None
+                            } else if has(false) {
+                                continue;
+                            } else {
+                                return Err(Interrupt::ForkMember(d, j));
+                            }
+                        }
+                        g => g,
+                    };
                     let saved = w.guards.clone();
                     if let Some(l) = g {
                         w.guards.add(l);
@@ -657,5 +703,13 @@ fn cond_or_plain(items: Vec<(Option<Lit>, Value)>) -> Value {
         Value::CondList(Rc::new(items))
     } else {
         Value::List(Rc::new(items.into_iter().map(|(_, v)| v).collect()))
+    }
+}
+
+/// The number of elements of `a..b` (0 when `b <= a`); an error where it does not fit an int.
+pub(crate) fn range_len(a: i64, b: i64, span: Span) -> R<i64> {
+    match b.checked_sub(a) {
+        Some(n) => Ok(n.max(0)),
+        None => err("E0801", format!("the range `{a}..{b}` has more elements than an int can count"), span, "range too large"),
     }
 }

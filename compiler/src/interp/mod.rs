@@ -46,6 +46,14 @@ pub struct RawTerm {
 pub const MAX_STEPS: u64 = 200_000_000;
 pub const MAX_CALL_DEPTH: usize = 64;
 pub const MAX_WORLDS: usize = 2_000_000;
+/// Op instances of the network template (a static op under a loop iteration and call path),
+/// and the ops of one traced candidate: exponential block recursion stops here, not at 4 GB.
+pub const MAX_INSTANCES: usize = 1_000_000;
+/// Cost terms recorded (an op instance in each world it runs in).
+pub const MAX_TERMS: usize = 5_000_000;
+/// List elements materialized (iterated ranges, comprehensions, list concatenation): charged
+/// before the allocation, never refunded.
+pub const MAX_CELLS: u64 = 20_000_000;
 
 pub struct Interp<'a> {
     pub prog: &'a Program<'a>,
@@ -68,6 +76,8 @@ pub struct Interp<'a> {
     names: std::cell::RefCell<FxHashMap<String, Rc<str>>>,
     /// read decisions where they are bound (no `Value::Lazy`; the reference evaluation)
     eager: bool,
+    /// list elements materialized so far (`MAX_CELLS`)
+    cells: u64,
 }
 
 impl GroupCover for Interp<'_> {
@@ -151,6 +161,7 @@ impl<'a> Interp<'a> {
             memo: memo::Memo::default(),
             names: Default::default(),
             eager: false,
+            cells: 0,
         }
     }
 
@@ -180,9 +191,40 @@ impl<'a> Interp<'a> {
         Ok(())
     }
 
+    /// Charge `n` list elements to the work budget, before they are allocated.
+    pub(crate) fn charge(&mut self, n: u64, span: Span) -> R<()> {
+        self.cells = self.cells.saturating_add(n);
+        if self.cells > MAX_CELLS {
+            return Err(Interrupt::Error(
+                Diagnostic::error("E0801", "the spec builds too many list elements to evaluate", span, "while building this")
+                    .with_note(format!("nasc stops after {MAX_CELLS} list elements (ranges iterated, comprehensions, joined lists)")),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the network template (or a traced network) and its cost terms are within limits.
+    pub(crate) fn check_size(&self, span: Span) -> R<()> {
+        let ops = self.trace.as_ref().map_or(self.instances.len(), |t| t.len());
+        if ops > MAX_INSTANCES {
+            return Err(Interrupt::Error(
+                Diagnostic::error("E0801", "the network has too many ops to evaluate", span, "while evaluating this")
+                    .with_note(format!("nasc stops at {MAX_INSTANCES} op instances (an op under each loop iteration and call path); is a block called recursively more than once per call?")),
+            ));
+        }
+        if self.terms.len() > MAX_TERMS {
+            return Err(Interrupt::Error(
+                Diagnostic::error("E0801", "the space is too entangled to evaluate: too many op costs across decision combinations", span, "while evaluating this")
+                    .with_note(format!("nasc stops at {MAX_TERMS} cost terms")),
+            ));
+        }
+        Ok(())
+    }
+
     /// Record a tensor op: its IR node, its cost term, and the output tensor.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn tensor_op(&mut self, w: &mut World, op: &'static str, kind: OpKind, span: Span, inputs: &[&Tensor], cost: Cost, shape: (i64, i64, i64)) -> R<Value> {
+        self.check_size(span)?;
         if let Some(trace) = &mut self.trace {
             let node = NodeId(trace.len() as u32);
             trace.push(GraphNode { op: kind, inputs: inputs.iter().map(|t| t.node).collect(), shape: [shape.0, shape.1, shape.2] });
