@@ -49,6 +49,28 @@ impl TrainConfig {
     pub fn adamw(epochs: usize, batch: usize) -> Self {
         TrainConfig { optim: Optim::AdamW(AdamW::default()), lr: 1e-3, ..Self::sgd(epochs, batch) }
     }
+    /// Refuses what no training can use: zero epochs or batch, a learning rate that is not a
+    /// positive finite number, an `eta_min` outside `[0, lr]`, non-finite or negative optimizer
+    /// constants.
+    pub fn check(&self) -> Result<(), String> {
+        if self.epochs == 0 || self.batch == 0 || self.eval_batch == 0 {
+            return Err(format!("epochs ({}), batch ({}) and eval batch ({}) must be at least 1", self.epochs, self.batch, self.eval_batch));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(format!("learning rate {}: expected a positive finite number", self.lr));
+        }
+        if !(self.eta_min >= 0.0 && self.eta_min <= self.lr) {
+            return Err(format!("final learning rate {}: expected a number in [0, {}]", self.eta_min, self.lr));
+        }
+        let consts: Vec<(&str, f32)> = match &self.optim {
+            Optim::Sgd(o) => vec![("momentum", o.momentum), ("weight decay", o.weight_decay)],
+            Optim::AdamW(o) => vec![("beta1", o.beta1), ("beta2", o.beta2), ("eps", o.eps), ("weight decay", o.weight_decay)],
+        };
+        if let Some((k, v)) = consts.into_iter().find(|(_, v)| !(v.is_finite() && *v >= 0.0)) {
+            return Err(format!("optimizer {k} {v}: expected a non-negative finite number"));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -181,6 +203,10 @@ pub fn train<B: Ops>(model: &mut Model<B>, data: &Splits, cfg: &TrainConfig, on:
     }
     if cfg.batch == 0 || data.train.is_empty() {
         return Err(TrainError::Setup("empty training set or batch size 0".into()));
+    }
+    cfg.check().map_err(TrainError::Setup)?;
+    if data.test.is_empty() {
+        return Err(TrainError::Setup(format!("`{}` has no test images", data.name)));
     }
     let aug = cfg.augment.unwrap_or(data.augment);
     let k = model.classes();

@@ -91,3 +91,40 @@ fn shape_mismatch_is_a_setup_error() {
     let mut model = Model::new(CpuBackend, nb201_like(4, 16, 10), &mut Rng::new(0)).unwrap();
     assert!(matches!(train(&mut model, &splits, &TrainConfig::sgd(1, 128), &mut |_| {}), Err(TrainError::Setup(_))));
 }
+
+/// Issue 14: hyper-parameters no training can use and an empty test set are setup errors
+/// before any step (no `test accuracy NaN`).
+#[test]
+fn bad_hyper_parameters_and_empty_test_set_are_refused() {
+    let splits = data::digits();
+    let base = TrainConfig::sgd(1, 64);
+    let mut bad_adam = TrainConfig::adamw(1, 64);
+    if let nasc_kernels::model::Optim::AdamW(o) = &mut bad_adam.optim {
+        o.beta2 = f32::NAN;
+    }
+    for (cfg, want) in [
+        (TrainConfig { lr: f32::NAN, ..base.clone() }, "learning rate NaN"),
+        (TrainConfig { lr: f32::INFINITY, ..base.clone() }, "learning rate inf"),
+        (TrainConfig { lr: 0.0, ..base.clone() }, "learning rate 0"),
+        (TrainConfig { lr: -0.1, ..base.clone() }, "learning rate -0.1"),
+        (TrainConfig { eta_min: 1.0, ..base.clone() }, "final learning rate 1"),
+        (TrainConfig { epochs: 0, ..base.clone() }, "epochs (0)"),
+        (TrainConfig { eval_batch: 0, ..base.clone() }, "eval batch (0)"),
+        (bad_adam, "beta2 NaN"),
+    ] {
+        assert!(cfg.check().unwrap_err().contains(want), "{cfg:?}");
+        let mut model = Model::new(CpuBackend, small_cnn(), &mut Rng::new(0)).unwrap();
+        match train(&mut model, &splits, &cfg, &mut |_| panic!("a step ran")) {
+            Err(TrainError::Setup(e)) => assert!(e.contains(want), "{e}"),
+            other => panic!("{want}: expected a setup error, got {other:?}"),
+        }
+    }
+    assert_eq!(base.check(), Ok(()));
+    let mut no_test = splits.clone();
+    no_test.test = no_test.test.take(0);
+    let mut model = Model::new(CpuBackend, small_cnn(), &mut Rng::new(0)).unwrap();
+    match train(&mut model, &no_test, &base, &mut |_| panic!("a step ran")) {
+        Err(TrainError::Setup(e)) => assert_eq!(e, "`digits` has no test images"),
+        other => panic!("expected a setup error, got {other:?}"),
+    }
+}
