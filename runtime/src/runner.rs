@@ -184,6 +184,8 @@ pub struct Runner<'a> {
     committed_best: Option<Best>,
     since_commit: usize,
     last_commit: Instant,
+    /// Wall time the last commit took (state serialization and the store's transaction).
+    commit_cost: Duration,
     started: Instant,
     wall_base: f64,
     stop: Arc<AtomicBool>,
@@ -214,6 +216,7 @@ impl<'a> Runner<'a> {
             committed_best: None,
             since_commit: 0,
             last_commit: Instant::now(),
+            commit_cost: Duration::ZERO,
             started: Instant::now(),
             wall_base: 0.0,
             stop: Arc::new(AtomicBool::new(false)),
@@ -412,7 +415,9 @@ impl<'a> Runner<'a> {
         self.done += 1;
         self.store.append(self.space, record)?;
         self.since_commit += 1;
-        if self.since_commit >= self.cfg.commit_every || self.last_commit.elapsed() >= self.cfg.commit_interval {
+        // a large strategy state (L2NAS: networks, Adam moments, replay buffer) makes a commit
+        // slow: commit at most every 10x its cost, so checkpoints take under ~10% of the run
+        if self.since_commit >= self.cfg.commit_every || self.last_commit.elapsed() >= self.cfg.commit_interval.max(self.commit_cost * 10) {
             self.commit()?;
         }
         if let (Some(t), Some(b)) = (self.cfg.target, &self.best) {
@@ -457,9 +462,11 @@ impl<'a> Runner<'a> {
 
     /// Commit the finished trials with a checkpoint; then report them.
     pub fn commit(&mut self) -> Result<(), String> {
+        let started = Instant::now();
         let state = self.state();
         let wall = self.wall();
         self.store.commit(self.done, wall, &state)?;
+        self.commit_cost = started.elapsed();
         self.committed = self.done;
         self.committed_best = self.best.clone();
         self.since_commit = 0;
