@@ -224,31 +224,31 @@ fn check_stmts(stmts: &[Stmt], scope: &mut Vec<String>, names: &Names, diags: &m
     for s in stmts {
         match s {
             Stmt::Let { name, value, .. } => {
-                check_expr(value, scope, names, diags);
+                check_expr_in(value, scope, names, diags);
                 scope.push(name.name.clone());
             }
-            Stmt::Node { value, .. } => check_expr(value, scope, names, diags),
+            Stmt::Node { value, .. } => check_expr_in(value, scope, names, diags),
             Stmt::Assign { name, value, span } => {
-                check_expr(value, scope, names, diags);
-                if !scope.iter().any(|s| *s == name.name) {
+                check_expr_in(value, scope, names, diags);
+                if !scope.iter().rev().any(|s| *s == name.name) {
                     diags.push(Diagnostic::error("E0101", format!("cannot assign to `{}`: no such local", name.name), *span, "not declared").with_help(format!("declare it first with `let {} = ...;`", name.name)));
                 }
             }
             Stmt::For { var, iter, body, .. } => {
-                check_expr(iter, scope, names, diags);
+                check_expr_in(iter, scope, names, diags);
                 scope.push(var.name.clone());
                 check_stmts(body, scope, names, diags, None);
                 scope.pop();
             }
             Stmt::If { cond, then, els, .. } => {
-                check_expr(cond, scope, names, diags);
+                check_expr_in(cond, scope, names, diags);
                 check_stmts(then, scope, names, diags, None);
                 check_stmts(els, scope, names, diags, None);
             }
         }
     }
     if let Some(r) = ret {
-        check_expr(r, scope, names, diags);
+        check_expr_in(r, scope, names, diags);
     }
     scope.truncate(mark);
 }
@@ -378,7 +378,8 @@ fn check_expr(e: &Expr, scope: &[String], names: &Names, diags: &mut Vec<Diagnos
 fn check_expr_in(e: &Expr, scope: &mut Vec<String>, names: &Names, diags: &mut Vec<Diagnostic>) {
     match &e.kind {
         ExprKind::Name(n) => {
-            if !scope.iter().any(|s| s == n) && !names.globals.contains_key(n.as_str()) && is_builtin(n).is_none() {
+            // (the scope is searched from its end: a body's statements read recent names)
+            if !scope.iter().rev().any(|s| s == n) && !names.globals.contains_key(n.as_str()) && is_builtin(n).is_none() {
                 diags.push(unknown(n, e.span, scope, names, &[]));
             }
         }

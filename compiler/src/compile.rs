@@ -461,8 +461,17 @@ fn expand_decision(prog: &mut Program, d: &Decision, out: &mut Vec<DecisionInfo>
         if opts.is_empty() {
             return Err(Diagnostic::error("E0401", format!("empty choice: `{name}` has no options"), d.domain.span, "this domain is empty").with_help("list at least one option"));
         }
-        for (i, o) in opts.iter().enumerate() {
-            if opts[..i].contains(o) {
+        // (hashed: a 100,000-option domain compared pairwise took seconds)
+        let mut seen: std::collections::HashSet<(u8, u64, &str)> = std::collections::HashSet::with_capacity(opts.len());
+        for o in &opts {
+            let key = match o {
+                OptValue::Int(i) => (0, *i as u64, ""),
+                OptValue::Float(f) if f.is_nan() => continue,
+                OptValue::Float(f) => (1, if *f == 0.0 { 0 } else { f.to_bits() }, ""),
+                OptValue::Str(s) => (2, 0, s.as_str()),
+                OptValue::Op(s) => (3, 0, s.as_str()),
+            };
+            if !seen.insert(key) {
                 return Err(Diagnostic::error("E0102", format!("option `{}` appears twice in `{name}`", o.display()), d.domain.span, "duplicate option"));
             }
         }

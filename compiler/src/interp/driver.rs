@@ -79,9 +79,12 @@ impl Interp<'_> {
         let mut out = Vec::new();
         let mut stack: Vec<World> = worlds.into_iter().rev().collect();
         while let Some(mut w) = stack.pop() {
-            // `f` changes only the world's frames and guards (never its ctx): keep those to
-            // undo an attempt that needs a decision (frames are shared, copied on write)
-            let frames = w.frames.clone();
+            // `f` changes only the world's frames and guards (never its ctx). An attempt that
+            // needs a decision is undone by truncation: `f` pushes frames and variables, and
+            // sets a variable only once nothing can interrupt it (a snapshot of the frames
+            // would make the next push copy the innermost frame: quadratic in its variables)
+            let nframes = w.frames.len();
+            let nvars = w.frames.last().map_or(0, |f| f.vars.len());
             let guards = w.guards.clone();
             let mark = self.terms.len();
             let path_mark = self.path.len();
@@ -93,7 +96,10 @@ impl Interp<'_> {
                     self.terms.truncate(mark);
                     self.path.truncate(path_mark);
                     self.depth = depth;
-                    w.frames = frames;
+                    w.frames.truncate(nframes);
+                    if w.frames.last().is_some_and(|f| f.vars.len() > nvars) {
+                        w.frame().vars.truncate(nvars);
+                    }
                     w.guards = guards;
                     let children = self.split(w, fork)?;
                     for c in children.into_iter().rev() {
