@@ -64,13 +64,14 @@ pub fn check(files: &[String], sets: &[(String, String)]) -> u8 {
     for f in files {
         match load(f, sets) {
             Err(e) => {
+                // an IO error is a usage error (2) and outranks a spec with errors (1)
                 eprintln!("error: {e}");
-                code = 1;
+                code = 2;
             }
             Ok((space, rendered, failed)) => {
                 print!("{rendered}");
                 if failed {
-                    code = 1;
+                    code = code.max(1);
                     println!("{f}: failed");
                 } else if let Some(s) = space {
                     println!("{f}: ok ({} decisions, size {})", s.decisions.len(), s.size);
@@ -150,6 +151,9 @@ pub fn metrics(file: &str, sets: &[(String, String)], candidates: &str) -> u8 {
     };
     let reader: Box<dyn BufRead> = if candidates == "-" {
         Box::new(std::io::BufReader::new(std::io::stdin()))
+    } else if Path::new(candidates).is_dir() {
+        eprintln!("error: cannot read `{candidates}`: is a folder; --candidates takes a file of names, one per line, or `-` for stdin");
+        return 2;
     } else {
         match std::fs::File::open(candidates) {
             Ok(f) => Box::new(std::io::BufReader::new(f)),
@@ -165,10 +169,18 @@ pub fn metrics(file: &str, sets: &[(String, String)], candidates: &str) -> u8 {
     for (i, line) in reader.lines().enumerate() {
         let line = match line {
             Ok(l) => l,
-            Err(e) => {
-                let _ = writeln!(out, "{}", json!({"line": i + 1, "error": format!("unreadable line: {}", e.to_string().to_lowercase())}));
+            // not valid UTF-8: that line is skipped; any other read error ends the input (a
+            // reader that failed once, e.g. on a folder, fails forever)
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                if writeln!(out, "{}", json!({"line": i + 1, "error": "unreadable line: not valid utf-8"})).is_err() {
+                    return 1;
+                }
                 code = 1;
                 continue;
+            }
+            Err(e) => {
+                eprintln!("error: cannot read `{candidates}` (line {}): {}", i + 1, e.to_string().to_lowercase());
+                return 2;
             }
         };
         if line.trim().is_empty() {

@@ -31,16 +31,22 @@ pub enum Format {
 #[derive(Subcommand)]
 enum Cmd {
     /// Check specs: print every diagnostic; exit 1 if any error.
-    Check { files: Vec<String> },
+    Check {
+        /// The spec files.
+        files: Vec<String>,
+    },
     /// Decisions, exact size, metric ranges and the relaxation shape of a spec.
     Explain {
+        /// The spec file.
         file: String,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
     /// N random valid (and feasible) candidates, one per line: name and metrics.
     Sample {
+        /// The spec file.
         file: String,
+        /// How many candidates to print.
         #[arg(short = 'n', default_value_t = 10)]
         n: usize,
         #[arg(long, default_value_t = 0)]
@@ -50,19 +56,24 @@ enum Cmd {
     },
     /// Metrics of candidates read one per line (PATH or `-` for stdin), as JSON lines.
     Metrics {
+        /// The spec file.
         file: String,
+        /// A file of candidate names, one per line, or `-` for stdin.
         #[arg(long, default_value = "-")]
         candidates: String,
     },
     /// Candidates/s of metrics + feasibility: interpreter vs JIT (batch API, one thread).
     Bench {
+        /// The spec file.
         file: String,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
     /// Compare each spec's `explain` output with its committed snapshot; `--accept` rewrites them.
     Snapshot {
+        /// The spec files (each one's snapshot is `snapshots/STEM.snap` next to it).
         files: Vec<String>,
+        /// Write the current output as the new snapshot instead of failing on a difference.
         #[arg(long)]
         accept: bool,
     },
@@ -76,18 +87,53 @@ enum Cmd {
     Train(train::TrainArgs),
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let mut sets = Vec::new();
-    for s in &cli.set {
+/// Restore the default action of SIGPIPE, which Rust ignores: output into a closed pipe
+/// (`nasc search ... | head -1`) then ends the process quietly, as it does for other command-line
+/// tools, instead of a panic in `println!`. A run's store is committed before its report is
+/// printed, so nothing is lost.
+#[cfg(unix)]
+fn default_sigpipe() {
+    extern "C" {
+        fn signal(signum: i32, handler: usize) -> usize;
+    }
+    // SIGPIPE is 13 and SIG_DFL is 0 on every unix Rust supports
+    // SAFETY: setting a signal's action to its default has no preconditions
+    unsafe {
+        signal(13, 0);
+    }
+}
+
+#[cfg(not(unix))]
+fn default_sigpipe() {}
+
+/// The `--set NAME=VALUE` overrides, in order; a malformed or repeated one is an error.
+fn parse_sets(raw: &[String]) -> Result<Vec<(String, String)>, String> {
+    let mut sets: Vec<(String, String)> = Vec::new();
+    for s in raw {
         match s.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() => sets.push((k.trim().to_string(), v.trim().to_string())),
-            _ => {
-                eprintln!("error: `--set {s}`: expected NAME=VALUE");
-                return ExitCode::from(2);
+            Some((k, v)) if !k.trim().is_empty() => {
+                let k = k.trim();
+                if let Some((_, old)) = sets.iter().find(|(n, _)| n == k) {
+                    return Err(format!("`--set {s}`: `{k}` is already set to `{old}`; give each parameter once"));
+                }
+                sets.push((k.to_string(), v.trim().to_string()));
             }
+            _ => return Err(format!("`--set {s}`: expected NAME=VALUE")),
         }
     }
+    Ok(sets)
+}
+
+fn main() -> ExitCode {
+    default_sigpipe();
+    let cli = Cli::parse();
+    let sets = match parse_sets(&cli.set) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let code = match cli.cmd {
         Cmd::Check { files } => commands::check(&files, &sets),
         Cmd::Explain { file, format } => commands::explain(&file, &sets, format),
