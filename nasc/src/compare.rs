@@ -3,10 +3,9 @@
 use crate::Format;
 use nasc_runtime::compare::{self, CompareConfig};
 use nasc_runtime::eval;
-use nasc_runtime::space::parse_constraint;
 use nasc_runtime::store::spec_hash;
 use nasc_runtime::strategy;
-use nasc_runtime::{Budget, SearchSpace};
+use nasc_runtime::Budget;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -110,11 +109,10 @@ fn run(a: CompareArgs, sets: &[(String, String)]) -> Result<u8, String> {
         return Err("--workers must be at least 1".into());
     }
     let strategies = strategy_list(&a)?;
-    let exprs = a.constraints.iter().map(|c| parse_constraint(c)).collect::<Result<Vec<_>, _>>()?;
-    let space = SearchSpace::new(space, exprs)?;
+    let space = crate::search::constraint_space(space, &a.constraints, true)?;
     let evaluator = match &a.evaluator {
         Some(e) => e.clone(),
-        None => eval::default_for(&space).ok_or_else(|| format!("space `{}` has no default evaluator; choose one with --evaluator ({})", space.name(), eval::NAMES.join(", ")))?,
+        None => eval::default_for(&space).ok_or_else(|| crate::search::no_default_evaluator(space.name()))?,
     };
     let ev = crate::train_eval::make(&evaluator, &space)?;
     let budget = match (a.budget, a.time_budget) {

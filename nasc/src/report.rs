@@ -15,21 +15,39 @@ pub struct ReportArgs {
     #[arg(long, value_name = "DIR")]
     pub plots: Option<String>,
     /// Metric for a Pareto plot (repeatable; default: the run's params/flops/latency metrics).
-    #[arg(long, value_name = "METRIC")]
+    /// Needs --plots.
+    #[arg(long, value_name = "METRIC", requires = "plots")]
     pub pareto: Vec<String>,
 }
 
+/// Every `--pareto` metric must be one of the run's.
+fn check_pareto(names: &[String], pareto: &[String]) -> Result<(), String> {
+    for m in pareto {
+        if !names.contains(m) {
+            let hint = nasc_grammar::diag::did_you_mean(m, names.iter().map(String::as_str)).map_or(String::new(), |s| format!("; did you mean `{s}`?"));
+            return Err(format!("--pareto `{m}`: the run has no such metric (metrics: {}){hint}", names.join(", ")));
+        }
+    }
+    Ok(())
+}
+
 pub fn report(a: ReportArgs) -> u8 {
-    let run = match SqliteStore::read(Path::new(&a.store)) {
+    let path = Path::new(&a.store);
+    let run = match SqliteStore::read(path) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
             return 2;
         }
     };
+    // refuse a bad request before printing anything
+    if let Err(e) = check_pareto(&run.meta.metric_names, &a.pareto) {
+        eprintln!("error: {e}");
+        return 2;
+    }
     match a.format {
         Format::Text => print!("{}", report::text(&run)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report::json(&run)).unwrap_or_default()),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report::json(&run, path)).unwrap_or_default()),
     }
     if let Some(dir) = &a.plots {
         match report::plots(&run, Path::new(dir), &a.pareto) {

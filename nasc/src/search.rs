@@ -88,6 +88,27 @@ fn default_store(space: &str, strategy: &str, seed: u64, resume: bool) -> PathBu
     name(i)
 }
 
+/// The error for a space without a default evaluator: every evaluator it could use.
+pub(crate) fn no_default_evaluator(space: &str) -> String {
+    let names: Vec<String> = eval::NAMES.iter().map(|n| format!("`{n}`")).collect();
+    format!("space `{space}` has no default evaluator; choose one with --evaluator ({}, or `train:dataset=digits,epochs=1` to train each candidate)", names.join(", "))
+}
+
+/// Parse the constraints and check each against the space's metric bounds: one that no candidate
+/// can meet is an error; one that every candidate meets, a warning on stderr.
+pub(crate) fn constraint_space(space: nasc_compiler::Space, constraints: &[String], check_bounds: bool) -> Result<SearchSpace, String> {
+    let exprs = constraints.iter().map(|c| parse_constraint(c)).collect::<Result<Vec<_>, _>>()?;
+    let space = SearchSpace::new(space, exprs.clone())?;
+    if check_bounds {
+        for (c, e) in constraints.iter().zip(&exprs) {
+            if let Some(w) = nasc_runtime::constraint::check_bounds(&space, c, e)? {
+                eprintln!("warning: {w}");
+            }
+        }
+    }
+    Ok(space)
+}
+
 fn canonical_strategy(s: &str) -> Result<&'static str, String> {
     strategy::canonical(s)
 }
@@ -112,6 +133,9 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
     if a.workers == Some(0) {
         return Err("--workers must be at least 1".into());
     }
+    if let Some(t) = a.target.filter(|t| !t.is_finite()) {
+        return Err(format!("--target must be a finite reward, not {t}"));
+    }
     let cli_budget = match (a.budget, a.time_budget) {
         (Some(n), _) => Some(Budget::Trials(n)),
         (_, Some(t)) if t > 0.0 && t.is_finite() => Some(Budget::Time(t)),
@@ -133,8 +157,8 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
         }
         _ => a.constraints.clone(),
     };
-    let exprs = constraints.iter().map(|c| parse_constraint(c)).collect::<Result<Vec<_>, _>>()?;
-    let mut space = SearchSpace::new(space, exprs)?;
+    // a resumed run's constraints were checked when it started
+    let mut space = constraint_space(space, &constraints, opened.is_none())?;
     // the explicit space to search: `--space-from`, or (resuming) the one the run was restricted to
     let from = match &a.space_from {
         Some(p) => Some(load_space_from(Path::new(p), &hash)?),
@@ -203,11 +227,14 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
         let seed = a.seed.unwrap_or(0);
         let ev_name = match &a.evaluator {
             Some(e) => e.clone(),
-            None => eval::default_for(&space).ok_or_else(|| format!("space `{}` has no default evaluator; choose one with --evaluator ({})", space.name(), eval::NAMES.join(", ")))?,
+            None => eval::default_for(&space).ok_or_else(|| no_default_evaluator(space.name()))?,
         };
         let ev = crate::train_eval::make(&ev_name, &space)?;
         let mut cfg = match &a.strategy_config {
-            Some(text) => serde_json::from_str(text).map_err(|e| format!("--strategy-config `{text}`: not JSON: {e}"))?,
+            Some(text) => match serde_json::from_str(text).map_err(|e| format!("--strategy-config `{text}`: not JSON: {e}"))? {
+                v @ serde_json::Value::Object(_) => v,
+                _ => return Err(format!("--strategy-config `{text}`: expected a JSON object of the strategy's settings, e.g. `{{\"population\": 20}}`")),
+            },
             None => json!({}),
         };
         if strat == "re" && a.strategy_config.is_none() {
@@ -303,6 +330,9 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
     if let Some(n) = &shrunk_note {
         eprintln!("{n}");
     }
+    // close the store (and release its run lock) before printing: a reader that closes our
+    // stdout early ends this process at the first write
+    drop(store);
     let why = match summary.reason {
         StopReason::Budget => format!("budget reached ({})", meta.budget),
         StopReason::Target => "target reached".into(),
@@ -315,10 +345,17 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
             print!("{}", nasc_runtime::report::text(&run));
         }
         Format::Json => {
-            let mut j = nasc_runtime::report::json(&run);
+            let mut j = nasc_runtime::report::json(&run, &path);
             if let Some(o) = j.as_object_mut() {
-                o.insert("store".into(), json!(path.display().to_string()));
-                o.insert("stop_reason".into(), json!(why));
+                // what this process saw (the store cannot tell a time budget from a target)
+                let reason = match summary.reason {
+                    StopReason::Budget => "budget",
+                    StopReason::Target => "target",
+                    StopReason::Interrupted => "interrupted",
+                    StopReason::Exhausted => "exhausted",
+                };
+                o.insert("stop_reason".into(), json!(reason));
+                o.insert("stop_message".into(), json!(why));
             }
             println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default());
         }

@@ -10,6 +10,7 @@
 //! - [`runner::Runner`]: budget, seeds, simulated parallel workers, stop conditions, exact resume.
 //! - [`report`]: summaries (text, JSON) and hand-written SVG plots of a stored run.
 pub mod compare;
+pub mod constraint;
 pub mod eval;
 pub mod nn;
 pub mod predict;

@@ -1,4 +1,5 @@
 //! Reports of a stored run: text for people, JSON for machines, SVG plots.
+use crate::runner::Budget;
 use crate::store::{StoredRun, StoredTrial};
 use crate::svg::{chart, pareto_front, Series};
 use serde_json::{json, Value};
@@ -53,10 +54,43 @@ fn trial_json(t: &StoredTrial) -> Value {
     })
 }
 
-pub fn json(run: &StoredRun) -> Value {
+/// Version of the JSON that `nasc search --format json` and `nasc report --format json` print.
+/// 1: `schema_version`, `stop_reason` (a word) and `store` in both, the budget as numbers,
+/// `id` in `history`.
+pub const JSON_SCHEMA: u32 = 1;
+
+/// The budget as JSON numbers: `{"trials": N}` or `{"simulated_seconds": S}`.
+pub fn budget_json(b: &Budget) -> Value {
+    match b {
+        Budget::Trials(n) => json!({"trials": n}),
+        Budget::Time(s) => json!({"simulated_seconds": s}),
+    }
+}
+
+/// Why a stored run stopped, as far as the store tells: `budget`, `target`, `interrupted`,
+/// `exhausted`, or None while it runs (or was killed). A finished run with a trial budget it did
+/// not use up was stopped by `--target`; a finished time-budget run reads `budget` (the store
+/// does not keep the target).
+pub fn stop_reason(run: &StoredRun) -> Option<&'static str> {
+    match run.status.as_str() {
+        "stopped" => Some("interrupted"),
+        "exhausted" => Some("exhausted"),
+        "finished" => Some(match run.meta.budget {
+            Budget::Trials(n) if (run.trials.len() as u64) < n => "target",
+            _ => "budget",
+        }),
+        _ => None,
+    }
+}
+
+/// The JSON summary of a stored run; `store` is the file it was read from.
+pub fn json(run: &StoredRun, store: &Path) -> Value {
     let m = &run.meta;
     let failed = run.trials.iter().filter(|t| t.status != "ok").count();
     json!({
+        "schema_version": JSON_SCHEMA,
+        "store": store.display().to_string(),
+        "stop_reason": stop_reason(run),
         "trials": run.trials.len(),
         "failed": failed,
         "status": run.status,
@@ -65,12 +99,12 @@ pub fn json(run: &StoredRun) -> Value {
             "space": m.space, "spec_path": m.spec_path, "spec_hash": m.spec_hash, "sets": m.sets,
             "constraints": m.constraints, "strategy": m.strategy, "strategy_config": m.strategy_config,
             "evaluator": m.evaluator, "seed": m.seed, "workers": m.workers, "dedup": m.dedup,
-            "budget": m.budget.to_string(), "metric_names": m.metric_names,
+            "budget": budget_json(&m.budget), "metric_names": m.metric_names,
         },
         "sim_time": run.trials.last().map_or(0.0, |t| t.sim_end),
         "wall_time": run.trials.last().map_or(0.0, |t| t.wall),
         "top": top(run, 10).into_iter().map(trial_json).collect::<Vec<_>>(),
-        "history": improvements(run).into_iter().map(|t| json!({"seq": t.seq, "sim_time": t.sim_end, "reward": t.reward, "reported": t.reported, "candidate": t.name})).collect::<Vec<_>>(),
+        "history": improvements(run).into_iter().map(|t| json!({"id": t.id, "seq": t.seq, "sim_time": t.sim_end, "reward": t.reward, "reported": t.reported, "candidate": t.name})).collect::<Vec<_>>(),
     })
 }
 
@@ -91,7 +125,7 @@ pub fn text(run: &StoredRun) -> String {
         }
         Some(b) => {
             let _ = writeln!(s, "best: {}", b.name);
-            let _ = writeln!(s, "  reward {}  reported {}  (trial {}, at {:.0} simulated s)", opt(b.reward), opt(b.reported), b.seq + 1, b.sim_end);
+            let _ = writeln!(s, "  reward {}  reported {}  (trial {}, at {:.0} simulated s)", opt(b.reward), opt(b.reported), b.id, b.sim_end);
             let ms: Vec<String> = b.metrics.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let _ = writeln!(s, "  {}", ms.join("  "));
         }
@@ -101,14 +135,14 @@ pub fn text(run: &StoredRun) -> String {
         let _ = writeln!(s, "top {} (distinct candidates):", tops.len());
         let _ = writeln!(s, "  {:>4} {:>7} {:>10} {:>10}  candidate", "rank", "trial", "reward", "reported");
         for (i, t) in tops.iter().enumerate() {
-            let _ = writeln!(s, "  {:>4} {:>7} {:>10} {:>10}  {}", i + 1, t.seq + 1, opt(t.reward), opt(t.reported), t.name);
+            let _ = writeln!(s, "  {:>4} {:>7} {:>10} {:>10}  {}", i + 1, t.id, opt(t.reward), opt(t.reported), t.name);
         }
     }
     let imp = improvements(run);
     if !imp.is_empty() {
         let _ = writeln!(s, "history (best-so-far improvements):");
         for t in imp.iter().rev().take(8).rev() {
-            let _ = writeln!(s, "  trial {:>7}  sim {:>10.0} s  reward {}  reported {}", t.seq + 1, t.sim_end, opt(t.reward), opt(t.reported));
+            let _ = writeln!(s, "  trial {:>7}  sim {:>10.0} s  reward {}  reported {}", t.id, t.sim_end, opt(t.reward), opt(t.reported));
         }
     }
     s

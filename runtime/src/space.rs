@@ -45,7 +45,10 @@ pub fn parse_constraint(text: &str) -> Result<Expr, String> {
         return Err(format!("constraint `{text}`: {}", d.message));
     }
     match spec.items.as_slice() {
-        [Item::Constraint { expr, .. }] => Ok(expr.clone()),
+        [Item::Constraint { expr, .. }] => {
+            crate::constraint::check(text, expr)?;
+            Ok(expr.clone())
+        }
         _ => Err(format!("constraint `{text}`: expected one expression such as `flops <= 120M`")),
     }
 }
@@ -66,7 +69,11 @@ impl SearchSpace {
                 if space.consts.contains_key(&n) || space.decisions.iter().any(|d| d.family == n) {
                     continue;
                 }
-                return Err(format!("constraint uses unknown name `{n}` (metrics: {})", metric_names.join(", ")));
+                let mut names: Vec<&str> = space.metrics.iter().map(|m| m.name.as_str()).collect();
+                names.extend(space.consts.keys().map(String::as_str));
+                names.extend(space.decisions.iter().map(|d| d.family.as_str()));
+                let hint = nasc_grammar::diag::did_you_mean(&n, names).map_or(String::new(), |s| format!("; did you mean `{s}`?"));
+                return Err(format!("constraint uses unknown name `{n}` (metrics: {}){hint}", metric_names.join(", ")));
             }
         }
         let constrained = !space.constraints.is_empty() || !extra.is_empty();
@@ -283,5 +290,20 @@ mod tests {
         assert!(parse_constraint("params in 1M..5M").is_ok());
         assert!(parse_constraint("flops <=").is_err());
         assert!(parse_constraint("a; constraint b").is_err());
+        assert!(parse_constraint("flops <= 120M and params > 1 div 2").is_ok());
+        assert!(parse_constraint("!(flops > 1M) or params in 1..=4").is_ok());
+        for (bad, why) in [
+            ("params", "not a condition"),
+            ("params + 1", "not a condition"),
+            ("flops <= 1M and params", "not a condition"),
+            ("flops < 1 div 0", "divides by zero"),
+            ("flops < 2 * (3 mod 0)", "divides by zero"),
+            ("flops < 1 / 0", "divides by zero"),
+            ("flops <= \"abc\"", "is a string"),
+            ("flops in [\"a\"]", "is a string"),
+        ] {
+            let e = parse_constraint(bad).err().unwrap_or_else(|| panic!("`{bad}` accepted"));
+            assert!(e.contains(why) && e.starts_with(&format!("constraint `{bad}`")), "{bad}: {e}");
+        }
     }
 }

@@ -489,8 +489,17 @@ fn add_checksums(conn: &Connection) -> rusqlite::Result<()> {
     }
 }
 
-/// Read a whole run and its format; in a format 2 store every row's checksum is checked.
+/// Read a whole run and its format; in a format 2 store every row's checksum is checked. One
+/// read transaction: a run being written is seen as of one commit (its trials and their
+/// checkpoint together).
 fn read_run(conn: &Connection) -> Result<(StoredRun, i64), String> {
+    conn.execute_batch("BEGIN").map_err(|e| format!("not a nasc run store ({e})"))?;
+    let r = read_run_in(conn);
+    let _ = conn.execute_batch("COMMIT");
+    r
+}
+
+fn read_run_in(conn: &Connection) -> Result<(StoredRun, i64), String> {
     let has_run: Option<String> =
         conn.query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'run'", [], |r| r.get(0)).optional().map_err(|e| format!("not a nasc run store ({e})"))?;
     if has_run.is_none() {
@@ -648,6 +657,12 @@ impl Store for SqliteStore {
         self.conn
             .prepare_cached("INSERT OR REPLACE INTO checkpoints (trials, wall_time, created, state, sum) VALUES (?1, ?2, ?3, ?4, ?5)")
             .and_then(|mut s| s.execute(params![trials_done as i64, wall, created, state, sum]))
+            .map_err(|e| err(&self.path, e))?;
+        // only the latest checkpoint is ever read (resume): older ones go in the same
+        // transaction, so a store holds exactly one (L2NAS's state is ~1.4 MB)
+        self.conn
+            .prepare_cached("DELETE FROM checkpoints WHERE trials < ?1")
+            .and_then(|mut s| s.execute(params![trials_done as i64]))
             .map_err(|e| err(&self.path, e))?;
         self.conn.execute("UPDATE run SET updated = ?1 WHERE id = 1", params![now()]).map_err(|e| err(&self.path, e))?;
         self.conn.execute_batch("COMMIT").map_err(|e| err(&self.path, e))?;

@@ -152,6 +152,9 @@ fn config<T: serde::de::DeserializeOwned + Default>(name: &str, config: &Value) 
 
 /// Build a strategy by name or alias from a JSON config (missing fields take defaults).
 pub fn make(name: &str, config_json: &Value, seed: u64) -> Result<Box<dyn Strategy>, String> {
+    if !(config_json.is_null() || config_json.is_object()) {
+        return Err(format!("bad `{name}` strategy config `{config_json}`: expected a JSON object of settings, e.g. `{{}}` for the defaults"));
+    }
     match canonical(name)? {
         "rs" => Ok(Box::new(RandomSearch::new(seed))),
         "re" => {
