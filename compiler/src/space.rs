@@ -37,9 +37,7 @@ impl Space {
     fn families(&self) -> HashMap<String, Vec<(Vec<i64>, usize)>> {
         let mut m: HashMap<String, Vec<(Vec<i64>, usize)>> = HashMap::new();
         for d in &self.decisions {
-            m.entry(d.family.clone())
-                .or_default()
-                .push((d.index.clone(), d.id.index()));
+            m.entry(d.family.clone()).or_default().push((d.index.clone(), d.id.index()));
         }
         m
     }
@@ -48,37 +46,24 @@ impl Space {
     pub(crate) fn exists(&self, d: usize, c: &Candidate) -> bool {
         match &self.when_results[d] {
             None => true,
-            Some(rows) => rows
-                .iter()
-                .find(|(ctx, _)| ctx.iter().all(|l| lit_holds(l, c.0[l.decision().index()])))
-                .is_some_and(|(_, h)| *h),
+            Some(rows) => rows.iter().find(|(ctx, _)| ctx.iter().all(|l| lit_holds(l, c.0[l.decision().index()]))).is_some_and(|(_, h)| *h),
         }
     }
 
     /// A well-formed candidate: every existing decision set within its domain, absent ones absent.
     pub fn check_valid(&self, c: &Candidate) -> Result<(), String> {
         if c.0.len() != self.decisions.len() {
-            return Err(format!(
-                "expected {} decisions, found {}",
-                self.decisions.len(),
-                c.0.len()
-            ));
+            return Err(format!("expected {} decisions, found {}", self.decisions.len(), c.0.len()));
         }
         for d in &self.decisions {
             let s = c.0[d.index()];
             let exists = self.exists(d.index(), c);
             match (exists, s) {
                 (false, Slot::Absent) => {}
-                (false, _) => {
-                    return Err(format!(
-                        "decision `{}` does not exist in this candidate (its `when` is false)",
-                        d.name
-                    ))
-                }
+                (false, _) => return Err(format!("decision `{}` does not exist in this candidate (its `when` is false)", d.name)),
                 (true, Slot::Absent) => return Err(format!("decision `{}` is missing", d.name)),
                 (true, Slot::Opt(v)) => {
-                    if !matches!(&d.kind, DecisionKind::Choice { options, .. } if (v as usize) < options.len())
-                    {
+                    if !matches!(&d.kind, DecisionKind::Choice { options, .. } if (v as usize) < options.len()) {
                         return Err(format!("bad value for `{}`", d.name));
                     }
                 }
@@ -86,10 +71,7 @@ impl Space {
                     DecisionKind::Subset { pool, min, max, .. } => {
                         let k = m.count_ones();
                         if (pool.len() < 64 && m >> pool.len() != 0) || k < *min || k > *max {
-                            return Err(format!(
-                                "subset `{}` must have {min}..={max} members, found {k}",
-                                d.name
-                            ));
+                            return Err(format!("subset `{}` must have {min}..={max} members, found {k}", d.name));
                         }
                     }
                     _ => return Err(format!("bad value for `{}`", d.name)),
@@ -108,9 +90,7 @@ impl Space {
             let v = match &m.form {
                 Form::Additive(a) => Some(a.eval(c, &self.domains)),
                 Form::External => None,
-                Form::Nonlinear(e) => {
-                    eval_expr(e, c, &values, &self.consts, &self.decisions, &fams)
-                }
+                Form::Nonlinear(e) => eval_expr(e, c, &values, &self.consts, &self.decisions, &fams),
             };
             if let Some(x) = v {
                 values.insert(m.name.as_str(), x);
@@ -124,14 +104,8 @@ impl Space {
     pub fn feasible(&self, c: &Candidate, extra: &[Expr]) -> bool {
         let fams = self.families();
         let vals = self.evaluate(c);
-        let values: HashMap<&str, f64> = vals
-            .iter()
-            .filter_map(|(n, v)| v.map(|x| (n.as_str(), x)))
-            .collect();
-        self.constraints.iter().chain(extra).all(|e| {
-            eval_expr(e, c, &values, &self.consts, &self.decisions, &fams)
-                .map_or(true, |v| v != 0.0)
-        })
+        let values: HashMap<&str, f64> = vals.iter().filter_map(|(n, v)| v.map(|x| (n.as_str(), x))).collect();
+        self.constraints.iter().chain(extra).all(|e| eval_expr(e, c, &values, &self.consts, &self.decisions, &fams).map_or(true, |v| v != 0.0))
     }
 
     /// The candidate's name in the spec's naming format (the first `name` item), else canonical.
@@ -155,10 +129,7 @@ impl Space {
     /// The canonical key: equal for candidates that compute the same network up to
     /// isomorphism (see `NetGraph::key`). Use `tracer()` for many candidates.
     pub fn key(&self, c: &Candidate) -> String {
-        self.tracer()
-            .trace(c)
-            .map(|g| g.key())
-            .unwrap_or_else(|e| format!("!{e}"))
+        self.tracer().trace(c).map(|g| g.key()).unwrap_or_else(|e| format!("!{e}"))
     }
 
     pub fn canonical(&self, c: &Candidate) -> String {
@@ -168,13 +139,7 @@ impl Space {
     /// Parse a name in any of the spec's formats or the canonical form, and validate it
     /// (`naming::parse_name`: conditional decisions read by their guards, ambiguous names refused).
     pub fn parse_name(&self, text: &str) -> Result<Candidate, String> {
-        naming::parse_name(
-            text,
-            &self.formats,
-            &self.decisions,
-            &self.when_results,
-            &|c| self.check_valid(c),
-        )
+        naming::parse_name(text, &self.formats, &self.decisions, &self.when_results, &|c| self.check_valid(c))
     }
 
     /// A uniform random valid candidate: each existing decision uniform over its values.
@@ -185,12 +150,8 @@ impl Space {
                 continue;
             }
             c.0[d.index()] = match &d.kind {
-                DecisionKind::Choice { options, .. } => {
-                    Slot::Opt(rng.below(options.len() as u64) as u32)
-                }
-                DecisionKind::Subset { pool, min, max, .. } => {
-                    Slot::Members(draw_subset(pool.len() as u64, *min, *max, rng))
-                }
+                DecisionKind::Choice { options, .. } => Slot::Opt(rng.below(options.len() as u64) as u32),
+                DecisionKind::Subset { pool, min, max, .. } => Slot::Members(draw_subset(pool.len() as u64, *min, *max, rng)),
             };
         }
         c
@@ -221,13 +182,7 @@ impl Space {
             if self.exists(d.index(), &c) {
                 c.0[d.index()] = match &d.kind {
                     DecisionKind::Choice { default, .. } => Slot::Opt(*default),
-                    DecisionKind::Subset { default, min, .. } => {
-                        Slot::Members(if default.count_ones() >= *min {
-                            *default
-                        } else {
-                            (1u64 << *min) - 1
-                        })
-                    }
+                    DecisionKind::Subset { default, min, .. } => Slot::Members(if default.count_ones() >= *min { *default } else { (1u64 << *min) - 1 }),
                 };
             }
         }
@@ -237,10 +192,7 @@ impl Space {
     /// Shape of the continuous relaxation: one row per decision (choice: its options;
     /// subset: one weight per pool member; DARTS input selection: rows of inputs).
     pub fn alpha_rows(&self) -> Vec<(String, usize)> {
-        self.decisions
-            .iter()
-            .map(|d| (d.name.clone(), d.arity()))
-            .collect()
+        self.decisions.iter().map(|d| (d.name.clone(), d.arity())).collect()
     }
 
     pub fn explain_json(&self) -> Json {
@@ -249,14 +201,8 @@ impl Space {
             .iter()
             .map(|d| {
                 let (kind, opts, extra) = match &d.kind {
-                    DecisionKind::Choice { options, default } => (
-                        "choice",
-                        options,
-                        json!({"default": options[*default as usize].display()}),
-                    ),
-                    DecisionKind::Subset { pool, min, max, .. } => {
-                        ("subset", pool, json!({"min_size": min, "max_size": max}))
-                    }
+                    DecisionKind::Choice { options, default } => ("choice", options, json!({"default": options[*default as usize].display()})),
+                    DecisionKind::Subset { pool, min, max, .. } => ("subset", pool, json!({"min_size": min, "max_size": max})),
                 };
                 let mut o = json!({
                     "name": d.name,
@@ -310,41 +256,17 @@ impl Space {
         use std::fmt::Write;
         let mut s = String::new();
         let _ = writeln!(s, "space {}", self.name);
-        let _ = writeln!(
-            s,
-            "input [{}, {}, {}]",
-            self.input[0], self.input[1], self.input[2]
-        );
+        let _ = writeln!(s, "input [{}, {}, {}]", self.input[0], self.input[1], self.input[2]);
         let _ = writeln!(s, "size {} ({})", self.size, sci(&self.size));
         let _ = writeln!(s, "decisions ({}):", self.decisions.len());
         for d in &self.decisions {
             let cond = if d.conditional { " (conditional)" } else { "" };
             match &d.kind {
                 DecisionKind::Choice { options, default } => {
-                    let _ = writeln!(
-                        s,
-                        "  {} choice of {}: {} [default {}]{cond}",
-                        d.name,
-                        options.len(),
-                        options
-                            .iter()
-                            .map(|o| o.display())
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                        options[*default as usize].display()
-                    );
+                    let _ = writeln!(s, "  {} choice of {}: {} [default {}]{cond}", d.name, options.len(), options.iter().map(|o| o.display()).collect::<Vec<_>>().join(" "), options[*default as usize].display());
                 }
                 DecisionKind::Subset { pool, min, max, .. } => {
-                    let _ = writeln!(
-                        s,
-                        "  {} subset of {} (size {min}..={max}): {}{cond}",
-                        d.name,
-                        pool.len(),
-                        pool.iter()
-                            .map(|o| o.display())
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    );
+                    let _ = writeln!(s, "  {} subset of {} (size {min}..={max}): {}{cond}", d.name, pool.len(), pool.iter().map(|o| o.display()).collect::<Vec<_>>().join(" "));
                 }
             }
         }
@@ -352,14 +274,7 @@ impl Space {
         for m in &self.metrics {
             match m.bounds {
                 Some(b) => {
-                    let _ = writeln!(
-                        s,
-                        "  {:<12} min {} max {}{}",
-                        m.name,
-                        num(b.min),
-                        num(b.max),
-                        if b.exact { "" } else { " (interval bound)" }
-                    );
+                    let _ = writeln!(s, "  {:<12} min {} max {}{}", m.name, num(b.min), num(b.max), if b.exact { "" } else { " (interval bound)" });
                 }
                 None => {
                     let _ = writeln!(s, "  {:<12} external", m.name);
@@ -376,32 +291,11 @@ impl Space {
                 _ => shapes.push((1, *k)),
             }
         }
-        let _ = writeln!(
-            s,
-            "alpha: {} rows, {} weights ({})",
-            rows.len(),
-            total,
-            shapes
-                .iter()
-                .map(|(n, k)| format!("{n}x{k}"))
-                .collect::<Vec<_>>()
-                .join(" + ")
-        );
+        let _ = writeln!(s, "alpha: {} rows, {} weights ({})", rows.len(), total, shapes.iter().map(|(n, k)| format!("{n}x{k}")).collect::<Vec<_>>().join(" + "));
         for f in &self.formats {
             let _ = writeln!(s, "name {} = \"{}\"", f.name, f.template);
         }
-        let _ = writeln!(
-            s,
-            "ir: {} nodes, {} edges ({})",
-            self.ir.nodes,
-            self.ir.edges,
-            self.ir
-                .ops
-                .iter()
-                .map(|(k, v)| format!("{k} {v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        let _ = writeln!(s, "ir: {} nodes, {} edges ({})", self.ir.nodes, self.ir.edges, self.ir.ops.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "));
         s
     }
 }
@@ -433,9 +327,7 @@ pub fn draw_subset(n: u64, min: u32, max: u32, rng: &mut Rng) -> u64 {
 
 /// The size weights C(n, k) for k in `min..=max`, as `draw_subset` uses them.
 pub fn subset_size_weights(n: u64, min: u32, max: u32) -> Vec<f64> {
-    (min..=max)
-        .map(|k| binom(n, k as u64).to_f64().unwrap_or(f64::MAX))
-        .collect()
+    (min..=max).map(|k| binom(n, k as u64).to_f64().unwrap_or(f64::MAX)).collect()
 }
 
 /// `draw_subset` with the size weights computed once (`subset_size_weights`).
