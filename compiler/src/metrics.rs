@@ -257,13 +257,16 @@ fn lookup(call: &Expr, args: &[Arg], ctx: &MetricCtx) -> Result<Additive, Diagno
         lines.push((offset, trimmed));
         offset += l.len();
     }
-    let Some(&(h0, header)) = lines.first() else {
+    let Some(&(_, header)) = lines.first() else {
         return Err(aux(format!("`{path}` is empty"), 0, 0, "expected a header line"));
     };
     let cols: Vec<&str> = header.split(',').map(str::trim).collect();
     let find = |name: &str| cols.iter().position(|c| *c == name);
+    // a file whose first line is not a lookup header is not a lookup table: nothing of it is
+    // shown (a spec may name any file; its content must not reach the output)
     let (Some(di), Some(oi)) = (find("decision"), find("option")) else {
-        return Err(aux(format!("`{path}` line 1: the header must have columns `decision` and `option`"), h0, h0 + header.len(), "header"));
+        return Err(Diagnostic::error("E0602", format!("`{path}` is not a lookup table: its first line must be a CSV header with columns `decision` and `option`"), pspan, "this file")
+            .with_help("e.g. `decision,option,ms` followed by one row per option"));
     };
     let Some(vi) = find(col) else {
         return Err(Diagnostic::error("E0602", format!("`{path}` has no column `{col}`"), cspan, "no such column").with_note(format!("columns: {}", cols.join(", "))));

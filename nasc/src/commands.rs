@@ -1,22 +1,12 @@
 //! The subcommands.
+use crate::loader::FsLoader;
 use crate::render::render;
 use crate::Format;
-use nasc_compiler::{Loader, Options, Space};
+use nasc_compiler::{Options, Space};
 use nasc_grammar::diag::Diagnostic;
 use serde_json::json;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-
-/// Reads lookup files relative to the spec's folder.
-struct FsLoader {
-    dir: PathBuf,
-}
-
-impl Loader for FsLoader {
-    fn load(&self, path: &str) -> Result<String, String> {
-        std::fs::read_to_string(self.dir.join(path)).map_err(|e| e.to_string().to_lowercase())
-    }
-}
 
 /// Parse and compile one spec file: (space if it compiled, rendered diagnostics, any error).
 pub fn load(path: &str, sets: &[(String, String)]) -> Result<(Option<Space>, String, bool), String> {
@@ -26,7 +16,7 @@ pub fn load(path: &str, sets: &[(String, String)]) -> Result<(Option<Space>, Str
     let dir = Path::new(path).parent().map(Path::to_path_buf).unwrap_or_default();
     let mut space = None;
     if !diags.iter().any(Diagnostic::is_error) {
-        let loader = FsLoader { dir };
+        let loader = FsLoader::new(dir);
         let opts = Options { overrides: sets.to_vec(), loader: &loader, default_name: stem };
         let (s, mut d) = nasc_compiler::compile(&spec, &opts);
         diags.append(&mut d);

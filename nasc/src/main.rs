@@ -2,6 +2,7 @@
 mod bench;
 mod commands;
 mod compare;
+mod loader;
 mod render;
 mod report;
 mod search;
@@ -18,6 +19,9 @@ struct Cli {
     /// Override a spec parameter, e.g. `--set classes=100` (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE", global = true)]
     set: Vec<String>,
+    /// Let lookup files be read under DIR too (by default only under the spec's folder; repeatable).
+    #[arg(long = "allow-path", value_name = "DIR", global = true)]
+    allow_path: Vec<String>,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -127,6 +131,10 @@ fn parse_sets(raw: &[String]) -> Result<Vec<(String, String)>, String> {
 fn main() -> ExitCode {
     default_sigpipe();
     let cli = Cli::parse();
+    if let Err(e) = loader::allow_paths(&cli.allow_path) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let sets = match parse_sets(&cli.set) {
         Ok(s) => s,
         Err(e) => {
