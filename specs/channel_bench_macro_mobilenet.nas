@@ -1,6 +1,7 @@
 // Channel-Bench-Macro, MobileNet space (Su et al., BCNet; github.com/xiusu/Channel-Bench-Macro).
 // 7 searchable widths, each (d/4) x its maximum for a digit d in 1..4: 4^7 = 16,384 networks.
-// Network as ../shared/data/channel-bench-macro/NETWORK.md (the code, not the README table):
+// Network as the benchmark's own code builds it (not its README table; provenance of the
+// embedded table: runtime/data/PROVENANCE.md):
 // the hidden width of each inverted residual is set directly; widths w1 and w5 are trunk
 // widths shared by residual paths. FLOPs count convolutions and classifier weights (no bias).
 space channel_bench_macro_mobilenet;

@@ -2,7 +2,7 @@
 // 7 searchable widths, (d/4) x Wmax for d in 1..4 with Wmax = 256, 256, 256, 512, 512, 512,
 // 512: 4^7 = 16,384 networks. Basic blocks without projection shortcuts (the stride-2 block
 // has no shortcut), ReLU after the sum; no 1x1 head conv: the classifier reads w5 channels.
-// Network and counting rule: ../shared/data/channel-bench-macro/NETWORK.md.
+// Network and counting rule: the benchmark's own code (github.com/xiusu/Channel-Bench-Macro).
 space channel_bench_macro_resnet;
 
 input [3, 32, 32];

@@ -1,7 +1,7 @@
 // NAS-Bench-Macro (Su et al., "Prioritized Architecture Sampling with Monte-Carlo Tree
 // Search", CVPR 2021; github.com/xiusu/NAS-Bench-Macro). 8 searchable layers, each one of
 // {identity, MobileNetV2 block t=3 k=3, MobileNetV2 block t=6 k=5}: 3^8 = 6,561 networks.
-// Network and counting rule as ../shared/data/nas-bench-macro/NETWORK.md: FLOPs count
+// Network and counting rule as the benchmark's own code (github.com/xiusu/NAS-Bench-Macro): FLOPs count
 // convolutions and the classifier weights, NOT the classifier bias.
 space nas_bench_macro;
 

@@ -1,7 +1,7 @@
 // NAS-Bench-201 / NATS-Bench topology search space (Dong & Yang, ICLR 2020).
 // A cell of 4 nodes and 6 edges, each edge one of 5 ops, stacked 3 x N times with one shared
 // genotype; stem, two residual reduction blocks, BN-ReLU-GAP-linear head. Params and FLOPs
-// follow the benchmark's own code and counting rule (../shared/data/nas-bench-201/NETWORK.md):
+// follow the benchmark's own code and counting rule (github.com/D-X-Y/NATS-Bench, `get_cell_based_tiny_net`):
 // the FLOPs count convolutions and the classifier including its bias; pooling is not counted.
 // Size: 5^6 = 15,625.
 space nb201;
