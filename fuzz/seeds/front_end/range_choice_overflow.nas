@@ -1,0 +1,2 @@
+// expect: E0801
+input [3, 8, 8]; choice c in -1..9223372036854775807; network = input;
