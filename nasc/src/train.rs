@@ -129,72 +129,148 @@ fn run(gpu: Option<&Gpu>, graph: Graph, data: &Splits, cfg: &TrainConfig, text: 
     })
 }
 
+/// What of the network must fit the dataset.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Fit {
+    Side,
+    Classes,
+    Channels,
+}
+
+impl Fit {
+    /// (the network's value, the dataset's value)
+    fn get(self, g: &Graph, data_shape: [usize; 3], classes: usize) -> (usize, usize) {
+        match self {
+            Fit::Side => (g.input_shape()[1], data_shape[1]),
+            Fit::Classes => (g.classes(), classes),
+            Fit::Channels => (g.input_shape()[0], data_shape[0]),
+        }
+    }
+}
+
+/// ` (try `--set p=want`)` naming the parameter the network's `have` comes from (the one the
+/// user set, else one equal to it), else the usual name of such a parameter.
+fn fit_hint(space: &nasc_compiler::Space, sets: &[(String, String)], have: usize, want: usize, usual: &str) -> String {
+    let ps = params_equal(space, have);
+    let p = ps.iter().find(|p| sets.iter().any(|(k, _)| k == *p)).or(ps.first());
+    match p {
+        Some(p) => format!(" (try `--set {p}={want}`)"),
+        None => format!(" (the spec sets it with a literal: declare `param {usual} = {have};`, use it, and run with `--set {usual}={want}`)"),
+    }
+}
+
+/// Hyper-parameters that no training could use.
+fn check_hyper(a: &TrainArgs) -> Result<(), String> {
+    if a.epochs == 0 {
+        return Err("`--epochs 0`: expected at least 1".into());
+    }
+    if a.batch == 0 {
+        return Err("`--batch 0`: expected at least 1".into());
+    }
+    if let Some(lr) = a.lr.filter(|l| !(l.is_finite() && *l > 0.0)) {
+        return Err(format!("`--lr {lr}`: expected a positive finite number"));
+    }
+    if !(a.val_fraction >= 0.0 && a.val_fraction < 1.0) {
+        return Err(format!("`--val-fraction {}`: expected a number in [0, 1)", a.val_fraction));
+    }
+    if a.limit == Some(0) {
+        return Err("`--limit 0`: expected at least 1 training image".into());
+    }
+    Ok(())
+}
+
+/// The spec compiled with `sets` (diagnostics not shown), the candidate's name and network.
+fn build(a: &TrainArgs, sets: &[(String, String)]) -> Result<(nasc_compiler::Space, String, Graph), (String, u8)> {
+    let space = match crate::commands::load(&a.file, sets) {
+        Err(e) => return Err((e, 2)),
+        Ok((Some(s), _, false)) => s,
+        Ok(_) => return Err((format!("`{}` has errors", a.file), 1)),
+    };
+    let cand = match a.candidate.as_deref() {
+        None | Some("default") => space.default_candidate(),
+        Some(name) => space.parse_name(name).map_err(|e| (format!("candidate `{name}`: {e}"), 2))?,
+    };
+    let name = space.name_of(&cand);
+    let graph = space.graph_of(&cand).and_then(|g| netconv::to_kernels(&g)).map_err(|e| (e, 1))?;
+    Ok((space, name, graph))
+}
+
 pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
     if let Some(t) = a.threads {
         if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(t.max(1)).build_global() {
             eprintln!("warning: cannot set the thread count: {e}");
         }
     }
+    if let Err(e) = check_hyper(&a) {
+        return fail(a.format, &e, 2);
+    }
     let mut splits = match data::load(&a.dataset, &LoadOptions { val_fraction: a.val_fraction, data_dir: None }) {
         Ok(s) => s,
         Err(e) => return fail(a.format, &e, 2),
     };
+    if splits.test.is_empty() {
+        return fail(a.format, &format!("dataset `{}` has no test images: nothing to report a test accuracy on", a.dataset), 2);
+    }
+    if splits.train.is_empty() {
+        return fail(a.format, &format!("dataset `{}` has no training images (`--val-fraction {}`)", a.dataset, a.val_fraction), 2);
+    }
+    // a spec whose input side, class count or input channels are parameters (nb201's `side`
+    // and `classes`) adapts to the dataset, unless the user set that parameter
     let mut sets = sets.to_vec();
-    let mut adapted = false;
-    let (space, _cand, name, graph) = loop {
-        let space = match crate::commands::open(&a.file, &sets) {
-            Ok(s) => s,
-            Err(c) => return c,
-        };
-        let cand = match a.candidate.as_deref() {
-            None | Some("default") => space.default_candidate(),
-            Some(name) => match space.parse_name(name) {
-                Ok(c) => c,
-                Err(e) => return fail(a.format, &format!("candidate `{name}`: {e}"), 2),
-            },
-        };
-        let name = space.name_of(&cand);
-        let graph = match space.graph_of(&cand).and_then(|g| netconv::to_kernels(&g)) {
-            Ok(g) => g,
-            Err(e) => return fail(a.format, &e, 1),
-        };
-        // a spec whose input side is a parameter (nb201's `side`) adapts to the dataset's side
-        // unless the user set that parameter
-        let net_in = graph.input_shape();
-        if !adapted && net_in[1..] != splits.train.shape[1..] && splits.train.shape[1] == splits.train.shape[2] {
-            let ps = params_equal(&space, net_in[1]);
-            if let Some(p) = ps.iter().find(|p| !sets.iter().any(|(k, _)| k == *p)) {
-                if a.format == Format::Text {
-                    eprintln!("note: `{}` is {}x{}: using `--set {p}={}`", splits.name, splits.train.shape[1], splits.train.shape[2], splits.train.shape[1]);
-                }
-                sets.push((p.clone(), splits.train.shape[1].to_string()));
-                adapted = true;
+    let mut notes = Vec::new();
+    // compiled once with its diagnostics shown; the adapted variants below quietly
+    if let Err(c) = crate::commands::open(&a.file, &sets) {
+        return c;
+    }
+    let (mut space, mut name, mut graph) = match build(&a, &sets) {
+        Ok(b) => b,
+        Err((e, c)) => return fail(a.format, &e, c),
+    };
+    let data_shape = splits.train.shape;
+    for what in [Fit::Side, Fit::Classes, Fit::Channels] {
+        let (have, want) = what.get(&graph, data_shape, splits.classes);
+        if have == want || (what == Fit::Side && data_shape[1] != data_shape[2]) || (what == Fit::Channels && want == 1) {
+            continue;
+        }
+        for p in params_equal(&space, have) {
+            if sets.iter().any(|(k, _)| *k == p) {
                 continue;
             }
+            let mut tried = sets.clone();
+            tried.push((p.clone(), want.to_string()));
+            // the parameter must be the one that sets this property: check the rebuilt network
+            if let Ok((s2, n2, g2)) = build(&a, &tried) {
+                if what.get(&g2, data_shape, splits.classes).0 == want {
+                    notes.push((p, want));
+                    (sets, space, name, graph) = (tried, s2, n2, g2);
+                    break;
+                }
+            }
         }
-        break (space, cand, name, graph);
-    };
+    }
+    if a.format == Format::Text {
+        for (p, v) in &notes {
+            eprintln!(
+                "note: using `--set {p}={v}` to fit `{}` ({}x{}x{} images, {} classes)",
+                splits.name, data_shape[0], data_shape[1], data_shape[2], splits.classes
+            );
+        }
+    }
     if let Some(l) = a.limit {
         splits.train = splits.train.take(l);
     }
     let net_in = graph.input_shape();
     if let Err(e) = check_shapes(net_in, splits.train.shape, &splits.name) {
-        let mut hint = String::new();
-        if net_in[1..] != splits.train.shape[1..] {
-            let ps = params_equal(&space, net_in[1]);
-            if !ps.is_empty() {
-                hint = format!("; the spec's input size comes from `{}`: try `--set {}={}`", ps.join("`/`"), ps[0], splits.train.shape[1]);
-            }
-        }
+        let hint = if net_in[1..] != splits.train.shape[1..] {
+            fit_hint(&space, &sets, net_in[1], splits.train.shape[1], "side")
+        } else {
+            fit_hint(&space, &sets, net_in[0], splits.train.shape[0], "channels")
+        };
         return fail(a.format, &format!("{e}{hint}"), 2);
     }
-    if graph.classes() < splits.classes {
-        let ps = params_equal(&space, graph.classes());
-        let hint = ps.first().map(|p| format!(" (try `--set {p}={}`)", splits.classes)).unwrap_or_default();
-        return fail(a.format, &format!("the network has {} outputs but {} has {} classes{hint}", graph.classes(), splits.name, splits.classes), 2);
-    }
-    if a.epochs == 0 || a.batch == 0 {
-        return fail(a.format, "--epochs and --batch must be at least 1", 2);
+    if graph.classes() != splits.classes {
+        let hint = fit_hint(&space, &sets, graph.classes(), splits.classes, "classes");
+        return fail(a.format, &format!("the network has {} outputs but `{}` has {} classes{hint}", graph.classes(), splits.name, splits.classes), 2);
     }
     let mut cfg = match a.optimizer {
         OptimArg::Sgd => TrainConfig::sgd(a.epochs, a.batch),
@@ -259,6 +335,7 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
                 "spec": a.file,
                 "candidate": name,
                 "dataset": splits.name,
+                "adapted": notes.iter().map(|(p, v)| (p.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
                 "backend": r.backend,
                 "device": device,
                 "params": r.params,

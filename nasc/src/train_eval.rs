@@ -164,18 +164,38 @@ impl TrainEval {
         // the space must fit the data: checked on the default candidate's network
         let s = space.inner();
         let g = s.graph_of(&s.default_candidate()).and_then(|g| netconv::to_kernels(&g)).map_err(|e| format!("evaluator `train`: the default candidate: {e}"))?;
-        let hint = |v: usize, want: usize| {
+        // names the parameter whose value is the network's (else the usual name of one)
+        let hint = |v: usize, want: usize, usual: &str| {
             let mut ps: Vec<&String> = s.consts.iter().filter(|(_, &x)| x == v as f64).map(|(k, _)| k).collect();
             ps.sort();
-            ps.first().map(|p| format!(" (try `--set {p}={want}`)")).unwrap_or_default()
+            match ps.iter().find(|p| p.as_str() == usual).or(ps.first()) {
+                Some(p) => format!(" (try `--set {p}={want}`)"),
+                None => format!(" (the spec sets it with a literal: declare `param {usual} = {v};`, use it, and run with `--set {usual}={want}`)"),
+            }
         };
         let net_in = g.input_shape();
         if let Err(e) = check_shapes(net_in, data.train.shape, &data.name) {
-            return Err(format!("evaluator `train`: {e}{}", hint(net_in[1], data.train.shape[1])));
+            let h = if net_in[1..] != data.train.shape[1..] {
+                hint(net_in[1], data.train.shape[1], "side")
+            } else {
+                hint(net_in[0], data.train.shape[0], "channels")
+            };
+            return Err(format!("evaluator `train`: {e}{h}"));
         }
-        if g.classes() < data.classes {
-            return Err(format!("evaluator `train`: the network has {} outputs but {} has {} classes{}", g.classes(), data.name, data.classes, hint(g.classes(), data.classes)));
+        // more outputs than classes would train logits no label ever asks for
+        if g.classes() != data.classes {
+            return Err(format!(
+                "evaluator `train`: the network has {} outputs but `{}` has {} classes{}",
+                g.classes(),
+                data.name,
+                data.classes,
+                hint(g.classes(), data.classes, "classes")
+            ));
         }
+        if data.test.is_empty() {
+            return Err(format!("evaluator `train`: dataset `{}` has no test images", opts.dataset));
+        }
+        opts.config().check().map_err(|e| format!("evaluator `train`: {e}"))?;
         let device = match opts.backend.as_str() {
             "cpu" => Device::Cpu,
             "wgpu" => Device::Wgpu,

@@ -195,3 +195,36 @@ fn bad_train_options_are_explained() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 14: a search whose network has more outputs than the dataset has classes is refused up
+/// front (it trained 1000 outputs on 10 classes), naming the `--set` to use; so is a dataset
+/// without test images.
+#[test]
+fn class_mismatch_and_empty_test_set_are_refused_up_front() {
+    let dir = tmp("fit");
+    let idx = idx_folder(&dir);
+    let empty = |n: u32, magic: u8, dims: &[u32]| {
+        let mut b = vec![0, 0, 8, magic];
+        b.extend_from_slice(&n.to_be_bytes());
+        for d in dims {
+            b.extend_from_slice(&d.to_be_bytes());
+        }
+        b
+    };
+    std::fs::write(idx.join("t10k-images-idx3-ubyte"), empty(0, 3, &[12, 12])).unwrap();
+    std::fs::write(idx.join("t10k-labels-idx1-ubyte"), empty(0, 1, &[])).unwrap();
+    let idx_ev = format!("train:dataset={},backend=cpu", idx.display());
+    for (spec, sets, ev, want) in [
+        ("specs/ofa_mbv3.nas", vec!["--set", "side=8"], "train:dataset=digits,backend=cpu", "the network has 1000 outputs but `digits` has 10 classes (try `--set classes=10`)"),
+        ("specs/digits_tiny.nas", vec!["--set", "side=12"], idx_ev.as_str(), "has no test images"),
+    ] {
+        let store = dir.join("x.db");
+        let mut args = vec!["search", spec, "--evaluator", ev, "--budget", "1", "--quiet", "--store", store.to_str().unwrap()];
+        args.extend(sets);
+        let out = nasc(&args);
+        assert_eq!(out.status.code(), Some(2), "{spec}: {}", text(&out));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(want), "{spec}: want `{want}` in {}", text(&out));
+        assert!(!store.exists(), "{spec}: a store was created");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
