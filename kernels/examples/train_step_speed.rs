@@ -103,6 +103,7 @@ fn main() {
         let t3 = t.elapsed().as_secs_f64();
         println!("Net   step {s}: fwd {:.3}s bwd {:.3}s opt {:.3}s  {:.1} img/s", t1, t2 - t1, t3 - t2, batch as f64 / t3);
     }
+    nasc_kernels::cpu::retain_freed_memory();
     let mut m = Model::new(CpuBackend, g, &mut Rng::new(1)).unwrap();
     for s in 0..=steps {
         let t = Instant::now();

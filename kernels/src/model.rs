@@ -114,9 +114,6 @@ impl<B: Ops> Model<B> {
     /// with a = sqrt(5); BN gamma 1, beta 0, running mean 0, var 1), drawn from `rng` in node
     /// order, weight before bias, then uploads them.
     pub fn new(backend: B, graph: Graph, rng: &mut Rng) -> Result<Self, String> {
-        if backend.kind() == "cpu" {
-            crate::cpu::retain_freed_memory();
-        }
         let host = crate::net::Net::new(graph, rng)?;
         let crate::net::Net { graph, plan, params, stats, param_info, .. } = host;
         let nn = graph.nodes.len();

@@ -1,5 +1,13 @@
 //! The trainer's seeded random numbers (parameter init, shuffling, augmentation). Every consumer
 //! takes an `&mut Rng` explicitly, so a run is reproducible from its seed.
+//!
+//! This is a second SplitMix64 next to the compiler's (`nasc_compiler::rng`), on purpose: the
+//! kernels crate does not depend on the compiler (it builds and tests on its own, and the
+//! runtime links it without the front end). The two are not interchangeable: this one mixes a
+//! constant into the seed and derives purpose streams ([`Rng::derive`]), and the trainer's init,
+//! shuffling and augmentation draws are pinned by tests (`training_is_reproducible_from_the_seed`)
+//! to this stream. A search's per-trial training seed comes from the compiler's `splitmix64`
+//! (`nasc/src/train_eval.rs`) and is then only used as this `Rng`'s seed.
 
 /// SplitMix64 (Steele, Lea, Flood 2014): tiny and statistically sound for these uses.
 #[derive(Clone, Debug)]

@@ -292,6 +292,10 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
         Ok(g) => g,
         Err(e) => return fail(a.format, &e, 2),
     };
+    if gpu.is_none() {
+        // this process only trains from here on: let the heap keep the step's freed buffers
+        nasc_kernels::cpu::retain_freed_memory();
+    }
     let device = match &gpu {
         Some(g) => format!("wgpu: {}", g.adapter_name()),
         None => format!("cpu ({} threads, {} GEMM)", rayon::current_num_threads(), nasc_kernels::cpu::gemm::engine()),

@@ -11,7 +11,12 @@
 //! - reported: test accuracy;
 //! - metrics: `train_seconds` (training steps only), `images_per_s` (training throughput),
 //!   `val_loss`, `test_loss`;
-//! - cost: wall seconds of the whole trial (training and evaluation);
+//! - cost: wall seconds of the whole trial (training and evaluation). The runner counts costs
+//!   on its simulated clock, so under `--time-budget` that clock is wall time spent training
+//!   (not a simulation), and it is not reproducible: a resumed run redoes the uncommitted
+//!   trials with other costs. The runner also drops a trial whose cost takes the clock past the
+//!   budget (the NAS-Bench-201 rule for tabular costs), which here throws away a trial that was
+//!   really trained; see issue 14 for the runtime change (a wall-clock cost kind);
 //! - a NaN/inf loss (or a network the trainer cannot build) fails the trial; the runner records
 //!   it as failed and the search goes on.
 //!
@@ -202,6 +207,10 @@ impl TrainEval {
             _ => Device::Auto,
         };
         let gpu = open_device(device).map_err(|e| format!("evaluator `train`: {e}"))?;
+        if gpu.is_none() {
+            // the search's trials train on the CPU: let the heap keep each step's freed buffers
+            nasc_kernels::cpu::retain_freed_memory();
+        }
         Ok(TrainEval { opts, data, gpu })
     }
 

@@ -26,7 +26,11 @@ pub use pool::*;
 /// keeps before returning it to the system to 1 GiB. A training step frees and reallocates
 /// the same activation-sized buffers every step; with glibc's defaults many of them are fresh
 /// mappings that page-fault (and get zeroed by the kernel) on first touch, every step.
-/// Process-wide and idempotent; [`crate::model::Model::new`] calls it for the CPU backend.
+/// Process-wide and idempotent. A library must not change a process's allocator behind its
+/// back, so nothing in this crate calls it: the program that owns the process does, once,
+/// before training on the CPU (the `nasc` runner's `train` command and `train` evaluator, the
+/// `train_step_speed` example). Training is correct without it, only slower where steps
+/// reallocate large buffers.
 pub fn retain_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
