@@ -290,14 +290,14 @@ mod tests {
         assert!(parse_constraint("params in 1M..5M").is_ok());
         assert!(parse_constraint("flops <=").is_err());
         assert!(parse_constraint("a; constraint b").is_err());
-        assert!(parse_constraint("flops <= 120M and params > 1 div 2").is_ok());
-        assert!(parse_constraint("!(flops > 1M) or params in 1..=4").is_ok());
+        assert!(parse_constraint("flops <= 120M && params > 1 div 2").is_ok());
+        assert!(parse_constraint("!(flops > 1M) || params in 1..=4").is_ok());
         for (bad, why) in [
             ("params", "not a condition"),
             ("params + 1", "not a condition"),
-            ("flops <= 1M and params", "not a condition"),
+            ("flops <= 1M && params", "not a condition"),
             ("flops < 1 div 0", "divides by zero"),
-            ("flops < 2 * (3 mod 0)", "divides by zero"),
+            ("flops < 2 * (3 % 0)", "divides by zero"),
             ("flops < 1 / 0", "divides by zero"),
             ("flops <= \"abc\"", "is a string"),
             ("flops in [\"a\"]", "is a string"),
