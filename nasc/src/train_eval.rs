@@ -137,7 +137,9 @@ impl Opts {
 /// Loaded datasets, shared by the evaluators of one process (`nasc search` builds its evaluator
 /// more than once).
 fn load(dataset: &str, valid_fraction: f64) -> Result<Arc<Splits>, String> {
-    static CACHE: OnceLock<Mutex<HashMap<(String, u64), Arc<Splits>>>> = OnceLock::new();
+    /// (dataset, valid fraction bits) -> its splits
+    type Cache = Mutex<HashMap<(String, u64), Arc<Splits>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
     let key = (dataset.to_string(), valid_fraction.to_bits());
     let cache = CACHE.get_or_init(Default::default);
     if let Some(s) = cache.lock().map_err(|_| "dataset cache poisoned")?.get(&key) {
