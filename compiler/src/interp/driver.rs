@@ -268,12 +268,20 @@ fn too_many_worlds(span: Span) -> Diagnostic {
     Diagnostic::error("E0801", "the space is too entangled to evaluate: too many decision combinations are live at once", span, "here")
 }
 
-/// Whether statements assign to a variable (at any depth).
+/// Whether statements assign to a variable (at any depth), other than by appending to a list
+/// (`branches = branches + [op(x)]`, how DARTS collects a subset's branches: those stay under
+/// the member's guard, as before; forking there multiplies the worlds by the subsets).
 pub(super) fn assigns(stmts: &[Stmt]) -> bool {
     stmts.iter().any(|s| match s {
-        Stmt::Assign { .. } => true,
+        Stmt::Assign { name, value, .. } => !is_append(&name.name, value),
         Stmt::For { body, .. } => assigns(body),
         Stmt::If { then, els, .. } => assigns(then) || assigns(els),
         Stmt::Let { .. } | Stmt::Node { .. } => false,
     })
+}
+
+/// `x = x + [...]`.
+fn is_append(name: &str, value: &Expr) -> bool {
+    matches!(&value.kind, ExprKind::Binary { op: nasc_grammar::ast::BinOp::Add, lhs, rhs }
+        if matches!(&lhs.kind, ExprKind::Name(n) if n == name) && matches!(rhs.kind, ExprKind::List(_)))
 }

@@ -47,13 +47,15 @@ pub const MAX_STEPS: u64 = 200_000_000;
 pub const MAX_CALL_DEPTH: usize = 64;
 pub const MAX_WORLDS: usize = 2_000_000;
 /// Op instances of the network template (a static op under a loop iteration and call path),
-/// and the ops of one traced candidate: exponential block recursion stops here, not at 4 GB.
-pub const MAX_INSTANCES: usize = 1_000_000;
-/// Cost terms recorded (an op instance in each world it runs in).
-pub const MAX_TERMS: usize = 5_000_000;
-/// List elements materialized (iterated ranges, comprehensions, list concatenation): charged
-/// before the allocation, never refunded.
-pub const MAX_CELLS: u64 = 20_000_000;
+/// and the ops of one traced candidate: exponential block recursion stops here, not at 4 GB
+/// (the largest zoo spec has 4,585).
+pub const MAX_INSTANCES: usize = 200_000;
+/// Cost terms recorded (an op instance in each world it runs in; darts.nas records over 5M
+/// in the reference evaluation).
+pub const MAX_TERMS: usize = 50_000_000;
+/// Elements of long lists (at least 1,024: iterated ranges, comprehensions, list
+/// concatenation) materialized: charged before the allocation, never refunded.
+pub const MAX_CELLS: u64 = 5_000_000;
 
 pub struct Interp<'a> {
     pub prog: &'a Program<'a>,
