@@ -43,7 +43,7 @@ fn front_end(text: &str) -> Result<(Vec<String>, bool), String> {
             return Err(format!("{}: message not lowercase: {}", d.code, d.message));
         }
     }
-    Ok((diags.iter().filter(|d| d.is_error()).map(|d| d.code.clone()).collect(), compiled))
+    Ok((diags.iter().filter(|d| d.is_error()).map(|d| d.code.to_string()).collect(), compiled))
 }
 
 #[test]
