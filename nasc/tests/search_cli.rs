@@ -157,7 +157,7 @@ fn strategy_option_errors() {
         (&["--strategy", "rs", "--population", "10"], "apply to `--strategy re` only"),
         (&["--strategy", "re", "--strategy-config", "{}", "--sample-size", "3"], "not together with --strategy-config"),
         (&["--strategy", "l2nas", "--strategy-config", "{\"tau\":\"x\"}"], "bad `l2nas` strategy config: invalid type"),
-        (&["--strategy", "layernas", "--strategy-config", "[1,2]"], "bad `layernas` strategy config"),
+        (&["--strategy", "layernas", "--strategy-config", "[1,2]"], "expected a JSON object of the strategy's settings"),
     ];
     for (extra, want) in cases {
         let mut a: Vec<String> = ["search", spec().to_str().unwrap(), "--evaluator", "instant", "--budget", "100", "--quiet", "--store", store.to_str().unwrap()].iter().map(|s| s.to_string()).collect();
