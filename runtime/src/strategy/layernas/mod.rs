@@ -217,14 +217,14 @@ impl LayerNas {
     /// The child `c` (decisions `0..len` set) completed with the fill; when that violates the
     /// run's constraints, each later decision in turn takes its most expensive option that
     /// still has a feasible completion (the rest at the cheapest model's options). None when
-    /// no completion found this way is feasible.
-    fn complete(&self, ctx: &AskCtx, cs: &CompiledSpace, row: &[u64], len: usize) -> Option<Vec<u64>> {
+    /// no completion found this way is feasible; the flag says whether it was repaired.
+    fn complete(&self, ctx: &AskCtx, cs: &CompiledSpace, row: &[u64], len: usize) -> Option<(Vec<u64>, bool)> {
         let full = match &self.d.fill {
             Some(f) => cs.complete_with(row, len, f),
             None => cs.complete_with_defaults(row, len),
         };
         if ctx.space.feasible(&cs.decode(&full)) {
-            return Some(full);
+            return Some((full, false));
         }
         let cheap = self.d.cheap.as_ref()?;
         let order = self.d.fill.as_ref().unwrap_or(&full);
@@ -248,7 +248,7 @@ impl LayerNas {
             }
             cur[d] = chosen?;
         }
-        Some(cs.complete_with(&cur, cs.n_dec(), cheap))
+        Some((cs.complete_with(&cur, cs.n_dec(), cheap), true))
     }
 
     fn label(&self, layer: usize, phi: &Phi) -> String {
@@ -331,17 +331,11 @@ impl LayerNas {
             for o in self.options(ctx, &parent, l) {
                 let mut c = parent.clone();
                 c.0[l] = o;
-                let plain = match &self.d.fill {
-                    Some(f) => cs.complete_with(&cs.encode(&c), l + 1, f),
-                    None => cs.complete_with_defaults(&cs.encode(&c), l + 1),
-                };
-                let Some(row) = self.complete(ctx, cs, &cs.encode(&c), l + 1) else {
+                let Some((row, repaired)) = self.complete(ctx, cs, &cs.encode(&c), l + 1) else {
                     self.d.rejected += 1;
                     continue;
                 };
-                if row != plain {
-                    self.d.repaired += 1;
-                }
+                self.d.repaired += repaired as u64;
                 self.d.queue.push_back(Job { parent: p.clone(), child: encode(&cs.decode(&row)) });
             }
         }
