@@ -79,7 +79,11 @@ pub fn check(spec: &Spec, overrides: &[String]) -> Vec<Diagnostic> {
             }
             Item::Input { span, .. } => {
                 if let Some(prev) = has_input {
-                    diags.push(Diagnostic::error("E0102", "duplicate `input`", *span, "second input").with_label(prev, "first input").with_help("a spec has one input shape; remove one of them"));
+                    diags.push(
+                        Diagnostic::error("E0102", "duplicate `input`", *span, "second input")
+                            .with_label(prev, "first input")
+                            .with_help("a spec has one input shape; remove one of them"),
+                    );
                 }
                 has_input = Some(*span);
             }
@@ -91,7 +95,11 @@ pub fn check(spec: &Spec, overrides: &[String]) -> Vec<Diagnostic> {
             }
             Item::Count { metric, terms, span } => {
                 if let Some(prev) = has_count.filter(|_| metric.name == "flops") {
-                    diags.push(Diagnostic::error("E0102", "duplicate `count` rule", *span, "second rule").with_label(prev, "first rule").with_help("list every term in one `count flops { ... };`"));
+                    diags.push(
+                        Diagnostic::error("E0102", "duplicate `count` rule", *span, "second rule")
+                            .with_label(prev, "first rule")
+                            .with_help("list every term in one `count flops { ... };`"),
+                    );
                 }
                 if metric.name == "flops" {
                     has_count = Some(*span);
@@ -101,8 +109,8 @@ pub fn check(spec: &Spec, overrides: &[String]) -> Vec<Diagnostic> {
                 }
                 for t in terms {
                     if !TERMS.contains(&t.name.as_str()) {
-                        let mut d = Diagnostic::error("E0503", format!("unknown count term `{}`", t.name), t.span, "not a cost term")
-                            .with_note(format!("terms: {}", TERMS.join(", ")));
+                        let mut d =
+                            Diagnostic::error("E0503", format!("unknown count term `{}`", t.name), t.span, "not a cost term").with_note(format!("terms: {}", TERMS.join(", ")));
                         if let Some(s) = did_you_mean(&t.name, TERMS) {
                             d = d.with_help(format!("did you mean `{s}`?"));
                         }
@@ -125,7 +133,10 @@ pub fn check(spec: &Spec, overrides: &[String]) -> Vec<Diagnostic> {
         }
     }
     if has_network.is_none() {
-        diags.push(Diagnostic::error("E0901", "the spec has no `network`", Span::new(0, 0), "expected a `network { ... }` item").with_help("add `network { let x = input |> ...; return x; }`"));
+        diags.push(
+            Diagnostic::error("E0901", "the spec has no `network`", Span::new(0, 0), "expected a `network { ... }` item")
+                .with_help("add `network { let x = input |> ...; return x; }`"),
+        );
     }
     if has_input.is_none() {
         diags.push(Diagnostic::error("E0901", "the spec has no `input`", Span::new(0, 0), "expected an `input [c, h, w];` item").with_help("add e.g. `input [3, 32, 32];`"));
@@ -192,13 +203,8 @@ pub fn check(spec: &Spec, overrides: &[String]) -> Vec<Diagnostic> {
 
 fn unknown(name: &str, span: Span, scope: &[String], names: &Names, extra: &[&str]) -> Diagnostic {
     let mut d = Diagnostic::error("E0101", format!("unknown name `{name}`"), span, "not found in this scope");
-    let cands = scope
-        .iter()
-        .map(|s| s.as_str())
-        .chain(names.globals.keys().copied())
-        .chain(TENSOR_OPS.iter().copied())
-        .chain(SCALAR_FNS.iter().copied())
-        .chain(extra.iter().copied());
+    let cands =
+        scope.iter().map(|s| s.as_str()).chain(names.globals.keys().copied()).chain(TENSOR_OPS.iter().copied()).chain(SCALAR_FNS.iter().copied()).chain(extra.iter().copied());
     if let Some(s) = did_you_mean(name, cands) {
         d = d.with_help(format!("did you mean `{s}`?"));
     }
@@ -231,7 +237,10 @@ fn check_stmts(stmts: &[Stmt], scope: &mut Vec<String>, names: &Names, diags: &m
             Stmt::Assign { name, value, span } => {
                 check_expr_in(value, scope, names, diags);
                 if !scope.iter().rev().any(|s| *s == name.name) {
-                    diags.push(Diagnostic::error("E0101", format!("cannot assign to `{}`: no such local", name.name), *span, "not declared").with_help(format!("declare it first with `let {} = ...;`", name.name)));
+                    diags.push(
+                        Diagnostic::error("E0101", format!("cannot assign to `{}`: no such local", name.name), *span, "not declared")
+                            .with_help(format!("declare it first with `let {} = ...;`", name.name)),
+                    );
                 }
             }
             Stmt::For { var, iter, body, .. } => {
@@ -518,10 +527,7 @@ pub fn stmt_order(stmts: &[Stmt]) -> Vec<usize> {
     if node_idx.is_empty() {
         return (0..stmts.len()).collect();
     }
-    let names: HashMap<&str, usize> = node_idx
-        .iter()
-        .filter_map(|i| if let Stmt::Node { name, .. } = &stmts[*i] { Some((name.name.as_str(), *i)) } else { None })
-        .collect();
+    let names: HashMap<&str, usize> = node_idx.iter().filter_map(|i| if let Stmt::Node { name, .. } = &stmts[*i] { Some((name.name.as_str(), *i)) } else { None }).collect();
     let mut g = DiGraph::<usize, ()>::new();
     let gi: HashMap<usize, _> = node_idx.iter().map(|i| (*i, g.add_node(*i))).collect();
     for i in &node_idx {

@@ -3,8 +3,8 @@
 use crate::check;
 use crate::decision::{Candidate, DecisionInfo, DecisionKind, OptValue, Slot, WhenGuard};
 use crate::deps::{Deps, Lit};
-use crate::graph::NetGraph;
 use crate::factors::{self, Additive, Domains};
+use crate::graph::NetGraph;
 use crate::ids::DecisionId;
 use crate::interp::value::{OpRef, Value};
 use crate::interp::world::{Frame, World};
@@ -269,8 +269,13 @@ fn compile_with(spec: &Spec, opts: &Options, memo: bool) -> (Option<Space>, Vec<
         let res: Vec<(Deps, bool)> = res.into_iter().flat_map(|(w, b)| w.ctx.expand_sets().into_iter().map(move |c| (c, b))).collect();
         if let Some(later) = res.iter().flat_map(|(c, _)| c.iter()).find(|l| l.decision() >= d.id) {
             diags.push(
-                Diagnostic::error("E0404", format!("the `when` of `{}` reads `{}`, which is not declared before it", d.name, decisions[later.decision().index()].name), g.expr.span, "reads a later decision")
-                    .with_help("declare the decisions a condition reads before the conditional decision"),
+                Diagnostic::error(
+                    "E0404",
+                    format!("the `when` of `{}` reads `{}`, which is not declared before it", d.name, decisions[later.decision().index()].name),
+                    g.expr.span,
+                    "reads a later decision",
+                )
+                .with_help("declare the decisions a condition reads before the conditional decision"),
             );
             return (None, diags);
         }
@@ -335,7 +340,8 @@ fn compile_with(spec: &Spec, opts: &Options, memo: bool) -> (Option<Space>, Vec<
         }
     }
     let constraints: Vec<Expr> = spec.items.iter().filter_map(|i| if let Item::Constraint { expr, .. } = i { Some(expr.clone()) } else { None }).collect();
-    let objectives: Vec<(Direction, String)> = spec.items.iter().filter_map(|i| if let Item::Objective { direction, metric, .. } = i { Some((*direction, metric.name.clone())) } else { None }).collect();
+    let objectives: Vec<(Direction, String)> =
+        spec.items.iter().filter_map(|i| if let Item::Objective { direction, metric, .. } = i { Some((*direction, metric.name.clone())) } else { None }).collect();
     if diags.iter().any(|d| d.is_error()) {
         return (None, diags);
     }
@@ -365,7 +371,6 @@ fn e_is_limit(d: Option<&Diagnostic>) -> bool {
     d.is_some_and(|d| d.code == "E0801")
 }
 
-
 fn to_opt(v: &Value, span: Span) -> Result<OptValue, Diagnostic> {
     Ok(match v {
         Value::Int(i) => OptValue::Int(*i),
@@ -373,9 +378,7 @@ fn to_opt(v: &Value, span: Span) -> Result<OptValue, Diagnostic> {
         Value::Str(s) => OptValue::Str(s.to_string()),
         Value::Op(OpRef::Block(b)) => OptValue::Op(b.to_string()),
         Value::Op(OpRef::Builtin(b)) => OptValue::Op(b.to_string()),
-        other => {
-            return Err(Diagnostic::error("E0104", format!("an option must be a number, a string or an op, found {}", other.type_name()), span, "in this domain"))
-        }
+        other => return Err(Diagnostic::error("E0104", format!("an option must be a number, a string or an op, found {}", other.type_name()), span, "in this domain")),
     })
 }
 
@@ -417,7 +420,12 @@ fn expand_decision(prog: &mut Program, d: &Decision, out: &mut Vec<DecisionInfo>
             let vals: Vec<i64> = match r {
                 // checked before anything is allocated (`d[100000000000]`)
                 Value::Int(n) if dim.var.is_none() && n > MAX_DOMAIN => {
-                    return Err(Diagnostic::error("E0801", format!("decision family `{}` has too many instances: a dimension of {n} (at most {MAX_DOMAIN})", d.name.name), dim.range.span, "too many indices"));
+                    return Err(Diagnostic::error(
+                        "E0801",
+                        format!("decision family `{}` has too many instances: a dimension of {n} (at most {MAX_DOMAIN})", d.name.name),
+                        dim.range.span,
+                        "too many indices",
+                    ));
                 }
                 Value::Int(n) if dim.var.is_none() => (0..n).collect(),
                 other => list_of(&other, dim.range.span)?
@@ -429,7 +437,8 @@ fn expand_decision(prog: &mut Program, d: &Decision, out: &mut Vec<DecisionInfo>
                     .collect::<Result<_, _>>()?,
             };
             if vals.is_empty() {
-                return Err(Diagnostic::error("E0401", format!("decision family `{}` has an empty index range", d.name.name), dim.span, "no indices").with_help("a family needs at least one index"));
+                return Err(Diagnostic::error("E0401", format!("decision family `{}` has an empty index range", d.name.name), dim.span, "no indices")
+                    .with_help("a family needs at least one index"));
             }
             if nt.len().saturating_add(vals.len()) > MAX_DECISIONS || out.len().saturating_add(nt.len() + vals.len()) > MAX_DECISIONS {
                 return Err(too_many_decisions(d));
@@ -456,7 +465,12 @@ fn expand_decision(prog: &mut Program, d: &Decision, out: &mut Vec<DecisionInfo>
         let opts: Vec<OptValue> = list_of(&dom, d.domain.span)?.iter().map(|v| to_opt(v, d.domain.span)).collect::<Result<_, _>>()?;
         *options += opts.len();
         if opts.len() as i64 > MAX_DOMAIN || *options > MAX_OPTIONS {
-            return Err(Diagnostic::error("E0801", format!("too many options: `{name}` has {} (at most {MAX_DOMAIN} per decision and {MAX_OPTIONS} in all)", opts.len()), d.domain.span, "here"));
+            return Err(Diagnostic::error(
+                "E0801",
+                format!("too many options: `{name}` has {} (at most {MAX_DOMAIN} per decision and {MAX_OPTIONS} in all)", opts.len()),
+                d.domain.span,
+                "here",
+            ));
         }
         if opts.is_empty() {
             return Err(Diagnostic::error("E0401", format!("empty choice: `{name}` has no options"), d.domain.span, "this domain is empty").with_help("list at least one option"));
@@ -507,7 +521,8 @@ fn expand_decision(prog: &mut Program, d: &Decision, out: &mut Vec<DecisionInfo>
                 };
                 if lo < 0 || hi < lo || lo > opts.len() as i64 {
                     let sp = d.size.as_ref().map_or(d.span, |e| e.span);
-                    return Err(Diagnostic::error("E0403", format!("invalid subset size {lo}..={hi} for a pool of {}", opts.len()), sp, "no subset has this size").with_help(format!("use a size within 0..={}", opts.len())));
+                    return Err(Diagnostic::error("E0403", format!("invalid subset size {lo}..={hi} for a pool of {}", opts.len()), sp, "no subset has this size")
+                        .with_help(format!("use a size within 0..={}", opts.len())));
                 }
                 let hi = hi.min(opts.len() as i64);
                 let default = default_idx.map_or(0u64, |(i, _)| 1u64 << i);

@@ -459,7 +459,11 @@ pub fn count(decisions: &[DecisionInfo], dom: &Domains, validity: &[Table<bool>]
         for d in &v.scope {
             in_factor[d.index()] = true;
         }
-        factors.push(Table { scope: v.scope.clone(), card: v.card.clone(), data: v.data.iter().map(|b| if *b { <BigUint as One>::one() } else { <BigUint as Zero>::zero() }).collect() });
+        factors.push(Table {
+            scope: v.scope.clone(),
+            card: v.card.clone(),
+            data: v.data.iter().map(|b| if *b { <BigUint as One>::one() } else { <BigUint as Zero>::zero() }).collect(),
+        });
     }
     let cards: HashMap<DecisionId, usize> = decisions.iter().filter_map(|d| dom.card(d.id).map(|c| (d.id, c))).collect();
     let mut total = eliminate(factors, &cards)?;

@@ -7,14 +7,34 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub enum OpKind {
     Input,
-    Conv { out: i64, k: (i64, i64), stride: i64, groups: i64, dilation: i64, pad: (i64, i64), same: bool, bias: bool },
+    Conv {
+        out: i64,
+        k: (i64, i64),
+        stride: i64,
+        groups: i64,
+        dilation: i64,
+        pad: (i64, i64),
+        same: bool,
+        bias: bool,
+    },
     Bn,
     /// relu, relu6, sigmoid, swish, hswish, hsigmoid
     Act(&'static str),
-    Pool { max: bool, k: (i64, i64), stride: i64, pad: (i64, i64), same: bool },
+    Pool {
+        max: bool,
+        k: (i64, i64),
+        stride: i64,
+        pad: (i64, i64),
+        same: bool,
+    },
     Gap,
-    Linear { out: i64, bias: bool },
-    Se { mid: i64 },
+    Linear {
+        out: i64,
+        bias: bool,
+    },
+    Se {
+        mid: i64,
+    },
     Zero,
     Identity,
     /// add / sum (element-wise, commutative)
@@ -152,12 +172,7 @@ impl NetGraph {
         let mut scopes: Vec<(usize, &Scope)> = self.scopes.iter().enumerate().filter(|(_, s)| s.first < s.end && s.output.0 >= s.first && s.output.0 < s.end).collect();
         // outer calls first: by start, then longer, then later-returned
         scopes.sort_by(|(i, a), (j, b)| a.first.cmp(&b.first).then(b.end.cmp(&a.end)).then(j.cmp(i)));
-        let mut st = KeyState {
-            keys: vec![String::new(); self.nodes.len()],
-            parts: vec![None; self.nodes.len()],
-            scopes: scopes.into_iter().map(|(_, s)| s).collect(),
-            next: 0,
-        };
+        let mut st = KeyState { keys: vec![String::new(); self.nodes.len()], parts: vec![None; self.nodes.len()], scopes: scopes.into_iter().map(|(_, s)| s).collect(), next: 0 };
         self.key_range(0, self.nodes.len(), &mut st);
         short(&st.keys[self.output.index()])
     }

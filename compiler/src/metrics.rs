@@ -246,9 +246,10 @@ fn lookup(call: &Expr, args: &[Arg], ctx: &MetricCtx) -> Result<Additive, Diagno
     }
     let (path, pspan) = strs[0];
     let (col, cspan) = strs[1];
-    let text = ctx.loader.load(path).map_err(|why| {
-        Diagnostic::error("E0601", format!("cannot read lookup table `{path}`: {why}"), pspan, "this file").with_help("the path is relative to the spec file")
-    })?;
+    let text = ctx
+        .loader
+        .load(path)
+        .map_err(|why| Diagnostic::error("E0601", format!("cannot read lookup table `{path}`: {why}"), pspan, "this file").with_help("the path is relative to the spec file"))?;
     let aux = |msg: String, start: usize, end: usize, label: &str| Diagnostic::error("E0602", msg, Span::new(start, end), label.to_string()).in_aux(path);
     let mut offset = 0;
     let mut lines = Vec::new();
@@ -265,8 +266,13 @@ fn lookup(call: &Expr, args: &[Arg], ctx: &MetricCtx) -> Result<Additive, Diagno
     // a file whose first line is not a lookup header is not a lookup table: nothing of it is
     // shown (a spec may name any file; its content must not reach the output)
     let (Some(di), Some(oi)) = (find("decision"), find("option")) else {
-        return Err(Diagnostic::error("E0602", format!("`{path}` is not a lookup table: its first line must be a CSV header with columns `decision` and `option`"), pspan, "this file")
-            .with_help("e.g. `decision,option,ms` followed by one row per option"));
+        return Err(Diagnostic::error(
+            "E0602",
+            format!("`{path}` is not a lookup table: its first line must be a CSV header with columns `decision` and `option`"),
+            pspan,
+            "this file",
+        )
+        .with_help("e.g. `decision,option,ms` followed by one row per option"));
     };
     let Some(vi) = find(col) else {
         return Err(Diagnostic::error("E0602", format!("`{path}` has no column `{col}`"), cspan, "no such column").with_note(format!("columns: {}", cols.join(", "))));
@@ -282,13 +288,31 @@ fn lookup(call: &Expr, args: &[Arg], ctx: &MetricCtx) -> Result<Additive, Diagno
             return Err(aux(format!("`{path}` line {}: expected {} fields, found {}", ln + 1, cols.len(), fields.len()), *start, start + line.len(), "malformed row"));
         }
         let Some(d) = by_name.get(fields[di]) else {
-            return Err(Diagnostic::error("E0603", format!("`{path}` line {}: unknown decision `{}`", ln + 1, fields[di]), Span::new(*start, start + line.len()), "no such decision").in_aux(path));
+            return Err(Diagnostic::error(
+                "E0603",
+                format!("`{path}` line {}: unknown decision `{}`", ln + 1, fields[di]),
+                Span::new(*start, start + line.len()),
+                "no such decision",
+            )
+            .in_aux(path));
         };
         let DecisionKind::Choice { options, .. } = &d.kind else {
-            return Err(Diagnostic::error("E0603", format!("`{path}` line {}: `{}` is a subset; lookups apply to choices", ln + 1, d.name), Span::new(*start, start + line.len()), "here").in_aux(path));
+            return Err(Diagnostic::error(
+                "E0603",
+                format!("`{path}` line {}: `{}` is a subset; lookups apply to choices", ln + 1, d.name),
+                Span::new(*start, start + line.len()),
+                "here",
+            )
+            .in_aux(path));
         };
         let Some(oix) = options.iter().position(|o| o.display() == fields[oi]) else {
-            return Err(Diagnostic::error("E0603", format!("`{path}` line {}: `{}` is not an option of `{}`", ln + 1, fields[oi], d.name), Span::new(*start, start + line.len()), "no such option").in_aux(path));
+            return Err(Diagnostic::error(
+                "E0603",
+                format!("`{path}` line {}: `{}` is not an option of `{}`", ln + 1, fields[oi], d.name),
+                Span::new(*start, start + line.len()),
+                "no such option",
+            )
+            .in_aux(path));
         };
         let v: f64 = fields[vi].parse().map_err(|_| aux(format!("`{path}` line {}: `{}` is not a number", ln + 1, fields[vi]), *start, start + line.len(), "expected a number"))?;
         if !v.is_finite() {
@@ -300,7 +324,14 @@ fn lookup(call: &Expr, args: &[Arg], ctx: &MetricCtx) -> Result<Additive, Diagno
 }
 
 /// Evaluate a metric expression for one candidate, given the values of other metrics.
-pub fn eval_expr(e: &Expr, c: &Candidate, values: &HashMap<&str, f64>, consts: &HashMap<String, f64>, decisions: &[DecisionInfo], families: &HashMap<String, Vec<(Vec<i64>, usize)>>) -> Option<f64> {
+pub fn eval_expr(
+    e: &Expr,
+    c: &Candidate,
+    values: &HashMap<&str, f64>,
+    consts: &HashMap<String, f64>,
+    decisions: &[DecisionInfo],
+    families: &HashMap<String, Vec<(Vec<i64>, usize)>>,
+) -> Option<f64> {
     let rec = |x: &Expr| eval_expr(x, c, values, consts, decisions, families);
     match &e.kind {
         ExprKind::Int(i) => Some(*i as f64),
@@ -327,7 +358,13 @@ pub fn eval_expr(e: &Expr, c: &Candidate, values: &HashMap<&str, f64>, consts: &
             let v = rec(operand)?;
             Some(match op {
                 UnOp::Neg => -v,
-                UnOp::Not => if v == 0.0 { 1.0 } else { 0.0 },
+                UnOp::Not => {
+                    if v == 0.0 {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                }
             })
         }
         ExprKind::Binary { op: BinOp::In, lhs, rhs } => {

@@ -77,11 +77,8 @@ fn minimize_runs(raw: &[RawTerm], order: &[u32], cover: &dyn GroupCover, grids: 
                 expanded.extend(tags.drain(..).map(|t| (t, raw[i as usize].cost)));
             }
         }
-        let items: Vec<(&Deps, Cost)> = if expanded.is_empty() {
-            run.iter().map(|&i| (&raw[i as usize].tag, raw[i as usize].cost)).collect()
-        } else {
-            expanded.iter().map(|(t, c)| (t, *c)).collect()
-        };
+        let items: Vec<(&Deps, Cost)> =
+            if expanded.is_empty() { run.iter().map(|&i| (&raw[i as usize].tag, raw[i as usize].cost)).collect() } else { expanded.iter().map(|(t, c)| (t, *c)).collect() };
         let grid = if grids { Grid::new(&items, cover) } else { None };
         let mut terms = match grid {
             Some(grid) => match grid.minimize() {
@@ -266,12 +263,8 @@ fn merge_one_group(terms: &mut Vec<(Deps, Cost)>, cover: &dyn GroupCover) -> boo
     for g in groups.into_iter().rev() {
         // (hash of the rest and the costs, index) of the terms in group g, sorted: terms that
         // can merge are adjacent (16-byte keys: sorting is most of this pass)
-        let mut keyed: Vec<(u64, usize)> = terms
-            .iter()
-            .enumerate()
-            .filter(|(_, (t, _))| t.iter().any(|l| l.group() == g))
-            .map(|(i, (t, c))| (t.hash_without_group(g) ^ cost_hash(c), i))
-            .collect();
+        let mut keyed: Vec<(u64, usize)> =
+            terms.iter().enumerate().filter(|(_, (t, _))| t.iter().any(|l| l.group() == g)).map(|(i, (t, c))| (t.hash_without_group(g) ^ cost_hash(c), i)).collect();
         if keyed.len() < 2 {
             continue;
         }
@@ -353,7 +346,11 @@ mod tests {
                     let all: Vec<u32> = (0..arities[d] as u32).collect();
                     if rng.below(3) == 0 {
                         let some: Vec<u32> = all.iter().copied().filter(|_| rng.below(2) == 0).collect();
-                        if some.is_empty() { vec![all[0]] } else { some }
+                        if some.is_empty() {
+                            vec![all[0]]
+                        } else {
+                            some
+                        }
                     } else {
                         all
                     }

@@ -263,7 +263,14 @@ impl Space {
             let cond = if d.conditional { " (conditional)" } else { "" };
             match &d.kind {
                 DecisionKind::Choice { options, default } => {
-                    let _ = writeln!(s, "  {} choice of {}: {} [default {}]{cond}", d.name, options.len(), options.iter().map(|o| o.display()).collect::<Vec<_>>().join(" "), options[*default as usize].display());
+                    let _ = writeln!(
+                        s,
+                        "  {} choice of {}: {} [default {}]{cond}",
+                        d.name,
+                        options.len(),
+                        options.iter().map(|o| o.display()).collect::<Vec<_>>().join(" "),
+                        options[*default as usize].display()
+                    );
                 }
                 DecisionKind::Subset { pool, min, max, .. } => {
                     let _ = writeln!(s, "  {} subset of {} (size {min}..={max}): {}{cond}", d.name, pool.len(), pool.iter().map(|o| o.display()).collect::<Vec<_>>().join(" "));

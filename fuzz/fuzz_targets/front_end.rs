@@ -33,13 +33,7 @@ fn check_spans(text: &str, d: &Diagnostic) {
             Source::Aux(p) => aux_text(p).unwrap_or_else(|| panic!("{}: label in unknown file `{p}`", d.code)),
         };
         let (s, e) = (l.span.start, l.span.end);
-        assert!(
-            s <= e && e <= t.len() && t.is_char_boundary(s) && t.is_char_boundary(e),
-            "{} `{}`: bad span {s}..{e} in a text of {} bytes",
-            d.code,
-            d.message,
-            t.len()
-        );
+        assert!(s <= e && e <= t.len() && t.is_char_boundary(s) && t.is_char_boundary(e), "{} `{}`: bad span {s}..{e} in a text of {} bytes", d.code, d.message, t.len());
     }
 }
 

@@ -5,36 +5,13 @@ fn main() {
     for _ in 0..100 {
         let _ = nasc_grammar::parse(src);
     }
-    println!(
-        "example ({} bytes): {:?} per parse",
-        src.len(),
-        t.elapsed() / 100
-    );
+    println!("example ({} bytes): {:?} per parse", src.len(), t.elapsed() / 100);
     let big = src.repeat(200);
     let t = std::time::Instant::now();
     let (spec, d) = nasc_grammar::parse(&big);
-    println!(
-        "x200 ({} KB): {:?}, {} items, {} diagnostics",
-        big.len() / 1024,
-        t.elapsed(),
-        spec.items.len(),
-        d.len()
-    );
-    let garbage: String = (0..20000)
-        .map(|i| {
-            if i % 7 == 0 {
-                "\nparam x = ( ;"
-            } else {
-                " foo"
-            }
-        })
-        .collect();
+    println!("x200 ({} KB): {:?}, {} items, {} diagnostics", big.len() / 1024, t.elapsed(), spec.items.len(), d.len());
+    let garbage: String = (0..20000).map(|i| if i % 7 == 0 { "\nparam x = ( ;" } else { " foo" }).collect();
     let t = std::time::Instant::now();
     let (_, d) = nasc_grammar::parse(&garbage);
-    println!(
-        "broken ({} KB): {:?}, {} diagnostics",
-        garbage.len() / 1024,
-        t.elapsed(),
-        d.len()
-    );
+    println!("broken ({} KB): {:?}, {} diagnostics", garbage.len() / 1024, t.elapsed(), d.len());
 }

@@ -219,19 +219,51 @@ pub enum ExprKind {
     /// `[a, b, c]`
     List(Vec<Expr>),
     /// `[body for var in iter]` (optionally `if cond`)
-    Comprehension { body: Box<Expr>, var: Ident, iter: Box<Expr>, cond: Option<Box<Expr>> },
+    Comprehension {
+        body: Box<Expr>,
+        var: Ident,
+        iter: Box<Expr>,
+        cond: Option<Box<Expr>>,
+    },
     /// `a..b` (exclusive) or `a..=b` (inclusive)
-    Range { lo: Box<Expr>, hi: Box<Expr>, inclusive: bool },
+    Range {
+        lo: Box<Expr>,
+        hi: Box<Expr>,
+        inclusive: bool,
+    },
     /// `a[i]`
-    Index { base: Box<Expr>, index: Box<Expr> },
+    Index {
+        base: Box<Expr>,
+        index: Box<Expr>,
+    },
     /// `a.field`
-    Field { base: Box<Expr>, field: Ident },
+    Field {
+        base: Box<Expr>,
+        field: Ident,
+    },
     /// `f(args)` where `f` is any expression (a name, or a decision like `edge[0]`).
-    Call { callee: Box<Expr>, args: Vec<Arg> },
+    Call {
+        callee: Box<Expr>,
+        args: Vec<Arg>,
+    },
     /// `x |> f(args)` is parsed as `Pipe { input: x, func: f(args) }` and means `f(x, args)`.
-    Pipe { input: Box<Expr>, func: Box<Expr> },
-    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
-    Unary { op: UnOp, operand: Box<Expr> },
+    Pipe {
+        input: Box<Expr>,
+        func: Box<Expr>,
+    },
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Unary {
+        op: UnOp,
+        operand: Box<Expr>,
+    },
     /// `if c { a } else { b }` as an expression
-    IfElse { cond: Box<Expr>, then: Box<Expr>, els: Box<Expr> },
+    IfElse {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        els: Box<Expr>,
+    },
 }

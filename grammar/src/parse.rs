@@ -41,30 +41,14 @@ pub fn parse(src: &str) -> (Spec, Vec<Diagnostic>) {
         return parse_scanned(src, &scan);
     }
     let outcome = std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("nasc-parse".into())
-            .stack_size(DEEP_STACK)
-            .spawn_scoped(scope, || parse_scanned(src, &scan))
-            .ok()
-            .map(|handle| handle.join())
+        std::thread::Builder::new().name("nasc-parse".into()).stack_size(DEEP_STACK).spawn_scoped(scope, || parse_scanned(src, &scan)).ok().map(|handle| handle.join())
     });
     match outcome {
         Some(Ok(result)) => result,
         Some(Err(_)) => {
-            let diag = Diagnostic::error(
-                "E0001",
-                "internal parser error",
-                Span::new(0, 0),
-                "the parser failed here",
-            )
-            .with_note("this is a bug in nasc; please report it with the spec that triggers it");
-            (
-                Spec {
-                    items: Vec::new(),
-                    span: Span::new(0, src.len()),
-                },
-                vec![diag],
-            )
+            let diag = Diagnostic::error("E0001", "internal parser error", Span::new(0, 0), "the parser failed here")
+                .with_note("this is a bug in nasc; please report it with the spec that triggers it");
+            (Spec { items: Vec::new(), span: Span::new(0, src.len()) }, vec![diag])
         }
         // No thread could be started: parse here, with the nesting limit this stack allows.
         None => parse_scanned(src, &scan::scan(src, INLINE_DEPTH)),
@@ -81,9 +65,7 @@ fn parse_scanned(src: &str, scan: &scan::Scan) -> (Spec, Vec<Diagnostic>) {
         // Never let pest see past a barrier (too-deep nesting, an unterminated comment), nor
         // past the start of the next item (which bounds the cost of a syntax error).
         let barrier = scan.next_barrier(pos).filter(|b| *b < end);
-        let limit = barrier
-            .unwrap_or(end)
-            .min(scan.next_hard_item_start(pos).unwrap_or(end));
+        let limit = barrier.unwrap_or(end).min(scan.next_hard_item_start(pos).unwrap_or(end));
         let text = src.get(pos..limit).unwrap_or("");
         match NascParser::parse(Rule::item, text) {
             Ok(mut pairs) => {
@@ -103,30 +85,18 @@ fn parse_scanned(src: &str, scan: &scan::Scan) -> (Spec, Vec<Diagnostic>) {
                         InputLocation::Pos(p) => p,
                         InputLocation::Span((s, _)) => s,
                     };
-                let ctx = ErrorContext {
-                    src,
-                    scan,
-                    item_start: pos,
-                    end,
-                };
+                let ctx = ErrorContext { src, scan, item_start: pos, end };
                 // An error caused by an already reported lexical problem is not reported again.
                 let at_barrier = match barrier {
                     Some(b) => b == limit && scan.prev_token_end(src, b) <= err_pos,
-                    None => {
-                        limit == end && end < src.len() && scan.prev_token_end(src, end) <= err_pos
-                    }
+                    None => limit == end && end < src.len() && scan.prev_token_end(src, end) <= err_pos,
                 };
                 if !at_barrier && !scan.bad_string_in(pos, err_pos) {
                     diags.push(match &err.variant {
-                        ErrorVariant::ParsingError { positives, .. } => {
-                            syntax_error(&ctx, err_pos, positives)
+                        ErrorVariant::ParsingError { positives, .. } => syntax_error(&ctx, err_pos, positives),
+                        ErrorVariant::CustomError { message } => {
+                            Diagnostic::error("E0001", "syntax error: the input is nested too deeply to parse", Span::new(err_pos, err_pos), message.clone())
                         }
-                        ErrorVariant::CustomError { message } => Diagnostic::error(
-                            "E0001",
-                            "syntax error: the input is nested too deeply to parse",
-                            Span::new(err_pos, err_pos),
-                            message.clone(),
-                        ),
                     });
                 }
                 pos = scan.resync(pos, err_pos).unwrap_or(end);
@@ -134,11 +104,5 @@ fn parse_scanned(src: &str, scan: &scan::Scan) -> (Spec, Vec<Diagnostic>) {
         }
     }
     diags.sort_by_key(|d| (d.primary.span.start, d.primary.span.end));
-    (
-        Spec {
-            items,
-            span: Span::new(0, src.len()),
-        },
-        diags,
-    )
+    (Spec { items, span: Span::new(0, src.len()) }, diags)
 }

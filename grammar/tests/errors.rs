@@ -26,9 +26,7 @@ fn recovery_reports_every_broken_item_and_keeps_the_good_ones() {
                maximize acc;\n";
     let (spec, d) = nasc_grammar::parse(src);
     assert_eq!(d.len(), 3, "{d:#?}");
-    assert!(d
-        .iter()
-        .all(|d| d.code == "E0001" && d.message.starts_with("syntax error: expected")));
+    assert!(d.iter().all(|d| d.code == "E0001" && d.message.starts_with("syntax error: expected")));
     let names: Vec<String> = spec
         .items
         .iter()
@@ -42,9 +40,7 @@ fn recovery_reports_every_broken_item_and_keeps_the_good_ones() {
         .collect();
     assert_eq!(names, ["s", "b", "params", "acc"]);
     // Sorted by position, each inside its broken item.
-    assert!(d
-        .windows(2)
-        .all(|w| w[0].primary.span.start <= w[1].primary.span.start));
+    assert!(d.windows(2).all(|w| w[0].primary.span.start <= w[1].primary.span.start));
     assert_eq!(d[0].message, "syntax error: expected an expression");
     assert_eq!(text(src, d[0].primary.span), ";");
     assert_eq!(d[1].message, "syntax error: expected an expression");
@@ -69,46 +65,17 @@ fn expected_lists_are_human() {
     let d = one("choice x in [1, 2] foo;");
     assert_eq!(d.message, "syntax error: expected `;`, `default` or `when`");
     assert_eq!(d.primary.message, "expected `;`, `default` or `when`");
-    assert_eq!(
-        one("param a = f(1 2);").message,
-        "syntax error: expected `)` or `,`"
-    );
-    assert_eq!(
-        one("param a = (1 + 2;").message,
-        "syntax error: expected `)`"
-    );
-    assert_eq!(
-        one("choice x;").message,
-        "syntax error: expected `[` or `in`"
-    );
-    assert_eq!(
-        one("subset x of L;").message,
-        "syntax error: expected `size`"
-    );
-    assert_eq!(
-        one("param = 1;").message,
-        "syntax error: expected an identifier"
-    );
+    assert_eq!(one("param a = f(1 2);").message, "syntax error: expected `)` or `,`");
+    assert_eq!(one("param a = (1 + 2;").message, "syntax error: expected `)`");
+    assert_eq!(one("choice x;").message, "syntax error: expected `[` or `in`");
+    assert_eq!(one("subset x of L;").message, "syntax error: expected `size`");
+    assert_eq!(one("param = 1;").message, "syntax error: expected an identifier");
     assert_eq!(one("block f(x) = x").message, "syntax error: expected `;`");
-    assert_eq!(
-        one("block f(x)").message,
-        "syntax error: expected `=` or `{`"
-    );
-    assert_eq!(
-        one("name n = x;").message,
-        "syntax error: expected a string"
-    );
-    assert_eq!(
-        one("network { let = 1; return 1; }").message,
-        "syntax error: expected an identifier"
-    );
+    assert_eq!(one("block f(x)").message, "syntax error: expected `=` or `{`");
+    assert_eq!(one("name n = x;").message, "syntax error: expected a string");
+    assert_eq!(one("network { let = 1; return 1; }").message, "syntax error: expected an identifier");
     let d = one("parm x = 1;");
-    assert!(
-        d.message
-            .starts_with("syntax error: expected an item (space, param, let,"),
-        "{}",
-        d.message
-    );
+    assert!(d.message.starts_with("syntax error: expected an item (space, param, let,"), "{}", d.message);
     assert_eq!(d.help.as_deref(), Some("did you mean `param`?"));
 }
 
@@ -116,15 +83,10 @@ fn expected_lists_are_human() {
 fn keyword_used_as_a_name() {
     let src = "let block = 3;";
     let d = one(src);
-    assert_eq!(
-        d.message,
-        "syntax error: expected an identifier, found keyword `block`"
-    );
+    assert_eq!(d.message, "syntax error: expected an identifier, found keyword `block`");
     assert_eq!(text(src, d.primary.span), "block");
     assert!(d.help.is_some());
-    assert!(one("block f(in) = 1;")
-        .message
-        .ends_with("found keyword `in`"));
+    assert!(one("block f(in) = 1;").message.ends_with("found keyword `in`"));
 }
 
 #[test]
@@ -134,10 +96,7 @@ fn missing_closing_brace() {
     assert_eq!(spec.items.len(), 1, "the network is kept");
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].message, "syntax error: expected `}` or a statement");
-    assert_eq!(
-        d[0].help.as_deref(),
-        Some("a `}` may be missing before this item")
-    );
+    assert_eq!(d[0].help.as_deref(), Some("a `}` may be missing before this item"));
 }
 
 #[test]
@@ -191,32 +150,18 @@ fn floor_division_is_div_and_double_slash_is_a_comment() {
 }
 
 fn nested(open: &str, close: &str, n: usize) -> String {
-    format!(
-        "param a = {}1{};\nparam b = 2;\n",
-        open.repeat(n),
-        close.repeat(n)
-    )
+    format!("param a = {}1{};\nparam b = 2;\n", open.repeat(n), close.repeat(n))
 }
 
 #[test]
 fn nesting_up_to_the_limit_parses() {
     let limit = nasc_grammar::parse::MAX_NESTING;
-    for (open, close) in [
-        ("(", ")"),
-        ("[", "]"),
-        ("f(", ")"),
-        ("-(", ")"),
-        ("if c { ", " } else { 0 }"),
-    ] {
+    for (open, close) in [("(", ")"), ("[", "]"), ("f(", ")"), ("-(", ")"), ("if c { ", " } else { 0 }")] {
         let (spec, d) = nasc_grammar::parse(&nested(open, close, limit));
         assert!(d.is_empty(), "{open}: {d:?}");
         assert_eq!(spec.items.len(), 2);
     }
-    let body = format!(
-        "network {{ {}{} return 1; }}",
-        "for i in x { ".repeat(limit - 1),
-        "}".repeat(limit - 1)
-    );
+    let body = format!("network {{ {}{} return 1; }}", "for i in x { ".repeat(limit - 1), "}".repeat(limit - 1));
     assert!(diags(&body).is_empty());
 }
 
@@ -240,19 +185,12 @@ fn long_operator_chains_are_capped_not_crashing() {
         format!("param a = 1{};", " ** 1".repeat(100_000)),
         format!("param a = {}1;", "-".repeat(100_000)),
         format!("param a = 1{};", " |> f".repeat(100_000)),
-        format!(
-            "network {{ if a {{}} {} return 1; }}",
-            "else if b {} ".repeat(10_000)
-        ),
+        format!("network {{ if a {{}} {} return 1; }}", "else if b {} ".repeat(10_000)),
         format!("param a = x{};", ".c".repeat(100_000)),
     ] {
         let d = diags(&src);
         assert_eq!(d.len(), 1);
-        assert!(
-            d[0].message.contains("too deeply") || d[0].message.contains("else if"),
-            "{}",
-            d[0].message
-        );
+        assert!(d[0].message.contains("too deeply") || d[0].message.contains("else if"), "{}", d[0].message);
     }
     // Moderate chains are fine.
     assert!(diags(&format!("param a = 1{};", " + 1".repeat(400))).is_empty());
@@ -262,10 +200,7 @@ fn long_operator_chains_are_capped_not_crashing() {
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (self.0 >> 33) as usize
     }
 }
@@ -278,10 +213,8 @@ fn never_panics_on_truncated_or_mutated_input() {
         let (_, _) = nasc_grammar::parse(&example[..end]);
     }
     // Random byte-level edits, kept valid UTF-8.
-    let pieces = [
-        "(", ")", "[", "]", "{", "}", ";", "\"", "/*", "*/", "//", "#", "..", "|>", "**", "1e",
-        "9G", "div", "let", "block", "\n", " ", "é", "\\", "=", "return", "else if", "0x",
-    ];
+    let pieces =
+        ["(", ")", "[", "]", "{", "}", ";", "\"", "/*", "*/", "//", "#", "..", "|>", "**", "1e", "9G", "div", "let", "block", "\n", " ", "é", "\\", "=", "return", "else if", "0x"];
     let mut rng = Lcg(7);
     for _ in 0..600 {
         let mut s = example.to_string();
@@ -303,20 +236,10 @@ fn never_panics_on_truncated_or_mutated_input() {
         let (spec, d) = nasc_grammar::parse(&s);
         for diag in &d {
             let span = diag.primary.span;
-            assert!(
-                span.start <= span.end && span.end <= s.len(),
-                "{span:?} in {s:?}"
-            );
-            assert!(
-                s.is_char_boundary(span.start) && s.is_char_boundary(span.end),
-                "{span:?} in {s:?}"
-            );
+            assert!(span.start <= span.end && span.end <= s.len(), "{span:?} in {s:?}");
+            assert!(s.is_char_boundary(span.start) && s.is_char_boundary(span.end), "{span:?} in {s:?}");
             for l in &diag.secondary {
-                assert!(
-                    s.is_char_boundary(l.span.start)
-                        && s.is_char_boundary(l.span.end)
-                        && l.span.end <= s.len()
-                );
+                assert!(s.is_char_boundary(l.span.start) && s.is_char_boundary(l.span.end) && l.span.end <= s.len());
             }
         }
         assert!(spec.span.end == s.len());
@@ -329,10 +252,7 @@ fn glued_number_suffix() {
     let d = one(src);
     assert_eq!(d.message, "syntax error: invalid number literal `3x`");
     assert_eq!(text(src, d.primary.span), "3x");
-    assert_eq!(
-        one("param a = 1Mb;").message,
-        "syntax error: invalid number literal `1Mb`"
-    );
+    assert_eq!(one("param a = 1Mb;").message, "syntax error: invalid number literal `1Mb`");
 }
 
 #[test]
@@ -344,9 +264,7 @@ fn expression_statement_gets_help() {
 
 #[test]
 fn many_broken_items_are_all_reported() {
-    let src: String = (0..500)
-        .map(|i| format!("param p{i} = ;\nparam q{i} = {i};\n"))
-        .collect();
+    let src: String = (0..500).map(|i| format!("param p{i} = ;\nparam q{i} = {i};\n")).collect();
     let (spec, d) = nasc_grammar::parse(&src);
     assert_eq!(d.len(), 500);
     assert_eq!(spec.items.len(), 500);

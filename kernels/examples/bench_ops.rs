@@ -105,13 +105,7 @@ fn main() {
                     },
                     min,
                 ) / reps as f64;
-                println!(
-                    "  wgpu {name:<22} fwd {:7.2} GFLOP/s ({:7.3} ms)   bwd {:7.2} GFLOP/s ({:7.3} ms)",
-                    c.flops() / tf / 1e9,
-                    tf * 1e3,
-                    2.0 * c.flops() / tb / 1e9,
-                    tb * 1e3
-                );
+                println!("  wgpu {name:<22} fwd {:7.2} GFLOP/s ({:7.3} ms)   bwd {:7.2} GFLOP/s ({:7.3} ms)", c.flops() / tf / 1e9, tf * 1e3, 2.0 * c.flops() / tb / 1e9, tb * 1e3);
             }
         }
     }

@@ -284,7 +284,15 @@ impl Ops for Gpu {
     fn conv2d_backward(&self, c: &Conv2d, x: &GpuTensor, w: &GpuTensor, dy: &GpuTensor, need_dx: bool) -> ParamGrads<GpuTensor> {
         Gpu::conv2d_backward(self, c, x, w, dy, need_dx)
     }
-    fn batchnorm_train_forward(&self, b: &BatchNorm, x: &GpuTensor, gamma: &GpuTensor, beta: &GpuTensor, rm: &mut GpuTensor, rv: &mut GpuTensor) -> (GpuTensor, GpuTensor, GpuTensor) {
+    fn batchnorm_train_forward(
+        &self,
+        b: &BatchNorm,
+        x: &GpuTensor,
+        gamma: &GpuTensor,
+        beta: &GpuTensor,
+        rm: &mut GpuTensor,
+        rv: &mut GpuTensor,
+    ) -> (GpuTensor, GpuTensor, GpuTensor) {
         Gpu::batchnorm_train_forward(self, b, x, gamma, beta, rm, rv)
     }
     fn batchnorm_train_backward(&self, b: &BatchNorm, x: &GpuTensor, dy: &GpuTensor, gamma: &GpuTensor, mean: &GpuTensor, invstd: &GpuTensor) -> (GpuTensor, GpuTensor, GpuTensor) {
@@ -561,10 +569,7 @@ impl Ops for Backend {
         d!(self, |b, x, _xm| b.concat_forward(n, hw, chans, &xs.iter().map(|t| x(t)).collect::<Vec<_>>()), tc, tg)
     }
     fn concat_backward(&self, n: usize, hw: usize, chans: &[usize], dy: &Tensor) -> Vec<Tensor> {
-        d!(self, |b, x, _xm| b.concat_backward(n, hw, chans, x(dy)), |v: Vec<Vec<f32>>| v.into_iter().map(tc).collect(), |v: Vec<GpuTensor>| v
-            .into_iter()
-            .map(tg)
-            .collect())
+        d!(self, |b, x, _xm| b.concat_backward(n, hw, chans, x(dy)), |v: Vec<Vec<f32>>| v.into_iter().map(tc).collect(), |v: Vec<GpuTensor>| v.into_iter().map(tg).collect())
     }
     fn channel_mul_forward(&self, n: usize, ch: usize, hw: usize, xt: &Tensor, s: &Tensor) -> Tensor {
         d!(self, |b, x, _xm| b.channel_mul_forward(n, ch, hw, x(xt), x(s)), tc, tg)

@@ -43,19 +43,38 @@ impl Pad4 {
 pub enum Op {
     Input,
     /// `nn.Conv2d` (zero padding); weight `[out, c_in/groups, kh, kw]`.
-    Conv { out: usize, k: (usize, usize), stride: usize, groups: usize, dilation: usize, pad: Pad4, bias: bool },
+    Conv {
+        out: usize,
+        k: (usize, usize),
+        stride: usize,
+        groups: usize,
+        dilation: usize,
+        pad: Pad4,
+        bias: bool,
+    },
     /// `nn.BatchNorm2d` (eps 1e-5, momentum 0.1, affine).
     Bn,
     Act(Act),
     /// Average or max pooling. Average pooling divides by the number of pixels of the window
     /// inside the image when `count_include_pad` is false (NB201, TF "same").
-    Pool { max: bool, k: (usize, usize), stride: usize, pad: Pad4, count_include_pad: bool },
+    Pool {
+        max: bool,
+        k: (usize, usize),
+        stride: usize,
+        pad: Pad4,
+        count_include_pad: bool,
+    },
     /// Global average pooling to `[c, 1, 1]`.
     Gap,
     /// `nn.Linear` over the flattened `c*h*w` input; output `[out, 1, 1]`.
-    Linear { out: usize, bias: bool },
+    Linear {
+        out: usize,
+        bias: bool,
+    },
     /// Squeeze-excite: gap, 1x1 conv c->mid (bias), relu, 1x1 conv mid->c (bias), h-sigmoid, scale.
-    Se { mid: usize },
+    Se {
+        mid: usize,
+    },
     Zero,
     Identity,
     /// Element-wise sum of the inputs.

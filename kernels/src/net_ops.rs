@@ -45,16 +45,8 @@ impl PoolSpec {
     fn cfg(&self) -> Pool2d {
         let [c, h, w] = self.shape;
         let sym = self.pad.is_symmetric();
-        let kind = if self.max {
-            PoolKind::Max
-        } else {
-            PoolKind::Avg { count_include_pad: self.count_include_pad || !sym }
-        };
-        let (h, w, pad) = if sym {
-            (h, w, (self.pad.top, self.pad.left))
-        } else {
-            (h + self.pad.top + self.pad.bottom, w + self.pad.left + self.pad.right, (0, 0))
-        };
+        let kind = if self.max { PoolKind::Max } else { PoolKind::Avg { count_include_pad: self.count_include_pad || !sym } };
+        let (h, w, pad) = if sym { (h, w, (self.pad.top, self.pad.left)) } else { (h + self.pad.top + self.pad.bottom, w + self.pad.left + self.pad.right, (0, 0)) };
         Pool2d { n: self.n, c, h, w, k: self.k, stride: (self.stride, self.stride), pad, kind }
     }
     /// `k_h * k_w / pixels inside the image`, per output pixel (asymmetric average only).

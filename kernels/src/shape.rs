@@ -29,20 +29,7 @@ impl Conv2d {
     /// A square-kernel convolution with stride/padding/dilation equal in both dims, groups 1,
     /// no bias. Adjust fields afterwards for anything else.
     pub fn new(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, k: usize) -> Self {
-        Conv2d {
-            n,
-            c_in,
-            h,
-            w,
-            c_out,
-            kh: k,
-            kw: k,
-            stride: (1, 1),
-            pad: (0, 0),
-            dil: (1, 1),
-            groups: 1,
-            bias: false,
-        }
+        Conv2d { n, c_in, h, w, c_out, kh: k, kw: k, stride: (1, 1), pad: (0, 0), dil: (1, 1), groups: 1, bias: false }
     }
     pub fn out_h(&self) -> usize {
         (self.h + 2 * self.pad.0 - self.dil.0 * (self.kh - 1) - 1) / self.stride.0 + 1
@@ -73,13 +60,18 @@ impl Conv2d {
     }
     /// Panics with a message when the configuration is not valid.
     pub fn validate(&self) {
-        assert!(self.groups >= 1 && self.c_in.is_multiple_of(self.groups) && self.c_out.is_multiple_of(self.groups),
-            "conv2d: channels {}->{} not divisible by groups {}", self.c_in, self.c_out, self.groups);
+        assert!(
+            self.groups >= 1 && self.c_in.is_multiple_of(self.groups) && self.c_out.is_multiple_of(self.groups),
+            "conv2d: channels {}->{} not divisible by groups {}",
+            self.c_in,
+            self.c_out,
+            self.groups
+        );
         assert!(self.stride.0 >= 1 && self.stride.1 >= 1 && self.dil.0 >= 1 && self.dil.1 >= 1);
-        assert!(self.kh >= 1 && self.kw >= 1
-            && self.h + 2 * self.pad.0 > self.dil.0 * (self.kh - 1)
-            && self.w + 2 * self.pad.1 > self.dil.1 * (self.kw - 1),
-            "conv2d: kernel larger than padded input: {self:?}");
+        assert!(
+            self.kh >= 1 && self.kw >= 1 && self.h + 2 * self.pad.0 > self.dil.0 * (self.kh - 1) && self.w + 2 * self.pad.1 > self.dil.1 * (self.kw - 1),
+            "conv2d: kernel larger than padded input: {self:?}"
+        );
     }
 }
 

@@ -127,7 +127,12 @@ impl std::error::Error for TrainError {}
 #[derive(Debug)]
 pub enum Progress<'a> {
     /// A training step finished (1-based `step` of `steps` in the epoch).
-    Step { epoch: usize, step: usize, steps: usize, loss: f32 },
+    Step {
+        epoch: usize,
+        step: usize,
+        steps: usize,
+        loss: f32,
+    },
     Epoch(&'a EpochStats),
     /// Evaluating a split ("validation" or "test").
     Evaluating(&'static str),
@@ -139,10 +144,7 @@ pub fn check_shapes(net_shape: [usize; 3], data_shape: [usize; 3], dataset: &str
     if net_shape == data_shape || (data_shape[0] == 1 && net_shape[1..] == data_shape[1..]) {
         return Ok(());
     }
-    Err(format!(
-        "the network's input is [{}, {}, {}] but {dataset} images are [{}, {}, {}]",
-        net_shape[0], net_shape[1], net_shape[2], data_shape[0], data_shape[1], data_shape[2]
-    ))
+    Err(format!("the network's input is [{}, {}, {}] but {dataset} images are [{}, {}, {}]", net_shape[0], net_shape[1], net_shape[2], data_shape[0], data_shape[1], data_shape[2]))
 }
 
 fn to_net(x: Vec<f32>, n: usize, data_shape: [usize; 3], net_c: usize) -> Vec<f32> {

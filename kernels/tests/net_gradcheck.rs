@@ -3,11 +3,11 @@
 
 use nasc_kernels::cpu;
 mod nets;
-use nets::*;
 use nasc_kernels::graph::Graph;
 use nasc_kernels::net::Net;
 use nasc_kernels::rng::Rng;
 use nasc_kernels::shape::Act;
+use nets::*;
 
 fn loss(net: &mut Net, x: &[f32], labels: &[u32]) -> f64 {
     let n = labels.len();
@@ -86,4 +86,3 @@ fn zero_pruning_plan() {
     assert!(!p.zero[10] && p.live[10]);
     assert!(p.live.iter().skip(1).filter(|&&l| l).count() >= 13);
 }
-

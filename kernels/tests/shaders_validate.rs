@@ -15,11 +15,9 @@ fn every_wgsl_shader_parses_and_validates() {
         }
         let src = std::fs::read_to_string(&path).unwrap();
         let name = path.file_stem().unwrap().to_str().unwrap().to_string();
-        let module = naga::front::wgsl::parse_str(&src)
-            .unwrap_or_else(|e| panic!("{}: parse error:\n{}", path.display(), e.emit_to_string(&src)));
+        let module = naga::front::wgsl::parse_str(&src).unwrap_or_else(|e| panic!("{}: parse error:\n{}", path.display(), e.emit_to_string(&src)));
         let mut v = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty());
-        v.validate(&module)
-            .unwrap_or_else(|e| panic!("{}: validation error:\n{}", path.display(), e.emit_to_string(&src)));
+        v.validate(&module).unwrap_or_else(|e| panic!("{}: validation error:\n{}", path.display(), e.emit_to_string(&src)));
         assert!(!module.entry_points.is_empty(), "{name}: no entry points");
         names.push(name);
     }

@@ -128,9 +128,19 @@ pub fn bench(file: &str, sets: &[(String, String)], format: Format) -> u8 {
             println!("{file}: {} decisions, {} metrics, batches of {BATCH}, one thread", jit.n_dec(), jit.n_metrics());
             println!("  interpreter  {:>8.2} M candidates/s (metrics + feasibility)", interp_per_s / 1e6);
             println!("  jit          {:>8.2} M candidates/s ({:.1}x)", jit_per_s / 1e6, jit_per_s / interp_per_s);
-            println!("  in cache     {:>8.2} M/s interpreter, {:.2} M/s jit ({:.1}x; batches of {CHUNK}, the same rows' first {CHUNK})", interp_chunk_per_s / 1e6, jit_chunk_per_s / 1e6, jit_chunk_per_s / interp_chunk_per_s);
+            println!(
+                "  in cache     {:>8.2} M/s interpreter, {:.2} M/s jit ({:.1}x; batches of {CHUNK}, the same rows' first {CHUNK})",
+                interp_chunk_per_s / 1e6,
+                jit_chunk_per_s / 1e6,
+                jit_chunk_per_s / interp_chunk_per_s
+            );
             println!("  sampling     {:>8.2} M/s interpreter, {:.2} M/s jit ({:.1}x)", interp_sample_per_s / 1e6, jit_sample_per_s / 1e6, jit_sample_per_s / interp_sample_per_s);
-            println!("  neighbors    {:>8.2} M/s interpreter, {:.2} M/s jit ({:.1}x; distance 1, one call each)", interp_neighbor_per_s / 1e6, jit_neighbor_per_s / 1e6, jit_neighbor_per_s / interp_neighbor_per_s);
+            println!(
+                "  neighbors    {:>8.2} M/s interpreter, {:.2} M/s jit ({:.1}x; distance 1, one call each)",
+                interp_neighbor_per_s / 1e6,
+                jit_neighbor_per_s / 1e6,
+                jit_neighbor_per_s / interp_neighbor_per_s
+            );
             println!("  compile      {compile_ms:>8.2} ms (front end {front_ms:.2} ms, jit {jit_ms:.2} ms)");
             println!("  paths        {paths} (rule: the compiled code for every function, measured faster; see Paths::choose)");
         }

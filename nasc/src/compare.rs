@@ -139,7 +139,15 @@ fn run(a: CompareArgs, sets: &[(String, String)]) -> Result<u8, String> {
         constraints: a.constraints.clone(),
     };
     if !a.quiet {
-        eprintln!("{}: {} × {} seeds with {}, budget {} per run, stores in {}", a.file, cfg.strategies.iter().map(|s| s.0.as_str()).collect::<Vec<_>>().join(","), a.seeds, cfg.evaluator, budget, out_dir.display());
+        eprintln!(
+            "{}: {} × {} seeds with {}, budget {} per run, stores in {}",
+            a.file,
+            cfg.strategies.iter().map(|s| s.0.as_str()).collect::<Vec<_>>().join(","),
+            a.seeds,
+            cfg.evaluator,
+            budget,
+            out_dir.display()
+        );
     }
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
@@ -147,7 +155,8 @@ fn run(a: CompareArgs, sets: &[(String, String)]) -> Result<u8, String> {
     let quiet = a.quiet;
     let (results, interrupted) = compare::run(&space, &cfg, Some(stop), crate::train_eval::make, |name, r| {
         if !quiet {
-            let best = r.best.as_ref().map_or("no successful trial".to_string(), |b| format!("best reward {:.4}{}", b.1, b.2.map_or(String::new(), |p| format!(", reported {p:.4}"))));
+            let best =
+                r.best.as_ref().map_or("no successful trial".to_string(), |b| format!("best reward {:.4}{}", b.1, b.2.map_or(String::new(), |p| format!(", reported {p:.4}"))));
             let how = if r.reused { "reused".to_string() } else { format!("{:.2} s", r.wall) };
             eprintln!("  {name} seed {}: {best} ({} trials, {how})", r.seed, r.trials);
         }

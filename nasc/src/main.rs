@@ -3,10 +3,10 @@ mod bench;
 mod commands;
 mod compare;
 mod loader;
+mod netconv;
 mod render;
 mod report;
 mod search;
-mod netconv;
 mod train;
 mod train_eval;
 

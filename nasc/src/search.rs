@@ -174,7 +174,11 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
             given.sort_unstable();
             given.dedup();
             if given != saved.members {
-                return Err(format!("--space-from `{}` differs from the space the stored run searches ({} members); a resumed run keeps its space", a.space_from.as_deref().unwrap_or_default(), saved.size));
+                return Err(format!(
+                    "--space-from `{}` differs from the space the stored run searches ({} members); a resumed run keeps its space",
+                    a.space_from.as_deref().unwrap_or_default(),
+                    saved.size
+                ));
             }
             Some(m)
         }
@@ -239,7 +243,11 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
         };
         if strat == "re" && a.strategy_config.is_none() {
             let d = EvolutionConfig::default();
-            let c = EvolutionConfig { population: a.population.unwrap_or(d.population), sample_size: a.sample_size.unwrap_or(d.sample_size), mutation_distance: a.mutation_distance.unwrap_or(d.mutation_distance) };
+            let c = EvolutionConfig {
+                population: a.population.unwrap_or(d.population),
+                sample_size: a.sample_size.unwrap_or(d.sample_size),
+                mutation_distance: a.mutation_distance.unwrap_or(d.mutation_distance),
+            };
             c.validate()?;
             cfg = serde_json::to_value(c).map_err(|e| e.to_string())?;
         } else if a.population.is_some() || a.sample_size.is_some() || a.mutation_distance.is_some() {
@@ -336,7 +344,9 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
     let why = match summary.reason {
         StopReason::Budget => format!("budget reached ({})", meta.budget),
         StopReason::Target => "target reached".into(),
-        StopReason::Interrupted => format!("interrupted: stopped cleanly after {} trials; continue with `nasc search {} --resume --store {}`", summary.trials, a.file, path.display()),
+        StopReason::Interrupted => {
+            format!("interrupted: stopped cleanly after {} trials; continue with `nasc search {} --resume --store {}`", summary.trials, a.file, path.display())
+        }
         StopReason::Exhausted => "no more feasible (and new) candidates".into(),
     };
     match a.format {

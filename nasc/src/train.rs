@@ -92,15 +92,7 @@ fn epoch_json(e: &EpochStats) -> serde_json::Value {
 
 fn epoch_line(e: &EpochStats, total: usize) -> String {
     let val = e.val_accuracy.map(|a| format!("  val acc {:6.2}%", 100.0 * a)).unwrap_or_default();
-    format!(
-        "epoch {}/{total}  loss {:.4}  train acc {:6.2}%{val}  lr {:.4}  {:.1}s  {:.0} img/s",
-        e.epoch,
-        e.train_loss,
-        100.0 * e.train_accuracy,
-        e.lr,
-        e.seconds,
-        e.images_per_s
-    )
+    format!("epoch {}/{total}  loss {:.4}  train acc {:6.2}%{val}  lr {:.4}  {:.1}s  {:.0} img/s", e.epoch, e.train_loss, 100.0 * e.train_accuracy, e.lr, e.seconds, e.images_per_s)
 }
 
 /// Trains on the CPU or `gpu` with a progress bar (stderr, only on a terminal).
@@ -250,10 +242,7 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
     }
     if a.format == Format::Text {
         for (p, v) in &notes {
-            eprintln!(
-                "note: using `--set {p}={v}` to fit `{}` ({}x{}x{} images, {} classes)",
-                splits.name, data_shape[0], data_shape[1], data_shape[2], splits.classes
-            );
+            eprintln!("note: using `--set {p}={v}` to fit `{}` ({}x{}x{} images, {} classes)", splits.name, data_shape[0], data_shape[1], data_shape[2], splits.classes);
         }
     }
     if let Some(l) = a.limit {
@@ -301,14 +290,7 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
         None => format!("cpu ({} threads, {} GEMM)", rayon::current_num_threads(), nasc_kernels::cpu::gemm::engine()),
     };
     if text {
-        println!(
-            "training {name} ({} on {}: {} train / {} val / {} test images) on {device}",
-            a.file,
-            splits.name,
-            splits.train.len(),
-            splits.val.len(),
-            splits.test.len()
-        );
+        println!("training {name} ({} on {}: {} train / {} val / {} test images) on {device}", a.file, splits.name, splits.train.len(), splits.val.len(), splits.test.len());
     }
     let r = match run(gpu.as_ref(), graph, &splits, &cfg, text) {
         Ok(r) => r,

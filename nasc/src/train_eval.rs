@@ -182,11 +182,7 @@ impl TrainEval {
         };
         let net_in = g.input_shape();
         if let Err(e) = check_shapes(net_in, data.train.shape, &data.name) {
-            let h = if net_in[1..] != data.train.shape[1..] {
-                hint(net_in[1], data.train.shape[1], "side")
-            } else {
-                hint(net_in[0], data.train.shape[0], "channels")
-            };
+            let h = if net_in[1..] != data.train.shape[1..] { hint(net_in[1], data.train.shape[1], "side") } else { hint(net_in[0], data.train.shape[0], "channels") };
             return Err(format!("evaluator `train`: {e}{h}"));
         }
         // more outputs than classes would train logits no label ever asks for

@@ -87,7 +87,12 @@ fn every_source_file_is_in_the_code_map() {
     let files = sources();
     assert!(files.len() > 100, "only {} source files found", files.len());
     let missing: Vec<&String> = files.iter().filter(|f| !covered(f, &e)).collect();
-    assert!(missing.is_empty(), "{} source files are missing from ARCHITECTURE.md's code map:\n  {}", missing.len(), missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n  "));
+    assert!(
+        missing.is_empty(),
+        "{} source files are missing from ARCHITECTURE.md's code map:\n  {}",
+        missing.len(),
+        missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n  ")
+    );
 }
 
 #[test]
@@ -96,7 +101,17 @@ fn every_cli_command_is_in_the_code_map() {
     let map = doc.split("## Code map").nth(1).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_nasc")).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout).to_string();
-    let cmds: Vec<&str> = help.split("Commands:").nth(1).expect("a command list").split("\n\n").next().unwrap().lines().filter_map(|l| l.split_whitespace().next()).filter(|c| *c != "help").collect();
+    let cmds: Vec<&str> = help
+        .split("Commands:")
+        .nth(1)
+        .expect("a command list")
+        .split("\n\n")
+        .next()
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .collect();
     assert!(cmds.len() >= 10, "{cmds:?}");
     let missing: Vec<&&str> = cmds.iter().filter(|c| !map.contains(&format!("`nasc {c}`"))).collect();
     assert!(missing.is_empty(), "CLI commands missing from ARCHITECTURE.md's code map: {missing:?}");

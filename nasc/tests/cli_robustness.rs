@@ -308,7 +308,9 @@ fn report_numbers_trials_as_the_store_does_and_checks_pareto_first() {
 
 #[test]
 fn commands_and_arguments_have_help() {
-    for (cmd, want) in [("sample", "How many candidates"), ("snapshot", "Write the current output"), ("explain", "The spec file"), ("check", "The spec files"), ("metrics", "or `-` for stdin")] {
+    for (cmd, want) in
+        [("sample", "How many candidates"), ("snapshot", "Write the current output"), ("explain", "The spec file"), ("check", "The spec files"), ("metrics", "or `-` for stdin")]
+    {
         let o = nasc(&[cmd, "--help"]);
         assert!(o.status.success());
         assert!(stdout(&o).contains(want), "`nasc {cmd} --help`: {}", stdout(&o));

@@ -15,11 +15,8 @@ fn root() -> PathBuf {
 /// Every `specs/err/*.nas`, sorted by name.
 fn corpus() -> Vec<String> {
     let dir = root().join("specs/err");
-    let mut files: Vec<String> = std::fs::read_dir(&dir)
-        .expect("specs/err")
-        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-        .filter(|n| n.ends_with(".nas"))
-        .collect();
+    let mut files: Vec<String> =
+        std::fs::read_dir(&dir).expect("specs/err").filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned())).filter(|n| n.ends_with(".nas")).collect();
     files.sort();
     files
 }
@@ -88,10 +85,7 @@ fn every_malformed_spec_fails_with_a_snapshotted_diagnostic() {
     assert!(files.len() >= 45, "the corpus has only {} specs", files.len());
     for file in &files {
         let stem = file.trim_end_matches(".nas");
-        assert!(
-            stem.len() > 3 && stem.as_bytes()[..2].iter().all(u8::is_ascii_digit) && stem.as_bytes()[2] == b'_',
-            "{file}: corpus files are named `NN_short_description.nas`"
-        );
+        assert!(stem.len() > 3 && stem.as_bytes()[..2].iter().all(u8::is_ascii_digit) && stem.as_bytes()[2] == b'_', "{file}: corpus files are named `NN_short_description.nas`");
         let about = description(file);
         let (code, stdout, stderr) = check(file);
         let mut shown = stdout;

@@ -160,7 +160,10 @@ fn strategy_option_errors() {
         (&["--strategy", "layernas", "--strategy-config", "[1,2]"], "expected a JSON object of the strategy's settings"),
     ];
     for (extra, want) in cases {
-        let mut a: Vec<String> = ["search", spec().to_str().unwrap(), "--evaluator", "instant", "--budget", "100", "--quiet", "--store", store.to_str().unwrap()].iter().map(|s| s.to_string()).collect();
+        let mut a: Vec<String> = ["search", spec().to_str().unwrap(), "--evaluator", "instant", "--budget", "100", "--quiet", "--store", store.to_str().unwrap()]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         a.extend(extra.iter().map(|s| s.to_string()));
         let out = Command::new(NASC).args(&a).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);

@@ -3,11 +3,7 @@
 use std::process::Command;
 
 fn nasc(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_nasc"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .expect("run nasc")
+    Command::new(env!("CARGO_BIN_EXE_nasc")).args(args).current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).output().expect("run nasc")
 }
 
 #[test]
@@ -50,8 +46,24 @@ fn input_shape_mismatch_is_explained() {
 fn nb201_cell_learns_digits() {
     let arch = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|";
     let out = nasc(&[
-        "train", "specs/nb201.nas", "--candidate", arch, "--dataset", "digits", "--set", "side=8", "--set", "C=8", "--set", "N=1", "--epochs", "3",
-        "--backend", "cpu", "--format", "json",
+        "train",
+        "specs/nb201.nas",
+        "--candidate",
+        arch,
+        "--dataset",
+        "digits",
+        "--set",
+        "side=8",
+        "--set",
+        "C=8",
+        "--set",
+        "N=1",
+        "--epochs",
+        "3",
+        "--backend",
+        "cpu",
+        "--format",
+        "json",
     ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));

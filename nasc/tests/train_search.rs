@@ -32,7 +32,23 @@ fn search_with_the_train_evaluator_on_digits() {
     let dir = tmp("digits");
     let store = dir.join("run.db");
     let ev = "train:dataset=digits,epochs=2,batch=32,backend=cpu";
-    let out = nasc(&["search", "specs/digits_tiny.nas", "--strategy", "rs", "--evaluator", ev, "--budget", "3", "--seed", "1", "--quiet", "--format", "json", "--store", store.to_str().unwrap()]);
+    let out = nasc(&[
+        "search",
+        "specs/digits_tiny.nas",
+        "--strategy",
+        "rs",
+        "--evaluator",
+        ev,
+        "--budget",
+        "3",
+        "--seed",
+        "1",
+        "--quiet",
+        "--format",
+        "json",
+        "--store",
+        store.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
     assert_eq!(j["trials"], 3, "{j}");
@@ -54,10 +70,32 @@ fn search_with_the_train_evaluator_on_digits() {
 
     // resuming with a larger budget keeps the stored evaluator (the same options spelled
     // differently are accepted; different ones are refused)
-    let out = nasc(&["search", "specs/digits_tiny.nas", "--resume", "--store", store.to_str().unwrap(), "--budget", "4", "--quiet", "--evaluator", "train:backend=cpu,epochs=2,dataset=digits"]);
+    let out = nasc(&[
+        "search",
+        "specs/digits_tiny.nas",
+        "--resume",
+        "--store",
+        store.to_str().unwrap(),
+        "--budget",
+        "4",
+        "--quiet",
+        "--evaluator",
+        "train:backend=cpu,epochs=2,dataset=digits",
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(SqliteStore::read(&store).unwrap().trials.len(), 4);
-    let out = nasc(&["search", "specs/digits_tiny.nas", "--resume", "--store", store.to_str().unwrap(), "--budget", "5", "--quiet", "--evaluator", "train:dataset=digits,epochs=3,backend=cpu"]);
+    let out = nasc(&[
+        "search",
+        "specs/digits_tiny.nas",
+        "--resume",
+        "--store",
+        store.to_str().unwrap(),
+        "--budget",
+        "5",
+        "--quiet",
+        "--evaluator",
+        "train:dataset=digits,epochs=3,backend=cpu",
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("differs from the stored run's train:dataset=digits,epochs=2"), "{}", text(&out));
 
@@ -99,8 +137,21 @@ fn a_diverging_trial_fails_and_the_search_goes_on() {
     std::fs::write(&spec, OVERFLOW_SPEC).unwrap();
     let store = dir.join("run.db");
     let out = nasc(&[
-        "search", spec.to_str().unwrap(), "--strategy", "rs", "--evaluator", "train:dataset=digits,epochs=1,backend=cpu,limit=256", "--budget", "8", "--seed", "3",
-        "--quiet", "--format", "json", "--store", store.to_str().unwrap(),
+        "search",
+        spec.to_str().unwrap(),
+        "--strategy",
+        "rs",
+        "--evaluator",
+        "train:dataset=digits,epochs=1,backend=cpu,limit=256",
+        "--budget",
+        "8",
+        "--seed",
+        "3",
+        "--quiet",
+        "--format",
+        "json",
+        "--store",
+        store.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out));
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
@@ -130,7 +181,16 @@ fn an_absurd_learning_rate_fails_every_trial_but_the_run_finishes() {
     let dir = tmp("lr");
     let store = dir.join("run.db");
     let out = nasc(&[
-        "search", "specs/digits_tiny.nas", "--strategy", "rs", "--evaluator", "train:dataset=digits,epochs=1,backend=cpu,lr=1e30,limit=256", "--budget", "3", "--quiet", "--store",
+        "search",
+        "specs/digits_tiny.nas",
+        "--strategy",
+        "rs",
+        "--evaluator",
+        "train:dataset=digits,epochs=1,backend=cpu,lr=1e30,limit=256",
+        "--budget",
+        "3",
+        "--quiet",
+        "--store",
         store.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out));

@@ -44,7 +44,16 @@ impl Evaluator for TestReward {
     }
     fn evaluate(&mut self, space: &SearchSpace, batch: &[EvalRequest]) -> Vec<Result<EvalResult, String>> {
         let it = self.1;
-        self.0.evaluate(space, batch).into_iter().map(|r| r.map(|mut e| { e.reward = e.metrics[it]; e })).collect()
+        self.0
+            .evaluate(space, batch)
+            .into_iter()
+            .map(|r| {
+                r.map(|mut e| {
+                    e.reward = e.metrics[it];
+                    e
+                })
+            })
+            .collect()
     }
 }
 
@@ -59,7 +68,15 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { seeds: 10, steps: vec![500, 1000], datasets: vec!["cifar10".into(), "cifar100".into(), "ImageNet16-120".into()], config: Value::Null, test_reward: false, baselines: false, speed: false };
+    let mut a = Args {
+        seeds: 10,
+        steps: vec![500, 1000],
+        datasets: vec!["cifar10".into(), "cifar100".into(), "ImageNet16-120".into()],
+        config: Value::Null,
+        test_reward: false,
+        baselines: false,
+        speed: false,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
         let mut val = || it.next().ok_or_else(|| format!("`{k}` needs a value"));
@@ -212,5 +229,10 @@ fn main() {
     }
     println!();
     let (wm, ws) = mean_sd(&walls);
-    println!("L2NAS wall time per run of {} steps: {wm:.2} ± {ws:.2} s; total {:.1} s; load average {}", args.steps.iter().max().unwrap_or(&0), t0.elapsed().as_secs_f64(), uptime());
+    println!(
+        "L2NAS wall time per run of {} steps: {wm:.2} ± {ws:.2} s; total {:.1} s; load average {}",
+        args.steps.iter().max().unwrap_or(&0),
+        t0.elapsed().as_secs_f64(),
+        uptime()
+    );
 }

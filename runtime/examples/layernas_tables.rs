@@ -122,7 +122,12 @@ fn table4(seeds: u64) {
                     let sum = Runner::new(space, s, ev, &mut store, RunConfig::new(seed, Budget::Trials(budget))).run().unwrap();
                     n += sum.trials;
                     // the best-by-reward trial among those inside the target
-                    let best = store.trials.iter().filter(|t| t.reward.is_some() && t.metrics[fi] <= limit * (1.0 + 1e-12)).inspect(|_| inside += 1).max_by(|a, b| a.reward.unwrap().total_cmp(&b.reward.unwrap()).then(b.id.cmp(&a.id)));
+                    let best = store
+                        .trials
+                        .iter()
+                        .filter(|t| t.reward.is_some() && t.metrics[fi] <= limit * (1.0 + 1e-12))
+                        .inspect(|_| inside += 1)
+                        .max_by(|a, b| a.reward.unwrap().total_cmp(&b.reward.unwrap()).then(b.id.cmp(&a.id)));
                     if let Some(b) = best {
                         acc.push(b.reported.unwrap());
                         fl.push(b.metrics[fi]);
@@ -132,7 +137,13 @@ fn table4(seeds: u64) {
                 let (am, asd) = mean_sd(&acc);
                 let (fm, _) = mean_sd(&fl);
                 let missing = if acc.len() < seeds as usize { format!(" ({} searches found none)", seeds as usize - acc.len()) } else { String::new() };
-                println!("| {label} | {budget} | {am:.2} ± {asd:.2}{missing} | {:.1} | {:.3} | {hit} of {seeds} | {:.0} | {:.0} |", fm / 1e6, fm / max_flops, inside as f64 / seeds as f64, n as f64 / seeds as f64);
+                println!(
+                    "| {label} | {budget} | {am:.2} ± {asd:.2}{missing} | {:.1} | {:.3} | {hit} of {seeds} | {:.0} | {:.0} |",
+                    fm / 1e6,
+                    fm / max_flops,
+                    inside as f64 / seeds as f64,
+                    n as f64 / seeds as f64
+                );
             }
         }
         println!();

@@ -11,13 +11,13 @@
 //! Mean ± sample sd over SEEDS seeds (default 10). FLOPs histograms (seed 0) go to OUT_DIR
 //! (default target/lissnas) as SVG.
 use nasc_compiler::decision::DecisionKind;
+use nasc_compiler::rng::Rng;
 use nasc_compiler::{Candidate, Slot};
 use nasc_runtime::eval::{self, EvalRequest};
 use nasc_runtime::predict::{kendall_tau, pearson, OneHot};
 use nasc_runtime::store::MemStore;
 use nasc_runtime::strategy::lissnas::{self, stats, LissnasConfig};
 use nasc_runtime::{strategy, Budget, RunConfig, Runner, SearchSpace};
-use nasc_compiler::rng::Rng;
 use serde_json::json;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -31,10 +31,15 @@ fn ms(v: &[f64], d: usize) -> String {
 
 /// Every valid candidate of a choice-only space.
 fn enumerate(space: &SearchSpace) -> Vec<Candidate> {
-    let ar: Vec<usize> = space.inner().decisions.iter().map(|d| match &d.kind {
-        DecisionKind::Choice { options, .. } => options.len(),
-        DecisionKind::Subset { .. } => panic!("enumeration supports choice decisions only"),
-    }).collect();
+    let ar: Vec<usize> = space
+        .inner()
+        .decisions
+        .iter()
+        .map(|d| match &d.kind {
+            DecisionKind::Choice { options, .. } => options.len(),
+            DecisionKind::Subset { .. } => panic!("enumeration supports choice decisions only"),
+        })
+        .collect();
     let total: usize = ar.iter().product();
     let mut out = Vec::with_capacity(total);
     for mut i in 0..total {
@@ -67,9 +72,27 @@ fn main() {
     std::fs::create_dir_all(&out_dir).expect("output folder");
     let s = |a: &str, b: &str| (a.to_string(), b.to_string());
     let benches = vec![
-        Bench { label: "NB201 CIFAR-10", spec: "nb201.nas", sets: vec![s("classes", "10"), s("side", "32")], evaluator: "nb201:dataset=cifar10,epochs=12".into(), budget: Budget::Time(12_000.0) },
-        Bench { label: "NB201 CIFAR-100", spec: "nb201.nas", sets: vec![s("classes", "100"), s("side", "32")], evaluator: "nb201:dataset=cifar100,epochs=12".into(), budget: Budget::Time(24_000.0) },
-        Bench { label: "NB201 ImageNet16-120", spec: "nb201.nas", sets: vec![s("classes", "120"), s("side", "16")], evaluator: "nb201:dataset=ImageNet16-120,epochs=12".into(), budget: Budget::Time(72_000.0) },
+        Bench {
+            label: "NB201 CIFAR-10",
+            spec: "nb201.nas",
+            sets: vec![s("classes", "10"), s("side", "32")],
+            evaluator: "nb201:dataset=cifar10,epochs=12".into(),
+            budget: Budget::Time(12_000.0),
+        },
+        Bench {
+            label: "NB201 CIFAR-100",
+            spec: "nb201.nas",
+            sets: vec![s("classes", "100"), s("side", "32")],
+            evaluator: "nb201:dataset=cifar100,epochs=12".into(),
+            budget: Budget::Time(24_000.0),
+        },
+        Bench {
+            label: "NB201 ImageNet16-120",
+            spec: "nb201.nas",
+            sets: vec![s("classes", "120"), s("side", "16")],
+            evaluator: "nb201:dataset=ImageNet16-120,epochs=12".into(),
+            budget: Budget::Time(72_000.0),
+        },
         Bench { label: "NAS-Bench-Macro CIFAR-10", spec: "nas_bench_macro.nas", sets: vec![], evaluator: "nas-bench-macro".into(), budget: Budget::Trials(100) },
     ];
     let cfg = LissnasConfig::default();
@@ -137,7 +160,22 @@ fn main() {
             push(&mut cols, "meancos", mean_cos);
             if seed == 0 {
                 steps_text += &format!("{} seed 0: ", b.label);
-                steps_text += &sh.history.iter().map(|h| format!("step {}: pool {} (pred {:.2}) -> {} (pred {:.2}){}", h.iteration, h.pool, h.pool_mean_pred, h.next_size, h.next_mean_pred, if h.accepted { "" } else { " rejected" })).collect::<Vec<_>>().join("; ");
+                steps_text += &sh
+                    .history
+                    .iter()
+                    .map(|h| {
+                        format!(
+                            "step {}: pool {} (pred {:.2}) -> {} (pred {:.2}){}",
+                            h.iteration,
+                            h.pool,
+                            h.pool_mean_pred,
+                            h.next_size,
+                            h.next_mean_pred,
+                            if h.accepted { "" } else { " rejected" }
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
                 steps_text += "\n";
                 let fo: Vec<f64> = all.iter().map(&flops).collect();
                 let fs: Vec<f64> = members.iter().map(&flops).collect();
@@ -148,7 +186,10 @@ fn main() {
             }
         }
         let c = |k: &str| cols[k].clone();
-        table4.push(format!("| {} | full | {} | {:.2} | {:.2} | | {:.3} | | {:.3} / {:.3} |", b.label, full.size, full.mean_acc, full.max_acc, full.p_good, full_max_cos, full_mean_cos));
+        table4.push(format!(
+            "| {} | full | {} | {:.2} | {:.2} | | {:.3} | | {:.3} / {:.3} |",
+            b.label, full.size, full.mean_acc, full.max_acc, full.p_good, full_max_cos, full_mean_cos
+        ));
         table4.push(format!(
             "| {} | LISSNAS | {} | {} | {} | {:.0}/{} | {} | {} | {} / {} |",
             b.label,
@@ -162,7 +203,17 @@ fn main() {
             ms(&c("maxcos"), 3),
             ms(&c("meancos"), 3)
         ));
-        quality.push(format!("| {} | {:.2} | {:.0}/{} | {} | {} | {} | {} |", b.label, good, c("higher").iter().sum::<f64>(), seeds, ms(&c("p"), 3), ms(&c("steps"), 1), ms(&c("tau"), 3), ms(&c("pearson"), 3)));
+        quality.push(format!(
+            "| {} | {:.2} | {:.0}/{} | {} | {} | {} | {} |",
+            b.label,
+            good,
+            c("higher").iter().sum::<f64>(),
+            seeds,
+            ms(&c("p"), 3),
+            ms(&c("steps"), 1),
+            ms(&c("tau"), 3),
+            ms(&c("pearson"), 3)
+        ));
 
         // the strategy against RS / REA at equal budget
         let methods: [(&str, &str, serde_json::Value); 4] = [

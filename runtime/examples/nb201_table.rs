@@ -67,7 +67,9 @@ fn main() {
     }
     println!("NAS-Bench-201, {seeds} seeds, {budgets:?} simulated s per search (CIFAR-10, CIFAR-100, ImageNet16-120), reward = 12-epoch validation; best-by-reward architecture's 200-epoch accuracy (%)");
     println!();
-    println!("| method | CIFAR-10 valid | CIFAR-10 test | CIFAR-100 valid | CIFAR-100 test | ImageNet16-120 valid | ImageNet16-120 test | mean trials per search (C10 / C100 / IN16) |");
+    println!(
+        "| method | CIFAR-10 valid | CIFAR-10 test | CIFAR-100 valid | CIFAR-100 test | ImageNet16-120 valid | ImageNet16-120 test | mean trials per search (C10 / C100 / IN16) |"
+    );
     println!("|---|---|---|---|---|---|---|---|");
     println!("| RS (L2NAS Table 1, from NB201) | 90.93 ± 0.36 | 93.70 ± 0.36 | 70.93 ± 1.09 | 71.04 ± 1.07 | 44.45 ± 1.10 | 44.57 ± 1.25 | |");
     println!("| REA (L2NAS Table 1, from NB201) | 91.19 ± 0.31 | 93.92 ± 0.30 | 71.81 ± 1.12 | 71.84 ± 0.99 | 45.15 ± 0.89 | 45.54 ± 1.03 | |");

@@ -17,7 +17,12 @@ fn main() {
     let t = Instant::now();
     let data = Nb201Data::load();
     let load = t.elapsed();
-    println!("NB201 table: {} rows, first load {:.3} ms (index of arch 0: {:?})", data.table.rows, load.as_secs_f64() * 1e3, data.index_of("|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|"));
+    println!(
+        "NB201 table: {} rows, first load {:.3} ms (index of arch 0: {:?})",
+        data.table.rows,
+        load.as_secs_f64() * 1e3,
+        data.index_of("|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|")
+    );
 
     let (space, text) = nasc_runtime::spec::compile_file(&spec, &[]).expect("nb201.nas compiles");
     let space = SearchSpace::new(space, Vec::new()).unwrap();
@@ -66,7 +71,13 @@ fn main() {
             r.run().unwrap()
         };
         let dt = t.elapsed().as_secs_f64();
-        println!("SQLite, {strat} + instant: {} trials in {:.3} s = {:.0} trials/s ({} bytes)", sum.trials, dt, sum.trials as f64 / dt, std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0));
+        println!(
+            "SQLite, {strat} + instant: {} trials in {:.3} s = {:.0} trials/s ({} bytes)",
+            sum.trials,
+            dt,
+            sum.trials as f64 / dt,
+            std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0)
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
     // cost of the pieces

@@ -144,7 +144,13 @@ fn seed_result(run: &StoredRun, store: PathBuf, budget: Budget, wall: f64, reuse
 /// was done; the compare can continue later).
 /// `make_eval` builds an evaluator from its name (the runner passes one that also knows the
 /// trainer; `eval::make` knows the tabular ones).
-pub fn run(space: &SearchSpace, cfg: &CompareConfig, stop: Option<Arc<AtomicBool>>, make_eval: impl Fn(&str, &SearchSpace) -> Result<Box<dyn eval::Evaluator>, String>, mut progress: impl FnMut(&str, &SeedResult)) -> Result<(Vec<StrategyResult>, bool), String> {
+pub fn run(
+    space: &SearchSpace,
+    cfg: &CompareConfig,
+    stop: Option<Arc<AtomicBool>>,
+    make_eval: impl Fn(&str, &SearchSpace) -> Result<Box<dyn eval::Evaluator>, String>,
+    mut progress: impl FnMut(&str, &SeedResult),
+) -> Result<(Vec<StrategyResult>, bool), String> {
     // bad names and configs fail before any run; runs record the resolved config (defaults
     // filled in)
     let mut resolved = Vec::new();
@@ -283,7 +289,9 @@ pub fn table(results: &[StrategyResult]) -> String {
             w[i] = w[i].max(c.chars().count());
         }
     }
-    let line = |cells: &[String; 5]| cells.iter().enumerate().map(|(i, c)| format!("{c}{}", " ".repeat(w[i] - c.chars().count()))).collect::<Vec<_>>().join("  ").trim_end().to_string() + "\n";
+    let line = |cells: &[String; 5]| {
+        cells.iter().enumerate().map(|(i, c)| format!("{c}{}", " ".repeat(w[i] - c.chars().count()))).collect::<Vec<_>>().join("  ").trim_end().to_string() + "\n"
+    };
     let mut s = line(&head);
     s.push_str(&line(&w.map(|n| "-".repeat(n))));
     for r in &rows {
@@ -382,7 +390,17 @@ mod tests {
     use super::*;
 
     fn seed(curve: Vec<(f64, f64)>, trials: usize) -> SeedResult {
-        SeedResult { seed: 0, store: PathBuf::new(), status: "finished".into(), trials, failed: 0, best: curve.last().map(|p| ("x".into(), p.1, None)), curve: curve.into_iter().map(|(x, y)| (x, y, None)).collect(), wall: 0.0, reused: false }
+        SeedResult {
+            seed: 0,
+            store: PathBuf::new(),
+            status: "finished".into(),
+            trials,
+            failed: 0,
+            best: curve.last().map(|p| ("x".into(), p.1, None)),
+            curve: curve.into_iter().map(|(x, y)| (x, y, None)).collect(),
+            wall: 0.0,
+            reused: false,
+        }
     }
 
     #[test]

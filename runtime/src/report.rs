@@ -111,7 +111,8 @@ pub fn json(run: &StoredRun, store: &Path) -> Value {
 pub fn text(run: &StoredRun) -> String {
     let m = &run.meta;
     let mut s = String::new();
-    let _ = writeln!(s, "run: space {} ({}), strategy {} {}, evaluator {}, seed {}, workers {}", m.space, m.spec_path, m.strategy, m.strategy_config, m.evaluator, m.seed, m.workers);
+    let _ =
+        writeln!(s, "run: space {} ({}), strategy {} {}, evaluator {}, seed {}, workers {}", m.space, m.spec_path, m.strategy, m.strategy_config, m.evaluator, m.seed, m.workers);
     if !m.constraints.is_empty() {
         let _ = writeln!(s, "constraints: {}", m.constraints.join(", "));
     }
@@ -192,12 +193,7 @@ pub fn plots(run: &StoredRun, dir: &Path, pareto: &[String]) -> Result<Vec<PathB
             }
         }
     }
-    let series = |(a, b): (Vec<(f64, f64)>, Vec<(f64, f64)>)| {
-        vec![
-            Series::step("best reward", a, "#1f77b4"),
-            Series::step("reported of best", b, "#d62728"),
-        ]
-    };
+    let series = |(a, b): (Vec<(f64, f64)>, Vec<(f64, f64)>)| vec![Series::step("best reward", a, "#1f77b4"), Series::step("reported of best", b, "#d62728")];
     write("best_vs_trials.svg", chart(&title, "trials", "best so far", &series(by_trial)))?;
     write("best_vs_time.svg", chart(&title, "simulated time (s)", "best so far", &series(by_time)))?;
     let metrics: Vec<String> = if pareto.is_empty() { pareto_metrics(run) } else { pareto.to_vec() };
@@ -207,10 +203,7 @@ pub fn plots(run: &StoredRun, dir: &Path, pareto: &[String]) -> Result<Vec<PathB
             return Err(format!("no trial has metric `{m}` (metrics: {})", run.meta.metric_names.join(", ")));
         }
         let front = pareto_front(&pts);
-        let s = vec![
-            Series::dots("trials", pts, "#7f7f7f"),
-            Series::step("Pareto front", front, "#d62728"),
-        ];
+        let s = vec![Series::dots("trials", pts, "#7f7f7f"), Series::step("Pareto front", front, "#d62728")];
         write(&format!("pareto_{m}.svg"), chart(&format!("reward vs {m} ({title})"), &m, "reward", &s))?;
     }
     Ok(files)

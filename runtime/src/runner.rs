@@ -228,7 +228,14 @@ impl<'a> Runner<'a> {
 
     /// Continue a stored run: restore its last checkpoint, rebuild the best trial and the
     /// duplicate filter from its trials.
-    pub fn resume(space: &'a SearchSpace, strategy: Box<dyn Strategy + 'a>, evaluator: Box<dyn Evaluator + 'a>, store: &'a mut dyn Store, cfg: RunConfig, run: &StoredRun) -> Result<Self, String> {
+    pub fn resume(
+        space: &'a SearchSpace,
+        strategy: Box<dyn Strategy + 'a>,
+        evaluator: Box<dyn Evaluator + 'a>,
+        store: &'a mut dyn Store,
+        cfg: RunConfig,
+        run: &StoredRun,
+    ) -> Result<Self, String> {
         let mut r = Self::new(space, strategy, evaluator, store, cfg);
         let Some((n, state)) = &run.checkpoint else {
             if run.trials.is_empty() {
@@ -249,7 +256,9 @@ impl<'a> Runner<'a> {
             let candidate = decode(&p.genotype)?;
             let result = match (p.error, p.reward) {
                 (Some(e), _) => Err(e),
-                (None, Some(reward)) => Ok(EvalResult { reward, reported: p.reported.unwrap_or(f64::NAN), metrics: p.metrics.iter().map(|m| m.unwrap_or(f64::NAN)).collect(), cost: p.cost }),
+                (None, Some(reward)) => {
+                    Ok(EvalResult { reward, reported: p.reported.unwrap_or(f64::NAN), metrics: p.metrics.iter().map(|m| m.unwrap_or(f64::NAN)).collect(), cost: p.cost })
+                }
                 (None, None) => return Err("checkpoint: in-flight trial without result".into()),
             };
             let key = match (&mut r.seen, p.key) {
@@ -411,7 +420,8 @@ impl<'a> Runner<'a> {
                 self.best = Some(Best { id: p.id, seq: self.done, candidate: p.candidate.clone(), reward: r, reported, metrics: metrics.clone() });
             }
         }
-        let record = TrialRecord { id: p.id, seq: self.done, candidate: p.candidate, key: p.key, reward, reported, metrics, error, sim_start: p.start, sim_end: p.end, wall: self.wall() };
+        let record =
+            TrialRecord { id: p.id, seq: self.done, candidate: p.candidate, key: p.key, reward, reported, metrics, error, sim_start: p.start, sim_end: p.end, wall: self.wall() };
         self.done += 1;
         self.store.append(self.space, record)?;
         self.since_commit += 1;

@@ -3,10 +3,10 @@
 //! Every strategy, evaluator and the runner reach the space only through [`SearchSpace`], so the
 //! compiled backend (today the compiler's `Space`, later the JIT's `CompiledSpace`) can be swapped
 //! here without touching anything else.
+use nasc_compiler::compiled::{Backend, CompiledSpace};
 use nasc_compiler::decision::DecisionKind;
 use nasc_compiler::metrics::MetricKind;
 use nasc_compiler::rng::Rng;
-use nasc_compiler::compiled::{Backend, CompiledSpace};
 use nasc_compiler::{Candidate, Slot, Space};
 use nasc_grammar::ast::{Expr, Item};
 use std::sync::{Arc, OnceLock};
@@ -62,7 +62,10 @@ impl SearchSpace {
                 let metric = space.metrics.iter().find(|m| m.name == n);
                 if let Some(m) = metric {
                     if m.kind == MetricKind::External {
-                        return Err(format!("constraint on `{n}`: an external metric is only known after evaluation; constraints must use derived metrics ({})", metric_names.join(", ")));
+                        return Err(format!(
+                            "constraint on `{n}`: an external metric is only known after evaluation; constraints must use derived metrics ({})",
+                            metric_names.join(", ")
+                        ));
                     }
                     continue;
                 }
@@ -109,7 +112,14 @@ impl SearchSpace {
 
     /// The same space without its restriction (the whole space the members came from).
     pub fn unrestricted(&self) -> SearchSpace {
-        SearchSpace { space: self.space.clone(), extra: self.extra.clone(), compiled: OnceLock::new(), constrained: self.constrained, metric_names: self.metric_names.clone(), allowed: None }
+        SearchSpace {
+            space: self.space.clone(),
+            extra: self.extra.clone(),
+            compiled: OnceLock::new(),
+            constrained: self.constrained,
+            metric_names: self.metric_names.clone(),
+            allowed: None,
+        }
     }
 
     /// The compiled space (cranelift JIT backend, run-time constraints included), compiled on
@@ -118,10 +128,7 @@ impl SearchSpace {
     /// membership check [`SearchSpace::feasible`] (L2NAS does, on every discretized candidate;
     /// LayerNAS's prefix bounds over the whole space remain valid bounds for a subset).
     pub fn compiled(&self) -> Result<&CompiledSpace, String> {
-        self.compiled
-            .get_or_init(|| CompiledSpace::new(self.space.clone(), Backend::Jit, &self.extra))
-            .as_ref()
-            .map_err(|e| e.clone())
+        self.compiled.get_or_init(|| CompiledSpace::new(self.space.clone(), Backend::Jit, &self.extra)).as_ref().map_err(|e| e.clone())
     }
 
     /// The compiled space (read-only access for reports and tests).
@@ -209,13 +216,7 @@ impl SearchSpace {
 
     /// Values of the derived metrics (in [`SearchSpace::metric_names`] order).
     pub fn metrics(&self, c: &Candidate) -> Vec<f64> {
-        self.space
-            .evaluate(c)
-            .into_iter()
-            .zip(&self.space.metrics)
-            .filter(|(_, m)| m.kind != MetricKind::External)
-            .map(|((_, v), _)| v.unwrap_or(f64::NAN))
-            .collect()
+        self.space.evaluate(c).into_iter().zip(&self.space.metrics).filter(|(_, m)| m.kind != MetricKind::External).map(|((_, v), _)| v.unwrap_or(f64::NAN)).collect()
     }
 
     /// Parse a candidate name (naming format or canonical).

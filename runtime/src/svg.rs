@@ -239,7 +239,16 @@ pub fn chart_in(title: &str, xlabel: &str, ylabel: &str, series: &[Series], y_ra
         let _ = writeln!(s, r##"<rect x="{lx:.1}" y="{t:.1}" width="{legend_w:.1}" height="{:.1}" fill="white" stroke="#cccccc"/>"##, 16.0 * series.len() as f64 + 8.0);
         for (i, se) in series.iter().enumerate() {
             let ly = t + 18.0 + 16.0 * i as f64;
-            let _ = writeln!(s, r#"<rect x="{:.1}" y="{:.1}" width="12" height="4" fill="{}"/><text x="{:.1}" y="{:.1}">{}</text>"#, lx + 6.0, ly - 6.0, se.color, lx + 24.0, ly, esc(&se.name));
+            let _ = writeln!(
+                s,
+                r#"<rect x="{:.1}" y="{:.1}" width="12" height="4" fill="{}"/><text x="{:.1}" y="{:.1}">{}</text>"#,
+                lx + 6.0,
+                ly - 6.0,
+                se.color,
+                lx + 24.0,
+                ly,
+                esc(&se.name)
+            );
         }
     }
     s.push_str("</svg>\n");
@@ -262,7 +271,12 @@ fn density(s: &mut String, pts: impl Iterator<Item = (f64, f64)>, color: &str, a
     let (cw, ch) = (aw / GRID_X as f64, ah / GRID_Y as f64);
     for (k, c) in grid.iter().enumerate().filter(|(_, c)| **c > 0) {
         let op = 0.15 + 0.85 * (1.0 + *c as f64).ln() / (1.0 + max).ln();
-        let _ = writeln!(s, r#"<rect x="{:.1}" y="{:.1}" width="{cw:.2}" height="{ch:.2}" fill="{color}" fill-opacity="{op:.2}"/>"#, ax + (k % GRID_X) as f64 * cw, ay + (k / GRID_X) as f64 * ch);
+        let _ = writeln!(
+            s,
+            r#"<rect x="{:.1}" y="{:.1}" width="{cw:.2}" height="{ch:.2}" fill="{color}" fill-opacity="{op:.2}"/>"#,
+            ax + (k % GRID_X) as f64 * cw,
+            ay + (k / GRID_X) as f64 * ch
+        );
     }
 }
 

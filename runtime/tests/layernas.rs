@@ -127,10 +127,13 @@ fn space_of(name: &str) -> (SearchSpace, String) {
 /// Flops of every model, by its canonical slots.
 fn flops_table(space: &SearchSpace) -> Vec<(Candidate, f64)> {
     let fi = space.metric_names().iter().position(|n| n == "flops").unwrap();
-    all_candidates(space).into_iter().map(|c| {
-        let f = space.metrics(&c)[fi];
-        (c, f)
-    }).collect()
+    all_candidates(space)
+        .into_iter()
+        .map(|c| {
+            let f = space.metrics(&c)[fi];
+            (c, f)
+        })
+        .collect()
 }
 
 #[test]

@@ -46,7 +46,13 @@ fn check(path: &Path, opt: &usvg::Options) -> Vec<(String, usvg::Rect)> {
     text_boxes(tree.root(), &mut boxes);
     assert!(boxes.len() >= 5, "{}: {} labels", path.display(), boxes.len());
     for (s, b) in &boxes {
-        assert!(b.left() >= 0.0 && b.top() >= 0.0 && b.right() <= size.width() && b.bottom() <= size.height(), "{}: label `{s}` at {b:?} is clipped by the {}x{} canvas", path.display(), size.width(), size.height());
+        assert!(
+            b.left() >= 0.0 && b.top() >= 0.0 && b.right() <= size.width() && b.bottom() <= size.height(),
+            "{}: label `{s}` at {b:?} is clipped by the {}x{} canvas",
+            path.display(),
+            size.width(),
+            size.height()
+        );
     }
     // a non-blank picture
     assert!(pixmap.pixels().iter().any(|p| p.red() < 128));

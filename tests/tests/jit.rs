@@ -6,7 +6,6 @@ use nasc_compiler::rng::Rng;
 use nasc_tests::{compile_zoo, ZOO};
 use std::sync::Arc;
 
-
 fn extra(text: &str) -> Vec<nasc_grammar::ast::Expr> {
     let (spec, d) = nasc_grammar::parse(&format!("constraint {text};"));
     assert!(d.is_empty());
@@ -208,10 +207,8 @@ fn jit_discretizations_equal_interpreter_on_random_alphas() {
         let mut distinct = std::collections::HashSet::new();
         for i in 0..5_000 {
             // a few values only (ties), or continuous ones
-            let alpha: Vec<Vec<f64>> = shape
-                .iter()
-                .map(|(_, n)| (0..*n).map(|_| if i % 2 == 0 { rng.below(5) as f64 - 2.0 } else { rng.next_u64() as f64 / u64::MAX as f64 - 0.3 }).collect())
-                .collect();
+            let alpha: Vec<Vec<f64>> =
+                shape.iter().map(|(_, n)| (0..*n).map(|_| if i % 2 == 0 { rng.below(5) as f64 - 2.0 } else { rng.next_u64() as f64 / u64::MAX as f64 - 0.3 }).collect()).collect();
             for (rule, (ra, rb)) in [("argmax", (a.discretize_argmax(&alpha), b.discretize_argmax(&alpha))), ("darts", (a.discretize_darts(&alpha), b.discretize_darts(&alpha)))] {
                 assert_eq!(ra, rb, "{name}: {rule} of alpha {i}");
                 space.check_valid(&a.decode(&ra)).unwrap_or_else(|e| panic!("{name}: {rule} of alpha {i}: {e}"));

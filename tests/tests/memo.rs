@@ -16,10 +16,7 @@ impl Loader for Fs {
 
 /// What of a space the evaluation determines, as comparable text.
 fn fingerprint(s: &Space) -> String {
-    format!(
-        "size {}\nir {} nodes {} edges {:?}\nmetrics {:?}\nvalidity {:?}\nwhens {:?}",
-        s.size, s.ir.nodes, s.ir.edges, s.ir.ops, s.metrics, s.validity, s.when_results
-    )
+    format!("size {}\nir {} nodes {} edges {:?}\nmetrics {:?}\nvalidity {:?}\nwhens {:?}", s.size, s.ir.nodes, s.ir.edges, s.ir.ops, s.metrics, s.validity, s.when_results)
 }
 
 /// Compile `text` both ways; the fingerprints (or the diagnostics) must be equal. Returns

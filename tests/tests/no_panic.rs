@@ -126,12 +126,7 @@ fn quiet_case_panics() {
         std::panic::set_hook(Box::new(move |info| {
             if std::thread::current().name() == Some(CASE_THREAD) {
                 let at = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
-                let msg = info
-                    .payload()
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
+                let msg = info.payload().downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| info.payload().downcast_ref::<String>().cloned()).unwrap_or_default();
                 LAST_PANIC.with(|p| *p.borrow_mut() = Some(format!("panicked at {at}: {msg}")));
             } else {
                 previous(info);
@@ -147,8 +142,7 @@ fn run_case(text: String) -> Result<(), TestCaseError> {
     let input = text.clone();
     let start = Instant::now();
     let spawned = std::thread::Builder::new().name(CASE_THREAD.into()).stack_size(STACK).spawn(move || {
-        let r = std::panic::catch_unwind(|| front_end(&input))
-            .map_err(|_| LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| "panicked".into()));
+        let r = std::panic::catch_unwind(|| front_end(&input)).map_err(|_| LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| "panicked".into()));
         let _ = tx.send(r);
     });
     if spawned.is_err() {
@@ -206,11 +200,7 @@ fn run<S: Strategy>(seed: u64, cases: u32, strategy: S, to_text: impl Fn(S::Valu
     for (took, text) in &slow {
         eprintln!("slow case ({took:?}): {text:?}");
     }
-    eprintln!(
-        "so far, over all tests: {} inputs parsed without syntax errors, {} compiled",
-        PARSED.load(Ordering::Relaxed),
-        COMPILED.load(Ordering::Relaxed)
-    );
+    eprintln!("so far, over all tests: {} inputs parsed without syntax errors, {} compiled", PARSED.load(Ordering::Relaxed), COMPILED.load(Ordering::Relaxed));
     if let Err(e) = result {
         panic!("{e}");
     }
@@ -230,25 +220,126 @@ fn run<S: Strategy>(seed: u64, cases: u32, strategy: S, to_text: impl Fn(S::Valu
 // The vocabulary
 
 const KEYWORDS: &[&str] = &[
-    "space", "param", "let", "input", "count", "choice", "subset", "in", "of", "size", "default", "when", "block",
-    "network", "metric", "external", "constraint", "minimize", "maximize", "name", "node", "for", "if", "else",
-    "return", "true", "false", "div",
+    "space",
+    "param",
+    "let",
+    "input",
+    "count",
+    "choice",
+    "subset",
+    "in",
+    "of",
+    "size",
+    "default",
+    "when",
+    "block",
+    "network",
+    "metric",
+    "external",
+    "constraint",
+    "minimize",
+    "maximize",
+    "name",
+    "node",
+    "for",
+    "if",
+    "else",
+    "return",
+    "true",
+    "false",
+    "div",
 ];
 const NAMES: &[&str] = &[
-    "x", "y", "c", "k", "w", "s", "n1", "n2", "edge", "depth", "conv", "dwconv", "bn", "relu", "relu6", "swish",
-    "hswish", "se", "gap", "linear", "avgpool", "maxpool", "zero", "identity", "add", "concat", "sum", "mean",
-    "range", "len", "min", "max", "abs", "floor", "ceil", "round", "int", "make_divisible", "lookup", "params",
-    "flops", "accuracy", "stride", "groups", "padding", "dilation", "bias", "flops", "conv_bias", "linear_bias",
-    "act", "pool", "index", "inputs", "_",
+    "x",
+    "y",
+    "c",
+    "k",
+    "w",
+    "s",
+    "n1",
+    "n2",
+    "edge",
+    "depth",
+    "conv",
+    "dwconv",
+    "bn",
+    "relu",
+    "relu6",
+    "swish",
+    "hswish",
+    "se",
+    "gap",
+    "linear",
+    "avgpool",
+    "maxpool",
+    "zero",
+    "identity",
+    "add",
+    "concat",
+    "sum",
+    "mean",
+    "range",
+    "len",
+    "min",
+    "max",
+    "abs",
+    "floor",
+    "ceil",
+    "round",
+    "int",
+    "make_divisible",
+    "lookup",
+    "params",
+    "flops",
+    "accuracy",
+    "stride",
+    "groups",
+    "padding",
+    "dilation",
+    "bias",
+    "flops",
+    "conv_bias",
+    "linear_bias",
+    "act",
+    "pool",
+    "index",
+    "inputs",
+    "_",
 ];
 const LITERALS: &[&str] = &[
-    "0", "1", "2", "3", "5", "8", "16", "300M", "1K", "15_625", "0.5", "1e-3", "2.5e6", "1.5M", "1e999",
-    "99999999999999999999", "-1", "9223372036854775807", "\"\"", "\"same\"", "\"lut.csv\"", "\"bad_lut.csv\"",
-    "\"ms\"", "\"{w}\"", "\"{edge[0]}-{k:index}\"", "\"{w[*]:index1}\"", "\"\\n\"", "\"\\q\"", "\"{{}}\"",
+    "0",
+    "1",
+    "2",
+    "3",
+    "5",
+    "8",
+    "16",
+    "300M",
+    "1K",
+    "15_625",
+    "0.5",
+    "1e-3",
+    "2.5e6",
+    "1.5M",
+    "1e999",
+    "99999999999999999999",
+    "-1",
+    "9223372036854775807",
+    "\"\"",
+    "\"same\"",
+    "\"lut.csv\"",
+    "\"bad_lut.csv\"",
+    "\"ms\"",
+    "\"{w}\"",
+    "\"{edge[0]}-{k:index}\"",
+    "\"{w[*]:index1}\"",
+    "\"\\n\"",
+    "\"\\q\"",
+    "\"{{}}\"",
 ];
 const PUNCT: &[&str] = &[
-    ";", ",", "(", ")", "[", "]", "{", "}", "=", ".", "..", "..=", "|>", "||", "&&", "==", "!=", "<", "<=", ">",
-    ">=", "+", "-", "*", "**", "/", "%", "!", ".c", ".h", ".w", "//", "#", "/*", "*/", "\"", "@", "é", "\n",
+    ";", ",", "(", ")", "[", "]", "{", "}", "=", ".", "..", "..=", "|>", "||", "&&", "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "**", "/", "%", "!", ".c", ".h", ".w", "//",
+    "#", "/*", "*/", "\"", "@", "é", "\n",
 ];
 /// Fragments that make random sequences reach the compiler more often.
 const FRAGMENTS: &[&str] = &[
@@ -477,19 +568,19 @@ fn random_token_sequences_never_panic() {
         3 => prop::sample::select(FRAGMENTS).prop_map(str::to_string),
         2 => prop::collection::vec(0..n, 1..8).prop_map(move |t| t.iter().map(|i| vocabulary()[*i]).collect::<Vec<_>>().join(" ")),
     ];
-    let strategy = (
-        prop::collection::vec(piece, 0..24),
-        prop::collection::vec(0..n, 0..40),
-        prop::sample::select(vec![" ", "", "\n", " \n  "]),
-        any::<bool>(),
+    let strategy = (prop::collection::vec(piece, 0..24), prop::collection::vec(0..n, 0..40), prop::sample::select(vec![" ", "", "\n", " \n  "]), any::<bool>());
+    run(
+        0x6e61_7363_0003,
+        SEQUENCE_CASES,
+        strategy,
+        move |(pieces, toks, sep, flat)| {
+            if flat {
+                toks.iter().map(|i| vocab[*i]).collect::<Vec<_>>().join(sep)
+            } else {
+                pieces.join(sep)
+            }
+        },
     );
-    run(0x6e61_7363_0003, SEQUENCE_CASES, strategy, move |(pieces, toks, sep, flat)| {
-        if flat {
-            toks.iter().map(|i| vocab[*i]).collect::<Vec<_>>().join(sep)
-        } else {
-            pieces.join(sep)
-        }
-    });
 }
 
 /// Inputs found by these tests that used to panic in the compiler: a decision read while the

@@ -117,7 +117,9 @@ fn subset_loop_counts_the_network_it_builds() {
         check_space(&format!("pool {pool} size {size}"), &text, 300, pool as u64);
     }
     // the exact numbers of the report: keep={1} is one conv 3->8
-    let s = compile("input [3, 8, 8];\nsubset keep of range(2) size 1;\nnetwork { let x = input; for k in keep { x = x |> conv(8, 3); } return x; }\nmetric params; metric flops;\n").unwrap();
+    let s =
+        compile("input [3, 8, 8];\nsubset keep of range(2) size 1;\nnetwork { let x = input; for k in keep { x = x |> conv(8, 3); } return x; }\nmetric params; metric flops;\n")
+            .unwrap();
     for name in ["keep={0}", "keep={1}"] {
         let c = s.parse_name(name).expect("name parses");
         assert_eq!(metric(&s.evaluate(&c), "params"), 216.0, "{name}");
@@ -141,9 +143,7 @@ fn largest_pool_has_finite_bounds_and_exact_samples() {
 /// A random spec: stages that mix the constructs whose costs depend on the tensor flowing in.
 fn random_spec(rng: &mut Rng) -> String {
     let mut pick = |n: usize| rng.below(n as u64) as usize;
-    let mut decl = String::from(
-        "input [3, 8, 8];\nblock cb(x, c) { let y = x |> conv(c, 3) |> bn; return y |> relu; }\nblock pw(x, c) = x |> conv(c, 1);\nlet OPS = [cb, pw];\n",
-    );
+    let mut decl = String::from("input [3, 8, 8];\nblock cb(x, c) { let y = x |> conv(c, 3) |> bn; return y |> relu; }\nblock pw(x, c) = x |> conv(c, 1);\nlet OPS = [cb, pw];\n");
     let mut body = String::from("  let x = input |> conv(4, 3);\n");
     let stages = 1 + pick(3);
     for s in 0..stages {
@@ -183,9 +183,7 @@ fn random_spec(rng: &mut Rng) -> String {
             }
             _ => {
                 // a subset looped over inside a block
-                decl += &format!(
-                    "subset k{s} of [1, 3] size 0..=2;\nblock lp{s}(x) {{ let y = x; for k in k{s} {{ y = y |> dwconv(k) |> conv(6, 1); }} return y; }}\n"
-                );
+                decl += &format!("subset k{s} of [1, 3] size 0..=2;\nblock lp{s}(x) {{ let y = x; for k in k{s} {{ y = y |> dwconv(k) |> conv(6, 1); }} return y; }}\n");
                 body += &format!("  x = lp{s}(x);\n");
             }
         }

@@ -67,7 +67,9 @@ pub fn lower(space: &Space) -> Vec<PDisc> {
                     .iter()
                     .enumerate()
                     .filter_map(|(e, a)| match a {
-                        Some((s, j)) if *s == d && (*j as usize) < pool.len() && matches!(space.decisions[e].kind, DecisionKind::Choice { .. }) => Some((*j, offs[e], zero_ops(space, e))),
+                        Some((s, j)) if *s == d && (*j as usize) < pool.len() && matches!(space.decisions[e].kind, DecisionKind::Choice { .. }) => {
+                            Some((*j, offs[e], zero_ops(space, e)))
+                        }
                         _ => None,
                     })
                     .collect(),

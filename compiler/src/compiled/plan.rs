@@ -58,14 +58,22 @@ pub enum PExpr {
     Const(f64),
     Metric(usize),
     /// the numeric value of a choice's option (NaN when absent or not numeric)
-    Option { dec: usize, values: Vec<f64> },
+    Option {
+        dec: usize,
+        values: Vec<f64>,
+    },
     Neg(Box<PExpr>),
     Not(Box<PExpr>),
     Bin(BinOp, Box<PExpr>, Box<PExpr>),
     If(Box<PExpr>, Box<PExpr>, Box<PExpr>),
     /// min, max (binary, folded), abs, floor, ceil, round
     Call(&'static str, Vec<PExpr>),
-    InRange { v: Box<PExpr>, lo: Box<PExpr>, hi: Box<PExpr>, inclusive: bool },
+    InRange {
+        v: Box<PExpr>,
+        lo: Box<PExpr>,
+        hi: Box<PExpr>,
+        inclusive: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -78,7 +86,13 @@ pub enum PMetric {
     /// so the additions may be reassociated (the JIT sums such a metric as a balanced tree)
     /// without changing a bit: the result is -0.0 exactly when every added value is -0.0, in
     /// any order, and otherwise the same exact integer.
-    Additive { constant: f64, tables: Vec<usize>, members: Vec<(usize, u32, f64)>, chunks: Vec<(usize, u32, usize)>, exact: bool },
+    Additive {
+        constant: f64,
+        tables: Vec<usize>,
+        members: Vec<(usize, u32, f64)>,
+        chunks: Vec<(usize, u32, usize)>,
+        exact: bool,
+    },
     Expr(PExpr),
     /// external or not computable: NaN
     Nan,
@@ -216,7 +230,9 @@ impl Plan {
             };
             let draw = match &d.kind {
                 DecisionKind::Choice { options, .. } => PDraw::Choice(options.len() as u64),
-                DecisionKind::Subset { pool, min, max, .. } => PDraw::Subset { pool: pool.len() as u64, min: *min, max: *max, weights: crate::space::subset_size_weights(pool.len() as u64, *min, *max) },
+                DecisionKind::Subset { pool, min, max, .. } => {
+                    PDraw::Subset { pool: pool.len() as u64, min: *min, max: *max, weights: crate::space::subset_size_weights(pool.len() as u64, *min, *max) }
+                }
             };
             sample.push(PSample { draw, when });
         }

@@ -10,8 +10,8 @@ use std::rc::Rc;
 
 /// Tensor ops (callable as op values, e.g. in an option list).
 pub const TENSOR_OPS: [&str; 20] = [
-    "conv", "dwconv", "bn", "relu", "relu6", "sigmoid", "swish", "hswish", "hsigmoid", "avgpool", "maxpool", "gap",
-    "linear", "se", "zero", "identity", "add", "concat", "sum", "mean",
+    "conv", "dwconv", "bn", "relu", "relu6", "sigmoid", "swish", "hswish", "hsigmoid", "avgpool", "maxpool", "gap", "linear", "se", "zero", "identity", "add", "concat", "sum",
+    "mean",
 ];
 /// Scalar functions.
 pub const SCALAR_FNS: [&str; 10] = ["range", "len", "min", "max", "abs", "floor", "ceil", "round", "int", "make_divisible"];
@@ -64,7 +64,9 @@ fn static_str(s: &'static str) -> Rc<str> {
 fn signature(name: &str) -> Option<Signature> {
     use ParamDefault::*;
     Some(match name {
-        "conv" => &[("x", Required), ("out", Required), ("k", Required), ("stride", Int(1)), ("groups", Int(1)), ("dilation", Int(1)), ("padding", Str("auto")), ("bias", Bool(false))],
+        "conv" => {
+            &[("x", Required), ("out", Required), ("k", Required), ("stride", Int(1)), ("groups", Int(1)), ("dilation", Int(1)), ("padding", Str("auto")), ("bias", Bool(false))]
+        }
         "dwconv" => &[("x", Required), ("k", Required), ("stride", Int(1)), ("dilation", Int(1)), ("padding", Str("auto")), ("bias", Bool(false))],
         "bn" | "relu" | "relu6" | "sigmoid" | "swish" | "hswish" | "hsigmoid" | "gap" | "zero" | "identity" => &[("x", Required)],
         "avgpool" | "maxpool" => &[("x", Required), ("k", Required), ("stride", Int(1)), ("padding", Str("auto"))],
@@ -94,8 +96,7 @@ fn bind(name: &str, args: Args, span: Span) -> R<Vec<(Value, Span)>> {
             None => {
                 if pos >= sig.len() {
                     return Err(Interrupt::Error(
-                        Diagnostic::error("E0103", format!("too many arguments to `{name}`"), s, "unexpected argument")
-                            .with_help(format!("`{name}` takes ({})", sig_str(sig))),
+                        Diagnostic::error("E0103", format!("too many arguments to `{name}`"), s, "unexpected argument").with_help(format!("`{name}` takes ({})", sig_str(sig))),
                     ));
                 }
                 out[pos] = Some((v, s));
@@ -136,23 +137,13 @@ fn sig_str(sig: Signature) -> String {
 }
 
 fn type_err(what: &str, v: &Value, span: Span) -> Interrupt {
-    Interrupt::Error(Diagnostic::error(
-        "E0104",
-        format!("expected {what}, found {}", v.type_name()),
-        span,
-        format!("this is a {}", v.type_name()),
-    ))
+    Interrupt::Error(Diagnostic::error("E0104", format!("expected {what}, found {}", v.type_name()), span, format!("this is a {}", v.type_name())))
 }
 
 fn tensor(v: &(Value, Span)) -> R<Tensor> {
     match &v.0 {
         Value::Tensor(t) => Ok(t.clone()),
-        Value::Zero => Err(Interrupt::Error(Diagnostic::error(
-            "E0104",
-            "expected a tensor, found the empty sum",
-            v.1,
-            "this sum or mean has no elements",
-        ))),
+        Value::Zero => Err(Interrupt::Error(Diagnostic::error("E0104", "expected a tensor, found the empty sum", v.1, "this sum or mean has no elements"))),
         other => Err(type_err("a tensor", other, v.1)),
     }
 }
@@ -238,9 +229,7 @@ fn out_dim(n: i64, k: i64, s: i64, d: i64, pad: &Pad, p: i64, span: Span) -> R<i
 fn mul(vals: &[i64], span: Span) -> R<i64> {
     let mut acc: i64 = 1;
     for v in vals {
-        acc = acc.checked_mul(*v).ok_or_else(|| {
-            Interrupt::Error(Diagnostic::error("E0801", "integer overflow while counting cost", span, "in this op"))
-        })?;
+        acc = acc.checked_mul(*v).ok_or_else(|| Interrupt::Error(Diagnostic::error("E0801", "integer overflow while counting cost", span, "in this op")))?;
     }
     Ok(acc)
 }
@@ -269,14 +258,12 @@ impl<'a> Interp<'a> {
                 let pad = padding(&rest[1], k, dil)?;
                 let bias = bool_arg(&rest[2])?;
                 if x.c % groups != 0 || out % groups != 0 {
-                    return Err(Interrupt::Error(
-                        Diagnostic::error(
-                            "E0202",
-                            format!("groups ({groups}) must divide the input ({}) and output ({out}) channels", x.c),
-                            span,
-                            "invalid grouped convolution",
-                        ),
-                    ));
+                    return Err(Interrupt::Error(Diagnostic::error(
+                        "E0202",
+                        format!("groups ({groups}) must divide the input ({}) and output ({out}) channels", x.c),
+                        span,
+                        "invalid grouped convolution",
+                    )));
                 }
                 let (ph, pw) = match pad {
                     Pad::Explicit(a, b) => (a, b),
@@ -414,23 +401,17 @@ impl<'a> Interp<'a> {
                 other => items.push((other, s)),
             }
         }
-        let tensors: Vec<Tensor> = items
-            .iter()
-            .filter(|(v, _)| !matches!(v, Value::Zero))
-            .map(tensor)
-            .collect::<R<Vec<_>>>()?;
+        let tensors: Vec<Tensor> = items.iter().filter(|(v, _)| !matches!(v, Value::Zero)).map(tensor).collect::<R<Vec<_>>>()?;
         if tensors.is_empty() {
             return Ok(Value::Zero);
         }
         let first = &tensors[0];
         if name == "concat" {
             if guarded {
-                return Err(Interrupt::Error(Diagnostic::error(
-                    "E0104",
-                    "`concat` of a subset's members is not supported (its width would depend on the subset)",
-                    span,
-                    "here",
-                ).with_help("use `sum` or `mean` to join the branches of a subset")));
+                return Err(Interrupt::Error(
+                    Diagnostic::error("E0104", "`concat` of a subset's members is not supported (its width would depend on the subset)", span, "here")
+                        .with_help("use `sum` or `mean` to join the branches of a subset"),
+                ));
             }
             let mut c = 0i64;
             for t in &tensors {
@@ -462,13 +443,8 @@ impl<'a> Interp<'a> {
 
 fn shape_mismatch(span: Span, a: &Tensor, b: &Tensor, why: &str) -> Interrupt {
     Interrupt::Error(
-        Diagnostic::error(
-            "E0201",
-            format!("shape mismatch: [{}, {}, {}] and [{}, {}, {}]", a.c, a.h, a.w, b.c, b.h, b.w),
-            span,
-            why.to_string(),
-        )
-        .with_help("make the channel counts and spatial sizes agree (e.g. a 1x1 conv or a stride-2 op on one side)"),
+        Diagnostic::error("E0201", format!("shape mismatch: [{}, {}, {}] and [{}, {}, {}]", a.c, a.h, a.w, b.c, b.h, b.w), span, why.to_string())
+            .with_help("make the channel counts and spatial sizes agree (e.g. a 1x1 conv or a stride-2 op on one side)"),
     )
 }
 
@@ -497,7 +473,11 @@ fn minmax(name: &str, args: Args, span: Span) -> R<Value> {
             None => true,
             Some(b) => {
                 let bf = b.as_f64().unwrap_or(f);
-                if name == "min" { f < bf } else { f > bf }
+                if name == "min" {
+                    f < bf
+                } else {
+                    f > bf
+                }
             }
         };
         if replace {

@@ -3,14 +3,13 @@
 use super::trace::tensor_nodes;
 use super::value::Value;
 use super::world::{merge_worlds, Frame, World};
-use super::{Interp, Interrupt, R, MAX_CALL_DEPTH, MAX_WORLDS};
+use super::{Interp, Interrupt, MAX_CALL_DEPTH, MAX_WORLDS, R};
 use crate::decision::WhenGuard;
 use crate::deps::Lit;
 use nasc_grammar::ast::{Arg, Body, Expr, ExprKind, Span, Stmt};
 use nasc_grammar::diag::Diagnostic;
 
 impl Interp<'_> {
-
     /// `x = block(args)` / `x = a |> block(args)` at statement level: run the block's body with
     /// the world-set driver, so worlds split inside it merge again after each of its statements.
     fn inline_call(&mut self, s: &Stmt, name: &nasc_grammar::ast::Ident, value: &Expr, worlds: &[World]) -> Result<Option<Vec<World>>, Diagnostic> {
@@ -71,11 +70,7 @@ impl Interp<'_> {
     }
 
     /// Run `f` in every world, splitting a world whenever `f` needs a decision it does not fix.
-    pub(crate) fn attempt_all<T>(
-        &mut self,
-        worlds: Vec<World>,
-        f: &mut dyn FnMut(&mut Self, &mut World) -> R<T>,
-    ) -> Result<Vec<(World, T)>, Diagnostic> {
+    pub(crate) fn attempt_all<T>(&mut self, worlds: Vec<World>, f: &mut dyn FnMut(&mut Self, &mut World) -> R<T>) -> Result<Vec<(World, T)>, Diagnostic> {
         let mut out = Vec::new();
         let mut stack: Vec<World> = worlds.into_iter().rev().collect();
         while let Some(mut w) = stack.pop() {

@@ -3,7 +3,7 @@
 use super::trace::tensor_nodes;
 use super::value::{OpRef, Value};
 use super::world::{Frame, World};
-use super::{Interp, Interrupt, R, MAX_CALL_DEPTH};
+use super::{Interp, Interrupt, MAX_CALL_DEPTH, R};
 use crate::decision::DecisionKind;
 use crate::deps::Lit;
 use crate::ids::DecisionId;
@@ -53,7 +53,10 @@ impl<'a> Interp<'a> {
                     if let Some(l) = g {
                         w.guards.add(l);
                     }
-                    { let n = self.name(&var.name); w.frame().push_name(n, v); }
+                    {
+                        let n = self.name(&var.name);
+                        w.frame().push_name(n, v);
+                    }
                     let keep = match cond {
                         Some(c) => self.truthy(w, c)?,
                         None => true,
@@ -176,9 +179,11 @@ impl<'a> Interp<'a> {
     /// Decision `d` unread (`Value::Lazy`) when it is an unconditional choice this world does
     /// not fix; otherwise its value (or a fork).
     fn lazy_decision(&mut self, w: &mut World, d: DecisionId, span: Span) -> R<Value> {
-        let lazy = !self.eager && self.decisions.get(d.index()).is_some_and(|info| {
-            !info.conditional && matches!(info.kind, DecisionKind::Choice { .. }) && !w.ctx.iter().any(|l| matches!(*l, Lit::Is(x, _) if x == d))
-        });
+        let lazy = !self.eager
+            && self
+                .decisions
+                .get(d.index())
+                .is_some_and(|info| !info.conditional && matches!(info.kind, DecisionKind::Choice { .. }) && !w.ctx.iter().any(|l| matches!(*l, Lit::Is(x, _) if x == d)));
         if lazy {
             Ok(Value::Lazy(d))
         } else {
@@ -267,12 +272,7 @@ impl<'a> Interp<'a> {
                 match fam.instances.get(&idx).copied() {
                     Some(d) if lazy => self.lazy_decision(w, d, span),
                     Some(d) => self.decision_value(w, d, span),
-                    None => err(
-                        "E0405",
-                        format!("`{}{}` is not a decision of this space", name, idx.iter().map(|i| format!("[{i}]")).collect::<String>()),
-                        span,
-                        "no such index",
-                    ),
+                    None => err("E0405", format!("`{}{}` is not a decision of this space", name, idx.iter().map(|i| format!("[{i}]")).collect::<String>()), span, "no such index"),
                 }
             }
             other => type_err("a list or a decision family", &other, bspan),
@@ -293,11 +293,10 @@ impl<'a> Interp<'a> {
             }
             Value::CondList(l) => Ok({
                 self.read_world();
-                l
-                .iter()
-                .filter(|(g, _)| !w.ctx.iter().any(|c| matches!((c, g), (Lit::Member(d, j, false), Some(Lit::Member(e, k, _))) if d == e && j == k)))
-                .map(|(g, x)| (*g, x.clone()))
-                .collect()
+                l.iter()
+                    .filter(|(g, _)| !w.ctx.iter().any(|c| matches!((c, g), (Lit::Member(d, j, false), Some(Lit::Member(e, k, _))) if d == e && j == k)))
+                    .map(|(g, x)| (*g, x.clone()))
+                    .collect()
             }),
             other => type_err("a list, range or subset", other, span),
         }
@@ -422,12 +421,7 @@ impl<'a> Interp<'a> {
                     _ => return type_err("bools", &a, lhs.span),
                 })
             }
-            (BinOp::Add, Tensor(_), _) | (BinOp::Add, _, Tensor(_)) => err(
-                "E0104",
-                format!("cannot add a {} and a {}", a.type_name(), b.type_name()),
-                span,
-                "mismatched operands",
-            ),
+            (BinOp::Add, Tensor(_), _) | (BinOp::Add, _, Tensor(_)) => err("E0104", format!("cannot add a {} and a {}", a.type_name(), b.type_name()), span, "mismatched operands"),
             _ => {
                 let bad = if a.as_f64().is_none() { (&a, lhs.span) } else { (&b, rhs.span) };
                 type_err("a number", bad.0, bad.1)
@@ -470,14 +464,7 @@ impl<'a> Interp<'a> {
 
     // ---------------------------------------------------------------- calls
 
-    pub(crate) fn call(
-        &mut self,
-        w: &mut World,
-        f: Value,
-        args: Vec<(Option<(String, Span)>, Value, Span)>,
-        fspan: Span,
-        span: Span,
-    ) -> R<Value> {
+    pub(crate) fn call(&mut self, w: &mut World, f: Value, args: Vec<(Option<(String, Span)>, Value, Span)>, fspan: Span, span: Span) -> R<Value> {
         match f {
             Value::Op(OpRef::Builtin(name)) => {
                 // builtins that materialize a range (`min`, `max`) are charged for it first
@@ -522,7 +509,6 @@ impl<'a> Interp<'a> {
         }
     }
 
-
     /// Run a block's body in a new frame, in world `w`.
     fn call_block(&mut self, w: &mut World, def: &nasc_grammar::ast::BlockDef, name: &str, args: Vec<(Option<(String, Span)>, Value, Span)>, fspan: Span, span: Span) -> R<Value> {
         let inputs = tensor_nodes(&args);
@@ -563,8 +549,8 @@ impl<'a> Interp<'a> {
                 Some((k, ks)) => match def.params.iter().position(|p| p.name.name == k) {
                     Some(i) => given[i] = Some(v),
                     None => {
-                        let mut d = Diagnostic::error("E0105", format!("`{name}` has no parameter `{k}`"), ks, "unknown keyword argument")
-                            .with_label(def.name.span, "defined here");
+                        let mut d =
+                            Diagnostic::error("E0105", format!("`{name}` has no parameter `{k}`"), ks, "unknown keyword argument").with_label(def.name.span, "defined here");
                         if let Some(m) = did_you_mean(&k, def.params.iter().map(|p| p.name.name.as_str())) {
                             d = d.with_help(format!("did you mean `{m}`?"));
                         }
@@ -653,7 +639,10 @@ impl<'a> Interp<'a> {
                     }
                     self.path.push(span.start as u32);
                     self.path.push(k as u32);
-                    { let n = self.name(&var.name); w.frame().push_name(n, v); }
+                    {
+                        let n = self.name(&var.name);
+                        w.frame().push_name(n, v);
+                    }
                     let r = self.exec_stmts_single(w, body);
                     w.frame().vars.pop();
                     self.path.truncate(self.path.len() - 2);
@@ -676,24 +665,25 @@ impl<'a> Interp<'a> {
         match s {
             Stmt::Let { name, value, .. } | Stmt::Node { name, value, .. } => {
                 let v = self.eval_lazy(w, value)?;
-                { let n = self.name(&name.name); w.frame().push_name(n, v); }
+                {
+                    let n = self.name(&name.name);
+                    w.frame().push_name(n, v);
+                }
                 Ok(())
             }
             Stmt::Assign { name, value, span } => {
                 let v = self.eval_lazy(w, value)?;
                 if !w.frame().set(&name.name, v) {
-                    return err("E0101", format!("cannot assign to `{}`: no such local", name.name), *span, "not declared")
-                        .map_err(|e| match e {
-                            Interrupt::Error(d) => Interrupt::Error(d.with_help(format!("declare it first with `let {} = ...;`", name.name))),
-                            other => other,
-                        });
+                    return err("E0101", format!("cannot assign to `{}`: no such local", name.name), *span, "not declared").map_err(|e| match e {
+                        Interrupt::Error(d) => Interrupt::Error(d.with_help(format!("declare it first with `let {} = ...;`", name.name))),
+                        other => other,
+                    });
                 }
                 Ok(())
             }
             _ => Ok(()),
         }
     }
-
 }
 
 /// A list whose elements may carry guards: a plain list when none does.

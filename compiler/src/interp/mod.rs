@@ -209,10 +209,9 @@ impl<'a> Interp<'a> {
     pub(crate) fn check_size(&self, span: Span) -> R<()> {
         let ops = self.trace.as_ref().map_or(self.instances.len(), |t| t.len());
         if ops > MAX_INSTANCES {
-            return Err(Interrupt::Error(
-                Diagnostic::error("E0801", "the network has too many ops to evaluate", span, "while evaluating this")
-                    .with_note(format!("nasc stops at {MAX_INSTANCES} op instances (an op under each loop iteration and call path); is a block called recursively more than once per call?")),
-            ));
+            return Err(Interrupt::Error(Diagnostic::error("E0801", "the network has too many ops to evaluate", span, "while evaluating this").with_note(format!(
+                "nasc stops at {MAX_INSTANCES} op instances (an op under each loop iteration and call path); is a block called recursively more than once per call?"
+            ))));
         }
         if self.terms.len() > MAX_TERMS {
             return Err(Interrupt::Error(

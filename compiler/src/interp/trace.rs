@@ -49,4 +49,3 @@ impl Interp<'_> {
 pub(super) fn tensor_nodes(args: &[(Option<(String, Span)>, Value, Span)]) -> Vec<NodeId> {
     args.iter().filter_map(|(_, v, _)| if let Value::Tensor(t) = v { Some(t.node) } else { None }).collect()
 }
-

@@ -78,9 +78,7 @@ impl Value {
             (Value::Tensor(a), Value::Tensor(b)) => (a.c, a.h, a.w) == (b.c, b.h, b.w),
             (Value::Zero, Value::Zero) => true,
             (Value::List(a), Value::List(b)) => a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.same(y)),
-            (Value::CondList(a), Value::CondList(b)) => {
-                a.len() == b.len() && a.iter().zip(b.iter()).all(|((g, x), (h, y))| g == h && x.same(y))
-            }
+            (Value::CondList(a), Value::CondList(b)) => a.len() == b.len() && a.iter().zip(b.iter()).all(|((g, x), (h, y))| g == h && x.same(y)),
             (Value::Range(a, b), Value::Range(c, d)) => a == c && b == d,
             (Value::Family(a, i), Value::Family(b, j)) => a == b && i == j,
             (Value::Lazy(a), Value::Lazy(b)) => a == b,

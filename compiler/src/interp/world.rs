@@ -67,9 +67,7 @@ impl World {
         self.ctx.union(&self.guards)
     }
     fn same_env(&self, other: &World) -> bool {
-        self.guards == other.guards
-            && self.frames.len() == other.frames.len()
-            && self.frames.iter().zip(other.frames.iter()).all(|(a, b)| Rc::ptr_eq(a, b) || a.same(b))
+        self.guards == other.guards && self.frames.len() == other.frames.len() && self.frames.iter().zip(other.frames.iter()).all(|(a, b)| Rc::ptr_eq(a, b) || a.same(b))
     }
     /// A hash of the environment, equal for worlds with `same_env`; frames shared between
     /// worlds are hashed once (`cache`, by address).
@@ -154,7 +152,12 @@ pub fn narrowed_choice(cover: &dyn GroupCover, lits: &[Lit]) -> Option<Lit> {
 /// or more items and their literals of `g` (`lit`) cover the group (the merged item drops
 /// the group: `None`) or narrow a choice (`GroupCover::narrowed`, which only the
 /// evaluator's cover does: the merged item has that literal).
-pub fn covering_classes<K: PartialEq>(keyed: &[(K, usize)], same: impl Fn(usize, usize) -> bool, lit: impl Fn(usize) -> Option<Lit>, cover: &dyn GroupCover) -> Vec<(Vec<usize>, Option<Lit>)> {
+pub fn covering_classes<K: PartialEq>(
+    keyed: &[(K, usize)],
+    same: impl Fn(usize, usize) -> bool,
+    lit: impl Fn(usize) -> Option<Lit>,
+    cover: &dyn GroupCover,
+) -> Vec<(Vec<usize>, Option<Lit>)> {
     let mut out = Vec::new();
     for run in keyed.chunk_by(|a, b| a.0 == b.0) {
         if run.len() < 2 {

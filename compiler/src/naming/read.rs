@@ -76,13 +76,7 @@ impl Reader<'_> {
         let rows = match self.when.get(d) {
             Some(Some(rows)) => rows,
             Some(None) => return Some(true),
-            None => {
-                return if self.decisions[d].conditional {
-                    None
-                } else {
-                    Some(true)
-                }
-            }
+            None => return if self.decisions[d].conditional { None } else { Some(true) },
         };
         let (mut yes, mut no) = (false, false);
         for (ctx, holds) in rows {
@@ -125,10 +119,7 @@ impl Reader<'_> {
         match bad {
             Some(e) => {
                 let slot = self.slots[d].unwrap_or(Slot::Absent);
-                self.fail(
-                    pos,
-                    Expect::Guard(self.decisions[d].id, slot, self.decisions[e].id),
-                );
+                self.fail(pos, Expect::Guard(self.decisions[d].id, slot, self.decisions[e].id));
                 false
             }
             None => true,
@@ -136,12 +127,7 @@ impl Reader<'_> {
     }
 
     fn finish(&mut self) {
-        let c = Candidate(
-            self.slots
-                .iter()
-                .map(|s| s.unwrap_or(Slot::Absent))
-                .collect(),
-        );
+        let c = Candidate(self.slots.iter().map(|s| s.unwrap_or(Slot::Absent)).collect());
         match (self.valid)(&c) {
             Ok(()) => {
                 if !self.out.found.contains(&c) {
@@ -211,8 +197,7 @@ impl Reader<'_> {
                             continue;
                         }
                         self.slots[i] = Some(Slot::Opt(v));
-                        let stop = (prev.is_some() || self.consistent(i, pos))
-                            && self.go(k + 1, pos + shown.len());
+                        let stop = (prev.is_some() || self.consistent(i, pos)) && self.go(k + 1, pos + shown.len());
                         self.slots[i] = prev;
                         if stop {
                             return true;
@@ -320,8 +305,7 @@ pub(super) fn ambiguous_text(alts: &[Vec<Vec<u8>>]) -> Option<Vec<u8>> {
             vec![(p.0, p.1, p.2 + 1)]
         }
     };
-    let mut parent: std::collections::HashMap<Node, Option<(Node, u8)>> =
-        std::collections::HashMap::new();
+    let mut parent: std::collections::HashMap<Node, Option<(Node, u8)>> = std::collections::HashMap::new();
     let mut queue = std::collections::VecDeque::new();
     for s in &lock[0] {
         if parent.insert(*s, None).is_none() {
@@ -357,10 +341,7 @@ pub(super) fn ambiguous_text(alts: &[Vec<Vec<u8>>]) -> Option<Vec<u8>> {
                     Vec::new()
                 } else {
                     let bs = advance(b);
-                    advance(a)
-                        .into_iter()
-                        .flat_map(|x| bs.iter().map(move |y| (pair(x, *y), c)))
-                        .collect()
+                    advance(a).into_iter().flat_map(|x| bs.iter().map(move |y| (pair(x, *y), c))).collect()
                 }
             }
         };
@@ -383,16 +364,8 @@ fn token_at(text: &str, at: usize) -> Option<String> {
     let rest = text.get(at..)?;
     let first = rest.chars().next()?;
     let word = |c: char| c.is_alphanumeric() || matches!(c, '_' | '.' | '-');
-    let tok: String = if word(first) {
-        rest.chars().take_while(|c| word(*c)).collect()
-    } else {
-        first.to_string()
-    };
-    Some(if tok.chars().count() > 24 {
-        format!("{}...", tok.chars().take(24).collect::<String>())
-    } else {
-        tok
-    })
+    let tok: String = if word(first) { rest.chars().take_while(|c| word(*c)).collect() } else { first.to_string() };
+    Some(if tok.chars().count() > 24 { format!("{}...", tok.chars().take(24).collect::<String>()) } else { tok })
 }
 
 /// Why `text` is not a name in format `f`: the byte offset, what was found and what the format
@@ -400,10 +373,7 @@ fn token_at(text: &str, at: usize) -> Option<String> {
 fn explain_failure(text: &str, r: &Reading, decisions: &[DecisionInfo]) -> String {
     if r.expected.is_empty() {
         if let Some((c, e)) = &r.invalid {
-            return format!(
-                "it reads as `{}`, which is not a candidate of this space: {e}",
-                canonical(c, decisions)
-            );
+            return format!("it reads as `{}`, which is not a candidate of this space: {e}", canonical(c, decisions));
         }
     }
     let found = match token_at(text, r.far) {
@@ -426,14 +396,10 @@ fn explain_failure(text: &str, r: &Reading, decisions: &[DecisionInfo]) -> Strin
             }
             Expect::Dec(d, st) => {
                 let info = &decisions[d.index()];
-                let shown: Vec<String> = (0..info.arity() as u32)
-                    .map(|v| NameFormat::show(info, Slot::Opt(v), *st))
-                    .collect();
+                let shown: Vec<String> = (0..info.arity() as u32).map(|v| NameFormat::show(info, Slot::Opt(v), *st)).collect();
                 if hint.is_none() {
                     if let Some(t) = token_at(text, r.far) {
-                        hint = did_you_mean(&t, shown.iter().map(String::as_str))
-                            .filter(|m| *m != t)
-                            .map(str::to_string);
+                        hint = did_you_mean(&t, shown.iter().map(String::as_str)).filter(|m| *m != t).map(str::to_string);
                     }
                 }
                 let list: Vec<String> = shown.iter().map(|s| format!("`{s}`")).collect();
@@ -441,32 +407,16 @@ fn explain_failure(text: &str, r: &Reading, decisions: &[DecisionInfo]) -> Strin
             }
         }
     }
-    let mut msg = format!(
-        "at byte {} found {found}, expected {}",
-        r.far,
-        wants.join(" or ")
-    );
+    let mut msg = format!("at byte {} found {found}, expected {}", r.far, wants.join(" or "));
     if let Some(h) = hint {
         msg.push_str(&format!("; did you mean `{h}`?"));
     }
     msg
 }
 
-fn ambiguity(
-    text: &str,
-    f: &NameFormat,
-    found: &[Candidate],
-    decisions: &[DecisionInfo],
-) -> String {
-    let names: Vec<String> = found
-        .iter()
-        .map(|c| format!("`{}`", canonical(c, decisions)))
-        .collect();
-    format!(
-        "`{text}` is ambiguous in the `{}` format: it names {} (write the canonical form instead)",
-        f.name,
-        names.join(" and ")
-    )
+fn ambiguity(text: &str, f: &NameFormat, found: &[Candidate], decisions: &[DecisionInfo]) -> String {
+    let names: Vec<String> = found.iter().map(|c| format!("`{}`", canonical(c, decisions))).collect();
+    format!("`{text}` is ambiguous in the `{}` format: it names {} (write the canonical form instead)", f.name, names.join(" and "))
 }
 
 /// Parse a name in any of `formats` (in order) or the canonical form; `valid` checks a
@@ -509,4 +459,3 @@ pub fn parse_name(
     valid(&c)?;
     Ok(c)
 }
-

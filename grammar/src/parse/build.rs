@@ -90,8 +90,7 @@ impl<'i> Children<'i> {
     }
     /// The next child, which must have rule `rule` (the grammar guarantees it).
     pub fn expect(&mut self, rule: Rule) -> BuildResult<Pair<'i, Rule>> {
-        self.next_if(rule)
-            .ok_or_else(|| internal_error(self.span, &format!("{rule:?}")))
+        self.next_if(rule).ok_or_else(|| internal_error(self.span, &format!("{rule:?}")))
     }
     /// The next child, which must exist.
     pub fn expect_any(&mut self) -> BuildResult<Pair<'i, Rule>> {
@@ -103,13 +102,8 @@ impl<'i> Children<'i> {
 /// A diagnostic for a parse tree that does not have the shape the grammar promises (a bug).
 pub fn internal_error(span: Span, what: &str) -> Box<Diagnostic> {
     Box::new(
-        Diagnostic::error(
-            "E0001",
-            "internal parser error",
-            span,
-            format!("expected {what} here"),
-        )
-        .with_note("this is a bug in nasc; please report it with the spec that triggers it"),
+        Diagnostic::error("E0001", "internal parser error", span, format!("expected {what} here"))
+            .with_note("this is a bug in nasc; please report it with the spec that triggers it"),
     )
 }
 
@@ -121,12 +115,7 @@ enum Piece {
 
 impl<'a> Builder<'a> {
     pub fn new(src: &'a str, scan: &'a Scan, off: usize) -> Self {
-        Builder {
-            src,
-            scan,
-            off,
-            diags: Vec::new(),
-        }
+        Builder { src, scan, off, diags: Vec::new() }
     }
 
     /// The spec span of a pair, without trailing whitespace and comments (pest includes the
@@ -136,9 +125,7 @@ impl<'a> Builder<'a> {
         let (start, end) = (s.start() + self.off, s.end() + self.off);
         let last = self.src.as_bytes().get(end.wrapping_sub(1)).copied();
         let end = match last {
-            Some(b' ' | b'\t' | b'\r' | b'\n' | b'/') => {
-                self.scan.prev_token_end(self.src, end).max(start)
-            }
+            Some(b' ' | b'\t' | b'\r' | b'\n' | b'/') => self.scan.prev_token_end(self.src, end).max(start),
             _ => end,
         };
         Span::new(start, end)
@@ -147,22 +134,12 @@ impl<'a> Builder<'a> {
     /// The significant children of `pair` (bare tokens skipped).
     pub fn children<'i>(&self, pair: Pair<'i, Rule>) -> Children<'i> {
         let span = self.span(&pair);
-        let pairs: Vec<_> = pair
-            .into_inner()
-            .filter(|p| !is_bare_token(p.as_rule()))
-            .collect();
-        Children {
-            pairs: pairs.into_iter(),
-            peeked: None,
-            span,
-        }
+        let pairs: Vec<_> = pair.into_inner().filter(|p| !is_bare_token(p.as_rule())).collect();
+        Children { pairs: pairs.into_iter(), peeked: None, span }
     }
 
     pub fn ident(&self, pair: &Pair<'_, Rule>) -> Ident {
-        Ident {
-            name: pair.as_str().to_string(),
-            span: self.span(pair),
-        }
+        Ident { name: pair.as_str().to_string(), span: self.span(pair) }
     }
 
     fn expect_ident(&self, children: &mut Children<'_>) -> BuildResult<Ident> {
@@ -172,10 +149,7 @@ impl<'a> Builder<'a> {
     /// Build one item from an `item` pair.
     pub fn item(&mut self, pair: Pair<'_, Rule>) -> BuildResult<Item> {
         let span = self.span(&pair);
-        let inner = pair
-            .into_inner()
-            .next()
-            .ok_or_else(|| internal_error(span, "an item"))?;
+        let inner = pair.into_inner().next().ok_or_else(|| internal_error(span, "an item"))?;
         let rule = inner.as_rule();
         let span = self.span(&inner);
         let mut c = self.children(inner);
@@ -183,19 +157,11 @@ impl<'a> Builder<'a> {
             Rule::space_item => Item::Space(self.expect_ident(&mut c)?),
             Rule::param_item => {
                 let name = self.expect_ident(&mut c)?;
-                Item::Param {
-                    name,
-                    value: self.expr(c.expect(Rule::expr)?)?,
-                    span,
-                }
+                Item::Param { name, value: self.expr(c.expect(Rule::expr)?)?, span }
             }
             Rule::let_item => {
                 let name = self.expect_ident(&mut c)?;
-                Item::Let {
-                    name,
-                    value: self.expr(c.expect(Rule::expr)?)?,
-                    span,
-                }
+                Item::Let { name, value: self.expr(c.expect(Rule::expr)?)?, span }
             }
             Rule::input_item => {
                 c.next_if(Rule::kw_input);
@@ -211,11 +177,7 @@ impl<'a> Builder<'a> {
                 while let Some(t) = c.next_if(Rule::ident) {
                     terms.push(self.ident(&t));
                 }
-                Item::Count {
-                    metric,
-                    terms,
-                    span,
-                }
+                Item::Count { metric, terms, span }
             }
             Rule::choice_item => Item::Decision(self.decision(DecisionKind::Choice, c, span)?),
             Rule::subset_item => Item::Decision(self.decision(DecisionKind::Subset, c, span)?),
@@ -223,17 +185,9 @@ impl<'a> Builder<'a> {
                 let name = self.expect_ident(&mut c)?;
                 let params = self.params(c.expect(Rule::params)?)?;
                 let body = self.body(c.expect_any()?)?;
-                Item::Block(BlockDef {
-                    name,
-                    params,
-                    body,
-                    span,
-                })
+                Item::Block(BlockDef { name, params, body, span })
             }
-            Rule::network_item => Item::Network {
-                body: self.body(c.expect_any()?)?,
-                span,
-            },
+            Rule::network_item => Item::Network { body: self.body(c.expect_any()?)?, span },
             Rule::metric_item => {
                 let name = self.expect_ident(&mut c)?;
                 let value = match c.next() {
@@ -243,29 +197,18 @@ impl<'a> Builder<'a> {
                 };
                 Item::Metric(MetricDef { name, value, span })
             }
-            Rule::constraint_item => Item::Constraint {
-                expr: self.expr(c.expect(Rule::expr)?)?,
-                span,
-            },
+            Rule::constraint_item => Item::Constraint { expr: self.expr(c.expect(Rule::expr)?)?, span },
             Rule::objective_item => {
                 let direction = match c.expect_any()?.as_rule() {
                     Rule::kw_minimize => Direction::Minimize,
                     _ => Direction::Maximize,
                 };
-                Item::Objective {
-                    direction,
-                    metric: self.expect_ident(&mut c)?,
-                    span,
-                }
+                Item::Objective { direction, metric: self.expect_ident(&mut c)?, span }
             }
             Rule::name_item => {
                 let name = self.expect_ident(&mut c)?;
                 let template = self.str_lit(c.expect(Rule::string)?);
-                Item::Name {
-                    name,
-                    template,
-                    span,
-                }
+                Item::Name { name, template, span }
             }
             _ => return Err(internal_error(span, "an item")),
         };
@@ -273,12 +216,7 @@ impl<'a> Builder<'a> {
     }
 
     /// `choice NAME DIMS in D [default E] [when C];` / `subset NAME DIMS of P size S ...;`
-    fn decision(
-        &mut self,
-        kind: DecisionKind,
-        mut c: Children<'_>,
-        span: Span,
-    ) -> BuildResult<Decision> {
+    fn decision(&mut self, kind: DecisionKind, mut c: Children<'_>, span: Span) -> BuildResult<Decision> {
         let name = self.expect_ident(&mut c)?;
         let mut dims = Vec::new();
         while let Some(dim) = c.next_if(Rule::dim) {
@@ -289,26 +227,13 @@ impl<'a> Builder<'a> {
                 None => None,
             };
             let range = self.expr(dc.expect(Rule::expr)?)?;
-            dims.push(IndexDim {
-                var,
-                range,
-                span: dim_span,
-            });
+            dims.push(IndexDim { var, range, span: dim_span });
         }
         let domain = self.expr(c.expect(Rule::expr)?)?;
         let size = self.clause(&mut c, Rule::size_clause)?;
         let default = self.clause(&mut c, Rule::default_clause)?;
         let when = self.clause(&mut c, Rule::when_clause)?;
-        Ok(Decision {
-            kind,
-            name,
-            dims,
-            domain,
-            size,
-            default,
-            when,
-            span,
-        })
+        Ok(Decision { kind, name, dims, domain, size, default, when, span })
     }
 
     /// The expression of an optional `size`/`default`/`when` clause.
@@ -334,11 +259,7 @@ impl<'a> Builder<'a> {
                 Some(e) => Some(self.expr(e)?),
                 None => None,
             };
-            params.push(Param {
-                name,
-                default,
-                span,
-            });
+            params.push(Param { name, default, span });
         }
         Ok(params)
     }
@@ -348,11 +269,7 @@ impl<'a> Builder<'a> {
         let span = self.span(&pair);
         if pair.as_rule() == Rule::expr_body {
             let e = self.children(pair).expect(Rule::expr)?;
-            return Ok(Body {
-                stmts: Vec::new(),
-                ret: Some(self.expr(e)?),
-                span,
-            });
+            return Ok(Body { stmts: Vec::new(), ret: Some(self.expr(e)?), span });
         }
         let pieces = self.pieces(pair)?;
         let count = pieces.len();
@@ -363,13 +280,8 @@ impl<'a> Builder<'a> {
                 Piece::Stmt(s) => stmts.push(s),
                 Piece::Return { value, .. } if i + 1 == count => ret = Some(value),
                 Piece::Return { span, .. } => self.diags.push(
-                    Diagnostic::error(
-                        "E0001",
-                        "syntax error: `return` must be the last statement of a body",
-                        span,
-                        "statements follow this `return`",
-                    )
-                    .with_help("move the `return` to the end of the body"),
+                    Diagnostic::error("E0001", "syntax error: `return` must be the last statement of a body", span, "statements follow this `return`")
+                        .with_help("move the `return` to the end of the body"),
                 ),
             }
         }
@@ -383,15 +295,8 @@ impl<'a> Builder<'a> {
             match piece {
                 Piece::Stmt(s) => stmts.push(s),
                 Piece::Return { span, .. } => self.diags.push(
-                    Diagnostic::error(
-                        "E0001",
-                        "syntax error: `return` is not allowed inside `for` or `if`",
-                        span,
-                        "`return` inside a nested block",
-                    )
-                    .with_help(
-                        "assign the value to a variable and return it at the end of the body",
-                    ),
+                    Diagnostic::error("E0001", "syntax error: `return` is not allowed inside `for` or `if`", span, "`return` inside a nested block")
+                        .with_help("assign the value to a variable and return it at the end of the body"),
                 ),
             }
         }
@@ -410,10 +315,7 @@ impl<'a> Builder<'a> {
 
     fn stmt(&mut self, pair: Pair<'_, Rule>) -> BuildResult<Piece> {
         let outer = self.span(&pair);
-        let inner = pair
-            .into_inner()
-            .next()
-            .ok_or_else(|| internal_error(outer, "a statement"))?;
+        let inner = pair.into_inner().next().ok_or_else(|| internal_error(outer, "a statement"))?;
         let rule = inner.as_rule();
         let span = self.span(&inner);
         if rule == Rule::if_stmt {
@@ -430,22 +332,12 @@ impl<'a> Builder<'a> {
                     _ => Stmt::Assign { name, value, span },
                 }
             }
-            Rule::return_stmt => {
-                return Ok(Piece::Return {
-                    value: self.expr(c.expect(Rule::expr)?)?,
-                    span,
-                })
-            }
+            Rule::return_stmt => return Ok(Piece::Return { value: self.expr(c.expect(Rule::expr)?)?, span }),
             Rule::for_stmt => {
                 let var = self.expect_ident(&mut c)?;
                 let iter = self.expr(c.expect(Rule::expr)?)?;
                 let body = self.nested_stmts(c.expect(Rule::stmt_block)?)?;
-                Stmt::For {
-                    var,
-                    iter,
-                    body,
-                    span,
-                }
+                Stmt::For { var, iter, body, span }
             }
             _ => return Err(internal_error(span, "a statement")),
         };
@@ -464,21 +356,12 @@ impl<'a> Builder<'a> {
         while let Some(else_if) = c.next_if(Rule::else_if) {
             if branches.len() > MAX_NESTING {
                 return Err(Box::new(
-                    Diagnostic::error(
-                        "E0001",
-                        format!("syntax error: more than {MAX_NESTING} `else if` branches"),
-                        self.span(&else_if),
-                        "too many branches",
-                    )
-                    .with_help("split the chain, e.g. with a nested `if` or a lookup list"),
+                    Diagnostic::error("E0001", format!("syntax error: more than {MAX_NESTING} `else if` branches"), self.span(&else_if), "too many branches")
+                        .with_help("split the chain, e.g. with a nested `if` or a lookup list"),
                 ));
             }
             // The nested `if` starts at its `if` keyword, after the `else`.
-            let start = else_if
-                .clone()
-                .into_inner()
-                .find(|p| p.as_rule() == Rule::kw_if)
-                .map_or(self.span(&else_if).start, |p| self.span(&p).start);
+            let start = else_if.clone().into_inner().find(|p| p.as_rule() == Rule::kw_if).map_or(self.span(&else_if).start, |p| self.span(&p).start);
             let mut ec = self.children(else_if);
             let cond = self.expr(ec.expect(Rule::expr)?)?;
             let then = self.nested_stmts(ec.expect(Rule::stmt_block)?)?;
@@ -493,12 +376,7 @@ impl<'a> Builder<'a> {
         };
         let mut result = None;
         while let Some((start, cond, then)) = branches.pop() {
-            let stmt = Stmt::If {
-                cond,
-                then,
-                els,
-                span: Span::new(start, span.end),
-            };
+            let stmt = Stmt::If { cond, then, els, span: Span::new(start, span.end) };
             if branches.is_empty() {
                 result = Some(stmt);
                 break;

@@ -93,20 +93,8 @@ fn expected(rule: Rule) -> Expected {
         Rule::ident | Rule::dim_var | Rule::arg_name | Rule::block_param => Named("an identifier"),
         Rule::number | Rule::int_lit | Rule::float_lit | Rule::float_body => Named("a number"),
         Rule::string => Named("a string"),
-        Rule::expr
-        | Rule::operand
-        | Rule::arg
-        | Rule::paren_expr
-        | Rule::list_expr
-        | Rule::if_expr
-        | Rule::list_tail => Named("an expression"),
-        Rule::stmt
-        | Rule::let_stmt
-        | Rule::node_stmt
-        | Rule::assign_stmt
-        | Rule::return_stmt
-        | Rule::for_stmt
-        | Rule::if_stmt => Named("a statement"),
+        Rule::expr | Rule::operand | Rule::arg | Rule::paren_expr | Rule::list_expr | Rule::if_expr | Rule::list_tail => Named("an expression"),
+        Rule::stmt | Rule::let_stmt | Rule::node_stmt | Rule::assign_stmt | Rule::return_stmt | Rule::for_stmt | Rule::if_stmt => Named("a statement"),
         Rule::params => Named("`(`"),
         Rule::item
         | Rule::space_item
@@ -152,8 +140,7 @@ fn expected(rule: Rule) -> Expected {
     }
 }
 
-const ITEM_LIST: &str =
-    "an item (space, param, let, input, count, choice, subset, block, network, metric, \
+const ITEM_LIST: &str = "an item (space, param, let, input, count, choice, subset, block, network, metric, \
                          constraint, minimize, maximize, name)";
 
 /// Join descriptions as `a`, `a or b`, `a, b or c`.
@@ -193,10 +180,7 @@ impl Found {
 pub fn found_token(src: &str, pos: usize, end: usize) -> (Found, Span) {
     let bytes = src.as_bytes();
     if pos >= end || pos >= bytes.len() {
-        return (
-            Found::EndOfFile,
-            Span::new(pos.min(src.len()), pos.min(src.len())),
-        );
+        return (Found::EndOfFile, Span::new(pos.min(src.len()), pos.min(src.len())));
     }
     let word_end = |from: usize| {
         let mut j = from;
@@ -209,11 +193,7 @@ pub fn found_token(src: &str, pos: usize, end: usize) -> (Found, Span) {
     if c.is_ascii_alphabetic() || c == b'_' {
         let j = word_end(pos);
         let word = &src[pos..j];
-        let found = if KEYWORDS.contains(&word) {
-            Found::Keyword(word.into())
-        } else {
-            Found::Ident(word.into())
-        };
+        let found = if KEYWORDS.contains(&word) { Found::Keyword(word.into()) } else { Found::Ident(word.into()) };
         return (found, Span::new(pos, j));
     }
     if c.is_ascii_digit() {
@@ -236,10 +216,7 @@ pub fn found_token(src: &str, pos: usize, end: usize) -> (Found, Span) {
         }
     }
     let len = char_len(src, pos);
-    (
-        Found::Punct(src[pos..pos + len].into()),
-        Span::new(pos, pos + len),
-    )
+    (Found::Punct(src[pos..pos + len].into()), Span::new(pos, pos + len))
 }
 
 /// Context for converting a pest error.
@@ -282,33 +259,17 @@ pub fn syntax_error(ctx: &ErrorContext<'_>, pos: usize, positives: &[Rule]) -> D
             let help = match p.as_str() {
                 "|" => "did you mean `||` (or) or `|>` (pipe)?".to_string(),
                 "&" => "did you mean `&&` (and)?".to_string(),
-                _ if p.chars().all(char::is_alphanumeric) => {
-                    "names are ASCII: letters, digits and `_`".to_string()
-                }
+                _ if p.chars().all(char::is_alphanumeric) => "names are ASCII: letters, digits and `_`".to_string(),
                 _ => format!("`{p}` is not an operator or punctuation of the language"),
             };
-            return Diagnostic::error(
-                "E0001",
-                format!("syntax error: unexpected character `{p}`"),
-                found_span,
-                "not a token of the language",
-            )
-            .with_help(help);
+            return Diagnostic::error("E0001", format!("syntax error: unexpected character `{p}`"), found_span, "not a token of the language").with_help(help);
         }
     }
-    let mut message = if named.is_empty() {
-        format!("syntax error: unexpected {}", found.describe())
-    } else {
-        format!("syntax error: expected {list}")
-    };
+    let mut message = if named.is_empty() { format!("syntax error: unexpected {}", found.describe()) } else { format!("syntax error: expected {list}") };
     if let (true, Found::Keyword(k)) = (ident_expected, &found) {
         message.push_str(&format!(", found keyword `{k}`"));
     }
-    let label = if named.is_empty() {
-        "unexpected token".to_string()
-    } else {
-        format!("expected {list}")
-    };
+    let label = if named.is_empty() { "unexpected token".to_string() } else { format!("expected {list}") };
 
     // Point right after the previous token when the unexpected one is on a later line (the
     // usual shape of a missing `;` or `}`), else at the unexpected token.
@@ -316,8 +277,7 @@ pub fn syntax_error(ctx: &ErrorContext<'_>, pos: usize, positives: &[Rule]) -> D
     let line_break_between = prev_end < pos && ctx.src[prev_end..pos].contains('\n');
     let mut diag = if line_break_between && prev_end >= ctx.item_start {
         let span = Span::new(prev_end, prev_end + char_len(ctx.src, prev_end));
-        Diagnostic::error("E0001", message, span, label)
-            .with_label(found_span, format!("unexpected {}", found.describe()))
+        Diagnostic::error("E0001", message, span, label).with_label(found_span, format!("unexpected {}", found.describe()))
     } else {
         Diagnostic::error("E0001", message, found_span, label)
     };
@@ -326,36 +286,23 @@ pub fn syntax_error(ctx: &ErrorContext<'_>, pos: usize, positives: &[Rule]) -> D
     let in_braces = ctx.scan.relative_brace_depth(ctx.item_start, pos) > 0;
     if let (true, Found::Keyword(k)) = (ident_expected, &found) {
         diag = diag.with_help(format!("`{k}` is a keyword; choose another name"));
-    } else if named.len() == 1 && named[0] == "`;`"
-        || named.iter().any(|n| n == "`;`") && line_break_between
-    {
+    } else if named.len() == 1 && named[0] == "`;`" || named.iter().any(|n| n == "`;`") && line_break_between {
         let what = if in_braces { "statement" } else { "item" };
         diag = diag.with_help(format!("add `;` at the end of the {what}"));
-    } else if named.iter().any(|n| n == "`}`")
-        && matches!(&found, Found::Keyword(k) if ITEM_KEYWORDS.contains(&k.as_str()))
-    {
+    } else if named.iter().any(|n| n == "`}`") && matches!(&found, Found::Keyword(k) if ITEM_KEYWORDS.contains(&k.as_str())) {
         diag = diag.with_help("a `}` may be missing before this item");
     } else if in_braces && named.len() == 1 && named[0] == "`=`" {
-        diag = diag.with_help(
-            "a statement is `let x = ...;`, `x = ...;`, `node x = ...;`, `for`, `if` or `return ...;`",
-        );
+        diag = diag.with_help("a statement is `let x = ...;`, `x = ...;`, `node x = ...;`, `for`, `if` or `return ...;`");
     } else if named.iter().any(|n| n == ITEM_LIST) {
         if let Found::Ident(word) = &found {
             if let Some(kw) = did_you_mean(word, ITEM_KEYWORDS) {
                 diag = diag.with_help(format!("did you mean `{kw}`?"));
             } else if followed_by_assign(ctx, found_span.end) {
-                diag = diag.with_help(format!(
-                    "statements belong inside a `block` or `network` body; a top-level constant is `let {word} = ...;` or `param {word} = ...;`"
-                ));
+                diag = diag.with_help(format!("statements belong inside a `block` or `network` body; a top-level constant is `let {word} = ...;` or `param {word} = ...;`"));
             }
         }
-    } else if matches!(&found, Found::Punct(p) if p == ",")
-        && named.iter().any(|n| n == "`]`")
-        && in_decision_dims(ctx, pos)
-    {
-        diag = diag.with_help(
-            "the options of a decision follow `in` (`choice k in [3, 5]`, `subset s of [a, b] size 1`); `k[N]` declares a family of N decisions",
-        );
+    } else if matches!(&found, Found::Punct(p) if p == ",") && named.iter().any(|n| n == "`]`") && in_decision_dims(ctx, pos) {
+        diag = diag.with_help("the options of a decision follow `in` (`choice k in [3, 5]`, `subset s of [a, b] size 1`); `k[N]` declares a family of N decisions");
     }
     diag
 }
@@ -363,12 +310,7 @@ pub fn syntax_error(ctx: &ErrorContext<'_>, pos: usize, positives: &[Rule]) -> D
 /// Whether `p` (a [`Found::Punct`]) is a token of the language. Every multi-char operator is
 /// found whole; a lone `|` or `&`, and any character outside the set below, is not a token.
 fn is_token(p: &str) -> bool {
-    p.chars().count() > 1
-        || matches!(
-            p,
-            ";" | "," | "(" | ")" | "[" | "]" | "{" | "}" | "=" | "." | "+" | "-" | "*" | "/"
-                | "%" | "<" | ">" | "!" | "\""
-        )
+    p.chars().count() > 1 || matches!(p, ";" | "," | "(" | ")" | "[" | "]" | "{" | "}" | "=" | "." | "+" | "-" | "*" | "/" | "%" | "<" | ">" | "!" | "\"")
 }
 
 /// Whether the next token at or after `pos` is `=` (and not `==`).
@@ -412,20 +354,13 @@ fn in_decision_dims(ctx: &ErrorContext<'_>, pos: usize) -> bool {
 }
 
 /// `3x` or `1Mb`: letters glued to a number literal.
-fn invalid_number_suffix(
-    src: &str,
-    pos: usize,
-    found: &Found,
-    found_span: Span,
-) -> Option<Diagnostic> {
+fn invalid_number_suffix(src: &str, pos: usize, found: &Found, found_span: Span) -> Option<Diagnostic> {
     if !matches!(found, Found::Ident(_) | Found::Keyword(_)) {
         return None;
     }
     let bytes = src.as_bytes();
     let mut start = pos;
-    while start > 0
-        && (bytes[start - 1].is_ascii_alphanumeric() || matches!(bytes[start - 1], b'_' | b'.'))
-    {
+    while start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || matches!(bytes[start - 1], b'_' | b'.')) {
         start -= 1;
     }
     if start == pos || !bytes[start].is_ascii_digit() {
@@ -433,12 +368,7 @@ fn invalid_number_suffix(
     }
     let literal = &src[start..found_span.end];
     Some(
-        Diagnostic::error(
-            "E0001",
-            format!("syntax error: invalid number literal `{literal}`"),
-            Span::new(start, found_span.end),
-            "invalid suffix",
-        )
-        .with_help("a number may end with the suffix `K`, `M` or `G` only"),
+        Diagnostic::error("E0001", format!("syntax error: invalid number literal `{literal}`"), Span::new(start, found_span.end), "invalid suffix")
+            .with_help("a number may end with the suffix `K`, `M` or `G` only"),
     )
 }

@@ -74,9 +74,7 @@ impl Infix {
             Infix::Pipe => (1, Assoc::Left),
             Infix::Bin(BinOp::Or) => (2, Assoc::Left),
             Infix::Bin(BinOp::And) => (3, Assoc::Left),
-            Infix::Bin(
-                BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::In,
-            ) => (4, Assoc::Non),
+            Infix::Bin(BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::In) => (4, Assoc::Non),
             Infix::Range { .. } => (5, Assoc::Non),
             Infix::Bin(BinOp::Add | BinOp::Sub) => (6, Assoc::Left),
             Infix::Bin(BinOp::Mul | BinOp::Div | BinOp::IntDiv | BinOp::Mod) => (7, Assoc::Left),
@@ -99,13 +97,8 @@ impl Builder<'_> {
 
     fn too_deep(&self, span: Span) -> Box<Diagnostic> {
         Box::new(
-            Diagnostic::error(
-                "E0001",
-                format!("syntax error: expression nested too deeply (more than {MAX_EXPR_DEPTH} levels)"),
-                span,
-                "this expression is too deep",
-            )
-            .with_help("split the expression with `let` bindings"),
+            Diagnostic::error("E0001", format!("syntax error: expression nested too deeply (more than {MAX_EXPR_DEPTH} levels)"), span, "this expression is too deep")
+                .with_help("split the expression with `let` bindings"),
         )
     }
 
@@ -115,11 +108,7 @@ impl Builder<'_> {
         if depth > MAX_EXPR_DEPTH {
             return Err(self.too_deep(span));
         }
-        Ok(Sub {
-            expr: Expr { kind, span },
-            depth,
-            outer: span,
-        })
+        Ok(Sub { expr: Expr { kind, span }, depth, outer: span })
     }
 
     fn expr_sub(&mut self, pair: Pair<'_, Rule>) -> BuildResult<Sub> {
@@ -128,24 +117,19 @@ impl Builder<'_> {
             return Err(internal_error(span, "an expression"));
         }
         let mut inner = pair.into_inner();
-        let first = inner
-            .next()
-            .ok_or_else(|| internal_error(span, "an operand"))?;
+        let first = inner.next().ok_or_else(|| internal_error(span, "an operand"))?;
         // Fold `**` chains into units, keeping the other operators between units.
         let mut units: Vec<Sub> = Vec::new();
         let mut ops: Vec<(Infix, Span)> = Vec::new();
         let mut chain = vec![self.operand(first)?];
         while let Some(op) = inner.next() {
-            let operand = inner
-                .next()
-                .ok_or_else(|| internal_error(span, "an operand"))?;
+            let operand = inner.next().ok_or_else(|| internal_error(span, "an operand"))?;
             let operand = self.operand(operand)?;
             if op.as_rule() == Rule::op_pow {
                 chain.push(operand);
                 continue;
             }
-            let infix = Infix::from_rule(op.as_rule())
-                .ok_or_else(|| internal_error(span, "an operator"))?;
+            let infix = Infix::from_rule(op.as_rule()).ok_or_else(|| internal_error(span, "an operator"))?;
             units.push(self.fold_pow(std::mem::replace(&mut chain, vec![operand]))?);
             ops.push((infix, self.span(&op)));
         }
@@ -163,11 +147,7 @@ impl Builder<'_> {
                     let lhs = part.base;
                     let span = lhs.outer.join(rhs.outer);
                     let depths = [lhs.depth, rhs.depth];
-                    let kind = ExprKind::Binary {
-                        op: BinOp::Pow,
-                        lhs: Box::new(lhs.expr),
-                        rhs: Box::new(rhs.expr),
-                    };
+                    let kind = ExprKind::Binary { op: BinOp::Pow, lhs: Box::new(lhs.expr), rhs: Box::new(rhs.expr) };
                     self.node(kind, span, &depths)?
                 }
             };
@@ -180,14 +160,7 @@ impl Builder<'_> {
         for (op, op_span) in prefixes.into_iter().rev() {
             let span = op_span.join(value.outer);
             let depth = value.depth;
-            value = self.node(
-                ExprKind::Unary {
-                    op,
-                    operand: Box::new(value.expr),
-                },
-                span,
-                &[depth],
-            )?;
+            value = self.node(ExprKind::Unary { op, operand: Box::new(value.expr) }, span, &[depth])?;
         }
         Ok(value)
     }
@@ -197,11 +170,7 @@ impl Builder<'_> {
         let mut values: Vec<Sub> = Vec::with_capacity(units.len());
         let mut stack: Vec<(Infix, Span)> = Vec::new();
         let mut units = units.into_iter();
-        values.push(
-            units
-                .next()
-                .ok_or_else(|| internal_error(span, "an operand"))?,
-        );
+        values.push(units.next().ok_or_else(|| internal_error(span, "an operand"))?);
         for ((op, op_span), unit) in ops.into_iter().zip(units) {
             let (prec, _) = op.precedence();
             while let Some(&(top, top_span)) = stack.last() {
@@ -235,15 +204,8 @@ impl Builder<'_> {
         let depths = [lhs.depth, rhs.depth];
         let (lhs, rhs) = (Box::new(lhs.expr), Box::new(rhs.expr));
         let kind = match op {
-            Infix::Pipe => ExprKind::Pipe {
-                input: lhs,
-                func: rhs,
-            },
-            Infix::Range { inclusive } => ExprKind::Range {
-                lo: lhs,
-                hi: rhs,
-                inclusive,
-            },
+            Infix::Pipe => ExprKind::Pipe { input: lhs, func: rhs },
+            Infix::Range { inclusive } => ExprKind::Range { lo: lhs, hi: rhs, inclusive },
             Infix::Bin(op) => ExprKind::Binary { op, lhs, rhs },
         };
         values.push(self.node(kind, node_span, &depths)?);
@@ -285,55 +247,26 @@ impl Builder<'_> {
                     };
                     let value = self.expr_sub(ac.expect(Rule::expr)?)?;
                     depths.push(value.depth);
-                    args.push(Arg {
-                        name,
-                        value: value.expr,
-                        span: arg_span,
-                    });
+                    args.push(Arg { name, value: value.expr, span: arg_span });
                 }
-                self.node(
-                    ExprKind::Call {
-                        callee: Box::new(base.expr),
-                        args,
-                    },
-                    span,
-                    &depths,
-                )
+                self.node(ExprKind::Call { callee: Box::new(base.expr), args }, span, &depths)
             }
             Rule::index => {
                 let index = self.expr_sub(c.expect(Rule::expr)?)?;
                 let depths = [base.depth, index.depth];
-                self.node(
-                    ExprKind::Index {
-                        base: Box::new(base.expr),
-                        index: Box::new(index.expr),
-                    },
-                    span,
-                    &depths,
-                )
+                self.node(ExprKind::Index { base: Box::new(base.expr), index: Box::new(index.expr) }, span, &depths)
             }
             Rule::field => {
                 let field = self.ident(&c.expect(Rule::ident)?);
                 let depth = base.depth;
-                self.node(
-                    ExprKind::Field {
-                        base: Box::new(base.expr),
-                        field,
-                    },
-                    span,
-                    &[depth],
-                )
+                self.node(ExprKind::Field { base: Box::new(base.expr), field }, span, &[depth])
             }
             _ => Err(internal_error(span, "a call, index or field")),
         }
     }
 
     fn leaf(&self, kind: ExprKind, span: Span) -> Sub {
-        Sub {
-            expr: Expr { kind, span },
-            depth: 1,
-            outer: span,
-        }
+        Sub { expr: Expr { kind, span }, depth: 1, outer: span }
     }
 
     /// A primary expression.
@@ -350,9 +283,7 @@ impl Builder<'_> {
             }
             Rule::kw_true => self.leaf(ExprKind::Bool(true), span),
             Rule::kw_false => self.leaf(ExprKind::Bool(false), span),
-            Rule::kw_input | Rule::ident => {
-                self.leaf(ExprKind::Name(pair.as_str().to_string()), span)
-            }
+            Rule::kw_input | Rule::ident => self.leaf(ExprKind::Name(pair.as_str().to_string()), span),
             Rule::paren_expr => {
                 // No node for the parentheses; only the outer span covers them.
                 let mut inner = self.expr_sub(self.children(pair).expect(Rule::expr)?)?;
@@ -383,17 +314,8 @@ impl Builder<'_> {
                     Some(cc) => Some(self.expr_sub(self.children(cc).expect(Rule::expr)?)?),
                     None => None,
                 };
-                let depths = [
-                    first.depth,
-                    iter.depth,
-                    cond.as_ref().map_or(0, |c| c.depth),
-                ];
-                let kind = ExprKind::Comprehension {
-                    body: Box::new(first.expr),
-                    var,
-                    iter: Box::new(iter.expr),
-                    cond: cond.map(|c| Box::new(c.expr)),
-                };
+                let depths = [first.depth, iter.depth, cond.as_ref().map_or(0, |c| c.depth)];
+                let kind = ExprKind::Comprehension { body: Box::new(first.expr), var, iter: Box::new(iter.expr), cond: cond.map(|c| Box::new(c.expr)) };
                 self.node(kind, span, &depths)
             }
             _ => {
@@ -435,11 +357,7 @@ impl Builder<'_> {
         let mut acc = els.ok_or_else(|| internal_error(span, "an `else` branch"))?;
         while let Some((start, cond, then)) = branches.pop() {
             let depths = [cond.depth, then.depth, acc.depth];
-            let kind = ExprKind::IfElse {
-                cond: Box::new(cond.expr),
-                then: Box::new(then.expr),
-                els: Box::new(acc.expr),
-            };
+            let kind = ExprKind::IfElse { cond: Box::new(cond.expr), then: Box::new(then.expr), els: Box::new(acc.expr) };
             acc = self.node(kind, Span::new(start, span.end), &depths)?;
         }
         Ok(acc)
@@ -448,10 +366,7 @@ impl Builder<'_> {
     /// A number literal: `42`, `15_625`, `300M` (an int), `0.5`, `1e-3`, `1.5M` (a float).
     fn number(&mut self, pair: Pair<'_, Rule>) -> BuildResult<ExprKind> {
         let span = self.span(&pair);
-        let lit = pair
-            .into_inner()
-            .next()
-            .ok_or_else(|| internal_error(span, "a number"))?;
+        let lit = pair.into_inner().next().ok_or_else(|| internal_error(span, "a number"))?;
         let is_float = lit.as_rule() == Rule::float_lit;
         let mut body = "";
         let mut suffix = None;
@@ -473,35 +388,19 @@ impl Builder<'_> {
             return match value {
                 Ok(v) if v.is_finite() => Ok(ExprKind::Float(v)),
                 _ => {
-                    self.diags.push(
-                        Diagnostic::error(
-                            "E0003",
-                            "float literal out of range",
-                            span,
-                            "this number is too large",
-                        )
-                        .with_note("floats are 64-bit (at most about 1.8e308)"),
-                    );
+                    self.diags
+                        .push(Diagnostic::error("E0003", "float literal out of range", span, "this number is too large").with_note("floats are 64-bit (at most about 1.8e308)"));
                     Ok(ExprKind::Float(f64::MAX))
                 }
             };
         }
-        match digits
-            .parse::<i64>()
-            .ok()
-            .and_then(|v| v.checked_mul(scale))
-        {
+        match digits.parse::<i64>().ok().and_then(|v| v.checked_mul(scale)) {
             Some(v) => Ok(ExprKind::Int(v)),
             None => {
                 self.diags.push(
-                    Diagnostic::error(
-                        "E0003",
-                        "integer literal out of range",
-                        span,
-                        "this number is too large",
-                    )
-                    .with_note(format!("integers are 64-bit signed (at most {})", i64::MAX))
-                    .with_help("write it as a float (e.g. `1e20`) if an approximate value is fine"),
+                    Diagnostic::error("E0003", "integer literal out of range", span, "this number is too large")
+                        .with_note(format!("integers are 64-bit signed (at most {})", i64::MAX))
+                        .with_help("write it as a float (e.g. `1e20`) if an approximate value is fine"),
                 );
                 Ok(ExprKind::Int(i64::MAX))
             }
@@ -526,13 +425,8 @@ impl Builder<'_> {
                 _ => {
                     let escape_span = self.span(&part);
                     self.diags.push(
-                        Diagnostic::error(
-                            "E0002",
-                            format!("unknown escape `{text}` in string literal"),
-                            escape_span,
-                            "unknown escape",
-                        )
-                        .with_help("the escapes are `\\\"`, `\\\\`, `\\n` and `\\t`"),
+                        Diagnostic::error("E0002", format!("unknown escape `{text}` in string literal"), escape_span, "unknown escape")
+                            .with_help("the escapes are `\\\"`, `\\\\`, `\\n` and `\\t`"),
                     );
                     value.push_str(text);
                 }
@@ -545,23 +439,8 @@ impl Builder<'_> {
 /// `a < b < c` or `a..b..c`.
 fn chained_error(first: Infix, first_span: Span, second_span: Span) -> Box<Diagnostic> {
     let (what, help) = match first {
-        Infix::Range { .. } => (
-            "range operators",
-            "add parentheses to say which range is meant",
-        ),
-        _ => (
-            "comparison operators",
-            "combine comparisons with `&&` (`a < b && b < c`), or add parentheses",
-        ),
+        Infix::Range { .. } => ("range operators", "add parentheses to say which range is meant"),
+        _ => ("comparison operators", "combine comparisons with `&&` (`a < b && b < c`), or add parentheses"),
     };
-    Box::new(
-        Diagnostic::error(
-            "E0001",
-            format!("syntax error: {what} cannot be chained"),
-            second_span,
-            "second operator",
-        )
-        .with_label(first_span, "first operator")
-        .with_help(help),
-    )
+    Box::new(Diagnostic::error("E0001", format!("syntax error: {what} cannot be chained"), second_span, "second operator").with_label(first_span, "first operator").with_help(help))
 }

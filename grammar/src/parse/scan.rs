@@ -17,22 +17,7 @@ use crate::diag::Diagnostic;
 pub const MAX_NESTING: usize = 256;
 
 /// The keywords that start a top-level item.
-pub const ITEM_KEYWORDS: [&str; 14] = [
-    "space",
-    "param",
-    "let",
-    "input",
-    "count",
-    "choice",
-    "subset",
-    "block",
-    "network",
-    "metric",
-    "constraint",
-    "minimize",
-    "maximize",
-    "name",
-];
+pub const ITEM_KEYWORDS: [&str; 14] = ["space", "param", "let", "input", "count", "choice", "subset", "block", "network", "metric", "constraint", "minimize", "maximize", "name"];
 
 /// An item keyword at the start of a line: a place to resume parsing after a syntax error.
 #[derive(Debug, Clone, Copy)]
@@ -71,9 +56,7 @@ fn is_ident_byte(b: u8) -> bool {
 
 /// The byte length of the char starting at `pos` (1 at the end or off a boundary).
 pub fn char_len(src: &str, pos: usize) -> usize {
-    src.get(pos..)
-        .and_then(|rest| rest.chars().next())
-        .map_or(1, char::len_utf8)
+    src.get(pos..).and_then(|rest| rest.chars().next()).map_or(1, char::len_utf8)
 }
 
 /// Scan `src`, accepting bracket nesting up to `max_nesting` levels. Never fails; problems
@@ -81,10 +64,7 @@ pub fn char_len(src: &str, pos: usize) -> usize {
 pub fn scan(src: &str, max_nesting: usize) -> Scan {
     let bytes = src.as_bytes();
     let n = bytes.len();
-    let mut out = Scan {
-        end: n,
-        ..Scan::default()
-    };
+    let mut out = Scan { end: n, ..Scan::default() };
     let mut depth: usize = 0;
     let mut deep_reported = false;
     let mut brace_depth: i64 = 0;
@@ -113,13 +93,7 @@ pub fn scan(src: &str, max_nesting: usize) -> Scan {
                     out.barriers.push(i);
                     out.end = i;
                     out.diags.push(
-                        Diagnostic::error(
-                            "E0002",
-                            "unterminated block comment",
-                            Span::new(i, i + 2),
-                            "this comment is never closed",
-                        )
-                        .with_help("close the comment with `*/`"),
+                        Diagnostic::error("E0002", "unterminated block comment", Span::new(i, i + 2), "this comment is never closed").with_help("close the comment with `*/`"),
                     );
                     break;
                 }
@@ -174,11 +148,7 @@ pub fn scan(src: &str, max_nesting: usize) -> Scan {
                 if at_line_start {
                     let word = &src[i..j];
                     if let Some(keyword) = ITEM_KEYWORDS.iter().find(|k| **k == word) {
-                        out.item_starts.push(ItemStart {
-                            pos: i,
-                            keyword,
-                            column0: i == line_start,
-                        });
+                        out.item_starts.push(ItemStart { pos: i, keyword, column0: i == line_start });
                     }
                 }
                 at_line_start = false;
@@ -198,10 +168,7 @@ fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     if from > bytes.len() {
         return None;
     }
-    bytes[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
+    bytes[from..].windows(needle.len()).position(|w| w == needle).map(|p| p + from)
 }
 
 impl Scan {
@@ -224,13 +191,8 @@ impl Scan {
                 None | Some(b'\n') | Some(b'\r') => {
                     self.bad_strings.push(i);
                     self.diags.push(
-                        Diagnostic::error(
-                            "E0002",
-                            "unterminated string literal",
-                            Span::new(i, i + 1),
-                            "this string is never closed",
-                        )
-                        .with_help("close the string with `\"` on the same line (write a line break as `\\n`)"),
+                        Diagnostic::error("E0002", "unterminated string literal", Span::new(i, i + 1), "this string is never closed")
+                            .with_help("close the string with `\"` on the same line (write a line break as `\\n`)"),
                     );
                     return j;
                 }
@@ -249,19 +211,13 @@ impl Scan {
 
     /// The comment that starts exactly at `pos`, if any.
     fn comment_at(&self, pos: usize) -> Option<(usize, usize)> {
-        self.comments
-            .binary_search_by_key(&pos, |c| c.0)
-            .ok()
-            .map(|i| self.comments[i])
+        self.comments.binary_search_by_key(&pos, |c| c.0).ok().map(|i| self.comments[i])
     }
 
     /// The comment that ends exactly at `pos`, if any.
     fn comment_ending_at(&self, pos: usize) -> Option<(usize, usize)> {
         // Comments are disjoint and sorted, so their ends are sorted too.
-        self.comments
-            .binary_search_by_key(&pos, |c| c.1)
-            .ok()
-            .map(|i| self.comments[i])
+        self.comments.binary_search_by_key(&pos, |c| c.1).ok().map(|i| self.comments[i])
     }
 
     /// The first position `>= pos` that is not whitespace or comment.
@@ -302,10 +258,7 @@ impl Scan {
     /// extends past it, so the parser is never given text beyond it.
     pub fn next_hard_item_start(&self, pos: usize) -> Option<usize> {
         let first = self.item_starts.partition_point(|s| s.pos <= pos);
-        self.item_starts[first..]
-            .iter()
-            .find(|s| s.keyword != "let" && s.keyword != "input")
-            .map(|s| s.pos)
+        self.item_starts[first..].iter().find(|s| s.keyword != "let" && s.keyword != "input").map(|s| s.pos)
     }
 
     /// The first barrier at or after `pos`.
@@ -338,9 +291,7 @@ impl Scan {
         self.item_starts[first..]
             .iter()
             .filter(|s| s.pos > item_start && s.pos < self.end)
-            .find(|s| {
-                s.keyword != "let" || s.column0 || self.relative_brace_depth(item_start, s.pos) <= 0
-            })
+            .find(|s| s.keyword != "let" || s.column0 || self.relative_brace_depth(item_start, s.pos) <= 0)
             .map(|s| s.pos)
     }
 
@@ -359,22 +310,10 @@ mod tests {
     fn finds_item_starts_outside_comments_and_strings() {
         let src = "param a = 1;\n  let b = 2; space x;\n// param c\n/* let\nlet */ name n = \"\nparam p;\n";
         let s = scan(src, MAX_NESTING);
-        let kws: Vec<_> = s
-            .item_starts
-            .iter()
-            .map(|i| (i.keyword, i.column0))
-            .collect();
+        let kws: Vec<_> = s.item_starts.iter().map(|i| (i.keyword, i.column0)).collect();
         // The `name` after the comment counts as starting its line; the string is unterminated
         // so the `param` on the next line is a fresh item start.
-        assert_eq!(
-            kws,
-            vec![
-                ("param", true),
-                ("let", false),
-                ("name", false),
-                ("param", true)
-            ]
-        );
+        assert_eq!(kws, vec![("param", true), ("let", false), ("name", false), ("param", true)]);
         assert_eq!(s.bad_strings.len(), 1);
         assert_eq!(s.diags.len(), 1);
     }

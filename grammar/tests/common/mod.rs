@@ -7,10 +7,7 @@ use nasc_grammar::diag::Diagnostic;
 /// Parse and require no diagnostics.
 pub fn parse_ok(src: &str) -> Spec {
     let (spec, diags) = nasc_grammar::parse(src);
-    assert!(
-        diags.is_empty(),
-        "unexpected diagnostics for {src:?}: {diags:#?}"
-    );
+    assert!(diags.is_empty(), "unexpected diagnostics for {src:?}: {diags:#?}");
     spec
 }
 
@@ -65,28 +62,12 @@ pub fn sexpr(e: &Expr) -> String {
         ExprKind::Bool(b) => b.to_string(),
         ExprKind::Name(n) => n.clone(),
         ExprKind::List(items) => format!("[{}]", list(items)),
-        ExprKind::Comprehension {
-            body,
-            var,
-            iter,
-            cond,
-        } => match cond {
-            Some(c) => format!(
-                "[{} for {} in {} if {}]",
-                sexpr(body),
-                var.name,
-                sexpr(iter),
-                sexpr(c)
-            ),
+        ExprKind::Comprehension { body, var, iter, cond } => match cond {
+            Some(c) => format!("[{} for {} in {} if {}]", sexpr(body), var.name, sexpr(iter), sexpr(c)),
             None => format!("[{} for {} in {}]", sexpr(body), var.name, sexpr(iter)),
         },
         ExprKind::Range { lo, hi, inclusive } => {
-            format!(
-                "({} {} {})",
-                if *inclusive { "..=" } else { ".." },
-                sexpr(lo),
-                sexpr(hi)
-            )
+            format!("({} {} {})", if *inclusive { "..=" } else { ".." }, sexpr(lo), sexpr(hi))
         }
         ExprKind::Index { base, index } => format!("(idx {} {})", sexpr(base), sexpr(index)),
         ExprKind::Field { base, field } => format!("(. {} {})", sexpr(base), field.name),
@@ -105,11 +86,7 @@ pub fn sexpr(e: &Expr) -> String {
             format!("({} {} {})", bin(*op), sexpr(lhs), sexpr(rhs))
         }
         ExprKind::Unary { op, operand } => {
-            format!(
-                "({} {})",
-                if *op == UnOp::Neg { "neg" } else { "not" },
-                sexpr(operand)
-            )
+            format!("({} {})", if *op == UnOp::Neg { "neg" } else { "not" }, sexpr(operand))
         }
         ExprKind::IfElse { cond, then, els } => {
             format!("(if {} {} {})", sexpr(cond), sexpr(then), sexpr(els))
@@ -119,16 +96,10 @@ pub fn sexpr(e: &Expr) -> String {
 
 /// Every span in an expression tree must lie inside its parent's span.
 pub fn check_nested_spans(e: &Expr, src: &str) {
-    assert!(
-        e.span.start <= e.span.end && e.span.end <= src.len(),
-        "bad span {:?}",
-        e.span
-    );
+    assert!(e.span.start <= e.span.end && e.span.end <= src.len(), "bad span {:?}", e.span);
     let children: Vec<&Expr> = match &e.kind {
         ExprKind::List(items) => items.iter().collect(),
-        ExprKind::Comprehension {
-            body, iter, cond, ..
-        } => {
+        ExprKind::Comprehension { body, iter, cond, .. } => {
             let mut v = vec![&**body, &**iter];
             v.extend(cond.as_deref());
             v
@@ -148,12 +119,7 @@ pub fn check_nested_spans(e: &Expr, src: &str) {
         _ => vec![],
     };
     for c in children {
-        assert!(
-            e.span.start <= c.span.start && c.span.end <= e.span.end,
-            "child {:?} outside {:?}",
-            c.span,
-            e.span
-        );
+        assert!(e.span.start <= c.span.start && c.span.end <= e.span.end, "child {:?} outside {:?}", c.span, e.span);
         check_nested_spans(c, src);
     }
     if let ExprKind::Name(n) = &e.kind {

@@ -177,29 +177,13 @@ pub(super) fn rows(c: &Conv2d, i: usize) -> impl Iterator<Item = (usize, usize)>
 
 /// Gradients of `conv2d_forward` given `dy`. `dw` (and `db`) are overwritten, not accumulated;
 /// `dx` is overwritten when given (pass `None` for a network's first layer).
-pub fn conv2d_backward(
-    c: &Conv2d,
-    x: &[f32],
-    w: &[f32],
-    dy: &[f32],
-    dx: Option<&mut [f32]>,
-    dw: &mut [f32],
-    db: Option<&mut [f32]>,
-) {
+pub fn conv2d_backward(c: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>, dw: &mut [f32], db: Option<&mut [f32]>) {
     backward(c, x, w, dy, dx, dw, db, true)
 }
 
 /// [`conv2d_backward`] on the im2col + GEMM path whatever the CPU and whatever the groups (the
 /// oracle of the direct and depthwise kernels).
-pub fn conv2d_backward_reference(
-    c: &Conv2d,
-    x: &[f32],
-    w: &[f32],
-    dy: &[f32],
-    dx: Option<&mut [f32]>,
-    dw: &mut [f32],
-    db: Option<&mut [f32]>,
-) {
+pub fn conv2d_backward_reference(c: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>, dw: &mut [f32], db: Option<&mut [f32]>) {
     backward(c, x, w, dy, dx, dw, db, false)
 }
 
@@ -325,20 +309,8 @@ fn transposed_conv(c: &Conv2d) -> Option<Conv2d> {
     }
     let ph = (c.dil.0 * (c.kh - 1)).checked_sub(c.pad.0)?;
     let pw = (c.dil.1 * (c.kw - 1)).checked_sub(c.pad.1)?;
-    let t = Conv2d {
-        n: c.n,
-        c_in: c.c_out,
-        h: c.out_h(),
-        w: c.out_w(),
-        c_out: c.c_in,
-        kh: c.kh,
-        kw: c.kw,
-        stride: (1, 1),
-        pad: (ph, pw),
-        dil: c.dil,
-        groups: c.groups,
-        bias: false,
-    };
+    let t =
+        Conv2d { n: c.n, c_in: c.c_out, h: c.out_h(), w: c.out_w(), c_out: c.c_in, kh: c.kh, kw: c.kw, stride: (1, 1), pad: (ph, pw), dil: c.dil, groups: c.groups, bias: false };
     (t.out_h() == c.h && t.out_w() == c.w).then_some(t)
 }
 

@@ -73,18 +73,7 @@ impl Geo {
                 }
             }
         }
-        Geo {
-            cig: c.cin_g(),
-            cog: c.cout_g(),
-            kk: c.cin_g() * c.kh * c.kw,
-            oh,
-            ow,
-            ow8,
-            rs,
-            plane,
-            koff,
-            direct: c.pad == (0, 0) && ow8 == ow,
-        }
+        Geo { cig: c.cin_g(), cog: c.cout_g(), kk: c.cin_g() * c.kh * c.kw, oh, ow, ow8, rs, plane, koff, direct: c.pad == (0, 0) && ow8 == ow }
     }
 
     fn xlen(&self) -> usize {

@@ -55,11 +55,7 @@ pub fn sgemm(m: usize, n: usize, k: usize, a: Mat, b: Mat, c: &mut [f32], rsc: u
 #[cfg(feature = "gemm")]
 #[allow(clippy::too_many_arguments)]
 fn imp(m: usize, n: usize, k: usize, a: Mat, b: Mat, c: &mut [f32], rsc: usize, accumulate: bool, parallel: bool) {
-    let par = if parallel && (m * n * k) >= 64 * 64 * 64 {
-        gemm::Parallelism::Rayon(0)
-    } else {
-        gemm::Parallelism::None
-    };
+    let par = if parallel && (m * n * k) >= 64 * 64 * 64 { gemm::Parallelism::Rayon(0) } else { gemm::Parallelism::None };
     // SAFETY: bounds were checked above; the gemm crate reads A and B and writes C within
     // the given extents only.
     unsafe {

@@ -18,15 +18,7 @@ pub fn linear_forward(l: &Linear, x: &[f32], w: &[f32], b: Option<&[f32]>, y: &m
 
 /// Gradients of [`linear_forward`]: `dx = dy W`, `dw = dy^T x`, `db = sum_n dy` (overwritten).
 #[allow(clippy::too_many_arguments)]
-pub fn linear_backward(
-    l: &Linear,
-    x: &[f32],
-    w: &[f32],
-    dy: &[f32],
-    dx: Option<&mut [f32]>,
-    dw: &mut [f32],
-    db: Option<&mut [f32]>,
-) {
+pub fn linear_backward(l: &Linear, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>, dw: &mut [f32], db: Option<&mut [f32]>) {
     assert_eq!(dy.len(), l.n * l.out);
     assert_eq!(dw.len(), l.out * l.inp);
     if let Some(dx) = dx {

@@ -1,7 +1,7 @@
 //! Batch normalization on the CPU (per-channel statistics in f64, parallel over channels).
 
-use crate::shape::BatchNorm;
 use super::reduce::{dot_dev, sum, sum_sq_dev};
+use crate::shape::BatchNorm;
 use rayon::prelude::*;
 
 fn planes<'a>(b: &BatchNorm, x: &'a [f32], ch: usize) -> impl Iterator<Item = &'a [f32]> + 'a {
@@ -107,15 +107,7 @@ pub fn batchnorm_train_backward(
 }
 
 /// Eval-mode forward with the running statistics.
-pub fn batchnorm_eval_forward(
-    b: &BatchNorm,
-    x: &[f32],
-    gamma: &[f32],
-    beta: &[f32],
-    running_mean: &[f32],
-    running_var: &[f32],
-    y: &mut [f32],
-) {
+pub fn batchnorm_eval_forward(b: &BatchNorm, x: &[f32], gamma: &[f32], beta: &[f32], running_mean: &[f32], running_var: &[f32], y: &mut [f32]) {
     assert_eq!(x.len(), b.len());
     assert_eq!(y.len(), b.len());
     y.par_chunks_mut(b.hw).enumerate().for_each(|(plane, yp)| {

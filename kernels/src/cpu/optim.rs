@@ -34,16 +34,13 @@ pub fn adamw_step(o: &AdamW, lr: f32, step: u32, p: &mut [f32], g: &[f32], m: &m
     let step_size = lr / bc1;
     let bc2_sqrt = bc2.sqrt();
     let decay = 1.0 - lr * o.weight_decay;
-    p.par_chunks_mut(CHUNK)
-        .zip(g.par_chunks(CHUNK))
-        .zip(m.par_chunks_mut(CHUNK).zip(v.par_chunks_mut(CHUNK)))
-        .for_each(|((pc, gc), (mc, vc))| {
-            for (((pv, &gv), mv), vv) in pc.iter_mut().zip(gc).zip(mc.iter_mut()).zip(vc.iter_mut()) {
-                *pv *= decay;
-                *mv = o.beta1 * *mv + (1.0 - o.beta1) * gv;
-                *vv = o.beta2 * *vv + (1.0 - o.beta2) * gv * gv;
-                let denom = vv.sqrt() / bc2_sqrt + o.eps;
-                *pv -= step_size * *mv / denom;
-            }
-        });
+    p.par_chunks_mut(CHUNK).zip(g.par_chunks(CHUNK)).zip(m.par_chunks_mut(CHUNK).zip(v.par_chunks_mut(CHUNK))).for_each(|((pc, gc), (mc, vc))| {
+        for (((pv, &gv), mv), vv) in pc.iter_mut().zip(gc).zip(mc.iter_mut()).zip(vc.iter_mut()) {
+            *pv *= decay;
+            *mv = o.beta1 * *mv + (1.0 - o.beta1) * gv;
+            *vv = o.beta2 * *vv + (1.0 - o.beta2) * gv * gv;
+            let denom = vv.sqrt() / bc2_sqrt + o.eps;
+            *pv -= step_size * *mv / denom;
+        }
+    });
 }

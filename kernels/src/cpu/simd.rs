@@ -98,15 +98,7 @@ unsafe fn fwd_list<const MR: usize>(_: *const f32, _: &[usize], _: *const f32, _
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 #[allow(clippy::too_many_arguments)]
-unsafe fn fwd_tile<const MR: usize, const NV: usize>(
-    w: *const f32,
-    off: &[usize],
-    x: *const f32,
-    xo: [usize; NV],
-    y: *mut f32,
-    yo: [usize; NV],
-    ys: usize,
-) {
+unsafe fn fwd_tile<const MR: usize, const NV: usize>(w: *const f32, off: &[usize], x: *const f32, xo: [usize; NV], y: *mut f32, yo: [usize; NV], ys: usize) {
     let mut acc = [[_mm256_setzero_ps(); NV]; MR];
     let mut wp = w;
     for &o in off {
@@ -189,7 +181,7 @@ pub fn dw(mr: usize, dy: &[f32], dys: usize, x: &[f32], off: &[usize], segs: &Se
             }
         };
     }
-    go!((1, 1) (1, 2) (1, 3) (2, 1) (2, 2) (2, 3) (3, 1) (3, 2) (3, 3) (4, 1) (4, 2) (4, 3));
+    go!((1, 1)(1, 2)(1, 3)(2, 1)(2, 2)(2, 3)(3, 1)(3, 2)(3, 3)(4, 1)(4, 2)(4, 3));
     for r in 0..mr {
         for t in 0..kt {
             out[r * ldo + t] += acc[r][t];

@@ -185,10 +185,7 @@ impl Gpu {
             Ok(w) if !w.is_empty() => {
                 let by_index = w.parse::<usize>().ok().filter(|&i| i < adapters.len());
                 let by_name = infos.iter().position(|i| i.name.to_lowercase().contains(&w.to_lowercase()));
-                by_index.or(by_name).ok_or_else(|| GpuError::AdapterNotFound {
-                    wanted: w.clone(),
-                    available: infos.iter().map(describe).collect(),
-                })?
+                by_index.or(by_name).ok_or_else(|| GpuError::AdapterNotFound { wanted: w.clone(), available: infos.iter().map(describe).collect() })?
             }
             _ => (0..adapters.len()).min_by_key(|&i| (rank(infos[i].device_type), i)).unwrap(),
         };
@@ -291,11 +288,7 @@ impl Gpu {
 
     /// A uniform buffer holding `data` (per-step scalars such as the learning rate).
     pub(crate) fn uniform(&self, data: &[f32]) -> wgpu::Buffer {
-        self.inner.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: None,
-            contents: bytemuck::cast_slice(data),
-            usage: wgpu::BufferUsages::UNIFORM,
-        })
+        self.inner.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: None, contents: bytemuck::cast_slice(data), usage: wgpu::BufferUsages::UNIFORM })
     }
 
     /// Submits everything recorded so far (without waiting).
@@ -357,9 +350,7 @@ impl Gpu {
     fn with_encoder(&self, f: impl FnOnce(&mut wgpu::CommandEncoder)) {
         let full = {
             let mut rec = self.inner.rec.lock().unwrap();
-            let enc = rec.encoder.get_or_insert_with(|| {
-                self.inner.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None })
-            });
+            let enc = rec.encoder.get_or_insert_with(|| self.inner.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None }));
             f(enc);
             rec.pending += 1;
             rec.pending >= MAX_PENDING
@@ -378,10 +369,7 @@ impl Gpu {
             let mut mods = self.inner.modules.lock().unwrap();
             mods.entry(family)
                 .or_insert_with(|| {
-                    self.inner.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                        label: Some(family),
-                        source: wgpu::ShaderSource::Wgsl(shaders::source(family).into()),
-                    })
+                    self.inner.device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(family), source: wgpu::ShaderSource::Wgsl(shaders::source(family).into()) })
                 })
                 .clone()
         };
@@ -402,15 +390,7 @@ impl Gpu {
 
     /// Records one dispatch of `family::entry`, specialized by `consts`, with the given storage
     /// bindings and an optional uniform `(slot, buffer)`.
-    pub(crate) fn dispatch(
-        &self,
-        family: &'static str,
-        entry: &'static str,
-        consts: &[(&'static str, f64)],
-        binds: &[Bind],
-        uniform: Option<(u32, &wgpu::Buffer)>,
-        work: Work,
-    ) {
+    pub(crate) fn dispatch(&self, family: &'static str, entry: &'static str, consts: &[(&'static str, f64)], binds: &[Bind], uniform: Option<(u32, &wgpu::Buffer)>, work: Work) {
         let groups = match work {
             Work::Threads(n, wg) => n.div_ceil(wg),
             Work::Groups(g) => g,
@@ -423,11 +403,7 @@ impl Gpu {
             .iter()
             .map(|bd| wgpu::BindGroupEntry {
                 binding: bd.slot,
-                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                    buffer: bd.buf,
-                    offset: 0,
-                    size: wgpu::BufferSize::new(bd.size),
-                }),
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: bd.buf, offset: 0, size: wgpu::BufferSize::new(bd.size) }),
             })
             .collect();
         if let Some((slot, u)) = uniform {

@@ -81,14 +81,7 @@ impl Gpu {
     }
 
     /// See [`crate::cpu::conv2d_backward`]; returns `(dx if need_dx, dw, db if c.bias)`.
-    pub fn conv2d_backward(
-        &self,
-        c: &Conv2d,
-        x: &GpuTensor,
-        w: &GpuTensor,
-        dy: &GpuTensor,
-        need_dx: bool,
-    ) -> (Option<GpuTensor>, GpuTensor, Option<GpuTensor>) {
+    pub fn conv2d_backward(&self, c: &Conv2d, x: &GpuTensor, w: &GpuTensor, dy: &GpuTensor, need_dx: bool) -> (Option<GpuTensor>, GpuTensor, Option<GpuTensor>) {
         same_len(dy, c.y_len(), "conv2d dy");
         let k = conv_consts(c);
         let dx = need_dx.then(|| {
@@ -160,15 +153,7 @@ impl Gpu {
     }
 
     /// See [`crate::cpu::batchnorm_eval_forward`].
-    pub fn batchnorm_eval_forward(
-        &self,
-        bn: &BatchNorm,
-        x: &GpuTensor,
-        gamma: &GpuTensor,
-        beta: &GpuTensor,
-        running_mean: &GpuTensor,
-        running_var: &GpuTensor,
-    ) -> GpuTensor {
+    pub fn batchnorm_eval_forward(&self, bn: &BatchNorm, x: &GpuTensor, gamma: &GpuTensor, beta: &GpuTensor, running_mean: &GpuTensor, running_var: &GpuTensor) -> GpuTensor {
         let inv = self.eval_invstd(bn, running_var);
         let y = self.empty(bn.len());
         self.dispatch("batchnorm", "apply", &bn_consts(bn), &[b(0, x), b(1, gamma), b(2, beta), b(3, running_mean), b(4, &inv), b(7, &y)], None, Work::Threads(bn.len(), 256));
@@ -260,14 +245,7 @@ impl Gpu {
     }
 
     /// See [`crate::cpu::linear_backward`]; returns `(dx if need_dx, dw, db if l.bias)`.
-    pub fn linear_backward(
-        &self,
-        l: &Linear,
-        x: &GpuTensor,
-        w: &GpuTensor,
-        dy: &GpuTensor,
-        need_dx: bool,
-    ) -> (Option<GpuTensor>, GpuTensor, Option<GpuTensor>) {
+    pub fn linear_backward(&self, l: &Linear, x: &GpuTensor, w: &GpuTensor, dy: &GpuTensor, need_dx: bool) -> (Option<GpuTensor>, GpuTensor, Option<GpuTensor>) {
         same_len(dy, l.n * l.out, "linear dy");
         let k = lin_consts(l);
         let dx = need_dx.then(|| {

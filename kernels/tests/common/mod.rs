@@ -87,13 +87,7 @@ pub fn pool_cases() -> Vec<(&'static str, Pool2d)> {
 pub fn rel_err(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len(), "length mismatch");
     let scale = b.iter().fold(1.0f32, |m, v| m.max(v.abs()));
-    let err = a.iter().zip(b).fold(0.0f32, |m, (x, y)| {
-        if x.is_nan() != y.is_nan() {
-            f32::INFINITY
-        } else {
-            m.max((x - y).abs())
-        }
-    });
+    let err = a.iter().zip(b).fold(0.0f32, |m, (x, y)| if x.is_nan() != y.is_nan() { f32::INFINITY } else { m.max((x - y).abs()) });
     err / scale
 }
 

@@ -77,7 +77,10 @@ impl MacroBench {
         let probe = space.display_name(&space.inner().default_candidate());
         if kind.row_of(&probe).is_none() {
             let (n, _, first) = kind.key_format();
-            return Err(format!("the {} evaluator needs a space whose names are the benchmark's {n}-digit keys (digits from {first}); this space names candidates like `{probe}`", kind.name()));
+            return Err(format!(
+                "the {} evaluator needs a space whose names are the benchmark's {n}-digit keys (digits from {first}); this space names candidates like `{probe}`",
+                kind.name()
+            ));
         }
         let t = kind.table();
         Ok(MacroBench { kind, noise, mean: t.col("acc_mean"), std: t.col("acc_std"), seeds: [0, 1, 2].map(|s| t.col(&format!("acc_seed{s}"))) })

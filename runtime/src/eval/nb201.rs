@@ -129,11 +129,19 @@ impl Nb201 {
         // the space must print NB201 arch strings
         let probe = space.display_name(&space.inner().default_candidate());
         if data.index_of(&probe).is_none() {
-            return Err(format!("the nb201 evaluator needs a space whose names are NAS-Bench-201 arch strings (`name arch = \"|{{edge[0]}}~0|+...\"`); this space names candidates like `{probe}`"));
+            return Err(format!(
+                "the nb201 evaluator needs a space whose names are NAS-Bench-201 arch strings (`name arch = \"|{{edge[0]}}~0|+...\"`); this space names candidates like `{probe}`"
+            ));
         }
         let t = data.table;
         let p = dataset.prefix();
-        let seed_prefix = if p == "c10" { "c10_valid" } else if p == "c100" { "c100_valtest" } else { "in16_valtest" };
+        let seed_prefix = if p == "c10" {
+            "c10_valid"
+        } else if p == "c100" {
+            "c100_valtest"
+        } else {
+            "in16_valtest"
+        };
         Ok(Nb201 {
             dataset,
             epochs,

@@ -40,7 +40,10 @@ impl GbdtConfig {
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
             return Err(format!("gbdt: `learning_rate` must be positive, not `{}`", self.learning_rate));
         }
-        if !(self.lambda >= 0.0 && self.lambda.is_finite()) || !(self.gamma >= 0.0 && self.gamma.is_finite()) || !(self.min_child_weight >= 0.0 && self.min_child_weight.is_finite()) {
+        if !(self.lambda >= 0.0 && self.lambda.is_finite())
+            || !(self.gamma >= 0.0 && self.gamma.is_finite())
+            || !(self.min_child_weight >= 0.0 && self.min_child_weight.is_finite())
+        {
             return Err("gbdt: `lambda`, `gamma` and `min_child_weight` must be finite and non-negative".into());
         }
         for (n, v) in [("subsample", self.subsample), ("colsample", self.colsample)] {
@@ -56,7 +59,12 @@ impl GbdtConfig {
 enum Node {
     Leaf(f64),
     /// Rows with `x[feature] < threshold` go left.
-    Split { feature: usize, threshold: f64, left: usize, right: usize },
+    Split {
+        feature: usize,
+        threshold: f64,
+        left: usize,
+        right: usize,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

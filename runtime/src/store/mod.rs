@@ -274,7 +274,10 @@ fn open_read(path: &Path) -> Result<(Connection, StoredRun, i64), String> {
             if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
                 return Err(err(
                     path,
-                    format!("cannot be read here ({e}), and `{}` holds committed trials not yet merged into it; open it once where its folder is writable", Path::new(&wal).display()),
+                    format!(
+                        "cannot be read here ({e}), and `{}` holds committed trials not yet merged into it; open it once where its folder is writable",
+                        Path::new(&wal).display()
+                    ),
                 ));
             }
             let uri = format!("file:{}?immutable=1", uri_path(path));
@@ -467,13 +470,16 @@ fn add_checksums(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch("BEGIN; ALTER TABLE run ADD COLUMN sum INTEGER; ALTER TABLE trials ADD COLUMN sum INTEGER; ALTER TABLE checkpoints ADD COLUMN sum INTEGER;")?;
     let done = (|| {
         let n = TRIAL_COLS.split(',').count();
-        let sums: Vec<(i64, i64)> = conn.prepare(&format!("SELECT {TRIAL_COLS} FROM trials"))?.query_map([], |r| Ok((r.get(0)?, row_sum("trials", r, n, TRIAL_REAL)?)))?.collect::<Result<_, _>>()?;
+        let sums: Vec<(i64, i64)> =
+            conn.prepare(&format!("SELECT {TRIAL_COLS} FROM trials"))?.query_map([], |r| Ok((r.get(0)?, row_sum("trials", r, n, TRIAL_REAL)?)))?.collect::<Result<_, _>>()?;
         for (id, sum) in sums {
             conn.execute("UPDATE trials SET sum = ?1 WHERE id = ?2", params![sum, id])?;
         }
         let n = CHECKPOINT_COLS.split(',').count();
-        let sums: Vec<(i64, i64)> =
-            conn.prepare(&format!("SELECT {CHECKPOINT_COLS} FROM checkpoints"))?.query_map([], |r| Ok((r.get(0)?, row_sum("checkpoints", r, n, CHECKPOINT_REAL)?)))?.collect::<Result<_, _>>()?;
+        let sums: Vec<(i64, i64)> = conn
+            .prepare(&format!("SELECT {CHECKPOINT_COLS} FROM checkpoints"))?
+            .query_map([], |r| Ok((r.get(0)?, row_sum("checkpoints", r, n, CHECKPOINT_REAL)?)))?
+            .collect::<Result<_, _>>()?;
         for (t, sum) in sums {
             conn.execute("UPDATE checkpoints SET sum = ?1 WHERE trials = ?2", params![sum, t])?;
         }
@@ -546,7 +552,8 @@ fn read_run_in(conn: &Connection) -> Result<(StoredRun, i64), String> {
     let damaged = |what: String| format!("damaged run store: {what} does not match its checksum (the file was changed outside nasc); nothing in it is trusted");
     if checked {
         let n = RUN_COLS.split(',').count();
-        let (sum, stored): (i64, Option<i64>) = conn.query_row(&format!("SELECT {RUN_COLS}, sum FROM run WHERE id = 1"), [], |r| Ok((row_sum("run", r, n, RUN_REAL)?, r.get(n)?))).map_err(bad)?;
+        let (sum, stored): (i64, Option<i64>) =
+            conn.query_row(&format!("SELECT {RUN_COLS}, sum FROM run WHERE id = 1"), [], |r| Ok((row_sum("run", r, n, RUN_REAL)?, r.get(n)?))).map_err(bad)?;
         if stored != Some(sum) {
             return Err(damaged("the run's configuration".into()));
         }
@@ -646,7 +653,8 @@ impl Store for SqliteStore {
             .conn
             .prepare_cached("INSERT INTO trials (id, seq, candidate, genotype, key, metrics, reward, reported, status, error, sim_start, sim_time, wall_time, sum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
             .map_err(|e| err(&self.path, e))?;
-        stmt.execute(params![t.id as i64, t.seq as i64, name, genotype, t.key, metrics, t.reward, t.reported, status, t.error, t.sim_start, t.sim_end, t.wall, sum]).map_err(|e| err(&self.path, e))?;
+        stmt.execute(params![t.id as i64, t.seq as i64, name, genotype, t.key, metrics, t.reward, t.reported, status, t.error, t.sim_start, t.sim_end, t.wall, sum])
+            .map_err(|e| err(&self.path, e))?;
         Ok(())
     }
 
@@ -660,10 +668,7 @@ impl Store for SqliteStore {
             .map_err(|e| err(&self.path, e))?;
         // only the latest checkpoint is ever read (resume): older ones go in the same
         // transaction, so a store holds exactly one (L2NAS's state is ~1.4 MB)
-        self.conn
-            .prepare_cached("DELETE FROM checkpoints WHERE trials < ?1")
-            .and_then(|mut s| s.execute(params![trials_done as i64]))
-            .map_err(|e| err(&self.path, e))?;
+        self.conn.prepare_cached("DELETE FROM checkpoints WHERE trials < ?1").and_then(|mut s| s.execute(params![trials_done as i64])).map_err(|e| err(&self.path, e))?;
         self.conn.execute("UPDATE run SET updated = ?1 WHERE id = 1", params![now()]).map_err(|e| err(&self.path, e))?;
         self.conn.execute_batch("COMMIT").map_err(|e| err(&self.path, e))?;
         self.in_tx = false;
@@ -738,7 +743,8 @@ impl SqliteStore {
     pub fn read_space(path: &Path, role: SpaceRole) -> Result<Option<SavedSpace>, String> {
         // a sound nasc store at all?
         let (conn, _, _) = open_read(path)?;
-        let has: Option<String> = conn.query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'spaces'", [], |r| r.get(0)).optional().map_err(|e| err(path, e))?;
+        let has: Option<String> =
+            conn.query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'spaces'", [], |r| r.get(0)).optional().map_err(|e| err(path, e))?;
         if has.is_none() {
             return Ok(None);
         }

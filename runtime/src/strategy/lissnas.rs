@@ -61,7 +61,17 @@ pub struct LissnasConfig {
 
 impl Default for LissnasConfig {
     fn default() -> Self {
-        LissnasConfig { init_queries: 40, samples: 1000, seeds: 100, neighbors: 20, edit_fraction: 1.0 / 3.0, iter_queries: 10, max_iters: 10, inner: "rs".into(), predictor: GbdtConfig::default() }
+        LissnasConfig {
+            init_queries: 40,
+            samples: 1000,
+            seeds: 100,
+            neighbors: 20,
+            edit_fraction: 1.0 / 3.0,
+            iter_queries: 10,
+            max_iters: 10,
+            inner: "rs".into(),
+            predictor: GbdtConfig::default(),
+        }
     }
 }
 

@@ -9,8 +9,8 @@ mod eval;
 mod neighbor;
 mod sample;
 
-use super::interp::{h_max, h_min, h_pow, h_rem, h_round};
 use super::discretize::{subset_pick, PDisc};
+use super::interp::{h_max, h_min, h_pow, h_rem, h_round};
 use super::plan::{Plan, PosMap};
 use crate::rng::Rng;
 use cranelift_codegen::ir::{types, AbiParam, Value};
@@ -91,7 +91,14 @@ impl Definer<'_> {
 
     /// Build function `name`'s IR (compiled in `finish`); `cold`: a function called rarely
     /// (no optimization, single-pass register allocation: several times faster to compile).
-    fn define(&mut self, name: &str, cold: bool, params: &[types::Type], returns: &[types::Type], body: impl FnOnce(&mut FunctionBuilder, &mut JITModule)) -> Result<FuncId, String> {
+    fn define(
+        &mut self,
+        name: &str,
+        cold: bool,
+        params: &[types::Type],
+        returns: &[types::Type],
+        body: impl FnOnce(&mut FunctionBuilder, &mut JITModule),
+    ) -> Result<FuncId, String> {
         let mut ctx = self.module.make_context();
         ctx.func.signature = self.sig(params, returns);
         {
@@ -117,14 +124,17 @@ impl Definer<'_> {
         for (c, cold) in by_size {
             let share = usize::from(two && load[1] < load[0]);
             load[share] += work(c, cold);
-            if share == 0 { mine.push((c, cold)) } else { other.push((c, cold)) }
+            if share == 0 {
+                mine.push((c, cold))
+            } else {
+                other.push((c, cold))
+            }
         }
         let isa = module.isa();
         let cold_isa = &*cold_isa;
         let compile = |ctxs: Vec<(&mut cranelift_codegen::Context, bool)>| -> Result<(), String> {
-            ctxs.into_iter().try_for_each(|(c, cold)| {
-                c.compile(if cold { cold_isa } else { isa }, &mut Default::default()).map(|_| ()).map_err(|e| format!("cranelift: {:?}", e.inner))
-            })
+            ctxs.into_iter()
+                .try_for_each(|(c, cold)| c.compile(if cold { cold_isa } else { isa }, &mut Default::default()).map(|_| ()).map_err(|e| format!("cranelift: {:?}", e.inner)))
         };
         std::thread::scope(|s| {
             let helper = s.spawn(|| compile(other));
@@ -170,10 +180,7 @@ impl JitFns {
                 flags.set("regalloc_algorithm", "single_pass").map_err(|e| e.to_string())?;
             }
             flags.set("enable_verifier", if verify { "true" } else { "false" }).map_err(|e| e.to_string())?;
-            cranelift_native::builder()
-                .map_err(|e| format!("no cranelift backend for this machine: {e}"))?
-                .finish(settings::Flags::new(flags))
-                .map_err(|e| e.to_string())
+            cranelift_native::builder().map_err(|e| format!("no cranelift backend for this machine: {e}"))?.finish(settings::Flags::new(flags)).map_err(|e| e.to_string())
         };
         let isa = target(false)?;
         let cold_isa = target(true)?;
@@ -285,4 +292,3 @@ impl JitFns {
         unsafe { (self.eval)(rows.as_ptr(), n as u64, out.as_mut_ptr(), feas.as_mut_ptr(), self.tables.as_ptr()) }
     }
 }
-

@@ -205,14 +205,7 @@ pub(super) fn build(b: &mut FunctionBuilder, plan: &Plan, edit_fn: FuncRef) {
             PDraw::Subset { pool, min, max, .. } => {
                 let c = b.use_var(counter);
                 b.ins().store(flags(), c, cptr, 0);
-                let args = [
-                    b.ins().iconst(types::I64, *pool as i64),
-                    b.ins().iconst(types::I64, *min as i64),
-                    b.ins().iconst(types::I64, *max as i64),
-                    old,
-                    seed,
-                    cptr,
-                ];
+                let args = [b.ins().iconst(types::I64, *pool as i64), b.ins().iconst(types::I64, *min as i64), b.ins().iconst(types::I64, *max as i64), old, seed, cptr];
                 let inst = b.ins().call(edit_fn, &args);
                 let m = b.inst_results(inst)[0];
                 let c2 = b.ins().load(types::I64, flags(), cptr, 0);

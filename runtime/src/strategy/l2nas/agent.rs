@@ -188,9 +188,8 @@ impl Agent {
         if states.len() != rewards.len() * dim || alphas.len() != rewards.len() * dim {
             return Err("l2nas state: replay buffer arrays disagree in length".into());
         }
-        let replay = (0..rewards.len())
-            .map(|i| Transition { state: states[i * dim..(i + 1) * dim].to_vec(), alpha: alphas[i * dim..(i + 1) * dim].to_vec(), reward: rewards[i] })
-            .collect();
+        let replay =
+            (0..rewards.len()).map(|i| Transition { state: states[i * dim..(i + 1) * dim].to_vec(), alpha: alphas[i * dim..(i + 1) * dim].to_vec(), reward: rewards[i] }).collect();
         self.updates = state.get("updates").and_then(Value::as_u64).ok_or("l2nas state lacks `updates`")?;
         self.actor = actor;
         self.critic = critic;

@@ -64,7 +64,18 @@ pub struct L2nas {
 
 impl L2nas {
     pub fn new(cfg: L2nasConfig, seed: u64) -> Self {
-        L2nas { cfg, seed, rng: Rng::new(stream_seed(seed, 1)), asked: 0, random_actions: 0, arities: Vec::new(), agent: None, top: Vec::new(), pending: BTreeMap::new(), error: None }
+        L2nas {
+            cfg,
+            seed,
+            rng: Rng::new(stream_seed(seed, 1)),
+            asked: 0,
+            random_actions: 0,
+            arities: Vec::new(),
+            agent: None,
+            top: Vec::new(),
+            pending: BTreeMap::new(),
+            error: None,
+        }
     }
 
     pub fn config_ref(&self) -> &L2nasConfig {

@@ -31,7 +31,9 @@ impl CostModel {
         let name = &cfg.metric;
         let metric = cs.metric_names().iter().position(|n| n == name).ok_or_else(|| format!("layernas: unknown metric `{name}` (metrics: {})", space.metric_names().join(", ")))?;
         let root = cs.encode(&space.inner().default_candidate());
-        let global = cs.prefix_bounds(&root, 0, metric).ok_or_else(|| format!("layernas: metric `{name}` is not a sum of per-decision costs; size mode needs an additive metric such as `flops` or `params`"))?;
+        let global = cs
+            .prefix_bounds(&root, 0, metric)
+            .ok_or_else(|| format!("layernas: metric `{name}` is not a sum of per-decision costs; size mode needs an additive metric such as `flops` or `params`"))?;
         let target = match cfg.target {
             Some([lo, hi]) => (lo, hi),
             None => (cfg.min_fraction.map_or(global.0, |f| f * global.1), cfg.max_fraction * global.1),

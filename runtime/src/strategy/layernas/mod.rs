@@ -172,11 +172,7 @@ impl LayerNas {
 
     /// The stored sets `M_i`: per layer, (bucket label, models best first with their rewards).
     pub fn sets(&self) -> Vec<Vec<(String, Vec<(Candidate, f64)>)>> {
-        self.d
-            .sets
-            .iter()
-            .map(|set| set.iter().map(|(k, ms)| (k.clone(), ms.iter().filter_map(|m| Some((decode(&m.cand).ok()?, m.reward))).collect())).collect())
-            .collect()
+        self.d.sets.iter().map(|set| set.iter().map(|(k, ms)| (k.clone(), ms.iter().filter_map(|m| Some((decode(&m.cand).ok()?, m.reward))).collect())).collect()).collect()
     }
 
     /// For a candidate asked and not yet told: its parent (None for layer 0, whose parent is the
@@ -206,7 +202,10 @@ impl LayerNas {
             if self.cfg.effective_fill() == Fill::Largest {
                 self.d.fill = cs.extreme_completion(&root, 0, m, true);
                 if self.d.fill.is_none() && self.cfg.fill_metric.is_some() {
-                    return Err(format!("layernas: `fill_metric` `{}` is not a sum of per-decision costs; `fill = \"largest\"` needs an additive metric such as `flops`", names[m]));
+                    return Err(format!(
+                        "layernas: `fill_metric` `{}` is not a sum of per-decision costs; `fill = \"largest\"` needs an additive metric such as `flops`",
+                        names[m]
+                    ));
                 }
             }
             self.d.cheap = cs.extreme_completion(&root, 0, m, false);
@@ -298,11 +297,7 @@ impl LayerNas {
     /// Queue the children of layer `l`.
     fn generate(&mut self, ctx: &AskCtx, cs: &CompiledSpace, l: usize) {
         let n = ctx.space.num_decisions();
-        let parents: Vec<Option<String>> = if l == 0 {
-            vec![None]
-        } else {
-            self.d.sets[l - 1].values().flat_map(|b| b.iter().map(|m| Some(m.cand.clone()))).collect()
-        };
+        let parents: Vec<Option<String>> = if l == 0 { vec![None] } else { self.d.sets[l - 1].values().flat_map(|b| b.iter().map(|m| Some(m.cand.clone()))).collect() };
         let selected: Vec<Option<String>> = match self.cfg.parents_per_layer {
             None => {
                 let mut p = parents;

@@ -78,13 +78,31 @@ fn cands_json(v: &[Candidate]) -> Value {
 }
 
 fn cands_from(v: &Value, what: &str) -> Result<Vec<Candidate>, String> {
-    v.as_array().ok_or_else(|| format!("lissnas state: `{what}` is not a list"))?.iter().map(|x| x.as_str().ok_or_else(|| format!("lissnas state: bad `{what}` entry")).and_then(decode)).collect()
+    v.as_array()
+        .ok_or_else(|| format!("lissnas state: `{what}` is not a list"))?
+        .iter()
+        .map(|x| x.as_str().ok_or_else(|| format!("lissnas state: bad `{what}` entry")).and_then(decode))
+        .collect()
 }
 
 impl Shrinker {
     pub fn new(cfg: LissnasConfig, seed: u64) -> Self {
         let init_left = cfg.init_queries;
-        Shrinker { cfg, rng: Rng::new(splitmix64(seed, 11)), predictor_seed: splitmix64(seed, 12), init_left, queue: VecDeque::new(), asked: HashSet::new(), asked_order: Vec::new(), queried: Vec::new(), current: None, iteration: 0, history: Vec::new(), result: None, shrink_asked: 0 }
+        Shrinker {
+            cfg,
+            rng: Rng::new(splitmix64(seed, 11)),
+            predictor_seed: splitmix64(seed, 12),
+            init_left,
+            queue: VecDeque::new(),
+            asked: HashSet::new(),
+            asked_order: Vec::new(),
+            queried: Vec::new(),
+            current: None,
+            iteration: 0,
+            history: Vec::new(),
+            result: None,
+            shrink_asked: 0,
+        }
     }
 
     fn finish(&mut self) {
@@ -238,7 +256,16 @@ impl Shrinker {
         let next_pred: Vec<f64> = next.iter().map(pred).collect();
         let next_mean = next_pred.iter().sum::<f64>() / next.len() as f64;
         let accepted = next_mean > pool_mean;
-        self.history.push(StepStat { iteration: self.iteration, trained_on: self.queried.len(), pool: pool.len(), pool_mean_pred: pool_mean, seeds: seeds.len(), next_size: next.len(), next_mean_pred: next_mean, accepted });
+        self.history.push(StepStat {
+            iteration: self.iteration,
+            trained_on: self.queried.len(),
+            pool: pool.len(),
+            pool_mean_pred: pool_mean,
+            seeds: seeds.len(),
+            next_size: next.len(),
+            next_mean_pred: next_mean,
+            accepted,
+        });
         if !accepted {
             self.finish();
             return;
