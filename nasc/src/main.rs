@@ -2,6 +2,7 @@
 mod bench;
 mod commands;
 mod compare;
+mod graphdoc;
 mod loader;
 mod netconv;
 mod render;
