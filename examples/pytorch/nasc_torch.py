@@ -1,0 +1,324 @@
+"""Build a PyTorch module from a nasc graph document, and load weights saved by `nasc train --save`.
+
+The graph document is the `graph` field of the trial document that `nasc search --evaluator
+command:...` writes to the child's stdin, and what `nasc export SPEC --candidate NAME --format
+json` prints. Its nodes are in execution order (node 0 is the input); each has an `op`, its
+attributes, `inputs` (earlier node ids), `input_shapes`, `shape` ([c, h, w] of one image) and
+`params`. This module follows its semantics exactly, so the network computes what nasc's CPU
+backend computes:
+
+- conv: `nn.Conv2d`; padding is explicit `[top, bottom, left, right]` (TensorFlow "same"
+  padding puts the odd pixel at the bottom/right), applied with `F.pad` when asymmetric.
+- bn: `nn.BatchNorm2d` with the document's eps and momentum.
+- relu, relu6, swish (= SiLU), hswish (= `nn.Hardswish`), sigmoid, hsigmoid (relu6(x + 3) / 6
+  = `nn.Hardsigmoid`).
+- maxpool / avgpool with explicit padding; average pooling divides by the pixels of the window
+  inside the image when `count_include_pad` is false, by the whole window when it is true.
+- gap (global average pooling to [c, 1, 1]), linear (over the flattened c*h*w input; output
+  [out, 1, 1]), se (gap, 1x1 conv c->mid with bias, relu, 1x1 conv mid->c with bias,
+  hsigmoid, scale), zero (zeros of its shape), identity, add (sum of the inputs), mean (their
+  mean; zero inputs count in the divisor), concat (along channels).
+
+Only the nodes the output depends on run (as in nasc); every node's parameters exist, so
+`sum(p.numel() for p in model.parameters())` equals the document's `params`.
+
+Needs only `torch` (the safetensors reader is built in).
+"""
+
+import json
+import math
+import struct
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+__all__ = ["NascNet", "build", "load_nasc_safetensors", "read_safetensors", "load_graph"]
+
+
+def _pad_arg(p):
+    """[top, bottom, left, right] -> the order F.pad wants (left, right, top, bottom)."""
+    top, bottom, left, right = p
+    return (left, right, top, bottom)
+
+
+def _symmetric(p):
+    return p[0] == p[1] and p[2] == p[3]
+
+
+class Conv(nn.Conv2d):
+    """`nn.Conv2d` with nasc's explicit, possibly asymmetric zero padding."""
+
+    def __init__(self, cin, node):
+        pad = node.get("padding", [0, 0, 0, 0])
+        sym = _symmetric(pad)
+        super().__init__(
+            cin,
+            node["out_channels"],
+            tuple(node["kernel"]),
+            stride=node.get("stride", 1),
+            padding=(pad[0], pad[2]) if sym else 0,
+            dilation=node.get("dilation", 1),
+            groups=node.get("groups", 1),
+            bias=node.get("bias", False),
+        )
+        self.explicit_pad = None if sym else _pad_arg(pad)
+
+    def forward(self, x):
+        if self.explicit_pad is not None:
+            x = F.pad(x, self.explicit_pad)
+        return super().forward(x)
+
+
+class Pool(nn.Module):
+    """Max or average pooling with explicit padding and nasc's divisor rule."""
+
+    def __init__(self, node, in_shape):
+        super().__init__()
+        self.max = node["op"] == "maxpool"
+        self.k = tuple(node["kernel"])
+        self.stride = node.get("stride", 1)
+        self.pad = list(node.get("padding", [0, 0, 0, 0]))
+        self.count_include_pad = bool(node.get("count_include_pad", False))
+        top, bottom, left, right = self.pad
+        # PyTorch's own padding is symmetric and at most half the kernel.
+        self.native = _symmetric(self.pad) and top <= self.k[0] // 2 and left <= self.k[1] // 2
+        factor = None
+        if not self.native and not self.max and not self.count_include_pad:
+            # Pixels of each window inside the image, to turn a whole-window average into one
+            # over the image's pixels (nasc's rule; an empty window gives 0).
+            _, h, w = in_shape
+            ones = F.pad(torch.ones(1, 1, h, w), _pad_arg(self.pad))
+            count = F.avg_pool2d(ones, self.k, self.stride) * (self.k[0] * self.k[1])
+            factor = (self.k[0] * self.k[1]) / count.clamp(min=1.0)
+        self.register_buffer("factor", factor, persistent=False)
+
+    def forward(self, x):
+        if self.native:
+            p = (self.pad[0], self.pad[2])
+            if self.max:
+                return F.max_pool2d(x, self.k, self.stride, p)
+            return F.avg_pool2d(x, self.k, self.stride, p, count_include_pad=self.count_include_pad)
+        if self.max:
+            return F.max_pool2d(F.pad(x, _pad_arg(self.pad), value=-math.inf), self.k, self.stride)
+        y = F.avg_pool2d(F.pad(x, _pad_arg(self.pad)), self.k, self.stride)
+        return y if self.factor is None else y * self.factor
+
+
+class Linear(nn.Linear):
+    """`nn.Linear` over the flattened c*h*w input; output [n, out, 1, 1]."""
+
+    def forward(self, x):
+        return super().forward(x.flatten(1))[:, :, None, None]
+
+
+class SE(nn.Module):
+    """Squeeze-excite: gap, 1x1 conv c->mid (bias), relu, 1x1 conv mid->c (bias), hsigmoid, scale."""
+
+    def __init__(self, c, mid):
+        super().__init__()
+        self.fc1 = nn.Conv2d(c, mid, 1, bias=True)
+        self.fc2 = nn.Conv2d(mid, c, 1, bias=True)
+
+    def forward(self, x):
+        s = x.mean((2, 3), keepdim=True)
+        return x * F.hardsigmoid(self.fc2(F.relu(self.fc1(s))))
+
+
+class Gap(nn.Module):
+    def forward(self, x):
+        return x.mean((2, 3), keepdim=True)
+
+
+_ACTS = {
+    "relu": nn.ReLU,
+    "relu6": nn.ReLU6,
+    "swish": nn.SiLU,
+    "hswish": nn.Hardswish,
+    "sigmoid": nn.Sigmoid,
+    "hsigmoid": nn.Hardsigmoid,
+}
+
+_NO_MODULE = {"input", "zero", "identity", "add", "mean", "concat"}
+
+
+def _module(node):
+    op = node["op"]
+    ins = node.get("input_shapes", [])
+    c = ins[0][0] if ins else 0
+    if op == "conv":
+        return Conv(c, node)
+    if op == "bn":
+        return nn.BatchNorm2d(node["shape"][0], eps=node.get("eps", 1e-5), momentum=node.get("momentum", 0.1))
+    if op in _ACTS:
+        return _ACTS[op]()
+    if op in ("maxpool", "avgpool"):
+        return Pool(node, ins[0])
+    if op == "gap":
+        return Gap()
+    if op == "linear":
+        return Linear(ins[0][0] * ins[0][1] * ins[0][2], node["out_features"], bias=node.get("bias", True))
+    if op == "se":
+        return SE(c, node["mid"])
+    if op in _NO_MODULE:
+        return None
+    raise ValueError(f"node {node.get('id')}: unknown op {op!r} (graph document version 1 ops only)")
+
+
+class NascNet(nn.Module):
+    """The network of a graph document. Node i's module (if it has one) is `self.nodes[str(i)]`,
+    so its parameters are named `nodes.<i>.weight`, `nodes.<i>.bias`, `nodes.<i>.fc1.weight`...
+    `forward` takes [n, c, h, w] images and returns [n, classes] logits."""
+
+    def __init__(self, graph):
+        super().__init__()
+        if graph.get("version", 1) != 1:
+            raise ValueError(f"graph document version {graph.get('version')} (this script reads version 1)")
+        self.graph = graph
+        nodes = graph["nodes"]
+        for i, n in enumerate(nodes):
+            if n.get("id", i) != i:
+                raise ValueError(f"node {i} has id {n.get('id')}: nodes must be in order")
+            for j in n["inputs"]:
+                if not 0 <= j < i:
+                    raise ValueError(f"node {i}: input {j} is not an earlier node")
+        self.nodes = nn.ModuleDict()
+        for i, n in enumerate(nodes):
+            m = _module(n)
+            if m is not None:
+                self.nodes[str(i)] = m
+        self.ops = [n["op"] for n in nodes]
+        self.inputs = [list(n["inputs"]) for n in nodes]
+        self.shapes = [tuple(n["shape"]) for n in nodes]
+        self.output = graph.get("output", len(nodes) - 1)
+        # Live nodes: those the output depends on (nasc runs only these), and each one's last user.
+        live = [False] * len(nodes)
+        live[self.output] = True
+        for i in range(len(nodes) - 1, -1, -1):
+            if live[i]:
+                for j in self.inputs[i]:
+                    live[j] = True
+        self.live = live
+        last = {}
+        for i in range(len(nodes)):
+            if live[i]:
+                for j in self.inputs[i]:
+                    last[j] = i
+        self.frees = [[] for _ in nodes]
+        for j, i in last.items():
+            if j != self.output:
+                self.frees[i].append(j)
+
+    def node_params(self, i):
+        """Learnable parameters of node i (compare with the document's `params` of the node)."""
+        m = self.nodes[str(i)] if str(i) in self.nodes else None
+        return 0 if m is None else sum(p.numel() for p in m.parameters())
+
+    def forward(self, x):
+        vals = [None] * len(self.ops)
+        for i, op in enumerate(self.ops):
+            if not self.live[i]:
+                continue
+            ins = [vals[j] for j in self.inputs[i]]
+            if op == "input":
+                y = x
+            elif op == "zero":
+                y = x.new_zeros((x.shape[0],) + self.shapes[i])
+            elif op == "identity":
+                y = ins[0]
+            elif op == "add":
+                y = ins[0]
+                for t in ins[1:]:
+                    y = y + t
+            elif op == "mean":
+                y = ins[0]
+                for t in ins[1:]:
+                    y = y + t
+                y = y / len(ins)
+            elif op == "concat":
+                y = torch.cat(ins, dim=1)
+            else:
+                y = self.nodes[str(i)](ins[0])
+            vals[i] = y
+            for j in self.frees[i]:
+                vals[j] = None
+        return vals[self.output].flatten(1)
+
+
+def build(graph):
+    """A `NascNet` from a graph document (a dict, or a trial document with a `graph` field)."""
+    if "nodes" not in graph and "graph" in graph:
+        graph = graph["graph"]
+    return NascNet(graph)
+
+
+def load_graph(path):
+    """Reads a graph document, or a trial document (its `graph`), from a JSON file."""
+    with open(path) as f:
+        doc = json.load(f)
+    return doc["graph"] if "nodes" not in doc and "graph" in doc else doc
+
+
+_DTYPES = {
+    "F32": torch.float32,
+    "F64": torch.float64,
+    "F16": torch.float16,
+    "BF16": torch.bfloat16,
+    "I64": torch.int64,
+    "I32": torch.int32,
+    "U8": torch.uint8,
+}
+
+
+def read_safetensors(path):
+    """(tensors, metadata) of a safetensors file: a dict name -> torch tensor and the header's
+    `__metadata__` (a dict of strings). Stdlib + torch only."""
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + n])
+    meta = header.pop("__metadata__", {}) or {}
+    base = 8 + n
+    out = {}
+    for name, info in header.items():
+        start, end = info["data_offsets"]
+        dtype = _DTYPES[info["dtype"]]
+        buf = bytearray(data[base + start : base + end])
+        t = torch.frombuffer(buf, dtype=dtype) if buf else torch.empty(0, dtype=dtype)
+        out[name] = t.reshape(info["shape"])
+    return out, meta
+
+
+def _nasc_name(i, op, key):
+    """nasc's tensor name for our state_dict key `key` of node i (docs/export.md: `node{i}.…`)."""
+    return f"node{i}.{key}"
+
+
+def load_nasc_safetensors(model, path, strict=True):
+    """Loads weights saved by `nasc train --save PATH` into `model` (a `NascNet` of the same
+    candidate): conv/linear `weight` and `bias`, BN `weight`/`bias`/`running_mean`/`running_var`,
+    SE `fc1.weight`... Tensors whose shapes differ only by trailing 1x1 (SE's 1x1 convs stored as
+    matrices) are reshaped. Returns the file's metadata (spec sha256, candidate...)."""
+    tensors, meta = read_safetensors(path)
+    own = model.state_dict()
+    used = set()
+    new = {}
+    for key, want in own.items():
+        _, i, rest = key.split(".", 2)  # nodes.<i>.<rest>
+        if rest == "num_batches_tracked":
+            continue
+        name = _nasc_name(int(i), model.ops[int(i)], rest)
+        if name not in tensors:
+            if strict:
+                raise KeyError(f"{path}: no tensor {name!r} for {key} (has {sorted(tensors)[:8]}...)")
+            continue
+        t = tensors[name]
+        if t.numel() != want.numel():
+            raise ValueError(f"{path}: {name} has shape {list(t.shape)}, the model wants {list(want.shape)}")
+        new[key] = t.reshape(want.shape).to(want.dtype)
+        used.add(name)
+    extra = sorted(set(tensors) - used)
+    if strict and extra:
+        raise KeyError(f"{path}: tensors the model does not have: {extra[:8]}")
+    model.load_state_dict(new, strict=False)
+    return meta
