@@ -185,15 +185,13 @@ pub fn check(spec: &Spec, overrides: &[String]) -> Vec<Diagnostic> {
                 }
             }
             Item::Constraint { expr, .. } => check_metric_expr(expr, &names, &mut diags),
-            Item::Objective { metric, .. } => {
-                if !names.metrics.contains_key(metric.name.as_str()) && !DERIVED_METRICS.contains(&metric.name.as_str()) {
-                    let mut d = Diagnostic::error("E0502", format!("objective on unknown metric `{}`", metric.name), metric.span, "no such metric")
-                        .with_help(format!("declare it, e.g. `metric {} = external;`", metric.name));
-                    if let Some(s) = did_you_mean(&metric.name, names.metrics.keys().copied().chain(DERIVED_METRICS)) {
-                        d = d.with_help(format!("did you mean `{s}`?"));
-                    }
-                    diags.push(d);
+            Item::Objective { metric, .. } if !names.metrics.contains_key(metric.name.as_str()) && !DERIVED_METRICS.contains(&metric.name.as_str()) => {
+                let mut d = Diagnostic::error("E0502", format!("objective on unknown metric `{}`", metric.name), metric.span, "no such metric")
+                    .with_help(format!("declare it, e.g. `metric {} = external;`", metric.name));
+                if let Some(s) = did_you_mean(&metric.name, names.metrics.keys().copied().chain(DERIVED_METRICS)) {
+                    d = d.with_help(format!("did you mean `{s}`?"));
                 }
+                diags.push(d);
             }
             _ => {}
         }
@@ -547,8 +545,8 @@ pub fn stmt_order(stmts: &[Stmt]) -> Vec<usize> {
     };
     let mut out = Vec::with_capacity(stmts.len());
     let mut placed = false;
-    for i in 0..stmts.len() {
-        if matches!(stmts[i], Stmt::Node { .. }) {
+    for (i, st) in stmts.iter().enumerate() {
+        if matches!(st, Stmt::Node { .. }) {
             if !placed {
                 out.extend(topo.iter().copied());
                 placed = true;

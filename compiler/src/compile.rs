@@ -180,10 +180,7 @@ fn front<'s>(spec: &'s Spec, overrides: &[(String, String)], default_name: &str,
     }
     // the input and the network, over worlds
     let input_item = spec.items.iter().find_map(|i| if let Item::Input { dims, span } = i { Some((dims, *span)) } else { None });
-    let (dims, input_span) = match input_item {
-        Some(x) => x,
-        None => return None,
-    };
+    let (dims, input_span) = input_item?;
     let mut shape = [0i64; 3];
     for (k, e) in dims.iter().enumerate().take(3) {
         match eval_const(&prog, e, &[]) {

@@ -358,7 +358,7 @@ fn eliminate<T: Semiring>(mut factors: Vec<Table<T>>, cards: &HashMap<DecisionId
             scope.sort();
             scope.dedup();
             let size = scope.iter().try_fold(1usize, |a, d| a.checked_mul(cards[d])).unwrap_or(usize::MAX);
-            if best.as_ref().map_or(true, |b| size < b.0) {
+            if best.as_ref().is_none_or(|b| size < b.0) {
                 best = Some((size, *v, scope));
             }
         }

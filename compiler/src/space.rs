@@ -105,7 +105,7 @@ impl Space {
         let fams = self.families();
         let vals = self.evaluate(c);
         let values: HashMap<&str, f64> = vals.iter().filter_map(|(n, v)| v.map(|x| (n.as_str(), x))).collect();
-        self.constraints.iter().chain(extra).all(|e| eval_expr(e, c, &values, &self.consts, &self.decisions, &fams).map_or(true, |v| v != 0.0))
+        self.constraints.iter().chain(extra).all(|e| eval_expr(e, c, &values, &self.consts, &self.decisions, &fams) != Some(0.0))
     }
 
     /// The candidate's name in the spec's naming format (the first `name` item), else canonical.

@@ -35,6 +35,9 @@ pub struct Spec {
     pub span: Span,
 }
 
+// One item per top-level statement, built once per spec: boxing the larger variants would only
+// add indirection to every match over the AST.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Item {
     /// `space NAME;`

@@ -84,7 +84,7 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
     for c in candidates {
         let d = levenshtein(name, c);
         let limit = (name.chars().count().max(c.chars().count()) / 3).max(1);
-        if d <= limit && best.map_or(true, |(bd, bc)| d < bd || (d == bd && c < bc)) {
+        if d <= limit && best.is_none_or(|(bd, bc)| d < bd || (d == bd && c < bc)) {
             best = Some((d, c));
         }
     }

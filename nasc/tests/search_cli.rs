@@ -37,7 +37,7 @@ fn interrupted(store: &Path, signal: &str, after: Duration) -> (StoredRun, Optio
     // wait for the first committed trials, then a random moment more
     let t = Instant::now();
     while t.elapsed() < Duration::from_secs(30) && child.try_wait().unwrap().is_none() {
-        if SqliteStore::read(store).map_or(false, |r| !r.trials.is_empty()) {
+        if SqliteStore::read(store).is_ok_and(|r| !r.trials.is_empty()) {
             break;
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -93,7 +93,7 @@ fn killed_or_interrupted_search_resumes_to_the_same_sequence() {
 
     let after = Duration::from_millis((nanos >> 7) % 600);
     let (stopped, code) = interrupted(&dir.join("stopped.db"), "-INT", after);
-    assert!(code.map_or(true, |c| c == 130), "Ctrl-C exits 130, got {code:?}");
+    assert!(code.is_none_or(|c| c == 130), "Ctrl-C exits 130, got {code:?}");
     assert_same(&stopped, &reference, &format!("Ctrl-C after {after:?}"));
 
     // the existing store is never overwritten; a foreign spec is refused

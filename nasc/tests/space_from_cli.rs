@@ -20,7 +20,7 @@ fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
-fn p(path: &PathBuf) -> &str {
+fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 

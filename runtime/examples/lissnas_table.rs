@@ -222,7 +222,7 @@ fn main() {
             ("LISSNAS + RS", "lissnas", json!({})),
             ("LISSNAS + greedy", "lissnas", json!({"inner": "greedy"})),
         ];
-        let test_name = if b.spec == "nb201.nas" { "test_acc" } else { "test_acc" };
+        let test_name = "test_acc";
         for (label, strat, scfg) in &methods {
             let (mut accs, mut trials, mut found) = (Vec::new(), Vec::new(), 0);
             for seed in 0..seeds {

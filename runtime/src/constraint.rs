@@ -89,7 +89,7 @@ fn fmt(x: f64) -> String {
         let s = (x.abs() as u64).to_string();
         let mut out = String::new();
         for (i, ch) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i) % 3 == 0 {
+            if i > 0 && (s.len() - i).is_multiple_of(3) {
                 out.push(',');
             }
             out.push(ch);

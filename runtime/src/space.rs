@@ -107,7 +107,7 @@ impl SearchSpace {
     /// Whether `c` is in the restriction (always true without one).
     #[inline]
     pub fn is_member(&self, c: &Candidate) -> bool {
-        self.allowed.as_ref().map_or(true, |a| a.binary_search(c).is_ok())
+        self.allowed.as_ref().is_none_or(|a| a.binary_search(c).is_ok())
     }
 
     /// The same space without its restriction (the whole space the members came from).

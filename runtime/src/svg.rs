@@ -286,7 +286,7 @@ pub fn pareto_front(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
     p.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
     let mut out: Vec<(f64, f64)> = Vec::new();
     for q in p {
-        if out.last().map_or(true, |l| q.1 > l.1) {
+        if out.last().is_none_or(|l| q.1 > l.1) {
             out.push(q);
         }
     }

@@ -17,7 +17,7 @@ fn fonts() -> usvg::Options<'static> {
     if let Some(f) = family {
         db.set_sans_serif_family(f);
     }
-    assert!(opt.fontdb.len() > 0, "no system fonts: install fonts-dejavu-core (the plot test lays out text)");
+    assert!(!opt.fontdb.is_empty(), "no system fonts: install fonts-dejavu-core (the plot test lays out text)");
     opt
 }
 

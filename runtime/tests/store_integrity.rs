@@ -73,7 +73,7 @@ fn flipped_bytes_are_never_served_as_other_data() {
         x ^= x << 17;
         let mut b = bytes.clone();
         let at = (x % b.len() as u64) as usize;
-        b[at] ^= 1 << (x >> 32) % 8;
+        b[at] ^= 1 << ((x >> 32) % 8);
         std::fs::write(&p, &b).unwrap();
         match SqliteStore::read(&p) {
             Err(_) => refused += 1,

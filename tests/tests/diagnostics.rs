@@ -68,7 +68,7 @@ fn each_error_has_its_code() {
         (format!("{BASE}network = input;\nname n = \"{{w}}{{zz}}\";"), "E0701"),
         (net("return conv(x, 4, 3 div 0);"), "E0801"),
         (format!("{BASE}block f(x) = f(x);\nnetwork = f(input);"), "E0802"),
-        (format!("{BASE}"), "E0901"),
+        (BASE.to_string(), "E0901"),
     ];
     for (src, code) in cases {
         let got = codes(&src);

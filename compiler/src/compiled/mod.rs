@@ -132,7 +132,7 @@ impl CompiledSpace {
     /// Metrics of `rows.len() / n_dec` candidates into `out` (`n_metrics` per candidate).
     pub fn metrics_batch(&self, rows: &[u64], out: &mut [f64]) {
         let (nd, nm) = (self.n_dec().max(1), self.n_metrics());
-        let n = (rows.len() / nd).min(if nm == 0 { usize::MAX } else { out.len() / nm });
+        let n = (rows.len() / nd).min(out.len().checked_div(nm).unwrap_or(usize::MAX));
         match self.jit_for(self.paths.eval) {
             Some(j) => j.metrics_batch(rows, n, out),
             None => {
@@ -146,7 +146,7 @@ impl CompiledSpace {
     /// Metrics and feasibility (spec and run-time constraints) of a batch.
     pub fn eval_batch(&self, rows: &[u64], metrics: &mut [f64], feasible: &mut [u8]) {
         let (nd, nm) = (self.n_dec().max(1), self.n_metrics());
-        let n = (rows.len() / nd).min(feasible.len()).min(if nm == 0 { usize::MAX } else { metrics.len() / nm });
+        let n = (rows.len() / nd).min(feasible.len()).min(metrics.len().checked_div(nm).unwrap_or(usize::MAX));
         match self.jit_for(self.paths.eval) {
             Some(j) => j.eval_batch(rows, n, metrics, feasible),
             None => {

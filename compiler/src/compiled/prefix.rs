@@ -13,9 +13,9 @@ impl CompiledSpace {
     pub fn complete_with_defaults(&self, row: &[u64], len: usize) -> Vec<u64> {
         let s = &self.space;
         let mut c = Candidate(vec![Slot::Absent; s.decisions.len()]);
-        for d in 0..s.decisions.len() {
+        for (d, dec) in s.decisions.iter().enumerate() {
             if d < len {
-                c.0[d] = super::plan::decode_slot(&s.decisions[d].kind, row[d]);
+                c.0[d] = super::plan::decode_slot(&dec.kind, row[d]);
             } else if s.exists(d, &c) {
                 c.0[d] = s.default_slot(d);
             }
@@ -70,7 +70,7 @@ impl CompiledSpace {
                 cur[d] = o;
                 let Some((lo, hi)) = self.prefix_bounds(&cur, d + 1, metric) else { continue };
                 let v = if largest { hi } else { -lo };
-                if best.map_or(true, |(b, _)| v > b) {
+                if best.is_none_or(|(b, _)| v > b) {
                     best = Some((v, o));
                 }
             }
@@ -105,9 +105,9 @@ impl CompiledSpace {
         });
         a.constant = constant;
         let mut validity = s.validity.clone();
-        for d in 0..len.min(s.decisions.len()) {
+        for (d, (dec, &r)) in s.decisions.iter().zip(row).take(len).enumerate() {
             let id = DecisionId(d as u32);
-            let slot = super::plan::decode_slot(&s.decisions[d].kind, row[d]);
+            let slot = super::plan::decode_slot(&dec.kind, r);
             let Some(p) = s.domains.position(id, slot) else { continue };
             let mut t = Table::new(vec![id], &s.domains, false)?;
             t.data[p] = true;

@@ -78,7 +78,10 @@ fn signature(name: &str) -> Option<Signature> {
     })
 }
 
-type Args = Vec<(Option<(String, Span)>, Value, Span)>;
+/// Evaluated call arguments: (keyword and its span, value, span).
+pub(super) type Args = Vec<ArgValue>;
+/// One evaluated call argument.
+pub(super) type ArgValue = (Option<(String, Span)>, Value, Span);
 
 /// Bind call arguments to a builtin's signature.
 fn bind(name: &str, args: Args, span: Span) -> R<Vec<(Value, Span)>> {

@@ -137,7 +137,7 @@ impl<'a> Interp<'a> {
 
     /// Evaluate call arguments; `lazy`: a block's, where an argument that is a decision is
     /// bound unread (`eval_lazy`).
-    pub(super) fn args(&mut self, w: &mut World, args: &[Arg], lazy: bool) -> R<Vec<(Option<(String, Span)>, Value, Span)>> {
+    pub(super) fn args(&mut self, w: &mut World, args: &[Arg], lazy: bool) -> R<super::builtins::Args> {
         let mut out = Vec::with_capacity(args.len());
         for a in args {
             let v = if lazy { self.eval_lazy(w, &a.value)? } else { self.eval(w, &a.value)? };
@@ -341,8 +341,8 @@ impl<'a> Interp<'a> {
                     CondList(l) => l.len(),
                     _ => 0,
                 };
-                self.charge_big((n(&a) + n(&b)) as u64, span)?;
-                Ok(cond_or_plain([part(&a), part(&b)].concat()))
+                self.charge_big((n(a) + n(b)) as u64, span)?;
+                Ok(cond_or_plain([part(a), part(b)].concat()))
             }
             (BinOp::Add, Str(x), Str(y)) => Ok(Str(Rc::from(format!("{x}{y}").as_str()))),
             (BinOp::Eq | BinOp::Ne, Str(_) | Op(_) | Bool(_), _) | (BinOp::Eq | BinOp::Ne, _, Str(_) | Op(_) | Bool(_)) => {
@@ -464,7 +464,7 @@ impl<'a> Interp<'a> {
 
     // ---------------------------------------------------------------- calls
 
-    pub(crate) fn call(&mut self, w: &mut World, f: Value, args: Vec<(Option<(String, Span)>, Value, Span)>, fspan: Span, span: Span) -> R<Value> {
+    pub(crate) fn call(&mut self, w: &mut World, f: Value, args: super::builtins::Args, fspan: Span, span: Span) -> R<Value> {
         match f {
             Value::Op(OpRef::Builtin(name)) => {
                 // builtins that materialize a range (`min`, `max`) are charged for it first
@@ -510,7 +510,7 @@ impl<'a> Interp<'a> {
     }
 
     /// Run a block's body in a new frame, in world `w`.
-    fn call_block(&mut self, w: &mut World, def: &nasc_grammar::ast::BlockDef, name: &str, args: Vec<(Option<(String, Span)>, Value, Span)>, fspan: Span, span: Span) -> R<Value> {
+    fn call_block(&mut self, w: &mut World, def: &nasc_grammar::ast::BlockDef, name: &str, args: super::builtins::Args, fspan: Span, span: Span) -> R<Value> {
         let inputs = tensor_nodes(&args);
         let first = self.trace_len();
         let frame = self.bind_params(w, def, name, args, span)?;
@@ -530,7 +530,7 @@ impl<'a> Interp<'a> {
         }
     }
 
-    pub(super) fn bind_params(&mut self, w: &mut World, def: &nasc_grammar::ast::BlockDef, name: &str, args: Vec<(Option<(String, Span)>, Value, Span)>, span: Span) -> R<Frame> {
+    pub(super) fn bind_params(&mut self, w: &mut World, def: &nasc_grammar::ast::BlockDef, name: &str, args: super::builtins::Args, span: Span) -> R<Frame> {
         let mut frame = Frame::default();
         let mut given: Vec<Option<Value>> = vec![None; def.params.len()];
         let mut pos = 0;

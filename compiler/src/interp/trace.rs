@@ -10,7 +10,7 @@ use nasc_grammar::ast::{Expr, ExprKind, Span};
 impl Interp<'_> {
     /// `call`, and in trace mode, when the callee is a decision's option (`edge[3]`), record the
     /// application as a named op group (the canonical key names options, not their bodies).
-    pub(super) fn call_traced(&mut self, w: &mut World, callee: &Expr, f: Value, args: Vec<(Option<(String, Span)>, Value, Span)>, span: Span) -> R<Value> {
+    pub(super) fn call_traced(&mut self, w: &mut World, callee: &Expr, f: Value, args: super::builtins::Args, span: Span) -> R<Value> {
         let option = match (&self.trace, &f, args.first()) {
             (Some(_), Value::Op(op), Some((None, Value::Tensor(t), _))) if self.is_decision_ref(w, callee) => Some((op.name().to_string(), t.node)),
             _ => None,
@@ -46,6 +46,6 @@ impl Interp<'_> {
 }
 
 /// The IR nodes of the tensor arguments of a call, in order.
-pub(super) fn tensor_nodes(args: &[(Option<(String, Span)>, Value, Span)]) -> Vec<NodeId> {
+pub(super) fn tensor_nodes(args: &[super::builtins::ArgValue]) -> Vec<NodeId> {
     args.iter().filter_map(|(_, v, _)| if let Value::Tensor(t) = v { Some(t.node) } else { None }).collect()
 }

@@ -157,7 +157,7 @@ impl Mlp {
         if sizes.len() < 2 {
             return Err(format!("a network needs an input and an output size, got {sizes:?}"));
         }
-        if sizes.iter().any(|s| *s == 0) {
+        if sizes.contains(&0) {
             return Err(format!("network layer sizes must be positive, got {sizes:?}"));
         }
         Ok(())

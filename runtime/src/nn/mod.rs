@@ -45,7 +45,7 @@ pub fn f32s_to_b64(v: &[f32]) -> String {
 /// Inverse of [`f32s_to_b64`].
 pub fn b64_to_f32s(s: &str) -> Result<Vec<f32>, String> {
     let s = s.as_bytes();
-    if s.len() % 4 != 0 {
+    if !s.len().is_multiple_of(4) {
         return Err("bad base64 float array: length is not a multiple of 4".into());
     }
     let val = |c: u8| -> Result<u32, String> {
@@ -83,7 +83,7 @@ mod tests {
     #[test]
     fn base64_roundtrip_is_exact() {
         for n in 0..7 {
-            let v: Vec<f32> = (0..n).map(|i| (i as f32 - 2.5) * 1.0e-3f32.powi(i as i32) + f32::EPSILON * i as f32).collect();
+            let v: Vec<f32> = (0..n).map(|i| (i as f32 - 2.5) * 1.0e-3f32.powi(i) + f32::EPSILON * i as f32).collect();
             let s = f32s_to_b64(&v);
             let back = b64_to_f32s(&s).unwrap();
             assert_eq!(v.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), back.iter().map(|x| x.to_bits()).collect::<Vec<_>>());

@@ -40,10 +40,8 @@ impl GbdtConfig {
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
             return Err(format!("gbdt: `learning_rate` must be positive, not `{}`", self.learning_rate));
         }
-        if !(self.lambda >= 0.0 && self.lambda.is_finite())
-            || !(self.gamma >= 0.0 && self.gamma.is_finite())
-            || !(self.min_child_weight >= 0.0 && self.min_child_weight.is_finite())
-        {
+        let non_negative = |x: f64| x >= 0.0 && x.is_finite();
+        if ![self.lambda, self.gamma, self.min_child_weight].into_iter().all(non_negative) {
             return Err("gbdt: `lambda`, `gamma` and `min_child_weight` must be finite and non-negative".into());
         }
         for (n, v) in [("subsample", self.subsample), ("colsample", self.colsample)] {
@@ -145,7 +143,7 @@ impl Builder<'_> {
                     continue;
                 }
                 let gain = 0.5 * (self.score(gl, hl) + self.score(gr, hr) - parent) - self.cfg.gamma;
-                if gain > 1e-12 && best.map_or(true, |(b, _, _)| gain > b) {
+                if gain > 1e-12 && best.is_none_or(|(b, _, _)| gain > b) {
                     best = Some((gain, f, v + (w - v) / 2.0));
                 }
             }
@@ -294,9 +292,7 @@ mod tests {
     fn subsampling_is_seeded() {
         let x: Vec<Vec<f64>> = (0..40).map(|i| vec![(i % 2) as f64, (i / 2 % 2) as f64, (i % 5) as f64]).collect();
         let y: Vec<f64> = x.iter().map(|r| r[0] * 3.0 + r[1] - 0.2 * r[2]).collect();
-        let mut c = GbdtConfig::default();
-        c.subsample = 0.5;
-        c.colsample = 0.67;
+        let c = GbdtConfig { subsample: 0.5, colsample: 0.67, ..GbdtConfig::default() };
         let a = Gbdt::fit(&x, &y, &c, 7).unwrap();
         let b = Gbdt::fit(&x, &y, &c, 7).unwrap();
         let d = Gbdt::fit(&x, &y, &c, 8).unwrap();

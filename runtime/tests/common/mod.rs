@@ -94,7 +94,10 @@ pub fn assert_same(a: &StoredRun, b: &StoredRun, ctx: &str) {
     assert_eq!(x.len(), y.len(), "{ctx}: lengths differ");
 }
 
+/// A trial as compared between runs: id, seq, name, reward, reported, sim start and end, key.
+pub type TrialRow = (u64, u64, String, Option<f64>, Option<f64>, f64, f64, Option<String>);
+
 /// The trial sequence: what must be identical between runs.
-pub fn sequence(run: &StoredRun) -> Vec<(u64, u64, String, Option<f64>, Option<f64>, f64, f64, Option<String>)> {
+pub fn sequence(run: &StoredRun) -> Vec<TrialRow> {
     run.trials.iter().map(|t| (t.id, t.seq, t.name.clone(), t.reward, t.reported, t.sim_start, t.sim_end, t.key.clone())).collect()
 }

@@ -258,7 +258,7 @@ impl JitFns {
 
     /// `out.len() / n_dec` sampled rows from `rng` (advanced past them).
     pub fn sample_batch(&self, rng: &mut Rng, n_dec: usize, out: &mut [u64]) {
-        let n = if n_dec == 0 { 0 } else { out.len() / n_dec };
+        let n = out.len().checked_div(n_dec).unwrap_or(0);
         // SAFETY: out holds n rows of n_dec slots, the layout the sampler was compiled for.
         rng.counter = unsafe { (self.sample)(rng.seed, rng.counter, n as u64, out.as_mut_ptr()) };
     }

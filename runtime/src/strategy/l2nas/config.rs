@@ -110,7 +110,7 @@ fn check_positive(name: &str, v: f64) -> Result<(), String> {
 
 impl L2nasConfig {
     pub fn validate(&self) -> Result<(), String> {
-        if self.hidden.iter().any(|h| *h == 0) {
+        if self.hidden.contains(&0) {
             return Err(format!("l2nas: hidden layer widths must be positive, got `{:?}`", self.hidden));
         }
         if self.top_k == 0 {
@@ -130,7 +130,7 @@ impl L2nasConfig {
         if !(self.noise.is_finite() && self.noise >= 0.0) {
             return Err(format!("l2nas: `noise` must be a non-negative number, got `{}`", self.noise));
         }
-        if !(self.actor_lr.is_finite() && self.actor_lr >= 0.0) || !(self.critic_lr.is_finite() && self.critic_lr >= 0.0) {
+        if ![self.actor_lr, self.critic_lr].into_iter().all(|lr| lr.is_finite() && lr >= 0.0) {
             return Err(format!("l2nas: learning rates must be non-negative numbers, got `{}` and `{}`", self.actor_lr, self.critic_lr));
         }
         check_positive("adam_eps", self.adam_eps)?;

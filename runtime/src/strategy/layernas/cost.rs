@@ -71,7 +71,8 @@ impl CostModel {
     /// Eq. 4: ⌊(cost − min) / (max − min) × H⌋ on layer `layer`, clamped to 0..H.
     pub fn bucket(&self, layer: usize, cost: f64, h: usize) -> usize {
         let (lo, hi) = self.ranges[layer];
-        if !(hi > lo) || !cost.is_finite() {
+        // NaN bounds count as an empty range
+        if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) || !cost.is_finite() {
             return 0;
         }
         let x = ((cost - lo) / (hi - lo) * h as f64).floor();

@@ -150,6 +150,9 @@ pub struct LayerNas {
     error: Option<String>,
 }
 
+/// One stored set of a layer: its bucket label and its models, best first, with their rewards.
+pub type StoredSet = (String, Vec<(Candidate, f64)>);
+
 impl LayerNas {
     pub fn new(cfg: LayerNasConfig, seed: u64) -> Self {
         LayerNas { cfg, rng: Rng::new(stream_seed(seed, 1)), d: Dyn::default(), error: None }
@@ -171,7 +174,7 @@ impl LayerNas {
     }
 
     /// The stored sets `M_i`: per layer, (bucket label, models best first with their rewards).
-    pub fn sets(&self) -> Vec<Vec<(String, Vec<(Candidate, f64)>)>> {
+    pub fn sets(&self) -> Vec<Vec<StoredSet>> {
         self.d.sets.iter().map(|set| set.iter().map(|(k, ms)| (k.clone(), ms.iter().filter_map(|m| Some((decode(&m.cand).ok()?, m.reward))).collect())).collect()).collect()
     }
 
@@ -267,7 +270,7 @@ impl LayerNas {
             return;
         }
         if b.len() >= k {
-            if b.last().map_or(true, |w| reward <= w.reward) {
+            if b.last().is_none_or(|w| reward <= w.reward) {
                 return;
             }
             b.pop();
@@ -278,7 +281,7 @@ impl LayerNas {
 
     /// The options of decision `l` to apply to `parent` (random order; T of them if set).
     fn options(&mut self, ctx: &AskCtx, parent: &Candidate, l: usize) -> Vec<Slot> {
-        if parent.0.get(l).map_or(true, |s| *s == Slot::Absent) {
+        if parent.0.get(l).is_none_or(|s| *s == Slot::Absent) {
             return Vec::new();
         }
         let t = self.cfg.options_per_parent;
