@@ -1,6 +1,6 @@
 """Checks of nasc_torch.py against nasc, run by hand where torch is installed (CI has no torch).
 
-    python examples/pytorch/check.py [ops] [params] [weights] [onnx] [--nasc target/release/nasc]
+    python examples/pytorch/check.py [ops] [params] [forward] [weights] [onnx] [--nasc target/release/nasc]
 
 - ops: each op against a direct reference written from the graph document's definitions
   (pooling divisor rule with symmetric and asymmetric padding, hsigmoid/hswish/swish, se,
@@ -8,6 +8,10 @@
 - params: for the default and 3 sampled candidates of every spec in specs/ that the trainer
   supports, `nasc export --format json`: the module's parameter count equals the document's
   `params`, per node and in all, and the forward pass gives the document's output shape.
+- forward: for sampled candidates of every such spec, the weights of `nasc export --format onnx`
+  (nasc's initialization) loaded by name; the module's eval-mode logits equal `nasc infer`'s
+  (nasc's CPU forward) and onnxruntime's on random inputs within 1e-4 (relative to the largest
+  logit when above 1).
 - weights: `nasc train specs/digits_tiny.nas --dataset digits --backend cpu --save W`, loaded
   with load_nasc_safetensors: the test accuracy on the digits test split equals nasc's.
 - onnx: the same weights exported with `nasc export --format onnx --weights W`: onnxruntime's
@@ -20,6 +24,7 @@ import argparse
 import json
 import math
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -156,10 +161,10 @@ def check_ops():
     with torch.no_grad():
         vals = {}
         model.eval()
-        a_ = model.nodes["3"](model.nodes["2"](model.nodes["1"](xx)))
-        b_ = model.nodes["6"](model.nodes["5"](model.nodes["4"](a_)))
-        se = model.nodes["6"]
-        bb = model.nodes["5"](model.nodes["4"](a_))
+        a_ = model.mods[3](model.mods[2](model.mods[1](xx)))
+        b_ = model.mods[6](model.mods[5](model.mods[4](a_)))
+        se = model.mods[6]
+        bb = model.mods[5](model.mods[4](a_))
         s = bb.mean((2, 3))
         u = F.relu(s @ se.fc1.weight.flatten(1).T + se.fc1.bias) @ se.fc2.weight.flatten(1).T + se.fc2.bias
         check(torch.allclose(b_, bb * (u.add(3).clamp(0, 6) / 6)[:, :, None, None], atol=1e-6), "se = gap, 1x1 conv + bias, relu, 1x1 conv + bias, hsigmoid, scale")
@@ -167,7 +172,7 @@ def check_ops():
         p1_ = F.max_pool2d(F.pad(vals["mean"], (0, 1, 0, 1), value=-math.inf), 3, 2)
         full = model.forward(xx)
         r_ = torch.sigmoid(2 * F.silu(torch.cat([p1_, ref_pool(vals["mean"], "avgpool", (3, 3), 2, (0, 1, 0, 1), False)], 1)))
-        lin_ = model.nodes["17"]
+        lin_ = model.mods[17]
         check(torch.allclose(full, r_.flatten(1) @ lin_.weight.T + lin_.bias, atol=1e-5), "the every-op document end to end against the definitions (mean over 3 inputs with a zero)")
 
 
@@ -216,6 +221,83 @@ def check_params(args):
                 check(ok, f"params {spec} {cand[:50]}: torch {got}, document {doc['params']}, nasc sample {want}, nodes {len(doc['nodes'])}{' differing nodes ' + str(per[:5]) if per else ''}")
                 total += 1
     check(total >= 10, f"params: {total} candidates checked")
+
+
+def write_npy(path, a):
+    """A float32 C-order .npy file (stdlib + torch)."""
+    a = a.contiguous().float()
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % "".join(f"{d}, " for d in a.shape)
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + a.numpy().tobytes())
+
+
+def read_npy(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    (hl,) = struct.unpack("<H", data[8:10])
+    header = data[10 : 10 + hl].decode()
+    shape = tuple(int(d) for d in header.split("(")[1].split(")")[0].split(",") if d.strip())
+    return torch.frombuffer(bytearray(data[10 + hl :]), dtype=torch.float32).reshape(shape)
+
+
+def onnx_initializers(path):
+    import onnx
+    from onnx import numpy_helper
+
+    m = onnx.load(path)
+    return {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in m.graph.initializer}
+
+
+def check_forward(args):
+    """Sampled candidates of every spec: the ONNX export's weights (nasc's initialization)
+    loaded into the module by name; the module's eval-mode logits against `nasc infer` (nasc's
+    CPU forward) and onnxruntime on the same random inputs."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        ort = None
+    specs = sorted(os.path.join("specs", f) for f in os.listdir(os.path.join(ROOT, "specs")) if f.endswith(".nas"))
+    total = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for spec in specs:
+            r = nasc(args, "sample", spec, "-n", str(args.n), "--seed", "2", "--format", "json", check_rc=False)
+            if r.returncode != 0:
+                continue
+            for line in r.stdout.splitlines():
+                cand = json.loads(line)["candidate"]
+                doc, err = export_json(args, spec, cand, tmp)
+                if doc is None:
+                    print(f"skip {spec} {cand[:60]}: {err}")
+                    continue
+                onnx_path = os.path.join(tmp, "m.onnx")
+                nasc(args, "export", spec, "--candidate", cand, "--format", "onnx", "--out", onnx_path)
+                model = nasc_torch.build(doc)
+                inits = onnx_initializers(onnx_path)
+                nasc_torch.load_nasc_tensors(model, {k: v for k, v in inits.items() if k.startswith("n") and "." in k}, strict=False)
+                missing = [k for k in model.state_dict() if not k.endswith("num_batches_tracked") and k not in inits]
+                model.eval()
+                torch.manual_seed(total)
+                x = torch.randn(3, *doc["input_shape"])
+                xin, yout = os.path.join(tmp, "x.npy"), os.path.join(tmp, "y.npy")
+                write_npy(xin, x)
+                nasc(args, "infer", spec, "--candidate", cand, "--input", xin, "--out", yout)
+                want = read_npy(yout)
+                with torch.no_grad():
+                    got = model(x)
+                scale = float(want.abs().max()) or 1.0
+                d_nasc = float((got - want).abs().max())
+                msg = f"forward {spec} {cand[:40]}: torch vs nasc infer max |diff| {d_nasc:.2e} (logits up to {scale:.2e})"
+                ok = not missing and d_nasc <= 1e-4 * max(1.0, scale)
+                if ort is not None:
+                    sess = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
+                    o = torch.from_numpy(sess.run(None, {sess.get_inputs()[0].name: x.numpy()})[0]).reshape(got.shape)
+                    d_ort = float((got - o).abs().max())
+                    msg += f", vs onnxruntime {d_ort:.2e}"
+                    ok = ok and d_ort <= 1e-4 * max(1.0, scale)
+                check(ok, msg + (f"; tensors missing from the ONNX file: {missing[:4]}" if missing else ""))
+                total += 1
+    check(total >= 10, f"forward: {total} candidates checked")
 
 
 # ---------------------------------------------------------------- digits
@@ -307,19 +389,22 @@ def check_onnx(args, tmp, trained):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("checks", nargs="*", help="ops, params, weights, onnx (default: all)")
+    p.add_argument("checks", nargs="*", help="ops, params, forward, weights, onnx (default: all)")
+    p.add_argument("-n", type=int, default=2, help="sampled candidates per spec in `forward` (default 2)")
     p.add_argument("--nasc", default=os.path.join(ROOT, "target", "release", "nasc"))
     p.add_argument("--digits-candidate", default="kernel[0]=3,kernel[1]=5,width[0]=16,width[1]=32,tail=res")
     args = p.parse_args()
-    unknown = set(args.checks) - {"ops", "params", "weights", "onnx"}
+    unknown = set(args.checks) - {"ops", "params", "forward", "weights", "onnx"}
     if unknown:
         p.error(f"unknown checks {sorted(unknown)}")
-    want = set(args.checks) or {"ops", "params", "weights", "onnx"}
+    want = set(args.checks) or {"ops", "params", "forward", "weights", "onnx"}
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     if "ops" in want:
         check_ops()
     if "params" in want:
         check_params(args)
+    if "forward" in want:
+        check_forward(args)
     if want & {"weights", "onnx"}:
         with tempfile.TemporaryDirectory() as tmp:
             trained = train_digits(args, tmp)

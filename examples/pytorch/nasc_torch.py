@@ -33,7 +33,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-__all__ = ["NascNet", "build", "load_nasc_safetensors", "read_safetensors", "load_graph"]
+__all__ = ["NascNet", "build", "load_graph", "load_nasc_safetensors", "load_nasc_tensors", "read_safetensors"]
 
 
 def _pad_arg(p):
@@ -141,6 +141,10 @@ _ACTS = {
 
 _NO_MODULE = {"input", "zero", "identity", "add", "mean", "concat"}
 
+# The child name of each op's module: with it, a NascNet's state_dict names are nasc's tensor
+# names (`n{i}.conv.weight`, `n{i}.bn.running_mean`, `n{i}.se.fc1.bias`...; docs/export.md).
+_KIND = {"conv": "conv", "bn": "bn", "linear": "linear", "se": "se", "maxpool": "pool", "avgpool": "pool", "gap": "gap"}
+
 
 def _module(node):
     op = node["op"]
@@ -166,9 +170,11 @@ def _module(node):
 
 
 class NascNet(nn.Module):
-    """The network of a graph document. Node i's module (if it has one) is `self.nodes[str(i)]`,
-    so its parameters are named `nodes.<i>.weight`, `nodes.<i>.bias`, `nodes.<i>.fc1.weight`...
-    `forward` takes [n, c, h, w] images and returns [n, classes] logits."""
+    """The network of a graph document. Node i's module (if it has one) is `self.n{i}.<kind>`
+    (kind: conv, bn, linear, se, pool, gap, act), so `state_dict()` names are nasc's tensor names:
+    `n3.conv.weight`, `n4.bn.running_var`, `n9.se.fc1.weight`... (plus BatchNorm's
+    `num_batches_tracked`, which nasc does not have). `forward` takes [n, c, h, w] images and
+    returns [n, classes] logits."""
 
     def __init__(self, graph):
         super().__init__()
@@ -182,11 +188,14 @@ class NascNet(nn.Module):
             for j in n["inputs"]:
                 if not 0 <= j < i:
                     raise ValueError(f"node {i}: input {j} is not an earlier node")
-        self.nodes = nn.ModuleDict()
+        self.mods = []
         for i, n in enumerate(nodes):
             m = _module(n)
             if m is not None:
-                self.nodes[str(i)] = m
+                holder = nn.Module()
+                holder.add_module(_KIND.get(n["op"], "act"), m)
+                self.add_module(f"n{i}", holder)
+            self.mods.append(m)
         self.ops = [n["op"] for n in nodes]
         self.inputs = [list(n["inputs"]) for n in nodes]
         self.shapes = [tuple(n["shape"]) for n in nodes]
@@ -211,7 +220,7 @@ class NascNet(nn.Module):
 
     def node_params(self, i):
         """Learnable parameters of node i (compare with the document's `params` of the node)."""
-        m = self.nodes[str(i)] if str(i) in self.nodes else None
+        m = self.mods[i]
         return 0 if m is None else sum(p.numel() for p in m.parameters())
 
     def forward(self, x):
@@ -238,7 +247,7 @@ class NascNet(nn.Module):
             elif op == "concat":
                 y = torch.cat(ins, dim=1)
             else:
-                y = self.nodes[str(i)](ins[0])
+                y = self.mods[i](ins[0])
             vals[i] = y
             for j in self.frees[i]:
                 vals[j] = None
@@ -289,36 +298,37 @@ def read_safetensors(path):
     return out, meta
 
 
-def _nasc_name(i, op, key):
-    """nasc's tensor name for our state_dict key `key` of node i (docs/export.md: `node{i}.…`)."""
-    return f"node{i}.{key}"
-
-
 def load_nasc_safetensors(model, path, strict=True):
     """Loads weights saved by `nasc train --save PATH` into `model` (a `NascNet` of the same
-    candidate): conv/linear `weight` and `bias`, BN `weight`/`bias`/`running_mean`/`running_var`,
-    SE `fc1.weight`... Tensors whose shapes differ only by trailing 1x1 (SE's 1x1 convs stored as
-    matrices) are reshaped. Returns the file's metadata (spec sha256, candidate...)."""
+    candidate: build it from `nasc export SPEC --candidate NAME --format json` with the same
+    `--set` values). The file's tensor names are the model's state_dict names (docs/export.md).
+    With `strict`, a tensor missing from the file or one the model lacks is an error (BatchNorm's
+    `num_batches_tracked` is not in nasc's files and is left as it is). Returns the file's
+    metadata (format, spec, spec_sha256, sets, candidate, genotype, input_shape, classes, params)."""
     tensors, meta = read_safetensors(path)
-    own = model.state_dict()
-    used = set()
-    new = {}
-    for key, want in own.items():
-        _, i, rest = key.split(".", 2)  # nodes.<i>.<rest>
-        if rest == "num_batches_tracked":
-            continue
-        name = _nasc_name(int(i), model.ops[int(i)], rest)
-        if name not in tensors:
-            if strict:
-                raise KeyError(f"{path}: no tensor {name!r} for {key} (has {sorted(tensors)[:8]}...)")
-            continue
-        t = tensors[name]
-        if t.numel() != want.numel():
-            raise ValueError(f"{path}: {name} has shape {list(t.shape)}, the model wants {list(want.shape)}")
-        new[key] = t.reshape(want.shape).to(want.dtype)
-        used.add(name)
-    extra = sorted(set(tensors) - used)
-    if strict and extra:
-        raise KeyError(f"{path}: tensors the model does not have: {extra[:8]}")
-    model.load_state_dict(new, strict=False)
+    load_nasc_tensors(model, tensors, strict=strict, what=path)
     return meta
+
+
+def load_nasc_tensors(model, tensors, strict=True, what="weights"):
+    """Copies a dict name -> tensor with nasc's names (a weights file's, or an ONNX export's
+    initializers) into `model`; shapes must agree up to trailing 1x1 dimensions."""
+    own = model.state_dict()
+    new, missing = {}, []
+    for key, want in own.items():
+        if key.endswith("num_batches_tracked"):
+            continue
+        if key not in tensors:
+            missing.append(key)
+            continue
+        t = torch.as_tensor(tensors[key])
+        if t.numel() != want.numel():
+            raise ValueError(f"{what}: {key} has shape {list(t.shape)}, the model wants {list(want.shape)}")
+        new[key] = t.reshape(want.shape).to(want.dtype)
+    if strict:
+        if missing:
+            raise KeyError(f"{what}: no tensor for {missing[:6]}{'...' if len(missing) > 6 else ''} (is it the same candidate and --set values?)")
+        extra = sorted(k for k in tensors if k not in own)
+        if extra:
+            raise KeyError(f"{what}: tensors the model does not have: {extra[:6]}")
+    model.load_state_dict(new, strict=False)
