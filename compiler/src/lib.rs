@@ -7,6 +7,7 @@ pub mod compiled;
 pub mod decision;
 pub mod deps;
 pub mod factors;
+pub mod front;
 pub mod graph;
 pub mod ids;
 pub mod interp;

@@ -117,8 +117,8 @@ impl Space {
     }
 
     /// A tracer for this space: the network graph of single candidates.
-    pub fn tracer(&self) -> crate::compile::Tracer<'_> {
-        crate::compile::Tracer::new(&self.spec, &self.overrides)
+    pub fn tracer(&self) -> crate::front::Tracer<'_> {
+        crate::front::Tracer::new(&self.spec, &self.overrides)
     }
 
     /// The candidate's network graph (ops, attributes, shapes).
