@@ -1,5 +1,5 @@
 //! Reports of a stored run: text for people, JSON for machines, SVG plots.
-use crate::runner::Budget;
+use crate::runner::{trial_seed, Budget};
 use crate::store::{StoredRun, StoredTrial};
 use crate::svg::{chart, pareto_front, Series};
 use serde_json::{json, Value};
@@ -46,12 +46,66 @@ fn opt(x: Option<f64>) -> String {
     x.map_or("-".into(), |v| format!("{v:.4}"))
 }
 
-fn trial_json(t: &StoredTrial) -> Value {
-    json!({
+/// What a report shows beyond the summary. The runner (`nasc report`) knows how to evaluate a
+/// trial again outside the search (`nasc train ...` for `train:` runs, the command line for
+/// `command:` runs); the runtime does not, so it asks `reproduce`.
+#[derive(Default)]
+pub struct Detail<'a> {
+    /// The command line that evaluates a trial again, if the run's evaluator has one.
+    pub reproduce: Option<&'a dyn Fn(&StoredTrial) -> Option<String>>,
+    /// List every trial (text and JSON `trials`), not only the best, the top and the failures.
+    pub all_trials: bool,
+}
+
+impl Detail<'_> {
+    fn command(&self, t: &StoredTrial) -> Option<String> {
+        self.reproduce.and_then(|f| f(t))
+    }
+}
+
+/// Failed trials shown in a report by default (the latest ones).
+const FAILURES_SHOWN: usize = 10;
+
+fn trial_json(run: &StoredRun, t: &StoredTrial, d: &Detail) -> Value {
+    let mut v = json!({
         "id": t.id, "seq": t.seq, "candidate": t.name, "key": t.key,
         "reward": t.reward, "reported": t.reported, "metrics": t.metrics,
         "status": t.status, "sim_time": t.sim_end, "wall_time": t.wall,
-    })
+        "seed": trial_seed(run.meta.seed, t.id),
+    });
+    if let Some(o) = v.as_object_mut() {
+        if let Some(e) = &t.error {
+            o.insert("error".into(), json!(e));
+        }
+        if let Some(x) = &t.extra {
+            o.insert("extra".into(), x.clone());
+        }
+        if let Some(c) = d.command(t) {
+            o.insert("reproduce".into(), json!(c));
+        }
+    }
+    v
+}
+
+/// The latest failed trials, oldest first.
+fn failures(run: &StoredRun, n: usize) -> Vec<&StoredTrial> {
+    let mut v: Vec<&StoredTrial> = run.trials.iter().rev().filter(|t| t.status != "ok").take(n).collect();
+    v.reverse();
+    v
+}
+
+/// Lines of a trial's error, indented.
+fn error_lines(s: &mut String, e: &str, indent: &str) {
+    for l in e.lines() {
+        let _ = writeln!(s, "{indent}{l}");
+    }
+}
+
+/// A one-line summary of a trial's `extra` for the text report: its step values.
+fn steps_line(t: &StoredTrial) -> Option<String> {
+    let steps = t.extra.as_ref()?.get("steps")?.as_array()?;
+    let last = steps.last()?;
+    Some(format!("{} step values, last step {} value {}", steps.len(), last.get("step")?, last.get("value")?))
 }
 
 /// Version of the JSON that `nasc search --format json` and `nasc report --format json` print.
@@ -85,16 +139,31 @@ pub fn stop_reason(run: &StoredRun) -> Option<&'static str> {
 
 /// The JSON summary of a stored run; `store` is the file it was read from.
 pub fn json(run: &StoredRun, store: &Path) -> Value {
+    json_with(run, store, &Detail::default())
+}
+
+/// [`json`] with each shown trial's seed and `reproduce` command, the latest failures with their
+/// errors (`failures`), and with [`Detail::all_trials`] every trial (`trials`).
+pub fn json_with(run: &StoredRun, store: &Path, d: &Detail) -> Value {
     let m = &run.meta;
     let failed = run.trials.iter().filter(|t| t.status != "ok").count();
-    json!({
+    let mut v = json!({
         "schema_version": JSON_SCHEMA,
         "store": store.display().to_string(),
         "stop_reason": stop_reason(run),
         "trials": run.trials.len(),
         "failed": failed,
         "status": run.status,
-        "best": best(run).map(|b| json!({"candidate": b.name, "reward": b.reward, "reported": b.reported, "metrics": b.metrics, "id": b.id, "seq": b.seq, "sim_time": b.sim_end})),
+        "best": best(run).map(|b| {
+            let mut j = json!({"candidate": b.name, "reward": b.reward, "reported": b.reported, "metrics": b.metrics, "id": b.id, "seq": b.seq, "sim_time": b.sim_end, "seed": trial_seed(m.seed, b.id)});
+            if let (Some(o), Some(c)) = (j.as_object_mut(), d.command(b)) {
+                o.insert("reproduce".into(), json!(c));
+            }
+            if let (Some(o), Some(x)) = (j.as_object_mut(), &b.extra) {
+                o.insert("extra".into(), x.clone());
+            }
+            j
+        }),
         "run": {
             "space": m.space, "spec_path": m.spec_path, "spec_hash": m.spec_hash, "sets": m.sets,
             "constraints": m.constraints, "strategy": m.strategy, "strategy_config": m.strategy_config,
@@ -103,12 +172,23 @@ pub fn json(run: &StoredRun, store: &Path) -> Value {
         },
         "sim_time": run.trials.last().map_or(0.0, |t| t.sim_end),
         "wall_time": run.trials.last().map_or(0.0, |t| t.wall),
-        "top": top(run, 10).into_iter().map(trial_json).collect::<Vec<_>>(),
+        "top": top(run, 10).into_iter().map(|t| trial_json(run, t, d)).collect::<Vec<_>>(),
         "history": improvements(run).into_iter().map(|t| json!({"id": t.id, "seq": t.seq, "sim_time": t.sim_end, "reward": t.reward, "reported": t.reported, "candidate": t.name})).collect::<Vec<_>>(),
-    })
+        "failures": failures(run, FAILURES_SHOWN).into_iter().map(|t| trial_json(run, t, d)).collect::<Vec<_>>(),
+    });
+    if let (true, Some(o)) = (d.all_trials, v.as_object_mut()) {
+        o.insert("all_trials".into(), Value::Array(run.trials.iter().map(|t| trial_json(run, t, d)).collect()));
+    }
+    v
 }
 
 pub fn text(run: &StoredRun) -> String {
+    text_with(run, &Detail::default())
+}
+
+/// [`text`] with the best trial's seed and reproduce command, the latest failures with their
+/// errors, and with [`Detail::all_trials`] every trial.
+pub fn text_with(run: &StoredRun, d: &Detail) -> String {
     let m = &run.meta;
     let mut s = String::new();
     let _ =
@@ -129,6 +209,10 @@ pub fn text(run: &StoredRun) -> String {
             let _ = writeln!(s, "  reward {}  reported {}  (trial {}, at {:.0} simulated s)", opt(b.reward), opt(b.reported), b.id, b.sim_end);
             let ms: Vec<String> = b.metrics.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let _ = writeln!(s, "  {}", ms.join("  "));
+            let _ = writeln!(s, "  seed {}", trial_seed(m.seed, b.id));
+            if let Some(c) = d.command(b) {
+                let _ = writeln!(s, "  reproduce: {c}");
+            }
         }
     }
     let tops = top(run, 10);
@@ -144,6 +228,31 @@ pub fn text(run: &StoredRun) -> String {
         let _ = writeln!(s, "history (best-so-far improvements):");
         for t in imp.iter().rev().take(8).rev() {
             let _ = writeln!(s, "  trial {:>7}  sim {:>10.0} s  reward {}  reported {}", t.id, t.sim_end, opt(t.reward), opt(t.reported));
+        }
+    }
+    if d.all_trials {
+        let _ = writeln!(s, "trials (in completion order):");
+        for t in &run.trials {
+            let _ = writeln!(s, "  trial {:>7}  {:<6}  reward {}  reported {}  seed {}  {}", t.id, t.status, opt(t.reward), opt(t.reported), trial_seed(m.seed, t.id), t.name);
+            if let Some(l) = steps_line(t) {
+                let _ = writeln!(s, "    {l}");
+            }
+            if let Some(c) = d.command(t) {
+                let _ = writeln!(s, "    reproduce: {c}");
+            }
+            if let Some(e) = &t.error {
+                error_lines(&mut s, e, "    | ");
+            }
+        }
+    } else if failed > 0 {
+        let shown = failures(run, 3);
+        let _ = writeln!(s, "failed trials ({failed}; the last {}, every one with --trials):", shown.len());
+        for t in shown {
+            let _ = writeln!(s, "  trial {:>7}  seed {}  {}", t.id, trial_seed(m.seed, t.id), t.name);
+            if let Some(c) = d.command(t) {
+                let _ = writeln!(s, "    reproduce: {c}");
+            }
+            error_lines(&mut s, t.error.as_deref().unwrap_or("(no error recorded)"), "    | ");
         }
     }
     s

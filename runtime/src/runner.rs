@@ -9,10 +9,15 @@
 //! commit writes the finished trials together with a checkpoint of the whole state (strategy,
 //! simulated clock, in-flight trials). A resumed run restores the last checkpoint and continues;
 //! trials that finished after it were never committed and are simply redone, identically.
+//!
+//! A trial whose evaluation failed while the run was being stopped (Ctrl-C kills a command
+//! evaluator's child) is not recorded: the checkpoint keeps it in flight without a result
+//! (`rerun`), and a resumed run evaluates it again first, with the same id, seed and start.
 use crate::eval::{EvalRequest, EvalResult, Evaluator};
 use crate::space::{decode, encode, SearchSpace};
 use crate::store::{Store, StoredRun, TrialRecord};
 use crate::strategy::{stream_seed, AskCtx, Seen, Strategy, Told};
+use nasc_compiler::rng::splitmix64;
 use nasc_compiler::Candidate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -21,6 +26,17 @@ use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The evaluation seed of a run: [`EvalRequest::seed`] of every trial.
+pub fn eval_seed(run_seed: u64) -> u64 {
+    stream_seed(run_seed, 2)
+}
+
+/// The seed of trial `id` of a run seeded `run_seed`: `splitmix64(eval seed, id)`, what the
+/// `train` evaluator trains with and what a command evaluator's child gets as `NASC_SEED`.
+pub fn trial_seed(run_seed: u64, id: u64) -> u64 {
+    splitmix64(eval_seed(run_seed), id)
+}
 
 /// When a run stops: after a number of trials, or when the simulated clock would pass a time.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -121,6 +137,16 @@ struct Pending {
     candidate: Candidate,
     key: Option<String>,
     result: Result<EvalResult, String>,
+    extra: Option<Value>,
+}
+
+/// A trial asked and not finished because the run stopped during its evaluation: evaluated
+/// again (same id, seed and start) before anything else when the run resumes.
+struct Rerun {
+    id: u64,
+    start: f64,
+    candidate: Candidate,
+    key: Option<String>,
 }
 
 impl PartialEq for Pending {
@@ -154,6 +180,11 @@ struct PendingState {
     metrics: Vec<Option<f64>>,
     cost: f64,
     error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    extra: Option<Value>,
+    /// Not evaluated: the run stopped during its evaluation (see [`Rerun`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    rerun: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -178,6 +209,7 @@ pub struct Runner<'a> {
     done: u64,
     exhausted: bool,
     pending: BinaryHeap<Pending>,
+    rerun: Vec<Rerun>,
     seen: Option<Seen>,
     best: Option<Best>,
     committed: u64,
@@ -196,14 +228,16 @@ pub struct Runner<'a> {
 
 impl<'a> Runner<'a> {
     /// A fresh run.
-    pub fn new(space: &'a SearchSpace, strategy: Box<dyn Strategy + 'a>, evaluator: Box<dyn Evaluator + 'a>, store: &'a mut dyn Store, cfg: RunConfig) -> Self {
+    pub fn new(space: &'a SearchSpace, strategy: Box<dyn Strategy + 'a>, mut evaluator: Box<dyn Evaluator + 'a>, store: &'a mut dyn Store, cfg: RunConfig) -> Self {
         let n_space_metrics = if cfg.space_metrics { space.metric_names().len() } else { 0 };
+        let stop = Arc::new(AtomicBool::new(false));
+        evaluator.watch_stop(stop.clone());
         Runner {
             space,
             strategy,
             evaluator,
             store,
-            eval_seed: stream_seed(cfg.seed, 2),
+            eval_seed: eval_seed(cfg.seed),
             seen: cfg.dedup.then(Seen::default),
             cfg,
             clock: 0.0,
@@ -211,6 +245,7 @@ impl<'a> Runner<'a> {
             done: 0,
             exhausted: false,
             pending: BinaryHeap::new(),
+            rerun: Vec::new(),
             best: None,
             committed: 0,
             committed_best: None,
@@ -219,7 +254,7 @@ impl<'a> Runner<'a> {
             commit_cost: Duration::ZERO,
             started: Instant::now(),
             wall_base: 0.0,
-            stop: Arc::new(AtomicBool::new(false)),
+            stop,
             on_commit: None,
             finished: None,
             n_space_metrics,
@@ -254,13 +289,6 @@ impl<'a> Runner<'a> {
         r.exhausted = st.exhausted;
         for p in st.pending {
             let candidate = decode(&p.genotype)?;
-            let result = match (p.error, p.reward) {
-                (Some(e), _) => Err(e),
-                (None, Some(reward)) => {
-                    Ok(EvalResult { reward, reported: p.reported.unwrap_or(f64::NAN), metrics: p.metrics.iter().map(|m| m.unwrap_or(f64::NAN)).collect(), cost: p.cost })
-                }
-                (None, None) => return Err("checkpoint: in-flight trial without result".into()),
-            };
             let key = match (&mut r.seen, p.key) {
                 (Some(seen), k) => {
                     let k = k.unwrap_or_else(|| space.key(&candidate));
@@ -269,7 +297,18 @@ impl<'a> Runner<'a> {
                 }
                 (None, _) => None,
             };
-            r.pending.push(Pending { id: p.id, start: p.start, end: p.end, candidate, key, result });
+            if p.rerun {
+                r.rerun.push(Rerun { id: p.id, start: p.start, candidate, key });
+                continue;
+            }
+            let result = match (p.error, p.reward) {
+                (Some(e), _) => Err(e),
+                (None, Some(reward)) => {
+                    Ok(EvalResult { reward, reported: p.reported.unwrap_or(f64::NAN), metrics: p.metrics.iter().map(|m| m.unwrap_or(f64::NAN)).collect(), cost: p.cost })
+                }
+                (None, None) => return Err("checkpoint: in-flight trial without result".into()),
+            };
+            r.pending.push(Pending { id: p.id, start: p.start, end: p.end, candidate, key, result, extra: p.extra });
         }
         let names = &run.meta.metric_names;
         for t in &run.trials {
@@ -341,7 +380,37 @@ impl<'a> Runner<'a> {
         }
     }
 
+    /// Evaluate `batch` (candidates with their ids, starts and keys) and put the results in
+    /// flight; returns false when the run was stopped meanwhile (the failed trials then wait in
+    /// `rerun`).
+    fn evaluate(&mut self, batch: Vec<Rerun>) -> Result<bool, String> {
+        let reqs: Vec<EvalRequest> = batch.iter().map(|b| EvalRequest { id: b.id, candidate: &b.candidate, seed: self.eval_seed }).collect();
+        let results = self.evaluator.evaluate(self.space, &reqs);
+        drop(reqs);
+        if results.len() != batch.len() {
+            return Err(format!("evaluator `{}` returned {} results for {} candidates", self.evaluator.name(), results.len(), batch.len()));
+        }
+        let stopped = self.stop.load(Ordering::SeqCst);
+        for (b, result) in batch.into_iter().zip(results) {
+            let extra = self.evaluator.take_extra(b.id);
+            if stopped && result.is_err() {
+                self.rerun.push(b);
+                continue;
+            }
+            let cost = result.as_ref().map_or(0.0, |r| r.cost.max(0.0));
+            self.pending.push(Pending { id: b.id, start: b.start, end: b.start + cost, candidate: b.candidate, key: b.key, result, extra });
+        }
+        self.rerun.sort_by_key(|r| r.id);
+        Ok(!stopped)
+    }
+
     fn fill(&mut self) -> Result<(), String> {
+        if !self.rerun.is_empty() {
+            let batch = std::mem::take(&mut self.rerun);
+            if !self.evaluate(batch)? {
+                return Ok(());
+            }
+        }
         while !self.exhausted && self.pending.len() < self.cfg.workers && self.may_ask() {
             let mut n = self.cfg.workers - self.pending.len();
             if let Budget::Trials(b) = self.cfg.budget {
@@ -362,16 +431,11 @@ impl<'a> Runner<'a> {
             if cands.is_empty() {
                 break;
             }
-            let reqs: Vec<EvalRequest> = cands.iter().enumerate().map(|(i, c)| EvalRequest { id: self.next_id + i as u64, candidate: c, seed: self.eval_seed }).collect();
-            let results = self.evaluator.evaluate(self.space, &reqs);
-            drop(reqs);
-            if results.len() != cands.len() {
-                return Err(format!("evaluator `{}` returned {} results for {} candidates", self.evaluator.name(), results.len(), cands.len()));
-            }
-            for (candidate, result) in cands.into_iter().zip(results) {
-                let cost = result.as_ref().map_or(0.0, |r| r.cost.max(0.0));
-                self.pending.push(Pending { id: self.next_id, start: self.clock, end: self.clock + cost, candidate, key: keys.next(), result });
-                self.next_id += 1;
+            let batch: Vec<Rerun> =
+                cands.into_iter().enumerate().map(|(i, candidate)| Rerun { id: self.next_id + i as u64, start: self.clock, candidate, key: keys.next() }).collect();
+            self.next_id += batch.len() as u64;
+            if !self.evaluate(batch)? {
+                break;
             }
         }
         Ok(())
@@ -388,6 +452,10 @@ impl<'a> Runner<'a> {
             return Ok(false);
         }
         self.fill()?;
+        if self.stop.load(Ordering::Relaxed) {
+            self.finished = Some(StopReason::Interrupted);
+            return Ok(false);
+        }
         let Some(next) = self.pending.peek() else {
             self.finished = Some(if self.exhausted { StopReason::Exhausted } else { StopReason::Budget });
             return Ok(false);
@@ -420,8 +488,20 @@ impl<'a> Runner<'a> {
                 self.best = Some(Best { id: p.id, seq: self.done, candidate: p.candidate.clone(), reward: r, reported, metrics: metrics.clone() });
             }
         }
-        let record =
-            TrialRecord { id: p.id, seq: self.done, candidate: p.candidate, key: p.key, reward, reported, metrics, error, sim_start: p.start, sim_end: p.end, wall: self.wall() };
+        let record = TrialRecord {
+            id: p.id,
+            seq: self.done,
+            candidate: p.candidate,
+            key: p.key,
+            reward,
+            reported,
+            metrics,
+            error,
+            extra: p.extra,
+            sim_start: p.start,
+            sim_end: p.end,
+            wall: self.wall(),
+        };
         self.done += 1;
         self.store.append(self.space, record)?;
         self.since_commit += 1;
@@ -448,8 +528,35 @@ impl<'a> Runner<'a> {
                     Ok(r) => (Some(r.reward), Some(r.reported).filter(|x| x.is_finite()), r.metrics.iter().map(|m| Some(*m).filter(|x| x.is_finite())).collect(), r.cost, None),
                     Err(e) => (None, None, Vec::new(), 0.0, Some(e.clone())),
                 };
-                PendingState { id: p.id, start: p.start, end: p.end, genotype: encode(&p.candidate), key: p.key.clone(), reward, reported, metrics, cost, error }
+                PendingState {
+                    id: p.id,
+                    start: p.start,
+                    end: p.end,
+                    genotype: encode(&p.candidate),
+                    key: p.key.clone(),
+                    reward,
+                    reported,
+                    metrics,
+                    cost,
+                    error,
+                    extra: p.extra.clone(),
+                    rerun: false,
+                }
             })
+            .chain(self.rerun.iter().map(|r| PendingState {
+                id: r.id,
+                start: r.start,
+                end: r.start,
+                genotype: encode(&r.candidate),
+                key: r.key.clone(),
+                reward: None,
+                reported: None,
+                metrics: Vec::new(),
+                cost: 0.0,
+                error: None,
+                extra: None,
+                rerun: true,
+            }))
             .collect();
         let st = RunnerState { strategy: self.strategy.state(), clock: self.clock, next_id: self.next_id, done: self.done, exhausted: self.exhausted, pending };
         serde_json::to_value(st).unwrap_or(Value::Null)

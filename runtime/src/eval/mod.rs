@@ -5,6 +5,8 @@ use crate::space::SearchSpace;
 use nasc_compiler::Candidate;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 pub mod instant;
 pub mod macro_bench;
@@ -43,6 +45,16 @@ pub trait Evaluator {
     fn default_budget(&self) -> crate::runner::Budget {
         crate::runner::Budget::Trials(100)
     }
+    /// Free-form data of trial `id` beyond the fixed [`Evaluator::metric_names`] (a command's
+    /// intermediate `{step, value}` lines and its own `metrics` object), taken once by the runner
+    /// right after [`Evaluator::evaluate`] returned, for failed trials too; stored with the trial.
+    fn take_extra(&mut self, _id: u64) -> Option<Value> {
+        None
+    }
+    /// The run's stop flag (set by Ctrl-C). An evaluator whose trials run for long (a child
+    /// process) watches it and gives up the running trials with an error; the runner does not
+    /// record a trial that failed while the run was stopping, and reruns it when the run resumes.
+    fn watch_stop(&mut self, _stop: Arc<AtomicBool>) {}
 }
 
 /// `NAME` or `NAME:key=value,key=value`.

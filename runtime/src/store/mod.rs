@@ -14,25 +14,34 @@
 //! - Every `run`, `trials` and `checkpoints` row carries a checksum ([`rowsum`]); a damaged row
 //!   is refused by name when the store is read. Format 1 stores (no checksums) are read as they
 //!   are, and get checksums when they are resumed.
+//! - Format 3 adds a nullable JSON column `extra` to `trials`: what an evaluator returns beyond
+//!   the run's fixed metrics (a command's `{step, value}` lines and its own `metrics`). It is in
+//!   the row checksum only when it is not NULL, so format 2 rows keep their checksums: resuming
+//!   a format 1 or 2 store adds the column (and, to a format 1 store, the checksums).
 //! - Reading never writes: a store on a read-only disk or folder is read as an immutable file.
 mod lock;
 mod rowsum;
+mod spaces;
+mod upgrade;
 
 pub use lock::lock_path;
 use lock::RunLock;
 use rowsum::RowSum;
+pub use spaces::{load_space_from, SavedSpace, SpaceRole};
 
 use crate::runner::Budget;
 use crate::space::{encode, SearchSpace};
 use nasc_compiler::Candidate;
+use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// Version of the store layout: 2 adds a checksum column `sum` to `run`, `trials` and
-/// `checkpoints`. Format 1 stores are read and resumed (resuming adds the checksums).
-pub const FORMAT: i64 = 2;
+/// `checkpoints`; 3 a JSON column `extra` to `trials`. Format 1 and 2 stores are read and
+/// resumed (resuming brings them to format 3).
+pub const FORMAT: i64 = 3;
 
 /// One finished trial.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +59,8 @@ pub struct TrialRecord {
     pub metrics: Vec<f64>,
     /// The evaluation error of a failed trial.
     pub error: Option<String>,
+    /// What the evaluator returned beyond the metrics ([`crate::eval::Evaluator::take_extra`]).
+    pub extra: Option<Value>,
     pub sim_start: f64,
     pub sim_end: f64,
     /// Wall-clock seconds since the run started (summed over resumed sessions).
@@ -145,6 +156,8 @@ pub struct StoredTrial {
     pub reported: Option<f64>,
     pub status: String,
     pub error: Option<String>,
+    /// What the evaluator returned beyond the metrics (format 3; None before).
+    pub extra: Option<Value>,
     pub sim_start: f64,
     pub sim_end: f64,
     pub wall: f64,
@@ -193,7 +206,7 @@ CREATE TABLE trials (
   id INTEGER PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, candidate TEXT NOT NULL, genotype TEXT NOT NULL,
   key TEXT, metrics TEXT NOT NULL, reward REAL, reported REAL, status TEXT NOT NULL,
   error TEXT, sim_start REAL NOT NULL, sim_time REAL NOT NULL, wall_time REAL NOT NULL,
-  sum INTEGER
+  sum INTEGER, extra TEXT
 );
 CREATE TABLE checkpoints (
   trials INTEGER PRIMARY KEY, wall_time REAL NOT NULL, created REAL NOT NULL, state TEXT NOT NULL,
@@ -202,7 +215,8 @@ CREATE TABLE checkpoints (
 ";
 
 /// The checksummed columns of each table (all but `sum`, and the run's `updated` time, which
-/// every commit rewrites), with the ones of REAL type.
+/// every commit rewrites), with the ones of REAL type. A trial's `extra` (format 3) follows
+/// these, hashed only when not NULL ([`trial_sum`]).
 const RUN_COLS: &str =
     "id, format, nasc_version, created, status, spec_path, spec_text, spec_hash, space, sets, constraints, strategy, strategy_config, evaluator, seed, workers, dedup, budget, metric_names";
 const RUN_REAL: &[usize] = &[3];
@@ -216,6 +230,21 @@ fn row_sum(table: &str, r: &rusqlite::Row, n: usize, real: &[usize]) -> rusqlite
     let mut h = RowSum::new(table);
     for i in 0..n {
         h.value(r.get_ref(i)?, real.contains(&i));
+    }
+    Ok(h.finish())
+}
+
+/// The checksum of a trial row read back as `TRIAL_COLS` then, in format 3, `extra`.
+fn trial_sum(r: &rusqlite::Row, format: i64) -> rusqlite::Result<i64> {
+    let n = TRIAL_COLS.split(',').count();
+    let mut h = RowSum::new("trials");
+    for i in 0..n {
+        h.value(r.get_ref(i)?, TRIAL_REAL.contains(&i));
+    }
+    if format >= 3 {
+        if let ValueRef::Text(_) = r.get_ref(n)? {
+            h.value(r.get_ref(n)?, false);
+        }
     }
     Ok(h.finish())
 }
@@ -433,7 +462,7 @@ impl SqliteStore {
         }
         let conn = Self::open_rw(path)?;
         if format < FORMAT {
-            add_checksums(&conn).map_err(|e| err(path, format!("cannot add checksums to this format {format} store: {e}")))?;
+            upgrade::upgrade(&conn, format).map_err(|e| err(path, format!("cannot bring this format {format} store to format {FORMAT}: {e}")))?;
         }
         let names = run.meta.metric_names.clone();
         Ok((SqliteStore { conn, path: path.to_path_buf(), in_tx: false, metric_names: names, _lock: lock }, run))
@@ -462,36 +491,6 @@ impl SqliteStore {
             self.in_tx = true;
         }
         Ok(())
-    }
-}
-
-/// Bring a format 1 store (read and found sound) to format 2: a checksum on every row.
-fn add_checksums(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch("BEGIN; ALTER TABLE run ADD COLUMN sum INTEGER; ALTER TABLE trials ADD COLUMN sum INTEGER; ALTER TABLE checkpoints ADD COLUMN sum INTEGER;")?;
-    let done = (|| {
-        let n = TRIAL_COLS.split(',').count();
-        let sums: Vec<(i64, i64)> =
-            conn.prepare(&format!("SELECT {TRIAL_COLS} FROM trials"))?.query_map([], |r| Ok((r.get(0)?, row_sum("trials", r, n, TRIAL_REAL)?)))?.collect::<Result<_, _>>()?;
-        for (id, sum) in sums {
-            conn.execute("UPDATE trials SET sum = ?1 WHERE id = ?2", params![sum, id])?;
-        }
-        let n = CHECKPOINT_COLS.split(',').count();
-        let sums: Vec<(i64, i64)> = conn
-            .prepare(&format!("SELECT {CHECKPOINT_COLS} FROM checkpoints"))?
-            .query_map([], |r| Ok((r.get(0)?, row_sum("checkpoints", r, n, CHECKPOINT_REAL)?)))?
-            .collect::<Result<_, _>>()?;
-        for (t, sum) in sums {
-            conn.execute("UPDATE checkpoints SET sum = ?1 WHERE trials = ?2", params![sum, t])?;
-        }
-        conn.execute("UPDATE run SET format = ?1 WHERE id = 1", params![FORMAT])?;
-        reseal_run(conn)
-    })();
-    match done {
-        Ok(()) => conn.execute_batch("COMMIT"),
-        Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            Err(e)
-        }
     }
 }
 
@@ -560,11 +559,18 @@ fn read_run_in(conn: &Connection) -> Result<(StoredRun, i64), String> {
     }
     let n_trial = TRIAL_COLS.split(',').count();
     let sum_col = if checked { ", sum" } else { "" };
-    let mut stmt = conn.prepare(&format!("SELECT {TRIAL_COLS}{sum_col} FROM trials ORDER BY seq")).map_err(bad)?;
+    // `extra` right after the checksummed columns (then `sum`)
+    let extra_col = if format >= 3 { ", extra" } else { "" };
+    let n_sum = n_trial + usize::from(format >= 3);
+    let mut stmt = conn.prepare(&format!("SELECT {TRIAL_COLS}{extra_col}{sum_col} FROM trials ORDER BY seq")).map_err(bad)?;
     let rows = stmt
         .query_map([], |r| {
             let metrics: String = r.get(5)?;
-            let ok = !checked || r.get::<_, Option<i64>>(n_trial)? == Some(row_sum("trials", r, n_trial, TRIAL_REAL)?);
+            let ok = !checked || r.get::<_, Option<i64>>(n_sum)? == Some(trial_sum(r, format)?);
+            let extra = match format >= 3 {
+                true => r.get::<_, Option<String>>(n_trial)?.map(|s| serde_json::from_str(&s).unwrap_or(Value::String(s))),
+                false => None,
+            };
             Ok((
                 ok,
                 StoredTrial {
@@ -581,6 +587,7 @@ fn read_run_in(conn: &Connection) -> Result<(StoredRun, i64), String> {
                     reported: r.get(7)?,
                     status: r.get(8)?,
                     error: r.get(9)?,
+                    extra,
                     sim_start: r.get(10)?,
                     sim_end: r.get(11)?,
                     wall: r.get(12)?,
@@ -633,9 +640,10 @@ impl Store for SqliteStore {
         }
         let status = if t.error.is_some() { "failed" } else { "ok" };
         let (name, genotype, metrics) = (space.display_name(&t.candidate), encode(&t.candidate), Value::Object(m).to_string());
-        // the same fields, in the same order, as TRIAL_COLS
-        let sum = RowSum::new("trials")
-            .int(t.id as i64)
+        let extra = t.extra.as_ref().map(Value::to_string);
+        // the same fields, in the same order, as TRIAL_COLS, then `extra` when there is one
+        let mut sum = RowSum::new("trials");
+        sum.int(t.id as i64)
             .int(t.seq as i64)
             .text(&name)
             .text(&genotype)
@@ -647,13 +655,16 @@ impl Store for SqliteStore {
             .opt_text(t.error.as_deref())
             .real(t.sim_start)
             .real(t.sim_end)
-            .real(t.wall)
-            .finish();
+            .real(t.wall);
+        if let Some(x) = &extra {
+            sum.text(x);
+        }
+        let sum = sum.finish();
         let mut stmt = self
             .conn
-            .prepare_cached("INSERT INTO trials (id, seq, candidate, genotype, key, metrics, reward, reported, status, error, sim_start, sim_time, wall_time, sum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
+            .prepare_cached("INSERT INTO trials (id, seq, candidate, genotype, key, metrics, reward, reported, status, error, sim_start, sim_time, wall_time, sum, extra) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")
             .map_err(|e| err(&self.path, e))?;
-        stmt.execute(params![t.id as i64, t.seq as i64, name, genotype, t.key, metrics, t.reward, t.reported, status, t.error, t.sim_start, t.sim_end, t.wall, sum])
+        stmt.execute(params![t.id as i64, t.seq as i64, name, genotype, t.key, metrics, t.reward, t.reported, status, t.error, t.sim_start, t.sim_end, t.wall, sum, extra])
             .map_err(|e| err(&self.path, e))?;
         Ok(())
     }
@@ -682,103 +693,4 @@ impl Store for SqliteStore {
     fn set_budget(&mut self, budget: &Budget) -> Result<(), String> {
         self.update_run("UPDATE run SET budget = ?1 WHERE id = 1", params![budget_json(budget).to_string()])
     }
-}
-
-/// Which explicit space a store holds: the `shrunk` space a run produced (LISSNAS), or the
-/// `input` space a run was restricted to (`nasc search --space-from`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SpaceRole {
-    Shrunk,
-    Input,
-}
-
-impl SpaceRole {
-    fn as_str(self) -> &'static str {
-        match self {
-            SpaceRole::Shrunk => "shrunk",
-            SpaceRole::Input => "input",
-        }
-    }
-}
-
-/// An explicit space (sorted member list) saved in a store.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SavedSpace {
-    /// The spec hash of the space the members belong to.
-    pub spec_hash: String,
-    pub size: usize,
-    /// Members as lossless slot encodings (`space::encode`), sorted.
-    pub members: Vec<String>,
-    /// Statistics / provenance (JSON).
-    pub stats: Value,
-}
-
-const SPACES_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS spaces (
-  role TEXT PRIMARY KEY, spec_hash TEXT NOT NULL, size INTEGER NOT NULL, members TEXT NOT NULL,
-  stats TEXT NOT NULL, created REAL NOT NULL
-);";
-
-impl SqliteStore {
-    /// Save (or replace) the explicit space of `role`; `members` are written sorted.
-    pub fn save_space(&mut self, role: SpaceRole, spec_hash: &str, members: &[Candidate], stats: &Value) -> Result<(), String> {
-        if self.in_tx {
-            self.conn.execute_batch("COMMIT").map_err(|e| err(&self.path, e))?;
-            self.in_tx = false;
-        }
-        let mut m: Vec<&Candidate> = members.iter().collect();
-        m.sort_unstable();
-        m.dedup();
-        let list = Value::Array(m.iter().map(|c| Value::String(encode(c))).collect());
-        self.conn.execute_batch(SPACES_SCHEMA).map_err(|e| err(&self.path, e))?;
-        self.conn
-            .execute(
-                "INSERT OR REPLACE INTO spaces (role, spec_hash, size, members, stats, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![role.as_str(), spec_hash, m.len() as i64, list.to_string(), stats.to_string(), now()],
-            )
-            .map_err(|e| err(&self.path, e))?;
-        Ok(())
-    }
-
-    /// The explicit space of `role` in the store at `path`, if any (read-only).
-    pub fn read_space(path: &Path, role: SpaceRole) -> Result<Option<SavedSpace>, String> {
-        // a sound nasc store at all?
-        let (conn, _, _) = open_read(path)?;
-        let has: Option<String> =
-            conn.query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'spaces'", [], |r| r.get(0)).optional().map_err(|e| err(path, e))?;
-        if has.is_none() {
-            return Ok(None);
-        }
-        let row: Option<(String, i64, String, String)> = conn
-            .query_row("SELECT spec_hash, size, members, stats FROM spaces WHERE role = ?1", params![role.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .optional()
-            .map_err(|e| err(path, format!("unreadable spaces table ({e})")))?;
-        let Some((spec_hash, size, members, stats)) = row else {
-            return Ok(None);
-        };
-        let members: Vec<String> = serde_json::from_str(&members).map_err(|e| err(path, format!("corrupt {} space ({e})", role.as_str())))?;
-        if members.len() as i64 != size {
-            return Err(err(path, format!("corrupt {} space: {} members, size says {size}", role.as_str(), members.len())));
-        }
-        Ok(Some(SavedSpace { spec_hash, size: size as usize, members, stats: serde_json::from_str(&stats).unwrap_or(Value::Null) }))
-    }
-}
-
-/// The members of the shrunk space saved in the store at `path`, for a run of the spec that
-/// hashes to `spec_hash` (`nasc search --space-from`). Errors: not a nasc store, no shrunk space
-/// in it, a shrunk space of another spec (or other `--set` overrides).
-pub fn load_space_from(path: &Path, spec_hash: &str) -> Result<Vec<Candidate>, String> {
-    let saved = SqliteStore::read_space(path, SpaceRole::Shrunk)?.ok_or_else(|| err(path, "holds no shrunk space (a finished `nasc search --strategy lissnas` run saves one)"))?;
-    if saved.spec_hash != spec_hash {
-        let run = SqliteStore::read(path)?;
-        return Err(err(
-            path,
-            format!(
-                "its shrunk space was made from a different spec (`{}`, hash {}…; this spec hashes to {}…)",
-                run.meta.spec_path,
-                &saved.spec_hash[..12.min(saved.spec_hash.len())],
-                &spec_hash[..12.min(spec_hash.len())]
-            ),
-        ));
-    }
-    saved.members.iter().map(|g| crate::space::decode(g)).collect::<Result<Vec<_>, _>>().map_err(|e| err(path, format!("corrupt shrunk space: {e}")))
 }
