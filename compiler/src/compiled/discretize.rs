@@ -155,9 +155,9 @@ impl CompiledSpace {
     fn discretize(&self, alpha: &[Vec<f64>], darts: bool) -> Vec<u64> {
         let flat = self.flatten(alpha);
         let mut out = vec![ABSENT; self.plan.n_dec];
-        match self.jit_for(self.paths.discretize) {
-            Some(j) => j.discretize(&flat, darts, &mut out),
-            None => run(&self.plan, &flat, darts, &mut out),
+        // `flat` always has the compiled layout, so the JIT call does not refuse it
+        if !self.jit_for(self.paths.discretize).is_some_and(|j| j.discretize(&flat, darts, &mut out)) {
+            run(&self.plan, &flat, darts, &mut out);
         }
         out
     }

@@ -134,7 +134,9 @@ impl CompiledSpace {
         let (nd, nm) = (self.n_dec().max(1), self.n_metrics());
         let n = (rows.len() / nd).min(out.len().checked_div(nm).unwrap_or(usize::MAX));
         match self.jit_for(self.paths.eval) {
-            Some(j) => j.metrics_batch(rows, n, out),
+            Some(j) => {
+                j.metrics_batch(rows, n, out);
+            }
             None => {
                 for i in 0..n {
                     interp::metrics(&self.plan, &rows[i * nd..(i + 1) * nd], &mut out[i * nm..(i + 1) * nm]);
@@ -148,7 +150,9 @@ impl CompiledSpace {
         let (nd, nm) = (self.n_dec().max(1), self.n_metrics());
         let n = (rows.len() / nd).min(feasible.len()).min(metrics.len().checked_div(nm).unwrap_or(usize::MAX));
         match self.jit_for(self.paths.eval) {
-            Some(j) => j.eval_batch(rows, n, metrics, feasible),
+            Some(j) => {
+                j.eval_batch(rows, n, metrics, feasible);
+            }
             None => {
                 for i in 0..n {
                     let row = &rows[i * nd..(i + 1) * nd];
@@ -191,7 +195,9 @@ impl CompiledSpace {
         let whole = out.len() / n_dec * n_dec;
         let out = &mut out[..whole];
         match self.jit_for(self.paths.sample) {
-            Some(j) => j.sample_batch(rng, n_dec, out),
+            Some(j) => {
+                j.sample_batch(rng, out);
+            }
             None => out.chunks_exact_mut(n_dec).for_each(|row| interp::sample_row(&self.plan, rng, row)),
         }
     }

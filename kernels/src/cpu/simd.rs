@@ -26,12 +26,13 @@ pub const DW_KT: usize = 3;
 
 /// Forward tile: for `r < mr` and each of the `xo.len()` (1 or 2) segments `v`,
 /// `y[yo[v] + r*ys ..][..8] = sum_k w[k*mr + r] * x[xo[v] + off[k] ..][..8]`.
-/// `off` must be non-decreasing (its last entry is the largest); `1 <= mr <= FWD_MR`.
+/// `1 <= mr <= FWD_MR`; `off` in any order (its largest entry bounds the reads).
 #[allow(clippy::too_many_arguments)]
 pub fn fwd(mr: usize, w: &[f32], off: &[usize], x: &[f32], xo: &[usize], y: &mut [f32], yo: &[usize], ys: usize) {
     assert!((1..=FWD_MR).contains(&mr) && (1..=2).contains(&xo.len()) && xo.len() == yo.len());
     assert!(w.len() >= off.len() * mr);
-    let last = off.last().copied().unwrap_or(0);
+    // the largest offset, whatever the order (one pass over `off`, against `off.len() * mr` FMAs)
+    let last = off.iter().copied().max().unwrap_or(0);
     assert!(xo.iter().all(|&o| o + last + 8 <= x.len()), "simd::fwd: x out of bounds");
     assert!(yo.iter().all(|&o| o + (mr - 1) * ys + 8 <= y.len()), "simd::fwd: y out of bounds");
     assert!(available());
@@ -46,7 +47,7 @@ pub fn fwd(mr: usize, w: &[f32], off: &[usize], x: &[f32], xo: &[usize], y: &mut
         };
     }
     // SAFETY (all arms): AVX2+FMA checked by `available`; the reads `x[xo[v] + off[k]..][..8]`
-    // (off[k] <= last), `w[..off.len()*mr]` and the writes `y[yo[v] + r*ys..][..8]` (r < mr)
+    // (off[k] <= last, the maximum), `w[..off.len()*mr]` and the writes `y[yo[v] + r*ys..][..8]` (r < mr)
     // were bounds-checked above.
     go!(1 2 3 4 5 6)
 }
@@ -56,7 +57,8 @@ pub fn fwd(mr: usize, w: &[f32], off: &[usize], x: &[f32], xo: &[usize], y: &mut
 pub fn fwd_segs(mr: usize, w: &[f32], off: &[usize], x: &[f32], segs: &[(usize, usize)], y: &mut [f32], ys: usize) {
     assert!((1..=FWD_MR).contains(&mr));
     assert!(w.len() >= off.len() * mr);
-    let last = off.last().copied().unwrap_or(0);
+    // the largest offset, whatever the order (one pass over `off`, against `off.len() * mr` FMAs)
+    let last = off.iter().copied().max().unwrap_or(0);
     let (mx, my) = segs.iter().fold((0, 0), |(a, b), &(xo, yo)| (a.max(xo), b.max(yo)));
     assert!(segs.is_empty() || (mx + last + 8 <= x.len() && my + (mr - 1) * ys + 8 <= y.len()), "simd::fwd_segs: out of bounds");
     assert!(available());
@@ -229,4 +231,31 @@ fn hsum(v: __m256) -> f32 {
     let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     let s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
     _mm_cvtss_f32(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `fwd` with offsets in any order reads within bounds and computes the sum; an `x` too
+    /// short for the largest offset (not the last one) is refused, not read past.
+    #[test]
+    fn fwd_takes_unsorted_offsets() {
+        if !available() {
+            return;
+        }
+        let off = [9usize, 0, 4];
+        let w: Vec<f32> = (0..off.len() * 2).map(|i| i as f32 * 0.5 - 1.0).collect();
+        let x: Vec<f32> = (0..9 + 8).map(|i| (i as f32).sin()).collect();
+        let mut y = vec![0.0f32; 8 + 8];
+        fwd(2, &w, &off, &x, &[0], &mut y, &[0], 8);
+        for r in 0..2 {
+            for l in 0..8 {
+                let want: f32 = off.iter().enumerate().map(|(k, &o)| w[k * 2 + r] * x[o + l]).sum();
+                assert!((y[r * 8 + l] - want).abs() < 1e-5, "row {r} lane {l}: {} vs {want}", y[r * 8 + l]);
+            }
+        }
+        let short = &x[..9 + 7];
+        assert!(std::panic::catch_unwind(|| fwd(2, &w, &off, short, &[0], &mut vec![0.0; 16], &[0], 8)).is_err());
+    }
 }

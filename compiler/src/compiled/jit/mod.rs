@@ -57,6 +57,11 @@ pub struct JitFns {
     tables: Vec<f64>,
     /// position maps the code reads by address
     _dense: Vec<Vec<u32>>,
+    /// The layout the code was compiled for; every safe call below checks its slices against it.
+    n_dec: usize,
+    n_metrics: usize,
+    /// Length of the flat alpha the discretizers read (every step's offsets are below it).
+    alpha_len: usize,
 }
 
 // SAFETY: the compiled code is immutable after finalization and only reads the tables this
@@ -245,50 +250,129 @@ impl JitFns {
         let sample = unsafe { std::mem::transmute::<*const u8, SampleFn>(module.get_finalized_function(sid)) };
         let neighbor = unsafe { std::mem::transmute::<*const u8, NeighborFn>(module.get_finalized_function(nid)) };
         let disc_fns = [0, 1].map(|i| unsafe { std::mem::transmute::<*const u8, DiscFn>(module.get_finalized_function(disc_ids[i])) });
-        Ok(JitFns { _module: module, eval, sample, neighbor, disc_fns, tables, _dense: dense, _disc: disc })
+        let alpha_len = disc
+            .iter()
+            .map(|p| match p {
+                PDisc::Choice { off, n, .. } => off + n,
+                PDisc::Subset { off, n, attached, .. } => attached.iter().map(|(_, o, z)| o + z.len()).fold(off + n, usize::max),
+            })
+            .max()
+            .unwrap_or(0);
+        Ok(JitFns { _module: module, eval, sample, neighbor, disc_fns, tables, _dense: dense, _disc: disc, n_dec: plan.n_dec, n_metrics: plan.n_metrics(), alpha_len })
     }
 
-    /// Metrics of `n` rows (the caller checked the slice lengths).
-    pub fn metrics_batch(&self, rows: &[u64], n: usize, out: &mut [f64]) {
-        // SAFETY: rows holds n rows of n_dec slots and out n rows of n_metrics (checked by the
-        // caller); a null `feas` is never written; `tables` is the table buffer the code was
-        // compiled for (its offsets and indices stay inside it).
-        unsafe { (self.eval)(rows.as_ptr(), n as u64, out.as_mut_ptr(), std::ptr::null_mut(), self.tables.as_ptr()) }
+    /// The number of whole rows, at most `n`, that `rows` (n_dec slots each) and `out`
+    /// (`per_row` values each) both hold.
+    fn fit(&self, n: usize, rows: usize, out: usize, per_row: usize) -> usize {
+        n.min(rows.checked_div(self.n_dec).unwrap_or(usize::MAX)).min(out.checked_div(per_row).unwrap_or(usize::MAX))
     }
 
-    /// `out.len() / n_dec` sampled rows from `rng` (advanced past them).
-    pub fn sample_batch(&self, rng: &mut Rng, n_dec: usize, out: &mut [u64]) {
-        let n = out.len().checked_div(n_dec).unwrap_or(0);
+    /// Metrics of up to `n` rows: as many as `rows` and `out` hold (returned).
+    pub fn metrics_batch(&self, rows: &[u64], n: usize, out: &mut [f64]) -> usize {
+        let n = self.fit(n, rows.len(), out.len(), self.n_metrics);
+        if n == 0 {
+            return 0;
+        }
+        // SAFETY: rows holds n rows of n_dec slots and out n rows of n_metrics (`fit`); a null
+        // `feas` is never written; `tables` is the table buffer the code was compiled for (its
+        // offsets and indices stay inside it).
+        unsafe { (self.eval)(rows.as_ptr(), n as u64, out.as_mut_ptr(), std::ptr::null_mut(), self.tables.as_ptr()) };
+        n
+    }
+
+    /// `out.len() / n_dec` sampled rows from `rng` (advanced past them); returns how many.
+    pub fn sample_batch(&self, rng: &mut Rng, out: &mut [u64]) -> usize {
+        let n = out.len().checked_div(self.n_dec).unwrap_or(0);
+        if n == 0 {
+            return 0;
+        }
         // SAFETY: out holds n rows of n_dec slots, the layout the sampler was compiled for.
         rng.counter = unsafe { (self.sample)(rng.seed, rng.counter, n as u64, out.as_mut_ptr()) };
+        n
     }
 
-    /// The neighbor program on `row` (n_dec slots) into `out` (n_dec slots); false when none.
+    /// The neighbor program on `row` (n_dec slots) into `out` (n_dec slots); false when none
+    /// (or when a slice is not one row of this space).
     pub fn neighbor(&self, row: &[u64], k: usize, rng: &mut Rng, out: &mut [u64]) -> bool {
-        let n_dec = row.len();
-        if out.len() != n_dec {
+        let n_dec = self.n_dec;
+        if row.len() != n_dec || out.len() != n_dec {
             return false;
         }
         let mut scratch = vec![0u64; 2 * n_dec];
         let mut counter = rng.counter;
-        // SAFETY: row and out hold n_dec slots (the layout the program was compiled for; the
-        // caller checked row.len() == n_dec), scratch 2 * n_dec words, and counter is a live
+        // SAFETY: row and out hold n_dec slots (the layout the program was compiled for;
+        // checked above), scratch 2 * n_dec words, and counter is a live
         // local the program and its subset-edit callback read and write.
         let found = unsafe { (self.neighbor)(row.as_ptr(), out.as_mut_ptr(), k as u64, rng.seed, &mut counter, scratch.as_mut_ptr()) };
         rng.counter = counter;
         found == 1
     }
 
-    /// The discretizer (`darts`: the DARTS rule) of a flat alpha (`plan.disc`'s layout: the
-    /// caller checked its length) into `out` (n_dec slots).
-    pub fn discretize(&self, alpha: &[f64], darts: bool, out: &mut [u64]) {
-        // SAFETY: alpha has the layout the discretizer was compiled for (every offset in
-        // `plan.disc` is inside it) and out holds n_dec slots.
-        unsafe { (self.disc_fns[usize::from(darts)])(alpha.as_ptr(), alpha.len() as u64, out.as_mut_ptr()) }
+    /// The discretizer (`darts`: the DARTS rule) of a flat alpha (`plan.disc`'s layout) into
+    /// `out` (n_dec slots); false (nothing written) when alpha is shorter than that layout or
+    /// out is not one row.
+    pub fn discretize(&self, alpha: &[f64], darts: bool, out: &mut [u64]) -> bool {
+        if alpha.len() < self.alpha_len || out.len() != self.n_dec {
+            return false;
+        }
+        // SAFETY: alpha holds every offset in `plan.disc` (alpha_len is their maximum end) and
+        // out holds n_dec slots (both checked above).
+        unsafe { (self.disc_fns[usize::from(darts)])(alpha.as_ptr(), alpha.len() as u64, out.as_mut_ptr()) };
+        true
     }
 
-    pub fn eval_batch(&self, rows: &[u64], n: usize, out: &mut [f64], feas: &mut [u8]) {
-        // SAFETY: as above, and feas holds at least n bytes.
-        unsafe { (self.eval)(rows.as_ptr(), n as u64, out.as_mut_ptr(), feas.as_mut_ptr(), self.tables.as_ptr()) }
+    /// Metrics and feasibility of up to `n` rows: as many as `rows`, `out` and `feas` hold
+    /// (returned).
+    pub fn eval_batch(&self, rows: &[u64], n: usize, out: &mut [f64], feas: &mut [u8]) -> usize {
+        let n = self.fit(n, rows.len(), out.len(), self.n_metrics).min(feas.len());
+        if n == 0 {
+            return 0;
+        }
+        // SAFETY: as in `metrics_batch`, and feas holds at least n bytes.
+        unsafe { (self.eval)(rows.as_ptr(), n as u64, out.as_mut_ptr(), feas.as_mut_ptr(), self.tables.as_ptr()) };
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{compile, NoFiles, Options};
+
+    fn fns() -> (JitFns, usize, usize) {
+        let src = "space t;\ninput [3, 8, 8];\nchoice w[3] in [4, 8, 16];\nsubset s of [0, 1, 2] size 1..=2;\nnetwork {\n  let x = conv(input, w[0], 3);\n  return linear(gap(conv(x, w[1], 3)), w[2]);\n}\n";
+        let (spec, d) = nasc_grammar::parse(src);
+        assert!(d.is_empty(), "{d:?}");
+        let (space, d) = compile(&spec, &Options { overrides: vec![], loader: &NoFiles, default_name: "t".into() });
+        let space = space.unwrap_or_else(|| panic!("{d:?}"));
+        let plan = Plan::new(&space, &[]).unwrap();
+        let (nd, nm) = (plan.n_dec, plan.n_metrics());
+        (JitFns::compile(&plan, true).unwrap(), nd, nm)
+    }
+
+    /// The safe calls stay sound for any slice lengths: they process only the whole rows every
+    /// slice holds, and refuse rows of the wrong length.
+    #[test]
+    fn wrong_lengths_are_clamped_or_refused() {
+        let (j, nd, nm) = fns();
+        assert!(nd >= 2 && nm >= 1);
+        let mut rng = Rng::new(3);
+        let mut rows = vec![0u64; 3 * nd + 1];
+        assert_eq!(j.sample_batch(&mut rng, &mut rows), 3);
+        assert_eq!(j.sample_batch(&mut rng, &mut rows[..nd - 1]), 0);
+        let mut out = vec![f64::NAN; 2 * nm + 1];
+        assert_eq!(j.metrics_batch(&rows, 100, &mut out), 2, "out holds two rows");
+        assert!(out[2 * nm].is_nan(), "nothing written past the rows");
+        assert_eq!(j.metrics_batch(&rows[..nd - 1], 1, &mut out), 0);
+        assert_eq!(j.metrics_batch(&rows, 3, &mut []), 0);
+        let mut feas = vec![7u8; 1];
+        assert_eq!(j.eval_batch(&rows, 3, &mut vec![0.0; 3 * nm], &mut feas), 1, "feas holds one row");
+        assert!(feas[0] <= 1);
+        let mut one = vec![0u64; nd];
+        assert!(!j.neighbor(&rows[..nd - 1], 1, &mut rng, &mut one));
+        assert!(!j.neighbor(&rows[..nd], 1, &mut rng, &mut one[..nd - 1]));
+        assert!(!j.discretize(&[0.5; 2], false, &mut one), "alpha shorter than the layout");
+        assert!(!j.discretize(&vec![0.5; j.alpha_len], true, &mut one[..1]));
+        assert!(j.discretize(&vec![0.5; j.alpha_len], false, &mut one));
     }
 }
