@@ -1,5 +1,6 @@
 //! `nasc`: the runner. Reads files, calls the compiler, renders diagnostics, prints results.
 mod bench;
+mod command_eval;
 mod commands;
 mod compare;
 mod graphdoc;
@@ -10,6 +11,7 @@ mod report;
 mod search;
 mod train;
 mod train_eval;
+mod trialdoc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;

@@ -5,6 +5,8 @@
 //! Everything is `f32` and single-threaded; the loops are written so that the compiler can
 //! vectorize them without reassociating floating-point sums, so results are bit-identical from
 //! run to run. Parameters and optimizer moments serialize losslessly ([`f32s_to_b64`]).
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use nasc_compiler::rng::Rng;
 
 pub mod adam;
@@ -18,60 +20,16 @@ pub fn uniform(rng: &mut Rng) -> f64 {
     (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /// Lossless text form of an `f32` slice: its little-endian bytes in standard base64 (padded).
 pub fn f32s_to_b64(v: &[f32]) -> String {
-    let mut bytes = Vec::with_capacity(v.len() * 4);
-    for x in v {
-        bytes.extend_from_slice(&x.to_le_bytes());
-    }
-    let mut out = Vec::with_capacity(bytes.len().div_ceil(3) * 4);
-    let chunks = bytes.chunks_exact(3);
-    let rest = chunks.remainder();
-    for c in chunks {
-        let n = (c[0] as u32) << 16 | (c[1] as u32) << 8 | c[2] as u32;
-        out.extend_from_slice(&[B64[(n >> 18) as usize], B64[(n >> 12 & 63) as usize], B64[(n >> 6 & 63) as usize], B64[(n & 63) as usize]]);
-    }
-    if !rest.is_empty() {
-        let n = (rest[0] as u32) << 16 | (*rest.get(1).unwrap_or(&0) as u32) << 8;
-        out.extend_from_slice(&[B64[(n >> 18) as usize], B64[(n >> 12 & 63) as usize]]);
-        out.push(if rest.len() == 2 { B64[(n >> 6 & 63) as usize] } else { b'=' });
-        out.push(b'=');
-    }
-    String::from_utf8(out).unwrap_or_default()
+    let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+    STANDARD.encode(bytes)
 }
 
 /// Inverse of [`f32s_to_b64`].
 pub fn b64_to_f32s(s: &str) -> Result<Vec<f32>, String> {
-    let s = s.as_bytes();
-    if !s.len().is_multiple_of(4) {
-        return Err("bad base64 float array: length is not a multiple of 4".into());
-    }
-    let val = |c: u8| -> Result<u32, String> {
-        match c {
-            b'A'..=b'Z' => Ok((c - b'A') as u32),
-            b'a'..=b'z' => Ok((c - b'a') as u32 + 26),
-            b'0'..=b'9' => Ok((c - b'0') as u32 + 52),
-            b'+' => Ok(62),
-            b'/' => Ok(63),
-            _ => Err(format!("bad base64 float array: unexpected character `{}`", c as char)),
-        }
-    };
-    let mut bytes = Vec::with_capacity(s.len() / 4 * 3);
-    for (q, quad) in s.chunks(4).enumerate() {
-        let pad = quad.iter().rev().take_while(|c| **c == b'=').count();
-        if pad > 2 || (pad > 0 && q + 1 != s.len() / 4) {
-            return Err("bad base64 float array: misplaced padding".into());
-        }
-        let mut n = 0u32;
-        for (k, c) in quad.iter().enumerate() {
-            n |= if k >= 4 - pad { 0 } else { val(*c)? } << (18 - 6 * k);
-        }
-        let out = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        bytes.extend_from_slice(&out[..3 - pad]);
-    }
-    if bytes.len() % 4 != 0 {
+    let bytes = STANDARD.decode(s).map_err(|e| format!("bad base64 float array: {}", e.to_string().to_lowercase()))?;
+    if !bytes.len().is_multiple_of(4) {
         return Err("bad base64 float array: byte count is not a multiple of 4".into());
     }
     Ok(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
