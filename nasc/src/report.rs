@@ -1,7 +1,13 @@
-//! `nasc report`: summarize a stored run (text or JSON) and write SVG plots.
+//! `nasc report`: summarize a stored run (text or JSON) and write SVG plots. Each shown trial
+//! comes with its seed and the command that evaluates it again outside the search
+//! ([`reproducer`]): `nasc train ...` for `train:` runs, the command line with the trial's
+//! environment and document for `command:` runs.
+use crate::command_eval::{self, split::quote};
 use crate::Format;
-use nasc_runtime::report;
-use nasc_runtime::store::SqliteStore;
+use nasc_runtime::eval;
+use nasc_runtime::report::{self, Detail};
+use nasc_runtime::runner::trial_seed;
+use nasc_runtime::store::{SqliteStore, StoredRun, StoredTrial};
 use std::path::Path;
 
 #[derive(clap::Args)]
@@ -18,6 +24,67 @@ pub struct ReportArgs {
     /// Needs --plots.
     #[arg(long, value_name = "METRIC", requires = "plots")]
     pub pareto: Vec<String>,
+    /// List every trial with its seed, reproduce command, step values and error (JSON:
+    /// `all_trials`).
+    #[arg(long)]
+    pub trials: bool,
+}
+
+/// A function giving a trial's reproduce command, if the run's evaluator has one.
+pub type Reproducer = Box<dyn Fn(&StoredTrial) -> Option<String>>;
+
+/// The `nasc train` flags of a stored `train:` evaluator string (its canonical form: every
+/// option known), or None for an option `nasc train` has no flag for.
+fn train_flags(evaluator: &str) -> Option<Vec<String>> {
+    let (name, opts) = eval::parse_spec(evaluator).ok()?;
+    if name != "train" {
+        return None;
+    }
+    let mut f = Vec::new();
+    for (k, v) in &opts {
+        let flag = match k.as_str() {
+            "dataset" | "epochs" | "batch" | "backend" | "optimizer" | "lr" | "limit" => k.clone(),
+            "valid_fraction" => "val-fraction".into(),
+            "augment" if v == "off" || v == "false" => {
+                f.push("--no-augment".to_string());
+                continue;
+            }
+            "augment" => continue,
+            _ => return None,
+        };
+        f.push(format!("--{flag}"));
+        f.push(quote(v));
+    }
+    Some(f)
+}
+
+/// How to evaluate a trial of `run` (read from `store`) again:
+/// - `train:` runs: `nasc train SPEC --candidate NAME --seed S` with the evaluator's options as
+///   flags and the run's `--set` values; S is the trial's seed, what the evaluator trained with,
+///   so the CPU backend gives the same accuracies;
+/// - `command:` runs: the command line with the trial's environment, its document on stdin.
+pub fn reproducer(run: &StoredRun, store: &Path) -> Option<Reproducer> {
+    let m = &run.meta;
+    let (seed, ev) = (m.seed, m.evaluator.clone());
+    if command_eval::is_command(&ev) {
+        let (_, text) = command_eval::parse(&ev).ok()?;
+        let root = command_eval::trials_dir(store);
+        return Some(Box::new(move |t: &StoredTrial| {
+            let dir = root.join(t.id.to_string());
+            let d = quote(&dir.display().to_string());
+            Some(format!("NASC_TRIAL_ID={} NASC_SEED={} NASC_TRIAL_DIR={d} {text} < {}", t.id, trial_seed(seed, t.id), quote(&dir.join("trial.json").display().to_string())))
+        }));
+    }
+    let flags = train_flags(&ev)?;
+    let mut tail: Vec<String> = m.sets.iter().map(|(k, v)| format!("--set {}", quote(&format!("{k}={v}")))).collect();
+    tail.splice(0..0, flags);
+    let spec = quote(&m.spec_path);
+    Some(Box::new(move |t: &StoredTrial| Some(format!("nasc train {spec} --candidate {} --seed {} {}", quote(&t.name), trial_seed(seed, t.id), tail.join(" ")))))
+}
+
+/// The report's details with `repro`'s commands.
+pub fn detail(repro: &Option<Reproducer>, all_trials: bool) -> Detail<'_> {
+    Detail { reproduce: repro.as_ref().map(|f| f.as_ref() as &dyn Fn(&StoredTrial) -> Option<String>), all_trials }
 }
 
 /// Every `--pareto` metric must be one of the run's.
@@ -45,9 +112,11 @@ pub fn report(a: ReportArgs) -> u8 {
         eprintln!("error: {e}");
         return 2;
     }
+    let repro = reproducer(&run, path);
+    let d = detail(&repro, a.trials);
     match a.format {
-        Format::Text => print!("{}", report::text(&run)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report::json(&run, path)).unwrap_or_default()),
+        Format::Text => print!("{}", report::text_with(&run, &d)),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report::json_with(&run, path, &d)).unwrap_or_default()),
     }
     if let Some(dir) = &a.plots {
         match report::plots(&run, Path::new(dir), &a.pareto) {
@@ -63,4 +132,18 @@ pub fn report(a: ReportArgs) -> u8 {
         }
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn train_options_become_flags() {
+        let f = train_flags("train:dataset=digits,epochs=2,batch=32,backend=cpu,valid_fraction=0.1,optimizer=sgd,lr=0.05,limit=300,augment=off").unwrap();
+        assert_eq!(f.join(" "), "--no-augment --backend cpu --batch 32 --dataset digits --epochs 2 --limit 300 --lr 0.05 --optimizer sgd --val-fraction 0.1");
+        assert_eq!(train_flags("train:dataset=/data/my set").unwrap()[1], "'/data/my set'");
+        assert!(train_flags("nb201:dataset=cifar10").is_none());
+        assert!(train_flags("train:unknown=1").is_none());
+    }
 }

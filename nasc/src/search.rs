@@ -1,4 +1,6 @@
 //! `nasc search`: run a strategy on a spec with an evaluator, into a durable store.
+use crate::command_eval::{trials_dir, RunContext};
+use crate::trialdoc::SpecInfo;
 use crate::Format;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nasc_runtime::eval;
@@ -21,8 +23,9 @@ pub struct SearchArgs {
     /// is saved in the store for `--space-from`).
     #[arg(long)]
     pub strategy: Option<String>,
-    /// Evaluator, `NAME[:KEY=VALUE,...]`, e.g. `nb201:dataset=cifar100,epochs=200`. Default: the
-    /// spec's benchmark, by its space name.
+    /// Evaluator, `NAME[:KEY=VALUE,...]`, e.g. `nb201:dataset=cifar100,epochs=200`, or
+    /// `command[timeout=SECONDS]:PROGRAM ARGS...` to run a program per trial (docs/command.md).
+    /// Default: the spec's benchmark, by its space name.
     #[arg(long)]
     pub evaluator: Option<String>,
     /// Budget in trials.
@@ -91,7 +94,10 @@ fn default_store(space: &str, strategy: &str, seed: u64, resume: bool) -> PathBu
 /// The error for a space without a default evaluator: every evaluator it could use.
 pub(crate) fn no_default_evaluator(space: &str) -> String {
     let names: Vec<String> = eval::NAMES.iter().map(|n| format!("`{n}`")).collect();
-    format!("space `{space}` has no default evaluator; choose one with --evaluator ({}, or `train:dataset=digits,epochs=1` to train each candidate)", names.join(", "))
+    format!(
+        "space `{space}` has no default evaluator; choose one with --evaluator ({}, `train:dataset=digits,epochs=1` to train each candidate, or `command:PROGRAM ARGS` to run your own training code per candidate)",
+        names.join(", ")
+    )
 }
 
 /// Parse the constraints and check each against the space's metric bounds: one that no candidate
@@ -130,6 +136,8 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
     };
     let text = std::fs::read_to_string(&a.file).map_err(|e| format!("cannot read `{}`: {e}", a.file))?;
     let hash = spec_hash(&text, sets);
+    // sha256 of the text alone (the trial document's `space.spec_sha256`)
+    let text_sha = spec_hash(&text, &[]);
     if a.workers == Some(0) {
         return Err("--workers must be at least 1".into());
     }
@@ -289,7 +297,11 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
     }
 
     let strat = strategy::make(&meta.strategy, &meta.strategy_config, meta.seed)?;
-    let ev = crate::train_eval::make(&meta.evaluator, &space)?;
+    let ctx = RunContext {
+        trials_dir: Some(trials_dir(&path)),
+        spec: SpecInfo { spec_path: Some(meta.spec_path.clone()), spec_sha256: Some(text_sha), spec_hash: Some(meta.spec_hash.clone()), sets: meta.sets.clone() },
+    };
+    let ev = crate::train_eval::make_in(&meta.evaluator, &space, &ctx)?;
     let mut cfg = RunConfig::new(meta.seed, meta.budget);
     cfg.workers = meta.workers;
     cfg.dedup = meta.dedup;
@@ -349,13 +361,14 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
         }
         StopReason::Exhausted => "no more feasible (and new) candidates".into(),
     };
+    let repro = crate::report::reproducer(&run, &path);
     match a.format {
         Format::Text => {
             println!("{why}; {} trials in {:.2} s, store {}", summary.trials, summary.wall, path.display());
-            print!("{}", nasc_runtime::report::text(&run));
+            print!("{}", nasc_runtime::report::text_with(&run, &crate::report::detail(&repro, false)));
         }
         Format::Json => {
-            let mut j = nasc_runtime::report::json(&run, &path);
+            let mut j = nasc_runtime::report::json_with(&run, &path, &crate::report::detail(&repro, false));
             if let Some(o) = j.as_object_mut() {
                 // what this process saw (the store cannot tell a time budget from a target)
                 let reason = match summary.reason {

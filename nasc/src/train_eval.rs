@@ -22,6 +22,7 @@
 //!
 //! The training seed of a trial is `splitmix64(run seed, trial id)`: a pure function of the
 //! run, so a resumed run asks for the same trainings.
+use crate::command_eval::{self, RunContext};
 use crate::netconv;
 use nasc_compiler::rng::splitmix64;
 use nasc_kernels::data::{self, Augment, LoadOptions, Splits};
@@ -250,8 +251,16 @@ impl Evaluator for TrainEval {
     }
 }
 
-/// `eval::make` plus the `train` evaluator.
+/// `eval::make` plus the `train` and `command` evaluators.
 pub fn make(spec: &str, space: &SearchSpace) -> Result<Box<dyn Evaluator>, String> {
+    make_in(spec, space, &RunContext::default())
+}
+
+/// [`make`] for a run whose trial folders and spec `ctx` knows (`nasc search`).
+pub fn make_in(spec: &str, space: &SearchSpace, ctx: &RunContext) -> Result<Box<dyn Evaluator>, String> {
+    if command_eval::is_command(spec) {
+        return Ok(Box::new(command_eval::CommandEval::new(spec, ctx.clone())?));
+    }
     let (name, opts) = eval::parse_spec(spec)?;
     if name == "train" {
         return Ok(Box::new(TrainEval::new(&opts, space)?));
