@@ -310,3 +310,32 @@ pub fn train_graph(gpu: Option<&crate::Gpu>, graph: crate::graph::Graph, data: &
         None => train(&mut Model::new(crate::backend::CpuBackend, graph, &mut init).map_err(TrainError::Setup)?, data, cfg, on),
     }
 }
+
+/// A trained network's parameters and BN running statistics on the host, in the layouts of
+/// [`crate::net::Net::params`] (node order, weight before bias, gamma before beta) and
+/// [`crate::net::Net::stats`] (per BN node: running mean, then running var).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trained {
+    pub params: Vec<f32>,
+    pub stats: Vec<f32>,
+}
+
+/// [`train_graph`] that also returns the trained parameters and running statistics (`nasc
+/// train --save`): the same initialization, data order and steps, so the same report.
+pub fn train_graph_weights(
+    gpu: Option<&crate::Gpu>,
+    graph: crate::graph::Graph,
+    data: &Splits,
+    cfg: &TrainConfig,
+    on: &mut dyn FnMut(Progress),
+) -> Result<(TrainReport, Trained), TrainError> {
+    fn go<B: Ops>(mut m: Model<B>, data: &Splits, cfg: &TrainConfig, on: &mut dyn FnMut(Progress)) -> Result<(TrainReport, Trained), TrainError> {
+        let r = train(&mut m, data, cfg, on)?;
+        Ok((r, Trained { params: m.params_host(), stats: m.stats_host() }))
+    }
+    let mut init = Rng::derive(cfg.seed, 1);
+    match gpu {
+        Some(g) => go(Model::new(g.clone(), graph, &mut init).map_err(TrainError::Setup)?, data, cfg, on),
+        None => go(Model::new(crate::backend::CpuBackend, graph, &mut init).map_err(TrainError::Setup)?, data, cfg, on),
+    }
+}

@@ -3,6 +3,7 @@ mod bench;
 mod command_eval;
 mod commands;
 mod compare;
+mod export;
 mod graphdoc;
 mod loader;
 mod netconv;
@@ -92,6 +93,10 @@ enum Cmd {
     Report(report::ReportArgs),
     /// Train one candidate on a dataset (CPU or wgpu): per-epoch loss/accuracy, test accuracy, images/s.
     Train(train::TrainArgs),
+    /// Write a candidate as an ONNX model (with initialized or trained weights) or as its graph document.
+    Export(export::ExportArgs),
+    /// Run a candidate (eval mode, CPU) on a `.npy` batch of inputs and write its logits as `.npy`.
+    Infer(export::InferArgs),
 }
 
 /// Restore the default action of SIGPIPE, which Rust ignores: output into a closed pipe
@@ -156,6 +161,8 @@ fn main() -> ExitCode {
         Cmd::Compare(a) => compare::compare_cmd(a, &sets),
         Cmd::Report(a) => report::report(a),
         Cmd::Train(a) => train::train_cmd(a, &sets),
+        Cmd::Export(a) => export::export_cmd(a, &sets),
+        Cmd::Infer(a) => export::infer_cmd(a, &sets),
     };
     ExitCode::from(code)
 }

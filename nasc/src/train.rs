@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nasc_kernels::data::{self, Augment, LoadOptions, Splits};
 use nasc_kernels::gpu::Gpu;
 use nasc_kernels::graph::Graph;
-use nasc_kernels::train::{check_shapes, open_device, train_graph, Device, EpochStats, Progress, TrainConfig, TrainError, TrainReport};
+use nasc_kernels::train::{check_shapes, open_device, train_graph, train_graph_weights, Device, EpochStats, Progress, TrainConfig, TrainError, TrainReport, Trained};
 use serde_json::json;
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
@@ -68,6 +68,9 @@ pub struct TrainArgs {
     /// CPU threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Write the trained weights and BN running statistics to PATH (safetensors; docs/export.md).
+    #[arg(long, value_name = "PATH")]
+    pub save: Option<String>,
 }
 
 fn fail(format: Format, msg: &str, code: u8) -> u8 {
@@ -95,13 +98,14 @@ fn epoch_line(e: &EpochStats, total: usize) -> String {
     format!("epoch {}/{total}  loss {:.4}  train acc {:6.2}%{val}  lr {:.4}  {:.1}s  {:.0} img/s", e.epoch, e.train_loss, 100.0 * e.train_accuracy, e.lr, e.seconds, e.images_per_s)
 }
 
-/// Trains on the CPU or `gpu` with a progress bar (stderr, only on a terminal).
-fn run(gpu: Option<&Gpu>, graph: Graph, data: &Splits, cfg: &TrainConfig, text: bool) -> Result<TrainReport, String> {
+/// Trains on the CPU or `gpu` with a progress bar (stderr, only on a terminal); with `keep`, also
+/// returns the trained weights.
+fn run(gpu: Option<&Gpu>, graph: Graph, data: &Splits, cfg: &TrainConfig, text: bool, keep: bool) -> Result<(TrainReport, Option<Trained>), String> {
     let steps = data.train.len().div_ceil(cfg.batch) * cfg.epochs;
     let bar = ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stderr());
     bar.set_style(ProgressStyle::with_template("{spinner} epoch {prefix} [{bar:30}] {pos}/{len} steps, loss {msg} ({elapsed}, eta {eta})").unwrap().progress_chars("=> "));
     let epochs = cfg.epochs;
-    let r = train_graph(gpu, graph, data, cfg, &mut |p| match p {
+    let mut on = |p: Progress| match p {
         Progress::Step { epoch, loss, .. } => {
             bar.set_prefix(format!("{epoch}/{epochs}"));
             bar.set_message(format!("{loss:.4}"));
@@ -113,7 +117,8 @@ fn run(gpu: Option<&Gpu>, graph: Graph, data: &Splits, cfg: &TrainConfig, text: 
             }
         }
         Progress::Evaluating(what) => bar.set_message(format!("(evaluating on the {what} set)")),
-    });
+    };
+    let r = if keep { train_graph_weights(gpu, graph, data, cfg, &mut on).map(|(r, w)| (r, Some(w))) } else { train_graph(gpu, graph, data, cfg, &mut on).map(|r| (r, None)) };
     bar.finish_and_clear();
     r.map_err(|e| match e {
         TrainError::NonFinite { .. } => format!("trial failed: {e}"),
@@ -151,6 +156,24 @@ fn fit_hint(space: &nasc_compiler::Space, sets: &[(String, String)], have: usize
     }
 }
 
+/// The metadata of `--save PATH`, checked before training: the folder of `path` must exist.
+fn save_meta(file: &str, path: &str, sets: &[(String, String)], name: &str, genotype: &str, graph: &Graph) -> Result<crate::export::weights::Meta, String> {
+    let dir = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    if !dir.is_dir() || std::path::Path::new(path).is_dir() {
+        return Err(format!("`--save {path}`: `{}` is not a folder to write into", if dir.is_dir() { path.to_string() } else { dir.display().to_string() }));
+    }
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read `{file}`: {}", e.to_string().to_lowercase()))?;
+    Ok(crate::export::weights::Meta {
+        spec: file.to_string(),
+        spec_sha256: nasc_runtime::store::spec_hash(&text, sets),
+        sets: sets.to_vec(),
+        candidate: name.to_string(),
+        genotype: genotype.to_string(),
+        input_shape: graph.input_shape(),
+        classes: graph.classes(),
+    })
+}
+
 /// Hyper-parameters that no training could use.
 fn check_hyper(a: &TrainArgs) -> Result<(), String> {
     if a.epochs == 0 {
@@ -171,8 +194,8 @@ fn check_hyper(a: &TrainArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// The spec compiled with `sets` (diagnostics not shown), the candidate's name and network.
-fn build(a: &TrainArgs, sets: &[(String, String)]) -> Result<(nasc_compiler::Space, String, Graph), (String, u8)> {
+/// The spec compiled with `sets` (diagnostics not shown), the candidate's name, genotype and network.
+fn build(a: &TrainArgs, sets: &[(String, String)]) -> Result<(nasc_compiler::Space, (String, String), Graph), (String, u8)> {
     let space = match crate::commands::load(&a.file, sets) {
         Err(e) => return Err((e, 2)),
         Ok((Some(s), _, false)) => s,
@@ -182,7 +205,7 @@ fn build(a: &TrainArgs, sets: &[(String, String)]) -> Result<(nasc_compiler::Spa
         None | Some("default") => space.default_candidate(),
         Some(name) => space.parse_name(name).map_err(|e| (format!("candidate `{name}`: {e}"), 2))?,
     };
-    let name = space.name_of(&cand);
+    let name = (space.name_of(&cand), space.canonical(&cand));
     let graph = space.graph_of(&cand).and_then(|g| netconv::to_kernels(&g)).map_err(|e| (e, 1))?;
     Ok((space, name, graph))
 }
@@ -214,7 +237,7 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
     if let Err(c) = crate::commands::open(&a.file, &sets) {
         return c;
     }
-    let (mut space, mut name, mut graph) = match build(&a, &sets) {
+    let (mut space, mut names, mut graph) = match build(&a, &sets) {
         Ok(b) => b,
         Err((e, c)) => return fail(a.format, &e, c),
     };
@@ -234,12 +257,13 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
             if let Ok((s2, n2, g2)) = build(&a, &tried) {
                 if what.get(&g2, data_shape, splits.classes).0 == want {
                     notes.push((p, want));
-                    (sets, space, name, graph) = (tried, s2, n2, g2);
+                    (sets, space, names, graph) = (tried, s2, n2, g2);
                     break;
                 }
             }
         }
     }
+    let (name, genotype) = names;
     if a.format == Format::Text {
         for (p, v) in &notes {
             eprintln!("note: using `--set {p}={v}` to fit `{}` ({}x{}x{} images, {} classes)", splits.name, data_shape[0], data_shape[1], data_shape[2], splits.classes);
@@ -292,7 +316,15 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
     if text {
         println!("training {name} ({} on {}: {} train / {} val / {} test images) on {device}", a.file, splits.name, splits.train.len(), splits.val.len(), splits.test.len());
     }
-    let r = match run(gpu.as_ref(), graph, &splits, &cfg, text) {
+    // what ties the saved weights to this network (the spec and the `--set` values, adapted ones included)
+    let save = match &a.save {
+        None => None,
+        Some(path) => match save_meta(&a.file, path, &sets, &name, &genotype, &graph) {
+            Ok(m) => Some((path.clone(), m, graph.clone())),
+            Err(e) => return fail(a.format, &e, 2),
+        },
+    };
+    let (r, trained) = match run(gpu.as_ref(), graph, &splits, &cfg, text, save.is_some()) {
         Ok(r) => r,
         Err(e) => {
             return match a.format {
@@ -304,8 +336,21 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
             }
         }
     };
+    if let (Some((path, meta, graph)), Some(w)) = (&save, trained) {
+        let saved = nasc_kernels::net::Net::new(graph.clone(), &mut nasc_kernels::rng::Rng::new(0)).and_then(|mut net| {
+            net.params = w.params;
+            net.stats = w.stats;
+            crate::export::weights::save(path, &net, meta)
+        });
+        if let Err(e) = saved {
+            return fail(a.format, &format!("training finished but the weights were not saved: {e}"), 1);
+        }
+    }
     match a.format {
         Format::Text => {
+            if let Some((path, ..)) = &save {
+                println!("saved the weights to {path}");
+            }
             println!(
                 "test accuracy {:.2}% (loss {:.4}); {} parameters; {:.0} images/s training on {device}; {:.1}s in all",
                 100.0 * r.test_accuracy,
@@ -336,6 +381,7 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
                 "train_seconds": r.train_seconds,
                 "total_seconds": r.total_seconds,
                 "history": r.epochs.iter().map(epoch_json).collect::<Vec<_>>(),
+                "saved": save.as_ref().map(|(p, ..)| p.clone()),
             });
             println!("{o}");
         }

@@ -1,0 +1,85 @@
+//! NumPy `.npy` files of little-endian `float32`, C order (format versions 1.0 to 3.0): what
+//! `nasc infer` reads and writes.
+
+/// Reads a `float32` array: its shape and its elements.
+pub fn read(path: &str) -> Result<(Vec<usize>, Vec<f32>), String> {
+    let b = std::fs::read(path).map_err(|e| format!("cannot read `{path}`: {}", e.to_string().to_lowercase()))?;
+    parse(&b).map_err(|e| format!("`{path}`: {e}"))
+}
+
+fn parse(b: &[u8]) -> Result<(Vec<usize>, Vec<f32>), String> {
+    if b.len() < 10 || &b[..6] != b"\x93NUMPY" {
+        return Err("not a .npy file".into());
+    }
+    let (hlen, start) = match b[6] {
+        1 => (u16::from_le_bytes([b[8], b[9]]) as usize, 10usize),
+        2 | 3 if b.len() >= 12 => (u32::from_le_bytes([b[8], b[9], b[10], b[11]]) as usize, 12),
+        v => return Err(format!("unsupported .npy version {v}")),
+    };
+    let header = b.get(start..start.saturating_add(hlen)).ok_or("truncated .npy header")?;
+    let header = std::str::from_utf8(header).map_err(|_| "the .npy header is not text")?;
+    let field = |key: &str| -> Option<&str> {
+        let at = header.find(&format!("'{key}'"))? + key.len() + 2;
+        Some(header[at..].trim_start().strip_prefix(':')?.trim_start())
+    };
+    let descr = field("descr").ok_or("the .npy header has no `descr`")?;
+    if !(descr.starts_with("'<f4'") || descr.starts_with("'float32'")) {
+        return Err(format!("expected float32 data (`<f4`), found {}", descr.split(',').next().unwrap_or(descr)));
+    }
+    if field("fortran_order").is_some_and(|f| f.starts_with("True")) {
+        return Err("Fortran-order arrays are not supported (save with np.ascontiguousarray)".into());
+    }
+    let shape = field("shape").ok_or("the .npy header has no `shape`")?;
+    let inner = shape.strip_prefix('(').and_then(|s| s.split(')').next()).ok_or("malformed `shape` in the .npy header")?;
+    let dims: Vec<usize> = inner
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<usize>().map_err(|_| format!("malformed `shape` dimension `{s}`")))
+        .collect::<Result<_, _>>()?;
+    let n = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or("the .npy shape is too large")?;
+    let data = &b[start + hlen..];
+    if data.len() != n.checked_mul(4).ok_or("the .npy shape is too large")? {
+        return Err(format!("shape {dims:?} needs {} bytes of data, the file has {}", n * 4, data.len()));
+    }
+    Ok((dims, data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()))
+}
+
+/// Writes a `float32` array (format version 1.0).
+pub fn write(path: &str, shape: &[usize], data: &[f32]) -> Result<(), String> {
+    std::fs::write(path, encode(shape, data)).map_err(|e| format!("cannot write `{path}`: {}", e.to_string().to_lowercase()))
+}
+
+pub fn encode(shape: &[usize], data: &[f32]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let tuple = if dims.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
+    let mut h = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {tuple}, }}");
+    // magic (6) + version (2) + length (2) + header + '\n' is a multiple of 64
+    while (10 + h.len() + 1) % 64 != 0 {
+        h.push(' ');
+    }
+    h.push('\n');
+    let mut out = Vec::with_capacity(10 + h.len() + 4 * data.len());
+    out.extend_from_slice(b"\x93NUMPY\x01\x00");
+    out.extend_from_slice(&(h.len() as u16).to_le_bytes());
+    out.extend_from_slice(h.as_bytes());
+    out.extend(data.iter().flat_map(|x| x.to_le_bytes()));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_errors() {
+        let b = encode(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.5]);
+        assert_eq!(b.len() % 64, 24 % 64);
+        assert_eq!(parse(&b).unwrap(), (vec![2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.5]));
+        assert_eq!(parse(&encode(&[4], &[0.0; 4])).unwrap().0, vec![4]);
+        assert!(parse(b"hello").unwrap_err().contains("not a .npy"));
+        assert!(parse(&b[..b.len() - 4]).unwrap_err().contains("needs 24 bytes"));
+        let f8 = String::from_utf8_lossy(&b).replace("<f4", "<f8");
+        assert!(parse(f8.as_bytes()).unwrap_err().contains("float32"));
+    }
+}
