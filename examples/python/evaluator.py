@@ -17,6 +17,7 @@ The first argument picks a behaviour, for the tests of every failure path:
   nothing   exits 0 without printing anything
   nan       a result line whose reward is NaN (not JSON)
   huge      30 MB on stdout (one 8 MB line among them) and 30 MB on stderr, then the result
+  odd-fails trials with an odd id exit with status 1, the others as `ok`
 --sleep S   sleep S seconds before the result (for interruption tests)
 """
 import json
@@ -62,7 +63,7 @@ def main():
     with open(os.path.join(trial_dir, "log.txt"), "w") as f:
         f.write("candidate %s\n" % doc["candidate"])
 
-    if mode == "fail":
+    if mode == "fail" or (mode == "odd-fails" and doc["trial"] % 2 == 1):
         sys.stderr.write("Traceback (most recent call last):\n  ...\nRuntimeError: CUDA out of memory (pretend)\n")
         sys.exit(1)
     if mode == "crash":
