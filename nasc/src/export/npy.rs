@@ -79,7 +79,13 @@ mod tests {
         assert_eq!(parse(&encode(&[4], &[0.0; 4])).unwrap().0, vec![4]);
         assert!(parse(b"hello").unwrap_err().contains("not a .npy"));
         assert!(parse(&b[..b.len() - 4]).unwrap_err().contains("needs 24 bytes"));
-        let f8 = String::from_utf8_lossy(&b).replace("<f4", "<f8");
-        assert!(parse(f8.as_bytes()).unwrap_err().contains("float32"));
+        let mut f8 = b.clone();
+        let at = f8.windows(3).position(|w| w == b"<f4").unwrap();
+        f8[at + 2] = b'8';
+        assert!(parse(&f8).unwrap_err().contains("float32"), "{:?}", parse(&f8));
+        let mut fortran = encode(&[2, 3], &[0.0; 6]);
+        let at = fortran.windows(5).position(|w| w == b"False").unwrap();
+        fortran[at..at + 5].copy_from_slice(b"True ");
+        assert!(parse(&fortran).unwrap_err().contains("Fortran"));
     }
 }
