@@ -194,8 +194,11 @@ fn check_hyper(a: &TrainArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// A compiled spec, the candidate's (name, genotype), its network.
+type Built = (nasc_compiler::Space, (String, String), Graph);
+
 /// The spec compiled with `sets` (diagnostics not shown), the candidate's name, genotype and network.
-fn build(a: &TrainArgs, sets: &[(String, String)]) -> Result<(nasc_compiler::Space, (String, String), Graph), (String, u8)> {
+fn build(a: &TrainArgs, sets: &[(String, String)]) -> Result<Built, (String, u8)> {
     let space = match crate::commands::load(&a.file, sets) {
         Err(e) => return Err((e, 2)),
         Ok((Some(s), _, false)) => s,

@@ -215,7 +215,7 @@ fn onnx_matches_the_cpu_forward_on_every_spec() {
                 serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap()
             };
             let genotype = doc["genotype"].as_str().unwrap().to_string();
-            let m = &metrics(&spec, &[], &[genotype.clone()])[0];
+            let m = &metrics(&spec, &[], std::slice::from_ref(&genotype))[0];
             let flops = m["flops"].as_f64().unwrap();
             // the torchvision anchors run at full size, one image; heavy candidates at a smaller side
             let anchor = matches!(stem, "resnet18" | "mobilenet_v3_large");
@@ -251,7 +251,7 @@ fn onnx_matches_the_cpu_forward_on_every_spec() {
             a.extend(["--format", "onnx", "--weights", weights.to_str().unwrap(), "--out", model.to_str().unwrap()]);
             ok(&a);
             // every trainable tensor is an initializer: their elements are the spec's `params`
-            let params = metrics(&spec, &sets, &[genotype.clone()])[0]["params"].as_f64().unwrap() as u64;
+            let params = metrics(&spec, &sets, std::slice::from_ref(&genotype))[0]["params"].as_f64().unwrap() as u64;
             let (trainable, proto) = onnx_trainable(&model);
             assert_eq!(trainable, params, "{spec} {genotype} {sets:?}");
             assert_eq!(proto.opset_import[0].version, 17);

@@ -74,7 +74,7 @@ mod tests {
     #[test]
     fn round_trip_and_errors() {
         let b = encode(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.5]);
-        assert_eq!(b.len() % 64, 24 % 64);
+        assert_eq!(b.len() % 64, 24);
         assert_eq!(parse(&b).unwrap(), (vec![2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.5]));
         assert_eq!(parse(&encode(&[4], &[0.0; 4])).unwrap().0, vec![4]);
         assert!(parse(b"hello").unwrap_err().contains("not a .npy"));
