@@ -401,9 +401,14 @@ def check_weights(args, tmp, trained):
     model.eval()
     xs, ys = digits_test_split()
     with torch.no_grad():
-        acc = (model(xs).argmax(1) == ys).float().mean().item()
+        logits = model(xs)
+    right = int((logits.argmax(1) == ys).sum())
+    acc = right / len(ys)
+    loss = F.cross_entropy(logits.double(), ys).item()
     want = find_test_accuracy(rep)
-    check(abs(acc - want) < 1e-9, f"weights: nasc train --save -> load_nasc_safetensors: test accuracy {acc:.6f} in torch, {want:.6f} reported by nasc (metadata {sorted(meta)})")
+    check(abs(acc - want) < 1e-9, f"weights: nasc train --save -> load_nasc_safetensors: test accuracy {acc:.6f} ({right}/{len(ys)}) in torch, {want:.6f} reported by nasc (metadata {sorted(meta)})")
+    if "test_loss" in rep:
+        check(abs(loss - rep["test_loss"]) < 1e-5, f"weights: test loss {loss:.7f} in torch, {rep['test_loss']:.7f} reported by nasc")
 
 
 def check_onnx(args, tmp, trained):
@@ -417,13 +422,16 @@ def check_onnx(args, tmp, trained):
     model.eval()
     sess = ort.InferenceSession(out, providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
-    xs, _ = digits_test_split()
-    x = torch.cat([xs[:32], torch.randn(32, *doc["input_shape"])])
+    xs, ys = digits_test_split()
+    x = torch.cat([xs, torch.randn(64, *doc["input_shape"])])
     with torch.no_grad():
         a = model(x).numpy()
     b = sess.run(None, {name: x.numpy()})[0].reshape(a.shape)
     diff = float(abs(a - b).max())
-    check(diff <= 1e-4, f"onnx: trained digits_tiny, onnxruntime vs torch on 64 inputs: max |diff| {diff:.2e}")
+    right = int((torch.from_numpy(b[: len(ys)]).argmax(1) == ys).sum())
+    want = find_test_accuracy(rep)
+    check(diff <= 1e-4, f"onnx: trained digits_tiny, onnxruntime vs torch on the 360 test images and 64 random inputs: max |diff| {diff:.2e}")
+    check(abs(right / len(ys) - want) < 1e-9, f"onnx: onnxruntime's test accuracy {right}/{len(ys)} = {right / len(ys):.6f}, nasc train reported {want:.6f}")
 
 
 def main():
