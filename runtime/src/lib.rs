@@ -13,6 +13,7 @@ pub mod compare;
 pub mod constraint;
 pub mod eval;
 pub mod nn;
+pub mod objective;
 pub mod pareto;
 pub mod predict;
 pub mod report;

@@ -482,7 +482,7 @@ impl<'a> Runner<'a> {
                 (None, None, Some(e))
             }
         };
-        self.strategy.tell(&[Told { id: p.id, candidate: &p.candidate, reward }]);
+        self.strategy.tell(&[Told { id: p.id, candidate: &p.candidate, reward, objectives: None }]);
         if let Some(r) = reward {
             if self.best.as_ref().map_or(true, |b| r > b.reward) {
                 self.best = Some(Best { id: p.id, seq: self.done, candidate: p.candidate.clone(), reward: r, reported, metrics: metrics.clone() });

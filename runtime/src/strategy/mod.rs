@@ -10,12 +10,14 @@ pub mod evolution;
 pub mod l2nas;
 pub mod layernas;
 pub mod lissnas;
+pub mod nsga2;
 pub mod random;
 
 pub use evolution::{Evolution, EvolutionConfig};
 pub use l2nas::{L2nas, L2nasConfig};
 pub use layernas::{LayerNas, LayerNasConfig};
 pub use lissnas::{Lissnas, LissnasConfig};
+pub use nsga2::{Nsga2, Nsga2Config};
 pub use random::RandomSearch;
 
 /// Keys of every candidate asked so far (duplicate skipping). Not part of a strategy's state:
@@ -97,11 +99,17 @@ impl AskCtx<'_> {
     }
 }
 
-/// One finished trial as the strategy sees it; `reward` is None for a failed evaluation.
+/// One finished trial as the strategy sees it; `reward` is None for a failed evaluation (or,
+/// under a `cap:` scalarization, one that breaks a cap). `reward` is what a single-objective
+/// strategy maximizes (the run's one objective or its scalarization, see
+/// [`crate::objective::Objectives::scalar`]); `objectives` is the trial's objective vector, every
+/// entry maximized (None for a failed trial, or when the caller has no objectives), which
+/// multi-objective strategies ([`MULTI_OBJECTIVE`]) read.
 pub struct Told<'a> {
     pub id: u64,
     pub candidate: &'a Candidate,
     pub reward: Option<f64>,
+    pub objectives: Option<&'a [f64]>,
 }
 
 /// An ask/tell search strategy. Rewards are maximized.
@@ -130,7 +138,11 @@ pub fn stream_seed(seed: u64, stream: u64) -> u64 {
 
 /// Every strategy: its short name and aliases. The one list that `make`, `canonical` and the
 /// CLI's error messages use.
-pub const KNOWN: &[(&str, &[&str])] = &[("rs", &["random"]), ("re", &["rea", "evolution"]), ("layernas", &[]), ("l2nas", &[]), ("lissnas", &[])];
+pub const KNOWN: &[(&str, &[&str])] = &[("rs", &["random"]), ("re", &["rea", "evolution"]), ("layernas", &[]), ("l2nas", &[]), ("lissnas", &[]), ("nsga2", &["nsga-ii", "nsga"])];
+
+/// The strategies that handle several objectives (the others need one objective or
+/// `--scalarize`).
+pub const MULTI_OBJECTIVE: &[&str] = &["rs", "nsga2"];
 
 /// The short name of a strategy given by name or alias (`random` -> `rs`).
 pub fn canonical(name: &str) -> Result<&'static str, String> {
@@ -176,6 +188,11 @@ pub fn make(name: &str, config_json: &Value, seed: u64) -> Result<Box<dyn Strate
             let cfg: LissnasConfig = config("lissnas", config_json)?;
             cfg.validate()?;
             Ok(Box::new(Lissnas::new(cfg, seed)))
+        }
+        "nsga2" => {
+            let cfg: Nsga2Config = config("nsga2", config_json)?;
+            cfg.validate()?;
+            Ok(Box::new(Nsga2::new(cfg, seed)))
         }
         other => Err(format!("strategy `{other}` is listed but not built")),
     }

@@ -1,0 +1,511 @@
+//! A run's objectives: which values of a trial are maximized or minimized, and how a
+//! multi-objective run becomes one reward for a single-objective strategy.
+//!
+//! The objectives come from the spec's `maximize`/`minimize` items, or from `--objective`
+//! (`max:reward,min:flops`), which replaces them. A spec without either has one objective, the
+//! evaluator's reward. Names an objective may use:
+//! - `reward`: the evaluator's reward, and `reported`: its reported value;
+//! - any metric of the run, in the runner's metric order: the space's derived metrics (params,
+//!   flops, lookups, expressions) and then the evaluator's metrics (`valid_acc`, `train_time_s`);
+//! - the spec's first external metric (`metric accuracy = external;`) stands for the reward
+//!   unless the evaluator reports a metric of that name; any other external metric must be one the
+//!   evaluator reports.
+//!
+//! Unknown names are refused up front with the known names and a did-you-mean.
+//!
+//! `--scalarize` turns several objectives into one reward for a single-objective strategy:
+//! - `sum:1*reward-1e-9*flops`: a weighted sum of raw values (maximized; the signs say which way
+//!   each value should go); a term is `[+|-][WEIGHT*]NAME`, weights take `K`/`M`/`G` suffixes;
+//! - `cap:flops<=100M[,params<1M...]`: hard caps; the reward is the one objective no cap names
+//!   (oriented: a minimized one negated), and a trial that breaks a cap is told as failed.
+//!
+//! Objective vectors are oriented so that every entry is maximized (minimized values negated),
+//! as [`crate::pareto`] expects.
+use nasc_compiler::metrics::MetricKind;
+use nasc_compiler::Space;
+use nasc_grammar::ast::Direction;
+
+/// Which way an objective goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sense {
+    Max,
+    Min,
+}
+
+impl Sense {
+    pub fn word(self) -> &'static str {
+        match self {
+            Sense::Max => "max",
+            Sense::Min => "min",
+        }
+    }
+    fn orient(self, v: f64) -> f64 {
+        match self {
+            Sense::Max => v,
+            Sense::Min => -v,
+        }
+    }
+}
+
+/// Where a named value of a trial comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Reward,
+    Reported,
+    /// Index into the trial's metrics (the runner's metric order).
+    Metric(usize),
+}
+
+/// One objective: a name as the user wrote it, its direction and its source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Objective {
+    pub name: String,
+    pub sense: Sense,
+    pub source: Source,
+}
+
+impl Objective {
+    /// `max:NAME` / `min:NAME`, the form `--objective` takes and the store keeps.
+    pub fn text(&self) -> String {
+        format!("{}:{}", self.sense.word(), self.name)
+    }
+}
+
+/// How the names of a run resolve to a trial's values.
+#[derive(Debug, Clone)]
+pub struct Names {
+    /// The run's metric names, in the order of a trial's metrics.
+    pub metrics: Vec<String>,
+    /// The spec's external metric that stands for the reward (its first external metric, when
+    /// the evaluator reports no metric of that name).
+    pub reward_alias: Option<String>,
+    /// The spec's other external metrics (refused unless the evaluator reports them).
+    pub unreported: Vec<String>,
+}
+
+impl Names {
+    /// The names of a run over `space` whose trials carry `metrics` (the runner's metric names).
+    pub fn new(space: &Space, metrics: &[String]) -> Self {
+        let external: Vec<&str> = space.metrics.iter().filter(|m| m.kind == MetricKind::External).map(|m| m.name.as_str()).collect();
+        let mut reward_alias = None;
+        let mut unreported = Vec::new();
+        for (k, e) in external.iter().enumerate() {
+            if metrics.iter().any(|m| m == e) || *e == "reward" || *e == "reported" {
+                continue;
+            }
+            if k == 0 {
+                reward_alias = Some(e.to_string());
+            } else {
+                unreported.push(e.to_string());
+            }
+        }
+        Names { metrics: metrics.to_vec(), reward_alias, unreported }
+    }
+
+    /// Names without a spec (tests, tools): `reward`, `reported` and `metrics`.
+    pub fn plain(metrics: &[String]) -> Self {
+        Names { metrics: metrics.to_vec(), reward_alias: None, unreported: Vec::new() }
+    }
+
+    /// Every name an objective may use, in a stable order.
+    pub fn known(&self) -> Vec<&str> {
+        let mut v = vec!["reward", "reported"];
+        v.extend(self.reward_alias.as_deref());
+        v.extend(self.metrics.iter().map(String::as_str).filter(|m| *m != "reward" && *m != "reported"));
+        v
+    }
+
+    /// The source of `name`, or an error listing the known names.
+    pub fn resolve(&self, name: &str, evaluator: &str) -> Result<Source, String> {
+        if let Some(i) = self.metrics.iter().position(|m| m == name) {
+            return Ok(Source::Metric(i));
+        }
+        match name {
+            "reward" => return Ok(Source::Reward),
+            "reported" => return Ok(Source::Reported),
+            _ => {}
+        }
+        if self.reward_alias.as_deref() == Some(name) {
+            return Ok(Source::Reward);
+        }
+        let known = self.known();
+        if self.unreported.iter().any(|u| u == name) {
+            return Err(format!("external metric `{name}` is not reported by the evaluator `{evaluator}`; objectives may use: {}", known.join(", ")));
+        }
+        let hint = nasc_grammar::diag::did_you_mean(name, known.iter().copied()).map_or(String::new(), |s| format!("; did you mean `{s}`?"));
+        Err(format!("unknown objective `{name}` (known: {}){hint}", known.join(", ")))
+    }
+}
+
+/// `--scalarize`: how several objectives become one reward.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalarize {
+    /// Maximize the sum of weight x raw value.
+    Sum(Vec<(f64, String, Source)>),
+    /// Hard caps (name, source, op, bound); the reward is objective `primary` (oriented).
+    Cap { caps: Vec<(String, Source, CapOp, f64)>, primary: usize },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapOp {
+    Le,
+    Lt,
+    Ge,
+    Gt,
+}
+
+impl CapOp {
+    fn holds(self, v: f64, b: f64) -> bool {
+        match self {
+            CapOp::Le => v <= b,
+            CapOp::Lt => v < b,
+            CapOp::Ge => v >= b,
+            CapOp::Gt => v > b,
+        }
+    }
+    fn text(self) -> &'static str {
+        match self {
+            CapOp::Le => "<=",
+            CapOp::Lt => "<",
+            CapOp::Ge => ">=",
+            CapOp::Gt => ">",
+        }
+    }
+}
+
+/// The objectives of a run and its optional scalarization.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Objectives {
+    pub list: Vec<Objective>,
+    pub scalarize: Option<Scalarize>,
+    /// The `--scalarize` text as given (kept with the run).
+    pub scalarize_text: Option<String>,
+}
+
+/// Parse `max:reward,min:flops` (also `maximize:`/`minimize:`; whitespace around items ignored).
+pub fn parse_list(text: &str) -> Result<Vec<(Sense, String)>, String> {
+    let mut out: Vec<(Sense, String)> = Vec::new();
+    for item in text.split(',').map(str::trim) {
+        let Some((dir, name)) = item.split_once(':') else {
+            return Err(format!("objective `{item}`: expected `max:NAME` or `min:NAME` (e.g. `max:reward,min:flops`)"));
+        };
+        let sense = match dir.trim().to_lowercase().as_str() {
+            "max" | "maximize" => Sense::Max,
+            "min" | "minimize" => Sense::Min,
+            d => return Err(format!("objective `{item}`: direction `{d}` is neither `max` nor `min`")),
+        };
+        let name = name.trim();
+        if !valid_name(name) {
+            return Err(format!("objective `{item}`: `{name}` is not a metric name"));
+        }
+        if out.iter().any(|(_, n)| n == name) {
+            return Err(format!("objective `{name}` is given twice"));
+        }
+        out.push((sense, name.to_string()));
+    }
+    Ok(out)
+}
+
+fn valid_name(s: &str) -> bool {
+    let mut c = s.chars();
+    c.next().is_some_and(|f| f.is_ascii_alphabetic() || f == '_') && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
+}
+
+/// A number with an optional `K`/`M`/`G` suffix (as in specs and `--constraint`).
+fn number(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let (body, scale) = match s.chars().last()? {
+        'K' => (&s[..s.len() - 1], 1e3),
+        'M' => (&s[..s.len() - 1], 1e6),
+        'G' => (&s[..s.len() - 1], 1e9),
+        _ => (s, 1.0),
+    };
+    let v: f64 = body.replace('_', "").parse().ok()?;
+    (v * scale).is_finite().then_some(v * scale)
+}
+
+impl Objectives {
+    /// The run's objectives: `override_text` (`--objective`) if given, else the spec's
+    /// `maximize`/`minimize` items, else `max:reward`; `scalarize` is `--scalarize`.
+    pub fn new(space: &Space, names: &Names, evaluator: &str, override_text: Option<&str>, scalarize: Option<&str>) -> Result<Self, String> {
+        let items: Vec<(Sense, String)> = match override_text {
+            Some(t) => parse_list(t)?,
+            None => space.objectives.iter().map(|(d, n)| (if *d == Direction::Minimize { Sense::Min } else { Sense::Max }, n.clone())).collect(),
+        };
+        Self::from_items(items, names, evaluator, scalarize)
+    }
+
+    /// The objectives from (direction, name) items (none: `max:reward`).
+    pub fn from_items(mut items: Vec<(Sense, String)>, names: &Names, evaluator: &str, scalarize: Option<&str>) -> Result<Self, String> {
+        if items.is_empty() {
+            items.push((Sense::Max, "reward".into()));
+        }
+        let mut list: Vec<Objective> = Vec::new();
+        for (sense, name) in items {
+            let source = names.resolve(&name, evaluator)?;
+            if let Some(o) = list.iter().find(|o| o.source == source) {
+                return Err(format!("objectives `{}` and `{name}` are the same value", o.name));
+            }
+            list.push(Objective { name, sense, source });
+        }
+        let mut o = Objectives { list, scalarize: None, scalarize_text: None };
+        if let Some(t) = scalarize {
+            o.scalarize = Some(o.parse_scalarize(t, names, evaluator)?);
+            o.scalarize_text = Some(t.trim().to_string());
+        }
+        Ok(o)
+    }
+
+    fn parse_scalarize(&self, text: &str, names: &Names, evaluator: &str) -> Result<Scalarize, String> {
+        let bad = |why: &str| format!("--scalarize `{text}`: {why}");
+        let (kind, body) = text.trim().split_once(':').ok_or_else(|| bad("expected `sum:W*NAME+W*NAME...` or `cap:NAME<=BOUND[,...]`"))?;
+        match kind.trim() {
+            "sum" => {
+                let mut terms = Vec::new();
+                for (sign, term) in split_terms(body).map_err(|e| bad(&e))? {
+                    let (w, name) = match term.split_once('*') {
+                        Some((w, n)) => (number(w).ok_or_else(|| bad(&format!("`{}` is not a number", w.trim())))?, n.trim()),
+                        None => (1.0, term.trim()),
+                    };
+                    let source = names.resolve(name, evaluator).map_err(|e| bad(&e))?;
+                    terms.push((sign * w, name.to_string(), source));
+                }
+                if terms.is_empty() {
+                    return Err(bad("no terms"));
+                }
+                Ok(Scalarize::Sum(terms))
+            }
+            "cap" => {
+                let mut caps = Vec::new();
+                for item in body.split(',').map(str::trim) {
+                    let (op, at) = [("<=", CapOp::Le), (">=", CapOp::Ge), ("<", CapOp::Lt), (">", CapOp::Gt)]
+                        .iter()
+                        .find_map(|(s, op)| item.find(s).map(|i| (*op, (i, s.len()))))
+                        .ok_or_else(|| bad(&format!("cap `{item}`: expected NAME<=BOUND (or <, >=, >)")))?;
+                    let name = item[..at.0].trim();
+                    let bound = number(&item[at.0 + at.1..]).ok_or_else(|| bad(&format!("cap `{item}`: `{}` is not a number", item[at.0 + at.1..].trim())))?;
+                    let source = names.resolve(name, evaluator).map_err(|e| bad(&e))?;
+                    caps.push((name.to_string(), source, op, bound));
+                }
+                let free: Vec<usize> = (0..self.list.len()).filter(|&i| !caps.iter().any(|c| c.1 == self.list[i].source)).collect();
+                match free.as_slice() {
+                    [p] => Ok(Scalarize::Cap { caps, primary: *p }),
+                    [] => Err(bad("every objective is capped; leave one objective uncapped to be the reward")),
+                    more => Err(bad(&format!(
+                        "{} objectives are left uncapped ({}); cap all but one, or use `sum:`",
+                        more.len(),
+                        more.iter().map(|&i| format!("`{}`", self.list[i].name)).collect::<Vec<_>>().join(", ")
+                    ))),
+                }
+            }
+            k => Err(bad(&format!("unknown scalarization `{k}` (known: sum, cap)"))),
+        }
+    }
+
+    /// Whether a strategy sees several objectives (more than one and no scalarization).
+    pub fn is_multi(&self) -> bool {
+        self.list.len() > 1 && self.scalarize.is_none()
+    }
+
+    /// Whether the objectives are the default (the evaluator's reward, maximized, unscalarized).
+    pub fn is_default(&self) -> bool {
+        self.scalarize.is_none() && self.list.len() == 1 && self.list[0].sense == Sense::Max && self.list[0].source == Source::Reward
+    }
+
+    /// `max:NAME` items, as the store keeps them.
+    pub fn texts(&self) -> Vec<String> {
+        self.list.iter().map(Objective::text).collect()
+    }
+
+    /// Refuse a single-objective strategy on a multi-objective run.
+    pub fn check_strategy(&self, strategy: &str) -> Result<(), String> {
+        let short = crate::strategy::canonical(strategy)?;
+        if self.is_multi() && !crate::strategy::MULTI_OBJECTIVE.contains(&short) {
+            return Err(format!(
+                "strategy `{short}` optimizes one objective, and this run has {} ({}); use a strategy that handles several objectives ({}), or give `--scalarize` (e.g. `sum:1*{}-1e-9*{}` or `cap:{}<=BOUND`)",
+                self.list.len(),
+                self.texts().join(", "),
+                crate::strategy::MULTI_OBJECTIVE.join(", "),
+                self.list[0].name,
+                self.list[1].name,
+                self.list[1].name
+            ));
+        }
+        Ok(())
+    }
+
+    /// The objective vector of a trial (every entry maximized: minimized values negated), or
+    /// None when a value is missing or not finite (a failed trial).
+    pub fn vector(&self, reward: Option<f64>, reported: Option<f64>, metrics: &[f64]) -> Option<Vec<f64>> {
+        self.list.iter().map(|o| value(o.source, reward, reported, metrics).map(|v| o.sense.orient(v))).collect()
+    }
+
+    /// The reward a single-objective strategy is told: the scalarization if any, else the one
+    /// objective (oriented), else (several objectives) the evaluator's reward. None: a failed
+    /// trial, or one that breaks a cap.
+    pub fn scalar(&self, reward: Option<f64>, reported: Option<f64>, metrics: &[f64]) -> Option<f64> {
+        match &self.scalarize {
+            Some(Scalarize::Sum(terms)) => {
+                let mut s = 0.0;
+                for (w, _, src) in terms {
+                    s += w * value(*src, reward, reported, metrics)?;
+                }
+                s.is_finite().then_some(s)
+            }
+            Some(Scalarize::Cap { caps, primary }) => {
+                for (_, src, op, b) in caps {
+                    if !op.holds(value(*src, reward, reported, metrics)?, *b) {
+                        return None;
+                    }
+                }
+                let o = &self.list[*primary];
+                value(o.source, reward, reported, metrics).map(|v| o.sense.orient(v))
+            }
+            None if self.list.len() == 1 => {
+                let o = &self.list[0];
+                value(o.source, reward, reported, metrics).map(|v| o.sense.orient(v))
+            }
+            None => reward,
+        }
+    }
+
+    /// Caps on the space's own metrics, as `--constraint` texts (they are known before a trial
+    /// is evaluated, so a runner may skip candidates that break them). `n_space` is the number of
+    /// the run's leading metrics that are the space's.
+    pub fn cap_constraints(&self, n_space: usize) -> Vec<String> {
+        match &self.scalarize {
+            Some(Scalarize::Cap { caps, .. }) => {
+                caps.iter().filter(|(_, src, _, _)| matches!(src, Source::Metric(i) if *i < n_space)).map(|(n, _, op, b)| format!("{n} {} {b}", op.text())).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn value(src: Source, reward: Option<f64>, reported: Option<f64>, metrics: &[f64]) -> Option<f64> {
+    let v = match src {
+        Source::Reward => reward?,
+        Source::Reported => reported?,
+        Source::Metric(i) => *metrics.get(i)?,
+    };
+    v.is_finite().then_some(v)
+}
+
+/// Split `1*reward-1e-9*flops` into signed terms (a sign inside a number's exponent is not a
+/// separator).
+fn split_terms(body: &str) -> Result<Vec<(f64, String)>, String> {
+    let mut out = Vec::new();
+    let mut sign = 1.0;
+    let mut seen_sign = false;
+    let mut cur = String::new();
+    let chars: Vec<char> = body.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let numeric = !cur.trim().is_empty() && cur.trim().chars().all(|x| x.is_ascii_digit() || matches!(x, '.' | 'e' | 'E' | '_'));
+        let exponent = i >= 2 && matches!(chars[i - 1], 'e' | 'E') && chars[i - 2].is_ascii_digit() && numeric;
+        if (c == '+' || c == '-') && !exponent {
+            if !cur.trim().is_empty() {
+                out.push((sign, cur.trim().to_string()));
+            } else if seen_sign || !out.is_empty() {
+                return Err("two signs in a row".into());
+            }
+            sign = if c == '-' { -1.0 } else { 1.0 };
+            seen_sign = true;
+            cur.clear();
+        } else {
+            cur.push(c);
+        }
+    }
+    if cur.trim().is_empty() {
+        return Err("a term is missing after the last sign".into());
+    }
+    out.push((sign, cur.trim().to_string()));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names() -> Names {
+        Names { metrics: vec!["params".into(), "flops".into(), "valid_acc".into()], reward_alias: Some("accuracy".into()), unreported: vec!["latency".into()] }
+    }
+    fn objs(o: &str, s: Option<&str>) -> Result<Objectives, String> {
+        Objectives::from_items(parse_list(o)?, &names(), "ev", s)
+    }
+
+    #[test]
+    fn parse_and_resolve() {
+        let o = objs("max:accuracy, min:flops", None).unwrap();
+        assert_eq!(o.list[0].source, Source::Reward);
+        assert_eq!(o.list[1].source, Source::Metric(1));
+        assert_eq!(o.texts(), vec!["max:accuracy", "min:flops"]);
+        assert!(o.is_multi() && !o.is_default());
+        assert_eq!(o.vector(Some(90.0), Some(1.0), &[5.0, 100.0, 3.0]), Some(vec![90.0, -100.0]));
+        assert_eq!(o.vector(None, None, &[5.0, 100.0, f64::NAN]), None);
+        assert_eq!(o.scalar(Some(90.0), None, &[5.0, 100.0, 3.0]), Some(90.0));
+        assert!(Objectives::from_items(vec![], &names(), "ev", None).unwrap().is_default());
+        let single = objs("min:params", None).unwrap();
+        assert_eq!(single.scalar(Some(90.0), None, &[5.0, 100.0, 3.0]), Some(-5.0));
+    }
+
+    #[test]
+    fn bad_objectives_are_refused_with_help() {
+        let e = objs("max:acuracy", None).unwrap_err();
+        assert!(e.contains("unknown objective `acuracy`") && e.contains("did you mean `accuracy`?") && e.contains("flops"), "{e}");
+        assert!(objs("max:latency", None).unwrap_err().contains("not reported by the evaluator `ev`"));
+        assert!(objs("up:reward", None).unwrap_err().contains("direction `up`"));
+        assert!(objs("reward", None).unwrap_err().contains("expected `max:NAME`"));
+        assert!(objs("max:reward,min:reward", None).unwrap_err().contains("given twice"));
+        assert!(objs("max:reward,max:accuracy", None).unwrap_err().contains("same value"));
+        assert!(objs("max:", None).unwrap_err().contains("not a metric name"));
+    }
+
+    #[test]
+    fn weighted_sum() {
+        let o = objs("max:reward,min:flops", Some("sum:1*reward-1e-9*flops")).unwrap();
+        assert!(!o.is_multi());
+        let v = o.scalar(Some(90.0), None, &[0.0, 2e9, 0.0]).unwrap();
+        assert!((v - 88.0).abs() < 1e-9, "{v}");
+        let o = objs("max:reward,min:flops", Some("sum: reward - 2K*params + 1E+1 * valid_acc")).unwrap();
+        assert_eq!(o.scalar(Some(1.0), None, &[1.0, 0.0, 1.0]), Some(1.0 - 2000.0 + 10.0));
+        for (bad, why) in [
+            ("sum:", "a term is missing"),
+            ("sum:reward+", "a term is missing"),
+            ("sum:reward+-flops", "two signs"),
+            ("sum:x*reward", "`x` is not a number"),
+            ("sum:reward+flop", "did you mean `flops`"),
+            ("avg:reward", "unknown scalarization `avg`"),
+            ("reward", "expected `sum:"),
+        ] {
+            let e = objs("max:reward,min:flops", Some(bad)).unwrap_err();
+            assert!(e.contains(why) && e.starts_with("--scalarize `"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn hard_cap() {
+        let o = objs("max:reward,min:flops", Some("cap:flops<=100M")).unwrap();
+        assert_eq!(o.scalar(Some(90.0), None, &[0.0, 1e8, 0.0]), Some(90.0));
+        assert_eq!(o.scalar(Some(90.0), None, &[0.0, 1.5e8, 0.0]), None);
+        assert_eq!(o.cap_constraints(2), vec!["flops <= 100000000"]);
+        assert_eq!(o.cap_constraints(1), Vec::<String>::new());
+        let o = objs("max:reward,min:flops", Some("cap:reward>=90")).unwrap();
+        assert_eq!(o.scalar(Some(91.0), None, &[0.0, 7.0, 0.0]), Some(-7.0));
+        assert_eq!(o.scalar(Some(89.0), None, &[0.0, 7.0, 0.0]), None);
+        assert!(objs("max:reward,min:flops", Some("cap:flops<=1M,reward>1")).unwrap_err().contains("every objective is capped"));
+        assert!(objs("max:reward,min:flops,min:params", Some("cap:flops<=1M")).unwrap_err().contains("2 objectives are left uncapped (`reward`, `params`)"));
+        assert!(objs("max:reward,min:flops", Some("cap:flops=1")).unwrap_err().contains("expected NAME<=BOUND"));
+        assert!(objs("max:reward,min:flops", Some("cap:flops<=lots")).unwrap_err().contains("`lots` is not a number"));
+    }
+
+    #[test]
+    fn strategies_must_handle_several_objectives() {
+        let o = objs("max:reward,min:flops", None).unwrap();
+        let e = o.check_strategy("re").unwrap_err();
+        assert!(e.contains("strategy `re` optimizes one objective") && e.contains("nsga2") && e.contains("--scalarize"), "{e}");
+        assert!(o.check_strategy("random").is_ok());
+        assert!(o.check_strategy("nsga2").is_ok());
+        assert!(objs("max:reward,min:flops", Some("cap:flops<=1M")).unwrap().check_strategy("re").is_ok());
+        assert!(objs("min:flops", None).unwrap().check_strategy("layernas").is_ok());
+    }
+}
