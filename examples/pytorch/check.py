@@ -184,7 +184,7 @@ def check_ops():
 
 
 def nasc(args, *cmd, check_rc=True, **kw):
-    r = subprocess.run([args.nasc, *cmd], capture_output=True, text=True, cwd=ROOT, **kw)
+    r = subprocess.run([args.nasc, *cmd], capture_output=True, text=True, cwd=ROOT, check=False, **kw)
     if check_rc and r.returncode != 0:
         raise RuntimeError(f"nasc {' '.join(cmd)}: exit {r.returncode}: {r.stderr.strip()[-600:]}")
     return r
@@ -230,7 +230,8 @@ def check_params(args):
 def write_npy(path, a):
     """A float32 C-order .npy file (stdlib + torch)."""
     a = a.contiguous().float()
-    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % "".join(f"{d}, " for d in a.shape)
+    dims = "".join(f"{d}, " for d in a.shape)
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }"
     header += " " * (63 - (10 + len(header)) % 64) + "\n"
     with open(path, "wb") as f:
         f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + a.numpy().tobytes())
@@ -320,7 +321,7 @@ def check_forward(args):
                 own = float((got.double() - ref).abs().max())  # torch float32's own rounding error
                 tol = max(1e-4 * scale, 2 * own)
 
-                def close(other, name):
+                def close(other, name, got=got, ref=ref, scale=scale, tol=tol):
                     d, d64 = float((got - other).abs().max()), float((other.double() - ref).abs().max())
                     return d <= 1e-4 * scale or d64 <= tol, f"{name} {d:.2e} (to float64 {d64:.2e})", d / scale
 

@@ -80,7 +80,7 @@ class Pool(nn.Module):
         self.stride = node.get("stride", 1)
         self.pad = list(node.get("padding", [0, 0, 0, 0]))
         self.count_include_pad = bool(node.get("count_include_pad", False))
-        top, bottom, left, right = self.pad
+        top, left = self.pad[0], self.pad[2]
         # PyTorch's own padding is symmetric and at most half the kernel.
         self.native = _symmetric(self.pad) and top <= self.k[0] // 2 and left <= self.k[1] // 2
         factor = None
