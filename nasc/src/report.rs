@@ -5,6 +5,7 @@
 use crate::command_eval::{self, split::quote};
 use crate::Format;
 use nasc_runtime::eval;
+use nasc_runtime::objective::Objectives;
 use nasc_runtime::report::{self, Detail};
 use nasc_runtime::runner::trial_seed;
 use nasc_runtime::store::{SqliteStore, StoredRun, StoredTrial};
@@ -28,6 +29,11 @@ pub struct ReportArgs {
     /// `all_trials`).
     #[arg(long)]
     pub trials: bool,
+    /// The hypervolume reference point of JSON's `hypervolume`, one raw value per objective:
+    /// `NAME=VALUE,...`, e.g. `accuracy=80,flops=222.32M` (default: per objective the worst
+    /// trial's value, moved 10% of the range further; docs/pareto.md).
+    #[arg(long, value_name = "POINT")]
+    pub reference: Option<String>,
 }
 
 /// A function giving a trial's reproduce command, if the run's evaluator has one.
@@ -84,7 +90,7 @@ pub fn reproducer(run: &StoredRun, store: &Path) -> Option<Reproducer> {
 
 /// The report's details with `repro`'s commands.
 pub fn detail(repro: &Option<Reproducer>, all_trials: bool) -> Detail<'_> {
-    Detail { reproduce: repro.as_ref().map(|f| f.as_ref() as &dyn Fn(&StoredTrial) -> Option<String>), all_trials }
+    Detail { reproduce: repro.as_ref().map(|f| f.as_ref() as &dyn Fn(&StoredTrial) -> Option<String>), all_trials, reference: None }
 }
 
 /// Every `--pareto` metric must be one of the run's.
@@ -112,8 +118,19 @@ pub fn report(a: ReportArgs) -> u8 {
         eprintln!("error: {e}");
         return 2;
     }
+    let reference = match &a.reference {
+        Some(t) => match Objectives::of_run(&run.meta).and_then(|o| o.parse_reference(t)) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("error: --reference: {e}");
+                return 2;
+            }
+        },
+        None => None,
+    };
     let repro = reproducer(&run, path);
-    let d = detail(&repro, a.trials);
+    let mut d = detail(&repro, a.trials);
+    d.reference = reference;
     match a.format {
         Format::Text => print!("{}", report::text_with(&run, &d)),
         Format::Json => println!("{}", serde_json::to_string_pretty(&report::json_with(&run, path, &d)).unwrap_or_default()),

@@ -4,6 +4,7 @@ use crate::trialdoc::SpecInfo;
 use crate::Format;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nasc_runtime::eval;
+use nasc_runtime::objective::{Names, Objectives};
 use nasc_runtime::space::{decode, encode, parse_constraint};
 use nasc_runtime::store::{load_space_from, spec_hash, RunMeta, SpaceRole, SqliteStore, Store};
 use nasc_runtime::strategy::lissnas::{save_shrunk_space, SaveOutcome};
@@ -18,7 +19,7 @@ use std::time::Duration;
 pub struct SearchArgs {
     /// The spec file.
     pub file: String,
-    /// Strategy: `re` (regularized evolution, default), `rs`, `layernas`, `l2nas` or `lissnas`
+    /// Strategy: `re` (regularized evolution, default), `rs`, `nsga2` (several objectives), `layernas`, `l2nas` or `lissnas`
     /// (LISSNAS search-space shrinking, then random search in the shrunk space; the shrunk space
     /// is saved in the store for `--space-from`).
     #[arg(long)]
@@ -70,6 +71,17 @@ pub struct SearchArgs {
     /// same spec (and `--set` overrides).
     #[arg(long, value_name = "STORE")]
     pub space_from: Option<String>,
+    /// The run's objectives, replacing the spec's `maximize`/`minimize` items:
+    /// `max:NAME` / `min:NAME`, comma-separated or repeated, e.g. `max:reward,min:flops`. Names:
+    /// `reward`, `reported`, the spec's external metric, the space's and the evaluator's metrics
+    /// (docs/pareto.md). Several objectives need `--strategy nsga2` or `rs`, or `--scalarize`.
+    #[arg(long = "objective", value_name = "LIST")]
+    pub objectives: Vec<String>,
+    /// One reward from several objectives, for a single-objective strategy: `sum:1*reward-1e-9*flops`
+    /// (weighted sum, maximized) or `cap:flops<=100M` (hard caps; the reward is the one uncapped
+    /// objective).
+    #[arg(long, value_name = "SPEC")]
+    pub scalarize: Option<String>,
     /// Stop when the best reward reaches this value.
     #[arg(long)]
     pub target: Option<f64>,
@@ -113,6 +125,14 @@ pub(crate) fn constraint_space(space: nasc_compiler::Space, constraints: &[Strin
         }
     }
     Ok(space)
+}
+
+/// The objectives a run was stored with (older stores: the evaluator's reward).
+fn stored_objectives(m: &RunMeta) -> Result<Objectives, String> {
+    match &m.objectives {
+        Some(v) => Objectives::from_json(v, &m.metric_names),
+        None => Objectives::from_items(vec![], &Names::plain(&m.metric_names), &m.evaluator, None),
+    }
 }
 
 fn canonical_strategy(s: &str) -> Result<&'static str, String> {
@@ -223,6 +243,15 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
         if let Some(e) = a.evaluator.as_ref().filter(|e| crate::train_eval::make(e, &space).map(|x| x.name()).ok().as_deref() != Some(m.evaluator.as_str())) {
             return Err(clash("evaluator", e.clone(), m.evaluator.clone()));
         }
+        let stored_objectives = stored_objectives(m)?;
+        let given = (!a.objectives.is_empty()).then(|| a.objectives.join(","));
+        if given.is_some() || a.scalarize.is_some() {
+            let names = Names::new(space.inner(), &m.metric_names);
+            let o = Objectives::new(space.inner(), &names, &m.evaluator, given.as_deref(), a.scalarize.as_deref())?;
+            if o != stored_objectives {
+                return Err("--objective and --scalarize cannot change when resuming; the stored run's objectives are used".into());
+            }
+        }
         if a.dedup && !m.dedup || a.strategy_config.is_some() || a.population.is_some() || a.sample_size.is_some() || a.mutation_distance.is_some() {
             return Err("strategy options cannot change when resuming; the stored run's are used".into());
         }
@@ -266,6 +295,11 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
         cfg = strategy::make(strat, &cfg, seed)?.config();
         let mut metric_names: Vec<String> = space.metric_names().to_vec();
         metric_names.extend(ev.metric_names());
+        let names = Names::new(space.inner(), &metric_names);
+        let given = (!a.objectives.is_empty()).then(|| a.objectives.join(","));
+        let objectives = Objectives::new(space.inner(), &names, &ev.name(), given.as_deref(), a.scalarize.as_deref())?;
+        objectives.check_strategy(strat)?;
+        let objectives_json = objectives.to_json(&metric_names);
         let m = RunMeta {
             spec_path: a.file.clone(),
             spec_text: text,
@@ -281,6 +315,7 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
             dedup: a.dedup,
             budget: cli_budget.unwrap_or_else(|| ev.default_budget()),
             metric_names,
+            objectives: Some(objectives_json),
         };
         let path = a.store.clone().map(PathBuf::from).unwrap_or_else(|| default_store(space.name(), strat, seed, false));
         store = SqliteStore::create(&path, &m)?;
@@ -321,6 +356,7 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
             Some(run) => Runner::resume(&space, strat, ev, st, cfg, run)?,
             None => Runner::new(&space, strat, ev, st, cfg),
         };
+        runner.set_objectives(stored_objectives(&meta)?);
         let flag = runner.stop_flag();
         // a second Ctrl-C while stopping is ignored; the handler may be set once per process
         let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));

@@ -62,6 +62,7 @@ fn main() {
             dedup: false,
             budget: cfg.budget,
             metric_names: vec![],
+            objectives: None,
         };
         let mut store = SqliteStore::create(&path, &meta).unwrap();
         let t = Instant::now();

@@ -187,6 +187,7 @@ pub fn run(
                 dedup: cfg.dedup,
                 budget: cfg.budget,
                 metric_names,
+                objectives: None,
             };
             let path = store_path(&cfg.out_dir, short, seed);
             if cfg.fresh && path.exists() {

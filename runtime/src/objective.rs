@@ -24,6 +24,7 @@
 use nasc_compiler::metrics::MetricKind;
 use nasc_compiler::Space;
 use nasc_grammar::ast::Direction;
+use serde_json::{json, Value};
 
 /// Which way an objective goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +66,10 @@ pub struct Objective {
 }
 
 impl Objective {
+    /// The raw value of an oriented one (a minimized objective's negation undone).
+    pub fn raw(&self, oriented: f64) -> f64 {
+        self.sense.orient(oriented)
+    }
     /// `max:NAME` / `min:NAME`, the form `--objective` takes and the store keeps.
     pub fn text(&self) -> String {
         format!("{}:{}", self.sense.word(), self.name)
@@ -317,6 +322,92 @@ impl Objectives {
         self.list.iter().map(Objective::text).collect()
     }
 
+    /// The form the store keeps: every objective with its name, direction and source (a metric
+    /// by name), and the `--scalarize` text; read back by [`Objectives::from_json`] without the
+    /// spec.
+    pub fn to_json(&self, metric_names: &[String]) -> Value {
+        let list: Vec<Value> = self
+            .list
+            .iter()
+            .map(|o| {
+                let source = match o.source {
+                    Source::Reward => json!("reward"),
+                    Source::Reported => json!("reported"),
+                    Source::Metric(i) => json!({"metric": metric_names.get(i)}),
+                };
+                json!({"name": o.name, "sense": o.sense.word(), "source": source})
+            })
+            .collect();
+        json!({"objectives": list, "scalarize": self.scalarize_text})
+    }
+
+    /// Objectives stored by [`Objectives::to_json`], for a run whose trials carry `metric_names`.
+    pub fn from_json(v: &Value, metric_names: &[String]) -> Result<Self, String> {
+        let bad = || format!("stored objectives `{v}` are not readable");
+        let mut items = Vec::new();
+        let mut alias = None;
+        for o in v.get("objectives").and_then(Value::as_array).ok_or_else(bad)? {
+            let name = o.get("name").and_then(Value::as_str).ok_or_else(bad)?;
+            let sense = match o.get("sense").and_then(Value::as_str) {
+                Some("max") => Sense::Max,
+                Some("min") => Sense::Min,
+                _ => return Err(bad()),
+            };
+            let source = o.get("source").ok_or_else(bad)?;
+            let resolved = match source.as_str() {
+                Some("reward") => {
+                    if name != "reward" {
+                        alias = Some(name.to_string());
+                    }
+                    name.to_string()
+                }
+                Some("reported") => "reported".to_string(),
+                Some(_) => return Err(bad()),
+                None => source.get("metric").and_then(Value::as_str).ok_or_else(bad)?.to_string(),
+            };
+            items.push((sense, name.to_string(), resolved));
+        }
+        let names = Names { metrics: metric_names.to_vec(), reward_alias: alias, unreported: Vec::new() };
+        let mut list = Vec::new();
+        for (sense, name, resolved) in items {
+            list.push(Objective { source: names.resolve(&resolved, "")?, name, sense });
+        }
+        let mut o = Objectives { list, scalarize: None, scalarize_text: None };
+        if let Some(t) = v.get("scalarize").and_then(Value::as_str) {
+            o.scalarize = Some(o.parse_scalarize(t, &names, "")?);
+            o.scalarize_text = Some(t.to_string());
+        }
+        Ok(o)
+    }
+
+    /// The objectives a run was stored with (stores without: the evaluator's reward).
+    pub fn of_run(m: &crate::store::RunMeta) -> Result<Self, String> {
+        match &m.objectives {
+            Some(v) => Objectives::from_json(v, &m.metric_names),
+            None => Objectives::from_items(vec![], &Names::plain(&m.metric_names), &m.evaluator, None),
+        }
+    }
+
+    /// Parse a hypervolume reference point `NAME=VALUE,...` (one value per objective, raw, with
+    /// `K`/`M`/`G` suffixes), in objective order.
+    pub fn parse_reference(&self, text: &str) -> Result<Vec<f64>, String> {
+        let mut out = vec![None; self.list.len()];
+        for item in text.split(',').map(str::trim) {
+            let (name, v) = item.split_once('=').ok_or_else(|| format!("reference `{item}`: expected NAME=VALUE (e.g. `{}=0`)", self.list[0].name))?;
+            let name = name.trim();
+            let Some(k) = self.list.iter().position(|o| o.name == name) else {
+                let names: Vec<&str> = self.list.iter().map(|o| o.name.as_str()).collect();
+                let hint = nasc_grammar::diag::did_you_mean(name, names.iter().copied()).map_or(String::new(), |s| format!("; did you mean `{s}`?"));
+                return Err(format!("reference `{item}`: `{name}` is not an objective of the run (objectives: {}){hint}", names.join(", ")));
+            };
+            out[k] = Some(number(v).ok_or_else(|| format!("reference `{item}`: `{}` is not a number", v.trim()))?);
+        }
+        out.iter()
+            .zip(&self.list)
+            .map(|(v, o)| v.ok_or_else(|| format!("reference point `{text}` lacks objective `{}` (give every objective: {})", o.name, self.texts().join(", "))))
+            .collect()
+    }
+
     /// Refuse a single-objective strategy on a multi-objective run.
     pub fn check_strategy(&self, strategy: &str) -> Result<(), String> {
         let short = crate::strategy::canonical(strategy)?;
@@ -379,6 +470,86 @@ impl Objectives {
             }
             _ => Vec::new(),
         }
+    }
+}
+
+/// The Pareto front of a stored run over its objectives.
+#[derive(Debug, Clone)]
+pub struct RunFront {
+    pub objectives: Objectives,
+    /// Indices (into the run's trials) of the non-dominated successful trials, by id.
+    pub front: Vec<usize>,
+    /// Every trial's objective vector (oriented; None for a failed trial).
+    pub vectors: Vec<Option<Vec<f64>>>,
+    /// The hypervolume reference point (oriented) and the hypervolume of the front.
+    pub reference: Vec<f64>,
+    pub hypervolume: f64,
+}
+
+impl RunFront {
+    /// The front of `run`; `reference` (raw values, one per objective) or the default reference
+    /// point: per objective, the worst value over the successful trials, moved 10% of the
+    /// objective's range further (1 when all trials agree), so every front member adds volume.
+    pub fn of(run: &crate::store::StoredRun, reference: Option<&[f64]>) -> Result<Self, String> {
+        let m = &run.meta;
+        let objectives = Objectives::of_run(m)?;
+        let vectors: Vec<Option<Vec<f64>>> = run
+            .trials
+            .iter()
+            .map(|t| {
+                let metrics: Vec<f64> = m.metric_names.iter().map(|n| t.metrics.get(n).and_then(Value::as_f64).unwrap_or(f64::NAN)).collect();
+                objectives.vector(t.reward, t.reported, &metrics)
+            })
+            .collect();
+        let pts: Vec<Vec<f64>> = vectors.iter().map(|v| v.clone().unwrap_or_else(|| vec![f64::NAN; objectives.list.len()])).collect();
+        let mut front = crate::pareto::front(&pts);
+        front.sort_by_key(|&i| run.trials[i].id);
+        let k = objectives.list.len();
+        let reference: Vec<f64> = match reference {
+            Some(r) if r.len() == k => r.iter().zip(&objectives.list).map(|(v, o)| o.sense.orient(*v)).collect(),
+            Some(r) => return Err(format!("the reference point has {} values; the run has {k} objectives ({})", r.len(), objectives.texts().join(", "))),
+            None => (0..k)
+                .map(|j| {
+                    let vals = vectors.iter().flatten().map(|v| v[j]);
+                    let (lo, hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| (l.min(x), h.max(x)));
+                    if !lo.is_finite() {
+                        0.0
+                    } else if hi > lo {
+                        lo - 0.1 * (hi - lo)
+                    } else {
+                        lo - 1.0
+                    }
+                })
+                .collect(),
+        };
+        let hypervolume = crate::pareto::hypervolume(&pts, &reference);
+        Ok(RunFront { objectives, front, vectors, reference, hypervolume })
+    }
+
+    /// The report's JSON: `objectives`, `pareto` (every front trial with its raw objective
+    /// values) and `hypervolume` (value and reference point, raw).
+    pub fn json(&self, run: &crate::store::StoredRun) -> Value {
+        let raw_of = |v: &[f64]| -> Value {
+            let mut o = serde_json::Map::new();
+            for (x, ob) in v.iter().zip(&self.objectives.list) {
+                o.insert(ob.name.clone(), json!(ob.sense.orient(*x)));
+            }
+            Value::Object(o)
+        };
+        let pareto: Vec<Value> = self
+            .front
+            .iter()
+            .map(|&i| {
+                let t = &run.trials[i];
+                json!({"id": t.id, "seq": t.seq, "candidate": t.name, "objectives": raw_of(self.vectors[i].as_deref().unwrap_or(&[]))})
+            })
+            .collect();
+        json!({
+            "objectives": self.objectives.texts(),
+            "scalarize": self.objectives.scalarize_text,
+            "pareto": pareto,
+            "hypervolume": {"value": self.hypervolume, "reference": raw_of(&self.reference)},
+        })
     }
 }
 
@@ -496,6 +667,25 @@ mod tests {
         assert!(objs("max:reward,min:flops,min:params", Some("cap:flops<=1M")).unwrap_err().contains("2 objectives are left uncapped (`reward`, `params`)"));
         assert!(objs("max:reward,min:flops", Some("cap:flops=1")).unwrap_err().contains("expected NAME<=BOUND"));
         assert!(objs("max:reward,min:flops", Some("cap:flops<=lots")).unwrap_err().contains("`lots` is not a number"));
+    }
+
+    #[test]
+    fn stored_objectives_read_back() {
+        let n = names().metrics;
+        for (o, s) in [("max:accuracy,min:flops", None), ("max:reported,min:params", Some("sum:reward-1e-9*flops")), ("max:reward,min:flops", Some("cap:flops<=1M"))] {
+            let a = objs(o, s).unwrap();
+            let j = a.to_json(&n);
+            let text = j.to_string();
+            let b = Objectives::from_json(&serde_json::from_str(&text).unwrap(), &n).unwrap();
+            assert_eq!(a, b, "{text}");
+        }
+        assert!(Objectives::from_json(&json!({"objectives": [{"name": "x", "sense": "up", "source": "reward"}]}), &n).is_err());
+        let o = objs("max:accuracy,min:flops", None).unwrap();
+        assert_eq!(o.parse_reference("flops=222.32M, accuracy=80").unwrap(), vec![80.0, 222.32e6]);
+        assert!(o.parse_reference("accuracy=80").unwrap_err().contains("lacks objective `flops`"));
+        assert!(o.parse_reference("flop=1,accuracy=80").unwrap_err().contains("did you mean `flops`?"));
+        assert!(o.parse_reference("flops=x,accuracy=80").unwrap_err().contains("`x` is not a number"));
+        assert!(Objectives::from_json(&json!({"objectives": [{"name": "x", "sense": "max", "source": {"metric": "gone"}}]}), &n).is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Reports of a stored run: text for people, JSON for machines, SVG plots.
 use crate::runner::{trial_seed, Budget};
 use crate::store::{StoredRun, StoredTrial};
+use crate::objective::{RunFront, Sense};
 use crate::svg::{chart, pareto_front, Series};
 use serde_json::{json, Value};
 use std::fmt::Write;
@@ -55,6 +56,9 @@ pub struct Detail<'a> {
     pub reproduce: Option<&'a dyn Fn(&StoredTrial) -> Option<String>>,
     /// List every trial (text and JSON `trials`), not only the best, the top and the failures.
     pub all_trials: bool,
+    /// The hypervolume reference point, one raw value per objective (default: see
+    /// [`RunFront::of`]).
+    pub reference: Option<Vec<f64>>,
 }
 
 impl Detail<'_> {
@@ -176,6 +180,19 @@ pub fn json_with(run: &StoredRun, store: &Path, d: &Detail) -> Value {
         "history": improvements(run).into_iter().map(|t| json!({"id": t.id, "seq": t.seq, "sim_time": t.sim_end, "reward": t.reward, "reported": t.reported, "candidate": t.name})).collect::<Vec<_>>(),
         "failures": failures(run, FAILURES_SHOWN).into_iter().map(|t| trial_json(run, t, d)).collect::<Vec<_>>(),
     });
+    // the run's objectives, its Pareto front and hypervolume (docs/pareto.md)
+    if let Some(o) = v.as_object_mut() {
+        match RunFront::of(run, d.reference.as_deref()) {
+            Ok(f) => {
+                if let Value::Object(p) = f.json(run) {
+                    o.extend(p);
+                }
+            }
+            Err(e) => {
+                o.insert("pareto_error".into(), json!(e));
+            }
+        }
+    }
     if let (true, Some(o)) = (d.all_trials, v.as_object_mut()) {
         o.insert("all_trials".into(), Value::Array(run.trials.iter().map(|t| trial_json(run, t, d)).collect()));
     }
@@ -314,6 +331,16 @@ pub fn plots(run: &StoredRun, dir: &Path, pareto: &[String]) -> Result<Vec<PathB
         let front = pareto_front(&pts);
         let s = vec![Series::dots("trials", pts, "#7f7f7f"), Series::step("Pareto front", front, "#d62728")];
         write(&format!("pareto_{m}.svg"), chart(&format!("reward vs {m} ({title})"), &m, "reward", &s))?;
+    }
+    // two objectives: every trial and the front of the run's own objectives, as a step line
+    if let Ok(f) = RunFront::of(run, None) {
+        if let [y, x] = f.objectives.list.as_slice() {
+            let raw = |v: &[f64]| (x.raw(v[1]), y.raw(v[0]));
+            let pts: Vec<(f64, f64)> = f.vectors.iter().flatten().map(|v| raw(v)).collect();
+            let front: Vec<(f64, f64)> = f.front.iter().filter_map(|&i| f.vectors[i].as_deref()).map(raw).collect();
+            let s = vec![Series::dots("trials", pts, "#7f7f7f"), Series::front("Pareto front", front, x.sense == Sense::Max, "#d62728")];
+            write("pareto.svg", chart(&format!("{} vs {} ({title})", y.text(), x.text()), &x.name, &y.name, &s))?;
+        }
     }
     Ok(files)
 }

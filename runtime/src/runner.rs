@@ -16,6 +16,7 @@
 use crate::eval::{EvalRequest, EvalResult, Evaluator};
 use crate::space::{decode, encode, SearchSpace};
 use crate::store::{Store, StoredRun, TrialRecord};
+use crate::objective::Objectives;
 use crate::strategy::{stream_seed, AskCtx, Seen, Strategy, Told};
 use nasc_compiler::rng::splitmix64;
 use nasc_compiler::Candidate;
@@ -224,6 +225,8 @@ pub struct Runner<'a> {
     on_commit: Option<Box<dyn FnMut(&Progress) + 'a>>,
     finished: Option<StopReason>,
     n_space_metrics: usize,
+    /// The run's objectives ([`Runner::set_objectives`]); None: the evaluator's reward alone.
+    objectives: Option<Objectives>,
 }
 
 impl<'a> Runner<'a> {
@@ -258,6 +261,7 @@ impl<'a> Runner<'a> {
             on_commit: None,
             finished: None,
             n_space_metrics,
+            objectives: None,
         }
     }
 
@@ -340,6 +344,13 @@ impl<'a> Runner<'a> {
     }
 
     /// A flag that stops the run cleanly at the next trial when set (e.g. from a Ctrl-C handler).
+    /// The run's objectives: each trial's objective vector is told to the strategy, and its
+    /// reward is the objectives' scalar ([`Objectives::scalar`]: the one objective, or the
+    /// scalarization). Set before the first step (also when resuming).
+    pub fn set_objectives(&mut self, objectives: Objectives) {
+        self.objectives = Some(objectives);
+    }
+
     pub fn stop_flag(&self) -> Arc<AtomicBool> {
         self.stop.clone()
     }
@@ -482,7 +493,11 @@ impl<'a> Runner<'a> {
                 (None, None, Some(e))
             }
         };
-        self.strategy.tell(&[Told { id: p.id, candidate: &p.candidate, reward, objectives: None }]);
+        let (told, vector) = match &self.objectives {
+            Some(o) => (o.scalar(reward, reported, &metrics), o.vector(reward, reported, &metrics)),
+            None => (reward, None),
+        };
+        self.strategy.tell(&[Told { id: p.id, candidate: &p.candidate, reward: told, objectives: vector.as_deref() }]);
         if let Some(r) = reward {
             if self.best.as_ref().map_or(true, |b| r > b.reward) {
                 self.best = Some(Best { id: p.id, seq: self.done, candidate: p.candidate.clone(), reward: r, reported, metrics: metrics.clone() });

@@ -38,6 +38,22 @@ impl Series {
     pub fn step(name: impl Into<String>, points: Vec<(f64, f64)>, color: &'static str) -> Self {
         Series { name: name.into(), points, color, step: true, dots: false, band: Vec::new() }
     }
+    /// A Pareto front as a staircase through its points (sorted here by x): the corner between
+    /// two points is the one the front attains, `(x2, y1)` when x is minimized, `(x1, y2)` when
+    /// it is maximized (`x_maximized`). Drawn as straight segments through the corners.
+    pub fn front(name: impl Into<String>, points: Vec<(f64, f64)>, x_maximized: bool, color: &'static str) -> Self {
+        let mut p: Vec<(f64, f64)> = points.into_iter().filter(|(x, y)| x.is_finite() && y.is_finite()).collect();
+        p.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        let mut line = Vec::with_capacity(2 * p.len());
+        for (k, &q) in p.iter().enumerate() {
+            if k > 0 {
+                let prev = p[k - 1];
+                line.push(if x_maximized { (prev.0, q.1) } else { (q.0, prev.1) });
+            }
+            line.push(q);
+        }
+        Series { name: name.into(), points: line, color, step: false, dots: false, band: Vec::new() }
+    }
     /// A scatter of dots.
     pub fn dots(name: impl Into<String>, points: Vec<(f64, f64)>, color: &'static str) -> Self {
         Series { name: name.into(), points, color, step: false, dots: true, band: Vec::new() }
@@ -304,6 +320,17 @@ mod tests {
         assert_eq!(fmt_tick(1_500_000.0), "1.5M");
         let s = chart("t", "x", "y", &[Series::step("a", vec![(0.0, 1.0), (1.0, 2.0)], "red")]);
         assert!(s.starts_with("<svg") && s.contains("<path"));
+    }
+
+    #[test]
+    fn a_front_is_a_staircase_through_its_attained_corners() {
+        // cost minimized: reward holds until the next cost
+        let f = Series::front("f", vec![(3.0, 7.0), (1.0, 5.0), (0.5, 1.0)], false, "red");
+        assert_eq!(f.points, vec![(0.5, 1.0), (1.0, 1.0), (1.0, 5.0), (3.0, 5.0), (3.0, 7.0)]);
+        // both maximized: the corner below the higher point
+        let g = Series::front("g", vec![(1.0, 5.0), (2.0, 4.0), (f64::NAN, 9.0)], true, "red");
+        assert_eq!(g.points, vec![(1.0, 5.0), (1.0, 4.0), (2.0, 4.0)]);
+        assert!(!g.step && !g.dots);
     }
 
     #[test]

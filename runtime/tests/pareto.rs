@@ -9,9 +9,11 @@ mod common;
 
 use nasc_compiler::{Candidate, Slot};
 use nasc_runtime::eval::{self, EvalRequest};
+use nasc_runtime::objective::{Names, Objectives, RunFront};
 use nasc_runtime::pareto::{front, hypervolume};
+use nasc_runtime::store::{SqliteStore, StoredRun};
 use nasc_runtime::strategy::{self, AskCtx, Seen, Told};
-use nasc_runtime::SearchSpace;
+use nasc_runtime::{Budget, SearchSpace};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;
@@ -222,4 +224,101 @@ fn nsga2_resumes_exactly_and_keeps_constraints() {
     let mut s = strategy::make("nsga2", &Value::Null, 0).unwrap();
     assert!(s.restore(&json!({"rng_counter": 0, "asked": 1, "population": [["x", [1.0]]], "children": []})).is_err());
     assert!(s.restore(&json!({"rng_counter": 0})).unwrap_err().contains("lacks `asked`"));
+}
+
+/// A run through the runner into a SQLite store with `objectives` (and `scalarize`), crashed
+/// after `kill` steps (the open batch lost) and resumed when given.
+fn runner_run(setup: &common::Setup, objectives: &str, scalarize: Option<&str>, path: &Path, kill: Option<u64>) -> StoredRun {
+    let (space, text) = common::space(setup.spec, &setup.constraints);
+    let mut meta = setup.meta(&space, &text);
+    let names = Names::new(space.inner(), &meta.metric_names);
+    let o = Objectives::new(space.inner(), &names, &meta.evaluator, Some(objectives), scalarize).unwrap();
+    o.check_strategy(setup.strategy).unwrap();
+    meta.objectives = Some(o.to_json(&meta.metric_names));
+    {
+        let mut store = SqliteStore::create(path, &meta).unwrap();
+        let mut r = setup.runner(&space, &mut store);
+        r.set_objectives(o);
+        match kill {
+            None => {
+                r.run().unwrap();
+            }
+            Some(k) => {
+                for _ in 0..k {
+                    r.step().unwrap();
+                }
+            }
+        }
+    }
+    if kill.is_some() {
+        let (mut store, run) = SqliteStore::resume(path, &meta.spec_hash).unwrap();
+        let mut r = setup.resume(&space, &mut store, &run);
+        r.set_objectives(Objectives::of_run(&run.meta).unwrap());
+        r.run().unwrap();
+    }
+    SqliteStore::read(path).unwrap()
+}
+
+/// Through the runner and the store: NSGA-II's front and hypervolume as the report computes
+/// them equal the ask/tell loop's (the same trials), and a crashed run resumes exactly.
+#[test]
+fn runner_tells_objectives_and_the_report_has_the_front() {
+    let t = nb201();
+    let dir = tempfile::tempdir().unwrap();
+    let mut setup = common::Setup::new("nb201.nas", "nsga2", "nb201", 4, Budget::Trials(600));
+    setup.cfg.dedup = true;
+    setup.cfg.commit_every = 9;
+    setup.cfg.commit_interval = std::time::Duration::from_secs(3600);
+    let run = runner_run(&setup, "max:accuracy,min:flops", None, &dir.path().join("a.db"), None);
+    assert_eq!(run.trials.len(), 600);
+    let reference = [80.0, -t.reference[1]];
+    let f = RunFront::of(&run, Some(&reference)).unwrap();
+    let by_loop = search(&t, "nsga2", &Value::Null, 4, 600, 1, true);
+    assert_eq!(f.hypervolume, hypervolume(&by_loop, &t.reference));
+    assert!(f.hypervolume / t.true_hv > 0.95, "{}", f.hypervolume / t.true_hv);
+    let j = f.json(&run);
+    assert_eq!(j["objectives"], json!(["max:accuracy", "min:flops"]));
+    let pareto = j["pareto"].as_array().unwrap();
+    assert_eq!(pareto.len(), f.front.len());
+    // raw values: flops positive, and no front member dominates another
+    for p in pareto {
+        assert!(p["objectives"]["flops"].as_f64().unwrap() > 0.0 && p["objectives"]["accuracy"].as_f64().unwrap() > 0.0);
+    }
+    assert_eq!(j["hypervolume"]["reference"], json!({"accuracy": 80.0, "flops": -t.reference[1]}));
+    // the default reference point: 10% of the range beyond the worst trial
+    let d = RunFront::of(&run, None).unwrap();
+    let worst_acc = run.trials.iter().filter_map(|t| t.reward).fold(f64::INFINITY, f64::min);
+    assert!(d.reference[0] < worst_acc && d.hypervolume > f.hypervolume);
+    // killed after 250 steps and resumed: the same trials
+    let resumed = runner_run(&setup, "max:accuracy,min:flops", None, &dir.path().join("b.db"), Some(250));
+    common::assert_same(&run, &resumed, "nsga2 resumed");
+    assert_eq!(resumed.meta.objectives, run.meta.objectives);
+}
+
+/// One objective other than the reward is what a single-objective strategy now maximizes:
+/// `min:params` with regularized evolution finds small networks (the symptom was an
+/// identical search), and a `cap:` scalarization keeps the reward within the cap.
+#[test]
+fn single_objective_strategies_follow_the_objective() {
+    let dir = tempfile::tempdir().unwrap();
+    let setup = common::Setup::new("nb201.nas", "re", "nb201", 1, Budget::Trials(300));
+    let params = |run: &StoredRun| -> f64 { run.trials[200..].iter().map(|t| t.metrics["params"].as_f64().unwrap()).sum::<f64>() / 100.0 };
+    let acc = runner_run(&setup, "max:reward", None, &dir.path().join("acc.db"), None);
+    let small = runner_run(&setup, "min:params", None, &dir.path().join("small.db"), None);
+    assert!(params(&small) < 0.5 * params(&acc), "{} vs {}", params(&small), params(&acc));
+    let capped = runner_run(&setup, "max:reward,min:flops", Some("cap:flops<=50M"), &dir.path().join("cap.db"), None);
+    let within = |run: &StoredRun| run.trials[200..].iter().filter(|t| t.metrics["flops"].as_f64().unwrap() <= 50e6).count();
+    assert!(within(&capped) >= within(&acc) + 30, "{} vs {} of the last 100 trials within the cap", within(&capped), within(&acc));
+    // the best trial the cap allows is among the capped run's
+    let best_within = |run: &StoredRun| run.trials.iter().filter(|t| t.metrics["flops"].as_f64().unwrap() <= 50e6).filter_map(|t| t.reward).fold(0.0, f64::max);
+    let t = nb201();
+    let possible = t.values.values().filter(|v| v.1 <= 50e6).map(|v| v.0).fold(0.0, f64::max);
+    println!("best within the cap: capped run {}, uncapped run {}, possible {possible}", best_within(&capped), best_within(&acc));
+    assert!(best_within(&capped) >= best_within(&acc) && best_within(&capped) >= possible - 0.5, "{} vs {}", best_within(&capped), best_within(&acc));
+    // a single-objective strategy on two objectives without --scalarize is refused
+    let (space, _) = common::space("nb201.nas", &[]);
+    let names = Names::new(space.inner(), &setup.meta(&space, "").metric_names);
+    let o = Objectives::new(space.inner(), &names, "nb201", Some("max:accuracy,min:flops"), None).unwrap();
+    let e = o.check_strategy("layernas").unwrap_err();
+    assert!(e.contains("rs, nsga2") && e.contains("--scalarize"), "{e}");
 }

@@ -18,6 +18,10 @@
 //!   the run's fixed metrics (a command's `{step, value}` lines and its own `metrics`). It is in
 //!   the row checksum only when it is not NULL, so format 2 rows keep their checksums: resuming
 //!   a format 1 or 2 store adds the column (and, to a format 1 store, the checksums).
+//! - Format 4 adds a nullable JSON column `objectives` to `run`: the run's objectives and
+//!   scalarization ([`crate::objective::Objectives::to_json`]); NULL means the default (the
+//!   evaluator's reward, maximized), as in older stores. Like `extra`, it is in the row checksum
+//!   only when it is not NULL.
 //! - Reading never writes: a store on a read-only disk or folder is read as an immutable file.
 mod lock;
 mod rowsum;
@@ -39,9 +43,9 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// Version of the store layout: 2 adds a checksum column `sum` to `run`, `trials` and
-/// `checkpoints`; 3 a JSON column `extra` to `trials`. Format 1 and 2 stores are read and
-/// resumed (resuming brings them to format 3).
-pub const FORMAT: i64 = 3;
+/// `checkpoints`; 3 a JSON column `extra` to `trials`; 4 a JSON column `objectives` to `run`.
+/// Format 1 to 3 stores are read and resumed (resuming brings them to format 4).
+pub const FORMAT: i64 = 4;
 
 /// One finished trial.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,6 +88,9 @@ pub struct RunMeta {
     pub dedup: bool,
     pub budget: Budget,
     pub metric_names: Vec<String>,
+    /// The run's objectives and scalarization as JSON ([`crate::objective::Objectives::to_json`]);
+    /// None: the default objective (the evaluator's reward, maximized).
+    pub objectives: Option<Value>,
 }
 
 /// The hash that identifies a spec: sha256 of its text and its `--set` overrides.
@@ -200,7 +207,7 @@ CREATE TABLE run (
   space TEXT NOT NULL, sets TEXT NOT NULL, constraints TEXT NOT NULL, strategy TEXT NOT NULL,
   strategy_config TEXT NOT NULL, evaluator TEXT NOT NULL, seed INTEGER NOT NULL,
   workers INTEGER NOT NULL, dedup INTEGER NOT NULL, budget TEXT NOT NULL, metric_names TEXT NOT NULL,
-  sum INTEGER
+  sum INTEGER, objectives TEXT
 );
 CREATE TABLE trials (
   id INTEGER PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, candidate TEXT NOT NULL, genotype TEXT NOT NULL,
@@ -249,10 +256,34 @@ fn trial_sum(r: &rusqlite::Row, format: i64) -> rusqlite::Result<i64> {
     Ok(h.finish())
 }
 
+/// The checksum of a run row read back as `RUN_COLS` then, when `objectives` is selected
+/// (format 4), the objectives (hashed only when not NULL).
+fn run_sum(r: &rusqlite::Row, objectives: bool) -> rusqlite::Result<i64> {
+    let n = RUN_COLS.split(',').count();
+    let mut h = RowSum::new("run");
+    for i in 0..n {
+        h.value(r.get_ref(i)?, RUN_REAL.contains(&i));
+    }
+    if objectives {
+        if let ValueRef::Text(_) = r.get_ref(n)? {
+            h.value(r.get_ref(n)?, false);
+        }
+    }
+    Ok(h.finish())
+}
+
+/// Whether the run table has the `objectives` column (format 4).
+fn run_has_objectives(conn: &Connection) -> rusqlite::Result<bool> {
+    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('run')")?;
+    let names = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(names.iter().any(|n| n == "objectives"))
+}
+
 /// Recompute the run row's checksum from what it holds (after each change to it).
 fn reseal_run(conn: &Connection) -> rusqlite::Result<()> {
-    let n = RUN_COLS.split(',').count();
-    let sum = conn.query_row(&format!("SELECT {RUN_COLS} FROM run WHERE id = 1"), [], |r| row_sum("run", r, n, RUN_REAL))?;
+    let with = run_has_objectives(conn)?;
+    let cols = if with { format!("{RUN_COLS}, objectives") } else { RUN_COLS.to_string() };
+    let sum = conn.query_row(&format!("SELECT {cols} FROM run WHERE id = 1"), [], |r| run_sum(r, with))?;
     conn.execute("UPDATE run SET sum = ?1 WHERE id = 1", params![sum])?;
     Ok(())
 }
@@ -408,7 +439,7 @@ impl SqliteStore {
         let t = now();
         conn.execute_batch(&format!("BEGIN; {SCHEMA}")).map_err(|e| err(path, e))?;
         conn.execute(
-            "INSERT INTO run VALUES (1, ?1, ?2, ?3, ?3, 'running', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, NULL)",
+            "INSERT INTO run VALUES (1, ?1, ?2, ?3, ?3, 'running', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, NULL, ?18)",
             params![
                 FORMAT,
                 env!("CARGO_PKG_VERSION"),
@@ -427,6 +458,7 @@ impl SqliteStore {
                 meta.dedup as i64,
                 budget_json(&meta.budget).to_string(),
                 serde_json::to_string(&meta.metric_names).unwrap_or_default(),
+                meta.objectives.as_ref().map(Value::to_string),
             ],
         )
         .map_err(|e| err(path, e))?;
@@ -511,9 +543,11 @@ fn read_run_in(conn: &Connection) -> Result<(StoredRun, i64), String> {
         return Err("not a nasc run store (no `run` table)".into());
     }
     let bad = |e: rusqlite::Error| format!("unreadable run store ({e})");
+    let with_objectives = run_has_objectives(conn).map_err(bad)?;
+    let objectives_col = if with_objectives { ", objectives" } else { "" };
     let (format, meta, status, created): (i64, RunMeta, String, f64) = conn
         .query_row(
-            "SELECT format, spec_path, spec_text, spec_hash, space, sets, constraints, strategy, strategy_config, evaluator, seed, workers, dedup, budget, metric_names, status, created FROM run WHERE id = 1",
+            &format!("SELECT format, spec_path, spec_text, spec_hash, space, sets, constraints, strategy, strategy_config, evaluator, seed, workers, dedup, budget, metric_names, status, created{objectives_col} FROM run WHERE id = 1"),
             [],
             |r| {
                 let js = |i: usize| -> rusqlite::Result<Value> { Ok(serde_json::from_str(&r.get::<_, String>(i)?).unwrap_or(Value::Null)) };
@@ -537,6 +571,7 @@ fn read_run_in(conn: &Connection) -> Result<(StoredRun, i64), String> {
                         dedup: r.get::<_, i64>(12)? != 0,
                         budget: budget_from(&js(13)?).unwrap_or(Budget::Trials(0)),
                         metric_names,
+                        objectives: if with_objectives { r.get::<_, Option<String>>(17)?.and_then(|t| serde_json::from_str(&t).ok()) } else { None },
                     },
                     r.get(15)?,
                     r.get(16)?,
@@ -550,9 +585,9 @@ fn read_run_in(conn: &Connection) -> Result<(StoredRun, i64), String> {
     let checked = format >= 2;
     let damaged = |what: String| format!("damaged run store: {what} does not match its checksum (the file was changed outside nasc); nothing in it is trusted");
     if checked {
-        let n = RUN_COLS.split(',').count();
+        let n = RUN_COLS.split(',').count() + usize::from(with_objectives);
         let (sum, stored): (i64, Option<i64>) =
-            conn.query_row(&format!("SELECT {RUN_COLS}, sum FROM run WHERE id = 1"), [], |r| Ok((row_sum("run", r, n, RUN_REAL)?, r.get(n)?))).map_err(bad)?;
+            conn.query_row(&format!("SELECT {RUN_COLS}{objectives_col}, sum FROM run WHERE id = 1"), [], |r| Ok((run_sum(r, with_objectives)?, r.get(n)?))).map_err(bad)?;
         if stored != Some(sum) {
             return Err(damaged("the run's configuration".into()));
         }

@@ -1,5 +1,5 @@
 //! Bringing an older store to the current format when it is resumed (format 1 -> 2: row
-//! checksums; 2 -> 3: the trials' `extra` column).
+//! checksums; 2 -> 3: the trials' `extra` column; 3 -> 4: the run's `objectives` column).
 use super::{reseal_run, row_sum, CHECKPOINT_COLS, CHECKPOINT_REAL, FORMAT, TRIAL_COLS, TRIAL_REAL};
 use rusqlite::{params, Connection};
 
@@ -10,9 +10,10 @@ fn has_column(conn: &Connection, table: &str, col: &str) -> rusqlite::Result<boo
     Ok(names.iter().any(|n| n == col))
 }
 
-/// Bring a format 1 or 2 store (read and found sound) to format 3, in one transaction: to a
-/// format 1 store a checksum on every row, then the `extra` column of the trials (NULL in the
-/// old rows, which is not hashed: their checksums stay valid).
+/// Bring a format 1 to 3 store (read and found sound) to format 4, in one transaction: to a
+/// format 1 store a checksum on every row, then the `extra` column of the trials and the
+/// `objectives` column of the run (NULL in the old rows, which is not hashed: their checksums
+/// stay valid).
 pub(super) fn upgrade(conn: &Connection, from: i64) -> rusqlite::Result<()> {
     conn.execute_batch("BEGIN")?;
     let done = (|| {
@@ -21,6 +22,9 @@ pub(super) fn upgrade(conn: &Connection, from: i64) -> rusqlite::Result<()> {
         }
         if !has_column(conn, "trials", "extra")? {
             conn.execute_batch("ALTER TABLE trials ADD COLUMN extra TEXT")?;
+        }
+        if !has_column(conn, "run", "objectives")? {
+            conn.execute_batch("ALTER TABLE run ADD COLUMN objectives TEXT")?;
         }
         conn.execute("UPDATE run SET format = ?1 WHERE id = 1", params![FORMAT])?;
         reseal_run(conn)
@@ -81,6 +85,7 @@ mod tests {
             dedup: false,
             budget: Budget::Trials(4),
             metric_names: vec!["params".into()],
+            objectives: None,
         };
         (space, meta, dir.join("run.db"))
     }
@@ -142,5 +147,50 @@ mod tests {
         let after = SqliteStore::read(&p2).unwrap();
         assert_eq!(after.trials[0], before.trials[0]);
         assert_eq!(after.trials[1].extra, Some(steps));
+    }
+
+    #[test]
+    fn objectives_are_stored_checked_and_format_3_stores_are_resumed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (space, mut meta, path) = setup(dir.path());
+        let obj = json!({"objectives": [{"name": "params", "sense": "min", "source": {"metric": "params"}}], "scalarize": null});
+        meta.objectives = Some(obj.clone());
+        {
+            let mut s = SqliteStore::create(&path, &meta).unwrap();
+            s.append(&space, trial(&space, 0, None)).unwrap();
+            s.commit(1, 0.0, &json!({})).unwrap();
+        }
+        assert_eq!(SqliteStore::read(&path).unwrap().meta.objectives, Some(obj));
+        for q in ["UPDATE run SET objectives = NULL", "UPDATE run SET objectives = '{}'"] {
+            let p = dir.path().join("case.db");
+            std::fs::copy(&path, &p).unwrap();
+            sql(&p, q);
+            let e = SqliteStore::read(&p).err().unwrap_or_else(|| panic!("`{q}` was not detected"));
+            assert!(e.contains("damaged run store"), "{e}");
+            std::fs::remove_file(&p).unwrap();
+        }
+        // what nasc wrote before format 4: no `objectives` column
+        meta.objectives = None;
+        let p3 = dir.path().join("three.db");
+        {
+            let mut s = SqliteStore::create(&p3, &meta).unwrap();
+            s.append(&space, trial(&space, 0, None)).unwrap();
+            s.commit(1, 0.0, &json!({})).unwrap();
+        }
+        let conn = Connection::open(&p3).unwrap();
+        conn.execute_batch("ALTER TABLE run DROP COLUMN objectives; UPDATE run SET format = 3;").unwrap();
+        reseal_run(&conn).unwrap();
+        drop(conn);
+        let before = SqliteStore::read(&p3).unwrap();
+        assert_eq!(before.meta.objectives, None);
+        let (mut s, _) = SqliteStore::resume(&p3, &meta.spec_hash).unwrap();
+        s.append(&space, trial(&space, 1, None)).unwrap();
+        s.commit(2, 0.0, &json!({})).unwrap();
+        drop(s);
+        let after = SqliteStore::read(&p3).unwrap();
+        assert_eq!(after.trials.len(), 2);
+        assert_eq!(after.meta.objectives, None);
+        let format: i64 = Connection::open(&p3).unwrap().query_row("SELECT format FROM run", [], |r| r.get(0)).unwrap();
+        assert_eq!(format, FORMAT);
     }
 }

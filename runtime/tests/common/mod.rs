@@ -52,6 +52,7 @@ impl Setup {
             dedup: self.cfg.dedup,
             budget: self.cfg.budget,
             metric_names,
+            objectives: None,
         }
     }
 
