@@ -1,46 +1,60 @@
 //! Reports of a stored run: text for people, JSON for machines, SVG plots.
 use crate::runner::{trial_seed, Budget};
 use crate::store::{StoredRun, StoredTrial};
-use crate::objective::{RunFront, Sense};
+use crate::objective::{Objectives, RunFront, Sense};
 use crate::svg::{chart, pareto_front, Series};
 use serde_json::{json, Value};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-/// The best trial: highest reward, earliest on ties.
-pub fn best(run: &StoredRun) -> Option<&StoredTrial> {
-    let mut b: Option<&StoredTrial> = None;
-    for t in &run.trials {
-        if let Some(r) = t.reward {
-            if b.map_or(true, |x| r > x.reward.unwrap_or(f64::NEG_INFINITY)) {
-                b = Some(t);
+/// Every trial's score: its reward, or in a run with one non-default objective or a
+/// scalarization, the objectives' scalar (what the run maximized; None: failed or over a cap).
+pub fn scores(run: &StoredRun) -> Vec<Option<f64>> {
+    let m = &run.meta;
+    let o = Objectives::of_run(m).ok().filter(|o| !o.is_multi() && !o.is_default());
+    run.trials
+        .iter()
+        .map(|t| match &o {
+            Some(o) => {
+                let metrics: Vec<f64> = m.metric_names.iter().map(|n| t.metrics.get(n).and_then(Value::as_f64).unwrap_or(f64::NAN)).collect();
+                t.reward.and(o.scalar(t.reward, t.reported, &metrics))
             }
-        }
-    }
-    b
+            None => t.reward,
+        })
+        .collect()
 }
 
-/// Trials that improved the best reward, in order: (seq, sim end, reward, reported).
+/// The best trial: highest score ([`scores`]: the reward unless the run has other objectives),
+/// earliest on ties.
+pub fn best(run: &StoredRun) -> Option<&StoredTrial> {
+    improvements(run).pop()
+}
+
+/// Trials that improved the best score, in order.
 pub fn improvements(run: &StoredRun) -> Vec<&StoredTrial> {
     let mut out: Vec<&StoredTrial> = Vec::new();
-    for t in &run.trials {
-        if let Some(r) = t.reward {
-            if out.last().map_or(true, |b| r > b.reward.unwrap_or(f64::NEG_INFINITY)) {
+    let mut best = f64::NEG_INFINITY;
+    for (t, s) in run.trials.iter().zip(scores(run)) {
+        if let Some(s) = s {
+            if out.is_empty() || s > best {
                 out.push(t);
+                best = s;
             }
         }
     }
     out
 }
 
-/// The top `k` trials by reward (distinct candidates).
+/// The top `k` trials by score (distinct candidates).
 pub fn top(run: &StoredRun, k: usize) -> Vec<&StoredTrial> {
-    let mut v: Vec<&StoredTrial> = run.trials.iter().filter(|t| t.reward.is_some()).collect();
-    v.sort_by(|a, b| b.reward.unwrap_or(f64::NAN).total_cmp(&a.reward.unwrap_or(f64::NAN)).then(a.seq.cmp(&b.seq)));
+    let sc = scores(run);
+    let mut v: Vec<(usize, f64)> = sc.iter().enumerate().filter_map(|(i, s)| Some((i, (*s)?))).collect();
+    v.sort_by(|a, b| b.1.total_cmp(&a.1).then(run.trials[a.0].seq.cmp(&run.trials[b.0].seq)));
     let mut seen = std::collections::HashSet::new();
-    v.retain(|t| seen.insert(t.key.clone().unwrap_or_else(|| t.name.clone())));
-    v.truncate(k);
-    v
+    let mut out: Vec<&StoredTrial> = v.into_iter().map(|(i, _)| &run.trials[i]).collect();
+    out.retain(|t| seen.insert(t.key.clone().unwrap_or_else(|| t.name.clone())));
+    out.truncate(k);
+    out
 }
 
 fn opt(x: Option<f64>) -> String {

@@ -99,7 +99,9 @@ impl StopReason {
     }
 }
 
-/// The best trial so far (highest reward; the earliest on ties).
+/// The best trial so far (highest score; the earliest on ties). The score is the reward, or in a
+/// run with one non-default objective or a scalarization, the objectives' scalar
+/// ([`Objectives::scalar`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Best {
     pub id: u64,
@@ -108,6 +110,8 @@ pub struct Best {
     pub reward: f64,
     pub reported: Option<f64>,
     pub metrics: Vec<f64>,
+    /// What the best is chosen by (the reward, or the objectives' scalar).
+    pub score: f64,
 }
 
 /// Shown after every commit (only committed trials are reported).
@@ -276,6 +280,9 @@ impl<'a> Runner<'a> {
         run: &StoredRun,
     ) -> Result<Self, String> {
         let mut r = Self::new(space, strategy, evaluator, store, cfg);
+        if run.meta.objectives.is_some() {
+            r.objectives = Some(Objectives::of_run(&run.meta)?);
+        }
         let Some((n, state)) = &run.checkpoint else {
             if run.trials.is_empty() {
                 return Ok(r);
@@ -325,15 +332,10 @@ impl<'a> Runner<'a> {
                 seen.insert(c, k);
             }
             if let Some(reward) = t.reward {
-                if r.best.as_ref().map_or(true, |b| reward > b.reward) {
-                    r.best = Some(Best {
-                        id: t.id,
-                        seq: t.seq,
-                        candidate: decode(&t.genotype)?,
-                        reward,
-                        reported: t.reported,
-                        metrics: names.iter().map(|n| t.metrics.get(n).and_then(Value::as_f64).unwrap_or(f64::NAN)).collect(),
-                    });
+                let metrics: Vec<f64> = names.iter().map(|n| t.metrics.get(n).and_then(Value::as_f64).unwrap_or(f64::NAN)).collect();
+                let Some(score) = r.score(Some(reward), t.reported, &metrics) else { continue };
+                if r.best.as_ref().map_or(true, |b| score > b.score) {
+                    r.best = Some(Best { id: t.id, seq: t.seq, candidate: decode(&t.genotype)?, reward, reported: t.reported, metrics, score });
                 }
             }
         }
@@ -346,9 +348,19 @@ impl<'a> Runner<'a> {
     /// A flag that stops the run cleanly at the next trial when set (e.g. from a Ctrl-C handler).
     /// The run's objectives: each trial's objective vector is told to the strategy, and its
     /// reward is the objectives' scalar ([`Objectives::scalar`]: the one objective, or the
-    /// scalarization). Set before the first step (also when resuming).
+    /// scalarization). Set before the first step of a new run; a resumed run takes them from
+    /// its stored run.
     pub fn set_objectives(&mut self, objectives: Objectives) {
         self.objectives = Some(objectives);
+    }
+
+    /// What the best trial is chosen by: the objectives' scalar in a run with one non-default
+    /// objective or a scalarization, else the reward.
+    fn score(&self, reward: Option<f64>, reported: Option<f64>, metrics: &[f64]) -> Option<f64> {
+        match &self.objectives {
+            Some(o) if !o.is_multi() && !o.is_default() => o.scalar(reward, reported, metrics),
+            _ => reward,
+        }
     }
 
     pub fn stop_flag(&self) -> Arc<AtomicBool> {
@@ -498,9 +510,9 @@ impl<'a> Runner<'a> {
             None => (reward, None),
         };
         self.strategy.tell(&[Told { id: p.id, candidate: &p.candidate, reward: told, objectives: vector.as_deref() }]);
-        if let Some(r) = reward {
-            if self.best.as_ref().map_or(true, |b| r > b.reward) {
-                self.best = Some(Best { id: p.id, seq: self.done, candidate: p.candidate.clone(), reward: r, reported, metrics: metrics.clone() });
+        if let (Some(r), Some(score)) = (reward, self.score(reward, reported, &metrics)) {
+            if self.best.as_ref().map_or(true, |b| score > b.score) {
+                self.best = Some(Best { id: p.id, seq: self.done, candidate: p.candidate.clone(), reward: r, reported, metrics: metrics.clone(), score });
             }
         }
         let record = TrialRecord {

@@ -306,6 +306,11 @@ fn single_objective_strategies_follow_the_objective() {
     let acc = runner_run(&setup, "max:reward", None, &dir.path().join("acc.db"), None);
     let small = runner_run(&setup, "min:params", None, &dir.path().join("small.db"), None);
     assert!(params(&small) < 0.5 * params(&acc), "{} vs {}", params(&small), params(&acc));
+    // the report's best is the smallest network, its top list is by the objective
+    let least = small.trials.iter().map(|t| t.metrics["params"].as_f64().unwrap()).fold(f64::INFINITY, f64::min);
+    assert_eq!(nasc_runtime::report::best(&small).unwrap().metrics["params"].as_f64(), Some(least));
+    assert_eq!(nasc_runtime::report::top(&small, 3)[0].metrics["params"].as_f64(), Some(least));
+    assert_eq!(nasc_runtime::report::best(&acc).unwrap().reward, acc.trials.iter().filter_map(|t| t.reward).reduce(f64::max));
     let capped = runner_run(&setup, "max:reward,min:flops", Some("cap:flops<=50M"), &dir.path().join("cap.db"), None);
     let within = |run: &StoredRun| run.trials[200..].iter().filter(|t| t.metrics["flops"].as_f64().unwrap() <= 50e6).count();
     assert!(within(&capped) >= within(&acc) + 30, "{} vs {} of the last 100 trials within the cap", within(&capped), within(&acc));
