@@ -83,6 +83,9 @@ fn nsga2_run_reports_its_front_and_resumes_with_its_objectives() {
     assert_eq!(j["hypervolume"]["reference"]["flops"], 222.32e6);
     let svg = std::fs::read_to_string(d.join("plots/pareto.svg")).unwrap();
     assert!(svg.contains("Pareto front") && svg.contains("<path"), "{svg}");
+    let (code, text, _) = nasc(&["report", &store]);
+    assert_eq!(code, 0);
+    assert!(text.contains("objectives: max:accuracy, min:flops") && text.contains(&format!("pareto front: {} trials", front.len())), "{text}");
     // a bad reference point
     let (code, _, stderr) = nasc(&["report", &store, "--reference", "accuracy=80"]);
     assert_eq!(code, 2);

@@ -231,6 +231,24 @@ pub fn text_with(run: &StoredRun, d: &Detail) -> String {
     let wall = run.trials.last().map_or(0.0, |t| t.wall);
     let failed = run.trials.iter().filter(|t| t.status != "ok").count();
     let _ = writeln!(s, "status: {}; {} trials ({} failed), budget {}, simulated time {:.0} s, wall time {:.2} s", run.status, run.trials.len(), failed, m.budget, sim, wall);
+    // a run with other objectives than the reward: them, and with several its Pareto front
+    if let Ok(f) = RunFront::of(run, d.reference.as_deref()) {
+        if !f.objectives.is_default() {
+            let sc = f.objectives.scalarize_text.as_deref().map_or(String::new(), |t| format!(", scalarized as {t}"));
+            let _ = writeln!(s, "objectives: {}{sc}", f.objectives.texts().join(", "));
+        }
+        if f.objectives.list.len() > 1 {
+            let _ = writeln!(s, "pareto front: {} trials, hypervolume {:.6e} (JSON: `pareto`, `hypervolume`)", f.front.len(), f.hypervolume);
+            for &i in f.front.iter().take(10) {
+                let t = &run.trials[i];
+                let vals: Vec<String> = f.vectors[i].iter().flatten().zip(&f.objectives.list).map(|(v, o)| format!("{}={}", o.name, o.raw(*v))).collect();
+                let _ = writeln!(s, "  trial {:>7}  {}  {}", t.id, vals.join("  "), t.name);
+            }
+            if f.front.len() > 10 {
+                let _ = writeln!(s, "  ... {} more", f.front.len() - 10);
+            }
+        }
+    }
     match best(run) {
         None => {
             let _ = writeln!(s, "best: none");

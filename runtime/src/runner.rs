@@ -334,7 +334,7 @@ impl<'a> Runner<'a> {
             if let Some(reward) = t.reward {
                 let metrics: Vec<f64> = names.iter().map(|n| t.metrics.get(n).and_then(Value::as_f64).unwrap_or(f64::NAN)).collect();
                 let Some(score) = r.score(Some(reward), t.reported, &metrics) else { continue };
-                if r.best.as_ref().map_or(true, |b| score > b.score) {
+                if r.best.as_ref().is_none_or(|b| score > b.score) {
                     r.best = Some(Best { id: t.id, seq: t.seq, candidate: decode(&t.genotype)?, reward, reported: t.reported, metrics, score });
                 }
             }
@@ -511,7 +511,7 @@ impl<'a> Runner<'a> {
         };
         self.strategy.tell(&[Told { id: p.id, candidate: &p.candidate, reward: told, objectives: vector.as_deref() }]);
         if let (Some(r), Some(score)) = (reward, self.score(reward, reported, &metrics)) {
-            if self.best.as_ref().map_or(true, |b| score > b.score) {
+            if self.best.as_ref().is_none_or(|b| score > b.score) {
                 self.best = Some(Best { id: p.id, seq: self.done, candidate: p.candidate.clone(), reward: r, reported, metrics: metrics.clone(), score });
             }
         }

@@ -137,7 +137,7 @@ impl Nsga2 {
             for (i, s) in x.0.iter_mut().enumerate() {
                 if self.rng.next_u64() & 1 == 1 {
                     if let Some(o) = other.0.get(i) {
-                        *s = o.clone();
+                        *s = *o;
                     }
                 }
             }
