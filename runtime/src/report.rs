@@ -1,7 +1,7 @@
 //! Reports of a stored run: text for people, JSON for machines, SVG plots.
+use crate::objective::{Objectives, RunFront, Sense};
 use crate::runner::{trial_seed, Budget};
 use crate::store::{StoredRun, StoredTrial};
-use crate::objective::{Objectives, RunFront, Sense};
 use crate::svg::{chart, pareto_front, Series};
 use serde_json::{json, Value};
 use std::fmt::Write;

@@ -14,9 +14,9 @@
 //! evaluator's child) is not recorded: the checkpoint keeps it in flight without a result
 //! (`rerun`), and a resumed run evaluates it again first, with the same id, seed and start.
 use crate::eval::{EvalRequest, EvalResult, Evaluator};
+use crate::objective::Objectives;
 use crate::space::{decode, encode, SearchSpace};
 use crate::store::{Store, StoredRun, TrialRecord};
-use crate::objective::Objectives;
 use crate::strategy::{stream_seed, AskCtx, Seen, Strategy, Told};
 use nasc_compiler::rng::splitmix64;
 use nasc_compiler::Candidate;
