@@ -153,7 +153,7 @@ fn nb201_nsga2_finds_the_front() {
 }
 
 #[test]
-#[ignore = "prints the table of docs/pareto.md (about a minute in release)"]
+#[ignore = "prints the table of docs/pareto.md (about 100 s in release)"]
 fn nb201_table() {
     let t = nb201();
     let rows: Vec<(&str, Value, bool)> = vec![
@@ -168,6 +168,8 @@ fn nb201_table() {
         ("nsga2", json!({"mutation_distance": 2}), true),
         ("nsga2", json!({"replacement": "generational"}), true),
     ];
+    // random search's expectation, more precisely
+    println!("{}", row("rs, 100 seeds", &ratios(&t, "rs", &json!({}), 100, &AT, 1, false)));
     for (name, cfg, dedup) in rows {
         println!("{}", row(&format!("{name} {cfg} dedup={dedup}"), &ratios(&t, name, &cfg, 10, &AT, 1, dedup)));
     }
