@@ -375,25 +375,7 @@ pub fn eval_expr(
         }
         ExprKind::Binary { op, lhs, rhs } => {
             let (a, b) = (rec(lhs)?, rec(rhs)?);
-            let t = |x: bool| if x { 1.0 } else { 0.0 };
-            Some(match op {
-                BinOp::Add => a + b,
-                BinOp::Sub => a - b,
-                BinOp::Mul => a * b,
-                BinOp::Div => a / b,
-                BinOp::IntDiv => (a / b).floor(),
-                BinOp::Mod => a.rem_euclid(b),
-                BinOp::Pow => a.powf(b),
-                BinOp::Eq => t(a == b),
-                BinOp::Ne => t(a != b),
-                BinOp::Lt => t(a < b),
-                BinOp::Le => t(a <= b),
-                BinOp::Gt => t(a > b),
-                BinOp::Ge => t(a >= b),
-                BinOp::And => t(a != 0.0 && b != 0.0),
-                BinOp::Or => t(a != 0.0 || b != 0.0),
-                BinOp::In => return None,
-            })
+            binop(*op, a, b)
         }
         ExprKind::IfElse { cond, then, els } => {
             if rec(cond)? != 0.0 {
@@ -425,4 +407,29 @@ fn slot_value(d: &DecisionInfo, s: Slot) -> Option<f64> {
         (DecisionKind::Choice { options, .. }, Slot::Opt(v)) => options.get(v as usize)?.as_f64(),
         _ => None,
     }
+}
+
+/// A binary operator on numbers, as metrics and constraints evaluate it (booleans are 1 and 0);
+/// `None` for `in`, which needs its right side unevaluated. The one table the metric evaluator,
+/// the plan interpreter and (through `h_rem`/`h_pow`'s semantics) the JIT share.
+pub fn binop(op: BinOp, a: f64, b: f64) -> Option<f64> {
+    let t = |x: bool| if x { 1.0 } else { 0.0 };
+    Some(match op {
+        BinOp::Add => a + b,
+        BinOp::Sub => a - b,
+        BinOp::Mul => a * b,
+        BinOp::Div => a / b,
+        BinOp::IntDiv => (a / b).floor(),
+        BinOp::Mod => a.rem_euclid(b),
+        BinOp::Pow => a.powf(b),
+        BinOp::Eq => t(a == b),
+        BinOp::Ne => t(a != b),
+        BinOp::Lt => t(a < b),
+        BinOp::Le => t(a <= b),
+        BinOp::Gt => t(a > b),
+        BinOp::Ge => t(a >= b),
+        BinOp::And => t(a != 0.0 && b != 0.0),
+        BinOp::Or => t(a != 0.0 || b != 0.0),
+        BinOp::In => return None,
+    })
 }

@@ -21,7 +21,7 @@ fn drive(s: &mut L2nas, space: &SearchSpace, ev: &mut dyn Evaluator, steps: u64,
             s.ask(&mut ctx, 1).pop().expect("a candidate")
         };
         let r = ev.evaluate(space, &[EvalRequest { id, candidate: &c, seed: 0 }]).pop().unwrap().unwrap().reward;
-        s.tell(&[Told { id, candidate: &c, reward: Some(r) , objectives: None }]);
+        s.tell(&[Told { id, candidate: &c, reward: Some(r), objectives: None }]);
         out.push(r);
     }
     out
@@ -155,7 +155,7 @@ fn state_is_the_mean_one_hot_of_the_top_k_distinct_architectures() {
     let _ = s.ask(&mut AskCtx::new(&space, None), 1);
     assert!(s.state_vector().iter().all(|x| *x == 0.0));
     for (id, (cand, r)) in [(&a, 90.0), (&b, 10.0), (&a, 90.0), (&c, 80.0)].into_iter().enumerate() {
-        s.tell(&[Told { id: 100 + id as u64, candidate: cand, reward: Some(r) , objectives: None }]);
+        s.tell(&[Told { id: 100 + id as u64, candidate: cand, reward: Some(r), objectives: None }]);
     }
     // top 2 distinct: a (90) and c (80); b fell out, the repeat of a counted once
     assert_eq!(s.top().iter().map(|(r, _)| *r).collect::<Vec<_>>(), vec![90.0, 80.0]);

@@ -53,7 +53,7 @@ fn drive(space: &SearchSpace, cfg: Value, evaluator: &str, seed: u64, max: u64, 
         let Some(c) = c.into_iter().next() else { break };
         check(&s, Some(&c));
         let r = ev.evaluate(space, &[EvalRequest { id, candidate: &c, seed }]).remove(0).ok().map(|r| r.reward);
-        s.tell(&[Told { id, candidate: &c, reward: r , objectives: None }]);
+        s.tell(&[Told { id, candidate: &c, reward: r, objectives: None }]);
         check(&s, None);
         asked.push(c);
     }

@@ -214,7 +214,7 @@ fn asks_are_accepted_and_never_repeat() {
         assert_eq!(c.len(), 1);
         assert!(all.insert(c[0].clone()), "repeated candidate");
         let r = ev.evaluate(&space, &[EvalRequest { id: 0, candidate: &c[0], seed: 0 }]).pop().unwrap().unwrap();
-        s.tell(&[nasc_runtime::strategy::Told { id: 0, candidate: &c[0], reward: Some(r.reward) , objectives: None }]);
+        s.tell(&[nasc_runtime::strategy::Told { id: 0, candidate: &c[0], reward: Some(r.reward), objectives: None }]);
     }
     // bad configurations are clear errors
     assert!(strategy::make("lissnas", &json!({"inner": "bo"}), 0).err().unwrap().contains("unknown inner search `bo`"));

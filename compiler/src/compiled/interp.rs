@@ -28,10 +28,10 @@ pub extern "C" fn h_round(a: f64) -> f64 {
     a.round()
 }
 pub extern "C" fn h_pow(a: f64, b: f64) -> f64 {
-    a.powf(b)
+    crate::metrics::binop(BinOp::Pow, a, b).unwrap_or(f64::NAN)
 }
 pub extern "C" fn h_rem(a: f64, b: f64) -> f64 {
-    a.rem_euclid(b)
+    crate::metrics::binop(BinOp::Mod, a, b).unwrap_or(f64::NAN)
 }
 
 fn t(b: bool) -> f64 {
@@ -58,25 +58,8 @@ pub fn eval_expr(e: &PExpr, row: &[u64], metrics: &[f64]) -> f64 {
         PExpr::Neg(a) => -rec(a),
         PExpr::Not(a) => t(rec(a) == 0.0),
         PExpr::Bin(op, a, b) => {
-            let (a, b) = (rec(a), rec(b));
-            match op {
-                BinOp::Add => a + b,
-                BinOp::Sub => a - b,
-                BinOp::Mul => a * b,
-                BinOp::Div => a / b,
-                BinOp::IntDiv => (a / b).floor(),
-                BinOp::Mod => h_rem(a, b),
-                BinOp::Pow => h_pow(a, b),
-                BinOp::Eq => t(a == b),
-                BinOp::Ne => t(a != b),
-                BinOp::Lt => t(a < b),
-                BinOp::Le => t(a <= b),
-                BinOp::Gt => t(a > b),
-                BinOp::Ge => t(a >= b),
-                BinOp::And => t(a != 0.0 && b != 0.0),
-                BinOp::Or => t(a != 0.0 || b != 0.0),
-                BinOp::In => f64::NAN,
-            }
+            // `in` is lowered to comparisons when the plan is built
+            crate::metrics::binop(*op, rec(a), rec(b)).unwrap_or(f64::NAN)
         }
         PExpr::If(c, a, b) => {
             if rec(c) != 0.0 {
