@@ -228,7 +228,10 @@ fn huge_output_keeps_memory_bounded() {
     assert!(peak_kb > 0 && peak_kb < 48 * 1024, "{peak_kb} kB");
 }
 
-fn sequence(run: &StoredRun) -> Vec<(u64, u64, String, Option<f64>, Option<String>)> {
+/// One trial as compared across runs: id, seq, genotype, reward, error.
+type TrialRow = (u64, u64, String, Option<f64>, Option<String>);
+
+fn sequence(run: &StoredRun) -> Vec<TrialRow> {
     run.trials.iter().map(|t| (t.id, t.seq, t.genotype.clone(), t.reward, t.error.clone())).collect()
 }
 

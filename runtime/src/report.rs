@@ -1,11 +1,15 @@
 //! Reports of a stored run: text for people, JSON for machines, SVG plots.
+use crate::budget::Budget;
 use crate::objective::{Objectives, RunFront, Sense};
-use crate::runner::{trial_seed, Budget};
+use crate::runner::trial_seed;
 use crate::store::{StoredRun, StoredTrial};
 use crate::svg::{chart, pareto_front, Series};
 use serde_json::{json, Value};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
+
+/// (x, y) points of one plotted series.
+type Points = Vec<(f64, f64)>;
 
 /// Every trial's score: its reward, or in a run with one non-default objective or a
 /// scalarization, the objectives' scalar (what the run maximized; None: failed or over a cap).
@@ -64,10 +68,13 @@ fn opt(x: Option<f64>) -> String {
 /// What a report shows beyond the summary. The runner (`nasc report`) knows how to evaluate a
 /// trial again outside the search (`nasc train ...` for `train:` runs, the command line for
 /// `command:` runs); the runtime does not, so it asks `reproduce`.
+/// Builds the command line that evaluates a stored trial again, if there is one.
+pub type Reproduce = dyn Fn(&StoredTrial) -> Option<String>;
+
 #[derive(Default)]
 pub struct Detail<'a> {
     /// The command line that evaluates a trial again, if the run's evaluator has one.
-    pub reproduce: Option<&'a dyn Fn(&StoredTrial) -> Option<String>>,
+    pub reproduce: Option<&'a Reproduce>,
     /// List every trial (text and JSON `trials`), not only the best, the top and the failures.
     pub all_trials: bool,
     /// The hypervolume reference point, one raw value per objective (default: see
@@ -332,7 +339,7 @@ pub fn plots(run: &StoredRun, dir: &Path, pareto: &[String]) -> Result<Vec<PathB
     for (i, t) in run.trials.iter().enumerate() {
         let mut improved = false;
         if let Some(r) = t.reward {
-            if best.map_or(true, |b| r > b.0) {
+            if best.is_none_or(|b| r > b.0) {
                 best = Some((r, t.reported));
                 improved = true;
             }
@@ -351,7 +358,7 @@ pub fn plots(run: &StoredRun, dir: &Path, pareto: &[String]) -> Result<Vec<PathB
             }
         }
     }
-    let series = |(a, b): (Vec<(f64, f64)>, Vec<(f64, f64)>)| vec![Series::step("best reward", a, "#1f77b4"), Series::step("reported of best", b, "#d62728")];
+    let series = |(a, b): (Points, Points)| vec![Series::step("best reward", a, "#1f77b4"), Series::step("reported of best", b, "#d62728")];
     write("best_vs_trials.svg", chart(&title, "trials", "best so far", &series(by_trial)))?;
     write("best_vs_time.svg", chart(&title, "simulated time (s)", "best so far", &series(by_time)))?;
     let metrics: Vec<String> = if pareto.is_empty() { pareto_metrics(run) } else { pareto.to_vec() };

@@ -256,6 +256,6 @@ mod tests {
             }
         }
         let short = &x[..9 + 7];
-        assert!(std::panic::catch_unwind(|| fwd(2, &w, &off, short, &[0], &mut vec![0.0; 16], &[0], 8)).is_err());
+        assert!(std::panic::catch_unwind(|| fwd(2, &w, &off, short, &[0], &mut [0.0; 16], &[0], 8)).is_err());
     }
 }
