@@ -7,8 +7,9 @@
 //! from the same spec, evaluator, constraints, strategy config, workers, dedup and budget: a
 //! finished one is read back, an interrupted one is resumed. A store made differently is an
 //! error (the caller chooses another folder or asks for `fresh`).
+use crate::budget::Budget;
 use crate::eval;
-use crate::runner::{Budget, RunConfig, Runner, StopReason};
+use crate::runner::{RunConfig, Runner, StopReason};
 use crate::space::SearchSpace;
 use crate::store::{RunMeta, SqliteStore, Store, StoredRun};
 use crate::strategy;

@@ -7,8 +7,10 @@
 //! - [`eval`]: evaluators; tabular NAS-Bench-201 / NAS-Bench-Macro / Channel-Bench-Macro from
 //!   embedded tables, with simulated training time.
 //! - [`store`]: the durable SQLite trial store (and an in-memory one).
+//! - [`budget::Budget`]: when a run stops (trials or simulated seconds).
 //! - [`runner::Runner`]: budget, seeds, simulated parallel workers, stop conditions, exact resume.
 //! - [`report`]: summaries (text, JSON) and hand-written SVG plots of a stored run.
+pub mod budget;
 pub mod compare;
 pub mod constraint;
 pub mod eval;
@@ -24,5 +26,6 @@ pub mod store;
 pub mod strategy;
 pub mod svg;
 
-pub use runner::{Budget, RunConfig, Runner, StopReason, Summary};
+pub use budget::Budget;
+pub use runner::{RunConfig, Runner, StopReason, Summary};
 pub use space::SearchSpace;

@@ -13,6 +13,7 @@
 //! A trial whose evaluation failed while the run was being stopped (Ctrl-C kills a command
 //! evaluator's child) is not recorded: the checkpoint keeps it in flight without a result
 //! (`rerun`), and a resumed run evaluates it again first, with the same id, seed and start.
+use crate::budget::Budget;
 use crate::eval::{EvalRequest, EvalResult, Evaluator};
 use crate::objective::Objectives;
 use crate::space::{decode, encode, SearchSpace};
@@ -37,23 +38,6 @@ pub fn eval_seed(run_seed: u64) -> u64 {
 /// `train` evaluator trains with and what a command evaluator's child gets as `NASC_SEED`.
 pub fn trial_seed(run_seed: u64, id: u64) -> u64 {
     splitmix64(eval_seed(run_seed), id)
-}
-
-/// When a run stops: after a number of trials, or when the simulated clock would pass a time.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Budget {
-    Trials(u64),
-    /// Simulated seconds: a trial that would finish after this is not counted (NB201 protocol).
-    Time(f64),
-}
-
-impl std::fmt::Display for Budget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Budget::Trials(n) => write!(f, "{n} trials"),
-            Budget::Time(s) => write!(f, "{s} simulated s"),
-        }
-    }
 }
 
 #[derive(Debug, Clone)]

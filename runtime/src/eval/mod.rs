@@ -42,8 +42,8 @@ pub trait Evaluator {
     /// Evaluate a batch; each item may fail.
     fn evaluate(&mut self, space: &SearchSpace, batch: &[EvalRequest]) -> Vec<Result<EvalResult, String>>;
     /// Budget to use when the user gives none.
-    fn default_budget(&self) -> crate::runner::Budget {
-        crate::runner::Budget::Trials(100)
+    fn default_budget(&self) -> crate::budget::Budget {
+        crate::budget::Budget::Trials(100)
     }
     /// Free-form data of trial `id` beyond the fixed [`Evaluator::metric_names`] (a command's
     /// intermediate `{step, value}` lines and its own `metrics` object), taken once by the runner

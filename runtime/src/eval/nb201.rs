@@ -16,7 +16,7 @@
 //! reward is the mean validation accuracy shifted by that seed's deviation from the mean valtest.
 use super::table::{self, Column, Table};
 use super::{reject_unknown, EvalRequest, EvalResult, Evaluator};
-use crate::runner::Budget;
+use crate::budget::Budget;
 use crate::space::SearchSpace;
 use nasc_compiler::rng::splitmix64;
 use std::collections::BTreeMap;

@@ -33,7 +33,7 @@ use lock::RunLock;
 use rowsum::RowSum;
 pub use spaces::{load_space_from, SavedSpace, SpaceRole};
 
-use crate::runner::Budget;
+use crate::budget::Budget;
 use crate::space::{encode, SearchSpace};
 use nasc_compiler::Candidate;
 use rusqlite::types::ValueRef;
