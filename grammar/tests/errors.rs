@@ -61,6 +61,17 @@ fn missing_semicolon_points_after_the_previous_token() {
 }
 
 #[test]
+fn floor_division_written_as_a_comment_hints_div() {
+    let (_, d) = nasc_grammar::parse("let a = 72 // 4;\nparam b = 1;\n");
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].message, "syntax error: expected `;`");
+    assert_eq!(d[0].help.as_deref(), Some("`//` starts a comment, so `// 4;` was ignored; integer division is `div` (e.g. `72 div 4`)"));
+    // a real comment after a missing `;` keeps the usual help
+    let (_, d) = nasc_grammar::parse("let a = 72 // the width\nparam b = 1;\n");
+    assert_eq!(d[0].help.as_deref(), Some("add `;` at the end of the item"));
+}
+
+#[test]
 fn expected_lists_are_human() {
     let d = one("choice x in [1, 2] foo;");
     assert_eq!(d.message, "syntax error: expected `;`, `default` or `when`");

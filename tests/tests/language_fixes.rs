@@ -26,3 +26,20 @@ fn for_over_a_subset_guards_its_members() {
 fn plain_list_plus_subset_list() {
     assert_eq!(size_of("specs/repro/04_list_plus_subset_list.nas").unwrap(), "7");
 }
+
+fn compile_src(src: &str) -> nasc_compiler::Space {
+    let (spec, d) = nasc_grammar::parse(src);
+    assert!(d.is_empty(), "{d:?}");
+    let opts = nasc_compiler::Options { overrides: vec![], loader: &nasc_compiler::NoFiles, default_name: "t".into() };
+    let (s, d) = nasc_compiler::compile(&spec, &opts);
+    s.unwrap_or_else(|| panic!("{d:?}"))
+}
+
+/// `silu` (PyTorch's name) is `swish`: the same op, counted and built the same way.
+#[test]
+fn silu_is_swish() {
+    let net = |act: &str| format!("space t;\ninput [3, 8, 8];\nchoice w in [8, 16];\nnetwork = input |> conv(w, 3) |> bn |> {act} |> gap |> linear(10);\n");
+    let (silu, swish) = (compile_src(&net("silu")), compile_src(&net("swish")));
+    assert_eq!(silu.explain_text(), swish.explain_text());
+    assert!(swish.explain_text().contains("swish"));
+}

@@ -9,8 +9,8 @@ use nasc_grammar::diag::Diagnostic;
 use std::rc::Rc;
 
 /// Tensor ops (callable as op values, e.g. in an option list).
-pub const TENSOR_OPS: [&str; 20] = [
-    "conv", "dwconv", "bn", "relu", "relu6", "sigmoid", "swish", "hswish", "hsigmoid", "avgpool", "maxpool", "gap", "linear", "se", "zero", "identity", "add", "concat", "sum",
+pub const TENSOR_OPS: [&str; 21] = [
+    "conv", "dwconv", "bn", "relu", "relu6", "sigmoid", "swish", "silu", "hswish", "hsigmoid", "avgpool", "maxpool", "gap", "linear", "se", "zero", "identity", "add", "concat", "sum",
     "mean",
 ];
 /// Scalar functions.
@@ -68,7 +68,7 @@ fn signature(name: &str) -> Option<Signature> {
             &[("x", Required), ("out", Required), ("k", Required), ("stride", Int(1)), ("groups", Int(1)), ("dilation", Int(1)), ("padding", Str("auto")), ("bias", Bool(false))]
         }
         "dwconv" => &[("x", Required), ("k", Required), ("stride", Int(1)), ("dilation", Int(1)), ("padding", Str("auto")), ("bias", Bool(false))],
-        "bn" | "relu" | "relu6" | "sigmoid" | "swish" | "hswish" | "hsigmoid" | "gap" | "zero" | "identity" => &[("x", Required)],
+        "bn" | "relu" | "relu6" | "sigmoid" | "swish" | "silu" | "hswish" | "hsigmoid" | "gap" | "zero" | "identity" => &[("x", Required)],
         "avgpool" | "maxpool" => &[("x", Required), ("k", Required), ("stride", Int(1)), ("padding", Str("auto"))],
         "linear" => &[("x", Required), ("out", Required), ("bias", Bool(true))],
         "se" => &[("x", Required), ("mid", Required)],
@@ -289,11 +289,13 @@ impl<'a> Interp<'a> {
                 cost.terms[4] = mul(&[x.c, x.h, x.w], span)?;
                 self.tensor_op(w, "bn", OpKind::Bn, span, &[&x], cost, (x.c, x.h, x.w))
             }
-            "relu" | "relu6" | "sigmoid" | "swish" | "hswish" | "hsigmoid" => {
+            "relu" | "relu6" | "sigmoid" | "swish" | "silu" | "hswish" | "hsigmoid" => {
                 let x = tensor(&a[0])?;
                 let mut cost = Cost::default();
                 cost.terms[5] = mul(&[x.c, x.h, x.w], span)?;
-                self.tensor_op(w, name, OpKind::Act(name), span, &[&x], cost, (x.c, x.h, x.w))
+                // `silu` is PyTorch's name of swish, x * sigmoid(x): one op
+                let act = if name == "silu" { "swish" } else { name };
+                self.tensor_op(w, act, OpKind::Act(act), span, &[&x], cost, (x.c, x.h, x.w))
             }
             "avgpool" | "maxpool" => {
                 let x = tensor(&a[0])?;

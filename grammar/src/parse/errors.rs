@@ -288,7 +288,13 @@ pub fn syntax_error(ctx: &ErrorContext<'_>, pos: usize, positives: &[Rule]) -> D
         diag = diag.with_help(format!("`{k}` is a keyword; choose another name"));
     } else if named.len() == 1 && named[0] == "`;`" || named.iter().any(|n| n == "`;`") && line_break_between {
         let what = if in_braces { "statement" } else { "item" };
-        diag = diag.with_help(format!("add `;` at the end of the {what}"));
+        diag = match comment_after(ctx.src, prev_end) {
+            // `let a = 72 // 4;`: the `//` began a comment that swallowed the rest of the line
+            Some(rest) if rest.trim_end().ends_with(';') => {
+                diag.with_help(format!("`//` starts a comment, so `//{}` was ignored; integer division is `div` (e.g. `72 div 4`)", rest.trim_end()))
+            }
+            _ => diag.with_help(format!("add `;` at the end of the {what}")),
+        };
     } else if named.iter().any(|n| n == "`}`") && matches!(&found, Found::Keyword(k) if ITEM_KEYWORDS.contains(&k.as_str())) {
         diag = diag.with_help("a `}` may be missing before this item");
     } else if in_braces && named.len() == 1 && named[0] == "`=`" {
@@ -305,6 +311,12 @@ pub fn syntax_error(ctx: &ErrorContext<'_>, pos: usize, positives: &[Rule]) -> D
         diag = diag.with_help("the options of a decision follow `in` (`choice k in [3, 5]`, `subset s of [a, b] size 1`); `k[N]` declares a family of N decisions");
     }
     diag
+}
+
+/// The text of a `//` comment that follows `at` on the same line (after spaces), if any.
+fn comment_after(src: &str, at: usize) -> Option<&str> {
+    let line = src.get(at..)?.split('\n').next()?;
+    line.trim_start_matches([' ', '\t']).strip_prefix("//")
 }
 
 /// Whether `p` (a [`Found::Punct`]) is a token of the language. Every multi-char operator is
