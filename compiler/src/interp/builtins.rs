@@ -10,8 +10,8 @@ use std::rc::Rc;
 
 /// Tensor ops (callable as op values, e.g. in an option list).
 pub const TENSOR_OPS: [&str; 21] = [
-    "conv", "dwconv", "bn", "relu", "relu6", "sigmoid", "swish", "silu", "hswish", "hsigmoid", "avgpool", "maxpool", "gap", "linear", "se", "zero", "identity", "add", "concat", "sum",
-    "mean",
+    "conv", "dwconv", "bn", "relu", "relu6", "sigmoid", "swish", "silu", "hswish", "hsigmoid", "avgpool", "maxpool", "gap", "linear", "se", "zero", "identity", "add", "concat",
+    "sum", "mean",
 ];
 /// Scalar functions.
 pub const SCALAR_FNS: [&str; 10] = ["range", "len", "min", "max", "abs", "floor", "ceil", "round", "int", "make_divisible"];
