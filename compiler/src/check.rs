@@ -257,7 +257,46 @@ fn check_stmts(stmts: &[Stmt], scope: &mut Vec<String>, names: &Names, diags: &m
     if let Some(r) = ret {
         check_expr_in(r, scope, names, diags);
     }
+    unused_lets(stmts, ret, diags);
     scope.truncate(mark);
+}
+
+/// A warning (`W0303`) for each `let` of a body that nothing after it reads: the usual shape is
+/// `let x = x |> conv(...);` inside a loop, which declares a new `x` instead of updating the
+/// outer one, so the work is dead (and still counted). Names starting with `_` are exempt.
+fn unused_lets(stmts: &[Stmt], ret: Option<&Expr>, diags: &mut Vec<Diagnostic>) {
+    for (i, s) in stmts.iter().enumerate() {
+        let Stmt::Let { name, .. } = s else { continue };
+        if name.name.starts_with('_') {
+            continue;
+        }
+        let mut read = false;
+        let mut shadowed = false;
+        for later in &stmts[i + 1..] {
+            match later {
+                // a later `let` of the same name reads the old one only in its value
+                Stmt::Let { name: n, value, .. } if n.name == name.name => {
+                    read = free_names(value).contains(&name.name);
+                    shadowed = true;
+                }
+                // an assignment is an update of this binding, not dead work
+                Stmt::Assign { name: n, .. } if n.name == name.name => read = true,
+                other => read = stmt_names(other).contains(&name.name),
+            }
+            if read || shadowed {
+                break;
+            }
+        }
+        if !read && !shadowed {
+            read = ret.is_some_and(|r| free_names(r).contains(&name.name));
+        }
+        if !read {
+            diags.push(
+                Diagnostic::warning("W0303", format!("`{}` is never read", name.name), name.span, "this binding is never used")
+                    .with_help(format!("to update an outer `{0}`, write `{0} = ...;` without `let`; to keep it unused on purpose, name it `_{0}`", name.name)),
+            );
+        }
+    }
 }
 
 fn check_nodes(nodes: &[(&Ident, &Expr)], stmts: &[Stmt], ret: Option<&Expr>, diags: &mut Vec<Diagnostic>) {

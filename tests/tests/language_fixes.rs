@@ -43,3 +43,18 @@ fn silu_is_swish() {
     assert_eq!(silu.explain_text(), swish.explain_text());
     assert!(swish.explain_text().contains("swish"));
 }
+
+/// `let x = x |> conv(...)` inside a loop declares a new `x`: warned (W0303), not silent.
+#[test]
+fn an_unused_let_is_warned() {
+    let src = "space t;\ninput [3, 8, 8];\nnetwork {\n  let x = input |> conv(8, 3);\n  for i in 0..2 { let x = x |> conv(8, 3); }\n  let _spare = x |> relu;\n  let y = x |> relu;\n  y = y |> relu;\n  return y;\n}\n";
+    let (spec, d) = nasc_grammar::parse(src);
+    assert!(d.is_empty(), "{d:?}");
+    let opts = nasc_compiler::Options { overrides: vec![], loader: &nasc_compiler::NoFiles, default_name: "t".into() };
+    let (s, d) = nasc_compiler::compile(&spec, &opts);
+    assert!(s.is_some(), "a warning does not stop the compile");
+    let w: Vec<_> = d.iter().map(|d| (d.code, d.message.as_str(), &src[d.primary.span.start..d.primary.span.end])).collect();
+    assert_eq!(w, vec![("W0303", "`x` is never read", "x")]);
+    assert!(!d[0].is_error());
+    assert_eq!(src[..d[0].primary.span.start].lines().count(), 5, "the loop's `let x`");
+}
