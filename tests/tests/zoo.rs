@@ -140,3 +140,15 @@ fn explain_snapshots() {
         insta::assert_snapshot!(spec, s.explain_text());
     }
 }
+
+/// Every spec shipped in specs/ compiles without a single diagnostic, warnings included.
+#[test]
+fn every_shipped_spec_is_warning_free() {
+    let mut names: Vec<String> =
+        std::fs::read_dir(nasc_tests::root().join("specs")).expect("specs/").filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".nas").map(String::from)).collect();
+    names.sort();
+    assert!(names.len() >= 15, "{names:?}");
+    for name in &names {
+        compile_zoo(name, &[]);
+    }
+}
