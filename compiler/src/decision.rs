@@ -9,6 +9,8 @@ pub enum OptValue {
     Int(i64),
     Float(f64),
     Str(String),
+    /// `true` / `false` (e.g. `choice se in [false, true]`).
+    Bool(bool),
     /// A block or builtin op, by name.
     Op(String),
 }
@@ -19,6 +21,7 @@ impl OptValue {
             OptValue::Int(i) => i.to_string(),
             OptValue::Float(f) => format_float(*f),
             OptValue::Str(s) => s.clone(),
+            OptValue::Bool(b) => b.to_string(),
             OptValue::Op(s) => s.clone(),
         }
     }

@@ -184,9 +184,10 @@ fn to_opt(v: &Value, span: Span) -> Result<OptValue, Diagnostic> {
         Value::Int(i) => OptValue::Int(*i),
         Value::Float(f) => OptValue::Float(*f),
         Value::Str(s) => OptValue::Str(s.to_string()),
+        Value::Bool(b) => OptValue::Bool(*b),
         Value::Op(OpRef::Block(b)) => OptValue::Op(b.to_string()),
         Value::Op(OpRef::Builtin(b)) => OptValue::Op(b.to_string()),
-        other => return Err(Diagnostic::error("E0104", format!("an option must be a number, a string or an op, found {}", other.type_name()), span, "in this domain")),
+        other => return Err(Diagnostic::error("E0104", format!("an option must be a number, a string, a boolean or an op, found {}", other.type_name()), span, "in this domain")),
     })
 }
 
@@ -292,6 +293,7 @@ fn expand_decision(prog: &mut Program, d: &Decision, out: &mut Vec<DecisionInfo>
                 OptValue::Float(f) => (1, if *f == 0.0 { 0 } else { f.to_bits() }, ""),
                 OptValue::Str(s) => (2, 0, s.as_str()),
                 OptValue::Op(s) => (3, 0, s.as_str()),
+                OptValue::Bool(b) => (4, *b as u64, ""),
             };
             if !seen.insert(key) {
                 return Err(Diagnostic::error("E0102", format!("option `{}` appears twice in `{name}`", o.display()), d.domain.span, "duplicate option"));

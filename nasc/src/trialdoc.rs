@@ -31,6 +31,7 @@ fn opt_json(o: &OptValue) -> Value {
     match o {
         OptValue::Int(i) => json!(i),
         OptValue::Float(f) => json!(f),
+        OptValue::Bool(b) => json!(b),
         OptValue::Str(s) | OptValue::Op(s) => json!(s),
     }
 }

@@ -58,3 +58,38 @@ fn an_unused_let_is_warned() {
     assert!(!d[0].is_error());
     assert_eq!(src[..d[0].primary.span.start].lines().count(), 5, "the loop's `let x`");
 }
+
+/// Booleans are options (`choice se in [false, true]`): `if`/`when` read them, they count,
+/// name and parse back, and the JIT agrees with the interpreter.
+#[test]
+fn boolean_options() {
+    let src = "space t;\ninput [3, 8, 8];\nchoice gate[2] in [false, true] default false;\nchoice k in [3, 5] when gate[0];\nname n = \"{gate[*]}-{k}\";\nnetwork {\n  let x = input |> conv(8, 3);\n  for i in 0..2 {\n    x = x |> conv(8, 3);\n    if gate[i] { x = x |> se(2); }\n  }\n  return x |> gap |> linear(10);\n}\n";
+    let s = compile_src(src);
+    assert_eq!(s.size.to_string(), "6", "gate[0] false: 2; gate[0] true: 2 x 2 kernels");
+    let mut params = std::collections::BTreeMap::new();
+    for c in s.sample(200, 3, &[]).expect("samples") {
+        let name = s.name_of(&c);
+        assert_eq!(s.parse_name(&name).expect("parses back"), c, "{name}");
+        params.insert(s.canonical(&c), nasc_tests::metric(&s, &c, "params"));
+    }
+    // conv 3->8 (216), two conv 8->8 (576 each), gap, linear 8->10 (90); se(2) is 8*2+2 + 2*8+8 = 42
+    assert_eq!(params.get("gate[0]=false,gate[1]=false"), Some(&(216.0 + 1152.0 + 90.0)));
+    assert_eq!(params.get("gate[0]=false,gate[1]=true"), Some(&(216.0 + 1152.0 + 90.0 + 42.0)));
+    assert_eq!(params.get("gate[0]=true,gate[1]=true,k=5"), Some(&(216.0 + 1152.0 + 90.0 + 84.0)));
+    assert_eq!(params.len(), 6, "{params:?}");
+    let c = s.parse_name("truefalse-5").expect("the spec's name format");
+    assert_eq!(s.canonical(&c), "gate[0]=true,gate[1]=false,k=5");
+    // the JIT agrees with its oracle, the plan interpreter, on every candidate
+    use nasc_compiler::compiled::{Backend, CompiledSpace};
+    let s = std::sync::Arc::new(s);
+    let a = CompiledSpace::new(s.clone(), Backend::Interp, &[]).expect("interpreter");
+    let b = CompiledSpace::verified(s.clone(), &[]).expect("jit").all_jit();
+    let rows: Vec<u64> = s.sample(200, 4, &[]).expect("samples").iter().flat_map(|c| a.encode(c)).collect();
+    let n = rows.len() / a.n_dec();
+    let (mut ma, mut mb) = (vec![0.0; n * a.n_metrics()], vec![0.0; n * a.n_metrics()]);
+    let (mut fa, mut fb) = (vec![0u8; n], vec![0u8; n]);
+    a.eval_batch(&rows, &mut ma, &mut fa);
+    b.eval_batch(&rows, &mut mb, &mut fb);
+    assert_eq!(ma.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), mb.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+    assert_eq!(fa, fb);
+}

@@ -259,6 +259,7 @@ impl<'a> Interp<'a> {
             OptValue::Int(i) => Value::Int(*i),
             OptValue::Float(f) => Value::Float(*f),
             OptValue::Str(s) => Value::Str(Rc::from(s.as_str())),
+            OptValue::Bool(b) => Value::Bool(*b),
             OptValue::Op(name) => {
                 if self.prog.blocks.contains_key(name) {
                     Value::Op(OpRef::Block(self.name(name)))
