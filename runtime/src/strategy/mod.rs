@@ -11,6 +11,7 @@ pub mod l2nas;
 pub mod layernas;
 pub mod lissnas;
 pub mod nsga2;
+pub mod popnas;
 pub mod random;
 
 pub use evolution::{Evolution, EvolutionConfig};
@@ -18,6 +19,7 @@ pub use l2nas::{L2nas, L2nasConfig};
 pub use layernas::{LayerNas, LayerNasConfig};
 pub use lissnas::{Lissnas, LissnasConfig};
 pub use nsga2::{Nsga2, Nsga2Config};
+pub use popnas::{Popnas, PopnasConfig};
 pub use random::RandomSearch;
 
 /// Keys of every candidate asked so far (duplicate skipping). Not part of a strategy's state:
@@ -138,11 +140,11 @@ pub fn stream_seed(seed: u64, stream: u64) -> u64 {
 
 /// Every strategy: its short name and aliases. The one list that `make`, `canonical` and the
 /// CLI's error messages use.
-pub const KNOWN: &[(&str, &[&str])] = &[("rs", &["random"]), ("re", &["rea", "evolution"]), ("layernas", &[]), ("l2nas", &[]), ("lissnas", &[]), ("nsga2", &["nsga-ii", "nsga"])];
+pub const KNOWN: &[(&str, &[&str])] = &[("rs", &["random"]), ("re", &["rea", "evolution"]), ("layernas", &[]), ("l2nas", &[]), ("lissnas", &[]), ("nsga2", &["nsga-ii", "nsga"]), ("popnas", &["popnasv2"])];
 
 /// The strategies that handle several objectives (the others need one objective or
 /// `--scalarize`).
-pub const MULTI_OBJECTIVE: &[&str] = &["rs", "nsga2"];
+pub const MULTI_OBJECTIVE: &[&str] = &["rs", "nsga2", "popnas"];
 
 /// The short name of a strategy given by name or alias (`random` -> `rs`).
 pub fn canonical(name: &str) -> Result<&'static str, String> {
@@ -193,6 +195,11 @@ pub fn make(name: &str, config_json: &Value, seed: u64) -> Result<Box<dyn Strate
             let cfg: Nsga2Config = config("nsga2", config_json)?;
             cfg.validate()?;
             Ok(Box::new(Nsga2::new(cfg, seed)))
+        }
+        "popnas" => {
+            let cfg: PopnasConfig = config("popnas", config_json)?;
+            cfg.validate()?;
+            Ok(Box::new(Popnas::new(cfg, seed)))
         }
         other => Err(format!("strategy `{other}` is listed but not built")),
     }
