@@ -20,6 +20,7 @@ pub mod pareto;
 pub mod predict;
 pub mod report;
 pub mod runner;
+pub mod shrunk;
 pub mod space;
 pub mod spec;
 pub mod store;

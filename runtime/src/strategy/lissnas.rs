@@ -17,9 +17,9 @@
 //!   When every member has been asked, or the shrinking did not shrink, the inner search
 //!   samples the whole space uniformly.
 //!
-//! The shrunk space is part of the strategy state, so `nasc search` saves it in the run's store
-//! (see `store::SqliteStore::save_space`), from where `nasc search --space-from` restricts any
-//! other strategy to it.
+//! The shrunk space is part of the strategy state ([`shrunk_space`] reads it back). The strategy
+//! never writes the store: `nasc search` saves the space in the run's store (`crate::shrunk`),
+//! from where `nasc search --space-from` restricts any other strategy to it.
 //!
 //! Hyper-parameters (the paper gives only the >= 1000 samples, the XGBoost predictor and the 1/3
 //! edit-distance threshold; the rest are this implementation's choices, see docs/lissnas.md):
@@ -223,45 +223,28 @@ impl Strategy for Lissnas {
     }
 }
 
-/// What [`save_shrunk_space`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SaveOutcome {
-    /// The run's strategy is not `lissnas`.
-    NotLissnas,
+/// The shrunk space a `lissnas` run ends with, as its strategy state records it. The strategy
+/// only returns it; the caller saves it (`crate::shrunk::save_shrunk_space`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ShrunkSpace {
     /// The run stopped before the shrinking ended.
     StillShrinking,
     /// The first step did not raise the mean predicted accuracy: the output is the whole space.
     NotShrunk,
-    /// The shrunk space (this many members) is saved.
-    Saved(usize),
+    /// The shrunk space: its sorted members, the steps' statistics and the real queries made.
+    Shrunk { members: Vec<Candidate>, steps: Value, queries: usize },
 }
 
-/// Save the shrunk space of a stored `lissnas` run (from its latest checkpoint) into its store,
-/// with the steps' statistics, so that `nasc search --space-from` can use it.
-pub fn save_shrunk_space(store: &mut crate::store::SqliteStore, run: &crate::store::StoredRun) -> Result<SaveOutcome, String> {
-    if run.meta.strategy != "lissnas" {
-        return Ok(SaveOutcome::NotLissnas);
-    }
-    let Some((_, ck)) = &run.checkpoint else {
-        return Ok(SaveOutcome::StillShrinking);
-    };
-    let st = ck.get("strategy").ok_or("checkpoint lacks the strategy state")?;
-    match shrunk_from_state(st)? {
-        None => Ok(SaveOutcome::StillShrinking),
-        Some(None) => Ok(SaveOutcome::NotShrunk),
+/// The shrunk space recorded in a `lissnas` strategy state (as stored in a run's checkpoint).
+pub fn shrunk_space(state: &Value) -> Result<ShrunkSpace, String> {
+    Ok(match shrunk_from_state(state)? {
+        None => ShrunkSpace::StillShrinking,
+        Some(None) => ShrunkSpace::NotShrunk,
         Some(Some(members)) => {
-            let sh = &st["shrinker"];
-            let stats = json!({
-                "method": "lissnas",
-                "size": members.len(),
-                "steps": sh.get("history").cloned().unwrap_or(Value::Null),
-                "queries": sh.get("queried").and_then(Value::as_array).map_or(0, |a| a.len()),
-                "seed": run.meta.seed,
-                "config": run.meta.strategy_config,
-                "evaluator": run.meta.evaluator,
-            });
-            store.save_space(crate::store::SpaceRole::Shrunk, &run.meta.spec_hash, &members, &stats)?;
-            Ok(SaveOutcome::Saved(members.len()))
+            let sh = &state["shrinker"];
+            let steps = sh.get("history").cloned().unwrap_or(Value::Null);
+            let queries = sh.get("queried").and_then(Value::as_array).map_or(0, |a| a.len());
+            ShrunkSpace::Shrunk { members, steps, queries }
         }
-    }
+    })
 }

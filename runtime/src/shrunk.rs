@@ -1,0 +1,48 @@
+//! The caller's side of LISSNAS's output: the strategy returns its shrunk space
+//! ([`lissnas::shrunk_space`], read from the run's latest checkpoint) and this saves it into the
+//! run's store, so that `nasc search --space-from` can use it. Strategies never see the store.
+use crate::store::{SpaceRole, SqliteStore, StoredRun};
+use crate::strategy::lissnas::{self, ShrunkSpace};
+use serde_json::json;
+
+/// What [`save_shrunk_space`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveOutcome {
+    /// The run's strategy is not `lissnas`.
+    NotLissnas,
+    /// The run stopped before the shrinking ended.
+    StillShrinking,
+    /// The first step did not raise the mean predicted accuracy: the output is the whole space.
+    NotShrunk,
+    /// The shrunk space (this many members) is saved.
+    Saved(usize),
+}
+
+/// Save the shrunk space of a stored `lissnas` run (from its latest checkpoint) into its store,
+/// with the steps' statistics, so that `nasc search --space-from` can use it.
+pub fn save_shrunk_space(store: &mut SqliteStore, run: &StoredRun) -> Result<SaveOutcome, String> {
+    if run.meta.strategy != "lissnas" {
+        return Ok(SaveOutcome::NotLissnas);
+    }
+    let Some((_, ck)) = &run.checkpoint else {
+        return Ok(SaveOutcome::StillShrinking);
+    };
+    let st = ck.get("strategy").ok_or("checkpoint lacks the strategy state")?;
+    match lissnas::shrunk_space(st)? {
+        ShrunkSpace::StillShrinking => Ok(SaveOutcome::StillShrinking),
+        ShrunkSpace::NotShrunk => Ok(SaveOutcome::NotShrunk),
+        ShrunkSpace::Shrunk { members, steps, queries } => {
+            let stats = json!({
+                "method": "lissnas",
+                "size": members.len(),
+                "steps": steps,
+                "queries": queries,
+                "seed": run.meta.seed,
+                "config": run.meta.strategy_config,
+                "evaluator": run.meta.evaluator,
+            });
+            store.save_space(SpaceRole::Shrunk, &run.meta.spec_hash, &members, &stats)?;
+            Ok(SaveOutcome::Saved(members.len()))
+        }
+    }
+}
