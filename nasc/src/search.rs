@@ -299,6 +299,7 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
         let given = (!a.objectives.is_empty()).then(|| a.objectives.join(","));
         let objectives = Objectives::new(space.inner(), &names, &ev.name(), given.as_deref(), a.scalarize.as_deref())?;
         objectives.check_strategy(strat)?;
+        strategy::check_run(strat, &cfg, &space, &objectives.list, a.workers.unwrap_or(1))?;
         let objectives_json = objectives.to_json(&metric_names);
         let m = RunMeta {
             spec_path: a.file.clone(),

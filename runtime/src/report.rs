@@ -214,6 +214,10 @@ pub fn json_with(run: &StoredRun, store: &Path, d: &Detail) -> Value {
             }
         }
     }
+    // POPNAS: the per-step predictor statistics kept in the strategy state (docs/popnas.md)
+    if let (true, Some(o), Some((_, state))) = (m.strategy == "popnas", v.as_object_mut(), &run.checkpoint) {
+        o.insert("popnas".into(), crate::strategy::popnas::report_json(state.get("strategy").unwrap_or(&Value::Null)));
+    }
     if let (true, Some(o)) = (d.all_trials, v.as_object_mut()) {
         o.insert("all_trials".into(), Value::Array(run.trials.iter().map(|t| trial_json(run, t, d)).collect()));
     }
