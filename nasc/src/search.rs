@@ -15,6 +15,14 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+/// Tests only: with `NASC_TEST_HOLD_AFTER_TRIALS=N` in the environment, the search holds after
+/// the first commit that brings the stored trials to N or more, until it is stopped (Ctrl-C) or
+/// killed. A test that reads N trials in the store then signals a process that is certainly still
+/// running, at a known trial count (nasc/tests/search_cli.rs), without racing the clock.
+fn hold_after_trials() -> Option<u64> {
+    std::env::var("NASC_TEST_HOLD_AFTER_TRIALS").ok().and_then(|v| v.parse().ok())
+}
+
 #[derive(clap::Args)]
 pub struct SearchArgs {
     /// The spec file.
@@ -359,6 +367,8 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
         };
         runner.set_objectives(stored_objectives(&meta)?);
         let flag = runner.stop_flag();
+        let held = flag.clone();
+        let hold = hold_after_trials();
         // a second Ctrl-C while stopping is ignored; the handler may be set once per process
         let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
         let b = bar.clone();
@@ -371,6 +381,11 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
                 Budget::Time(t) => format!("{} trials, {:.0}/{t:.0} sim s", p.trials, p.clock),
             };
             b.set_message(format!("{used}  best reward {}  reported {}", f(p.best_reward), f(p.best_reported)));
+            if hold.is_some_and(|n| p.trials >= n) {
+                while !held.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
         });
         let s = runner.run();
         bar.finish_and_clear();

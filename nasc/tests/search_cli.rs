@@ -1,5 +1,5 @@
-//! `nasc search` as a process: killed with SIGKILL at a random moment and resumed, or stopped
-//! with Ctrl-C (SIGINT) and resumed, it produces the same trial sequence as an uninterrupted run.
+//! `nasc search` as a process: killed with SIGKILL or stopped with Ctrl-C (SIGINT) at a known
+//! trial count and resumed, it produces the same trial sequence as an uninterrupted run.
 use nasc_runtime::store::{SqliteStore, StoredRun};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -31,37 +31,30 @@ fn assert_same(a: &StoredRun, b: &StoredRun, ctx: &str) {
     assert_eq!(x.len(), y.len(), "{ctx}: lengths differ");
 }
 
-/// Start a search, interrupt it with `signal` after `after`, then resume it to the end.
-fn interrupted(store: &Path, signal: &str, after: Duration) -> (StoredRun, Option<i32>) {
-    let mut child = Command::new(NASC).args(args(store)).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    // wait for the first committed trials, then a random moment more
+/// Start a search that holds after the commit reaching `at` trials (`NASC_TEST_HOLD_AFTER_TRIALS`),
+/// send it `signal` once the store shows those trials, then resume it to the end. The process is
+/// certainly still running when signalled, so the interrupt and the resume are always exercised.
+fn interrupted(store: &Path, signal: &str, at: u64) -> (StoredRun, Option<i32>) {
+    let mut child = Command::new(NASC).args(args(store)).env("NASC_TEST_HOLD_AFTER_TRIALS", at.to_string()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    // the deadline only turns a broken hold into a failure instead of a hang
     let t = Instant::now();
-    while t.elapsed() < Duration::from_secs(30) && child.try_wait().unwrap().is_none() {
-        if SqliteStore::read(store).is_ok_and(|r| !r.trials.is_empty()) {
-            break;
-        }
+    while !SqliteStore::read(store).is_ok_and(|r| r.trials.len() as u64 >= at) {
+        assert!(child.try_wait().unwrap().is_none(), "the search ended before holding at {at} trials");
+        assert!(t.elapsed() < Duration::from_secs(120), "no {at} trials in the store after 120 s");
         std::thread::sleep(Duration::from_millis(10));
     }
-    let t = Instant::now();
-    while t.elapsed() < after && child.try_wait().unwrap().is_none() {
-        std::thread::sleep(Duration::from_millis(2));
+    let ok = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
+    assert!(ok.success());
+    let out = child.wait_with_output().unwrap();
+    if signal == "-INT" {
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("interrupted: stopped cleanly"), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     }
-    let code = if child.try_wait().unwrap().is_none() {
-        let ok = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
-        assert!(ok.success());
-        let out = child.wait_with_output().unwrap();
-        if signal == "-INT" {
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            assert!(stdout.contains("interrupted: stopped cleanly"), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-        }
-        out.status.code()
-    } else {
-        eprintln!("note: the search finished before it could be interrupted ({after:?})");
-        None
-    };
+    let code = out.status.code();
     let partial = SqliteStore::read(store).unwrap();
-    eprintln!("{signal} after {after:?}: {} trials committed, status {}", partial.trials.len(), partial.status);
-    if signal == "-INT" && code.is_some() {
+    eprintln!("{signal} at {at} trials: {} trials committed, status {}", partial.trials.len(), partial.status);
+    assert!(partial.trials.len() as u64 >= at && partial.trials.len() < 120_000, "{} trials", partial.trials.len());
+    if signal == "-INT" {
         assert_eq!(partial.status, "stopped");
     }
     let mut resume = args(store);
@@ -83,18 +76,18 @@ fn killed_or_interrupted_search_resumes_to_the_same_sequence() {
     assert_eq!(reference.trials.len(), 120_000);
     assert_eq!(reference.status, "finished");
 
-    // a random moment: the clock's nanoseconds
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64;
-    let after = Duration::from_millis(nanos % 600);
-    let (killed, code) = interrupted(&dir.join("killed.db"), "-KILL", after);
+    // fixed trial counts, not moments: the interrupt always lands mid-run (commits come every
+    // 4,096 trials or 50 ms, so the count held at is at most 4,095 more)
+    let at = 20_000;
+    let (killed, code) = interrupted(&dir.join("killed.db"), "-KILL", at);
     assert!(code.is_none(), "SIGKILL leaves no exit code");
-    assert_same(&killed, &reference, &format!("kill -9 after {after:?}"));
+    assert_same(&killed, &reference, &format!("kill -9 at {at} trials"));
     assert_eq!(killed.status, "finished");
 
-    let after = Duration::from_millis((nanos >> 7) % 600);
-    let (stopped, code) = interrupted(&dir.join("stopped.db"), "-INT", after);
-    assert!(code.is_none_or(|c| c == 130), "Ctrl-C exits 130, got {code:?}");
-    assert_same(&stopped, &reference, &format!("Ctrl-C after {after:?}"));
+    let at = 50_000;
+    let (stopped, code) = interrupted(&dir.join("stopped.db"), "-INT", at);
+    assert_eq!(code, Some(130), "Ctrl-C exits 130");
+    assert_same(&stopped, &reference, &format!("Ctrl-C at {at} trials"));
 
     // the existing store is never overwritten; a foreign spec is refused
     let out = Command::new(NASC).args(args(&reference_path)).output().unwrap();
