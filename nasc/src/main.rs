@@ -3,6 +3,7 @@ mod bench;
 mod command_eval;
 mod commands;
 mod compare;
+mod cores;
 mod export;
 mod graphdoc;
 mod loader;
@@ -13,6 +14,7 @@ mod search;
 mod train;
 mod train_eval;
 mod trialdoc;
+mod worker;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -87,6 +89,8 @@ enum Cmd {
     },
     /// Search a spec with a strategy and an evaluator into a durable run store.
     Search(search::SearchArgs),
+    /// Join a run in a PostgreSQL store: evaluate its trials until it is finished.
+    Worker(worker::WorkerArgs),
     /// Run several strategies over several seeds; a mean ± sd table and a best-so-far plot.
     Compare(compare::CompareArgs),
     /// Summarize a stored run (best candidates, history) and write SVG plots.
@@ -158,6 +162,7 @@ fn main() -> ExitCode {
         Cmd::Bench { file, format } => bench::bench(&file, &sets, format),
         Cmd::Snapshot { files, accept } => commands::snapshot(&files, &sets, accept),
         Cmd::Search(a) => search::search(a, &sets),
+        Cmd::Worker(a) => worker::worker_cmd(a),
         Cmd::Compare(a) => compare::compare_cmd(a, &sets),
         Cmd::Report(a) => report::report(a),
         Cmd::Train(a) => train::train_cmd(a, &sets),

@@ -13,8 +13,12 @@ use std::path::Path;
 
 #[derive(clap::Args)]
 pub struct ReportArgs {
-    /// The run's SQLite file (written by `nasc search`).
+    /// The run's SQLite file (written by `nasc search`), or a PostgreSQL store
+    /// (`postgresql://USER@HOST:PORT/DB`) with `--run`.
     pub store: String,
+    /// The run's name in a PostgreSQL store.
+    #[arg(long, value_name = "NAME")]
+    pub run: Option<String>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// Write SVG plots into this folder: best-so-far vs trials and vs simulated time, and a
@@ -104,9 +108,23 @@ fn check_pareto(names: &[String], pareto: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// Read a run from a SQLite file, or from a PostgreSQL store by its `--run` name.
+pub fn read_any(store: &str, run: Option<&str>) -> Result<StoredRun, String> {
+    use nasc_runtime::store::pg;
+    match (pg::is_url(store), run) {
+        (true, Some(r)) => Ok(pg::read_run(&mut pg::Conn::open(store)?, r)?),
+        (true, None) => {
+            let names = pg::list_runs(&mut pg::Conn::open(store)?)?;
+            Err(format!("a PostgreSQL store holds many runs: choose one with `--run NAME` (runs: {})", if names.is_empty() { "none".to_string() } else { names.join(", ") }))
+        }
+        (false, Some(_)) => Err("--run names a run in a PostgreSQL store (`postgresql://USER@HOST:PORT/DB`); a SQLite store holds one run".into()),
+        (false, None) => SqliteStore::read(Path::new(store)),
+    }
+}
+
 pub fn report(a: ReportArgs) -> u8 {
     let path = Path::new(&a.store);
-    let run = match SqliteStore::read(path) {
+    let run = match read_any(&a.store, a.run.as_deref()) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

@@ -56,6 +56,18 @@ pub struct SearchArgs {
     /// Continue the run in the store.
     #[arg(long)]
     pub resume: bool,
+    /// The run's name in a PostgreSQL store (`--store postgresql://USER@HOST:PORT/DB`), where
+    /// `nasc worker` processes join it.
+    #[arg(long, value_name = "NAME")]
+    pub run: Option<String>,
+    /// PostgreSQL store: a running trial whose worker sent no heartbeat for this long (database
+    /// clock) is re-queued (default 30).
+    #[arg(long, value_name = "SECONDS")]
+    pub lease_timeout: Option<f64>,
+    /// PostgreSQL store: how many times a trial whose lease expired is re-queued before it is
+    /// failed (default 3).
+    #[arg(long, value_name = "N")]
+    pub max_retries: Option<u32>,
     /// Simulated parallel workers (default 1).
     #[arg(long)]
     pub workers: Option<usize>,
@@ -143,6 +155,73 @@ fn stored_objectives(m: &RunMeta) -> Result<Objectives, String> {
     }
 }
 
+/// The configuration of a new run from the command line: strategy and its resolved config,
+/// evaluator, seed, budget, metric names and objectives (checked before anything is created).
+pub(crate) fn new_run_meta(
+    a: &SearchArgs,
+    space: &SearchSpace,
+    text: String,
+    hash: String,
+    sets: &[(String, String)],
+    constraints: Vec<String>,
+    cli_budget: Option<Budget>,
+) -> Result<RunMeta, String> {
+    let strat = canonical_strategy(a.strategy.as_deref().unwrap_or("re"))?;
+    let seed = a.seed.unwrap_or(0);
+    let ev_name = match &a.evaluator {
+        Some(e) => e.clone(),
+        None => eval::default_for(&space).ok_or_else(|| no_default_evaluator(space.name()))?,
+    };
+    let ev = crate::train_eval::make(&ev_name, &space)?;
+    let mut cfg = match &a.strategy_config {
+        Some(text) => match serde_json::from_str(text).map_err(|e| format!("--strategy-config `{text}`: not JSON: {e}"))? {
+            v @ serde_json::Value::Object(_) => v,
+            _ => return Err(format!("--strategy-config `{text}`: expected a JSON object of the strategy's settings, e.g. `{{\"population\": 20}}`")),
+        },
+        None => json!({}),
+    };
+    if strat == "re" && a.strategy_config.is_none() {
+        let d = EvolutionConfig::default();
+        let c = EvolutionConfig {
+            population: a.population.unwrap_or(d.population),
+            sample_size: a.sample_size.unwrap_or(d.sample_size),
+            mutation_distance: a.mutation_distance.unwrap_or(d.mutation_distance),
+        };
+        c.validate()?;
+        cfg = serde_json::to_value(c).map_err(|e| e.to_string())?;
+    } else if a.population.is_some() || a.sample_size.is_some() || a.mutation_distance.is_some() {
+        return Err("--population, --sample-size and --mutation-distance apply to `--strategy re` only, and not together with --strategy-config".into());
+    }
+    // a bad strategy config fails before any store file is made; the run records the
+    // resolved config (defaults filled in)
+    cfg = strategy::make(strat, &cfg, seed)?.config();
+    let mut metric_names: Vec<String> = space.metric_names().to_vec();
+    metric_names.extend(ev.metric_names());
+    let names = Names::new(space.inner(), &metric_names);
+    let given = (!a.objectives.is_empty()).then(|| a.objectives.join(","));
+    let objectives = Objectives::new(space.inner(), &names, &ev.name(), given.as_deref(), a.scalarize.as_deref())?;
+    objectives.check_strategy(strat)?;
+    strategy::check_run(strat, &cfg, &space, &objectives.list, a.workers.unwrap_or(1))?;
+    let objectives_json = objectives.to_json(&metric_names);
+    Ok(RunMeta {
+        spec_path: a.file.clone(),
+        spec_text: text,
+        spec_hash: hash,
+        space: space.name().to_string(),
+        sets: sets.to_vec(),
+        constraints,
+        strategy: strat.to_string(),
+        strategy_config: cfg,
+        evaluator: ev.name(),
+        seed,
+        workers: a.workers.unwrap_or(1),
+        dedup: a.dedup,
+        budget: cli_budget.unwrap_or_else(|| ev.default_budget()),
+        metric_names,
+        objectives: Some(objectives_json),
+    })
+}
+
 fn canonical_strategy(s: &str) -> Result<&'static str, String> {
     strategy::canonical(s)
 }
@@ -178,6 +257,12 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
         (_, Some(t)) => return Err(format!("--time-budget must be a positive number of seconds, not {t}")),
         _ => None,
     };
+    if a.store.as_deref().is_some_and(nasc_runtime::store::pg::is_url) {
+        return crate::worker::search(&a, sets, space, text, cli_budget);
+    }
+    if a.run.is_some() || a.lease_timeout.is_some() || a.max_retries.is_some() {
+        return Err("--run, --lease-timeout and --max-retries apply to a PostgreSQL store (`--store postgresql://USER@HOST:PORT/DB`)".into());
+    }
     // a resumed run keeps its stored constraints
     let opened = if a.resume {
         let strat = a.strategy.as_deref().map(canonical_strategy).transpose()?.unwrap_or("re");
@@ -272,60 +357,8 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
         meta = m;
         resumed = Some(stored);
     } else {
-        let strat = canonical_strategy(a.strategy.as_deref().unwrap_or("re"))?;
-        let seed = a.seed.unwrap_or(0);
-        let ev_name = match &a.evaluator {
-            Some(e) => e.clone(),
-            None => eval::default_for(&space).ok_or_else(|| no_default_evaluator(space.name()))?,
-        };
-        let ev = crate::train_eval::make(&ev_name, &space)?;
-        let mut cfg = match &a.strategy_config {
-            Some(text) => match serde_json::from_str(text).map_err(|e| format!("--strategy-config `{text}`: not JSON: {e}"))? {
-                v @ serde_json::Value::Object(_) => v,
-                _ => return Err(format!("--strategy-config `{text}`: expected a JSON object of the strategy's settings, e.g. `{{\"population\": 20}}`")),
-            },
-            None => json!({}),
-        };
-        if strat == "re" && a.strategy_config.is_none() {
-            let d = EvolutionConfig::default();
-            let c = EvolutionConfig {
-                population: a.population.unwrap_or(d.population),
-                sample_size: a.sample_size.unwrap_or(d.sample_size),
-                mutation_distance: a.mutation_distance.unwrap_or(d.mutation_distance),
-            };
-            c.validate()?;
-            cfg = serde_json::to_value(c).map_err(|e| e.to_string())?;
-        } else if a.population.is_some() || a.sample_size.is_some() || a.mutation_distance.is_some() {
-            return Err("--population, --sample-size and --mutation-distance apply to `--strategy re` only, and not together with --strategy-config".into());
-        }
-        // a bad strategy config fails before any store file is made; the run records the
-        // resolved config (defaults filled in)
-        cfg = strategy::make(strat, &cfg, seed)?.config();
-        let mut metric_names: Vec<String> = space.metric_names().to_vec();
-        metric_names.extend(ev.metric_names());
-        let names = Names::new(space.inner(), &metric_names);
-        let given = (!a.objectives.is_empty()).then(|| a.objectives.join(","));
-        let objectives = Objectives::new(space.inner(), &names, &ev.name(), given.as_deref(), a.scalarize.as_deref())?;
-        objectives.check_strategy(strat)?;
-        strategy::check_run(strat, &cfg, &space, &objectives.list, a.workers.unwrap_or(1))?;
-        let objectives_json = objectives.to_json(&metric_names);
-        let m = RunMeta {
-            spec_path: a.file.clone(),
-            spec_text: text,
-            spec_hash: hash,
-            space: space.name().to_string(),
-            sets: sets.to_vec(),
-            constraints,
-            strategy: strat.to_string(),
-            strategy_config: cfg,
-            evaluator: ev.name(),
-            seed,
-            workers: a.workers.unwrap_or(1),
-            dedup: a.dedup,
-            budget: cli_budget.unwrap_or_else(|| ev.default_budget()),
-            metric_names,
-            objectives: Some(objectives_json),
-        };
+        let m = new_run_meta(&a, &space, text, hash, sets, constraints, cli_budget)?;
+        let (strat, seed) = (m.strategy.as_str(), m.seed);
         let path = a.store.clone().map(PathBuf::from).unwrap_or_else(|| default_store(space.name(), strat, seed, false));
         store = SqliteStore::create(&path, &m)?;
         if let (Some(members), Some(from)) = (&input, &a.space_from) {

@@ -158,6 +158,9 @@ pub struct TrainEval {
     opts: Opts,
     data: Arc<Splits>,
     gpu: Option<Gpu>,
+    /// Its own pool of CPU threads when several trials train at once (`--workers W`: the cores
+    /// split between them); None: rayon's global pool, every core.
+    pool: Option<rayon::ThreadPool>,
 }
 
 impl TrainEval {
@@ -210,10 +213,17 @@ impl TrainEval {
             // the search's trials train on the CPU: let the heap keep each step's freed buffers
             nasc_kernels::cpu::retain_freed_memory();
         }
-        Ok(TrainEval { opts, data, gpu })
+        Ok(TrainEval { opts, data, gpu, pool: None })
     }
 
     fn one(&self, space: &SearchSpace, r: &EvalRequest) -> Result<EvalResult, String> {
+        match &self.pool {
+            Some(p) => p.install(|| self.train_one(space, r)),
+            None => self.train_one(space, r),
+        }
+    }
+
+    fn train_one(&self, space: &SearchSpace, r: &EvalRequest) -> Result<EvalResult, String> {
         let start = std::time::Instant::now();
         let s = space.inner();
         let graph = s.graph_of(r.candidate).and_then(|g| netconv::to_kernels(&g)).map_err(|e| format!("the network cannot be trained: {e}"))?;
@@ -258,12 +268,22 @@ pub fn make(spec: &str, space: &SearchSpace) -> Result<Box<dyn Evaluator>, Strin
 
 /// [`make`] for a run whose trial folders and spec `ctx` knows (`nasc search`).
 pub fn make_in(spec: &str, space: &SearchSpace, ctx: &RunContext) -> Result<Box<dyn Evaluator>, String> {
+    make_in_cores(spec, space, ctx, None)
+}
+
+/// [`make_in`] for one of several trials that run at once: a `train` evaluator trains on its own
+/// pool of `cores` CPU threads (None: every core).
+pub fn make_in_cores(spec: &str, space: &SearchSpace, ctx: &RunContext, cores: Option<usize>) -> Result<Box<dyn Evaluator>, String> {
     if command_eval::is_command(spec) {
         return Ok(Box::new(command_eval::CommandEval::new(spec, ctx.clone())?));
     }
     let (name, opts) = eval::parse_spec(spec)?;
     if name == "train" {
-        return Ok(Box::new(TrainEval::new(&opts, space)?));
+        let mut e = TrainEval::new(&opts, space)?;
+        if let Some(n) = cores.filter(|n| *n < crate::cores::cores_per_trial(1)) {
+            e.pool = Some(rayon::ThreadPoolBuilder::new().num_threads(n).build().map_err(|e| format!("evaluator `train`: cannot start {n} training threads: {e}"))?);
+        }
+        return Ok(Box::new(e));
     }
     eval::make(spec, space).map_err(|e| match e.strip_suffix(')') {
         Some(head) if e.starts_with("unknown evaluator") => format!("{head}, train)"),

@@ -26,6 +26,7 @@ pub mod spec;
 pub mod store;
 pub mod strategy;
 pub mod svg;
+pub mod worker;
 
 pub use budget::Budget;
 pub use runner::{RunConfig, Runner, StopReason, Summary};

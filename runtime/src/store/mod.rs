@@ -24,6 +24,7 @@
 //!   only when it is not NULL.
 //! - Reading never writes: a store on a read-only disk or folder is read as an immutable file.
 mod lock;
+pub mod pg;
 mod rowsum;
 mod spaces;
 mod upgrade;
@@ -349,21 +350,21 @@ fn open_read(path: &Path) -> Result<(Connection, StoredRun, i64), String> {
     }
 }
 
-fn budget_json(b: &Budget) -> Value {
+pub(crate) fn budget_json(b: &Budget) -> Value {
     match b {
         Budget::Trials(n) => json!({"trials": n}),
         Budget::Time(s) => json!({"time": s}),
     }
 }
 
-fn budget_from(v: &Value) -> Option<Budget> {
+pub(crate) fn budget_from(v: &Value) -> Option<Budget> {
     if let Some(n) = v.get("trials").and_then(Value::as_u64) {
         return Some(Budget::Trials(n));
     }
     v.get("time").and_then(Value::as_f64).map(Budget::Time)
 }
 
-fn num_json(x: f64) -> Value {
+pub(crate) fn num_json(x: f64) -> Value {
     if x.is_finite() {
         if x.fract() == 0.0 && x.abs() < 9e15 {
             json!(x as i64)
