@@ -367,18 +367,20 @@ impl Ops for Gpu {
     }
 }
 
-/// A backend chosen at run time.
+/// A backend chosen at run time. It does not implement [`Ops`] itself (no enum of tensors whose
+/// variants could be mixed): [`Backend::run`] dispatches once to code written generically over
+/// [`Ops`], so a CPU tensor can never reach the wgpu backend or the reverse; that is a type
+/// error, not a run-time failure.
 #[derive(Clone)]
 pub enum Backend {
     Cpu(CpuBackend),
     Wgpu(Gpu),
 }
 
-/// A tensor of either backend. Mixing backends in one op panics.
-#[derive(Debug)]
-pub enum Tensor {
-    Cpu(Vec<f32>),
-    Gpu(GpuTensor),
+/// Code generic over the backend, run on the backend chosen at run time ([`Backend::run`]).
+pub trait OnBackend {
+    type Out;
+    fn run<B: Ops>(self, backend: &B) -> Self::Out;
 }
 
 impl Backend {
@@ -405,185 +407,18 @@ impl Backend {
             Backend::Wgpu(g) => format!("wgpu: {}", g.adapter_name()),
         }
     }
-}
-
-fn c(t: &Tensor) -> &Vec<f32> {
-    match t {
-        Tensor::Cpu(v) => v,
-        Tensor::Gpu(_) => panic!("wgpu tensor passed to the CPU backend"),
-    }
-}
-fn cm(t: &mut Tensor) -> &mut Vec<f32> {
-    match t {
-        Tensor::Cpu(v) => v,
-        Tensor::Gpu(_) => panic!("wgpu tensor passed to the CPU backend"),
-    }
-}
-fn g(t: &Tensor) -> &GpuTensor {
-    match t {
-        Tensor::Gpu(v) => v,
-        Tensor::Cpu(_) => panic!("CPU tensor passed to the wgpu backend"),
-    }
-}
-fn gm(t: &mut Tensor) -> &mut GpuTensor {
-    match t {
-        Tensor::Gpu(v) => v,
-        Tensor::Cpu(_) => panic!("CPU tensor passed to the wgpu backend"),
-    }
-}
-fn tc(v: Vec<f32>) -> Tensor {
-    Tensor::Cpu(v)
-}
-fn tg(v: GpuTensor) -> Tensor {
-    Tensor::Gpu(v)
-}
-fn t3c(t: (Vec<f32>, Vec<f32>, Vec<f32>)) -> (Tensor, Tensor, Tensor) {
-    (tc(t.0), tc(t.1), tc(t.2))
-}
-fn t3g(t: (GpuTensor, GpuTensor, GpuTensor)) -> (Tensor, Tensor, Tensor) {
-    (tg(t.0), tg(t.1), tg(t.2))
-}
-fn pgc(t: ParamGrads<Vec<f32>>) -> ParamGrads<Tensor> {
-    (t.0.map(tc), tc(t.1), t.2.map(tc))
-}
-fn pgg(t: ParamGrads<GpuTensor>) -> ParamGrads<Tensor> {
-    (t.0.map(tg), tg(t.1), t.2.map(tg))
-}
-
-/// Dispatches one `Ops` method to the active backend: `d!(self, cpu-expr with (b, conv-in fn),
-/// gpu-expr)`.
-macro_rules! d {
-    ($s:expr, |$b:ident, $x:ident, $xm:ident| $e:expr, $wrapc:expr, $wrapg:expr) => {
-        match $s {
-            Backend::Cpu($b) => {
-                let $x = c;
-                let $xm = cm;
-                let _ = (&$x, &$xm);
-                $wrapc($e)
-            }
-            Backend::Wgpu($b) => {
-                let $x = g;
-                let $xm = gm;
-                let _ = (&$x, &$xm);
-                $wrapg($e)
-            }
-        }
-    };
-}
-
-impl Ops for Backend {
-    type T = Tensor;
-    fn kind(&self) -> &'static str {
+    /// "cpu" or "wgpu".
+    pub fn kind(&self) -> &'static str {
         match self {
             Backend::Cpu(b) => b.kind(),
             Backend::Wgpu(b) => b.kind(),
         }
     }
-    fn upload(&self, data: &[f32]) -> Tensor {
-        d!(self, |b, _x, _xm| b.upload(data), tc, tg)
-    }
-    fn download(&self, t: &Tensor) -> Vec<f32> {
-        d!(self, |b, x, _xm| b.download(x(t)), |v| v, |v| v)
-    }
-    fn zeros(&self, len: usize) -> Tensor {
-        d!(self, |b, _x, _xm| b.zeros(len), tc, tg)
-    }
-    fn full(&self, len: usize, v: f32) -> Tensor {
-        d!(self, |b, _x, _xm| b.full(len, v), tc, tg)
-    }
-    fn len(&self, t: &Tensor) -> usize {
-        match t {
-            Tensor::Cpu(v) => v.len(),
-            Tensor::Gpu(v) => v.len(),
+    /// Runs `f` on this backend: every tensor `f` makes belongs to it.
+    pub fn run<F: OnBackend>(&self, f: F) -> F::Out {
+        match self {
+            Backend::Cpu(b) => f.run(b),
+            Backend::Wgpu(b) => f.run(b),
         }
-    }
-    fn flush(&self) {
-        if let Backend::Wgpu(gp) = self {
-            gp.flush()
-        }
-    }
-    fn recycle(&self, t: Tensor) {
-        match (self, t) {
-            (Backend::Cpu(b), Tensor::Cpu(v)) => b.recycle(v),
-            (_, t) => drop(t),
-        }
-    }
-    fn conv2d_forward(&self, cf: &Conv2d, xt: &Tensor, w: &Tensor, bi: Option<&Tensor>) -> Tensor {
-        d!(self, |b, x, _xm| b.conv2d_forward(cf, x(xt), x(w), bi.map(x)), tc, tg)
-    }
-    fn conv2d_backward(&self, cf: &Conv2d, xt: &Tensor, w: &Tensor, dy: &Tensor, need_dx: bool) -> ParamGrads<Tensor> {
-        d!(self, |b, x, _xm| b.conv2d_backward(cf, x(xt), x(w), x(dy), need_dx), pgc, pgg)
-    }
-    fn batchnorm_train_forward(&self, bn: &BatchNorm, xt: &Tensor, gamma: &Tensor, beta: &Tensor, rm: &mut Tensor, rv: &mut Tensor) -> (Tensor, Tensor, Tensor) {
-        d!(self, |b, x, xm| b.batchnorm_train_forward(bn, x(xt), x(gamma), x(beta), xm(rm), xm(rv)), t3c, t3g)
-    }
-    fn batchnorm_train_backward(&self, bn: &BatchNorm, xt: &Tensor, dy: &Tensor, gamma: &Tensor, mean: &Tensor, invstd: &Tensor) -> (Tensor, Tensor, Tensor) {
-        d!(self, |b, x, _xm| b.batchnorm_train_backward(bn, x(xt), x(dy), x(gamma), x(mean), x(invstd)), t3c, t3g)
-    }
-    fn batchnorm_eval_forward(&self, bn: &BatchNorm, xt: &Tensor, gamma: &Tensor, beta: &Tensor, rm: &Tensor, rv: &Tensor) -> Tensor {
-        d!(self, |b, x, _xm| b.batchnorm_eval_forward(bn, x(xt), x(gamma), x(beta), x(rm), x(rv)), tc, tg)
-    }
-    fn batchnorm_eval_backward(&self, bn: &BatchNorm, xt: &Tensor, dy: &Tensor, gamma: &Tensor, rm: &Tensor, rv: &Tensor) -> (Tensor, Tensor, Tensor) {
-        d!(self, |b, x, _xm| b.batchnorm_eval_backward(bn, x(xt), x(dy), x(gamma), x(rm), x(rv)), t3c, t3g)
-    }
-    fn act_forward(&self, a: Act, xt: &Tensor) -> Tensor {
-        d!(self, |b, x, _xm| b.act_forward(a, x(xt)), tc, tg)
-    }
-    fn act_backward(&self, a: Act, xt: &Tensor, dy: &Tensor) -> Tensor {
-        d!(self, |b, x, _xm| b.act_backward(a, x(xt), x(dy)), tc, tg)
-    }
-    fn pool2d_forward(&self, p: &Pool2d, xt: &Tensor) -> Tensor {
-        d!(self, |b, x, _xm| b.pool2d_forward(p, x(xt)), tc, tg)
-    }
-    fn pool2d_backward(&self, p: &Pool2d, xt: &Tensor, dy: &Tensor) -> Tensor {
-        d!(self, |b, x, _xm| b.pool2d_backward(p, x(xt), x(dy)), tc, tg)
-    }
-    fn global_avg_forward(&self, n: usize, ch: usize, hw: usize, xt: &Tensor) -> Tensor {
-        d!(self, |b, x, _xm| b.global_avg_forward(n, ch, hw, x(xt)), tc, tg)
-    }
-    fn global_avg_backward(&self, n: usize, ch: usize, hw: usize, dy: &Tensor) -> Tensor {
-        d!(self, |b, x, _xm| b.global_avg_backward(n, ch, hw, x(dy)), tc, tg)
-    }
-    fn linear_forward(&self, l: &Linear, xt: &Tensor, w: &Tensor, bi: Option<&Tensor>) -> Tensor {
-        d!(self, |b, x, _xm| b.linear_forward(l, x(xt), x(w), bi.map(x)), tc, tg)
-    }
-    fn linear_backward(&self, l: &Linear, xt: &Tensor, w: &Tensor, dy: &Tensor, need_dx: bool) -> ParamGrads<Tensor> {
-        d!(self, |b, x, _xm| b.linear_backward(l, x(xt), x(w), x(dy), need_dx), pgc, pgg)
-    }
-    fn add(&self, a: &Tensor, bt: &Tensor) -> Tensor {
-        d!(self, |b, x, _xm| b.add(x(a), x(bt)), tc, tg)
-    }
-    fn axpy(&self, alpha: f32, xt: &Tensor, y: &mut Tensor) {
-        d!(self, |b, x, xm| b.axpy(alpha, x(xt), xm(y)), |v| v, |v| v)
-    }
-    fn scale(&self, alpha: f32, xt: &Tensor) -> Tensor {
-        d!(self, |b, x, _xm| b.scale(alpha, x(xt)), tc, tg)
-    }
-    fn identity(&self, xt: &Tensor) -> Tensor {
-        d!(self, |b, x, _xm| b.identity(x(xt)), tc, tg)
-    }
-    fn mean_forward(&self, xs: &[&Tensor]) -> Tensor {
-        d!(self, |b, x, _xm| b.mean_forward(&xs.iter().map(|t| x(t)).collect::<Vec<_>>()), tc, tg)
-    }
-    fn concat_forward(&self, n: usize, hw: usize, chans: &[usize], xs: &[&Tensor]) -> Tensor {
-        d!(self, |b, x, _xm| b.concat_forward(n, hw, chans, &xs.iter().map(|t| x(t)).collect::<Vec<_>>()), tc, tg)
-    }
-    fn concat_backward(&self, n: usize, hw: usize, chans: &[usize], dy: &Tensor) -> Vec<Tensor> {
-        d!(self, |b, x, _xm| b.concat_backward(n, hw, chans, x(dy)), |v: Vec<Vec<f32>>| v.into_iter().map(tc).collect(), |v: Vec<GpuTensor>| v.into_iter().map(tg).collect())
-    }
-    fn channel_mul_forward(&self, n: usize, ch: usize, hw: usize, xt: &Tensor, s: &Tensor) -> Tensor {
-        d!(self, |b, x, _xm| b.channel_mul_forward(n, ch, hw, x(xt), x(s)), tc, tg)
-    }
-    fn channel_mul_backward(&self, n: usize, ch: usize, hw: usize, xt: &Tensor, s: &Tensor, dy: &Tensor) -> (Tensor, Tensor) {
-        d!(self, |b, x, _xm| b.channel_mul_backward(n, ch, hw, x(xt), x(s), x(dy)), |(p, q)| (tc(p), tc(q)), |(p, q)| (tg(p), tg(q)))
-    }
-    fn softmax_xent(&self, n: usize, k: usize, logits: &Tensor, labels: &[u32]) -> (Tensor, Tensor) {
-        d!(self, |b, x, _xm| Ops::softmax_xent(b, n, k, x(logits), labels), |(p, q)| (tc(p), tc(q)), |(p, q)| (tg(p), tg(q)))
-    }
-    fn sgd_step(&self, o: &Sgd, lr: f32, p: &mut Tensor, gr: &Tensor, buf: &mut Tensor) {
-        d!(self, |b, x, xm| b.sgd_step(o, lr, xm(p), x(gr), xm(buf)), |v| v, |v| v)
-    }
-    fn adamw_step(&self, o: &AdamW, lr: f32, step: u32, p: &mut Tensor, gr: &Tensor, m: &mut Tensor, v: &mut Tensor) {
-        d!(self, |b, x, xm| b.adamw_step(o, lr, step, xm(p), x(gr), xm(m), xm(v)), |v| v, |v| v)
     }
 }

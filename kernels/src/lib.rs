@@ -16,9 +16,9 @@
 //!   training step is submitted in one or two batches.
 //!
 //! The [`Ops`] trait gives both the same API: [`CpuBackend`] (tensors are `Vec<f32>`), [`Gpu`]
-//! (tensors are [`GpuTensor`]s), and the run-time choice [`Backend`] (`Backend::Cpu` |
-//! `Backend::Wgpu`, tensors are [`Tensor`]s). A network executor is written once against
-//! `Ops` (or `Backend`) and runs on either.
+//! (tensors are [`GpuTensor`]s). A network executor is written once against `Ops` and runs on
+//! either; the run-time choice [`Backend`] (`Backend::Cpu` | `Backend::Wgpu`) runs such generic
+//! code ([`OnBackend`]) on one of them, so tensors of two backends never meet.
 //!
 //! ## Conventions
 //! * Activations are NCHW `f32`, contiguous; conv weights OIHW with `I = c_in / groups`; linear
@@ -64,7 +64,7 @@ pub mod cpu;
 pub mod gpu;
 pub mod shape;
 
-pub use backend::{Backend, CpuBackend, Ops, ParamGrads, Tensor};
+pub use backend::{Backend, CpuBackend, OnBackend, Ops, ParamGrads};
 pub use gpu::{Gpu, GpuError, GpuStats, GpuTensor};
 
 // The trainer (network graph, models on either backend, data, training loop).

@@ -307,7 +307,7 @@ fn pipeline_cache_and_batching() {
 fn backend_enum_runs_a_training_step_on_both() {
     // conv -> bn -> relu6 -> gap -> linear -> xent, backward, SGD: the `Backend` enum's
     // dispatch on both backends, compared end to end.
-    use nasc_kernels::backend::{Backend, Tensor};
+    use nasc_kernels::backend::{Backend, OnBackend};
     let Some(g) = gpu() else { return };
     let mut rng = Rng(18);
     let (n, k) = (3, 4);
@@ -320,26 +320,40 @@ fn backend_enum_runs_a_training_step_on_both() {
     let lw = rng.vec(k * 5, -0.5, 0.5);
     let lb = rng.vec(k, -0.1, 0.1);
     let labels = rng.labels(n, k);
-    let run = |be: &Backend| -> Vec<Vec<f32>> {
-        let up = |v: &[f32]| be.upload(v);
-        let (xt, mut wt, bt, lwt, lbt) = (up(&x), up(&w), up(&b), up(&lw), up(&lb));
-        let (gamma, beta) = (be.full(5, 1.0), be.zeros(5));
-        let (mut rm, mut rv) = (be.zeros(5), be.full(5, 1.0));
-        let y = be.conv2d_forward(&c, &xt, &wt, Some(&bt));
-        let (z, sm, si) = be.batchnorm_train_forward(&bn, &y, &gamma, &beta, &mut rm, &mut rv);
-        let a = be.act_forward(Act::Relu6, &z);
-        let p = be.global_avg_forward(n, 5, bn.hw, &a);
-        let logits = be.linear_forward(&l, &p, &lwt, Some(&lbt));
-        let (loss, dlog) = be.softmax_xent(n, k, &logits, &labels);
-        let (dp, _dlw, _dlb) = be.linear_backward(&l, &p, &lwt, &dlog, true);
-        let da = be.global_avg_backward(n, 5, bn.hw, &dp.unwrap());
-        let dz = be.act_backward(Act::Relu6, &z, &da);
-        let (dy, _, _) = be.batchnorm_train_backward(&bn, &y, &dz, &gamma, &sm, &si);
-        let (_, dw, _) = be.conv2d_backward(&c, &xt, &wt, &dy, false);
-        let mut buf: Tensor = be.zeros(c.w_len());
-        be.sgd_step(&Sgd { momentum: 0.9, nesterov: true, weight_decay: 5e-4 }, 0.1, &mut wt, &dw, &mut buf);
-        vec![be.download(&loss), be.download(&wt), be.download(&rv)]
-    };
+    struct Step<'a> {
+        c: Conv2d,
+        bn: BatchNorm,
+        l: Linear,
+        n: usize,
+        k: usize,
+        data: [&'a [f32]; 5],
+        labels: &'a [u32],
+    }
+    impl OnBackend for Step<'_> {
+        type Out = Vec<Vec<f32>>;
+        fn run<B: Ops>(self, be: &B) -> Vec<Vec<f32>> {
+            let Step { c, bn, l, n, k, data: [x, w, b, lw, lb], labels } = self;
+            let up = |v: &[f32]| be.upload(v);
+            let (xt, mut wt, bt, lwt, lbt) = (up(x), up(w), up(b), up(lw), up(lb));
+            let (gamma, beta) = (be.full(5, 1.0), be.zeros(5));
+            let (mut rm, mut rv) = (be.zeros(5), be.full(5, 1.0));
+            let y = be.conv2d_forward(&c, &xt, &wt, Some(&bt));
+            let (z, sm, si) = be.batchnorm_train_forward(&bn, &y, &gamma, &beta, &mut rm, &mut rv);
+            let a = be.act_forward(Act::Relu6, &z);
+            let p = be.global_avg_forward(n, 5, bn.hw, &a);
+            let logits = be.linear_forward(&l, &p, &lwt, Some(&lbt));
+            let (loss, dlog) = be.softmax_xent(n, k, &logits, labels);
+            let (dp, _dlw, _dlb) = be.linear_backward(&l, &p, &lwt, &dlog, true);
+            let da = be.global_avg_backward(n, 5, bn.hw, &dp.unwrap());
+            let dz = be.act_backward(Act::Relu6, &z, &da);
+            let (dy, _, _) = be.batchnorm_train_backward(&bn, &y, &dz, &gamma, &sm, &si);
+            let (_, dw, _) = be.conv2d_backward(&c, &xt, &wt, &dy, false);
+            let mut buf = be.zeros(c.w_len());
+            be.sgd_step(&Sgd { momentum: 0.9, nesterov: true, weight_decay: 5e-4 }, 0.1, &mut wt, &dw, &mut buf);
+            vec![be.download(&loss), be.download(&wt), be.download(&rv)]
+        }
+    }
+    let run = |be: &Backend| be.run(Step { c, bn, l, n, k, data: [&x, &w, &b, &lw, &lb], labels: &labels });
     let cpu = run(&Backend::cpu());
     let wg = run(&Backend::Wgpu(g.clone()));
     for (what, (a, b)) in ["loss", "updated conv weight", "running var"].iter().zip(wg.iter().zip(&cpu)) {
