@@ -32,7 +32,7 @@ fn bad_objectives_are_refused_before_a_store_is_made() {
     for (args, want) in [
         (
             vec!["--objective", "max:reward,min:flops"],
-            "strategy `re` optimizes one objective, and this run has 2 (max:reward, min:flops); use a strategy that handles several objectives (rs, nsga2), or give `--scalarize`",
+            "strategy `re` optimizes one objective, and this run has 2 (max:reward, min:flops); use a strategy that handles several objectives (rs, nsga2, popnas), or give `--scalarize`",
         ),
         (vec!["--objective", "max:reward,min:flop", "--strategy", "nsga2"], "unknown objective `flop`"),
         (vec!["--objective", "max:reward,min:flop", "--strategy", "nsga2"], "did you mean `flops`?"),

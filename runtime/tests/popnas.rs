@@ -204,7 +204,7 @@ fn accuracy_predictor_gradient_matches_finite_differences() {
     net.loss(&refs, &ys, l2, Some(&mut g));
     let eps = 1e-6;
     let mut worst: f64 = 0.0;
-    for i in 0..net.params.len() {
+    for (i, &gi) in g.iter().enumerate() {
         let p0 = net.params[i];
         net.params[i] = p0 + eps;
         let up = net.loss(&refs, &ys, l2, None);
@@ -212,11 +212,11 @@ fn accuracy_predictor_gradient_matches_finite_differences() {
         let down = net.loss(&refs, &ys, l2, None);
         net.params[i] = p0;
         let num = (up - down) / (2.0 * eps);
-        let err = (num - g[i]).abs() / (1e-6 + num.abs().max(g[i].abs()));
-        if num.abs().max(g[i].abs()) > 1e-7 {
+        let err = (num - gi).abs() / (1e-6 + num.abs().max(gi.abs()));
+        if num.abs().max(gi.abs()) > 1e-7 {
             worst = worst.max(err);
         }
-        assert!((num - g[i]).abs() < 1e-6 + 1e-4 * num.abs().max(g[i].abs()), "param {i}: numeric {num}, analytic {}", g[i]);
+        assert!((num - gi).abs() < 1e-6 + 1e-4 * num.abs().max(gi.abs()), "param {i}: numeric {num}, analytic {gi}");
     }
     assert!(worst < 1e-4, "worst relative error {worst}");
     assert!(g.iter().filter(|v| **v != 0.0).count() > net.params.len() / 2, "most parameters get a gradient");
