@@ -173,6 +173,7 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], compiled: nasc_compiler
     let hash = spec_hash(&text, sets);
     let mut conn = Conn::open(&url)?;
     let meta = if a.resume {
+        pg::run_meta(&mut conn, run)?;
         let given = a.strategy.is_some()
             || a.seed.is_some()
             || a.evaluator.is_some()

@@ -1,6 +1,25 @@
 //! The typed errors of the PostgreSQL store. Each variant names the run (and the trial, where one
 //! is concerned) and keeps the database's error as its source.
 
+/// A database error's own message (the client's `Display` says only "db error"), lowercase
+/// first letter as the rest of nasc's errors.
+fn db_text(e: &postgres::Error) -> String {
+    let mut t = match e.as_db_error() {
+        Some(d) => format!("{} ({})", d.message(), d.code().code()),
+        None => {
+            let mut t = e.to_string();
+            if let Some(s) = std::error::Error::source(e) {
+                t += &format!(": {s}");
+            }
+            t
+        }
+    };
+    if let Some(c) = t.get(..1) {
+        t.replace_range(..1, &c.to_lowercase());
+    }
+    t
+}
+
 /// What went wrong talking to a PostgreSQL run.
 #[derive(Debug, thiserror::Error)]
 pub enum PgError {
@@ -8,7 +27,7 @@ pub enum PgError {
     #[error("store `{url}`: {why}")]
     Url { url: String, why: String },
     /// No connection could be made within the reconnect window.
-    #[error("cannot reach PostgreSQL at `{url}` ({tries} tries over {secs:.0} s): {source}")]
+    #[error("cannot reach PostgreSQL at `{url}` ({tries} tries over {secs:.0} s): {}", db_text(.source))]
     Unreachable {
         url: String,
         tries: u32,
@@ -29,7 +48,7 @@ pub enum PgError {
     #[error("run `{run}` was made from a different spec (`{stored_path}`, hash {stored_hash}…; this spec hashes to {hash}…); refusing to continue it")]
     SpecMismatch { run: String, stored_path: String, stored_hash: String, hash: String },
     /// A statement failed (not a lost connection: those are retried).
-    #[error("run `{run}`: {what}: {source}")]
+    #[error("run `{run}`: {what}: {}", db_text(.source))]
     Sql {
         run: String,
         what: &'static str,
@@ -37,7 +56,7 @@ pub enum PgError {
         source: postgres::Error,
     },
     /// A statement about one trial failed.
-    #[error("run `{run}`: trial {id}: {what}: {source}")]
+    #[error("run `{run}`: trial {id}: {what}: {}", db_text(.source))]
     Trial {
         run: String,
         id: u64,

@@ -70,7 +70,13 @@ impl Conn {
             config.connect_timeout(Duration::from_secs(5));
         }
         config.application_name("nasc");
-        let mut c = Conn { url: url.to_string(), config, client: None, window: RECONNECT_WINDOW };
+        // NASC_PG_RECONNECT_SECONDS shortens (or lengthens) the window, e.g. for tests
+        let window = std::env::var("NASC_PG_RECONNECT_SECONDS")
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|s| *s >= 0.0 && s.is_finite())
+            .map_or(RECONNECT_WINDOW, Duration::from_secs_f64);
+        let mut c = Conn { url: url.to_string(), config, client: None, window };
         c.client()?;
         let mut tx = c.client()?.transaction().map_err(|e| PgError::Sql { run: String::new(), what: "begin", source: e })?;
         let found = schema::migrate(&mut tx).map_err(|e| PgError::Sql { run: String::new(), what: "schema migration", source: e })?;
@@ -246,7 +252,7 @@ pub fn resume_run(conn: &mut Conn, run: &str, spec_hash: &str, budget: Option<Bu
     // finished when the (new) budget is already used, else running
     conn.retry(|c| {
         c.execute(
-            "UPDATE nasc_runs SET budget = $2, exhausted = false, status = CASE WHEN done >= ($2::jsonb ->> 'trials')::bigint THEN 'finished' ELSE 'running' END, updated = extract(epoch FROM clock_timestamp()) WHERE name = $1",
+            "UPDATE nasc_runs SET budget = $2, exhausted = false, status = CASE WHEN done >= ($2::text::jsonb ->> 'trials')::bigint THEN 'finished' ELSE 'running' END, updated = extract(epoch FROM clock_timestamp()) WHERE name = $1",
             &[&run, &b],
         )
         .map_err(|e| PgError::Sql { run: run.to_string(), what: "resume the run", source: e })

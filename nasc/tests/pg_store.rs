@@ -1,0 +1,214 @@
+//! The PostgreSQL store end to end on a real server (`NASC_PG_URL`, which `.ci/run` starts; the
+//! tests fail when it is not set, unless `NASC_SKIP_PG=1`): a search and workers sharing a run,
+//! a worker whose lease expired (SIGSTOP) getting its result refused and going on, a trial failed
+//! after `max_retries` lost leases (kill -9), the report of a PostgreSQL run, and every refusal.
+use postgres::{Client, NoTls};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const NASC: &str = env!("CARGO_BIN_EXE_nasc");
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The server's URL, or None when the tests are skipped on purpose.
+fn url() -> Option<String> {
+    if std::env::var("NASC_SKIP_PG").is_ok_and(|v| v == "1") {
+        eprintln!("NASC_SKIP_PG=1: skipping the PostgreSQL tests");
+        return None;
+    }
+    match std::env::var("NASC_PG_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => panic!("NASC_PG_URL is not set: these tests need a PostgreSQL server (`.ci/run` starts one; `.ci/pg_cluster.sh start DIR PORT` prints its URL), or NASC_SKIP_PG=1 to skip them"),
+    }
+}
+
+/// A run name unique to this test process.
+fn run_name(test: &str) -> String {
+    format!("{test}-{}-{}", std::process::id(), Instant::now().elapsed().as_nanos())
+}
+
+fn db(url: &str) -> Client {
+    Client::connect(url, NoTls).unwrap_or_else(|e| panic!("connect to {url}: {e}"))
+}
+
+fn nasc(args: &[&str]) -> Output {
+    Command::new(NASC).args(args).current_dir(root()).env("NASC_PG_RECONNECT_SECONDS", "3").output().expect("run nasc")
+}
+
+fn spawn(args: &[&str]) -> Child {
+    Command::new(NASC).args(args).current_dir(root()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start nasc")
+}
+
+fn text(o: &Output) -> String {
+    format!("stdout:\n{}\nstderr:\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// (finished trials, distinct seqs, distinct ids, run status, run done).
+fn counts(c: &mut Client, run: &str) -> (i64, i64, i64, String, i64) {
+    let r = c.query_one("SELECT count(*), count(DISTINCT seq), count(DISTINCT id) FROM nasc_trials WHERE run = $1 AND state = 'finished'", &[&run]).unwrap();
+    let s = c.query_one("SELECT status, done FROM nasc_runs WHERE name = $1", &[&run]).unwrap();
+    (r.get(0), r.get(1), r.get(2), s.get(0), s.get(1))
+}
+
+fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !f() {
+        assert!(t.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+const SLEEP2: &str = r#"command:sh -c 'sleep 2; echo "{\"reward\": 0.5}"'"#;
+
+#[test]
+fn a_search_and_two_workers_finish_the_budget_once() {
+    let Some(url) = url() else { return };
+    let run = run_name("share");
+    let s = spawn(&["search", "specs/nb201.nas", "--evaluator", "instant", "--strategy", "re", "--budget", "3000", "--store", &url, "--run", &run, "--quiet", "--workers", "2"]);
+    let mut c = db(&url);
+    wait_for("the run", Duration::from_secs(30), || c.query_opt("SELECT 1 FROM nasc_runs WHERE name = $1", &[&run]).unwrap().is_some());
+    let w: Vec<Child> = (0..2).map(|_| spawn(&["worker", "--store", &url, "--run", &run, "--quiet"])).collect();
+    let out = s.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("budget reached (3000 trials)"), "{}", text(&out));
+    for w in w {
+        let o = w.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    assert_eq!(counts(&mut c, &run), (3000, 3000, 3000, "finished".into(), 3000));
+    let seqs: (i64, i64) = {
+        let r = c.query_one("SELECT min(seq), max(seq) FROM nasc_trials WHERE run = $1", &[&run]).unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!(seqs, (0, 2999));
+    // the report reads it like a SQLite run
+    let o = nasc(&["report", &url, "--run", &run, "--format", "json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["trials"], 3000, "{j}");
+    assert_eq!(j["status"], "finished");
+    // a worker joining a finished run has nothing to do
+    let o = nasc(&["worker", "--store", &url, "--run", &run]);
+    assert!(o.status.success() && String::from_utf8_lossy(&o.stderr).contains("is finished; nothing to do"), "{}", text(&o));
+}
+
+#[test]
+fn a_worker_that_lost_its_lease_gets_its_result_refused_and_goes_on() {
+    let Some(url) = url() else { return };
+    let run = run_name("stale");
+    let a = spawn(&["search", "specs/tiny.nas", "--evaluator", SLEEP2, "--strategy", "rs", "--budget", "1", "--store", &url, "--run", &run, "--lease-timeout", "0.5"]);
+    let mut c = db(&url);
+    let running = |c: &mut Client| c.query_opt("SELECT attempts FROM nasc_trials WHERE run = $1 AND id = 0 AND state = 'running'", &[&run]).unwrap().map(|r| r.get::<_, i32>(0));
+    wait_for("trial 0 to run", Duration::from_secs(30), || running(&mut c) == Some(1));
+    // stop the search process (not its child): its heartbeats stop, its lease expires
+    let pid = a.id().to_string();
+    assert!(Command::new("kill").args(["-STOP", &pid]).status().unwrap().success());
+    std::thread::sleep(Duration::from_millis(1200));
+    let b = nasc(&["worker", "--store", &url, "--run", &run]);
+    assert!(b.status.success(), "{}", text(&b));
+    assert!(String::from_utf8_lossy(&b.stderr).contains("re-queued trials [0]"), "{}", text(&b));
+    assert!(Command::new("kill").args(["-CONT", &pid]).status().unwrap().success());
+    let out = a.wait_with_output().unwrap();
+    assert!(out.status.success(), "the first worker goes on after its result is refused: {}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the result of trial 0 was refused"), "{}", text(&out));
+    assert_eq!(counts(&mut c, &run), (1, 1, 1, "finished".into(), 1));
+    let attempts: i32 = c.query_one("SELECT attempts FROM nasc_trials WHERE run = $1 AND id = 0", &[&run]).unwrap().get(0);
+    assert_eq!(attempts, 2);
+}
+
+#[test]
+fn a_trial_whose_lease_expires_more_than_max_retries_times_fails() {
+    let Some(url) = url() else { return };
+    let run = run_name("retries");
+    let mut a = spawn(&[
+        "search",
+        "specs/tiny.nas",
+        "--evaluator",
+        SLEEP2,
+        "--strategy",
+        "rs",
+        "--budget",
+        "1",
+        "--store",
+        &url,
+        "--run",
+        &run,
+        "--lease-timeout",
+        "0.3",
+        "--max-retries",
+        "0",
+    ]);
+    let mut c = db(&url);
+    wait_for("trial 0 to run", Duration::from_secs(30), || c.query_opt("SELECT 1 FROM nasc_trials WHERE run = $1 AND id = 0 AND state = 'running'", &[&run]).unwrap().is_some());
+    a.kill().unwrap();
+    a.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    let b = nasc(&["worker", "--store", &url, "--run", &run]);
+    assert!(b.status.success(), "{}", text(&b));
+    assert_eq!(counts(&mut c, &run), (1, 1, 1, "finished".into(), 1));
+    let r = c.query_one("SELECT status, error FROM nasc_trials WHERE run = $1 AND id = 0", &[&run]).unwrap();
+    assert_eq!(r.get::<_, String>(0), "failed");
+    assert!(r.get::<_, String>(1).contains("the lease expired on each of 1 attempts"), "{:?}", r.get::<_, String>(1));
+}
+
+#[test]
+fn refusals() {
+    let Some(url) = url() else { return };
+    let run = run_name("refuse");
+    let base = ["search", "specs/nb201.nas", "--evaluator", "instant", "--budget", "5", "--quiet", "--store"];
+    let with = |extra: &[&str]| -> Output {
+        let mut v: Vec<&str> = base.to_vec();
+        v.push(&url);
+        v.extend(extra);
+        nasc(&v)
+    };
+    for (args, want) in [
+        (vec![], "name this one with `--run NAME`"),
+        (vec!["--run", ""], "run name ``: empty"),
+        (vec!["--run", &run, "--dedup"], "--dedup is not supported with a PostgreSQL store"),
+        (vec!["--run", &run, "--lease-timeout", "0"], "--lease-timeout must be a positive number"),
+        (vec!["--run", &run, "--resume"], &format!("run `{run}` does not exist")),
+    ] {
+        let o = with(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(String::from_utf8_lossy(&o.stderr).contains(want), "{args:?}: {}", text(&o));
+    }
+    let o = nasc(&["search", "specs/nb201.nas", "--evaluator", "instant", "--time-budget", "10", "--store", &url, "--run", &run]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--time-budget is not supported with a PostgreSQL store"), "{}", text(&o));
+    let o = with(&["--run", &run]);
+    assert!(o.status.success(), "{}", text(&o));
+    for (args, want) in [(vec!["--run", run.as_str()], "already exists"), (vec!["--run", run.as_str(), "--resume", "--seed", "4"], "a resumed run keeps its configuration")] {
+        let o = with(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(String::from_utf8_lossy(&o.stderr).contains(want), "{args:?}: {}", text(&o));
+    }
+    // a different spec
+    let o = nasc(&["search", "specs/nb201.nas", "--set", "C=8", "--store", &url, "--run", &run, "--resume"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("was made from a different spec"), "{}", text(&o));
+    // --resume with a larger budget continues it
+    let o = nasc(&["search", "specs/nb201.nas", "--store", &url, "--run", &run, "--resume", "--budget", "9", "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(counts(&mut db(&url), &run), (9, 9, 9, "finished".into(), 9));
+    // --run, --lease-timeout with a SQLite store
+    let o = nasc(&["search", "specs/nb201.nas", "--evaluator", "instant", "--store", "/tmp/x.db", "--run", "x"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("apply to a PostgreSQL store"), "{}", text(&o));
+    // report and worker
+    let o = nasc(&["report", &url]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("choose one with `--run NAME`") && String::from_utf8_lossy(&o.stderr).contains(&run), "{}", text(&o));
+    let o = nasc(&["report", "/tmp/none.db", "--run", "x"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--run names a run in a PostgreSQL store"), "{}", text(&o));
+    for (args, want) in [
+        (vec!["worker", "--store", "/tmp/x.db", "--run", "x"], "needs a PostgreSQL store"),
+        (vec!["worker", "--store", &url, "--run", "no-such-run-nasc"], "run `no-such-run-nasc` does not exist"),
+        (vec!["worker", "--store", &url, "--run", &run, "--workers", "0"], "--workers must be at least 1"),
+        (vec!["worker", "--store", "postgresql://nasc@127.0.0.1:1/nasc", "--run", "x"], "cannot reach PostgreSQL at `postgresql://nasc@127.0.0.1:1/nasc`"),
+        (vec!["worker", "--store", "postgresql://nasc@127.0.0.1:99999/nasc", "--run", "x"], "store `postgresql://nasc@127.0.0.1:99999/nasc`"),
+    ] {
+        let o = nasc(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(String::from_utf8_lossy(&o.stderr).contains(want), "{args:?}: {}", text(&o));
+    }
+}
