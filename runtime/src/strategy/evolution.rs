@@ -8,13 +8,22 @@
 //! Each told result joins the population; when it exceeds `population`, the oldest member dies.
 //! Infeasible or (when asked) duplicate children are redrawn; after 100 failed mutations of one
 //! parent a random accepted candidate is used instead.
-use super::{rng_from_state, stream_seed, AskCtx, Strategy, Told, MAX_TRIES};
+use super::{state_from, stream_seed, AskCtx, Strategy, Told, MAX_TRIES};
 use crate::space::{decode, encode};
 use nasc_compiler::rng::Rng;
 use nasc_compiler::Candidate;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::VecDeque;
+
+/// The checkpointed state: the RNG position, the asks so far and the population, oldest first,
+/// as `[canonical genotype, reward]` pairs.
+#[derive(Serialize, Deserialize)]
+struct State {
+    rng_counter: u64,
+    asked: u64,
+    population: Vec<(String, f64)>,
+}
 
 /// Hyper-parameters. Defaults follow the NAS-Bench-201 REA baseline (see runtime/README.md).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -124,19 +133,15 @@ impl Strategy for Evolution {
         }
     }
     fn state(&self) -> Value {
-        let pop: Vec<Value> = self.population.iter().map(|(c, r)| json!([encode(c), r])).collect();
-        json!({"rng_counter": self.rng.counter, "asked": self.asked, "population": pop})
+        let population = self.population.iter().map(|(c, r)| (encode(c), *r)).collect();
+        serde_json::to_value(State { rng_counter: self.rng.counter, asked: self.asked, population }).unwrap_or(Value::Null)
     }
     fn restore(&mut self, state: &Value) -> Result<(), String> {
-        self.rng = rng_from_state(self.rng.seed, state)?;
-        self.asked = state.get("asked").and_then(Value::as_u64).ok_or("evolution state lacks `asked`")?;
-        let pop = state.get("population").and_then(Value::as_array).ok_or("evolution state lacks `population`")?;
-        self.population.clear();
-        for m in pop {
-            let c = m.get(0).and_then(Value::as_str).ok_or("bad population member")?;
-            let r = m.get(1).and_then(Value::as_f64).ok_or("bad population member")?;
-            self.population.push_back((decode(c)?, r));
-        }
+        let s: State = state_from("evolution", state)?;
+        let population = s.population.into_iter().map(|(c, r)| Ok((decode(&c)?, r))).collect::<Result<_, String>>()?;
+        self.rng = Rng { seed: self.rng.seed, counter: s.rng_counter };
+        self.asked = s.asked;
+        self.population = population;
         Ok(())
     }
 }

@@ -140,7 +140,8 @@ pub fn stream_seed(seed: u64, stream: u64) -> u64 {
 
 /// Every strategy: its short name and aliases. The one list that `make`, `canonical` and the
 /// CLI's error messages use.
-pub const KNOWN: &[(&str, &[&str])] = &[("rs", &["random"]), ("re", &["rea", "evolution"]), ("layernas", &[]), ("l2nas", &[]), ("lissnas", &[]), ("nsga2", &["nsga-ii", "nsga"]), ("popnas", &["popnasv2"])];
+pub const KNOWN: &[(&str, &[&str])] =
+    &[("rs", &["random"]), ("re", &["rea", "evolution"]), ("layernas", &[]), ("l2nas", &[]), ("lissnas", &[]), ("nsga2", &["nsga-ii", "nsga"]), ("popnas", &["popnasv2"])];
 
 /// The strategies that handle several objectives (the others need one objective or
 /// `--scalarize`).
@@ -218,6 +219,18 @@ pub fn check_run(name: &str, config_json: &Value, space: &SearchSpace, objective
         }
     }
     Ok(())
+}
+
+/// A strategy state (JSON, as checkpointed) read back into the strategy's serde struct. A
+/// missing key reads "`name` state lacks `key`", as the hand-written readers said.
+pub(crate) fn state_from<T: serde::de::DeserializeOwned>(name: &str, state: &Value) -> Result<T, String> {
+    T::deserialize(state).map_err(|e| {
+        let m = e.to_string();
+        match m.strip_prefix("missing field ") {
+            Some(key) => format!("{name} state lacks {key}"),
+            None => format!("{name} state: {m}"),
+        }
+    })
 }
 
 pub(crate) fn rng_from_state(seed: u64, state: &Value) -> Result<Rng, String> {

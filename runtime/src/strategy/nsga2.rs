@@ -18,13 +18,13 @@
 //!   the worst member, last front, smallest crowding distance, oldest first, leaves at once: the
 //!   steady-state NSGA-II of Durillo et al. 2009), which suits asynchronous workers and small
 //!   budgets. The default is chosen on the NB201 check in docs/pareto.md.
-use super::{rng_from_state, stream_seed, AskCtx, Strategy, Told, MAX_TRIES};
+use super::{state_from, stream_seed, AskCtx, Strategy, Told, MAX_TRIES};
 use crate::pareto::{crowded_cmp, crowding_distance, nondominated_sort};
 use crate::space::{decode, encode};
 use nasc_compiler::rng::Rng;
 use nasc_compiler::{Candidate, Slot};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Hyper-parameters (defaults: docs/pareto.md).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -188,20 +188,22 @@ impl Nsga2 {
     }
 }
 
-fn members_json(ms: &[Member]) -> Value {
-    Value::Array(ms.iter().map(|m| json!([encode(&m.candidate), m.objectives])).collect())
+/// The checkpointed state: the RNG position, the asks so far, the population and the children
+/// told since the last generation, each member as `[canonical genotype, objectives]`.
+#[derive(Serialize, Deserialize)]
+struct State {
+    rng_counter: u64,
+    asked: u64,
+    population: Vec<(String, Vec<f64>)>,
+    children: Vec<(String, Vec<f64>)>,
 }
 
-fn members_from(v: Option<&Value>, what: &str) -> Result<Vec<Member>, String> {
-    let arr = v.and_then(Value::as_array).ok_or_else(|| format!("nsga2 state lacks `{what}`"))?;
-    arr.iter()
-        .map(|m| {
-            let c = m.get(0).and_then(Value::as_str).ok_or_else(|| format!("bad `{what}` member in nsga2 state"))?;
-            let o = m.get(1).and_then(Value::as_array).ok_or_else(|| format!("bad `{what}` member in nsga2 state"))?;
-            let objectives = o.iter().map(|x| x.as_f64().ok_or_else(|| format!("bad objective value `{x}` in nsga2 state"))).collect::<Result<Vec<f64>, String>>()?;
-            Ok(Member { candidate: decode(c)?, objectives })
-        })
-        .collect()
+fn members_out(ms: &[Member]) -> Vec<(String, Vec<f64>)> {
+    ms.iter().map(|m| (encode(&m.candidate), m.objectives.clone())).collect()
+}
+
+fn members_in(ms: Vec<(String, Vec<f64>)>) -> Result<Vec<Member>, String> {
+    ms.into_iter().map(|(c, objectives)| Ok(Member { candidate: decode(&c)?, objectives })).collect()
 }
 
 impl Strategy for Nsga2 {
@@ -252,13 +254,16 @@ impl Strategy for Nsga2 {
         }
     }
     fn state(&self) -> Value {
-        json!({"rng_counter": self.rng.counter, "asked": self.asked, "population": members_json(&self.population), "children": members_json(&self.children)})
+        let s = State { rng_counter: self.rng.counter, asked: self.asked, population: members_out(&self.population), children: members_out(&self.children) };
+        serde_json::to_value(s).unwrap_or(Value::Null)
     }
     fn restore(&mut self, state: &Value) -> Result<(), String> {
-        self.rng = rng_from_state(self.rng.seed, state)?;
-        self.asked = state.get("asked").and_then(Value::as_u64).ok_or("nsga2 state lacks `asked`")?;
-        self.population = members_from(state.get("population"), "population")?;
-        self.children = members_from(state.get("children"), "children")?;
+        let s: State = state_from("nsga2", state)?;
+        let (population, children) = (members_in(s.population)?, members_in(s.children)?);
+        self.rng = Rng { seed: self.rng.seed, counter: s.rng_counter };
+        self.asked = s.asked;
+        self.population = population;
+        self.children = children;
         self.order = None;
         Ok(())
     }

@@ -1,8 +1,15 @@
 //! Random search: every candidate uniform over the valid space, infeasible ones skipped.
-use super::{rng_from_state, stream_seed, AskCtx, Strategy, Told, MAX_TRIES};
+use super::{state_from, stream_seed, AskCtx, Strategy, Told, MAX_TRIES};
 use nasc_compiler::rng::Rng;
 use nasc_compiler::Candidate;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+
+/// The checkpointed state.
+#[derive(Serialize, Deserialize)]
+struct State {
+    rng_counter: u64,
+}
 
 pub struct RandomSearch {
     rng: Rng,
@@ -33,10 +40,11 @@ impl Strategy for RandomSearch {
     }
     fn tell(&mut self, _results: &[Told]) {}
     fn state(&self) -> Value {
-        json!({"rng_counter": self.rng.counter})
+        serde_json::to_value(State { rng_counter: self.rng.counter }).unwrap_or(Value::Null)
     }
     fn restore(&mut self, state: &Value) -> Result<(), String> {
-        self.rng = rng_from_state(self.rng.seed, state)?;
+        let s: State = state_from("rs", state)?;
+        self.rng = Rng { seed: self.rng.seed, counter: s.rng_counter };
         Ok(())
     }
 }
