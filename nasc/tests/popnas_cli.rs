@@ -105,7 +105,8 @@ fn bad_popnas_setups_are_refused_before_a_store_is_made() {
         assert!(!Path::new(&store).exists(), "{args:?} made a store");
     }
     // PNAS mode needs only the accuracy
-    let (code, _, stderr) = nasc(&["search", &cell, "--strategy", "popnas", "--strategy-config", r#"{"mode":"pnas","blocks":1,"ops":["conv_3x3"]}"#, "--evaluator", "instant", "--quiet", "--store", &store]);
+    let pnas = r#"{"mode":"pnas","blocks":1,"ops":["conv_3x3"]}"#;
+    let (code, _, stderr) = nasc(&["search", &cell, "--strategy", "popnas", "--strategy-config", pnas, "--evaluator", "instant", "--quiet", "--store", &store]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(report(&store)["trials"], 3);
 }
