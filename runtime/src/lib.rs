@@ -1,7 +1,8 @@
 //! nasc-runtime: the search machinery every strategy shares.
 //!
-//! - [`space::SearchSpace`]: the only door to the compiled space (sampling, feasibility, names,
-//!   keys, neighbors, metrics).
+//! - [`space::SearchSpace`]: the door to the compiled space (sampling, feasibility, names,
+//!   keys, neighbors, metrics; LayerNAS reaches `CompiledSpace`'s public prefix API through
+//!   [`space::SearchSpace::compiled`], never the compiler's internals).
 //! - [`strategy`]: ask/tell strategies with serializable state (random search, regularized
 //!   evolution).
 //! - [`eval`]: evaluators; tabular NAS-Bench-201 / NAS-Bench-Macro / Channel-Bench-Macro from

@@ -5,7 +5,7 @@ use common::*;
 use nasc_compiler::{Candidate, Slot};
 use nasc_runtime::eval::{self, EvalRequest};
 use nasc_runtime::store::{spec_hash, MemStore, SqliteStore, StoredRun};
-use nasc_runtime::strategy::layernas::cost::{layer_range, CostModel};
+use nasc_runtime::strategy::layernas::cost::CostModel;
 use nasc_runtime::strategy::{self, AskCtx, LayerNas, LayerNasConfig, Strategy, Told};
 use nasc_runtime::{Budget, RunConfig, Runner, SearchSpace};
 use serde_json::{json, Value};
@@ -184,7 +184,7 @@ fn prefix_filter_and_layer_ranges_agree_with_brute_force() {
         for l in 0..n {
             let fs: Vec<f64> = table.iter().filter(|(m, _)| m.0[l + 1..] == default.0[l + 1..]).map(|t| t.1).collect();
             let (lo, hi) = (fs.iter().copied().fold(f64::MAX, f64::min), fs.iter().copied().fold(f64::MIN, f64::max));
-            let (a, b) = layer_range(cs, fi, l).unwrap();
+            let (a, b) = cs.layer_bounds(fi, l).unwrap();
             assert!((a - lo).abs() <= 1e-6 * lo.abs().max(1.0) && (b - hi).abs() <= 1e-6 * hi.abs().max(1.0), "{spec} layer {l}: ({a}, {b}) vs brute force ({lo}, {hi})");
         }
         // the admissibility of every prefix (all of them for short prefixes, sampled otherwise)

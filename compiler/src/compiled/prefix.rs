@@ -1,5 +1,5 @@
-//! LayerNAS support: the metrics of a prefix completed with defaults, and the exact min and max
-//! of a metric over every valid completion of a prefix.
+//! LayerNAS support: the metrics of a prefix completed with defaults, the exact min and max of a
+//! metric over every valid completion of a prefix, and over the models of one layer (Eq. 4).
 use super::plan::{encode_slot, ABSENT};
 use super::CompiledSpace;
 use crate::decision::{Candidate, Slot};
@@ -111,6 +111,51 @@ impl CompiledSpace {
             let Some(p) = s.domains.position(id, slot) else { continue };
             let mut t = Table::new(vec![id], &s.domains, false)?;
             t.data[p] = true;
+            validity.push(t);
+        }
+        factors::bounds(&a, &s.decisions, &s.domains, &validity)
+    }
+
+    /// Exact (min, max) of metric `metric` over the models of layer `l` (LayerNAS Eq. 4):
+    /// decisions `0..=l` free, every later decision at its default (or absent where it does not
+    /// exist). None when the metric is not additive or a later decision has no enumerable domain.
+    pub fn layer_bounds(&self, metric: usize, l: usize) -> Option<(f64, f64)> {
+        let s = &self.space;
+        let Form::Additive(a) = &s.metrics.get(metric)?.form else { return None };
+        let mut a = a.clone();
+        let mut constant = a.constant;
+        let mut ok = true;
+        a.members.retain(|(d, j, c)| {
+            if d.index() > l {
+                match s.default_slot(d.index()) {
+                    Slot::Members(m) => {
+                        if (m >> j) & 1 == 1 {
+                            constant += c;
+                        }
+                    }
+                    _ => ok = false,
+                }
+                false
+            } else {
+                true
+            }
+        });
+        if !ok || s.decisions.iter().skip(l + 1).any(|d| d.conditional && s.domains.values[d.id.index()].is_none()) {
+            return None;
+        }
+        a.constant = constant;
+        let mut validity = s.validity.clone();
+        for d in (l + 1)..s.decisions.len() {
+            let id = s.decisions[d].id;
+            if s.domains.values[d].is_none() {
+                continue;
+            }
+            let mut t = Table::new(vec![id], &s.domains, false)?;
+            for slot in [s.default_slot(d), Slot::Absent] {
+                if let Some(p) = s.domains.position(id, slot) {
+                    t.data[p] = true;
+                }
+            }
             validity.push(t);
         }
         factors::bounds(&a, &s.decisions, &s.domains, &validity)

@@ -3,9 +3,6 @@
 use super::config::LayerNasConfig;
 use crate::space::SearchSpace;
 use nasc_compiler::compiled::CompiledSpace;
-use nasc_compiler::factors::{self, Table};
-use nasc_compiler::metrics::Form;
-use nasc_compiler::Slot;
 use serde::{Deserialize, Serialize};
 
 /// Everything size mode needs, fixed when the search starts (kept in the strategy state so a
@@ -44,7 +41,7 @@ impl CostModel {
         let n = cs.n_dec();
         let mut ranges = Vec::with_capacity(n);
         for l in 0..n {
-            let mut r = layer_range(cs, metric, l).unwrap_or(global);
+            let mut r = cs.layer_bounds(metric, l).unwrap_or(global);
             if l + 1 == n {
                 // the last layer's admissible models are exactly those inside the target
                 r = (r.0.max(target.0), r.1.min(target.1));
@@ -82,49 +79,4 @@ impl CostModel {
             (x as usize).min(h - 1)
         }
     }
-}
-
-/// Exact (min, max) of the metric over the models of layer `l`: decisions `0..=l` free, every
-/// later decision at its default (or absent where it does not exist). None when the metric is
-/// not additive or a later decision has no enumerable domain.
-pub fn layer_range(cs: &CompiledSpace, metric: usize, l: usize) -> Option<(f64, f64)> {
-    let s = &cs.space;
-    let Form::Additive(a) = &s.metrics.get(metric)?.form else { return None };
-    let mut a = a.clone();
-    let mut constant = a.constant;
-    let mut ok = true;
-    a.members.retain(|(d, j, c)| {
-        if d.index() > l {
-            match s.default_slot(d.index()) {
-                Slot::Members(m) => {
-                    if (m >> j) & 1 == 1 {
-                        constant += c;
-                    }
-                }
-                _ => ok = false,
-            }
-            false
-        } else {
-            true
-        }
-    });
-    if !ok || s.decisions.iter().skip(l + 1).any(|d| d.conditional && s.domains.values[d.id.index()].is_none()) {
-        return None;
-    }
-    a.constant = constant;
-    let mut validity = s.validity.clone();
-    for d in (l + 1)..s.decisions.len() {
-        let id = s.decisions[d].id;
-        if s.domains.values[d].is_none() {
-            continue;
-        }
-        let mut t = Table::new(vec![id], &s.domains, false)?;
-        for slot in [s.default_slot(d), Slot::Absent] {
-            if let Some(p) = s.domains.position(id, slot) {
-                t.data[p] = true;
-            }
-        }
-        validity.push(t);
-    }
-    factors::bounds(&a, &s.decisions, &s.domains, &validity)
 }
