@@ -251,17 +251,13 @@ fn lookup(call: &Expr, args: &[Arg], ctx: &MetricCtx) -> Result<Additive, Diagno
         .load(path)
         .map_err(|why| Diagnostic::error("E0601", format!("cannot read lookup table `{path}`: {why}"), pspan, "this file").with_help("the path is relative to the spec file"))?;
     let aux = |msg: String, start: usize, end: usize, label: &str| Diagnostic::error("E0602", msg, Span::new(start, end), label.to_string()).in_aux(path);
-    let mut offset = 0;
-    let mut lines = Vec::new();
-    for l in text.split_inclusive('\n') {
-        let trimmed = l.trim_end_matches(['\n', '\r']);
-        lines.push((offset, trimmed));
-        offset += l.len();
-    }
-    let Some(&(_, header)) = lines.first() else {
+    // CSV as RFC 4180 (quoted fields may hold commas, quotes and line breaks), fields trimmed; a
+    // row is named by the line it starts on and spans to that line's end
+    let rows = csv_rows(&text).map_err(|(msg, line, start)| aux(format!("`{path}` line {line}: {msg}"), start, line_end(&text, start), "malformed CSV"))?;
+    let Some((_, _, header)) = rows.first() else {
         return Err(aux(format!("`{path}` is empty"), 0, 0, "expected a header line"));
     };
-    let cols: Vec<&str> = header.split(',').map(str::trim).collect();
+    let cols: Vec<&str> = header.iter().collect();
     let find = |name: &str| cols.iter().position(|c| *c == name);
     // a file whose first line is not a lookup header is not a lookup table: nothing of it is
     // shown (a spec may name any file; its content must not reach the output)
@@ -279,48 +275,81 @@ fn lookup(call: &Expr, args: &[Arg], ctx: &MetricCtx) -> Result<Additive, Diagno
     };
     let by_name: HashMap<&str, &DecisionInfo> = ctx.decisions.iter().map(|d| (d.name.as_str(), d)).collect();
     let mut terms = Vec::new();
-    for (ln, (start, line)) in lines.iter().enumerate().skip(1) {
-        if line.trim().is_empty() {
+    for &(line_no, start, ref record) in rows.iter().skip(1) {
+        let end = line_end(&text, start);
+        let fields: Vec<&str> = record.iter().collect();
+        if fields.len() == 1 && fields[0].is_empty() {
             continue;
         }
-        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
         if fields.len() != cols.len() {
-            return Err(aux(format!("`{path}` line {}: expected {} fields, found {}", ln + 1, cols.len(), fields.len()), *start, start + line.len(), "malformed row"));
+            return Err(aux(format!("`{path}` line {}: expected {} fields, found {}", line_no, cols.len(), fields.len()), start, end, "malformed row"));
         }
         let Some(d) = by_name.get(fields[di]) else {
-            return Err(Diagnostic::error(
-                "E0603",
-                format!("`{path}` line {}: unknown decision `{}`", ln + 1, fields[di]),
-                Span::new(*start, start + line.len()),
-                "no such decision",
-            )
-            .in_aux(path));
+            return Err(Diagnostic::error("E0603", format!("`{path}` line {}: unknown decision `{}`", line_no, fields[di]), Span::new(start, end), "no such decision").in_aux(path));
         };
         let DecisionKind::Choice { options, .. } = &d.kind else {
-            return Err(Diagnostic::error(
-                "E0603",
-                format!("`{path}` line {}: `{}` is a subset; lookups apply to choices", ln + 1, d.name),
-                Span::new(*start, start + line.len()),
-                "here",
-            )
-            .in_aux(path));
+            return Err(
+                Diagnostic::error("E0603", format!("`{path}` line {}: `{}` is a subset; lookups apply to choices", line_no, d.name), Span::new(start, end), "here").in_aux(path)
+            );
         };
         let Some(oix) = options.iter().position(|o| o.display() == fields[oi]) else {
             return Err(Diagnostic::error(
                 "E0603",
-                format!("`{path}` line {}: `{}` is not an option of `{}`", ln + 1, fields[oi], d.name),
-                Span::new(*start, start + line.len()),
+                format!("`{path}` line {}: `{}` is not an option of `{}`", line_no, fields[oi], d.name),
+                Span::new(start, end),
                 "no such option",
             )
             .in_aux(path));
         };
-        let v: f64 = fields[vi].parse().map_err(|_| aux(format!("`{path}` line {}: `{}` is not a number", ln + 1, fields[vi]), *start, start + line.len(), "expected a number"))?;
+        let v: f64 = fields[vi].parse().map_err(|_| aux(format!("`{path}` line {}: `{}` is not a number", line_no, fields[vi]), start, end, "expected a number"))?;
         if !v.is_finite() {
-            return Err(aux(format!("`{path}` line {}: value must be finite", ln + 1), *start, start + line.len(), "not finite"));
+            return Err(aux(format!("`{path}` line {}: value must be finite", line_no), start, end, "not finite"));
         }
         terms.push((Deps::one(Lit::Is(d.id, oix as u32)), v));
     }
     Additive::from_terms(&terms, ctx.domains).map_err(|m| Diagnostic::error("E0801", m, call.span, "here"))
+}
+
+/// A CSV record with the line (1-based) and byte offset it starts at.
+type CsvRow = (u64, usize, csv::StringRecord);
+
+/// The records of a CSV text with the line (1-based) and byte offset each starts at, fields
+/// trimmed; blank lines are skipped. An error names its message, line and byte offset.
+fn csv_rows(text: &str) -> Result<Vec<CsvRow>, (String, u64, usize)> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => return Ok(rows),
+            Ok(true) => {
+                // the reader's position is before the blank lines it skipped: step past them
+                let (mut line, mut byte) = record.position().map_or((1, 0), |p| (p.line(), p.byte() as usize));
+                while let Some(rest) = text.get(byte..) {
+                    let eol = if rest.starts_with("\r\n") { 2 } else { usize::from(rest.starts_with(['\n', '\r'])) };
+                    if eol == 0 {
+                        break;
+                    }
+                    (line, byte) = (line + 1, byte + eol);
+                }
+                rows.push((line, byte, record.clone()));
+            }
+            Err(e) => {
+                let pos = e.position().map_or((0, 0), |p| (p.line(), p.byte() as usize));
+                return Err((e.to_string(), pos.0, pos.1.min(text.len())));
+            }
+        }
+    }
+}
+
+/// The byte offset where the line starting at or containing `start` ends (before `\r\n`).
+fn line_end(text: &str, start: usize) -> usize {
+    let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    if end > start && text.as_bytes()[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    }
 }
 
 /// Evaluate a metric expression for one candidate, given the values of other metrics.

@@ -96,3 +96,31 @@ fn did_you_mean_is_offered() {
     let (_, d) = nasc_compiler::compile(&spec, &opts);
     assert_eq!(d[0].help.as_deref(), Some("did you mean `relu6`?"));
 }
+
+/// Lookup CSVs are read as CSV (quoted fields, blank lines skipped); errors keep `file` line N.
+#[test]
+fn lookup_csv_quoted_fields_and_line_numbers() {
+    struct Text(&'static str);
+    impl Loader for Text {
+        fn load(&self, _: &str) -> Result<String, String> {
+            Ok(self.0.to_string())
+        }
+    }
+    let compile = |csv: &'static str| {
+        let src = format!("{BASE}network = input |> conv(w, 3);\nmetric lat = lookup(\"t.csv\", \"ms\");\n");
+        let (spec, d) = nasc_grammar::parse(&src);
+        assert!(d.is_empty());
+        let opts = Options { overrides: vec![], loader: &Text(csv), default_name: "t".into() };
+        nasc_compiler::compile(&spec, &opts)
+    };
+    let (space, d) = compile("\"decision\",\"option\",ms,\"note, quoted\"\r\n\"w\",8,\"1.5\",\"a, \"\"b\"\"\"\n\n  w ,\"16\", 2.5 ,\n");
+    assert!(d.is_empty(), "{d:?}");
+    assert!(space.is_some());
+    let (_, d) = compile("decision,option,ms\nw,8,1.5\n\nw,\"16\"\n");
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].code, "E0602");
+    assert!(d[0].message.contains("`t.csv` line 4: expected 3 fields, found 2"), "{}", d[0].message);
+    let (_, d) = compile("decision,option,ms\nw,\"8\nx\",1.5\nw,16,2\n");
+    assert_eq!(d[0].code, "E0603");
+    assert!(d[0].message.contains("line 2:"), "{}", d[0].message);
+}
