@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// Parse and compile one spec file: (space if it compiled, rendered diagnostics, any error).
 pub fn load(path: &str, sets: &[(String, String)]) -> Result<(Option<Space>, String, bool), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{path}`: {}", e.to_string().to_lowercase()))?;
+    let text = crate::zoo::read(path)?;
     let (spec, mut diags) = nasc_grammar::parse(&text);
     let stem = Path::new(path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let dir = Path::new(path).parent().map(Path::to_path_buf).unwrap_or_default();

@@ -101,7 +101,7 @@ fn run(a: CompareArgs, sets: &[(String, String)]) -> Result<u8, String> {
         Ok(s) => s,
         Err(code) => return Ok(code),
     };
-    let text = std::fs::read_to_string(&a.file).map_err(|e| format!("cannot read `{}`: {e}", a.file))?;
+    let text = crate::zoo::read(&a.file)?;
     if a.seeds == 0 {
         return Err("--seeds must be at least 1".into());
     }

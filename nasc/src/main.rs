@@ -15,6 +15,7 @@ mod train;
 mod train_eval;
 mod trialdoc;
 mod worker;
+mod zoo;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -101,6 +102,11 @@ enum Cmd {
     Export(export::ExportArgs),
     /// Run a candidate (eval mode, CPU) on a `.npy` batch of inputs and write its logits as `.npy`.
     Infer(export::InferArgs),
+    /// The specs built into nasc (usable by name anywhere, e.g. `nasc search nb201`); `nasc zoo NAME` prints one.
+    Zoo {
+        /// A built-in spec to print (to copy and edit).
+        name: Option<String>,
+    },
 }
 
 /// Restore the default action of SIGPIPE, which Rust ignores: output into a closed pipe
@@ -168,6 +174,7 @@ fn main() -> ExitCode {
         Cmd::Train(a) => train::train_cmd(a, &sets),
         Cmd::Export(a) => export::export_cmd(a, &sets),
         Cmd::Infer(a) => export::infer_cmd(a, &sets),
+        Cmd::Zoo { name } => zoo::zoo(name.as_deref()),
     };
     ExitCode::from(code)
 }

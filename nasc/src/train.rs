@@ -162,7 +162,7 @@ fn save_meta(file: &str, path: &str, sets: &[(String, String)], name: &str, geno
     if !dir.is_dir() || std::path::Path::new(path).is_dir() {
         return Err(format!("`--save {path}`: `{}` is not a folder to write into", if dir.is_dir() { path.to_string() } else { dir.display().to_string() }));
     }
-    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read `{file}`: {}", e.to_string().to_lowercase()))?;
+    let text = crate::zoo::read(file)?;
     Ok(crate::export::weights::Meta {
         spec: file.to_string(),
         spec_sha256: nasc_runtime::store::spec_hash(&text, sets),

@@ -316,3 +316,31 @@ fn commands_and_arguments_have_help() {
         assert!(stdout(&o).contains(want), "`nasc {cmd} --help`: {}", stdout(&o));
     }
 }
+
+/// The zoo is built in: from an empty folder, `nasc search nb201` runs the default job,
+/// `nasc zoo` lists the specs, `nasc zoo NAME` prints one; a near-miss name gets a hint, and a
+/// file of the same name wins over the built-in spec.
+#[test]
+fn built_in_specs_work_from_any_folder() {
+    let dir = tmp("zoo");
+    let run = |args: &[&str]| Command::new(NASC).args(args).current_dir(&dir).output().unwrap();
+    let o = run(&["search", "nb201", "--budget", "30", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.join("nasc-runs/nb201-re-s0.db").is_file());
+    let o = run(&["zoo"]);
+    assert!(o.status.success());
+    assert_eq!(stdout(&o).lines().count(), 15, "{}", stdout(&o));
+    assert!(stdout(&o).lines().any(|l| l.starts_with("resnet18 ")));
+    let o = run(&["zoo", "tiny"]);
+    assert_eq!(stdout(&o), std::fs::read_to_string(spec("tiny.nas")).unwrap());
+    let o = run(&["explain", "nb2011"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("did you mean the built-in spec `nb201`?"), "{}", stderr(&o));
+    let o = run(&["zoo", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no built-in spec `nope`"), "{}", stderr(&o));
+    // a file named like a zoo spec is that file
+    std::fs::write(dir.join("tiny"), "space mine;\ninput [3, 8, 8];\nnetwork = input |> conv(4, 3);\n").unwrap();
+    let o = run(&["explain", "tiny"]);
+    assert!(stdout(&o).contains("space mine"), "{}", stdout(&o));
+}

@@ -88,7 +88,7 @@ pub fn resolve(file: &str, sets: &[(String, String)], candidate: Option<&str>) -
         None | Some("default") => space.default_candidate(),
         Some(name) => space.parse_name(name).map_err(|e| fail(format!("candidate `{name}`: {e}"), 2))?,
     };
-    let text = std::fs::read_to_string(file).map_err(|e| fail(format!("cannot read `{file}`: {}", e.to_string().to_lowercase()), 2))?;
+    let text = crate::zoo::read(file).map_err(|e| fail(e, 2))?;
     let net = space.graph_of(&cand).map_err(|e| fail(e, 1))?;
     let exec = netconv::to_kernels(&net).map_err(|e| fail(e, 1))?;
     let meta = Meta {
