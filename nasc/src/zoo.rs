@@ -88,8 +88,7 @@ mod tests {
     #[test]
     fn the_zoo_is_the_specs_folder() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs");
-        let mut files: Vec<String> =
-            std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".nas").map(String::from)).collect();
+        let mut files: Vec<String> = std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".nas").map(String::from)).collect();
         files.sort();
         let mut names: Vec<String> = ZOO.iter().map(|(n, _)| n.to_string()).collect();
         names.sort();
