@@ -64,6 +64,9 @@ fn popnas_run_reports_its_steps_and_resumes() {
     }
     assert_eq!(p["trained"].as_u64().unwrap(), r["trials"].as_u64().unwrap());
     assert!(r["pareto"].as_array().is_some_and(|f| !f.is_empty()));
+    let (code, text, _) = nasc(&["report", &whole]);
+    assert_eq!(code, 0);
+    assert!(text.contains("popnas steps") && text.contains("  b=3: "), "{text}");
     // stopped by its budget inside b = 2, then resumed: the same trials
     let part = d.join("part.db").display().to_string();
     assert_eq!(run(&part, "24", false).0, 0);

@@ -260,6 +260,9 @@ pub fn text_with(run: &StoredRun, d: &Detail) -> String {
             }
         }
     }
+    if let (true, Some((_, state))) = (m.strategy == "popnas", &run.checkpoint) {
+        s.push_str(&crate::strategy::popnas::report_text(state.get("strategy").unwrap_or(&Value::Null)));
+    }
     match best(run) {
         None => {
             let _ = writeln!(s, "best: none");

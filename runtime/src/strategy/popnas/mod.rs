@@ -131,6 +131,29 @@ pub fn report_json(strategy_state: &Value) -> Value {
     json!({"steps": steps, "trained": trained, "pruned": pruned, "finished": strategy_state.get("finished").cloned().unwrap_or(Value::Null)})
 }
 
+/// The per-step statistics as text lines (for the text report).
+pub fn report_text(strategy_state: &Value) -> String {
+    let steps: Vec<StepStats> = strategy_state.get("steps").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
+    let f = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.3}"));
+    let mut out = String::from("popnas steps (predictors scored on each step's cells before training):\n");
+    for s in &steps {
+        out += &format!(
+            "  b={}: {} trained ({} front + {} exploration of {} scored; {} equivalent encodings pruned); accuracy spearman {} mape {}; time spearman {} mape {}\n",
+            s.b,
+            s.trained,
+            s.front,
+            s.exploration,
+            s.candidates,
+            s.pruned,
+            f(s.acc_spearman),
+            f(s.acc_mape),
+            f(s.time_spearman),
+            f(s.time_mape)
+        );
+    }
+    out
+}
+
 impl Popnas {
     pub fn new(cfg: PopnasConfig, seed: u64) -> Self {
         Popnas { cfg, seed, st: State::default() }
