@@ -170,9 +170,9 @@ pub(crate) fn new_run_meta(
     let seed = a.seed.unwrap_or(0);
     let ev_name = match &a.evaluator {
         Some(e) => e.clone(),
-        None => eval::default_for(&space).ok_or_else(|| no_default_evaluator(space.name()))?,
+        None => eval::default_for(space).ok_or_else(|| no_default_evaluator(space.name()))?,
     };
-    let ev = crate::train_eval::make(&ev_name, &space)?;
+    let ev = crate::train_eval::make(&ev_name, space)?;
     let mut cfg = match &a.strategy_config {
         Some(text) => match serde_json::from_str(text).map_err(|e| format!("--strategy-config `{text}`: not JSON: {e}"))? {
             v @ serde_json::Value::Object(_) => v,
@@ -201,7 +201,7 @@ pub(crate) fn new_run_meta(
     let given = (!a.objectives.is_empty()).then(|| a.objectives.join(","));
     let objectives = Objectives::new(space.inner(), &names, &ev.name(), given.as_deref(), a.scalarize.as_deref())?;
     objectives.check_strategy(strat)?;
-    strategy::check_run(strat, &cfg, &space, &objectives.list, a.workers.unwrap_or(1))?;
+    strategy::check_run(strat, &cfg, space, &objectives.list, a.workers.unwrap_or(1))?;
     let objectives_json = objectives.to_json(&metric_names);
     Ok(RunMeta {
         spec_path: a.file.clone(),
@@ -241,7 +241,7 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
         Ok(s) => s,
         Err(code) => return Ok(code),
     };
-    let text = crate::zoo::read(&a.file)?;
+    let text = std::fs::read_to_string(&a.file).map_err(|e| format!("cannot read `{}`: {e}", a.file))?;
     let hash = spec_hash(&text, sets);
     // sha256 of the text alone (the trial document's `space.spec_sha256`)
     let text_sha = spec_hash(&text, &[]);
