@@ -241,7 +241,7 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
         Ok(s) => s,
         Err(code) => return Ok(code),
     };
-    let text = std::fs::read_to_string(&a.file).map_err(|e| format!("cannot read `{}`: {e}", a.file))?;
+    let text = crate::zoo::read(&a.file)?;
     let hash = spec_hash(&text, sets);
     // sha256 of the text alone (the trial document's `space.spec_sha256`)
     let text_sha = spec_hash(&text, &[]);
