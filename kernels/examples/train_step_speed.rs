@@ -2,83 +2,22 @@
 //! stages) on the CPU: the in-place `Net` against the backend-generic `Model<CpuBackend>`.
 //! `cargo run -p nasc-kernels --release --example train_step_speed -- [batch] [C] [N] [side]`
 
+// the network builders the kernel tests use
+#[path = "../tests/nets/mod.rs"]
+mod nets;
+
 use nasc_kernels::backend::CpuBackend;
 use nasc_kernels::cpu;
-use nasc_kernels::graph::{Graph, Node, Op, Pad4};
 use nasc_kernels::model::{Model, Optim};
 use nasc_kernels::net::Net;
 use nasc_kernels::rng::Rng;
-use nasc_kernels::shape::{Act, Sgd};
+use nasc_kernels::shape::Sgd;
 use std::time::Instant;
-
-fn node(op: Op, inputs: &[usize], shape: [usize; 3]) -> Node {
-    Node { op, inputs: inputs.to_vec(), shape }
-}
-
-fn conv(out: usize, k: usize, stride: usize, pad: usize) -> Op {
-    Op::Conv { out, k: (k, k), stride, groups: 1, dilation: 1, pad: Pad4::sym(pad, pad), bias: false }
-}
-
-/// Appends a node, returns its index.
-type Push<'a> = &'a mut dyn FnMut(Op, &[usize], [usize; 3]) -> usize;
-
-/// An NB201-like network: stem conv-bn, one cell with all five edge ops
-/// (`|nor_conv_3x3~0|+|skip_connect~0|avg_pool_3x3~1|+|none~0|nor_conv_1x1~1|nor_conv_3x3~2|`),
-/// a residual reduction block, the cell again at the reduced size, bn-relu-gap-linear head.
-fn nb201(c: usize, n_cells: usize, side: usize, classes: usize) -> Graph {
-    let mut nodes = vec![node(Op::Input, &[], [3, side, side])];
-    let mut push = |op: Op, ins: &[usize], shape: [usize; 3]| {
-        nodes.push(node(op, ins, shape));
-        nodes.len() - 1
-    };
-    let s = [c, side, side];
-    let x = push(conv(c, 3, 1, 1), &[0], s);
-    let mut x = push(Op::Bn, &[x], s);
-    let avg = Op::Pool { max: false, k: (3, 3), stride: 1, pad: Pad4::sym(1, 1), count_include_pad: false };
-    let cell = |push: Push, x: usize, s: [usize; 3]| {
-        let rcb = |push: Push, x: usize, k: usize| {
-            let r = push(Op::Act(Act::Relu), &[x], s);
-            let cv = push(conv(s[0], k, 1, k / 2), &[r], s);
-            push(Op::Bn, &[cv], s)
-        };
-        let n1 = rcb(push, x, 3);
-        let e1 = push(Op::Identity, &[x], s);
-        let e2 = push(avg.clone(), &[n1], s);
-        let n2 = push(Op::Add, &[e1, e2], s);
-        let e3 = push(Op::Zero, &[x], s);
-        let e4 = rcb(push, n1, 1);
-        let e5 = rcb(push, n2, 3);
-        push(Op::Add, &[e3, e4, e5], s)
-    };
-    for _ in 0..n_cells {
-        x = cell(&mut push, x, s);
-    }
-    // reduction: relu-conv3x3 s2-bn, relu-conv3x3-bn; shortcut avgpool 2 s2 + conv1x1
-    let (c2, h2) = (2 * c, side / 2);
-    let s2 = [c2, h2, h2];
-    let r = push(Op::Act(Act::Relu), &[x], s);
-    let a = push(conv(c2, 3, 2, 1), &[r], s2);
-    let a = push(Op::Bn, &[a], s2);
-    let r = push(Op::Act(Act::Relu), &[a], s2);
-    let a = push(conv(c2, 3, 1, 1), &[r], s2);
-    let a = push(Op::Bn, &[a], s2);
-    let p = push(Op::Pool { max: false, k: (2, 2), stride: 2, pad: Pad4::sym(0, 0), count_include_pad: false }, &[x], [c, h2, h2]);
-    let sc = push(conv(c2, 1, 1, 0), &[p], s2);
-    x = push(Op::Add, &[a, sc], s2);
-    for _ in 0..n_cells {
-        x = cell(&mut push, x, s2);
-    }
-    let b = push(Op::Bn, &[x], s2);
-    let r = push(Op::Act(Act::Relu), &[b], s2);
-    let gp = push(Op::Gap, &[r], [c2, 1, 1]);
-    let out = push(Op::Linear { out: classes, bias: true }, &[gp], [classes, 1, 1]);
-    Graph { nodes, output: out }
-}
 
 fn main() {
     let a: Vec<usize> = std::env::args().skip(1).map(|s| s.parse().unwrap()).collect();
     let (batch, c, ncell, side) = (a.first().copied().unwrap_or(64), a.get(1).copied().unwrap_or(16), a.get(2).copied().unwrap_or(5), a.get(3).copied().unwrap_or(32));
-    let g = nb201(c, ncell, side, 10);
+    let g = nets::nb201_cells(c, ncell, side, 10);
     let mut rng = Rng::new(0);
     let x: Vec<f32> = (0..batch * 3 * side * side).map(|_| rng.uniform(-1.0, 1.0)).collect();
     let labels: Vec<u32> = (0..batch).map(|i| (i % 10) as u32).collect();

@@ -62,10 +62,16 @@ pub fn wide() -> Graph {
 /// Appends a node, returns its index.
 type Push<'a> = &'a mut dyn FnMut(Op, &[usize], [usize; 3]) -> usize;
 
-/// An NB201-like network: stem conv-bn, one cell with all five edge ops
-/// (`|nor_conv_3x3~0|+|skip_connect~0|avg_pool_3x3~1|+|none~0|nor_conv_1x1~1|nor_conv_3x3~2|`),
-/// a residual reduction block, the cell again at the reduced size, bn-relu-gap-linear head.
+/// An NB201-like network with one cell per stage ([`nb201_cells`]).
 pub fn nb201_like(c: usize, side: usize, classes: usize) -> Graph {
+    nb201_cells(c, 1, side, classes)
+}
+
+/// An NB201-like network: stem conv-bn, `n_cells` cells with all five edge ops
+/// (`|nor_conv_3x3~0|+|skip_connect~0|avg_pool_3x3~1|+|none~0|nor_conv_1x1~1|nor_conv_3x3~2|`),
+/// a residual reduction block, `n_cells` cells at the reduced size, bn-relu-gap-linear head.
+/// Also the network of `examples/train_step_speed.rs`.
+pub fn nb201_cells(c: usize, n_cells: usize, side: usize, classes: usize) -> Graph {
     let mut nodes = vec![node(Op::Input, &[], [3, side, side])];
     let mut push = |op: Op, ins: &[usize], shape: [usize; 3]| {
         nodes.push(node(op, ins, shape));
@@ -90,7 +96,9 @@ pub fn nb201_like(c: usize, side: usize, classes: usize) -> Graph {
         let e5 = rcb(push, n2, 3);
         push(Op::Add, &[e3, e4, e5], s)
     };
-    x = cell(&mut push, x, s);
+    for _ in 0..n_cells {
+        x = cell(&mut push, x, s);
+    }
     // reduction: relu-conv3x3 s2-bn, relu-conv3x3-bn; shortcut avgpool 2 s2 + conv1x1
     let (c2, h2) = (2 * c, side / 2);
     let s2 = [c2, h2, h2];
@@ -103,7 +111,9 @@ pub fn nb201_like(c: usize, side: usize, classes: usize) -> Graph {
     let p = push(Op::Pool { max: false, k: (2, 2), stride: 2, pad: Pad4::sym(0, 0), count_include_pad: false }, &[x], [c, h2, h2]);
     let sc = push(conv(c2, 1, 1, 0), &[p], s2);
     x = push(Op::Add, &[a, sc], s2);
-    x = cell(&mut push, x, s2);
+    for _ in 0..n_cells {
+        x = cell(&mut push, x, s2);
+    }
     let b = push(Op::Bn, &[x], s2);
     let r = push(Op::Act(Act::Relu), &[b], s2);
     let gp = push(Op::Gap, &[r], [c2, 1, 1]);
