@@ -451,6 +451,7 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
         Format::Text => {
             println!("{why}; {} trials in {:.2} s, store {}", summary.trials, summary.wall, path.display());
             print!("{}", nasc_runtime::report::text_with(&run, &crate::report::detail(&repro, false)));
+            print!("{}", next_steps(&a.file, &path, nasc_runtime::report::best(&run).map(|t| t.name.as_str())));
         }
         Format::Json => {
             let mut j = nasc_runtime::report::json_with(&run, &path, &crate::report::detail(&repro, false));
@@ -469,4 +470,17 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
         }
     }
     Ok(if summary.reason == StopReason::Interrupted { 130 } else { 0 })
+}
+
+/// What to do after a search: plots, and the best candidate exported or trained.
+fn next_steps(spec: &str, store: &Path, best: Option<&str>) -> String {
+    let q = crate::command_eval::split::quote;
+    let (spec, store) = (q(spec), q(&store.display().to_string()));
+    let mut out = format!("next:\n  nasc report {store} --plots plots/   # plots of this run\n");
+    if let Some(name) = best {
+        let name = q(name);
+        out.push_str(&format!("  nasc export {spec} --candidate {name} --format onnx --out best.onnx   # the best as an ONNX model\n"));
+        out.push_str(&format!("  nasc train {spec} --candidate {name} --dataset PATH --epochs 10   # train the best on your data\n"));
+    }
+    out
 }

@@ -327,6 +327,19 @@ fn built_in_specs_work_from_any_folder() {
     let o = run(&["search", "nb201", "--budget", "30", "--quiet"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(dir.join("nasc-runs/nb201-re-s0.db").is_file());
+    // the first search says what to do next, with commands that run as printed
+    let out = stdout(&o);
+    let next: Vec<&str> = out.lines().skip_while(|l| *l != "next:").skip(1).collect();
+    assert_eq!(next.len(), 3, "{out}");
+    assert!(next[0].trim_start().starts_with("nasc report nasc-runs/nb201-re-s0.db --plots plots/"));
+    let export = next[1].trim_start().split("   #").next().unwrap();
+    // `nasc export SPEC --candidate 'NAME' --format ...`: the quoted name holds no quote
+    let parts: Vec<&str> = export.split('\'').collect();
+    assert_eq!(parts.len(), 3, "{export}");
+    let words: Vec<String> = parts[0].split_whitespace().chain([parts[1]]).chain(parts[2].split_whitespace()).map(String::from).collect();
+    assert_eq!(&words[..2], ["nasc", "export"], "{words:?}");
+    let o = run(&words[1..].iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success() && dir.join("best.onnx").is_file(), "{words:?}: {}", stderr(&o));
     let o = run(&["zoo"]);
     assert!(o.status.success());
     assert_eq!(stdout(&o).lines().count(), 15, "{}", stdout(&o));
