@@ -186,6 +186,9 @@ struct RunnerState {
     pending: Vec<PendingState>,
 }
 
+/// The progress callback called after each commit ([`Runner::on_commit`]).
+type OnCommit<'a> = Box<dyn FnMut(&Progress) + 'a>;
+
 pub struct Runner<'a> {
     space: &'a SearchSpace,
     strategy: Box<dyn Strategy + 'a>,
@@ -210,7 +213,7 @@ pub struct Runner<'a> {
     started: Instant,
     wall_base: f64,
     stop: Arc<AtomicBool>,
-    on_commit: Option<Box<dyn FnMut(&Progress) + 'a>>,
+    on_commit: Option<OnCommit<'a>>,
     finished: Option<StopReason>,
     n_space_metrics: usize,
     /// The run's objectives ([`Runner::set_objectives`]); None: the evaluator's reward alone.
@@ -485,7 +488,7 @@ impl<'a> Runner<'a> {
                 (Some(r.reward), Some(r.reported), None)
             }
             Err(e) => {
-                metrics.extend(std::iter::repeat(f64::NAN).take(self.evaluator.metric_names().len()));
+                metrics.extend(std::iter::repeat_n(f64::NAN, self.evaluator.metric_names().len()));
                 (None, None, Some(e))
             }
         };
