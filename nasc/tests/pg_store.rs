@@ -53,6 +53,8 @@ fn counts(c: &mut Client, run: &str) -> (i64, i64, i64, String, i64) {
     (r.get(0), r.get(1), r.get(2), s.get(0), s.get(1))
 }
 
+/// Waits until `f` holds; a query before the first process made the schema (a fresh database)
+/// counts as "not yet" (`.ok()` in the callers).
 fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     let t = Instant::now();
     while !f() {
@@ -69,7 +71,7 @@ fn a_search_and_two_workers_finish_the_budget_once() {
     let run = run_name("share");
     let s = spawn(&["search", "specs/nb201.nas", "--evaluator", "instant", "--strategy", "re", "--budget", "3000", "--store", &url, "--run", &run, "--quiet", "--workers", "2"]);
     let mut c = db(&url);
-    wait_for("the run", Duration::from_secs(30), || c.query_opt("SELECT 1 FROM nasc_runs WHERE name = $1", &[&run]).unwrap().is_some());
+    wait_for("the run", Duration::from_secs(30), || c.query_opt("SELECT 1 FROM nasc_runs WHERE name = $1", &[&run]).ok().flatten().is_some());
     let w: Vec<Child> = (0..2).map(|_| spawn(&["worker", "--store", &url, "--run", &run, "--quiet"])).collect();
     let out = s.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
@@ -101,7 +103,7 @@ fn a_worker_that_lost_its_lease_gets_its_result_refused_and_goes_on() {
     let run = run_name("stale");
     let a = spawn(&["search", "specs/tiny.nas", "--evaluator", SLEEP2, "--strategy", "rs", "--budget", "1", "--store", &url, "--run", &run, "--lease-timeout", "0.5"]);
     let mut c = db(&url);
-    let running = |c: &mut Client| c.query_opt("SELECT attempts FROM nasc_trials WHERE run = $1 AND id = 0 AND state = 'running'", &[&run]).unwrap().map(|r| r.get::<_, i32>(0));
+    let running = |c: &mut Client| c.query_opt("SELECT attempts FROM nasc_trials WHERE run = $1 AND id = 0 AND state = 'running'", &[&run]).ok().flatten().map(|r| r.get::<_, i32>(0));
     wait_for("trial 0 to run", Duration::from_secs(30), || running(&mut c) == Some(1));
     // stop the search process (not its child): its heartbeats stop, its lease expires
     let pid = a.id().to_string();
@@ -142,7 +144,7 @@ fn a_trial_whose_lease_expires_more_than_max_retries_times_fails() {
         "0",
     ]);
     let mut c = db(&url);
-    wait_for("trial 0 to run", Duration::from_secs(30), || c.query_opt("SELECT 1 FROM nasc_trials WHERE run = $1 AND id = 0 AND state = 'running'", &[&run]).unwrap().is_some());
+    wait_for("trial 0 to run", Duration::from_secs(30), || c.query_opt("SELECT 1 FROM nasc_trials WHERE run = $1 AND id = 0 AND state = 'running'", &[&run]).ok().flatten().is_some());
     a.kill().unwrap();
     a.wait().unwrap();
     std::thread::sleep(Duration::from_millis(600));
