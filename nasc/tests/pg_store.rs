@@ -103,7 +103,8 @@ fn a_worker_that_lost_its_lease_gets_its_result_refused_and_goes_on() {
     let run = run_name("stale");
     let a = spawn(&["search", "specs/tiny.nas", "--evaluator", SLEEP2, "--strategy", "rs", "--budget", "1", "--store", &url, "--run", &run, "--lease-timeout", "0.5"]);
     let mut c = db(&url);
-    let running = |c: &mut Client| c.query_opt("SELECT attempts FROM nasc_trials WHERE run = $1 AND id = 0 AND state = 'running'", &[&run]).ok().flatten().map(|r| r.get::<_, i32>(0));
+    let running =
+        |c: &mut Client| c.query_opt("SELECT attempts FROM nasc_trials WHERE run = $1 AND id = 0 AND state = 'running'", &[&run]).ok().flatten().map(|r| r.get::<_, i32>(0));
     wait_for("trial 0 to run", Duration::from_secs(30), || running(&mut c) == Some(1));
     // stop the search process (not its child): its heartbeats stop, its lease expires
     let pid = a.id().to_string();
@@ -144,7 +145,9 @@ fn a_trial_whose_lease_expires_more_than_max_retries_times_fails() {
         "0",
     ]);
     let mut c = db(&url);
-    wait_for("trial 0 to run", Duration::from_secs(30), || c.query_opt("SELECT 1 FROM nasc_trials WHERE run = $1 AND id = 0 AND state = 'running'", &[&run]).ok().flatten().is_some());
+    wait_for("trial 0 to run", Duration::from_secs(30), || {
+        c.query_opt("SELECT 1 FROM nasc_trials WHERE run = $1 AND id = 0 AND state = 'running'", &[&run]).ok().flatten().is_some()
+    });
     a.kill().unwrap();
     a.wait().unwrap();
     std::thread::sleep(Duration::from_millis(600));
