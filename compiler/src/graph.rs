@@ -32,8 +32,19 @@ pub enum OpKind {
         out: i64,
         bias: bool,
     },
+    /// Squeeze-excite: gap, 1x1 conv c->mid (bias), `act`, 1x1 conv mid->c (bias), `gate`,
+    /// scale the input (MobileNetV3: relu, hsigmoid; EfficientNet: swish, sigmoid).
     Se {
         mid: i64,
+        act: &'static str,
+        gate: &'static str,
+    },
+    /// Element-wise product of two tensors of one shape, or of a tensor and a `[c, 1, 1]`
+    /// tensor broadcast over its pixels (`a * b`).
+    Mul,
+    /// Dropout with probability `ppm` / 1e6: the identity when counting and in eval mode.
+    Dropout {
+        ppm: u32,
     },
     Zero,
     Identity,
@@ -85,7 +96,15 @@ impl OpKind {
             }
             OpKind::Gap => "gap".into(),
             OpKind::Linear { out, bias } => format!("linear/{out}{}", if *bias { "b" } else { "" }),
-            OpKind::Se { mid } => format!("se/{mid}"),
+            OpKind::Se { mid, act, gate } => {
+                if (*act, *gate) == ("relu", "hsigmoid") {
+                    format!("se/{mid}")
+                } else {
+                    format!("se/{mid}/{act}/{gate}")
+                }
+            }
+            OpKind::Mul => "mul".into(),
+            OpKind::Dropout { ppm } => format!("dropout/{}", *ppm as f64 / 1e6),
             OpKind::Zero => "zero".into(),
             OpKind::Identity => "identity".into(),
             OpKind::Add => "add".into(),
@@ -232,7 +251,8 @@ impl NetGraph {
                     st.parts[idx] = Some(parts);
                     s
                 }
-                OpKind::Mean | OpKind::Concat => {
+                OpKind::Mul if n.inputs.iter().any(|i| st.keys[i.index()] == "#") => "#".to_string(),
+                OpKind::Mean | OpKind::Concat | OpKind::Mul => {
                     let mut parts: Vec<String> = n.inputs.iter().map(|i| short(&st.keys[i.index()])).collect();
                     parts.sort_unstable();
                     format!("{}[{}]", n.op.signature(), parts.join(","))

@@ -15,9 +15,10 @@ backend computes:
 - maxpool / avgpool with explicit padding; average pooling divides by the pixels of the window
   inside the image when `count_include_pad` is false, by the whole window when it is true.
 - gap (global average pooling to [c, 1, 1]), linear (over the flattened c*h*w input; output
-  [out, 1, 1]), se (gap, 1x1 conv c->mid with bias, relu, 1x1 conv mid->c with bias,
-  hsigmoid, scale), zero (zeros of its shape), identity, add (sum of the inputs), mean (their
-  mean; zero inputs count in the divisor), concat (along channels).
+  [out, 1, 1]), se (gap, 1x1 conv c->mid with bias, `act` (default relu), 1x1 conv mid->c
+  with bias, `gate` (default hsigmoid), scale), mul (product of two inputs; a [c, 1, 1] side
+  broadcasts), dropout (`nn.Dropout(p)`), zero (zeros of its shape), identity, add (sum of the
+  inputs), mean (their mean; zero inputs count in the divisor), concat (along channels).
 
 Only the nodes the output depends on run (as in nasc); every node's parameters exist, so
 `sum(p.numel() for p in model.parameters())` equals the document's `params`.
@@ -113,16 +114,18 @@ class Linear(nn.Linear):
 
 
 class SE(nn.Module):
-    """Squeeze-excite: gap, 1x1 conv c->mid (bias), relu, 1x1 conv mid->c (bias), hsigmoid, scale."""
+    """Squeeze-excite: gap, 1x1 conv c->mid (bias), act, 1x1 conv mid->c (bias), gate, scale."""
 
-    def __init__(self, c, mid):
+    def __init__(self, c, mid, act="relu", gate="hsigmoid"):
         super().__init__()
         self.fc1 = nn.Conv2d(c, mid, 1, bias=True)
         self.fc2 = nn.Conv2d(mid, c, 1, bias=True)
+        self.act = _ACTS[act]()
+        self.gate = _ACTS[gate]()
 
     def forward(self, x):
         s = x.mean((2, 3), keepdim=True)
-        return x * F.hardsigmoid(self.fc2(F.relu(self.fc1(s))))
+        return x * self.gate(self.fc2(self.act(self.fc1(s))))
 
 
 class Gap(nn.Module):
@@ -139,7 +142,7 @@ _ACTS = {
     "hsigmoid": nn.Hardsigmoid,
 }
 
-_NO_MODULE = {"input", "zero", "identity", "add", "mean", "concat"}
+_NO_MODULE = {"input", "zero", "identity", "add", "mean", "concat", "mul"}
 
 # The child name of each op's module: with it, a NascNet's state_dict names are nasc's tensor
 # names (`n{i}.conv.weight`, `n{i}.bn.running_mean`, `n{i}.se.fc1.bias`...; docs/export.md).
@@ -163,7 +166,9 @@ def _module(node):
     if op == "linear":
         return Linear(ins[0][0] * ins[0][1] * ins[0][2], node["out_features"], bias=node.get("bias", True))
     if op == "se":
-        return SE(c, node["mid"])
+        return SE(c, node["mid"], node.get("act", "relu"), node.get("gate", "hsigmoid"))
+    if op == "dropout":
+        return nn.Dropout(node["p"])
     if op in _NO_MODULE:
         return None
     raise ValueError(f"node {node.get('id')}: unknown op {op!r} (graph document version 1 ops only)")
@@ -246,6 +251,8 @@ class NascNet(nn.Module):
                 y = y / len(ins)
             elif op == "concat":
                 y = torch.cat(ins, dim=1)
+            elif op == "mul":
+                y = ins[0] * ins[1]
             else:
                 y = self.mods[i](ins[0])
             vals[i] = y

@@ -71,9 +71,20 @@ pub enum Op {
         out: usize,
         bias: bool,
     },
-    /// Squeeze-excite: gap, 1x1 conv c->mid (bias), relu, 1x1 conv mid->c (bias), h-sigmoid, scale.
+    /// Squeeze-excite: gap, 1x1 conv c->mid (bias), `act`, 1x1 conv mid->c (bias), `gate`, scale
+    /// (MobileNetV3: relu, h-sigmoid; EfficientNet: swish, sigmoid).
     Se {
         mid: usize,
+        act: Act,
+        gate: Act,
+    },
+    /// Element-wise product of two inputs: equal shapes, or one `[c, 1, 1]` broadcast over the
+    /// other's pixels.
+    Mul,
+    /// Inverted dropout with probability `p` in training mode (kept values scaled by
+    /// `1 / (1 - p)`); the identity in eval mode.
+    Dropout {
+        p: f32,
     },
     Zero,
     Identity,
@@ -92,7 +103,7 @@ impl Op {
         match self {
             Op::Conv { bias, .. } | Op::Linear { bias, .. } => !bias,
             Op::Act(a) => !matches!(a, Act::Sigmoid | Act::HSigmoid),
-            Op::Pool { .. } | Op::Gap | Op::Se { .. } | Op::Identity | Op::Zero => true,
+            Op::Pool { .. } | Op::Gap | Op::Se { .. } | Op::Identity | Op::Zero | Op::Mul | Op::Dropout { .. } => true,
             Op::Input | Op::Bn | Op::Add | Op::Mean | Op::Concat => false,
         }
     }
@@ -180,9 +191,25 @@ impl Graph {
                     _ => return Err(format!("node {i}: pooling window larger than its input {h}x{w}")),
                 }
             }
-            Op::Bn | Op::Act(_) | Op::Se { .. } | Op::Zero | Op::Identity => {
+            Op::Bn | Op::Act(_) | Op::Se { .. } | Op::Zero | Op::Identity | Op::Dropout { .. } => {
                 arity(1)?;
+                if let Op::Dropout { p } = node.op {
+                    if !(0.0..1.0).contains(&p) {
+                        return Err(format!("node {i}: dropout probability {p} is not in [0, 1)"));
+                    }
+                }
                 ins[0]
+            }
+            Op::Mul => {
+                arity(2)?;
+                let (a, b) = (ins[0], ins[1]);
+                if a == b || (a[0] == b[0] && b[1..] == [1, 1]) {
+                    a
+                } else if a[0] == b[0] && a[1..] == [1, 1] {
+                    b
+                } else {
+                    return Err(format!("node {i}: mul needs equal shapes or a [c, 1, 1] side, has {a:?} and {b:?}"));
+                }
             }
             Op::Gap => {
                 arity(1)?;
@@ -241,6 +268,7 @@ impl Graph {
             zero[i] = match node.op {
                 Op::Zero => true,
                 Op::Add | Op::Mean | Op::Concat => node.inputs.iter().all(|&j| zero[j]),
+                Op::Mul => node.inputs.iter().any(|&j| zero[j]),
                 ref op if op.keeps_zero() => zero[node.inputs[0]],
                 _ => false,
             };

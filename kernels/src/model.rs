@@ -9,9 +9,9 @@
 
 use crate::backend::Ops;
 use crate::graph::{Graph, Op, Plan};
-use crate::net_ops::{pad_backward, pad_forward};
+use crate::net_ops::{dropout_mask, mul_layout, pad_backward, pad_forward};
 use crate::rng::Rng;
-use crate::shape::{Act, AdamW, BatchNorm, Conv2d, Linear, Pool2d, PoolKind, Sgd};
+use crate::shape::{AdamW, BatchNorm, Conv2d, Linear, Pool2d, PoolKind, Sgd};
 use std::collections::HashMap;
 
 /// An optimizer and its per-parameter state.
@@ -54,6 +54,8 @@ pub struct Model<B: Ops> {
     acts: Vec<Option<B::T>>,
     aux: Vec<Vec<B::T>>,
     zeros: HashMap<usize, B::T>,
+    /// The seed of the dropout masks (as [`crate::net::Net`]'s; masks change with `step`).
+    drop_seed: u64,
 }
 
 fn numel(s: [usize; 3]) -> usize {
@@ -115,7 +117,7 @@ impl<B: Ops> Model<B> {
     /// order, weight before bias, then uploads them.
     pub fn new(backend: B, graph: Graph, rng: &mut Rng) -> Result<Self, String> {
         let host = crate::net::Net::new(graph, rng)?;
-        let crate::net::Net { graph, plan, params, stats, param_info, .. } = host;
+        let crate::net::Net { graph, plan, params, stats, param_info, drop_seed, .. } = host;
         let nn = graph.nodes.len();
         let mut slots = Vec::new();
         let mut tensors = Vec::new();
@@ -178,6 +180,7 @@ impl<B: Ops> Model<B> {
             acts: (0..nn).map(|_| None).collect(),
             aux: (0..nn).map(|_| Vec::new()).collect(),
             zeros: HashMap::new(),
+            drop_seed,
         })
     }
 
@@ -350,14 +353,29 @@ impl<B: Ops> Model<B> {
                 let l = Linear { n, inp: c * h * w, out: *out, bias: *bias };
                 b.linear_forward(&l, self.input(i, 0), &self.params[p0], bias.then(|| &self.params[p0 + 1]))
             }
-            Op::Se { mid } => {
+            Op::Mul => {
+                let (xi, si, cm, hw) = mul_layout(ishape, self.graph.nodes[node.inputs[1]].shape);
+                b.channel_mul_forward(n, cm, hw, self.input(i, xi), self.input(i, si))
+            }
+            Op::Dropout { p } => {
+                if train {
+                    let len = n * numel(node.shape);
+                    let mask = b.upload(&dropout_mask(*p, self.drop_seed, self.step as u64, i, len));
+                    let y = b.channel_mul_forward(n, len / n, 1, self.input(i, 0), &mask);
+                    self.aux[i] = vec![mask];
+                    y
+                } else {
+                    b.identity(self.input(i, 0))
+                }
+            }
+            Op::Se { mid, act, gate } => {
                 let p = &self.params[p0..p0 + 4];
                 let xin = self.input(i, 0);
                 let s1 = b.global_avg_forward(n, c, h * w, xin);
                 let z = b.linear_forward(&Linear { n, inp: c, out: *mid, bias: true }, &s1, &p[0], Some(&p[1]));
-                let r = b.act_forward(Act::Relu, &z);
+                let r = b.act_forward(*act, &z);
                 let u = b.linear_forward(&Linear { n, inp: *mid, out: c, bias: true }, &r, &p[2], Some(&p[3]));
-                let s = b.act_forward(Act::HSigmoid, &u);
+                let s = b.act_forward(*gate, &u);
                 let y = b.channel_mul_forward(n, c, h * w, xin, &s);
                 self.aux[i] = vec![s1, z, r, u, s];
                 y
@@ -510,15 +528,31 @@ impl<B: Ops> Model<B> {
                     out.push((v, dx));
                 }
             }
-            Op::Se { mid } => {
+            Op::Mul => {
+                let (xi, si, cm, hw) = mul_layout(ishape, self.graph.nodes[node.inputs[1]].shape);
+                let (dx, ds) = b.channel_mul_backward(n, cm, hw, self.input(i, xi), self.input(i, si), dy);
+                for (k, d) in [(xi, dx), (si, ds)] {
+                    match needs(k) {
+                        Some(v) => out.push((v, d)),
+                        None => b.recycle(d),
+                    }
+                }
+            }
+            Op::Dropout { .. } => {
+                if let Some(v) = needs(0) {
+                    let len = b.len(dy);
+                    out.push((v, b.channel_mul_forward(n, len / n, 1, dy, &self.aux[i][0])));
+                }
+            }
+            Op::Se { mid, act, gate } => {
                 let a = &self.aux[i];
                 let (s1, z, r, u, s) = (&a[0], &a[1], &a[2], &a[3], &a[4]);
                 let p = &self.params[p0..p0 + 4];
                 let xin = self.input(i, 0);
                 let (mut dx, ds) = b.channel_mul_backward(n, c, h * w, xin, s, dy);
-                let du = b.act_backward(Act::HSigmoid, u, &ds);
+                let du = b.act_backward(*gate, u, &ds);
                 let (dr, dw2, db2) = b.linear_backward(&Linear { n, inp: *mid, out: c, bias: true }, r, &p[2], &du, true);
-                let dz = b.act_backward(Act::Relu, z, &dr.unwrap());
+                let dz = b.act_backward(*act, z, &dr.unwrap());
                 let (ds1, dw1, db1) = b.linear_backward(&Linear { n, inp: c, out: *mid, bias: true }, s1, &p[0], &dz, true);
                 b.axpy(1.0, &b.global_avg_backward(n, c, h * w, &ds1.unwrap()), &mut dx);
                 pg.extend([(p0, dw1), (p0 + 1, db1.unwrap()), (p0 + 2, dw2), (p0 + 3, db2.unwrap())]);

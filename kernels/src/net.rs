@@ -8,7 +8,7 @@
 
 use crate::cpu;
 use crate::graph::{Graph, Op, Plan};
-use crate::net_ops::{pad_backward, pad_forward, se_backward, se_forward, PoolSpec};
+use crate::net_ops::{dropout_mask, mul_layout, pad_backward, pad_forward, se_backward, se_forward, PoolSpec};
 use crate::rng::Rng;
 use crate::shape::{BatchNorm, Conv2d, Linear};
 use std::collections::HashMap;
@@ -85,6 +85,12 @@ pub struct Net {
     logits: Vec<f32>,
     trained: bool,
     pool: Pool,
+    /// The seed of the dropout masks (drawn after the parameters, only when the graph has a
+    /// dropout node, so other networks' initialization is unchanged).
+    pub(crate) drop_seed: u64,
+    /// Which dropout masks a training forward draws (with the seed and the node): forwards at
+    /// one value draw the same masks. [`crate::model::Model`] uses its optimizer step count.
+    pub dropout_step: u64,
 }
 
 fn numel(s: [usize; 3]) -> usize {
@@ -130,7 +136,7 @@ impl Net {
                         push(&mut params, i, "bias", *out, &mut || rng.uniform(-bound, bound));
                     }
                 }
-                Op::Se { mid } => {
+                Op::Se { mid, .. } => {
                     let c = cin.unwrap()[0];
                     let (b1, b2) = (1.0 / (c as f32).sqrt(), 1.0 / (*mid as f32).sqrt());
                     push(&mut params, i, "fc1.weight", mid * c, &mut || rng.uniform(-b1, b1));
@@ -159,6 +165,7 @@ impl Net {
             }
         }
         let grads = vec![0.0; params.len()];
+        let drop_seed = if graph.nodes.iter().any(|n| matches!(n.op, Op::Dropout { .. })) { rng.next_u64() } else { 0 };
         Ok(Net {
             graph,
             plan,
@@ -175,6 +182,8 @@ impl Net {
             logits: Vec::new(),
             trained: false,
             pool: Pool::default(),
+            drop_seed,
+            dropout_step: 0,
         })
     }
 
@@ -216,6 +225,7 @@ impl Net {
         assert_eq!(x.len(), n * numel(self.graph.input_shape()), "input size");
         self.resize(n);
         self.trained = train;
+        let (drop_seed, drop_call) = (self.drop_seed, self.dropout_step);
         let Net { graph, plan, params, stats, slots, val, acts, aux, zeros, .. } = self;
         for i in 0..graph.nodes.len() {
             if !plan.live[i] || val[i] != i {
@@ -283,7 +293,19 @@ impl Net {
                     let (wt, b) = p.split_at(l.out * l.inp);
                     cpu::linear_forward(&l, inp(0), wt, bias.then_some(b), y);
                 }
-                Op::Se { mid } => se_forward(n, ishape, *mid, p, inp(0), &mut aux[i], y),
+                Op::Se { mid, act, gate } => se_forward(n, ishape, *mid, (*act, *gate), p, inp(0), &mut aux[i], y),
+                Op::Mul => {
+                    let (xi, si, cm, hw) = mul_layout(ishape, graph.nodes[node.inputs[1]].shape);
+                    cpu::channel_mul_forward(n, cm, hw, inp(xi), inp(si), y);
+                }
+                Op::Dropout { p } => {
+                    if train {
+                        aux[i] = dropout_mask(*p, drop_seed, drop_call, i, y.len());
+                        cpu::channel_mul_forward(n, y.len() / n, 1, inp(0), &aux[i], y);
+                    } else {
+                        y.copy_from_slice(inp(0));
+                    }
+                }
                 Op::Identity => y.copy_from_slice(inp(0)),
                 Op::Add | Op::Mean => {
                     let mut first = true;
@@ -450,9 +472,27 @@ impl Net {
                         None => cpu::linear_backward(&l, inp(0), wt, &dy, None, dw, db),
                     }
                 }
-                Op::Se { mid } => {
+                Op::Mul => {
+                    let (xi, si, cm, hw) = mul_layout(ishape, graph.nodes[node.inputs[1]].shape);
+                    let (mut dx, mut ds) = (pool.get(n * cm * hw), pool.get(n * cm));
+                    cpu::channel_mul_backward(n, cm, hw, inp(xi), inp(si), &dy, &mut dx, &mut ds);
+                    for (k, d) in [(xi, &dx), (si, &ds)] {
+                        if let Some(v) = needs(k) {
+                            contribute(&mut g, pool, v, d.len(), |t| t.copy_from_slice(d));
+                        }
+                    }
+                    pool.put(dx);
+                    pool.put(ds);
+                }
+                Op::Dropout { .. } => {
+                    if let Some(v) = needs(0) {
+                        let len = dy.len();
+                        contribute(&mut g, pool, v, len, |dx| cpu::channel_mul_forward(n, len / n, 1, &dy, &aux[i], dx));
+                    }
+                }
+                Op::Se { mid, act, gate } => {
                     let mut dx = pool.get(xlen);
-                    se_backward(n, ishape, *mid, p, inp(0), &aux[i], &dy, &mut dx, gp);
+                    se_backward(n, ishape, *mid, (*act, *gate), p, inp(0), &aux[i], &dy, &mut dx, gp);
                     if let Some(v) = needs(0) {
                         contribute(&mut g, pool, v, xlen, |d| d.copy_from_slice(&dx));
                     }

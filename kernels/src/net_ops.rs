@@ -1,8 +1,10 @@
 //! Composite ops of the network built from the CPU kernels: pooling with asymmetric
-//! (TensorFlow "same") padding, squeeze-excite, and explicit padding.
+//! (TensorFlow "same") padding, squeeze-excite, explicit padding, the layout of a (broadcast)
+//! element-wise product, and dropout masks.
 
 use crate::cpu;
 use crate::graph::Pad4;
+use crate::rng::Rng;
 use crate::shape::{Act, Linear, Pool2d, PoolKind};
 
 /// Copies `x: [n, c, h, w]` into `y: [n, c, h + t + b, w + l + r]` surrounded by `fill`.
@@ -114,7 +116,8 @@ impl PoolSpec {
 
 /// Squeeze-excite on `x: [n, c, h, w]` with parameters `[W1 (mid x c), b1, W2 (c x mid), b2]`.
 /// `aux` keeps `[s1 (n*c), z (n*mid), r (n*mid), u (n*c), s (n*c)]`.
-pub(crate) fn se_forward(n: usize, shape: [usize; 3], mid: usize, p: &[f32], x: &[f32], aux: &mut Vec<f32>, y: &mut [f32]) {
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn se_forward(n: usize, shape: [usize; 3], mid: usize, (act, gate): (Act, Act), p: &[f32], x: &[f32], aux: &mut Vec<f32>, y: &mut [f32]) {
     let [c, h, w] = shape;
     aux.resize(n * (3 * c + 2 * mid), 0.0);
     let (s1, rest) = aux.split_at_mut(n * c);
@@ -126,15 +129,15 @@ pub(crate) fn se_forward(n: usize, shape: [usize; 3], mid: usize, p: &[f32], x: 
     let (w2, b2) = rest.split_at(c * mid);
     cpu::global_avg_forward(n, c, h * w, x, s1);
     cpu::linear_forward(&Linear { n, inp: c, out: mid, bias: true }, s1, w1, Some(b1), z);
-    cpu::act_forward(Act::Relu, z, r);
+    cpu::act_forward(act, z, r);
     cpu::linear_forward(&Linear { n, inp: mid, out: c, bias: true }, r, w2, Some(b2), u);
-    cpu::act_forward(Act::HSigmoid, u, s);
+    cpu::act_forward(gate, u, s);
     cpu::channel_mul_forward(n, c, h * w, x, s, y);
 }
 
 /// Backward of [`se_forward`]: `dx` overwritten, parameter gradients `gp` overwritten.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn se_backward(n: usize, shape: [usize; 3], mid: usize, p: &[f32], x: &[f32], aux: &[f32], dy: &[f32], dx: &mut [f32], gp: &mut [f32]) {
+pub(crate) fn se_backward(n: usize, shape: [usize; 3], mid: usize, (act, gate): (Act, Act), p: &[f32], x: &[f32], aux: &[f32], dy: &[f32], dx: &mut [f32], gp: &mut [f32]) {
     let [c, h, w] = shape;
     let (s1, rest) = aux.split_at(n * c);
     let (z, rest) = rest.split_at(n * mid);
@@ -149,14 +152,36 @@ pub(crate) fn se_backward(n: usize, shape: [usize; 3], mid: usize, p: &[f32], x:
     let mut ds = vec![0.0; n * c];
     cpu::channel_mul_backward(n, c, h * w, x, s, dy, dx, &mut ds);
     let mut du = vec![0.0; n * c];
-    cpu::act_backward(Act::HSigmoid, u, &ds, &mut du);
+    cpu::act_backward(gate, u, &ds, &mut du);
     let mut dr = vec![0.0; n * mid];
     cpu::linear_backward(&Linear { n, inp: mid, out: c, bias: true }, r, w2, &du, Some(&mut dr), dw2, Some(db2));
     let mut dz = vec![0.0; n * mid];
-    cpu::act_backward(Act::Relu, z, &dr, &mut dz);
+    cpu::act_backward(act, z, &dr, &mut dz);
     let mut ds1 = vec![0.0; n * c];
     cpu::linear_backward(&Linear { n, inp: c, out: mid, bias: true }, s1, w1, &dz, Some(&mut ds1), dw1, Some(db1));
     let mut dxg = vec![0.0; x.len()];
     cpu::global_avg_backward(n, c, h * w, &ds1, &mut dxg);
     cpu::axpy(1.0, &dxg, dx);
+}
+
+/// How a `mul` node of input shapes `a`, `b` runs as a channel product `y[p] = x[p] * s[p / hw]`
+/// over `n * c` planes of `hw` pixels: `(x input, s input, c, hw)`. Equal shapes multiply
+/// element-wise (`c` = all elements, `hw` = 1); a `[c, 1, 1]` side is `s`.
+pub(crate) fn mul_layout(a: [usize; 3], b: [usize; 3]) -> (usize, usize, usize, usize) {
+    if a == b {
+        (0, 1, a.iter().product(), 1)
+    } else if b[1..] == [1, 1] {
+        (0, 1, a[0], a[1] * a[2])
+    } else {
+        (1, 0, b[0], b[1] * b[2])
+    }
+}
+
+/// The inverted-dropout mask of one training forward: `len` values, each 0 with probability `p`
+/// and `1 / (1 - p)` otherwise, drawn from the network's dropout seed, the forward's number and
+/// the node (so the CPU network and a model on any backend draw the same masks).
+pub(crate) fn dropout_mask(p: f32, seed: u64, call: u64, node: usize, len: usize) -> Vec<f32> {
+    let mut rng = Rng::derive(seed ^ call.wrapping_mul(0xD6E8_FEB8_6659_FD93), node as u64);
+    let keep = 1.0 / (1.0 - p);
+    (0..len).map(|_| if rng.next_f32() < p { 0.0 } else { keep }).collect()
 }

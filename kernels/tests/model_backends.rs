@@ -39,7 +39,7 @@ fn one_step<B: Ops>(m: &mut Model<B>, x: &[f32], labels: &[u32]) -> (f32, Vec<f3
 
 #[test]
 fn model_on_cpu_backend_equals_net() {
-    for (g, n) in [(wide(), 3), (tiny(Act::Relu), 4), (nb201_like(4, 8, 5), 2), (shared_act(), 3)] {
+    for (g, n) in [(wide(), 3), (tiny(Act::Relu), 4), (nb201_like(4, 8, 5), 2), (shared_act(), 3), (gated(), 3)] {
         let (x, labels) = data(&g, n, 9);
         let mut net = Net::new(g.clone(), &mut Rng::new(3)).unwrap();
         let mut model = Model::new(CpuBackend, g, &mut Rng::new(3)).unwrap();
@@ -69,7 +69,7 @@ fn nb201_training_step_wgpu_equals_cpu() {
     }
     let gpu = Gpu::new().unwrap_or_else(|e| panic!("{e}\nset NASC_SKIP_GPU_TESTS=1 to skip the wgpu tests"));
     eprintln!("wgpu adapter: {}", gpu.adapter_name());
-    for (g, n) in [(nb201_like(4, 8, 10), 4), (wide(), 3)] {
+    for (g, n) in [(nb201_like(4, 8, 10), 4), (wide(), 3), (gated(), 3)] {
         let (x, labels) = data(&g, n, 5);
         let mut mc = Model::new(CpuBackend, g.clone(), &mut Rng::new(1)).unwrap();
         let mut mg = Model::new(gpu.clone(), g, &mut Rng::new(1)).unwrap();
@@ -83,4 +83,23 @@ fn nb201_training_step_wgpu_equals_cpu() {
             assert!(scaled_err(&sg, &sc) < 1e-4, "running stats differ by {}", scaled_err(&sg, &sc));
         }
     }
+}
+
+/// Dropout: in training about `p` of the values are zeroed and the rest scaled by `1/(1-p)`,
+/// the masks change with the optimizer step, and eval mode is the identity.
+#[test]
+fn dropout_masks_scale_change_per_step_and_vanish_in_eval() {
+    use nasc_kernels::graph::{Node, Op};
+    let g = Graph { nodes: vec![Node { op: Op::Input, inputs: vec![], shape: [8, 16, 16] }, Node { op: Op::Dropout { p: 0.25 }, inputs: vec![0], shape: [8, 16, 16] }], output: 1 };
+    let n = 4;
+    let x = vec![1.0f32; n * 8 * 16 * 16];
+    let mut m = Model::new(CpuBackend, g, &mut Rng::new(7)).unwrap();
+    let y0 = CpuBackend.download(&m.forward(&x, n, true));
+    let zeros = y0.iter().filter(|v| **v == 0.0).count() as f64 / y0.len() as f64;
+    assert!((zeros - 0.25).abs() < 0.03, "dropped fraction {zeros}");
+    assert!(y0.iter().all(|v| *v == 0.0 || (v - 1.0 / 0.75).abs() < 1e-6));
+    assert_eq!(CpuBackend.download(&m.forward(&x, n, true)), y0, "one step, one mask");
+    m.step(&SGD, 0.1);
+    assert_ne!(CpuBackend.download(&m.forward(&x, n, true)), y0, "a new step draws new masks");
+    assert_eq!(CpuBackend.download(&m.forward(&x, n, false)), x, "eval mode is the identity");
 }

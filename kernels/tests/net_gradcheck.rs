@@ -73,6 +73,13 @@ fn gradcheck_conv_bn_swish_add_gap_linear_strict() {
     check(tiny(Act::Swish), 3, 1, 0.0);
 }
 
+/// Squeeze-excite with swish/sigmoid, broadcast and element-wise products, dropout (its masks
+/// are fixed while `dropout_step` is).
+#[test]
+fn gradcheck_gates_and_dropout() {
+    check(gated(), 3, 4, 0.0);
+}
+
 #[test]
 fn gradcheck_every_op() {
     check(wide(), 3, 2, 0.0);

@@ -46,7 +46,7 @@ pub fn node_params(g: &Graph, i: usize) -> u64 {
             let inp: u64 = in_shape.iter().map(|&x| x as u64).product();
             *out as u64 * inp + if *bias { *out as u64 } else { 0 }
         }
-        Op::Se { mid } => {
+        Op::Se { mid, .. } => {
             let m = *mid as u64;
             c * m + m + m * c + c
         }
@@ -91,7 +91,9 @@ pub fn graph_json(net: &NetGraph, exec: &Graph) -> Value {
             }
             Op::Gap => json!({"op": "gap"}),
             Op::Linear { out, bias } => json!({"op": "linear", "out_features": out, "bias": bias}),
-            Op::Se { mid } => json!({"op": "se", "mid": mid}),
+            Op::Se { mid, act, gate } => json!({"op": "se", "mid": mid, "act": act_name(*act), "gate": act_name(*gate)}),
+            Op::Mul => json!({"op": "mul"}),
+            Op::Dropout { p } => json!({"op": "dropout", "p": (*p as f64 * 1e6).round() / 1e6}),
             Op::Zero => json!({"op": "zero"}),
             Op::Identity => json!({"op": "identity"}),
             Op::Add => json!({"op": "add"}),

@@ -58,7 +58,9 @@ pub fn to_kernels(g: &NetGraph) -> Result<Graph, String> {
             }
             OpKind::Gap => Op::Gap,
             OpKind::Linear { out, bias } => Op::Linear { out: u(*out, "outputs")?, bias: *bias },
-            OpKind::Se { mid } => Op::Se { mid: u(*mid, "squeeze width")? },
+            OpKind::Se { mid, act: a, gate } => Op::Se { mid: u(*mid, "squeeze width")?, act: act(a)?, gate: act(gate)? },
+            OpKind::Mul => Op::Mul,
+            OpKind::Dropout { ppm } => Op::Dropout { p: *ppm as f32 / 1e6 },
             OpKind::Zero => Op::Zero,
             OpKind::Identity => Op::Identity,
             OpKind::Add => Op::Add,

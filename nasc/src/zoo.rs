@@ -6,7 +6,7 @@
 //! spec reads one).
 
 /// (name, text) of every spec in the repository's `specs/` folder.
-pub const ZOO: [(&str, &str); 15] = [
+pub const ZOO: [(&str, &str); 16] = [
     ("nb201", include_str!("../../specs/nb201.nas")),
     ("nas_bench_macro", include_str!("../../specs/nas_bench_macro.nas")),
     ("channel_bench_macro_mobilenet", include_str!("../../specs/channel_bench_macro_mobilenet.nas")),
@@ -20,6 +20,7 @@ pub const ZOO: [(&str, &str); 15] = [
     ("mbv3_space", include_str!("../../specs/mbv3_space.nas")),
     ("resnet18", include_str!("../../specs/resnet18.nas")),
     ("mobilenet_v3_large", include_str!("../../specs/mobilenet_v3_large.nas")),
+    ("efficientnet_b0", include_str!("../../specs/efficientnet_b0.nas")),
     ("tiny", include_str!("../../specs/tiny.nas")),
     ("digits_tiny", include_str!("../../specs/digits_tiny.nas")),
 ];

@@ -93,3 +93,33 @@ fn boolean_options() {
     assert_eq!(ma.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), mb.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
     assert_eq!(fa, fb);
 }
+
+/// Tensor products (`a * b`) write custom gates: squeeze-excite written out with `*` is the same
+/// network as `se(mid, act = "silu", gate = "sigmoid")` (params, flops, op counts); a zero side
+/// gives zero; `se`'s activation and gate are part of the op (the default is MobileNetV3's).
+#[test]
+fn tensor_products_write_gates() {
+    let net = |body: &str| {
+        format!("space t;\ninput [3, 8, 8];\nchoice w in [8, 16];\nnetwork {{\n  let x = input |> conv(w, 3) |> bn |> silu;\n  {body}\n  return x |> dropout(0.2) |> gap |> linear(10);\n}}\n")
+    };
+    let se = compile_src(&net("x = x |> se(4, act = silu, gate = \"sigmoid\");"));
+    let manual = compile_src(&net("x = x * (x |> gap |> conv(4, 1, bias = true) |> silu |> conv(x.c, 1, bias = true) |> sigmoid);"));
+    for c in se.sample(10, 1, &[]).expect("samples") {
+        for m in ["params", "flops"] {
+            assert_eq!(nasc_tests::metric(&se, &c, m), nasc_tests::metric(&manual, &c, m), "{m} of {}", se.name_of(&c));
+        }
+    }
+    let (a, d) = (se.default_candidate(), compile_src(&net("x = x |> se(4);")));
+    let b = d.default_candidate();
+    let ops = |s: &nasc_compiler::Space, c| s.graph_of(c).expect("graph").summary().into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+    assert!(ops(&se, &a).contains(&"se/4/swish/sigmoid".to_string()), "{:?}", ops(&se, &a));
+    assert!(ops(&d, &b).contains(&"se/4".to_string()), "{:?}", ops(&d, &b));
+    assert!(ops(&se, &a).contains(&"dropout/0.2".to_string()), "{:?}", ops(&se, &a));
+    assert!(ops(&manual, &manual.default_candidate()).contains(&"mul".to_string()));
+    assert_ne!(se.key(&a), d.key(&b), "the gate is part of the op");
+    // a product with the empty sum is the empty sum: the branch vanishes from the key and counts
+    let z = compile_src(&net("x = x + x * sum([]);"));
+    let plain = compile_src(&net(""));
+    let c = z.default_candidate();
+    assert_eq!(nasc_tests::metric(&z, &c, "params"), nasc_tests::metric(&plain, &plain.default_candidate(), "params"));
+}

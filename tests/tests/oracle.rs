@@ -29,7 +29,7 @@ fn count(g: &NetGraph) -> (i64, i64) {
                 params += ic * ih * iw * out + if *bias { *out } else { 0 };
                 flops += ic * ih * iw * out;
             }
-            OpKind::Se { mid } => {
+            OpKind::Se { mid, .. } => {
                 params += 2 * c * mid + mid + c;
                 flops += 2 * c * mid;
             }

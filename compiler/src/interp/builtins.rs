@@ -9,10 +9,12 @@ use nasc_grammar::diag::Diagnostic;
 use std::rc::Rc;
 
 /// Tensor ops (callable as op values, e.g. in an option list).
-pub const TENSOR_OPS: [&str; 21] = [
-    "conv", "dwconv", "bn", "relu", "relu6", "sigmoid", "swish", "silu", "hswish", "hsigmoid", "avgpool", "maxpool", "gap", "linear", "se", "zero", "identity", "add", "concat",
-    "sum", "mean",
+pub const TENSOR_OPS: [&str; 22] = [
+    "conv", "dwconv", "bn", "relu", "relu6", "sigmoid", "swish", "silu", "hswish", "hsigmoid", "avgpool", "maxpool", "gap", "linear", "se", "dropout", "zero", "identity", "add",
+    "concat", "sum", "mean",
 ];
+/// Activation ops (`se`'s `act` and `gate` name one of them).
+const ACTIVATIONS: [&str; 7] = ["relu", "relu6", "sigmoid", "swish", "silu", "hswish", "hsigmoid"];
 /// Scalar functions.
 pub const SCALAR_FNS: [&str; 10] = ["range", "len", "min", "max", "abs", "floor", "ceil", "round", "int", "make_divisible"];
 
@@ -71,7 +73,8 @@ fn signature(name: &str) -> Option<Signature> {
         "bn" | "relu" | "relu6" | "sigmoid" | "swish" | "silu" | "hswish" | "hsigmoid" | "gap" | "zero" | "identity" => &[("x", Required)],
         "avgpool" | "maxpool" => &[("x", Required), ("k", Required), ("stride", Int(1)), ("padding", Str("auto"))],
         "linear" => &[("x", Required), ("out", Required), ("bias", Bool(true))],
-        "se" => &[("x", Required), ("mid", Required)],
+        "se" => &[("x", Required), ("mid", Required), ("act", Str("relu")), ("gate", Str("hsigmoid"))],
+        "dropout" => &[("x", Required), ("p", Required)],
         "make_divisible" => &[("v", Required), ("divisor", Required), ("min", Bool(false))],
         "abs" | "floor" | "ceil" | "round" | "int" | "len" => &[("v", Required)],
         _ => return None,
@@ -140,7 +143,7 @@ fn sig_str(sig: Signature) -> String {
 }
 
 fn type_err(what: &str, v: &Value, span: Span) -> Interrupt {
-    Interrupt::Error(Diagnostic::error("E0104", format!("expected {what}, found {}", v.type_name()), span, format!("this is a {}", v.type_name())))
+    Interrupt::Error(Diagnostic::error("E0104", format!("expected {what}, found {}", v.type_name()), span, format!("this is {}", v.a_type_name())))
 }
 
 fn tensor(v: &(Value, Span)) -> R<Tensor> {
@@ -180,6 +183,39 @@ fn pair(v: &(Value, Span), what: &str) -> R<(i64, i64)> {
             Ok((k, k))
         }
     }
+}
+
+/// An activation named by a string (`"swish"`) or an op value (`swish`); `silu` is `swish`.
+fn activation(v: &(Value, Span), what: &str) -> R<&'static str> {
+    let name: &str = match &v.0 {
+        Value::Str(s) => s,
+        Value::Op(OpRef::Builtin(b)) => b,
+        other => return Err(type_err(&format!("{what} (an activation name)"), other, v.1)),
+    };
+    match ACTIVATIONS.iter().find(|a| **a == name) {
+        Some(&"silu") => Ok("swish"),
+        Some(a) => Ok(a),
+        None => {
+            let mut d = Diagnostic::error("E0104", format!("unknown activation `{name}` for {what}"), v.1, format!("expected one of {}", ACTIVATIONS.join(", ")));
+            if let Some(m) = nasc_grammar::diag::did_you_mean(name, ACTIVATIONS.iter().copied()) {
+                d = d.with_help(format!("did you mean `{m}`?"));
+            }
+            Err(Interrupt::Error(d))
+        }
+    }
+}
+
+/// A probability in [0, 1) as parts per million (exact for up to 6 decimals).
+fn probability(v: &(Value, Span)) -> R<u32> {
+    let p = match &v.0 {
+        Value::Float(f) => *f,
+        Value::Int(i) => *i as f64,
+        other => return Err(type_err("a probability", other, v.1)),
+    };
+    if !(0.0..1.0).contains(&p) {
+        return Err(Interrupt::Error(Diagnostic::error("E0202", format!("a dropout probability must be in [0, 1), found {p}"), v.1, "out of range")));
+    }
+    Ok((p * 1e6).round() as u32)
 }
 
 fn bool_arg(v: &(Value, Span)) -> R<bool> {
@@ -335,10 +371,17 @@ impl<'a> Interp<'a> {
             "se" => {
                 let x = tensor(&a[0])?;
                 let mid = pos_int(&a[1], "the squeeze width")?;
+                let act = activation(&a[2], "`se`'s `act`")?;
+                let gate = activation(&a[3], "`se`'s `gate`")?;
                 let mut cost = Cost { params: mul(&[2, x.c, mid], span)? + mid + x.c, ..Cost::default() };
                 cost.terms[0] = mul(&[2, x.c, mid], span)?;
                 cost.terms[1] = mid + x.c;
-                self.tensor_op(w, "se", OpKind::Se { mid }, span, &[&x], cost, (x.c, x.h, x.w))
+                self.tensor_op(w, "se", OpKind::Se { mid, act, gate }, span, &[&x], cost, (x.c, x.h, x.w))
+            }
+            "dropout" => {
+                let x = tensor(&a[0])?;
+                let ppm = probability(&a[1])?;
+                self.tensor_op(w, "dropout", OpKind::Dropout { ppm }, span, &[&x], Cost::default(), (x.c, x.h, x.w))
             }
             "zero" | "identity" => {
                 let x = tensor(&a[0])?;
@@ -443,6 +486,25 @@ impl<'a> Interp<'a> {
         let refs: Vec<&Tensor> = tensors.iter().collect();
         let kind = if name == "mean" { OpKind::Mean } else { OpKind::Add };
         self.tensor_op(w, name, kind, span, &refs, cost, (first.c, first.h, first.w))
+    }
+}
+
+impl<'a> Interp<'a> {
+    /// `a * b` on tensors: one shape, or one side `[c, 1, 1]` broadcast over the other's pixels.
+    /// A zero (empty sum) on either side gives zero. Multiplies are not counted (as `se`'s scale).
+    pub(super) fn mul_op(&mut self, w: &mut World, a: &Value, b: &Value, spans: (Span, Span), span: Span) -> R<Value> {
+        if matches!(a, Value::Zero) || matches!(b, Value::Zero) {
+            return Ok(Value::Zero);
+        }
+        let (x, y) = (tensor(&(a.clone(), spans.0))?, tensor(&(b.clone(), spans.1))?);
+        let out = if (x.c, x.h, x.w) == (y.c, y.h, y.w) || (x.c == y.c && (y.h, y.w) == (1, 1)) {
+            (x.c, x.h, x.w)
+        } else if x.c == y.c && (x.h, x.w) == (1, 1) {
+            (y.c, y.h, y.w)
+        } else {
+            return Err(shape_mismatch(span, &x, &y, "`*` needs equal shapes, or a [c, 1, 1] side with the other's channels"));
+        };
+        self.tensor_op(w, "mul", OpKind::Mul, span, &[&x, &y], Cost::default(), out)
     }
 }
 

@@ -16,7 +16,7 @@ fn err<T>(code: &'static str, msg: impl Into<String>, span: Span, label: impl In
 }
 
 fn type_err<T>(what: &str, v: &Value, span: Span) -> R<T> {
-    err("E0104", format!("expected {what}, found {}", v.type_name()), span, format!("this is a {}", v.type_name()))
+    err("E0104", format!("expected {what}, found {}", v.type_name()), span, format!("this is {}", v.a_type_name()))
 }
 
 fn overflow(span: Span) -> Interrupt {
@@ -324,6 +324,12 @@ impl<'a> Interp<'a> {
                 self.path.pop();
                 r
             }
+            (BinOp::Mul, Tensor(_) | Zero, Tensor(_) | Zero) => {
+                self.path.push(rhs.span.start as u32);
+                let r = self.mul_op(w, &a, &b, (lhs.span, rhs.span), span);
+                self.path.pop();
+                r
+            }
             (BinOp::Add, List(x), List(y)) => {
                 self.charge_big((x.len() + y.len()) as u64, span)?;
                 Ok(List(Rc::new(x.iter().chain(y.iter()).cloned().collect())))
@@ -421,7 +427,10 @@ impl<'a> Interp<'a> {
                     _ => return type_err("bools", &a, lhs.span),
                 })
             }
-            (BinOp::Add, Tensor(_), _) | (BinOp::Add, _, Tensor(_)) => err("E0104", format!("cannot add a {} and a {}", a.type_name(), b.type_name()), span, "mismatched operands"),
+            (BinOp::Add, Tensor(_), _) | (BinOp::Add, _, Tensor(_)) => err("E0104", format!("cannot add {} and {}", a.a_type_name(), b.a_type_name()), span, "mismatched operands"),
+            (BinOp::Mul, Tensor(_), _) | (BinOp::Mul, _, Tensor(_)) => {
+                err("E0104", format!("cannot multiply {} and {}", a.a_type_name(), b.a_type_name()), span, "`*` on tensors needs two tensors")
+            }
             _ => {
                 let bad = if a.as_f64().is_none() { (&a, lhs.span) } else { (&b, rhs.span) };
                 type_err("a number", bad.0, bad.1)

@@ -67,6 +67,13 @@ impl Value {
         }
     }
 
+    /// The type name with its article (`an int`, `a tensor`), for messages.
+    pub fn a_type_name(&self) -> String {
+        let t = self.type_name();
+        let article = if t.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        format!("{article} {t}")
+    }
+
     /// Structural equality that ignores IR node ids (used to merge worlds).
     pub fn same(&self, other: &Value) -> bool {
         match (self, other) {

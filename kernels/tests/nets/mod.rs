@@ -46,7 +46,7 @@ pub fn wide() -> Graph {
             node(Op::Pool { max: false, k: (2, 2), stride: 1, pad: Pad4::same(3, 3, (2, 2), 1, 1), count_include_pad: false }, &[3], [4, 3, 3]),
             node(Op::Zero, &[2], [4, 3, 3]),
             node(Op::Mean, &[4, 5, 6], [4, 3, 3]),
-            node(Op::Se { mid: 2 }, &[7], [4, 3, 3]),
+            node(Op::Se { mid: 2, act: Act::Relu, gate: Act::HSigmoid }, &[7], [4, 3, 3]),
             node(Op::Identity, &[8], [4, 3, 3]),
             node(Op::Add, &[9, 6], [4, 3, 3]),
             node(Op::Bn, &[6], [4, 3, 3]),
@@ -56,6 +56,29 @@ pub fn wide() -> Graph {
             node(Op::Linear { out: 5, bias: false }, &[14], [5, 1, 1]),
         ],
         output: 15,
+    }
+}
+
+/// Gates and dropout (EfficientNet-style): squeeze-excite with swish and a sigmoid gate, a
+/// `[c, 1, 1]` gate times a map (gate first), a product of two maps, a map squared (one value on
+/// both sides), dropout, linear.
+pub fn gated() -> Graph {
+    Graph {
+        nodes: vec![
+            node(Op::Input, &[], [2, 5, 5]),
+            node(conv(4, 3, 1, 1), &[0], [4, 5, 5]),
+            node(Op::Bn, &[1], [4, 5, 5]),
+            node(Op::Act(Act::Swish), &[2], [4, 5, 5]),
+            node(Op::Se { mid: 2, act: Act::Swish, gate: Act::Sigmoid }, &[3], [4, 5, 5]),
+            node(Op::Gap, &[4], [4, 1, 1]),
+            node(Op::Act(Act::Sigmoid), &[5], [4, 1, 1]),
+            node(Op::Mul, &[6, 4], [4, 5, 5]),
+            node(Op::Mul, &[7, 3], [4, 5, 5]),
+            node(Op::Mul, &[8, 8], [4, 5, 5]),
+            node(Op::Dropout { p: 0.3 }, &[9], [4, 5, 5]),
+            node(Op::Linear { out: 3, bias: true }, &[10], [3, 1, 1]),
+        ],
+        output: 11,
     }
 }
 

@@ -52,6 +52,24 @@ fn value_info(name: &str, dims: &[Option<usize>]) -> ValueInfoProto {
 }
 
 /// ONNX `pads` of a 2-D op: `[top, left, bottom, right]`.
+/// An activation as ONNX nodes on value `x`, its result named `out`.
+fn act_node(b: &mut Builder, a: Act, x: &str, out: &str) -> String {
+    match a {
+        Act::Relu => b.node("Relu", &[x], out, vec![]),
+        Act::Relu6 => {
+            let (lo, hi) = (b.scalar(0.0), b.scalar(6.0));
+            b.node("Clip", &[x, &lo, &hi], out, vec![])
+        }
+        Act::Swish => {
+            let s = b.node("Sigmoid", &[x], &format!("{out}.sigmoid"), vec![]);
+            b.node("Mul", &[x, &s], out, vec![])
+        }
+        Act::HSwish => b.node("HardSwish", &[x], out, vec![]),
+        Act::Sigmoid => b.node("Sigmoid", &[x], out, vec![]),
+        Act::HSigmoid => b.node("HardSigmoid", &[x], out, vec![float("alpha", 1.0 / 6.0), float("beta", 0.5)]),
+    }
+}
+
 fn pads(p: &Pad4) -> Vec<i64> {
     [p.top, p.left, p.bottom, p.right].iter().map(|&v| v as i64).collect()
 }
@@ -169,20 +187,7 @@ pub fn build(net: &Net, meta: &Meta, weights: &str) -> Vec<u8> {
             }
             Op::Act(a) => {
                 let x = arg(&mut b, 0);
-                match a {
-                    Act::Relu => b.node("Relu", &[&x], &out, vec![]),
-                    Act::Relu6 => {
-                        let (lo, hi) = (b.scalar(0.0), b.scalar(6.0));
-                        b.node("Clip", &[&x, &lo, &hi], &out, vec![])
-                    }
-                    Act::Swish => {
-                        let s = b.node("Sigmoid", &[&x], &format!("{out}.sigmoid"), vec![]);
-                        b.node("Mul", &[&x, &s], &out, vec![])
-                    }
-                    Act::HSwish => b.node("HardSwish", &[&x], &out, vec![]),
-                    Act::Sigmoid => b.node("Sigmoid", &[&x], &out, vec![]),
-                    Act::HSigmoid => b.node("HardSigmoid", &[&x], &out, vec![float("alpha", 1.0 / 6.0), float("beta", 0.5)]),
-                }
+                act_node(&mut b, *a, &x, &out)
             }
             Op::Pool { max, k, stride, pad, count_include_pad } => {
                 let x = arg(&mut b, 0);
@@ -207,17 +212,24 @@ pub fn build(net: &Net, meta: &Meta, weights: &str) -> Vec<u8> {
                 let axes = b.constant(i64_tensor("const.axes23", &[2], &[2, 3]));
                 b.node("Unsqueeze", &[&y, &axes], &out, vec![])
             }
-            Op::Se { .. } => {
+            Op::Se { act, gate, .. } => {
                 let x = arg(&mut b, 0);
                 let s = b.node("GlobalAveragePool", &[&x], &format!("{out}.squeeze"), vec![]);
                 let one = || vec![ints("kernel_shape", &[1, 1])];
                 let z = b.node("Conv", &[&s, &p(i, "se.fc1.weight"), &p(i, "se.fc1.bias")], &format!("{out}.fc1"), one());
-                let r = b.node("Relu", &[&z], &format!("{out}.relu"), vec![]);
+                let r = act_node(&mut b, *act, &z, &format!("{out}.act"));
                 let u = b.node("Conv", &[&r, &p(i, "se.fc2.weight"), &p(i, "se.fc2.bias")], &format!("{out}.fc2"), one());
-                let gate = b.node("HardSigmoid", &[&u], &format!("{out}.gate"), vec![float("alpha", 1.0 / 6.0), float("beta", 0.5)]);
+                let gate = act_node(&mut b, *gate, &u, &format!("{out}.gate"));
                 b.node("Mul", &[&x, &gate], &out, vec![])
             }
             Op::Identity => arg(&mut b, 0),
+            // inference: dropout is the identity
+            Op::Dropout { .. } => arg(&mut b, 0),
+            // ONNX broadcasts a [N, C, 1, 1] side over the other's pixels
+            Op::Mul => {
+                let (x, y) = (arg(&mut b, 0), arg(&mut b, 1));
+                b.node("Mul", &[&x, &y], &out, vec![])
+            }
             Op::Add | Op::Mean => {
                 let nz: Vec<String> = node.inputs.iter().filter_map(|&j| val[j].clone()).collect();
                 let nz: Vec<&str> = nz.iter().map(String::as_str).collect();

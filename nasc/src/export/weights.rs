@@ -59,9 +59,9 @@ pub fn tensors(net: &Net) -> Vec<Tensor> {
                 (Op::Linear { out, .. }, _) => ("linear.bias", vec![*out]),
                 (Op::Bn, "gamma") => ("bn.weight", vec![cin[0]]),
                 (Op::Bn, _) => ("bn.bias", vec![cin[0]]),
-                (Op::Se { mid }, "fc1.weight") => ("se.fc1.weight", vec![*mid, cin[0], 1, 1]),
-                (Op::Se { mid }, "fc1.bias") => ("se.fc1.bias", vec![*mid]),
-                (Op::Se { mid }, "fc2.weight") => ("se.fc2.weight", vec![cin[0], *mid, 1, 1]),
+                (Op::Se { mid, .. }, "fc1.weight") => ("se.fc1.weight", vec![*mid, cin[0], 1, 1]),
+                (Op::Se { mid, .. }, "fc1.bias") => ("se.fc1.bias", vec![*mid]),
+                (Op::Se { mid, .. }, "fc2.weight") => ("se.fc2.weight", vec![cin[0], *mid, 1, 1]),
                 (Op::Se { .. }, _) => ("se.fc2.bias", vec![cin[0]]),
                 (op, n) => unreachable!("{op:?} has no parameter {n}"),
             };
