@@ -255,7 +255,14 @@ pub fn run_round(net: &mut Supernet, state: &mut NseState, cfg: &NseConfig, data
         }
     }
     let pts: Vec<(f64, f64)> = scored.iter().map(|(s, _)| (s.accuracy, s.macs)).collect();
-    let front: Vec<Scored> = pareto(&pts).into_iter().filter(|&i| !scored[i].1).map(|i| scored[i].0.clone()).collect();
+    let mut front: Vec<Scored> = pareto(&pts).into_iter().filter(|&i| !scored[i].1).map(|i| scored[i].0.clone()).collect();
+    if front.is_empty() {
+        // every in-band point is dominated by an extra sample (few samples, noisy accuracies):
+        // fall back to the front of the in-band points alone
+        let inband: Vec<usize> = (0..scored.len()).filter(|&i| !scored[i].1).collect();
+        let pts: Vec<(f64, f64)> = inband.iter().map(|&i| pts[i]).collect();
+        front = pareto(&pts).into_iter().map(|j| scored[inband[j]].0.clone()).collect();
+    }
     let aggregated: Vec<Vec<usize>> = (0..net.active.len())
         .map(|l| {
             let mut u: Vec<usize> = front.iter().flat_map(|s| s.arch[l].iter().copied()).collect();
