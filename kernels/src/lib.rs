@@ -75,3 +75,7 @@ pub mod net;
 mod net_ops;
 pub mod rng;
 pub mod train;
+
+// NSE (issue 19): the multi-branch supernet and its rounds, on the CPU backend.
+pub mod nse;
+pub mod supernet;

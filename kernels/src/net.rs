@@ -344,9 +344,25 @@ impl Net {
         &self.logits
     }
 
+    /// The output of live node `i` from the last forward (`[n, c, h, w]`), `None` for a zero
+    /// or dead node.
+    pub fn output_of(&self, i: usize) -> Option<&[f32]> {
+        let len = self.n * numel(self.graph.nodes[i].shape);
+        let v = self.val[i];
+        (self.plan.live[i] && !self.plan.zero[i] && self.acts[v].len() >= len).then(|| &self.acts[v][..len])
+    }
+
     /// Backward pass of the last training-mode forward from `dlogits: [n, classes]`; overwrites
     /// `self.grads` (parameters the output does not depend on get zero gradients).
     pub fn backward(&mut self, dlogits: &[f32]) {
+        self.backward_tapped(dlogits, &[]);
+    }
+
+    /// [`Net::backward`] that also returns the gradient of the loss with respect to the output
+    /// of each node of `taps` (nodes that own their buffer; an empty vector where no gradient
+    /// reached the node). NSE's fitness indicators read the gradient at each layer's output.
+    pub fn backward_tapped(&mut self, dlogits: &[f32], taps: &[usize]) -> Vec<Vec<f32>> {
+        let mut tapped = vec![Vec::new(); taps.len()];
         assert!(self.trained, "backward needs a training-mode forward");
         let n = self.n;
         assert_eq!(dlogits.len(), n * self.graph.classes());
@@ -356,7 +372,7 @@ impl Net {
         let mut g: Vec<Option<Vec<f32>>> = vec![None; nn];
         let out = graph.output;
         if plan.zero[out] {
-            return;
+            return tapped;
         }
         contribute(&mut g, pool, val[out], dlogits.len(), |d| d.copy_from_slice(dlogits));
         for i in (1..nn).rev() {
@@ -364,6 +380,9 @@ impl Net {
                 continue;
             }
             let Some(dy) = g[i].take() else { continue };
+            for (k, _) in taps.iter().enumerate().filter(|(_, &t)| t == i) {
+                tapped[k] = dy.clone();
+            }
             let node = &graph.nodes[i];
             let ishape = graph.nodes[node.inputs[0]].shape;
             let [c, h, w] = ishape;
@@ -529,5 +548,6 @@ impl Net {
         for b in g.into_iter().flatten() {
             pool.put(b);
         }
+        tapped
     }
 }

@@ -1,0 +1,188 @@
+//! The scaled-down NSE reproduction of docs/nse.md on a CIFAR-10 subset, on the CPU backend.
+//!
+//! `cargo run -p nasc-kernels --release --example nse_repro -- VARIANT SEED [key=value...]`
+//! VARIANT: `nse` (Lock & Rehearse), `nolr` (without it), `oneshot` (all 16 ops active, one
+//! round as long as NSE's rounds together, uniform sampling, no simplification), `speed`
+//! (supernet steps per second only). Keys: `train`, `val`, `test` (image counts), `epochs`
+//! (per round), `rounds`, `k`, `batch`, `lr`, `samples`, `extra`, `retrain` (epochs of the
+//! retraining from scratch), `top` (front archs retrained per round), `data` (dataset folder).
+//! Prints one `result` line per retrained architecture (tab-separated) and `round` lines.
+
+use nasc_kernels::data::{self, Dataset, LoadOptions, Splits};
+use nasc_kernels::nse::{self, NseConfig, NseData, NseState, Scored};
+use nasc_kernels::rng::Rng;
+use nasc_kernels::shape::Sgd;
+use nasc_kernels::supernet::{Arch, BranchOp, MacsPenalty, Supernet, SupernetSpec};
+use nasc_kernels::train::{self, TrainConfig};
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// The 16-op pool: 14 reasonable ops and 2 deliberately poor ones (the last two).
+fn pool() -> Vec<BranchOp> {
+    let dw = |k, t| BranchOp::Dw { k, t, d: 1 };
+    vec![
+        dw(3, 1),
+        dw(3, 3),
+        dw(5, 1),
+        dw(5, 3),
+        dw(7, 1),
+        dw(7, 3),
+        BranchOp::Dw { k: 3, t: 1, d: 2 },
+        BranchOp::Dw { k: 3, t: 3, d: 2 },
+        BranchOp::Dw { k: 3, t: 1, d: 3 },
+        BranchOp::Dw { k: 3, t: 3, d: 3 },
+        BranchOp::Ssc { k: 3, t: 1 },
+        BranchOp::Ssc { k: 5, t: 1 },
+        BranchOp::Ssc { k: 3, t: 2 },
+        BranchOp::Ssc { k: 5, t: 2 },
+        BranchOp::PoolNeck { k: 3, max: false },
+        BranchOp::PoolNeck { k: 5, max: true },
+    ]
+}
+
+fn spec() -> SupernetSpec {
+    SupernetSpec { input: [3, 32, 32], stem: 16, layers: vec![(16, 1), (24, 2), (24, 1), (32, 2), (32, 1)], head: 64, classes: 10, pool: pool() }
+}
+
+fn sample(ds: &Dataset, n: usize, rng: &mut Rng) -> Dataset {
+    let mut idx: Vec<usize> = (0..ds.len()).collect();
+    rng.shuffle(&mut idx);
+    idx.truncate(n.min(ds.len()));
+    idx.sort_unstable();
+    ds.subset(&idx)
+}
+
+fn names(spec: &SupernetSpec, arch: &Arch) -> String {
+    arch.iter().map(|l| if l.is_empty() { "-".to_string() } else { l.iter().map(|&o| spec.pool[o].name()).collect::<Vec<_>>().join("+") }).collect::<Vec<_>>().join(" | ")
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let variant = args.first().map(String::as_str).unwrap_or("nse").to_string();
+    let seed: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let kv: HashMap<String, String> = args.iter().skip(2).filter_map(|a| a.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let num = |k: &str, d: f64| kv.get(k).map(|v| v.parse::<f64>().unwrap_or_else(|_| panic!("`{k}`: not a number"))).unwrap_or(d);
+    let (ntrain, nval, ntest) = (num("train", 4000.0) as usize, num("val", 1000.0) as usize, num("test", 2000.0) as usize);
+    let epochs = num("epochs", 3.0) as usize;
+    let rounds = num("rounds", 3.0) as usize;
+    let k = num("k", 4.0) as usize;
+    let bs = num("batch", 128.0) as usize;
+    let retrain = num("retrain", 6.0) as usize;
+    let top = num("top", 2.0) as usize;
+    let opts = LoadOptions { val_fraction: 0.1, data_dir: kv.get("data").map(Into::into) };
+    let full = data::load("cifar10", &opts).unwrap_or_else(|e| panic!("{e}"));
+    let mut drng = Rng::derive(1234, 1); // the same subsets for every seed and variant
+    let splits = Splits { train: sample(&full.train, ntrain, &mut drng), val: sample(&full.val, nval, &mut drng), test: sample(&full.test, ntest, &mut drng), ..full.clone() };
+    let spec = spec();
+    let np = spec.pool.len();
+    let nl = spec.layers.len();
+    let all: Arch = (0..nl).map(|_| (0..np).collect()).collect();
+    if variant == "speed" {
+        let mut net = Supernet::new(spec.clone(), all.clone(), seed).unwrap();
+        let mut rng = Rng::new(seed);
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        let idx: Vec<usize> = (0..bs).collect();
+        data::batch::fill(&splits.train, &idx, &splits.mean, &splits.std, splits.augment, &mut rng, &mut x, &mut y);
+        let opt = Sgd { momentum: 0.9, nesterov: true, weight_decay: 4e-5 };
+        net.active = (0..nl).map(|_| (0..k).collect()).collect();
+        for _ in 0..3 {
+            let a = net.sample_uniform(&mut rng);
+            net.train_step(&x, &y, &a, &opt, 0.1);
+        }
+        let t = Instant::now();
+        let steps = 20;
+        for _ in 0..steps {
+            let a = net.sample_uniform(&mut rng);
+            net.train_step(&x, &y, &a, &opt, 0.1);
+        }
+        let s = t.elapsed().as_secs_f64();
+        println!("speed\tK={k}\tbatch={bs}\t{:.1} images/s\t{:.4} s/step", (steps * bs) as f64 / s, s / steps as f64);
+        return;
+    }
+    // the MACs target: the median of uniform K-subset samples (the paper's 300M sits inside its
+    // space's distribution too)
+    let probe = Supernet::new(spec.clone(), all.clone(), 0).unwrap();
+    let mut prng = Rng::new(77);
+    let mut ms: Vec<f64> = (0..2000).map(|_| probe.arch_macs(&probe.sample(&mut prng, |_, _| k as f32 / np as f32 * 0.5))).collect();
+    ms.sort_by(f64::total_cmp);
+    let target = num("target", (ms[ms.len() / 2] * 10.0).round() / 10.0);
+    let band = num("band", ((ms[ms.len() * 3 / 4] - ms[ms.len() / 4]) / 2.0 * 10.0).round() / 10.0);
+    let mut cfg = NseConfig {
+        k,
+        epochs,
+        batch: bs,
+        lr: num("lr", 0.1) as f32,
+        theta_lr: num("theta_lr", 0.1) as f32,
+        samples: num("samples", 40.0) as usize,
+        extra_samples: num("extra", 10.0) as usize,
+        recal_batches: num("recal", 4.0) as usize,
+        band: band as f32,
+        extra_band: band as f32,
+        // the paper's alpha = 1e-5 at a 300M target, rescaled so the same relative deviation costs the same
+        penalty: MacsPenalty { alpha: num("alpha", 1e-5 * (300.0 / target).powi(2)) as f32, beta: 2.0, target: target as f32 },
+        max_rounds: rounds,
+        lock_rehearse: variant != "nolr",
+        ..NseConfig::paper()
+    };
+    if variant == "oneshot" {
+        cfg.k = np;
+        cfg.epochs = epochs * rounds;
+        cfg.max_rounds = 1;
+        cfg.simplify = false;
+        cfg.theta_every = 0;
+    }
+    println!("config\t{variant}\tseed={seed}\ttarget={target}M\tband={band}M\ttrain={ntrain}\tval={nval}\ttest={ntest}\tepochs={}\tK={}", cfg.epochs, cfg.k);
+    let t0 = Instant::now();
+    let mut state = NseState::new(nl, np, cfg.k, seed);
+    let mut net = Supernet::new(spec.clone(), state.active.clone(), seed).unwrap();
+    let d = NseData { train: &splits.train, val: &splits.val, mean: &splits.mean, std: &splits.std, augment: splits.augment };
+    let mut fronts: Vec<Vec<Scored>> = Vec::new();
+    while !state.finished {
+        let rec = nse::run_round(&mut net, &mut state, &cfg, &d, seed, &mut |s| eprintln!("{s}"));
+        let poor: usize = rec.aggregated.iter().map(|l| l.iter().filter(|&&o| o >= np - 2).count()).sum();
+        let poor_active: usize = rec.space.iter().map(|l| l.iter().filter(|&&o| o >= np - 2).count()).sum();
+        let poor_dropped = rec.dropped.iter().filter(|&&(_, o)| o >= np - 2).count();
+        let best = rec.front.iter().map(|s| s.accuracy).fold(0.0, f64::max);
+        println!(
+            "round\t{variant}\tseed={seed}\tround={}\tactive_ops={}\tdropped={}\tpoor_active={poor_active}\tpoor_dropped={poor_dropped}\tpoor_in_front_ops={poor}\tfront={}\tbest_supernet_acc={best:.4}\tloss={:.4}\tseconds={:.1}",
+            rec.round + 1,
+            rec.space.iter().map(Vec::len).sum::<usize>(),
+            rec.dropped.len(),
+            rec.front.len(),
+            rec.train_loss,
+            rec.seconds
+        );
+        fronts.push(rec.front.clone());
+    }
+    let search_s = t0.elapsed().as_secs_f64();
+    // retrain the `top` front archs (by supernet accuracy) of the first and the last round
+    let last = fronts.len() - 1;
+    let which: Vec<usize> = if last == 0 { vec![0] } else { vec![0, last] };
+    for r in which {
+        let mut f = fronts[r].clone();
+        f.sort_by(|a, b| b.accuracy.total_cmp(&a.accuracy).then(a.macs.total_cmp(&b.macs)));
+        for s in f.iter().take(top) {
+            let mut tc = TrainConfig::sgd(retrain, bs);
+            tc.seed = seed;
+            tc.val_every_epoch = false;
+            let t = Instant::now();
+            let rep = train::train_graph(
+                None,
+                spec.graph(&s.arch),
+                &Splits { val: Dataset { shape: splits.val.shape, images: vec![], labels: vec![] }, ..splits.clone() },
+                &tc,
+                &mut |_| {},
+            )
+            .unwrap();
+            println!(
+                "result\t{variant}\tseed={seed}\tround={}\tmacs={:.2}\tsupernet_acc={:.4}\ttest_acc={:.4}\tretrain_s={:.1}\tsearch_s={search_s:.1}\tarch={}",
+                r + 1,
+                s.macs,
+                s.accuracy,
+                rep.test_accuracy,
+                t.elapsed().as_secs_f64(),
+                names(&spec, &s.arch)
+            );
+        }
+    }
+}

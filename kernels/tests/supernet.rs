@@ -1,0 +1,277 @@
+//! NSE's supernet (issue 19) on the CPU backend: shared-weight steps against finite
+//! differences, the straight-through gate gradients against finite differences of a scaled
+//! layer output, the pair probability's derivative, sampling rules, dropping with Lock &
+//! Rehearse, BN recalibration, the Pareto front, and whole rounds on the embedded digits.
+
+use nasc_kernels::data;
+use nasc_kernels::nse::{self, NseConfig, NseData, NseState};
+use nasc_kernels::rng::Rng;
+use nasc_kernels::shape::Sgd;
+use nasc_kernels::supernet::{pair_prob, prob, Arch, BranchOp, MacsPenalty, Supernet, SupernetSpec};
+
+fn spec() -> SupernetSpec {
+    SupernetSpec {
+        input: [3, 8, 8],
+        stem: 4,
+        // layer 0 keeps its shape (identity path), layer 1 is a reduction layer
+        layers: vec![(4, 1), (6, 2)],
+        head: 8,
+        classes: 3,
+        pool: vec![BranchOp::Dw { k: 3, t: 1, d: 1 }, BranchOp::Dw { k: 3, t: 2, d: 2 }, BranchOp::Ssc { k: 3, t: 1 }, BranchOp::PoolNeck { k: 3, max: false }],
+    }
+}
+
+fn batch(seed: u64, n: usize, spec: &SupernetSpec) -> (Vec<f32>, Vec<u32>) {
+    let mut rng = Rng::new(seed);
+    let len = n * spec.input.iter().product::<usize>();
+    ((0..len).map(|_| rng.uniform(-1.5, 1.5)).collect(), (0..n).map(|_| rng.below(spec.classes) as u32).collect())
+}
+
+fn all_active(s: &SupernetSpec) -> Vec<Vec<usize>> {
+    s.layers.iter().map(|_| (0..s.pool.len()).collect()).collect()
+}
+
+fn loss(net: &mut Supernet, x: &[f32], y: &[u32], arch: &Arch) -> f64 {
+    net.grads(x, y, arch).0 as f64
+}
+
+#[test]
+fn names_round_trip() {
+    for op in spec().pool.iter().chain([BranchOp::Ssc { k: 5, t: 4 }, BranchOp::PoolNeck { k: 5, max: true }].iter()) {
+        assert_eq!(BranchOp::parse(&op.name()), Some(*op), "{}", op.name());
+    }
+    for bad in ["", "dw", "dw4_e1", "dw3_e0", "conv3", "dil1_e3", "avgneck2", "ssc3_ex"] {
+        assert_eq!(BranchOp::parse(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn shared_weight_step_matches_finite_differences() {
+    let s = spec();
+    let mut net = Supernet::new(s.clone(), all_active(&s), 3).unwrap();
+    let (x, y) = batch(1, 6, &s);
+    let arch: Arch = vec![vec![0, 2], vec![1, 3]];
+    let sgd = Sgd { momentum: 0.0, nesterov: false, weight_decay: 0.0 };
+    let mut rng = Rng::new(9);
+    // (layer, op) pieces of the arch, and one unselected piece that must not move
+    for &(l, o) in &[(0usize, 0usize), (0, 2), (1, 1), (1, 3)] {
+        let before = net.ops[l][o].params.clone();
+        let untouched = net.ops[1][0].params.clone();
+        net.train_step(&x, &y, &arch, &sgd, 1.0);
+        let an: Vec<f32> = before.iter().zip(&net.ops[l][o].params).map(|(b, a)| b - a).collect();
+        assert_eq!(net.ops[1][0].params, untouched, "an unselected op moved");
+        assert!(net.ops[1][0].momentum.iter().all(|&m| m == 0.0));
+        // undo the whole step: restore every piece by re-running from a fresh supernet
+        let mut fresh = Supernet::new(s.clone(), all_active(&s), 3).unwrap();
+        let h = 1e-3f32;
+        let mut fails = 0;
+        let picks: Vec<usize> = (0..8).map(|_| rng.below(before.len())).collect();
+        for &i in &picks {
+            let p0 = fresh.ops[l][o].params[i];
+            fresh.ops[l][o].params[i] = p0 + h;
+            let lp = loss(&mut fresh, &x, &y, &arch);
+            fresh.ops[l][o].params[i] = p0 - h;
+            let lm = loss(&mut fresh, &x, &y, &arch);
+            fresh.ops[l][o].params[i] = p0;
+            let fd = (lp - lm) / (2.0 * h as f64);
+            let err = (fd - an[i] as f64).abs() / (fd.abs().max(an[i].abs() as f64) + 5e-2);
+            if err > 2e-2 {
+                fails += 1;
+                eprintln!("piece ({l}, {o}) param {i}: analytic {} vs finite difference {fd}", an[i]);
+            }
+        }
+        assert!(fails <= 1, "{fails} of 8 gradients of piece ({l}, {o}) missed");
+        net = fresh;
+    }
+}
+
+#[test]
+fn gate_gradient_matches_finite_differences() {
+    // in the reduction layer (no identity) scaling the final BN's gamma and beta of every
+    // selected branch by (1 + e) scales the layer output: dL/de = <dL/dY, Y_a>
+    let s = spec();
+    let mut net = Supernet::new(s.clone(), all_active(&s), 5).unwrap();
+    for row in &mut net.ops {
+        for sh in row {
+            let mut r = Rng::new(sh.params.len() as u64);
+            sh.params.iter_mut().for_each(|v| *v += r.uniform(-0.2, 0.2));
+        }
+    }
+    let (x, y) = batch(2, 5, &s);
+    let a: Arch = vec![vec![1], vec![0, 2]];
+    let b: Arch = vec![vec![1], vec![3]];
+    let (_, g) = net.gates(&x, &y, &a, &b, &[false, true]);
+    let cout = s.layers[1].0;
+    let scale = |net: &mut Supernet, f: f32| {
+        for &o in &a[1] {
+            let p = &mut net.ops[1][o].params;
+            let n = p.len();
+            p[n - 2 * cout..].iter_mut().for_each(|v| *v *= f);
+        }
+    };
+    let h = 1e-3f32;
+    scale(&mut net, 1.0 + h);
+    let lp = loss(&mut net, &x, &y, &a);
+    scale(&mut net, 1.0 / (1.0 + h) * (1.0 - h));
+    let lm = loss(&mut net, &x, &y, &a);
+    let fd = (lp - lm) / (2.0 * h as f64);
+    let (ga, gb) = g[1];
+    assert!((fd - ga).abs() <= 2e-2 * fd.abs().max(ga.abs()) + 1e-4, "gate a: analytic {ga} vs finite difference {fd}");
+    assert!(gb.is_finite() && gb != ga);
+    assert_eq!(g[0], (0.0, 0.0), "a layer without two configurations has no gate gradient");
+    // the same configuration twice: both gates read the same output
+    let (_, g2) = net.gates(&x, &y, &a, &a, &[false, true]);
+    assert!((g2[1].0 - g2[1].1).abs() <= 1e-9 * g2[1].0.abs().max(1.0));
+}
+
+#[test]
+fn pair_probability_derivative_matches_finite_differences() {
+    let mut rng = Rng::new(4);
+    for _ in 0..20 {
+        let theta: Vec<f32> = (0..5).map(|_| rng.uniform(-3.0, 3.0)).collect();
+        let active = vec![0, 2, 3, 4];
+        let a: Vec<usize> = active.iter().copied().filter(|_| rng.below(2) == 0).collect();
+        let mut b: Vec<usize> = active.iter().copied().filter(|_| rng.below(2) == 0).collect();
+        if a == b {
+            b = if b.contains(&2) { vec![] } else { vec![2] };
+        }
+        let (pa, d) = pair_prob(&theta, &active, &a, &b);
+        assert!((0.0..=1.0).contains(&pa));
+        for (i, &o) in active.iter().enumerate() {
+            let h = 1e-2f32;
+            let mut t = theta.clone();
+            t[o] = theta[o] + h;
+            let up = pair_prob(&t, &active, &a, &b).0;
+            t[o] = theta[o] - h;
+            let dn = pair_prob(&t, &active, &a, &b).0;
+            let fd = (up - dn) / (2.0 * h as f64);
+            assert!((fd - d[i]).abs() <= 1e-3 * fd.abs().max(1e-3), "op {o}: {} vs {fd}", d[i]);
+        }
+    }
+    assert!((prob(0.0) - 0.5).abs() < 1e-6 && prob(-100.0) > 0.0 && prob(100.0) < 1.0);
+}
+
+#[test]
+fn uniform_sampling_follows_the_rules() {
+    let s = spec();
+    let net = Supernet::new(s.clone(), vec![vec![0, 1, 2], vec![2, 3]], 0).unwrap();
+    let mut rng = Rng::new(8);
+    let (mut on, mut empty0) = (0usize, 0usize);
+    let n = 4000;
+    for _ in 0..n {
+        let a = net.sample_uniform(&mut rng);
+        assert!(!a[1].is_empty(), "a reduction layer selects at least one op");
+        assert!(a[0].iter().all(|o| [0, 1, 2].contains(o)) && a[1].iter().all(|o| [2, 3].contains(o)));
+        on += a[0].len();
+        empty0 += a[0].is_empty() as usize;
+    }
+    let frac = on as f64 / (3 * n) as f64;
+    assert!((frac - 0.5).abs() < 0.03, "normal layer: ops on {frac}");
+    assert!((empty0 as f64 / n as f64 - 0.125).abs() < 0.03, "normal layer may be empty (identity only)");
+}
+
+#[test]
+fn dropping_keeps_locked_ops_and_a_reduction_layers_last() {
+    let s = spec();
+    let mut net = Supernet::new(s.clone(), vec![vec![0, 1, 2], vec![1, 2, 3]], 0).unwrap();
+    net.theta[0] = vec![-3.0, -1.0, -2.5, 0.0];
+    net.theta[1] = vec![0.0, -4.0, -3.0, -5.0];
+    let dropped = net.drop_unfit(-2.0, &[vec![2], vec![]]);
+    assert_eq!(net.active[0], vec![1, 2], "op 0 dropped, op 2 locked");
+    assert_eq!(net.active[1], vec![2], "the reduction layer keeps its best op");
+    assert_eq!(dropped, vec![(0, 0), (1, 3), (1, 1)]);
+}
+
+#[test]
+fn recalibration_is_the_mean_of_batch_statistics() {
+    let s = spec();
+    let mut net = Supernet::new(s.clone(), all_active(&s), 1).unwrap();
+    let arch: Arch = vec![vec![0], vec![2]];
+    let (b1, b2) = (batch(3, 7, &s), batch(4, 7, &s));
+    let one = net.recalibrated(&arch, std::slice::from_ref(&b1));
+    let two = net.recalibrated(&arch, &[b1.clone(), b2.clone()]);
+    let other = net.recalibrated(&arch, std::slice::from_ref(&b2));
+    for i in 0..one.stats.len() {
+        let mean = (one.stats[i] + other.stats[i]) / 2.0;
+        assert!((two.stats[i] - mean).abs() <= 1e-4 * mean.abs().max(1.0), "stat {i}");
+    }
+    // the stem BN (node 2) reads the stem conv (node 1): its batch mean and unbiased variance
+    let mut plain = net.recalibrated(&arch, &[]);
+    plain.forward(&b1.0, 7, true);
+    let conv = plain.output_of(1).unwrap().to_vec();
+    let [c, h, w] = plain.graph.nodes[1].shape;
+    let st = one.node_stats(2);
+    for ch in 0..c {
+        let v: Vec<f64> = (0..7).flat_map(|i| conv[(i * c + ch) * h * w..][..h * w].iter().map(|&x| x as f64)).collect();
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (v.len() - 1) as f64;
+        assert!((one.stats[st.start + ch] as f64 - m).abs() < 1e-4, "mean of channel {ch}");
+        assert!((one.stats[st.start + c + ch] as f64 - var).abs() < 1e-3 * var.max(1.0), "var of channel {ch}");
+    }
+}
+
+#[test]
+fn pareto_front_of_accuracy_and_macs() {
+    let pts = [(0.5, 10.0), (0.6, 12.0), (0.55, 12.0), (0.6, 12.0), (0.4, 9.0), (0.7, 20.0), (0.3, 9.5)];
+    assert_eq!(nse::pareto(&pts), vec![0, 1, 4, 5]);
+}
+
+fn digits_run(lock: bool) -> NseState {
+    let splits = data::digits();
+    let spec = SupernetSpec {
+        input: [1, 8, 8],
+        stem: 8,
+        layers: vec![(8, 1), (12, 2), (12, 1)],
+        head: 16,
+        classes: 10,
+        pool: vec![
+            BranchOp::Dw { k: 3, t: 1, d: 1 },
+            BranchOp::Dw { k: 3, t: 2, d: 1 },
+            BranchOp::Dw { k: 3, t: 1, d: 2 },
+            BranchOp::Ssc { k: 3, t: 1 },
+            BranchOp::PoolNeck { k: 3, max: false },
+        ],
+    };
+    let mut state = NseState::new(spec.layers.len(), spec.pool.len(), 3, 7);
+    let mut net = Supernet::new(spec, state.active.clone(), 7).unwrap();
+    let mut all = net.active.clone();
+    all.iter_mut().for_each(|l| *l = (0..5).collect());
+    let mid = net.arch_macs(&all) / 2.0;
+    let cfg = NseConfig {
+        k: 3,
+        epochs: 2,
+        batch: 64,
+        lr: 0.1,
+        samples: 6,
+        extra_samples: 2,
+        recal_batches: 2,
+        band: (mid * 0.6) as f32,
+        extra_band: (mid * 0.3) as f32,
+        penalty: MacsPenalty { alpha: 1e-5, beta: 2.0, target: mid as f32 },
+        max_rounds: 2,
+        lock_rehearse: lock,
+        ..NseConfig::paper()
+    };
+    let d = NseData { train: &splits.train, val: &splits.val, mean: &splits.mean, std: &splits.std, augment: splits.augment };
+    while !state.finished {
+        let rec = nse::run_round(&mut net, &mut state, &cfg, &d, 7, &mut |_| {});
+        assert!(!rec.front.is_empty(), "round {}: empty front", rec.round);
+        assert!(rec.train_loss.is_finite());
+        for (l, layer) in state.active.iter().enumerate() {
+            assert!(layer.len() <= 3);
+            assert!(state.locked[l].iter().all(|o| layer.contains(o)), "the aggregated ops are inherited");
+        }
+    }
+    state
+}
+
+#[test]
+fn rounds_on_digits_are_deterministic_and_inherit_the_front() {
+    let s1 = digits_run(true);
+    assert_eq!(s1.round, 2);
+    assert_eq!(s1.history.len(), 2);
+    let s2 = digits_run(true);
+    assert_eq!(s1.history.iter().map(|r| (&r.front, &r.aggregated)).collect::<Vec<_>>(), s2.history.iter().map(|r| (&r.front, &r.aggregated)).collect::<Vec<_>>());
+    // round 2's front may hold round 1's rehearsed archs; its accuracies are real numbers
+    assert!(s1.history[1].front.iter().all(|s| (0.0..=1.0).contains(&s.accuracy)));
+}
