@@ -126,6 +126,12 @@ fn published_architectures_have_their_params() {
     let s = compile_zoo("ofa_mbv3", &[]);
     let c = s.default_candidate();
     assert!((metric(&s, &c, "params") / 1e6 - 7.7).abs() < 0.05);
+
+    // EfficientNet-B0: torchvision's `efficientnet_b0` has 5,288,548 params, "0.39 GFLOPS"
+    let s = compile_zoo("efficientnet_b0", &[]);
+    let c = s.default_candidate();
+    assert_eq!(metric(&s, &c, "params"), 5_288_548.0);
+    assert!((metric(&s, &c, "flops") / 1e9 - 0.39).abs() < 0.005);
 }
 
 /// The zoo and the tutorial spec.
