@@ -10,6 +10,13 @@ use std::path::{Path, PathBuf};
 
 /// Parse and compile one spec file: (space if it compiled, rendered diagnostics, any error).
 pub fn load(path: &str, sets: &[(String, String)]) -> Result<(Option<Space>, String, bool), String> {
+    let (space, text, diags) = load_diags(path, sets)?;
+    let failed = diags.iter().any(Diagnostic::is_error);
+    Ok((space, render(path, &text, &diags), failed))
+}
+
+/// Parse and compile a spec: the space (when it compiled), the spec's text and its diagnostics.
+pub fn load_diags(path: &str, sets: &[(String, String)]) -> Result<(Option<Space>, String, Vec<Diagnostic>), String> {
     let text = crate::zoo::read(path)?;
     let (spec, mut diags) = nasc_grammar::parse(&text);
     let stem = Path::new(path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -22,8 +29,7 @@ pub fn load(path: &str, sets: &[(String, String)]) -> Result<(Option<Space>, Str
         diags.append(&mut d);
         space = s;
     }
-    let failed = diags.iter().any(Diagnostic::is_error);
-    Ok((space, render(path, &text, &diags), failed))
+    Ok((space, text, diags))
 }
 
 pub fn open(path: &str, sets: &[(String, String)]) -> Result<Space, u8> {
@@ -45,10 +51,13 @@ pub fn open(path: &str, sets: &[(String, String)]) -> Result<Space, u8> {
     }
 }
 
-pub fn check(files: &[String], sets: &[(String, String)]) -> u8 {
+pub fn check(files: &[String], sets: &[(String, String)], format: Format) -> u8 {
     if files.is_empty() {
         eprintln!("error: no files given");
         return 2;
+    }
+    if format == Format::Json {
+        return check_json(files, sets);
     }
     let mut code = 0;
     for f in files {
@@ -69,6 +78,36 @@ pub fn check(files: &[String], sets: &[(String, String)]) -> u8 {
             }
         }
     }
+    code
+}
+
+/// `nasc check --format json`: one document, `{"schema_version": 1, "ok": bool, "files": [...]}`;
+/// each file has its diagnostics and, when it compiled, its decision count and size, or the
+/// error that kept it from being read. Exit codes as in text mode.
+fn check_json(files: &[String], sets: &[(String, String)]) -> u8 {
+    let mut code = 0;
+    let mut docs = Vec::new();
+    for f in files {
+        match load_diags(f, sets) {
+            Err(e) => {
+                code = 2;
+                docs.push(json!({"file": f, "ok": false, "error": e, "diagnostics": []}));
+            }
+            Ok((space, text, diags)) => {
+                let failed = diags.iter().any(Diagnostic::is_error);
+                if failed {
+                    code = code.max(1);
+                }
+                let mut o = json!({"file": f, "ok": !failed, "diagnostics": crate::render::to_json(f, &text, &diags)});
+                if let (false, Some(s)) = (failed, space) {
+                    o["decisions"] = s.decisions.len().into();
+                    o["size"] = s.size.to_string().into();
+                }
+                docs.push(o);
+            }
+        }
+    }
+    println!("{}", json!({"schema_version": 1, "ok": code == 0, "files": docs}));
     code
 }
 
@@ -114,16 +153,19 @@ pub fn sample(file: &str, sets: &[(String, String)], n: usize, seed: u64, format
         let name = s.name_of(c);
         let line = match format {
             Format::Json => metric_obj(&s, c, &name).to_string(),
-            Format::Text => {
-                let ms: Vec<String> = s.evaluate(c).into_iter().filter_map(|(m, v)| v.map(|x| format!("{m}={}", fmt_num(x)))).collect();
-                format!("{name}\t{}", ms.join("\t"))
-            }
+            Format::Text => metric_text(&s, c, &name),
         };
         if writeln!(out, "{line}").is_err() {
             return 0;
         }
     }
     0
+}
+
+/// A candidate as a text line: its name, then `metric=value` fields, tab-separated.
+fn metric_text(s: &Space, c: &nasc_compiler::Candidate, name: &str) -> String {
+    let ms: Vec<String> = s.evaluate(c).into_iter().filter_map(|(m, v)| v.map(|x| format!("{m}={}", fmt_num(x)))).collect();
+    format!("{name}\t{}", ms.join("\t"))
 }
 
 fn fmt_num(x: f64) -> String {
@@ -134,7 +176,7 @@ fn fmt_num(x: f64) -> String {
     }
 }
 
-pub fn metrics(file: &str, sets: &[(String, String)], candidates: &str) -> u8 {
+pub fn metrics(file: &str, sets: &[(String, String)], candidates: &str, format: Format) -> u8 {
     let s = match open(file, sets) {
         Ok(s) => s,
         Err(c) => return c,
@@ -176,14 +218,19 @@ pub fn metrics(file: &str, sets: &[(String, String)], candidates: &str) -> u8 {
         if line.trim().is_empty() {
             continue;
         }
-        let obj = match s.parse_name(&line) {
-            Ok(c) => metric_obj(&s, &c, line.trim()),
-            Err(e) => {
+        let text = match (s.parse_name(&line), format) {
+            (Ok(c), Format::Json) => metric_obj(&s, &c, line.trim()).to_string(),
+            (Ok(c), Format::Text) => metric_text(&s, &c, line.trim()),
+            (Err(e), Format::Json) => {
                 code = 1;
-                json!({"line": i + 1, "candidate": line.trim(), "error": e})
+                json!({"line": i + 1, "candidate": line.trim(), "error": e}).to_string()
+            }
+            (Err(e), Format::Text) => {
+                code = 1;
+                format!("{}\terror (line {}): {e}", line.trim(), i + 1)
             }
         };
-        if writeln!(out, "{obj}").is_err() {
+        if writeln!(out, "{text}").is_err() {
             return code;
         }
     }

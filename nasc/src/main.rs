@@ -41,10 +41,13 @@ pub enum Format {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Check specs: print every diagnostic; exit 1 if any error.
+    /// Check specs: print every diagnostic; exit 1 if any error, 2 if a file cannot be read.
     Check {
         /// The spec files.
         files: Vec<String>,
+        /// `json`: one document with every diagnostic's code, message, line, column and span.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
     /// Decisions, exact size, metric ranges and the relaxation shape of a spec.
     Explain {
@@ -65,13 +68,16 @@ enum Cmd {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
-    /// Metrics of candidates read one per line (PATH or `-` for stdin), as JSON lines.
+    /// Metrics of candidates read one per line (PATH or `-` for stdin): JSON lines, or text
+    /// lines (name, then `metric=value` fields).
     Metrics {
         /// The spec file.
         file: String,
         /// A file of candidate names, one per line, or `-` for stdin.
         #[arg(long, default_value = "-")]
         candidates: String,
+        #[arg(long, value_enum, default_value = "json")]
+        format: Format,
     },
     /// Candidates/s of metrics + feasibility: interpreter vs JIT (batch API, one thread).
     Bench {
@@ -161,10 +167,10 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.cmd {
-        Cmd::Check { files } => commands::check(&files, &sets),
+        Cmd::Check { files, format } => commands::check(&files, &sets, format),
         Cmd::Explain { file, format } => commands::explain(&file, &sets, format),
         Cmd::Sample { file, n, seed, format } => commands::sample(&file, &sets, n, seed, format),
-        Cmd::Metrics { file, candidates } => commands::metrics(&file, &sets, &candidates),
+        Cmd::Metrics { file, candidates, format } => commands::metrics(&file, &sets, &candidates, format),
         Cmd::Bench { file, format } => bench::bench(&file, &sets, format),
         Cmd::Snapshot { files, accept } => commands::snapshot(&files, &sets, accept),
         Cmd::Search(a) => search::search(a, &sets),

@@ -357,3 +357,50 @@ fn built_in_specs_work_from_any_folder() {
     let o = run(&["explain", "tiny"]);
     assert!(stdout(&o).contains("space mine"), "{}", stdout(&o));
 }
+
+/// For CI scripts: `nasc check --format json` gives every diagnostic with its code, line, column
+/// and span (and the exit codes of text mode: 1 for a spec with errors, 2 for an unreadable
+/// file); `nasc metrics --format text|json` prints names with metrics, errors on their line.
+#[test]
+fn check_and_metrics_speak_json_and_text() {
+    let d = tmp("formats");
+    let bad = d.join("bad.nas");
+    std::fs::write(&bad, "space t;\ninput [3, 8, 8];\nnetwork = input |> conv(8, 3) |> se(2, gate = \"sigmod\") |> gap |> linear(10);\n").unwrap();
+    let (good, missing) = (spec("tiny.nas"), d.join("missing.nas"));
+    let o = nasc(&["check", &good, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON document");
+    assert_eq!((doc["schema_version"].as_u64(), doc["ok"].as_bool()), (Some(1), Some(true)));
+    assert!(doc["files"][0]["size"].as_str().is_some() && doc["files"][0]["diagnostics"].as_array().unwrap().is_empty());
+    let o = nasc(&["check", &good, bad.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let diag = &doc["files"][1]["diagnostics"][0];
+    assert_eq!(doc["files"][1]["ok"], false);
+    assert_eq!((diag["code"].as_str(), diag["severity"].as_str()), (Some("E0104"), Some("error")));
+    assert_eq!((diag["line"].as_u64(), diag["column"].as_u64()), (Some(3), Some(47)), "{diag}");
+    assert_eq!(diag["help"].as_str(), Some("did you mean `sigmoid`?"));
+    let text = std::fs::read_to_string(&bad).unwrap();
+    let span: Vec<usize> = diag["span"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+    assert_eq!(&text[span[0]..span[1]], "\"sigmod\"");
+    let o = nasc(&["check", bad.to_str().unwrap(), missing.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(doc["files"][1]["error"].as_str().unwrap().contains("missing.nas"), "{doc}");
+    // metrics: text and json, a bad name reported on its line
+    let names = d.join("names.txt");
+    let nb = spec("nb201.nas");
+    let first = stdout(&nasc(&["sample", &nb, "-n", "1", "--seed", "4"])).split('\t').next().unwrap().to_string();
+    std::fs::write(&names, format!("{first}\nnot-a-name\n")).unwrap();
+    let o = nasc(&["metrics", &nb, "--candidates", names.to_str().unwrap(), "--format", "text"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with(&format!("{first}\tflops=")) && lines[0].contains("\tparams="), "{out}");
+    assert!(lines[1].starts_with("not-a-name\terror (line 2): "), "{out}");
+    let o = nasc(&["metrics", &nb, "--candidates", names.to_str().unwrap()]);
+    let js: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(js[0]["candidate"].as_str(), Some(first.as_str()));
+    assert_eq!(js[1]["line"].as_u64(), Some(2));
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -3,15 +3,50 @@
 use std::io::Read;
 use std::path::Path;
 
-/// Decompresses `bytes` when they start with the gzip magic.
+/// The most bytes a data file may hold once decompressed (1 GiB: about 7 times CIFAR-10's
+/// training images). A larger file is refused before it is inflated.
+pub const MAX_DATA_BYTES: u64 = 1 << 30;
+
+fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b])
+}
+
+/// Decompresses `bytes` when they start with the gzip magic, refusing output over
+/// [`MAX_DATA_BYTES`] as soon as the decoder passes it (a small file cannot inflate to gigabytes).
 pub fn maybe_gunzip(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&bytes[..]).read_to_end(&mut out).map_err(|e| format!("bad gzip data: {e}"))?;
-        Ok(out)
-    } else {
-        Ok(bytes)
+    if !is_gzip(&bytes) {
+        return Ok(bytes);
     }
+    gunzip_at_most(&bytes, MAX_DATA_BYTES)
+}
+
+/// Decompresses gzip `bytes`, refusing output over `limit` bytes when the decoder passes it.
+pub fn gunzip_at_most(bytes: &[u8], limit: u64) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes).take(limit + 1).read_to_end(&mut out).map_err(|e| format!("bad gzip data: {e}"))?;
+    if out.len() as u64 > limit {
+        return Err(format!("the decompressed data is larger than {} MiB", limit >> 20));
+    }
+    Ok(out)
+}
+
+/// A gzipped IDX file, inflated only as far as its header allows: the header is read first, the
+/// data size it declares is checked against [`MAX_DATA_BYTES`], then exactly that much is read.
+fn gunzip_idx(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let mut dec = flate2::read::GzDecoder::new(bytes);
+    let bad = |e: std::io::Error| format!("bad gzip data: {e}");
+    let mut out = vec![0u8; 4];
+    dec.read_exact(&mut out).map_err(|_| "not an IDX file (shorter than its magic)".to_string())?;
+    let nd = out[3] as usize;
+    out.resize(4 + 4 * nd, 0);
+    dec.read_exact(&mut out[4..]).map_err(|_| "truncated IDX header".to_string())?;
+    let total = (0..nd).try_fold(1u64, |a, i| a.checked_mul(u32::from_be_bytes(out[4 + 4 * i..8 + 4 * i].try_into().unwrap()) as u64)).unwrap_or(u64::MAX);
+    if total > MAX_DATA_BYTES {
+        return Err(format!("the IDX header declares {total} bytes of data, more than the {} MiB limit", MAX_DATA_BYTES >> 20));
+    }
+    // one byte more than declared, so that `parse` reports extra data
+    dec.take(total + 1).read_to_end(&mut out).map_err(bad)?;
+    Ok(out)
 }
 
 /// A parsed IDX file of unsigned bytes: its dimensions and data.
@@ -45,7 +80,8 @@ pub fn parse(bytes: &[u8]) -> Result<Idx, String> {
 /// Reads and parses an IDX file (`.gz` or not).
 pub fn read(path: &Path) -> Result<Idx, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    maybe_gunzip(bytes).and_then(|b| parse(&b)).map_err(|e| format!("`{}`: {e}", path.display()))
+    let raw = if is_gzip(&bytes) { gunzip_idx(&bytes) } else { Ok(bytes) };
+    raw.and_then(|b| parse(&b)).map_err(|e| format!("`{}`: {e}", path.display()))
 }
 
 /// Images `[n, rows, cols]` (or `[n, c, rows, cols]`) and labels `[n]` into a dataset.
