@@ -40,7 +40,9 @@ pub struct SearchArgs {
     /// Budget in trials.
     #[arg(long, conflicts_with = "time_budget")]
     pub budget: Option<u64>,
-    /// Budget in simulated seconds (a trial that would end later is not counted).
+    /// Budget in seconds: simulated training time for the benchmarks (a trial that would end
+    /// later is not counted), wall seconds of evaluation for `train:` and `command:` (the trial
+    /// that passes the budget is kept: it was really trained).
     #[arg(long, value_name = "SECONDS")]
     pub time_budget: Option<f64>,
     /// An extra constraint, e.g. `flops<=120M` (repeatable).
@@ -428,7 +430,12 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
     let run = SqliteStore::read(&path)?;
     let shrunk_note = match save_shrunk_space(&mut store, &run)? {
         SaveOutcome::NotLissnas => None,
-        SaveOutcome::StillShrinking => Some("lissnas: the run stopped before the shrinking ended; no shrunk space saved yet".to_string()),
+        SaveOutcome::StillShrinking => Some("lissnas: the run stopped before a shrinking step was accepted; no shrunk space saved (a larger --budget lets it shrink)".to_string()),
+        SaveOutcome::SavedPartial { members, accepted } => Some(format!(
+            "lissnas: the budget ended the shrinking after {accepted} accepted step(s); the last accepted space, {members} members, saved in {} (search it with `--space-from {}`; a larger --budget lets the shrinking finish)",
+            path.display(),
+            path.display()
+        )),
         SaveOutcome::NotShrunk => Some("lissnas: the first step did not raise the mean predicted accuracy; the space was not shrunk".to_string()),
         SaveOutcome::Saved(n) => Some(format!("lissnas: shrunk space of {n} members saved in {} (search it with `--space-from {}`)", path.display(), path.display())),
     };

@@ -342,7 +342,7 @@ fn built_in_specs_work_from_any_folder() {
     assert!(o.status.success() && dir.join("best.onnx").is_file(), "{words:?}: {}", stderr(&o));
     let o = run(&["zoo"]);
     assert!(o.status.success());
-    assert_eq!(stdout(&o).lines().count(), 15, "{}", stdout(&o));
+    assert_eq!(stdout(&o).lines().count(), 16, "{}", stdout(&o));
     assert!(stdout(&o).lines().any(|l| l.starts_with("resnet18 ")));
     let o = run(&["zoo", "tiny"]);
     assert_eq!(stdout(&o), std::fs::read_to_string(spec("tiny.nas")).unwrap());
@@ -396,7 +396,7 @@ fn check_and_metrics_speak_json_and_text() {
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
     let lines: Vec<&str> = out.lines().collect();
-    assert!(lines[0].starts_with(&format!("{first}\tflops=")) && lines[0].contains("\tparams="), "{out}");
+    assert!(lines[0].starts_with(&format!("{first}\t")) && lines[0].contains("\tflops=") && lines[0].contains("\tparams="), "{out}");
     assert!(lines[1].starts_with("not-a-name\terror (line 2): "), "{out}");
     let o = nasc(&["metrics", &nb, "--candidates", names.to_str().unwrap()]);
     let js: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();

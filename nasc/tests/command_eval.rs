@@ -306,8 +306,10 @@ fn reproduce_commands_give_the_same_results() {
         let out = nasc(&words);
         assert!(out.status.success(), "{cmd}: {}", text(&out));
         let r: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(r["val_accuracy"], t["reward"], "{cmd}");
-        assert_eq!(r["test_accuracy"], t["reported"], "{cmd}");
+        // `nasc train --format json` gives fractions, a search's reward is percent: bit for bit
+        let pct = |k: &str| r[k].as_f64().map(|v| 100.0 * v);
+        assert_eq!(pct("val_accuracy"), t["reward"].as_f64(), "{cmd}");
+        assert_eq!(pct("test_accuracy"), t["reported"].as_f64(), "{cmd}");
         assert_eq!(r["candidate"], t["candidate"]);
     }
     let report = String::from_utf8(nasc(&["report".into(), store.display().to_string()]).stdout).unwrap();

@@ -55,9 +55,12 @@ fn search_with_the_train_evaluator_on_digits() {
     assert_eq!(j["failed"], 0, "{j}");
     let best = &j["best"];
     let (reward, reported) = (best["reward"].as_f64().unwrap(), best["reported"].as_f64().unwrap());
+    // one accuracy scale (percent), labelled in the report
+    assert_eq!(j["reward_is"], "digits validation accuracy (held-out split), %", "{j}");
+    assert_eq!(j["reported_is"], "digits test accuracy, %", "{j}");
     // 2 epochs on the digits: well above chance (10%) on both splits
-    assert!(reward > 0.5 && reward <= 1.0, "validation accuracy {reward}");
-    assert!(reported > 0.5 && reported <= 1.0, "test accuracy {reported}");
+    assert!(reward > 50.0 && reward <= 100.0, "validation accuracy {reward}%");
+    assert!(reported > 50.0 && reported <= 100.0, "test accuracy {reported}%");
     let m = &best["metrics"];
     assert!(m["train_seconds"].as_f64().unwrap() > 0.0, "{m}");
     assert!(m["images_per_s"].as_f64().unwrap() > 0.0, "{m}");
@@ -286,5 +289,39 @@ fn class_mismatch_and_empty_test_set_are_refused_up_front() {
         assert!(String::from_utf8_lossy(&out.stderr).contains(want), "{spec}: want `{want}` in {}", text(&out));
         assert!(!store.exists(), "{spec}: a store was created");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--time-budget` with a training evaluator counts wall seconds of evaluation: the trial that
+/// passes the budget was really trained, so it is kept (not dropped as a benchmark's simulated
+/// trial would be), the run stops after it, and the report says "wall", not "simulated".
+#[test]
+fn a_time_budget_keeps_the_trial_that_passes_it() {
+    let dir = tmp("time");
+    let store = dir.join("run.db");
+    let out = nasc(&[
+        "search",
+        "specs/digits_tiny.nas",
+        "--evaluator",
+        "train:dataset=digits,epochs=1,backend=cpu,limit=300",
+        "--time-budget",
+        "0.05",
+        "--quiet",
+        "--format",
+        "json",
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["clock"], "wall", "{j}");
+    // the run's clock ends past the budget: the trial that passed it is recorded (a simulated
+    // clock never ends past its budget)
+    assert!(j["trials"].as_u64().unwrap() >= 1 && j["failed"] == 0, "{j}");
+    assert!(j["sim_time"].as_f64().unwrap() > 0.05, "{j}");
+    let rep = nasc(&["report", store.to_str().unwrap()]);
+    let t = text(&rep);
+    assert!(t.contains("budget 0.05 s of evaluation (wall clock), evaluation time"), "{t}");
+    assert!(!t.contains("simulated"), "{t}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -195,6 +195,9 @@ pub fn json_with(run: &StoredRun, store: &Path, d: &Detail) -> Value {
             "evaluator": m.evaluator, "seed": m.seed, "workers": m.workers, "dedup": m.dedup,
             "budget": budget_json(&m.budget), "metric_names": m.metric_names,
         },
+        "clock": if crate::eval::wall_clock(&m.evaluator) { "wall" } else { "simulated" },
+        "reward_is": crate::eval::reward_meaning(&m.evaluator).0,
+        "reported_is": crate::eval::reward_meaning(&m.evaluator).1,
         "sim_time": run.trials.last().map_or(0.0, |t| t.sim_end),
         "wall_time": run.trials.last().map_or(0.0, |t| t.wall),
         "top": top(run, 10).into_iter().map(|t| trial_json(run, t, d)).collect::<Vec<_>>(),
@@ -241,7 +244,14 @@ pub fn text_with(run: &StoredRun, d: &Detail) -> String {
     let sim = run.trials.last().map_or(0.0, |t| t.sim_end);
     let wall = run.trials.last().map_or(0.0, |t| t.wall);
     let failed = run.trials.iter().filter(|t| t.status != "ok").count();
-    let _ = writeln!(s, "status: {}; {} trials ({} failed), budget {}, simulated time {:.0} s, wall time {:.2} s", run.status, run.trials.len(), failed, m.budget, sim, wall);
+    let clock = if crate::eval::wall_clock(&m.evaluator) { "evaluation" } else { "simulated" };
+    let budget = match m.budget {
+        Budget::Time(t) if clock == "evaluation" => format!("{t} s of evaluation (wall clock)"),
+        b => b.to_string(),
+    };
+    let _ = writeln!(s, "status: {}; {} trials ({} failed), budget {budget}, {clock} time {:.0} s, wall time {:.2} s", run.status, run.trials.len(), failed, sim, wall);
+    let (reward_is, reported_is) = crate::eval::reward_meaning(&m.evaluator);
+    let _ = writeln!(s, "reward: {reward_is}; reported: {reported_is}");
     // a run with other objectives than the reward: them, and with several its Pareto front
     if let Ok(f) = RunFront::of(run, d.reference.as_deref()) {
         if !f.objectives.is_default() {
@@ -269,7 +279,7 @@ pub fn text_with(run: &StoredRun, d: &Detail) -> String {
         }
         Some(b) => {
             let _ = writeln!(s, "best: {}", b.name);
-            let _ = writeln!(s, "  reward {}  reported {}  (trial {}, at {:.0} simulated s)", opt(b.reward), opt(b.reported), b.id, b.sim_end);
+            let _ = writeln!(s, "  reward {}  reported {}  (trial {}, at {:.0} {clock} s)", opt(b.reward), opt(b.reported), b.id, b.sim_end);
             let ms: Vec<String> = b.metrics.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let _ = writeln!(s, "  {}", ms.join("  "));
             let _ = writeln!(s, "  seed {}", trial_seed(m.seed, b.id));
@@ -367,7 +377,8 @@ pub fn plots(run: &StoredRun, dir: &Path, pareto: &[String]) -> Result<Vec<PathB
     }
     let series = |(a, b): (Points, Points)| vec![Series::step("best reward", a, "#1f77b4"), Series::step("reported of best", b, "#d62728")];
     write("best_vs_trials.svg", chart(&title, "trials", "best so far", &series(by_trial)))?;
-    write("best_vs_time.svg", chart(&title, "simulated time (s)", "best so far", &series(by_time)))?;
+    let time_axis = if crate::eval::wall_clock(&run.meta.evaluator) { "evaluation time, wall clock (s)" } else { "simulated time (s)" };
+    write("best_vs_time.svg", chart(&title, time_axis, "best so far", &series(by_time)))?;
     let metrics: Vec<String> = if pareto.is_empty() { pareto_metrics(run) } else { pareto.to_vec() };
     for m in metrics {
         let pts: Vec<(f64, f64)> = run.trials.iter().filter_map(|t| Some((t.metrics.get(&m)?.as_f64()?, t.reward?))).collect();

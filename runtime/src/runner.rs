@@ -471,7 +471,9 @@ impl<'a> Runner<'a> {
             return Ok(false);
         };
         let over = match self.cfg.budget {
-            Budget::Time(t) => next.end > t,
+            // a benchmark's trial that would end past the budget is not counted (NAS-Bench-201's
+            // protocol); a trial that was really trained (wall-clock costs) is kept
+            Budget::Time(t) => next.end > t && !self.evaluator.wall_clock_costs(),
             // only reachable when a resumed run was given a smaller budget
             Budget::Trials(b) => next.id >= b,
         };

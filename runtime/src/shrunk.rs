@@ -16,6 +16,9 @@ pub enum SaveOutcome {
     NotShrunk,
     /// The shrunk space (this many members) is saved.
     Saved(usize),
+    /// The run stopped while shrinking after this many accepted steps: the last accepted space
+    /// (this many members) is saved, marked incomplete.
+    SavedPartial { members: usize, accepted: usize },
 }
 
 /// Save the shrunk space of a stored `lissnas` run (from its latest checkpoint) into its store,
@@ -32,17 +35,29 @@ pub fn save_shrunk_space(store: &mut SqliteStore, run: &StoredRun) -> Result<Sav
         ShrunkSpace::StillShrinking => Ok(SaveOutcome::StillShrinking),
         ShrunkSpace::NotShrunk => Ok(SaveOutcome::NotShrunk),
         ShrunkSpace::Shrunk { members, steps, queries } => {
-            let stats = json!({
-                "method": "lissnas",
-                "size": members.len(),
-                "steps": steps,
-                "queries": queries,
-                "seed": run.meta.seed,
-                "config": run.meta.strategy_config,
-                "evaluator": run.meta.evaluator,
-            });
-            store.save_space(SpaceRole::Shrunk, &run.meta.spec_hash, &members, &stats)?;
+            save(store, run, &members, steps, queries, None)?;
             Ok(SaveOutcome::Saved(members.len()))
         }
+        ShrunkSpace::Partial { members, steps, queries, accepted } => {
+            save(store, run, &members, steps, queries, Some(accepted))?;
+            Ok(SaveOutcome::SavedPartial { members: members.len(), accepted })
+        }
     }
+}
+
+/// Saves a shrunk space with its statistics; `partial`: the accepted steps of a shrinking the
+/// budget ended (the space is then marked `"complete": false`).
+fn save(store: &mut SqliteStore, run: &StoredRun, members: &[nasc_compiler::Candidate], steps: serde_json::Value, queries: usize, partial: Option<usize>) -> Result<(), String> {
+    let stats = json!({
+        "method": "lissnas",
+        "size": members.len(),
+        "complete": partial.is_none(),
+        "accepted_steps": partial,
+        "steps": steps,
+        "queries": queries,
+        "seed": run.meta.seed,
+        "config": run.meta.strategy_config,
+        "evaluator": run.meta.evaluator,
+    });
+    store.save_space(SpaceRole::Shrunk, &run.meta.spec_hash, members, &stats)
 }

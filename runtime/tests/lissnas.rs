@@ -314,3 +314,39 @@ fn space_from_error_paths() {
     let (mut st, run) = SqliteStore::resume(&rs, &hash).unwrap();
     assert_eq!(save_shrunk_space(&mut st, &run).unwrap(), SaveOutcome::NotLissnas);
 }
+
+/// A budget that ends the shrinking after an accepted step saves the last accepted space,
+/// marked incomplete, and `--space-from` can search it (LISSNAS seed 3 at the default budget).
+#[test]
+fn a_budget_that_ends_the_shrinking_saves_the_last_accepted_space() {
+    let dir = tempfile::tempdir().unwrap();
+    let (space_, text) = space("nb201.nas", &[]);
+    let hash = spec_hash(&text, &[]);
+    let mut found = None;
+    for budget in (26..=120).step_by(6) {
+        let mut s = lissnas_setup(7, 1);
+        s.cfg.budget = Budget::Trials(budget);
+        let path = dir.path().join(format!("b{budget}.db"));
+        s.run_sqlite(&path);
+        let (mut st, run) = SqliteStore::resume(&path, &hash).unwrap();
+        match save_shrunk_space(&mut st, &run).unwrap() {
+            SaveOutcome::SavedPartial { members, accepted } => {
+                assert!(accepted >= 1);
+                let state = &run.checkpoint.as_ref().unwrap().1["strategy"]["shrinker"];
+                assert!(state["result"].is_null(), "still shrinking");
+                assert_eq!(state["current"].as_array().unwrap().len(), members);
+                drop(st);
+                let saved = SqliteStore::read_space(&path, SpaceRole::Shrunk).unwrap().unwrap();
+                assert_eq!((saved.size, saved.stats["complete"].as_bool(), saved.stats["accepted_steps"].as_u64()), (members, Some(false), Some(accepted as u64)));
+                let loaded = load_space_from(&path, &hash).unwrap();
+                assert_eq!(loaded.len(), members);
+                assert!(loaded.iter().all(|c| space_.parse_name(&space_.canonical(c)).as_ref() == Ok(c)), "members are candidates of the space");
+                found = Some(budget);
+                break;
+            }
+            SaveOutcome::StillShrinking => continue,
+            other => panic!("budget {budget}: {other:?} before the partial case was seen"),
+        }
+    }
+    assert!(found.is_some(), "no budget ended the shrinking between two accepted steps");
+}

@@ -62,7 +62,8 @@ fn check_spans(text: &str, d: &Diagnostic) -> Result<(), String> {
             return Err(format!("{} `{}`: bad span {s}..{e} (text of {} bytes) for label `{}`", d.code, d.message, t.len(), l.message));
         }
     }
-    if d.code.len() != 5 || !d.code.starts_with("E0") {
+    // errors are E0xxx, warnings (W0303, an unused binding) W0xxx
+    if d.code.len() != 5 || !(d.code.starts_with("E0") || (d.code.starts_with("W0") && !d.is_error())) {
         return Err(format!("bad code `{}`", d.code));
     }
     Ok(())

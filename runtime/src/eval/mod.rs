@@ -41,6 +41,12 @@ pub trait Evaluator {
     fn metric_names(&self) -> Vec<String>;
     /// Evaluate a batch; each item may fail.
     fn evaluate(&mut self, space: &SearchSpace, batch: &[EvalRequest]) -> Vec<Result<EvalResult, String>>;
+    /// Whether [`EvalResult::cost`] is wall seconds really spent (training in the loop, a user's
+    /// program) rather than a benchmark's simulated time. Under `--time-budget` the runner then
+    /// keeps a trial that ends past the budget (it was really trained) and stops after it.
+    fn wall_clock_costs(&self) -> bool {
+        false
+    }
     /// Budget to use when the user gives none.
     fn default_budget(&self) -> crate::budget::Budget {
         crate::budget::Budget::Trials(100)
@@ -123,4 +129,60 @@ pub fn default_for(space: &SearchSpace) -> Option<String> {
 /// A JSON description of an evaluator (for the store).
 pub fn describe(e: &dyn Evaluator) -> Value {
     serde_json::json!({"name": e.name(), "metrics": e.metric_names()})
+}
+
+/// What a run's `reward` and `reported` are, from its evaluator's name: accuracies are percent
+/// for every built-in evaluator (the benchmarks' tables and `train:` alike); `instant` is a
+/// synthetic score, and a `command:` program's values are what it prints.
+pub fn reward_meaning(evaluator: &str) -> (String, String) {
+    let opt = |k: &str| evaluator.split([':', ',']).find_map(|kv| kv.strip_prefix(k).and_then(|v| v.strip_prefix('='))).map(str::to_string);
+    let (kind, _) = evaluator.split_once(':').unwrap_or((evaluator, ""));
+    match kind {
+        "nb201" => {
+            let epochs = opt("epochs").unwrap_or_else(|| "12".into());
+            let ds = opt("dataset").unwrap_or_else(|| "cifar10".into());
+            (format!("NAS-Bench-201 {ds} validation accuracy after {epochs} epochs, %"), format!("NAS-Bench-201 {ds} test accuracy after 200 epochs, %"))
+        }
+        "nas-bench-macro" | "channel-bench-macro-mobilenet" | "channel-bench-macro-resnet" => {
+            let r =
+                if opt("noise").as_deref() == Some("seed") { "one training's CIFAR-10 test accuracy, %" } else { "CIFAR-10 test accuracy, mean of the benchmark's trainings, %" };
+            (r.into(), "CIFAR-10 test accuracy, mean of the benchmark's trainings, %".into())
+        }
+        "train" => {
+            let ds = opt("dataset").unwrap_or_else(|| "digits".into());
+            (format!("{ds} validation accuracy (held-out split), %"), format!("{ds} test accuracy, %"))
+        }
+        "instant" => ("a synthetic score in [0, 1) (a hash of the candidate)".into(), "the same score".into()),
+        "command" => ("the program's `reward`, as it prints it".into(), "the program's `reported` (its `reward` if absent)".into()),
+        _ => ("the evaluator's reward".into(), "the evaluator's reported value".into()),
+    }
+}
+
+/// Whether a run's evaluator (by name) reports wall seconds as costs (`train:`, `command:`;
+/// see [`Evaluator::wall_clock_costs`]): the report then says "wall" where others say
+/// "simulated".
+pub fn wall_clock(evaluator: &str) -> bool {
+    matches!(evaluator.split_once(':').map_or(evaluator, |(k, _)| k), "train" | "command")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{reward_meaning, wall_clock};
+
+    #[test]
+    fn training_evaluators_count_wall_seconds() {
+        assert!(wall_clock("train:dataset=digits") && wall_clock("command:python3 t.py") && wall_clock("train"));
+        assert!(!wall_clock("nb201:dataset=cifar10") && !wall_clock("instant") && !wall_clock("nas-bench-macro"));
+    }
+
+    #[test]
+    fn every_evaluator_says_what_its_reward_is() {
+        assert_eq!(reward_meaning("nb201:dataset=cifar100,epochs=200,noise=none").0, "NAS-Bench-201 cifar100 validation accuracy after 200 epochs, %");
+        assert_eq!(reward_meaning("nb201").1, "NAS-Bench-201 cifar10 test accuracy after 200 epochs, %");
+        assert!(reward_meaning("nas-bench-macro:noise=seed").0.starts_with("one training's"));
+        assert_eq!(reward_meaning("train:dataset=mnist,epochs=2").0, "mnist validation accuracy (held-out split), %");
+        assert!(reward_meaning("instant").0.contains("synthetic"));
+        assert!(reward_meaning("command:python3 train.py --lr=0.1").0.contains("program"));
+        assert_eq!(reward_meaning("mystery").0, "the evaluator's reward");
+    }
 }

@@ -90,7 +90,9 @@ impl SqliteStore {
 /// hashes to `spec_hash` (`nasc search --space-from`). Errors: not a nasc store, no shrunk space
 /// in it, a shrunk space of another spec (or other `--set` overrides).
 pub fn load_space_from(path: &Path, spec_hash: &str) -> Result<Vec<Candidate>, String> {
-    let saved = SqliteStore::read_space(path, SpaceRole::Shrunk)?.ok_or_else(|| err(path, "holds no shrunk space (a finished `nasc search --strategy lissnas` run saves one)"))?;
+    let saved = SqliteStore::read_space(path, SpaceRole::Shrunk)?.ok_or_else(|| {
+        err(path, "holds no shrunk space (a `nasc search --strategy lissnas` run saves one once a shrinking step is accepted: when it stopped earlier, its last message says so)")
+    })?;
     if saved.spec_hash != spec_hash {
         let run = SqliteStore::read(path)?;
         return Err(err(

@@ -233,18 +233,33 @@ pub enum ShrunkSpace {
     NotShrunk,
     /// The shrunk space: its sorted members, the steps' statistics and the real queries made.
     Shrunk { members: Vec<Candidate>, steps: Value, queries: usize },
+    /// The run stopped (its budget) while shrinking, after `accepted` accepted steps: the last
+    /// accepted space S_t, with the same statistics.
+    Partial { members: Vec<Candidate>, steps: Value, queries: usize, accepted: usize },
 }
 
 /// The shrunk space recorded in a `lissnas` strategy state (as stored in a run's checkpoint).
 pub fn shrunk_space(state: &Value) -> Result<ShrunkSpace, String> {
+    let sh = &state["shrinker"];
+    let steps = sh.get("history").cloned().unwrap_or(Value::Null);
+    let queries = sh.get("queried").and_then(Value::as_array).map_or(0, |a| a.len());
     Ok(match shrunk_from_state(state)? {
-        None => ShrunkSpace::StillShrinking,
+        None => match sh.get("current") {
+            Some(v @ Value::Array(_)) => {
+                let members = cands_from_json(v)?;
+                let accepted = steps.as_array().map_or(0, |h| h.iter().filter(|s| s["accepted"] == Value::Bool(true)).count());
+                ShrunkSpace::Partial { members, steps, queries, accepted }
+            }
+            _ => ShrunkSpace::StillShrinking,
+        },
         Some(None) => ShrunkSpace::NotShrunk,
-        Some(Some(members)) => {
-            let sh = &state["shrinker"];
-            let steps = sh.get("history").cloned().unwrap_or(Value::Null);
-            let queries = sh.get("queried").and_then(Value::as_array).map_or(0, |a| a.len());
-            ShrunkSpace::Shrunk { members, steps, queries }
-        }
+        Some(Some(members)) => ShrunkSpace::Shrunk { members, steps, queries },
     })
+}
+
+fn cands_from_json(v: &Value) -> Result<Vec<Candidate>, String> {
+    let mut m: Vec<Candidate> =
+        v.as_array().into_iter().flatten().map(|x| x.as_str().ok_or_else(|| "lissnas state: bad member".to_string()).and_then(decode)).collect::<Result<_, _>>()?;
+    m.sort();
+    Ok(m)
 }
