@@ -138,7 +138,7 @@ fn main() {
     let d = NseData { train: &splits.train, val: &splits.val, mean: &splits.mean, std: &splits.std, augment: splits.augment };
     let mut fronts: Vec<Vec<Scored>> = Vec::new();
     while !state.finished {
-        let rec = nse::run_round(&mut net, &mut state, &cfg, &d, seed, &mut |s| eprintln!("{s}"));
+        let rec = nse::run_round(&mut net, &mut state, &cfg, &d, seed, &mut |s| eprintln!("{s}"), &mut |_, _| true).unwrap();
         let poor: usize = rec.aggregated.iter().map(|l| l.iter().filter(|&&o| o >= np - 2).count()).sum();
         let poor_active: usize = rec.space.iter().map(|l| l.iter().filter(|&&o| o >= np - 2).count()).sum();
         let poor_dropped = rec.dropped.iter().filter(|&&(_, o)| o >= np - 2).count();
