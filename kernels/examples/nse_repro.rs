@@ -5,11 +5,13 @@
 //! round as long as NSE's rounds together, uniform sampling, no simplification), `speed`
 //! (supernet steps per second only). Keys: `train`, `val`, `test` (image counts), `epochs`
 //! (per round), `rounds`, `k`, `batch`, `lr`, `samples`, `extra`, `retrain` (epochs of the
-//! retraining from scratch), `top` (front archs retrained per round), `data` (dataset folder).
+//! retraining from scratch), `top` (front archs retrained per round), `data` (dataset folder),
+//! `ckpt` (checkpoint file: resumed from when it exists, written after every epoch and round).
 //! Prints one `result` line per retrained architecture (tab-separated) and `round` lines.
 
 use nasc_kernels::data::{self, Dataset, LoadOptions, Splits};
 use nasc_kernels::nse::{self, NseConfig, NseData, NseState, Scored};
+use nasc_kernels::nse_ckpt;
 use nasc_kernels::rng::Rng;
 use nasc_kernels::shape::Sgd;
 use nasc_kernels::supernet::{Arch, BranchOp, MacsPenalty, Supernet, SupernetSpec};
@@ -17,7 +19,8 @@ use nasc_kernels::train::{self, TrainConfig};
 use std::collections::HashMap;
 use std::time::Instant;
 
-/// The 16-op pool: 14 reasonable ops and 2 deliberately poor ones (the last two).
+/// The 16-op pool: 14 reasonable ops and 2 deliberately poor ones (the last two: expanded like
+/// the `_e6` ops, so they cost MACs, but squeezed through one channel).
 fn pool() -> Vec<BranchOp> {
     let dw = |k, t| BranchOp::Dw { k, t, d: 1 };
     vec![
@@ -35,8 +38,8 @@ fn pool() -> Vec<BranchOp> {
         BranchOp::Ssc { k: 5, t: 1 },
         BranchOp::Ssc { k: 3, t: 2 },
         BranchOp::Ssc { k: 5, t: 2 },
-        BranchOp::PoolNeck { k: 3, max: false },
-        BranchOp::PoolNeck { k: 5, max: true },
+        BranchOp::PoolNeck { k: 3, max: false, t: 6 },
+        BranchOp::PoolNeck { k: 5, max: true, t: 6 },
     ]
 }
 
@@ -135,10 +138,24 @@ fn main() {
     let t0 = Instant::now();
     let mut state = NseState::new(nl, np, cfg.k, seed);
     let mut net = Supernet::new(spec.clone(), state.active.clone(), seed).unwrap();
+    // `ckpt=PATH`: resume from PATH when it exists, and save there after every epoch and round
+    let ckpt = kv.get("ckpt").cloned();
+    if let Some(bytes) = ckpt.as_ref().and_then(|p| std::fs::read(p).ok()) {
+        state = nse_ckpt::decode(&bytes, &mut net).unwrap_or_else(|e| panic!("{e}"));
+        eprintln!("resumed at round {} (epochs done in it: {})", state.round + 1, state.cursor.as_ref().map_or(0, |c| c.epoch));
+    }
+    let mut save = |st: &NseState, n: &Supernet| {
+        if let Some(p) = &ckpt {
+            let tmp = format!("{p}.tmp");
+            std::fs::write(&tmp, nse_ckpt::encode(st, n)).and_then(|_| std::fs::rename(&tmp, p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+        }
+        true
+    };
     let d = NseData { train: &splits.train, val: &splits.val, mean: &splits.mean, std: &splits.std, augment: splits.augment };
-    let mut fronts: Vec<Vec<Scored>> = Vec::new();
     while !state.finished {
-        let rec = nse::run_round(&mut net, &mut state, &cfg, &d, seed, &mut |s| eprintln!("{s}"), &mut |_, _| true).unwrap();
+        nse::run_round(&mut net, &mut state, &cfg, &d, seed, &mut |s| eprintln!("{s}"), &mut save).expect("never stopped");
+    }
+    for rec in &state.history {
         let poor: usize = rec.aggregated.iter().map(|l| l.iter().filter(|&&o| o >= np - 2).count()).sum();
         let poor_active: usize = rec.space.iter().map(|l| l.iter().filter(|&&o| o >= np - 2).count()).sum();
         let poor_dropped = rec.dropped.iter().filter(|&&(_, o)| o >= np - 2).count();
@@ -152,8 +169,8 @@ fn main() {
             rec.train_loss,
             rec.seconds
         );
-        fronts.push(rec.front.clone());
     }
+    let fronts: Vec<Vec<Scored>> = state.history.iter().map(|r| r.front.clone()).collect();
     let search_s = t0.elapsed().as_secs_f64();
     // retrain the `top` front archs (by supernet accuracy) of the first and the last round
     let last = fronts.len() - 1;

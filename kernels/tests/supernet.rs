@@ -18,7 +18,7 @@ fn spec() -> SupernetSpec {
         layers: vec![(4, 1), (6, 2)],
         head: 8,
         classes: 3,
-        pool: vec![BranchOp::Dw { k: 3, t: 1, d: 1 }, BranchOp::Dw { k: 3, t: 2, d: 2 }, BranchOp::Ssc { k: 3, t: 1 }, BranchOp::PoolNeck { k: 3, max: false }],
+        pool: vec![BranchOp::Dw { k: 3, t: 1, d: 1 }, BranchOp::Dw { k: 3, t: 2, d: 2 }, BranchOp::Ssc { k: 3, t: 1 }, BranchOp::PoolNeck { k: 3, max: false, t: 1 }],
     }
 }
 
@@ -38,10 +38,10 @@ fn loss(net: &mut Supernet, x: &[f32], y: &[u32], arch: &Arch) -> f64 {
 
 #[test]
 fn names_round_trip() {
-    for op in spec().pool.iter().chain([BranchOp::Ssc { k: 5, t: 4 }, BranchOp::PoolNeck { k: 5, max: true }].iter()) {
+    for op in spec().pool.iter().chain([BranchOp::Ssc { k: 5, t: 4 }, BranchOp::PoolNeck { k: 5, max: true, t: 3 }].iter()) {
         assert_eq!(BranchOp::parse(&op.name()), Some(*op), "{}", op.name());
     }
-    for bad in ["", "dw", "dw4_e1", "dw3_e0", "conv3", "dil1_e3", "avgneck2", "ssc3_ex"] {
+    for bad in ["", "dw", "dw4_e1", "dw3_e0", "conv3", "dil1_e3", "avgneck2_e1", "avgneck3", "ssc3_ex"] {
         assert_eq!(BranchOp::parse(bad), None, "{bad}");
     }
 }
@@ -229,7 +229,7 @@ fn digits_spec() -> SupernetSpec {
             BranchOp::Dw { k: 3, t: 2, d: 1 },
             BranchOp::Dw { k: 3, t: 1, d: 2 },
             BranchOp::Ssc { k: 3, t: 1 },
-            BranchOp::PoolNeck { k: 3, max: false },
+            BranchOp::PoolNeck { k: 3, max: false, t: 1 },
         ],
     }
 }
