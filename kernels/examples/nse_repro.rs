@@ -160,14 +160,27 @@ fn main() {
         let poor_active: usize = rec.space.iter().map(|l| l.iter().filter(|&&o| o >= np - 2).count()).sum();
         let poor_dropped = rec.dropped.iter().filter(|&&(_, o)| o >= np - 2).count();
         let best = rec.front.iter().map(|s| s.accuracy).fold(0.0, f64::max);
+        // the indicators at the end of the round's training: mean over active (layer, op)
+        // pairs of the poor ops and of the others
+        let mean_theta = |poor: bool| {
+            let v: Vec<f32> = rec.simplified.iter().enumerate().flat_map(|(l, ops)| ops.iter().filter(|&&o| (o >= np - 2) == poor).map(move |&o| rec.theta[l][o])).collect();
+            if v.is_empty() {
+                f32::NAN
+            } else {
+                v.iter().sum::<f32>() / v.len() as f32
+            }
+        };
+        let min_theta = rec.simplified.iter().enumerate().flat_map(|(l, ops)| ops.iter().map(move |&o| rec.theta[l][o])).fold(f32::INFINITY, f32::min);
         println!(
-            "round\t{variant}\tseed={seed}\tround={}\tactive_ops={}\tdropped={}\tpoor_active={poor_active}\tpoor_dropped={poor_dropped}\tpoor_in_front_ops={poor}\tfront={}\tbest_supernet_acc={best:.4}\tloss={:.4}\tseconds={:.1}",
+            "round\t{variant}\tseed={seed}\tround={}\tactive_ops={}\tdropped={}\tpoor_active={poor_active}\tpoor_dropped={poor_dropped}\tpoor_in_front_ops={poor}\tfront={}\tbest_supernet_acc={best:.4}\tloss={:.4}\tseconds={:.1}\ttheta_poor={:.3}\ttheta_other={:.3}\ttheta_min={min_theta:.3}",
             rec.round + 1,
             rec.space.iter().map(Vec::len).sum::<usize>(),
             rec.dropped.len(),
             rec.front.len(),
             rec.train_loss,
-            rec.seconds
+            rec.seconds,
+            mean_theta(true),
+            mean_theta(false)
         );
     }
     let fronts: Vec<Vec<Scored>> = state.history.iter().map(|r| r.front.clone()).collect();

@@ -99,6 +99,8 @@ pub struct RoundRecord {
     pub aggregated: Vec<Vec<usize>>,
     pub train_loss: f32,
     pub seconds: f64,
+    /// The fitness indicators at the end of training, per layer and pool op.
+    pub theta: Vec<Vec<f32>>,
 }
 
 /// The state between rounds.
@@ -339,6 +341,7 @@ pub fn run_round(
         aggregated: aggregated.clone(),
         train_loss,
         seconds: cur.seconds + t0.elapsed().as_secs_f64(),
+        theta: net.theta.clone(),
     };
     state.history.push(rec.clone());
     state.locked = aggregated;

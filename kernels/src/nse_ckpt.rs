@@ -166,6 +166,8 @@ pub fn encode(state: &NseState, net: &Supernet) -> Vec<u8> {
         w.lists(&r.aggregated);
         w.f32s(&[r.train_loss]);
         w.f64(r.seconds);
+        w.u64(r.theta.len() as u64);
+        r.theta.iter().for_each(|t| w.f32s(t));
     }
     match &state.cursor {
         None => w.u64(0),
@@ -224,6 +226,10 @@ pub fn decode(bytes: &[u8], net: &mut Supernet) -> Result<NseState, CheckpointEr
             aggregated: r.lists()?,
             train_loss: r.f32s()?.first().copied().ok_or(CheckpointError::Truncated)?,
             seconds: r.f64()?,
+            theta: {
+                let n = r.len(8)?;
+                (0..n).map(|_| r.f32s()).collect::<Res<Vec<_>>>()?
+            },
         });
     }
     let cursor = match r.u64()? {

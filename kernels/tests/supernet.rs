@@ -303,6 +303,7 @@ fn rounds_on_digits_are_deterministic_and_inherit_the_front() {
     assert_eq!(untimed(&s1), untimed(&s2));
     assert_eq!(n1.theta, n2.theta);
     assert!(s1.history[1].front.iter().all(|s| (0.0..=1.0).contains(&s.accuracy)));
+    assert!(s1.history.iter().all(|r| r.theta.len() == 3 && r.theta.iter().flatten().any(|&t| t != 0.0)), "the indicators moved");
     // killed inside round 1 (after epoch 1), at its end, and inside round 2: the same run
     let (s3, n3) = digits_run(true, &[1, 3, 5]);
     assert_eq!(untimed(&s1), untimed(&s3));
