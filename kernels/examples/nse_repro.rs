@@ -6,16 +6,17 @@
 //! (supernet steps per second only). Keys: `train`, `val`, `test` (image counts), `epochs`
 //! (per round), `rounds`, `k`, `batch`, `lr`, `samples`, `extra`, `retrain` (epochs of the
 //! retraining from scratch), `top` (front archs retrained per round), `data` (dataset folder),
-//! `ckpt` (checkpoint file: resumed from when it exists, written after every epoch and round).
+//! `ckpt` (checkpoint file: resumed from when it exists, written after every epoch and round),
+//! `spaces` (a folder for each round's subset and aggregated subset as `.nas` specs).
 //! Prints one `result` line per retrained architecture (tab-separated) and `round` lines.
 
 use nasc_kernels::data::{self, Dataset, LoadOptions, Splits};
 use nasc_kernels::nse::{self, NseConfig, NseData, NseState, Scored};
-use nasc_kernels::nse_ckpt;
 use nasc_kernels::rng::Rng;
 use nasc_kernels::shape::Sgd;
 use nasc_kernels::supernet::{Arch, BranchOp, MacsPenalty, Supernet, SupernetSpec};
 use nasc_kernels::train::{self, TrainConfig};
+use nasc_kernels::{nse_ckpt, nse_spec};
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -182,6 +183,20 @@ fn main() {
             mean_theta(true),
             mean_theta(false)
         );
+    }
+    // `spaces=DIR`: each round's subset and its aggregated subset (Eq. 9) as specs any strategy
+    // can search (`nasc search DIR/round-1-aggregated.nas --strategy re ...`)
+    if let Some(dir) = kv.get("spaces") {
+        std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{dir}: {e}"));
+        for rec in &state.history {
+            let r = rec.round + 1;
+            for (what, ops) in [("", &rec.space), ("-aggregated", &rec.aggregated)] {
+                let title = format!("NSE {variant}, seed {seed}: round {r}{}", if what.is_empty() { "'s subset" } else { ", aggregated subset (Eq. 9)" });
+                let text = nse_spec::subset_spec(&spec, ops, &format!("nse_round{r}"), &title).unwrap_or_else(|e| panic!("{e}"));
+                let path = format!("{dir}/round-{r}{what}.nas");
+                std::fs::write(&path, text).unwrap_or_else(|e| panic!("{path}: {e}"));
+            }
+        }
     }
     let fronts: Vec<Vec<Scored>> = state.history.iter().map(|r| r.front.clone()).collect();
     let search_s = t0.elapsed().as_secs_f64();
