@@ -41,6 +41,10 @@ pub struct NseConfig {
     pub lock_rehearse: bool,
     /// Drop unfit ops (search-space simplification).
     pub simplify: bool,
+    /// The Pareto retrieval samples every active op with this probability instead of from the
+    /// indicators (the one-shot baseline: uniform sampling, scaled so that samples reach the
+    /// MACs band). `None`: the indicators (NSE).
+    pub sample_prob: Option<f32>,
 }
 
 impl NseConfig {
@@ -69,6 +73,7 @@ impl NseConfig {
             max_rounds: usize::MAX,
             lock_rehearse: true,
             simplify: true,
+            sample_prob: None,
         }
     }
 }
@@ -271,7 +276,10 @@ pub fn run_round(
         if main >= cfg.samples && extra >= cfg.extra_samples {
             break;
         }
-        let a = net.sample_theta(&mut rng);
+        let a = match cfg.sample_prob {
+            Some(p) => net.sample(&mut rng, |_, _| p),
+            None => net.sample_theta(&mut rng),
+        };
         if archs.contains(&a) {
             continue;
         }
