@@ -38,7 +38,7 @@ def main():
                 r["results"].append(kv)
             elif kind == "round":
                 r["rounds"].append(kv)
-    print("| variant | seeds | round-1 best retrained test acc | last-round best retrained test acc | last-round MACs (M) | poor ops active / dropped / in a front (all rounds, summed over seeds) | search s per seed |")
+    print("| variant | seeds | round-1 best retrained test acc | last-round best retrained test acc | last-round MACs (M) | poor (layer, op) pairs active / dropped / kept by aggregation (summed over rounds and seeds) | search s per seed |")
     print("|---|---|---|---|---|---|---|")
     for variant in ["nse", "nolr", "oneshot"]:
         seeds = runs.get(variant, {})
@@ -61,6 +61,14 @@ def main():
                 pd += int(rd["poor_dropped"])
                 pf += int(rd["poor_in_front_ops"])
         print(f"| {variant} | {len(first)} | {ms(first)} | {ms(last)} | {ms(macs)} | {pa} / {pd} / {pf} | {ms(search)} |")
+    print()
+    print("| variant | seed | round | active ops | dropped | poor active / dropped / aggregated | front | best supernet acc | mean theta poor / other, min |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for variant in ["nse", "nolr", "oneshot"]:
+        for seed, r in sorted(runs.get(variant, {}).items()):
+            for rd in r["rounds"]:
+                th = f"{rd.get('theta_poor', 'n/a')} / {rd.get('theta_other', 'n/a')}, {rd.get('theta_min', 'n/a')}"
+                print(f"| {variant} | {seed} | {rd['round']} | {rd['active_ops']} | {rd['dropped']} | {rd['poor_active']} / {rd['poor_dropped']} / {rd['poor_in_front_ops']} | {rd['front']} | {rd['best_supernet_acc']} | {th} |")
     sp = out / "speed.tsv"
     if sp.exists():
         print()

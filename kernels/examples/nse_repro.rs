@@ -2,10 +2,13 @@
 //!
 //! `cargo run -p nasc-kernels --release --example nse_repro -- VARIANT SEED [key=value...]`
 //! VARIANT: `nse` (Lock & Rehearse), `nolr` (without it), `oneshot` (all 16 ops active, one
-//! round as long as NSE's rounds together, uniform sampling, no simplification), `speed`
+//! round as long as NSE's rounds together, uniform sampling of K/2 ops per layer on average, no
+//! simplification), `speed`
 //! (supernet steps per second only). Keys: `train`, `val`, `test` (image counts), `epochs`
 //! (per round), `rounds`, `k`, `batch`, `lr`, `samples`, `extra`, `retrain` (epochs of the
-//! retraining from scratch), `top` (front archs retrained per round), `data` (dataset folder).
+//! retraining from scratch), `top` (front archs retrained per round), `data` (dataset folder),
+//! `ckpt` (checkpoint file: resumed from when it exists, written after every epoch and round),
+//! `spaces` (a folder for each round's subset and aggregated subset as `.nas` specs).
 //! Prints one `result` line per retrained architecture (tab-separated) and `round` lines.
 
 use nasc_kernels::data::{self, Dataset, LoadOptions, Splits};
@@ -14,10 +17,12 @@ use nasc_kernels::rng::Rng;
 use nasc_kernels::shape::Sgd;
 use nasc_kernels::supernet::{Arch, BranchOp, MacsPenalty, Supernet, SupernetSpec};
 use nasc_kernels::train::{self, TrainConfig};
+use nasc_kernels::{nse_ckpt, nse_spec};
 use std::collections::HashMap;
 use std::time::Instant;
 
-/// The 16-op pool: 14 reasonable ops and 2 deliberately poor ones (the last two).
+/// The 16-op pool: 14 reasonable ops and 2 deliberately poor ones (the last two: expanded like
+/// the `_e6` ops, so they cost MACs, but squeezed through one channel).
 fn pool() -> Vec<BranchOp> {
     let dw = |k, t| BranchOp::Dw { k, t, d: 1 };
     vec![
@@ -35,8 +40,8 @@ fn pool() -> Vec<BranchOp> {
         BranchOp::Ssc { k: 5, t: 1 },
         BranchOp::Ssc { k: 3, t: 2 },
         BranchOp::Ssc { k: 5, t: 2 },
-        BranchOp::PoolNeck { k: 3, max: false },
-        BranchOp::PoolNeck { k: 5, max: true },
+        BranchOp::PoolNeck { k: 3, max: false, t: 6 },
+        BranchOp::PoolNeck { k: 5, max: true, t: 6 },
     ]
 }
 
@@ -130,30 +135,74 @@ fn main() {
         cfg.max_rounds = 1;
         cfg.simplify = false;
         cfg.theta_every = 0;
+        // uniform samples over 16 ops with probability 1/2 almost never reach the band: sample
+        // as many ops per layer as NSE's K-op subsets do (K / 2 on average)
+        cfg.sample_prob = Some(k as f32 / np as f32 * 0.5);
     }
     println!("config\t{variant}\tseed={seed}\ttarget={target}M\tband={band}M\ttrain={ntrain}\tval={nval}\ttest={ntest}\tepochs={}\tK={}", cfg.epochs, cfg.k);
     let t0 = Instant::now();
     let mut state = NseState::new(nl, np, cfg.k, seed);
     let mut net = Supernet::new(spec.clone(), state.active.clone(), seed).unwrap();
+    // `ckpt=PATH`: resume from PATH when it exists, and save there after every epoch and round
+    let ckpt = kv.get("ckpt").cloned();
+    if let Some(bytes) = ckpt.as_ref().and_then(|p| std::fs::read(p).ok()) {
+        state = nse_ckpt::decode(&bytes, &mut net).unwrap_or_else(|e| panic!("{e}"));
+        eprintln!("resumed at round {} (epochs done in it: {})", state.round + 1, state.cursor.as_ref().map_or(0, |c| c.epoch));
+    }
+    let mut save = |st: &NseState, n: &Supernet| {
+        if let Some(p) = &ckpt {
+            let tmp = format!("{p}.tmp");
+            std::fs::write(&tmp, nse_ckpt::encode(st, n)).and_then(|_| std::fs::rename(&tmp, p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+        }
+        true
+    };
     let d = NseData { train: &splits.train, val: &splits.val, mean: &splits.mean, std: &splits.std, augment: splits.augment };
-    let mut fronts: Vec<Vec<Scored>> = Vec::new();
     while !state.finished {
-        let rec = nse::run_round(&mut net, &mut state, &cfg, &d, seed, &mut |s| eprintln!("{s}"));
+        nse::run_round(&mut net, &mut state, &cfg, &d, seed, &mut |s| eprintln!("{s}"), &mut save).expect("never stopped");
+    }
+    for rec in &state.history {
         let poor: usize = rec.aggregated.iter().map(|l| l.iter().filter(|&&o| o >= np - 2).count()).sum();
         let poor_active: usize = rec.space.iter().map(|l| l.iter().filter(|&&o| o >= np - 2).count()).sum();
         let poor_dropped = rec.dropped.iter().filter(|&&(_, o)| o >= np - 2).count();
         let best = rec.front.iter().map(|s| s.accuracy).fold(0.0, f64::max);
+        // the indicators at the end of the round's training: mean over active (layer, op)
+        // pairs of the poor ops and of the others
+        let mean_theta = |poor: bool| {
+            let v: Vec<f32> = rec.simplified.iter().enumerate().flat_map(|(l, ops)| ops.iter().filter(|&&o| (o >= np - 2) == poor).map(move |&o| rec.theta[l][o])).collect();
+            if v.is_empty() {
+                f32::NAN
+            } else {
+                v.iter().sum::<f32>() / v.len() as f32
+            }
+        };
+        let min_theta = rec.simplified.iter().enumerate().flat_map(|(l, ops)| ops.iter().map(move |&o| rec.theta[l][o])).fold(f32::INFINITY, f32::min);
         println!(
-            "round\t{variant}\tseed={seed}\tround={}\tactive_ops={}\tdropped={}\tpoor_active={poor_active}\tpoor_dropped={poor_dropped}\tpoor_in_front_ops={poor}\tfront={}\tbest_supernet_acc={best:.4}\tloss={:.4}\tseconds={:.1}",
+            "round\t{variant}\tseed={seed}\tround={}\tactive_ops={}\tdropped={}\tpoor_active={poor_active}\tpoor_dropped={poor_dropped}\tpoor_in_front_ops={poor}\tfront={}\tbest_supernet_acc={best:.4}\tloss={:.4}\tseconds={:.1}\ttheta_poor={:.3}\ttheta_other={:.3}\ttheta_min={min_theta:.3}",
             rec.round + 1,
             rec.space.iter().map(Vec::len).sum::<usize>(),
             rec.dropped.len(),
             rec.front.len(),
             rec.train_loss,
-            rec.seconds
+            rec.seconds,
+            mean_theta(true),
+            mean_theta(false)
         );
-        fronts.push(rec.front.clone());
     }
+    // `spaces=DIR`: each round's subset and its aggregated subset (Eq. 9) as specs any strategy
+    // can search (`nasc search DIR/round-1-aggregated.nas --strategy re ...`)
+    if let Some(dir) = kv.get("spaces") {
+        std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{dir}: {e}"));
+        for rec in &state.history {
+            let r = rec.round + 1;
+            for (what, ops) in [("", &rec.space), ("-aggregated", &rec.aggregated)] {
+                let title = format!("NSE {variant}, seed {seed}: round {r}{}", if what.is_empty() { "'s subset" } else { ", aggregated subset (Eq. 9)" });
+                let text = nse_spec::subset_spec(&spec, ops, &format!("nse_round{r}"), &title).unwrap_or_else(|e| panic!("{e}"));
+                let path = format!("{dir}/round-{r}{what}.nas");
+                std::fs::write(&path, text).unwrap_or_else(|e| panic!("{path}: {e}"));
+            }
+        }
+    }
+    let fronts: Vec<Vec<Scored>> = state.history.iter().map(|r| r.front.clone()).collect();
     let search_s = t0.elapsed().as_secs_f64();
     // retrain the `top` front archs (by supernet accuracy) of the first and the last round
     let last = fronts.len() - 1;

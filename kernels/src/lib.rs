@@ -78,4 +78,6 @@ pub mod train;
 
 // NSE (issue 19): the multi-branch supernet and its rounds, on the CPU backend.
 pub mod nse;
+pub mod nse_ckpt;
+pub mod nse_spec;
 pub mod supernet;

@@ -41,6 +41,10 @@ pub struct NseConfig {
     pub lock_rehearse: bool,
     /// Drop unfit ops (search-space simplification).
     pub simplify: bool,
+    /// The Pareto retrieval samples every active op with this probability instead of from the
+    /// indicators (the one-shot baseline: uniform sampling, scaled so that samples reach the
+    /// MACs band). `None`: the indicators (NSE).
+    pub sample_prob: Option<f32>,
 }
 
 impl NseConfig {
@@ -69,6 +73,7 @@ impl NseConfig {
             max_rounds: usize::MAX,
             lock_rehearse: true,
             simplify: true,
+            sample_prob: None,
         }
     }
 }
@@ -99,6 +104,8 @@ pub struct RoundRecord {
     pub aggregated: Vec<Vec<usize>>,
     pub train_loss: f32,
     pub seconds: f64,
+    /// The fitness indicators at the end of training, per layer and pool op.
+    pub theta: Vec<Vec<f32>>,
 }
 
 /// The state between rounds.
@@ -112,6 +119,25 @@ pub struct NseState {
     pub prev_front: Vec<Arch>,
     pub history: Vec<RoundRecord>,
     pub finished: bool,
+    /// Inside a round: where training stands (the supernet's weights and indicators belong
+    /// with it); `None` between rounds.
+    pub cursor: Option<RoundCursor>,
+}
+
+/// A round's training progress at an epoch boundary.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoundCursor {
+    /// Epochs done.
+    pub epoch: usize,
+    /// Weight steps done (the cosine schedule's position).
+    pub step: usize,
+    /// The round's random stream ([`Rng::state`]).
+    pub rng: u64,
+    pub space: Vec<Vec<usize>>,
+    pub dropped: Vec<(usize, usize)>,
+    pub train_loss: f32,
+    /// Training seconds so far.
+    pub seconds: f64,
 }
 
 /// The held-out splits NSE reads: weights train on `train`, indicators and the Pareto
@@ -137,7 +163,7 @@ impl NseState {
             active.push(order);
             pending.push(rest);
         }
-        NseState { round: 0, active, pending, locked: vec![Vec::new(); layers], prev_front: Vec::new(), history: Vec::new(), finished: false }
+        NseState { round: 0, active, pending, locked: vec![Vec::new(); layers], prev_front: Vec::new(), history: Vec::new(), finished: false, cursor: None }
     }
 }
 
@@ -166,48 +192,74 @@ fn batches(ds: &Dataset, data: &NseData, order: &[usize], bs: usize, aug: Augmen
 }
 
 /// Runs one round on `net` (re-initialized from `seed` and the round number) and advances
-/// `state`; `log` receives progress lines.
-pub fn run_round(net: &mut Supernet, state: &mut NseState, cfg: &NseConfig, data: &NseData, seed: u64, log: &mut dyn FnMut(&str)) -> RoundRecord {
-    let t0 = std::time::Instant::now();
+/// `state`; `log` receives progress lines. After every epoch and at the round's end,
+/// `checkpoint(state, net)` may save both (a [`RoundCursor`] in `state` marks a round in
+/// progress; the weights and indicators are in `net`); when it returns `false` the round stops
+/// there and `None` is returned. Called with a cursor in `state` (and `net` restored from the
+/// same checkpoint), the round goes on from it with the same random draws as an uninterrupted
+/// run.
+pub fn run_round(
+    net: &mut Supernet,
+    state: &mut NseState,
+    cfg: &NseConfig,
+    data: &NseData,
+    seed: u64,
+    log: &mut dyn FnMut(&str),
+    checkpoint: &mut dyn FnMut(&NseState, &Supernet) -> bool,
+) -> Option<RoundRecord> {
     let round = state.round;
-    net.reinit(seed.wrapping_add(round as u64 * 7919));
     net.adam.lr = cfg.theta_lr;
-    net.active = state.active.clone();
+    let mut cur = match state.cursor.clone() {
+        Some(c) => c,
+        None => {
+            net.reinit(seed.wrapping_add(round as u64 * 7919));
+            net.adam.lr = cfg.theta_lr;
+            net.active = state.active.clone();
+            let rng = Rng::derive(seed, 100 + round as u64).state();
+            RoundCursor { epoch: 0, step: 0, rng, space: net.active.clone(), dropped: Vec::new(), train_loss: 0.0, seconds: 0.0 }
+        }
+    };
     let locked: Vec<Vec<usize>> = if cfg.lock_rehearse { state.locked.clone() } else { vec![Vec::new(); state.active.len()] };
-    let space = net.active.clone();
-    let mut rng = Rng::derive(seed, 100 + round as u64);
+    let mut rng = Rng::from_state(cur.rng);
     let opt = Sgd { momentum: cfg.momentum, nesterov: true, weight_decay: cfg.weight_decay };
     let n = data.train.len();
     let steps = n.div_ceil(cfg.batch);
     let total = steps * cfg.epochs;
-    let mut dropped = Vec::new();
-    let mut t = 0;
-    let mut train_loss = 0.0;
-    for epoch in 0..cfg.epochs {
+    for epoch in cur.epoch..cfg.epochs {
+        let te = std::time::Instant::now();
         let order = batch::shuffled(n, &mut rng);
         let (mut lsum, mut cnt) = (0.0f64, 0usize);
         for idx in order.chunks(cfg.batch) {
             if cfg.simplify {
-                dropped.extend(net.drop_unfit(cfg.threshold, &locked));
+                cur.dropped.extend(net.drop_unfit(cfg.threshold, &locked));
             }
             let (mut x, mut y) = (Vec::new(), Vec::new());
             batch::fill(data.train, idx, data.mean, data.std, data.augment, &mut rng, &mut x, &mut y);
             let arch = net.sample_uniform(&mut rng);
-            let lr = cosine_lr(cfg.lr, 0.0, t, total);
+            let lr = cosine_lr(cfg.lr, 0.0, cur.step, total);
             let loss = net.train_step(&x, &y, &arch, &opt, lr);
             lsum += loss as f64 * idx.len() as f64;
             cnt += idx.len();
-            if cfg.theta_every > 0 && t % cfg.theta_every == 0 && !data.val.is_empty() {
+            if cfg.theta_every > 0 && cur.step % cfg.theta_every == 0 && !data.val.is_empty() {
                 let vi: Vec<usize> = (0..cfg.batch.min(data.val.len())).map(|_| rng.below(data.val.len())).collect();
                 let (mut vx, mut vy) = (Vec::new(), Vec::new());
                 batch::fill(data.val, &vi, data.mean, data.std, Augment::default(), &mut rng, &mut vx, &mut vy);
                 net.theta_step(&vx, &vy, &mut rng, &cfg.penalty);
             }
-            t += 1;
+            cur.step += 1;
         }
-        train_loss = (lsum / cnt.max(1) as f64) as f32;
-        log(&format!("round {} epoch {}/{}: train loss {:.4}, active {:?}", round + 1, epoch + 1, cfg.epochs, train_loss, net.active.iter().map(Vec::len).collect::<Vec<_>>()));
+        cur.train_loss = (lsum / cnt.max(1) as f64) as f32;
+        cur.epoch = epoch + 1;
+        cur.rng = rng.state();
+        cur.seconds += te.elapsed().as_secs_f64();
+        log(&format!("round {} epoch {}/{}: train loss {:.4}, active {:?}", round + 1, epoch + 1, cfg.epochs, cur.train_loss, net.active.iter().map(Vec::len).collect::<Vec<_>>()));
+        state.cursor = Some(cur.clone());
+        if !checkpoint(state, net) {
+            return None;
+        }
     }
+    let RoundCursor { space, dropped, train_loss, .. } = cur.clone();
+    let t0 = std::time::Instant::now();
     let simplified = net.active.clone();
     // Pareto retrieval: samples from the indicators in the band, extra ones just under it
     let recal_order: Vec<usize> = (0..(cfg.recal_batches * cfg.batch).min(n)).map(|_| rng.below(n)).collect();
@@ -224,7 +276,10 @@ pub fn run_round(net: &mut Supernet, state: &mut NseState, cfg: &NseConfig, data
         if main >= cfg.samples && extra >= cfg.extra_samples {
             break;
         }
-        let a = net.sample_theta(&mut rng);
+        let a = match cfg.sample_prob {
+            Some(p) => net.sample(&mut rng, |_, _| p),
+            None => net.sample_theta(&mut rng),
+        };
         if archs.contains(&a) {
             continue;
         }
@@ -293,7 +348,8 @@ pub fn run_round(net: &mut Supernet, state: &mut NseState, cfg: &NseConfig, data
         evaluated: scored.len(),
         aggregated: aggregated.clone(),
         train_loss,
-        seconds: t0.elapsed().as_secs_f64(),
+        seconds: cur.seconds + t0.elapsed().as_secs_f64(),
+        theta: net.theta.clone(),
     };
     state.history.push(rec.clone());
     state.locked = aggregated;
@@ -301,5 +357,7 @@ pub fn run_round(net: &mut Supernet, state: &mut NseState, cfg: &NseConfig, data
     state.active = next;
     state.round += 1;
     state.finished = short || state.round >= cfg.max_rounds;
-    rec
+    state.cursor = None;
+    checkpoint(state, net);
+    Some(rec)
 }

@@ -24,6 +24,14 @@ impl Rng {
         r.next_u64();
         r
     }
+    /// The generator's position, for checkpoints ([`Rng::from_state`] continues from it).
+    pub fn state(&self) -> u64 {
+        self.0
+    }
+    /// A generator at a position [`Rng::state`] returned.
+    pub fn from_state(state: u64) -> Self {
+        Rng(state)
+    }
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;

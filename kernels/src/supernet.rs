@@ -32,32 +32,32 @@ pub enum BranchOp {
     /// Spatially separable: expansion, `1 x k` conv, BN, ReLU, `k x 1` conv, BN, ReLU,
     /// projection, BN (full convs on the expanded width, the official code's `Rec`).
     Ssc { k: usize, t: usize },
-    /// A deliberately poor op: `k x k` average (or max) pooling, then a 1x1 conv down to one
-    /// channel, BN, ReLU, and a 1x1 conv back up to `c_out`, BN (a rank-one bottleneck).
-    PoolNeck { k: usize, max: bool },
+    /// A deliberately poor op: `k x k` average (or max) pooling, a 1x1 expansion to `t * c_in`
+    /// (none when `t == 1`), BN, ReLU, a 1x1 conv down to one channel, BN, ReLU, and a 1x1 conv
+    /// up to `c_out`, BN: it costs MACs like an expanded op but passes a rank-one signal.
+    PoolNeck { k: usize, max: bool, t: usize },
 }
 
 impl BranchOp {
-    /// A short name: `dw3_e6`, `dil2_e3`, `ssc5_e1`, `avgneck3`, `maxneck5`.
+    /// A short name: `dw3_e6`, `dil2_e3`, `ssc5_e1`, `avgneck3_e6`, `maxneck5_e1`.
     pub fn name(&self) -> String {
         match *self {
             BranchOp::Dw { k, t, d: 1 } => format!("dw{k}_e{t}"),
             BranchOp::Dw { t, d, .. } => format!("dil{d}_e{t}"),
             BranchOp::Ssc { k, t } => format!("ssc{k}_e{t}"),
-            BranchOp::PoolNeck { k, max } => format!("{}neck{k}", if max { "max" } else { "avg" }),
+            BranchOp::PoolNeck { k, max, t } => format!("{}neck{k}_e{t}", if max { "max" } else { "avg" }),
         }
     }
     /// Reads a name written by [`BranchOp::name`].
     pub fn parse(s: &str) -> Option<BranchOp> {
         let num = |p: &str| p.parse::<usize>().ok().filter(|v| (1..=15).contains(v));
-        if let Some(r) = s.strip_prefix("avgneck") {
-            return num(r).filter(|k| k % 2 == 1).map(|k| BranchOp::PoolNeck { k, max: false });
-        }
-        if let Some(r) = s.strip_prefix("maxneck") {
-            return num(r).filter(|k| k % 2 == 1).map(|k| BranchOp::PoolNeck { k, max: true });
-        }
         let (head, t) = s.split_once("_e")?;
         let t = num(t)?;
+        for (prefix, max) in [("avgneck", false), ("maxneck", true)] {
+            if let Some(r) = head.strip_prefix(prefix) {
+                return num(r).filter(|k| k % 2 == 1).map(|k| BranchOp::PoolNeck { k, max, t });
+            }
+        }
         if let Some(k) = head.strip_prefix("dw") {
             return num(k).filter(|k| k % 2 == 1).map(|k| BranchOp::Dw { k, t, d: 1 });
         }
@@ -159,12 +159,17 @@ fn emit(nodes: &mut Vec<Node>, op: BranchOp, x: usize, out: usize, stride: usize
             let y = conv(nodes, y, out, (1, 1), 1, 1, 1);
             bn(nodes, y)
         }
-        BranchOp::PoolNeck { k, max } => {
+        BranchOp::PoolNeck { k, max, t } => {
             let [_, h, w] = nodes[x].shape;
             let p = k / 2;
             let (ho, wo) = ((h + 2 * p - k) / stride + 1, (w + 2 * p - k) / stride + 1);
             let pool = Op::Pool { max, k: (k, k), stride, pad: Pad4::sym(p, p), count_include_pad: false };
-            let y = push(nodes, pool, vec![x], [c, ho, wo]);
+            let mut y = push(nodes, pool, vec![x], [c, ho, wo]);
+            if t > 1 {
+                y = conv(nodes, y, c * t, (1, 1), 1, 1, 1);
+                y = bn(nodes, y);
+                y = relu(nodes, y);
+            }
             let y = conv(nodes, y, 1, (1, 1), 1, 1, 1);
             let y = bn(nodes, y);
             let y = relu(nodes, y);

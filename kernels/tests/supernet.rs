@@ -5,6 +5,7 @@
 
 use nasc_kernels::data;
 use nasc_kernels::nse::{self, NseConfig, NseData, NseState};
+use nasc_kernels::nse_ckpt;
 use nasc_kernels::rng::Rng;
 use nasc_kernels::shape::Sgd;
 use nasc_kernels::supernet::{pair_prob, prob, Arch, BranchOp, MacsPenalty, Supernet, SupernetSpec};
@@ -17,7 +18,7 @@ fn spec() -> SupernetSpec {
         layers: vec![(4, 1), (6, 2)],
         head: 8,
         classes: 3,
-        pool: vec![BranchOp::Dw { k: 3, t: 1, d: 1 }, BranchOp::Dw { k: 3, t: 2, d: 2 }, BranchOp::Ssc { k: 3, t: 1 }, BranchOp::PoolNeck { k: 3, max: false }],
+        pool: vec![BranchOp::Dw { k: 3, t: 1, d: 1 }, BranchOp::Dw { k: 3, t: 2, d: 2 }, BranchOp::Ssc { k: 3, t: 1 }, BranchOp::PoolNeck { k: 3, max: false, t: 1 }],
     }
 }
 
@@ -37,10 +38,10 @@ fn loss(net: &mut Supernet, x: &[f32], y: &[u32], arch: &Arch) -> f64 {
 
 #[test]
 fn names_round_trip() {
-    for op in spec().pool.iter().chain([BranchOp::Ssc { k: 5, t: 4 }, BranchOp::PoolNeck { k: 5, max: true }].iter()) {
+    for op in spec().pool.iter().chain([BranchOp::Ssc { k: 5, t: 4 }, BranchOp::PoolNeck { k: 5, max: true, t: 3 }].iter()) {
         assert_eq!(BranchOp::parse(&op.name()), Some(*op), "{}", op.name());
     }
-    for bad in ["", "dw", "dw4_e1", "dw3_e0", "conv3", "dil1_e3", "avgneck2", "ssc3_ex"] {
+    for bad in ["", "dw", "dw4_e1", "dw3_e0", "conv3", "dil1_e3", "avgneck2_e1", "avgneck3", "ssc3_ex"] {
         assert_eq!(BranchOp::parse(bad), None, "{bad}");
     }
 }
@@ -216,9 +217,8 @@ fn pareto_front_of_accuracy_and_macs() {
     assert_eq!(nse::pareto(&pts), vec![0, 1, 4, 5]);
 }
 
-fn digits_run(lock: bool) -> NseState {
-    let splits = data::digits();
-    let spec = SupernetSpec {
+fn digits_spec() -> SupernetSpec {
+    SupernetSpec {
         input: [1, 8, 8],
         stem: 8,
         layers: vec![(8, 1), (12, 2), (12, 1)],
@@ -229,13 +229,19 @@ fn digits_run(lock: bool) -> NseState {
             BranchOp::Dw { k: 3, t: 2, d: 1 },
             BranchOp::Dw { k: 3, t: 1, d: 2 },
             BranchOp::Ssc { k: 3, t: 1 },
-            BranchOp::PoolNeck { k: 3, max: false },
+            BranchOp::PoolNeck { k: 3, max: false, t: 1 },
         ],
-    };
+    }
+}
+
+/// Two rounds on the digits; `kills`: after which checkpoints (counted from 1) the run is
+/// "killed": the checkpoint is encoded, everything dropped, and a new supernet decodes it.
+fn digits_run(lock: bool, kills: &[usize]) -> (NseState, Supernet) {
+    let splits = data::digits();
+    let spec = digits_spec();
     let mut state = NseState::new(spec.layers.len(), spec.pool.len(), 3, 7);
-    let mut net = Supernet::new(spec, state.active.clone(), 7).unwrap();
-    let mut all = net.active.clone();
-    all.iter_mut().for_each(|l| *l = (0..5).collect());
+    let mut net = Supernet::new(spec.clone(), state.active.clone(), 7).unwrap();
+    let all: Arch = (0..3).map(|_| (0..5).collect()).collect();
     let mid = net.arch_macs(&all) / 2.0;
     let cfg = NseConfig {
         k: 3,
@@ -253,8 +259,25 @@ fn digits_run(lock: bool) -> NseState {
         ..NseConfig::paper()
     };
     let d = NseData { train: &splits.train, val: &splits.val, mean: &splits.mean, std: &splits.std, augment: splits.augment };
+    let mut calls = 0;
+    let mut saved: Option<Vec<u8>> = None;
     while !state.finished {
-        let rec = nse::run_round(&mut net, &mut state, &cfg, &d, 7, &mut |_| {});
+        let rec = nse::run_round(&mut net, &mut state, &cfg, &d, 7, &mut |_| {}, &mut |st, n| {
+            calls += 1;
+            if kills.contains(&calls) {
+                saved = Some(nse_ckpt::encode(st, n));
+                return false;
+            }
+            true
+        });
+        if let Some(bytes) = saved.take() {
+            // "killed": a fresh process reads the checkpoint back
+            assert!(rec.is_none() || state.cursor.is_none());
+            net = Supernet::new(spec.clone(), vec![vec![]; 3], 99).unwrap();
+            state = nse_ckpt::decode(&bytes, &mut net).unwrap();
+            continue;
+        }
+        let rec = rec.expect("not killed");
         assert!(!rec.front.is_empty(), "round {}: empty front", rec.round);
         assert!(rec.train_loss.is_finite());
         for (l, layer) in state.active.iter().enumerate() {
@@ -262,16 +285,53 @@ fn digits_run(lock: bool) -> NseState {
             assert!(state.locked[l].iter().all(|o| layer.contains(o)), "the aggregated ops are inherited");
         }
     }
-    state
+    (state, net)
+}
+
+fn untimed(s: &NseState) -> NseState {
+    let mut s = s.clone();
+    s.history.iter_mut().for_each(|r| r.seconds = 0.0);
+    s
 }
 
 #[test]
 fn rounds_on_digits_are_deterministic_and_inherit_the_front() {
-    let s1 = digits_run(true);
+    let (s1, n1) = digits_run(true, &[]);
     assert_eq!(s1.round, 2);
     assert_eq!(s1.history.len(), 2);
-    let s2 = digits_run(true);
-    assert_eq!(s1.history.iter().map(|r| (&r.front, &r.aggregated)).collect::<Vec<_>>(), s2.history.iter().map(|r| (&r.front, &r.aggregated)).collect::<Vec<_>>());
-    // round 2's front may hold round 1's rehearsed archs; its accuracies are real numbers
+    let (s2, n2) = digits_run(true, &[]);
+    assert_eq!(untimed(&s1), untimed(&s2));
+    assert_eq!(n1.theta, n2.theta);
     assert!(s1.history[1].front.iter().all(|s| (0.0..=1.0).contains(&s.accuracy)));
+    assert!(s1.history.iter().all(|r| r.theta.len() == 3 && r.theta.iter().flatten().any(|&t| t != 0.0)), "the indicators moved");
+    // killed inside round 1 (after epoch 1), at its end, and inside round 2: the same run
+    let (s3, n3) = digits_run(true, &[1, 3, 5]);
+    assert_eq!(untimed(&s1), untimed(&s3));
+    assert_eq!(n1.theta, n3.theta);
+    assert_eq!(n1.ops, n3.ops);
+    assert_eq!(n1.fixed, n3.fixed);
+}
+
+#[test]
+fn checkpoints_are_refused_when_damaged_or_foreign() {
+    let spec = digits_spec();
+    let state = NseState::new(3, 5, 3, 1);
+    let net = Supernet::new(spec.clone(), state.active.clone(), 1).unwrap();
+    let bytes = nse_ckpt::encode(&state, &net);
+    let mut other = Supernet::new(spec.clone(), vec![vec![]; 3], 2).unwrap();
+    assert_eq!(nse_ckpt::decode(&bytes, &mut other).unwrap(), state);
+    assert_eq!(other.ops, net.ops);
+    for cut in [0, 5, 8, 40, bytes.len() / 2, bytes.len() - 1] {
+        let e = nse_ckpt::decode(&bytes[..cut], &mut other).unwrap_err();
+        assert!(matches!(e, nse_ckpt::CheckpointError::NotACheckpoint | nse_ckpt::CheckpointError::Truncated), "cut {cut}: {e}");
+    }
+    let mut long = bytes.clone();
+    long.push(0);
+    assert!(nse_ckpt::decode(&long, &mut other).unwrap_err().to_string().contains("trailing"));
+    let mut spec2 = spec.clone();
+    spec2.head = 17;
+    let mut foreign = Supernet::new(spec2, vec![vec![]; 3], 2).unwrap();
+    let e = nse_ckpt::decode(&bytes, &mut foreign).unwrap_err();
+    assert!(e.to_string().starts_with("the nse checkpoint belongs to another supernet"), "{e}");
+    assert_eq!(foreign.theta, vec![vec![0.0; 5]; 3], "a refused checkpoint leaves the supernet alone");
 }
