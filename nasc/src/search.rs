@@ -203,7 +203,7 @@ pub(crate) fn new_run_meta(
     let given = (!a.objectives.is_empty()).then(|| a.objectives.join(","));
     let objectives = Objectives::new(space.inner(), &names, &ev.name(), given.as_deref(), a.scalarize.as_deref())?;
     objectives.check_strategy(strat)?;
-    strategy::check_run(strat, &cfg, space, &objectives.list, a.workers.unwrap_or(1))?;
+    strategy::check_run(strat, &cfg, space, &objectives.list)?;
     let objectives_json = objectives.to_json(&metric_names);
     Ok(RunMeta {
         spec_path: a.file.clone(),

@@ -32,8 +32,12 @@ fn report(store: &str) -> Value {
 }
 
 fn run(store: &str, budget: &str, resume: bool) -> (i32, String) {
+    run_with(store, budget, resume, "1")
+}
+
+fn run_with(store: &str, budget: &str, resume: bool, workers: &str) -> (i32, String) {
     let s = spec("popnas_cell.nas");
-    let mut a = vec!["search", s.as_str(), "--budget", budget, "--quiet", "--store", store];
+    let mut a = vec!["search", s.as_str(), "--budget", budget, "--quiet", "--store", store, "--workers", workers];
     if resume {
         a.push("--resume");
     } else {
@@ -94,7 +98,6 @@ fn bad_popnas_setups_are_refused_before_a_store_is_made() {
     for (file, args, want) in [
         (&cell, vec!["--objective", "max:reward"], "mode `popnas` needs two objectives"),
         (&cell, vec!["--objective", "min:flops,max:reward"], "the first objective must be the accuracy"),
-        (&cell, vec!["--objective", "max:reward,min:flops", "--workers", "2"], "runs with one worker, not `2`"),
         (&cell, vec!["--objective", "max:reward,min:flops", "--strategy-config", r#"{"ops":["conv3x3"]}"#], "unknown op `conv3x3`"),
         (&cell, vec!["--objective", "max:reward,min:flops", "--strategy-config", r#"{"mode":"both"}"#], "`mode` must be `popnas` or `pnas`, not `both`"),
         (&cell, vec!["--objective", "max:reward,min:flops", "--strategy-config", r#"{"blocks":6}"#], "no cell of 6 blocks"),
@@ -112,4 +115,30 @@ fn bad_popnas_setups_are_refused_before_a_store_is_made() {
     let (code, _, stderr) = nasc(&["search", &cell, "--strategy", "popnas", "--strategy-config", pnas, "--evaluator", "instant", "--quiet", "--store", &store]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(report(&store)["trials"], 3);
+}
+
+/// With several workers a step's children are evaluated at once and the next step waits for
+/// their results: the same steps and the same trained cells as one worker (in another order),
+/// and the run ends when the search does, not when a step has fewer children than workers.
+#[test]
+fn several_workers_run_a_step_at_once() {
+    let d = tmp("workers");
+    let one = d.join("one.db").display().to_string();
+    let four = d.join("four.db").display().to_string();
+    assert_eq!(run_with(&one, "1000", false, "1").0, 0);
+    let (code, err) = run_with(&four, "1000", false, "4");
+    assert_eq!(code, 0, "{err}");
+    let (a, b) = (report(&one), report(&four));
+    assert_eq!(b["run"]["workers"], 4);
+    assert_eq!((a["status"].as_str(), b["status"].as_str()), (Some("exhausted"), Some("exhausted")));
+    assert_eq!(a["trials"], b["trials"]);
+    let sorted = |r: &Value| {
+        let mut c: Vec<String> = r["all_trials"].as_array().unwrap().iter().map(|t| t["candidate"].as_str().unwrap().to_string()).collect();
+        c.sort();
+        c
+    };
+    assert_eq!(sorted(&a), sorted(&b));
+    assert_eq!(b["popnas"]["steps"].as_array().map(Vec::len), Some(3));
+    // four workers take less simulated time than one (a step's children overlap)
+    assert!(b["sim_time"].as_f64().unwrap() < a["sim_time"].as_f64().unwrap(), "{} vs {}", b["sim_time"], a["sim_time"]);
 }

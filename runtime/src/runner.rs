@@ -435,10 +435,11 @@ impl<'a> Runner<'a> {
                 return Err(format!("strategy `{}` returned candidates it did not accept", self.strategy.name()));
             }
             let mut keys = keys.into_iter();
-            if cands.len() < n {
-                self.exhausted = true;
-            }
+            // fewer candidates than asked is not the end while trials are in flight: a strategy
+            // that chooses from results (POPNAS's steps) waits for them; it is exhausted when it
+            // has nothing to give and nothing is pending
             if cands.is_empty() {
+                self.exhausted = self.pending.is_empty();
                 break;
             }
             let batch: Vec<Rerun> =
