@@ -350,3 +350,24 @@ fn a_budget_that_ends_the_shrinking_saves_the_last_accepted_space() {
     }
     assert!(found.is_some(), "no budget ended the shrinking between two accepted steps");
 }
+
+/// The checkpointed state is a serde struct: it round-trips, and a missing key or a damaged
+/// candidate is a clear error.
+#[test]
+fn bad_states_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = finished_lissnas_store(dir.path(), "st.db");
+    let run = SqliteStore::read(&path).unwrap();
+    let st = run.checkpoint.as_ref().unwrap().1["strategy"].clone();
+    let cfg = run.meta.strategy_config.clone();
+    let mut s = strategy::make("lissnas", &cfg, 7).unwrap();
+    s.restore(&st).unwrap();
+    assert_eq!(s.state(), st, "restore then state is the identity");
+    let mut missing = st.clone();
+    missing["shrinker"].as_object_mut().unwrap().remove("queue");
+    assert_eq!(s.restore(&missing).unwrap_err(), "lissnas state lacks `queue`");
+    let mut damaged = st.clone();
+    damaged["shrinker"]["asked"][0] = json!("not a genotype");
+    assert!(s.restore(&damaged).is_err());
+    assert!(s.restore(&json!({"inner_pool": null})).unwrap_err().contains("lacks `shrinker`"));
+}

@@ -35,7 +35,7 @@ use crate::predict::GbdtConfig;
 use crate::space::{decode, encode};
 use nasc_compiler::Candidate;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -91,6 +91,13 @@ impl LissnasConfig {
         }
         self.predictor.validate()
     }
+}
+
+/// The checkpointed state: the shrinker's ([`Shrinker::state`]) and the inner search's pool.
+#[derive(Serialize, Deserialize)]
+struct LissnasState {
+    shrinker: Value,
+    inner_pool: Option<Vec<String>>,
 }
 
 pub struct Lissnas {
@@ -209,16 +216,13 @@ impl Strategy for Lissnas {
         }
     }
     fn state(&self) -> Value {
-        let pool = self.inner_pool.as_ref().map(|p| Value::Array(p.iter().map(|c| Value::String(encode(c))).collect()));
-        json!({"shrinker": self.shrinker.state(), "inner_pool": pool})
+        let st = LissnasState { shrinker: self.shrinker.state(), inner_pool: self.inner_pool.as_ref().map(|p| p.iter().map(encode).collect()) };
+        serde_json::to_value(st).unwrap_or(Value::Null)
     }
     fn restore(&mut self, state: &Value) -> Result<(), String> {
-        self.shrinker.restore(state.get("shrinker").ok_or("lissnas state lacks `shrinker`")?)?;
-        self.inner_pool = match state.get("inner_pool") {
-            None | Some(Value::Null) => None,
-            Some(Value::Array(a)) => Some(a.iter().map(|x| x.as_str().ok_or_else(|| "lissnas state: bad `inner_pool`".to_string()).and_then(decode)).collect::<Result<_, _>>()?),
-            Some(_) => return Err("lissnas state: bad `inner_pool`".into()),
-        };
+        let st: LissnasState = super::state_from("lissnas", state)?;
+        self.shrinker.restore(&st.shrinker)?;
+        self.inner_pool = st.inner_pool.map(|p| p.iter().map(|x| decode(x)).collect::<Result<_, _>>()).transpose()?;
         Ok(())
     }
 }

@@ -73,16 +73,29 @@ pub struct Shrinker {
     shrink_asked: usize,
 }
 
-fn cands_json(v: &[Candidate]) -> Value {
-    Value::Array(v.iter().map(|c| Value::String(encode(c))).collect())
+/// The shrinker's checkpointed state (candidates as `space::encode` strings).
+#[derive(Serialize, Deserialize)]
+struct ShrinkerState {
+    rng_counter: u64,
+    init_left: usize,
+    /// Chosen queries not asked yet.
+    queue: Vec<String>,
+    /// Every candidate asked, in order.
+    asked: Vec<String>,
+    /// Results told: (candidate, reward).
+    queried: Vec<(String, f64)>,
+    /// S_t; None = the whole space.
+    current: Option<Vec<String>>,
+    iteration: usize,
+    shrink_asked: usize,
+    history: Vec<StepStat>,
+    /// Set when the shrinking ended: `members` None = not shrunk.
+    result: Option<ResultState>,
 }
 
-fn cands_from(v: &Value, what: &str) -> Result<Vec<Candidate>, String> {
-    v.as_array()
-        .ok_or_else(|| format!("lissnas state: `{what}` is not a list"))?
-        .iter()
-        .map(|x| x.as_str().ok_or_else(|| format!("lissnas state: bad `{what}` entry")).and_then(decode))
-        .collect()
+#[derive(Serialize, Deserialize)]
+struct ResultState {
+    members: Option<Vec<String>>,
 }
 
 impl Shrinker {
@@ -281,52 +294,36 @@ impl Shrinker {
     }
 
     pub fn state(&self) -> Value {
-        let queried: Vec<Value> = self.queried.iter().map(|(c, r)| serde_json::json!([encode(c), r])).collect();
-        serde_json::json!({
-            "rng_counter": self.rng.counter,
-            "init_left": self.init_left,
-            "queue": cands_json(&self.queue.iter().cloned().collect::<Vec<_>>()),
-            "asked": cands_json(&self.asked_order),
-            "queried": queried,
-            "current": self.current.as_ref().map(|c| cands_json(c)),
-            "iteration": self.iteration,
-            "shrink_asked": self.shrink_asked,
-            "history": serde_json::to_value(&self.history).unwrap_or(Value::Null),
-            "result": self.result.as_ref().map(|r| serde_json::json!({"members": r.as_ref().map(|m| cands_json(m))})),
-        })
+        let enc = |v: &[Candidate]| v.iter().map(encode).collect::<Vec<_>>();
+        let st = ShrinkerState {
+            rng_counter: self.rng.counter,
+            init_left: self.init_left,
+            queue: self.queue.iter().map(encode).collect(),
+            asked: enc(&self.asked_order),
+            queried: self.queried.iter().map(|(c, r)| (encode(c), *r)).collect(),
+            current: self.current.as_deref().map(enc),
+            iteration: self.iteration,
+            shrink_asked: self.shrink_asked,
+            history: self.history.clone(),
+            result: self.result.as_ref().map(|r| ResultState { members: r.as_deref().map(enc) }),
+        };
+        serde_json::to_value(st).unwrap_or(Value::Null)
     }
 
     pub fn restore(&mut self, st: &Value) -> Result<(), String> {
-        let get = |k: &str| st.get(k).ok_or_else(|| format!("lissnas state lacks `{k}`"));
-        self.rng.counter = get("rng_counter")?.as_u64().ok_or("lissnas state: bad `rng_counter`")?;
-        self.init_left = get("init_left")?.as_u64().ok_or("lissnas state: bad `init_left`")? as usize;
-        self.queue = cands_from(get("queue")?, "queue")?.into();
-        self.asked_order = cands_from(get("asked")?, "asked")?;
+        let st: ShrinkerState = crate::strategy::state_from("lissnas", st)?;
+        let dec = |v: &[String]| v.iter().map(|x| decode(x)).collect::<Result<Vec<_>, String>>();
+        self.rng.counter = st.rng_counter;
+        self.init_left = st.init_left;
+        self.queue = dec(&st.queue)?.into();
+        self.asked_order = dec(&st.asked)?;
         self.asked = self.asked_order.iter().cloned().collect();
-        self.queried = get("queried")?
-            .as_array()
-            .ok_or("lissnas state: bad `queried`")?
-            .iter()
-            .map(|q| {
-                let c = q.get(0).and_then(Value::as_str).ok_or("lissnas state: bad `queried` entry")?;
-                let r = q.get(1).and_then(Value::as_f64).ok_or("lissnas state: bad `queried` entry")?;
-                Ok((decode(c)?, r))
-            })
-            .collect::<Result<_, String>>()?;
-        self.current = match get("current")? {
-            Value::Null => None,
-            v => Some(cands_from(v, "current")?),
-        };
-        self.shrink_asked = get("shrink_asked")?.as_u64().ok_or("lissnas state: bad `shrink_asked`")? as usize;
-        self.iteration = get("iteration")?.as_u64().ok_or("lissnas state: bad `iteration`")? as usize;
-        self.history = serde_json::from_value(get("history")?.clone()).map_err(|e| format!("lissnas state: bad `history`: {e}"))?;
-        self.result = match get("result")? {
-            Value::Null => None,
-            v => Some(match v.get("members") {
-                Some(Value::Null) | None => None,
-                Some(m) => Some(cands_from(m, "result")?),
-            }),
-        };
+        self.queried = st.queried.iter().map(|(c, r)| Ok((decode(c)?, *r))).collect::<Result<_, String>>()?;
+        self.current = st.current.as_deref().map(dec).transpose()?;
+        self.shrink_asked = st.shrink_asked;
+        self.iteration = st.iteration;
+        self.history = st.history;
+        self.result = st.result.map(|r| r.members.as_deref().map(dec).transpose()).transpose()?;
         Ok(())
     }
 }
