@@ -3,8 +3,29 @@
 use super::config::L2nasConfig;
 use crate::nn::{b64_to_f32s, f32s_to_b64, Activation, Adam, Mlp, Tape};
 use nasc_compiler::rng::Rng;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::collections::VecDeque;
+
+/// The agent's checkpointed state: networks and replay buffer as base64 f32s, Adam's moments.
+#[derive(Serialize, Deserialize)]
+pub struct AgentState {
+    dim: usize,
+    updates: u64,
+    actor: String,
+    critic: String,
+    actor_adam: Value,
+    critic_adam: Value,
+    replay: ReplayState,
+}
+
+/// The replay buffer, flattened: `states` and `alphas` of `dim` values per transition.
+#[derive(Serialize, Deserialize)]
+struct ReplayState {
+    states: String,
+    alphas: String,
+    rewards: String,
+}
 
 /// One experience: the state the action was taken in, the continuous action, the RL reward.
 #[derive(Clone, Debug, PartialEq)]
@@ -148,7 +169,7 @@ impl Agent {
         self.updates += 1;
     }
 
-    pub fn state(&self) -> Value {
+    pub fn state(&self) -> AgentState {
         let mut states = Vec::with_capacity(self.replay.len() * self.dim);
         let mut alphas = Vec::with_capacity(self.replay.len() * self.dim);
         let mut rewards = Vec::with_capacity(self.replay.len());
@@ -157,40 +178,36 @@ impl Agent {
             alphas.extend_from_slice(&t.alpha);
             rewards.push(t.reward);
         }
-        json!({
-            "dim": self.dim,
-            "updates": self.updates,
-            "actor": f32s_to_b64(self.actor.params()),
-            "critic": f32s_to_b64(self.critic.params()),
-            "actor_adam": self.actor_opt.state(),
-            "critic_adam": self.critic_opt.state(),
-            "replay": {"states": f32s_to_b64(&states), "alphas": f32s_to_b64(&alphas), "rewards": f32s_to_b64(&rewards)},
-        })
+        AgentState {
+            dim: self.dim,
+            updates: self.updates,
+            actor: f32s_to_b64(self.actor.params()),
+            critic: f32s_to_b64(self.critic.params()),
+            actor_adam: self.actor_opt.state(),
+            critic_adam: self.critic_opt.state(),
+            replay: ReplayState { states: f32s_to_b64(&states), alphas: f32s_to_b64(&alphas), rewards: f32s_to_b64(&rewards) },
+        }
     }
 
     /// Restore [`Agent::state`] into an agent built with the same configuration and width.
-    pub fn restore(&mut self, state: &Value) -> Result<(), String> {
-        let dim = state.get("dim").and_then(Value::as_u64).ok_or("l2nas state lacks `dim`")? as usize;
+    pub fn restore(&mut self, st: &AgentState) -> Result<(), String> {
+        let dim = st.dim;
         if dim != self.dim {
             return Err(format!("l2nas state is for actions of width {dim}, this space has {}", self.dim));
         }
-        let blob = |v: Option<&Value>, what: &str| -> Result<Vec<f32>, String> { b64_to_f32s(v.and_then(Value::as_str).ok_or_else(|| format!("l2nas state lacks `{what}`"))?) };
-        let actor = Mlp::from_params(self.actor.sizes(), Activation::Sigmoid, blob(state.get("actor"), "actor")?)?;
-        let critic = Mlp::from_params(self.critic.sizes(), Activation::Identity, blob(state.get("critic"), "critic")?)?;
+        let actor = Mlp::from_params(self.actor.sizes(), Activation::Sigmoid, b64_to_f32s(&st.actor)?)?;
+        let critic = Mlp::from_params(self.critic.sizes(), Activation::Identity, b64_to_f32s(&st.critic)?)?;
         let mut actor_opt = self.actor_opt.clone();
-        actor_opt.restore(state.get("actor_adam").ok_or("l2nas state lacks `actor_adam`")?)?;
+        actor_opt.restore(&st.actor_adam)?;
         let mut critic_opt = self.critic_opt.clone();
-        critic_opt.restore(state.get("critic_adam").ok_or("l2nas state lacks `critic_adam`")?)?;
-        let r = state.get("replay").ok_or("l2nas state lacks `replay`")?;
-        let states = blob(r.get("states"), "replay.states")?;
-        let alphas = blob(r.get("alphas"), "replay.alphas")?;
-        let rewards = blob(r.get("rewards"), "replay.rewards")?;
+        critic_opt.restore(&st.critic_adam)?;
+        let (states, alphas, rewards) = (b64_to_f32s(&st.replay.states)?, b64_to_f32s(&st.replay.alphas)?, b64_to_f32s(&st.replay.rewards)?);
         if states.len() != rewards.len() * dim || alphas.len() != rewards.len() * dim {
             return Err("l2nas state: replay buffer arrays disagree in length".into());
         }
         let replay =
             (0..rewards.len()).map(|i| Transition { state: states[i * dim..(i + 1) * dim].to_vec(), alpha: alphas[i * dim..(i + 1) * dim].to_vec(), reward: rewards[i] }).collect();
-        self.updates = state.get("updates").and_then(Value::as_u64).ok_or("l2nas state lacks `updates`")?;
+        self.updates = st.updates;
         self.actor = actor;
         self.critic = critic;
         self.actor_opt = actor_opt;

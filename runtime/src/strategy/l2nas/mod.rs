@@ -24,10 +24,27 @@
 use super::{rng_from_state, stream_seed, AskCtx, Strategy, Told, MAX_TRIES};
 use crate::nn::{b64_to_f32s, f32s_to_b64, uniform};
 use crate::space::{decode, encode, SearchSpace};
+use agent::AgentState;
 use nasc_compiler::rng::Rng;
 use nasc_compiler::{Candidate, Slot};
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::collections::BTreeMap;
+
+/// The checkpointed state: candidates as `space::encode` strings, vectors as base64 f32s.
+#[derive(Serialize, Deserialize)]
+struct L2nasState {
+    rng_counter: u64,
+    asked: u64,
+    random_actions: u64,
+    arities: Vec<usize>,
+    /// [`Agent::state`], once the networks exist.
+    agent: Option<AgentState>,
+    /// The top-K: (reward, candidate).
+    top: Vec<(f64, String)>,
+    /// Actions asked and not told yet: (trial id, candidate, state, action).
+    pending: Vec<(u64, String, String, String)>,
+}
 
 pub mod agent;
 pub mod config;
@@ -275,60 +292,43 @@ impl Strategy for L2nas {
         }
     }
     fn state(&self) -> Value {
-        let top: Vec<Value> = self.top.iter().map(|(r, c)| json!([r, encode(c)])).collect();
-        let pending: Vec<Value> = self.pending.iter().map(|(id, p)| json!([id, encode(&p.candidate), f32s_to_b64(&p.state), f32s_to_b64(&p.alpha)])).collect();
-        json!({
-            "rng_counter": self.rng.counter,
-            "asked": self.asked,
-            "random_actions": self.random_actions,
-            "arities": self.arities,
-            "agent": self.agent.as_ref().map(Agent::state),
-            "top": top,
-            "pending": pending,
-        })
+        let st = L2nasState {
+            rng_counter: self.rng.counter,
+            asked: self.asked,
+            random_actions: self.random_actions,
+            arities: self.arities.clone(),
+            agent: self.agent.as_ref().map(Agent::state),
+            top: self.top.iter().map(|(r, c)| (*r, encode(c))).collect(),
+            pending: self.pending.iter().map(|(id, p)| (*id, encode(&p.candidate), f32s_to_b64(&p.state), f32s_to_b64(&p.alpha))).collect(),
+        };
+        serde_json::to_value(st).unwrap_or(Value::Null)
     }
     fn restore(&mut self, state: &Value) -> Result<(), String> {
+        let st: L2nasState = super::state_from("l2nas", state)?;
         let rng = rng_from_state(self.rng.seed, state)?;
-        let u = |k: &str| state.get(k).and_then(Value::as_u64).ok_or_else(|| format!("l2nas state lacks `{k}`"));
-        let (asked, random_actions) = (u("asked")?, u("random_actions")?);
-        let arities: Vec<usize> = state
-            .get("arities")
-            .and_then(Value::as_array)
-            .ok_or("l2nas state lacks `arities`")?
-            .iter()
-            .map(|v| v.as_u64().map(|x| x as usize).ok_or("l2nas state: bad `arities`"))
-            .collect::<Result<_, _>>()?;
-        let dim: usize = arities.iter().sum();
-        let agent = match state.get("agent") {
-            Some(Value::Null) | None => None,
+        let dim: usize = st.arities.iter().sum();
+        let agent = match &st.agent {
+            None => None,
             Some(a) => {
                 let mut agent = Agent::new(&self.cfg, dim, &mut Rng::new(stream_seed(self.seed, 2)))?;
                 agent.restore(a)?;
                 Some(agent)
             }
         };
-        let mut top = Vec::new();
-        for m in state.get("top").and_then(Value::as_array).ok_or("l2nas state lacks `top`")? {
-            let r = m.get(0).and_then(Value::as_f64).ok_or("l2nas state: bad top-K entry")?;
-            let c = m.get(1).and_then(Value::as_str).ok_or("l2nas state: bad top-K entry")?;
-            top.push((r, decode(c)?));
-        }
+        let top = st.top.iter().map(|(r, c)| Ok((*r, decode(c)?))).collect::<Result<Vec<_>, String>>()?;
         let mut pending = BTreeMap::new();
-        for m in state.get("pending").and_then(Value::as_array).ok_or("l2nas state lacks `pending`")? {
+        for (id, c, s, a) in &st.pending {
             let bad = || "l2nas state: bad pending action".to_string();
-            let id = m.get(0).and_then(Value::as_u64).ok_or_else(bad)?;
-            let candidate = decode(m.get(1).and_then(Value::as_str).ok_or_else(bad)?)?;
-            let s = b64_to_f32s(m.get(2).and_then(Value::as_str).ok_or_else(bad)?)?;
-            let alpha = b64_to_f32s(m.get(3).and_then(Value::as_str).ok_or_else(bad)?)?;
+            let (candidate, s, alpha) = (decode(c)?, b64_to_f32s(s)?, b64_to_f32s(a)?);
             if s.len() != dim || alpha.len() != dim {
                 return Err(bad());
             }
-            pending.insert(id, Pending { candidate, state: s, alpha });
+            pending.insert(*id, Pending { candidate, state: s, alpha });
         }
         self.rng = rng;
-        self.asked = asked;
-        self.random_actions = random_actions;
-        self.arities = arities;
+        self.asked = st.asked;
+        self.random_actions = st.random_actions;
+        self.arities = st.arities;
         self.agent = agent;
         self.top = top;
         self.pending = pending;
