@@ -520,8 +520,8 @@ impl Supernet {
         loss
     }
 
-    /// The gradient of the shared weights of one sub-network step (no update), as
-    /// `(piece params, grads)` for the tests: stem, ops in layer order, head.
+    /// The loss of one training-mode step of sub-network `arch` and its gradient in the
+    /// sub-network's flat parameter layout (no update; the shared statistics stay as they are).
     pub fn grads(&mut self, x: &[f32], labels: &[u32], arch: &Arch) -> (f32, Vec<f32>) {
         let built = self.spec.build(arch, None);
         let mut net = self.net(&built);
