@@ -78,6 +78,93 @@ impl NseConfig {
     }
 }
 
+/// The settable hyper-parameters, by name (`NseConfig::set`).
+pub const CONFIG_KEYS: &[&str] = &[
+    "k",
+    "epochs",
+    "batch",
+    "lr",
+    "momentum",
+    "weight_decay",
+    "theta_lr",
+    "theta_every",
+    "threshold",
+    "alpha",
+    "beta",
+    "target",
+    "band",
+    "samples",
+    "extra_samples",
+    "extra_band",
+    "recal_batches",
+    "max_rounds",
+    "lock_rehearse",
+    "simplify",
+    "sample_prob",
+];
+
+/// A hyper-parameter that cannot be set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// No such key (the known ones are listed).
+    Unknown(String),
+    /// The value does not parse or is out of range.
+    Bad { key: String, value: String, expected: &'static str },
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigError::Unknown(k) => write!(f, "nse has no setting `{k}` (settings: {})", CONFIG_KEYS.join(", ")),
+            ConfigError::Bad { key, value, expected } => write!(f, "nse setting `{key}` = `{value}`: expected {expected}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl NseConfig {
+    /// Sets one hyper-parameter from text; unknown keys and bad values are refused.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
+        let bad = |expected| ConfigError::Bad { key: key.to_string(), value: value.to_string(), expected };
+        let count = |min: usize| value.parse::<usize>().ok().filter(|&v| v >= min).ok_or_else(|| bad(if min == 0 { "a whole number" } else { "a whole number of at least 1" }));
+        let real = || value.parse::<f32>().ok().filter(|v| v.is_finite()).ok_or_else(|| bad("a finite number"));
+        let pos = || value.parse::<f32>().ok().filter(|v| v.is_finite() && *v > 0.0).ok_or_else(|| bad("a positive finite number"));
+        let nonneg = || value.parse::<f32>().ok().filter(|v| v.is_finite() && *v >= 0.0).ok_or_else(|| bad("a non-negative finite number"));
+        let flag = || value.parse::<bool>().map_err(|_| bad("true or false"));
+        match key {
+            "k" => self.k = count(1)?,
+            "epochs" => self.epochs = count(1)?,
+            "batch" => self.batch = count(1)?,
+            "lr" => self.lr = pos()?,
+            "momentum" => self.momentum = value.parse::<f32>().ok().filter(|v| (0.0..1.0).contains(v)).ok_or_else(|| bad("a number in [0, 1)"))?,
+            "weight_decay" => self.weight_decay = nonneg()?,
+            "theta_lr" => self.theta_lr = pos()?,
+            "theta_every" => self.theta_every = count(0)?,
+            "threshold" => self.threshold = real()?,
+            "alpha" => self.penalty.alpha = nonneg()?,
+            "beta" => self.penalty.beta = value.parse::<f32>().ok().filter(|v| v.is_finite() && *v >= 1.0).ok_or_else(|| bad("a finite number of at least 1"))?,
+            "target" => self.penalty.target = nonneg()?,
+            "band" => self.band = pos()?,
+            "samples" => self.samples = count(0)?,
+            "extra_samples" => self.extra_samples = count(0)?,
+            "extra_band" => self.extra_band = nonneg()?,
+            "recal_batches" => self.recal_batches = count(0)?,
+            "max_rounds" => self.max_rounds = count(1)?,
+            "lock_rehearse" => self.lock_rehearse = flag()?,
+            "simplify" => self.simplify = flag()?,
+            "sample_prob" => {
+                self.sample_prob = match value {
+                    "none" => None,
+                    v => Some(v.parse::<f32>().ok().filter(|p| *p > 0.0 && *p <= 1.0).ok_or_else(|| bad("a probability in (0, 1], or none"))?),
+                }
+            }
+            _ => return Err(ConfigError::Unknown(key.to_string())),
+        }
+        Ok(())
+    }
+}
+
 /// One evaluated architecture.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scored {

@@ -335,3 +335,23 @@ fn checkpoints_are_refused_when_damaged_or_foreign() {
     assert!(e.to_string().starts_with("the nse checkpoint belongs to another supernet"), "{e}");
     assert_eq!(foreign.theta, vec![vec![0.0; 5]; 3], "a refused checkpoint leaves the supernet alone");
 }
+
+#[test]
+fn hyper_parameters_are_set_by_name_and_checked() {
+    let mut c = NseConfig::paper();
+    for (k, v) in [("k", "4"), ("epochs", "3"), ("lr", "0.05"), ("threshold", "-1.5"), ("lock_rehearse", "false"), ("sample_prob", "0.25"), ("target", "3.1")] {
+        c.set(k, v).unwrap();
+    }
+    assert_eq!((c.k, c.epochs, c.lr, c.threshold, c.lock_rehearse, c.sample_prob, c.penalty.target), (4, 3, 0.05, -1.5, false, Some(0.25), 3.1));
+    for k in nse::CONFIG_KEYS {
+        let e = c.set(k, "not a value").unwrap_err();
+        assert!(e.to_string().starts_with(&format!("nse setting `{k}` = `not a value`: expected")), "{e}");
+    }
+    let e = c.set("epoch", "3").unwrap_err();
+    assert!(e.to_string().contains("nse has no setting `epoch`") && e.to_string().contains("epochs"), "{e}");
+    for (k, v) in [("k", "0"), ("batch", "0"), ("lr", "-1"), ("momentum", "1"), ("beta", "0.5"), ("sample_prob", "0"), ("lr", "NaN")] {
+        assert!(c.set(k, v).is_err(), "{k}={v} accepted");
+    }
+    c.set("sample_prob", "none").unwrap();
+    assert_eq!(c.sample_prob, None);
+}
