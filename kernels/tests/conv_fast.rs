@@ -2,7 +2,8 @@
 //! and backward, on odd shapes: every stride-1 case of `conv_cases`, plus partial 8-pixel
 //! segments, channel counts that leave partial kernel blocks, groups, dilation, padding larger
 //! than the kernel reach, batches that are not a multiple of the dW chunk, and the NB201 shapes.
-//! Also: the fast path gives bit-identical results with 1 and 3 threads.
+//! Also: the fast path gives bit-identical results with 1 and 3 threads, and the im2col path
+//! the same bits on every run.
 //! On a CPU without AVX2+FMA both sides take the reference path (the test still runs).
 
 mod common;
@@ -96,4 +97,25 @@ fn direct_conv_same_bits_any_thread_count() {
         let (a, z) = (on(1), on(3));
         assert!(a.y == z.y && a.dx == z.dx && a.dw == z.dw && a.db == z.db, "{name}: results depend on the thread count");
     }
+}
+
+/// The im2col path (stride 2 here) sums dW over images in fixed chunks: repeated runs on a
+/// pool of 5 threads give the same bits (a work-stealing reduction did not).
+#[test]
+fn im2col_weight_gradient_is_deterministic() {
+    let mut rng = Rng(9);
+    let c = Conv2d { n: 61, c_in: 16, h: 16, w: 16, c_out: 16, kh: 3, kw: 3, stride: (2, 2), pad: (1, 1), dil: (1, 1), groups: 1, bias: true };
+    let x = rng.vec(c.x_len(), -1.0, 1.0);
+    let w = rng.vec(c.w_len(), -0.5, 0.5);
+    let b = rng.vec(c.c_out, -0.5, 0.5);
+    let dy = rng.vec(c.y_len(), -1.0, 1.0);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(5).build().unwrap();
+    let first = pool.install(|| run(&c, &x, &w, &b, &dy, false));
+    for _ in 0..300 {
+        let again = pool.install(|| run(&c, &x, &w, &b, &dy, false));
+        assert!(again.dw == first.dw && again.dx == first.dx && again.db == first.db, "the weight gradient changed between runs");
+    }
+    let r = run(&c, &x, &w, &b, &dy, true);
+    let err = first.dw.iter().zip(&r.dw).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(err < 1e-3, "against the reference: {err}");
 }

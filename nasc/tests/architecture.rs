@@ -129,3 +129,25 @@ fn the_matchers_work() {
     assert!(!covered("kernels/src/c.rs", &e), "entries after the code map do not count");
     assert!(!covered("kernels/src/d.rs", &e), "a path in an entry's description is not an entry");
 }
+
+/// User-facing docs (READMEs, docs/, the zoo specs' headers) never point at `../shared`, which
+/// users do not have: data is named in the repository's own terms.
+#[test]
+fn user_docs_do_not_point_outside_the_repository() {
+    let out = Command::new("git").arg("ls-files").current_dir(root()).output().expect("git runs");
+    assert!(out.status.success(), "git ls-files failed");
+    let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let user_facing =
+        |f: &str| f.ends_with("README.md") || (f.starts_with("docs/") && f.ends_with(".md")) || (f.starts_with("specs/") && f.ends_with(".nas") && f.matches('/').count() == 1);
+    let files: Vec<&str> = listed.lines().filter(|f| user_facing(f)).collect();
+    assert!(files.len() > 10 && files.contains(&"README.md") && files.contains(&"docs/LANGUAGE.md"), "{files:?}");
+    let bad: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let text = std::fs::read_to_string(root().join(f)).ok()?;
+            let lines: Vec<String> = text.lines().enumerate().filter(|(_, l)| l.contains("../shared")).map(|(i, _)| format!("{f}:{}", i + 1)).collect();
+            (!lines.is_empty()).then(|| lines.join(", "))
+        })
+        .collect();
+    assert!(bad.is_empty(), "user docs point at ../shared: {bad:?}");
+}

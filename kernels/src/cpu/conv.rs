@@ -273,24 +273,24 @@ fn backward(c: &Conv2d, x: &[f32], w: &[f32], dy: &[f32], dx: Option<&mut [f32]>
             }
         }
     };
-    if c.n >= rayon::current_num_threads() {
-        let total = (0..c.n)
+    let threads = rayon::current_num_threads();
+    if c.n >= threads {
+        // fixed contiguous chunks of images, each summed in image order, then the chunks in
+        // chunk order: the same bits on every run (a work-stealing fold/reduce is not)
+        let per = c.n.div_ceil(threads);
+        let parts: Vec<Vec<f32>> = (0..c.n.div_ceil(per))
             .into_par_iter()
-            .fold(
-                || (vec![0.0f32; dw.len()], Vec::new(), Vec::new()),
-                |(mut acc, mut col, mut dcol), ni| {
+            .map(|k| {
+                let (mut acc, mut col, mut dcol) = (vec![0.0f32; dw.len()], Vec::new(), Vec::new());
+                for ni in k * per..((k + 1) * per).min(c.n) {
                     per_image(ni, &mut acc, &mut col, &mut dcol, false);
-                    (acc, col, dcol)
-                },
-            )
-            .map(|t| t.0)
-            .reduce_with(|mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(u, v)| *u += v);
-                a
-            });
-        match total {
-            Some(t) => dw.copy_from_slice(&t),
-            None => dw.fill(0.0),
+                }
+                acc
+            })
+            .collect();
+        dw.copy_from_slice(&parts[0]);
+        for p in &parts[1..] {
+            dw.iter_mut().zip(p).for_each(|(u, v)| *u += v);
         }
     } else {
         dw.fill(0.0);
