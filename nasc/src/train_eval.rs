@@ -246,9 +246,6 @@ impl TrainEval {
 }
 
 impl Evaluator for TrainEval {
-    fn wall_clock_costs(&self) -> bool {
-        true
-    }
     fn name(&self) -> String {
         self.opts.name()
     }

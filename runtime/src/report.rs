@@ -172,6 +172,7 @@ pub fn json(run: &StoredRun, store: &Path) -> Value {
 pub fn json_with(run: &StoredRun, store: &Path, d: &Detail) -> Value {
     let m = &run.meta;
     let failed = run.trials.iter().filter(|t| t.status != "ok").count();
+    let (reward_is, reported_is) = crate::eval::reward_meaning(&m.evaluator);
     let mut v = json!({
         "schema_version": JSON_SCHEMA,
         "store": store.display().to_string(),
@@ -196,8 +197,8 @@ pub fn json_with(run: &StoredRun, store: &Path, d: &Detail) -> Value {
             "budget": budget_json(&m.budget), "metric_names": m.metric_names,
         },
         "clock": if crate::eval::wall_clock(&m.evaluator) { "wall" } else { "simulated" },
-        "reward_is": crate::eval::reward_meaning(&m.evaluator).0,
-        "reported_is": crate::eval::reward_meaning(&m.evaluator).1,
+        "reward_is": reward_is,
+        "reported_is": reported_is,
         "sim_time": run.trials.last().map_or(0.0, |t| t.sim_end),
         "wall_time": run.trials.last().map_or(0.0, |t| t.wall),
         "top": top(run, 10).into_iter().map(|t| trial_json(run, t, d)).collect::<Vec<_>>(),

@@ -196,6 +196,8 @@ pub struct Runner<'a> {
     store: &'a mut dyn Store,
     cfg: RunConfig,
     eval_seed: u64,
+    /// [`Evaluator::wall_clock_costs`], asked once.
+    wall_clock: bool,
     clock: f64,
     next_id: u64,
     done: u64,
@@ -229,6 +231,7 @@ impl<'a> Runner<'a> {
         Runner {
             space,
             strategy,
+            wall_clock: evaluator.wall_clock_costs(),
             evaluator,
             store,
             eval_seed: eval_seed(cfg.seed),
@@ -474,7 +477,7 @@ impl<'a> Runner<'a> {
         let over = match self.cfg.budget {
             // a benchmark's trial that would end past the budget is not counted (NAS-Bench-201's
             // protocol); a trial that was really trained (wall-clock costs) is kept
-            Budget::Time(t) => next.end > t && !self.evaluator.wall_clock_costs(),
+            Budget::Time(t) => next.end > t && !self.wall_clock,
             // only reachable when a resumed run was given a smaller budget
             Budget::Trials(b) => next.id >= b,
         };

@@ -208,9 +208,6 @@ fn judge(o: &Outcome) -> (Result<EvalResult, String>, Option<Value>) {
 }
 
 impl Evaluator for CommandEval {
-    fn wall_clock_costs(&self) -> bool {
-        true
-    }
     fn name(&self) -> String {
         match self.limits.timeout {
             Some(t) => format!("command[timeout={}]:{}", t.as_secs_f64(), self.text),

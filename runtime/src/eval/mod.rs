@@ -44,8 +44,9 @@ pub trait Evaluator {
     /// Whether [`EvalResult::cost`] is wall seconds really spent (training in the loop, a user's
     /// program) rather than a benchmark's simulated time. Under `--time-budget` the runner then
     /// keeps a trial that ends past the budget (it was really trained) and stops after it.
+    /// Decided by the name ([`wall_clock`]), the one rule a stored run's report also reads.
     fn wall_clock_costs(&self) -> bool {
-        false
+        wall_clock(&self.name())
     }
     /// Budget to use when the user gives none.
     fn default_budget(&self) -> crate::budget::Budget {
@@ -136,8 +137,7 @@ pub fn describe(e: &dyn Evaluator) -> Value {
 /// synthetic score, and a `command:` program's values are what it prints.
 pub fn reward_meaning(evaluator: &str) -> (String, String) {
     let opt = |k: &str| evaluator.split([':', ',']).find_map(|kv| kv.strip_prefix(k).and_then(|v| v.strip_prefix('='))).map(str::to_string);
-    let (kind, _) = evaluator.split_once(':').unwrap_or((evaluator, ""));
-    match kind {
+    match kind(evaluator) {
         "nb201" => {
             let epochs = opt("epochs").unwrap_or_else(|| "12".into());
             let ds = opt("dataset").unwrap_or_else(|| "cifar10".into());
@@ -158,11 +158,18 @@ pub fn reward_meaning(evaluator: &str) -> (String, String) {
     }
 }
 
-/// Whether a run's evaluator (by name) reports wall seconds as costs (`train:`, `command:`;
-/// see [`Evaluator::wall_clock_costs`]): the report then says "wall" where others say
-/// "simulated".
+/// Whether a run's evaluator (by name) reports wall seconds as costs (`train:`, `command:`,
+/// also with options such as `command[timeout=S]:`; see [`Evaluator::wall_clock_costs`]): the
+/// report then says "wall" where others say "simulated".
 pub fn wall_clock(evaluator: &str) -> bool {
-    matches!(evaluator.split_once(':').map_or(evaluator, |(k, _)| k), "train" | "command")
+    matches!(kind(evaluator), "train" | "command")
+}
+
+/// The evaluator's kind from its name: `nb201` of `nb201:dataset=...`, `command` of
+/// `command[timeout=S]:PROGRAM`.
+fn kind(evaluator: &str) -> &str {
+    let k = evaluator.split_once(':').map_or(evaluator, |(k, _)| k);
+    k.split_once('[').map_or(k, |(k, _)| k)
 }
 
 #[cfg(test)]
@@ -171,7 +178,7 @@ mod tests {
 
     #[test]
     fn training_evaluators_count_wall_seconds() {
-        assert!(wall_clock("train:dataset=digits") && wall_clock("command:python3 t.py") && wall_clock("train"));
+        assert!(wall_clock("train:dataset=digits") && wall_clock("command:python3 t.py") && wall_clock("train") && wall_clock("command[timeout=2]:python3 t.py"));
         assert!(!wall_clock("nb201:dataset=cifar10") && !wall_clock("instant") && !wall_clock("nas-bench-macro"));
     }
 
@@ -183,6 +190,7 @@ mod tests {
         assert_eq!(reward_meaning("train:dataset=mnist,epochs=2").0, "mnist validation accuracy (held-out split), %");
         assert!(reward_meaning("instant").0.contains("synthetic"));
         assert!(reward_meaning("command:python3 train.py --lr=0.1").0.contains("program"));
+        assert!(reward_meaning("command[timeout=5]:python3 train.py").0.contains("program"));
         assert_eq!(reward_meaning("mystery").0, "the evaluator's reward");
     }
 }

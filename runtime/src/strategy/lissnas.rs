@@ -173,14 +173,11 @@ impl Lissnas {
 /// The shrunk space recorded in a `lissnas` strategy state (as stored in a run's checkpoint):
 /// None while shrinking, Some(None) if it did not shrink, else the sorted members.
 pub fn shrunk_from_state(state: &Value) -> Result<Option<Option<Vec<Candidate>>>, String> {
-    let r = state.get("shrinker").and_then(|s| s.get("result")).ok_or("not a lissnas strategy state")?;
-    match r {
-        Value::Null => Ok(None),
-        v => match v.get("members") {
-            Some(Value::Array(a)) => Ok(Some(Some(a.iter().map(|x| x.as_str().ok_or("bad member").map_err(String::from).and_then(decode)).collect::<Result<_, _>>()?))),
-            _ => Ok(Some(None)),
-        },
-    }
+    Ok(shrink::output_of(shrinker_state(state)?)?.result)
+}
+
+fn shrinker_state(state: &Value) -> Result<&Value, String> {
+    state.get("shrinker").ok_or_else(|| "lissnas state lacks `shrinker`".to_string())
 }
 
 impl Strategy for Lissnas {
@@ -244,26 +241,17 @@ pub enum ShrunkSpace {
 
 /// The shrunk space recorded in a `lissnas` strategy state (as stored in a run's checkpoint).
 pub fn shrunk_space(state: &Value) -> Result<ShrunkSpace, String> {
-    let sh = &state["shrinker"];
-    let steps = sh.get("history").cloned().unwrap_or(Value::Null);
-    let queries = sh.get("queried").and_then(Value::as_array).map_or(0, |a| a.len());
-    Ok(match shrunk_from_state(state)? {
-        None => match sh.get("current") {
-            Some(v @ Value::Array(_)) => {
-                let members = cands_from_json(v)?;
-                let accepted = steps.as_array().map_or(0, |h| h.iter().filter(|s| s["accepted"] == Value::Bool(true)).count());
-                ShrunkSpace::Partial { members, steps, queries, accepted }
-            }
-            _ => ShrunkSpace::StillShrinking,
-        },
-        Some(None) => ShrunkSpace::NotShrunk,
-        Some(Some(members)) => ShrunkSpace::Shrunk { members, steps, queries },
+    let out = shrink::output_of(shrinker_state(state)?)?;
+    let steps = serde_json::to_value(&out.history).unwrap_or(Value::Null);
+    let queries = out.queries;
+    Ok(match (out.result, out.current) {
+        (None, None) => ShrunkSpace::StillShrinking,
+        (None, Some(mut members)) => {
+            members.sort();
+            let accepted = out.history.iter().filter(|s| s.accepted).count();
+            ShrunkSpace::Partial { members, steps, queries, accepted }
+        }
+        (Some(None), _) => ShrunkSpace::NotShrunk,
+        (Some(Some(members)), _) => ShrunkSpace::Shrunk { members, steps, queries },
     })
-}
-
-fn cands_from_json(v: &Value) -> Result<Vec<Candidate>, String> {
-    let mut m: Vec<Candidate> =
-        v.as_array().into_iter().flatten().map(|x| x.as_str().ok_or_else(|| "lissnas state: bad member".to_string()).and_then(decode)).collect::<Result<_, _>>()?;
-    m.sort();
-    Ok(m)
 }

@@ -98,6 +98,29 @@ struct ResultState {
     members: Option<Vec<String>>,
 }
 
+/// What a checkpointed shrinker state says of its output (read without building a shrinker).
+pub struct Output {
+    /// None while shrinking; Some(None) if the space was not shrunk; else the members.
+    pub result: Option<Option<Vec<Candidate>>>,
+    /// The last accepted space S_t (None: the whole space).
+    pub current: Option<Vec<Candidate>>,
+    pub history: Vec<StepStat>,
+    /// Real queries told.
+    pub queries: usize,
+}
+
+/// The output recorded in a [`Shrinker::state`] value.
+pub fn output_of(st: &Value) -> Result<Output, String> {
+    let st: ShrinkerState = crate::strategy::state_from("lissnas", st)?;
+    let dec = |v: &[String]| v.iter().map(|x| decode(x)).collect::<Result<Vec<_>, String>>();
+    Ok(Output {
+        result: st.result.map(|r| r.members.as_deref().map(dec).transpose()).transpose()?,
+        current: st.current.as_deref().map(dec).transpose()?,
+        history: st.history,
+        queries: st.queried.len(),
+    })
+}
+
 impl Shrinker {
     pub fn new(cfg: LissnasConfig, seed: u64) -> Self {
         let init_left = cfg.init_queries;
