@@ -103,3 +103,29 @@ fn dropout_masks_scale_change_per_step_and_vanish_in_eval() {
     assert_ne!(CpuBackend.download(&m.forward(&x, n, true)), y0, "a new step draws new masks");
     assert_eq!(CpuBackend.download(&m.forward(&x, n, false)), x, "eval mode is the identity");
 }
+
+/// The executable graph refuses a product of shapes that do not broadcast, a product without
+/// two inputs and a dropout probability outside [0, 1), with the node named.
+#[test]
+fn bad_products_and_dropouts_are_refused() {
+    use nasc_kernels::graph::{Node, Op};
+    let input = Node { op: Op::Input, inputs: vec![], shape: [4, 5, 5] };
+    let gap = Node { op: Op::Gap, inputs: vec![0], shape: [4, 1, 1] };
+    let g = |extra: Node| Graph { nodes: vec![input.clone(), gap.clone(), Node { op: Op::Gap, inputs: vec![0], shape: [4, 1, 1] }, extra], output: 3 };
+    let bad_gate = Graph {
+        nodes: vec![
+            input.clone(),
+            Node { op: Op::Conv { out: 2, k: (1, 1), stride: 1, groups: 1, dilation: 1, pad: Default::default(), bias: false }, inputs: vec![0], shape: [2, 5, 5] },
+            gap.clone(),
+            Node { op: Op::Mul, inputs: vec![1, 2], shape: [2, 5, 5] },
+        ],
+        output: 3,
+    };
+    let e = bad_gate.validate().unwrap_err();
+    assert!(e.contains("node 3: mul needs equal shapes or a [c, 1, 1] side"), "{e}");
+    let e = g(Node { op: Op::Mul, inputs: vec![0], shape: [4, 5, 5] }).validate().unwrap_err();
+    assert!(e.contains("takes 2 input(s), has 1"), "{e}");
+    let e = g(Node { op: Op::Dropout { p: 1.0 }, inputs: vec![0], shape: [4, 5, 5] }).validate().unwrap_err();
+    assert!(e.contains("dropout probability 1 is not in [0, 1)"), "{e}");
+    assert!(g(Node { op: Op::Mul, inputs: vec![2, 0], shape: [4, 5, 5] }).validate().is_ok(), "a [c, 1, 1] gate first broadcasts");
+}
