@@ -6,8 +6,9 @@ use crate::command_eval::{self, split::quote};
 use crate::Format;
 use nasc_runtime::eval;
 use nasc_runtime::objective::Objectives;
-use nasc_runtime::report::{self, Detail};
+use nasc_runtime::report::{self, Detail, Gather, Summary};
 use nasc_runtime::runner::trial_seed;
+use nasc_runtime::store::pg;
 use nasc_runtime::store::{SqliteStore, StoredRun, StoredTrial};
 use std::path::Path;
 
@@ -108,9 +109,24 @@ fn check_pareto(names: &[String], pareto: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// [`read_any`], with the trials summarized one by one instead of kept (a SQLite run is read row
+/// by row: memory does not grow with the run); the run comes back without trials.
+pub fn scan_any(store: &str, run: Option<&str>, g: &Gather) -> Result<(StoredRun, Summary), String> {
+    if pg::is_url(store) || run.is_some() {
+        // (a PostgreSQL store is read whole, then summarized)
+        let mut r = read_any(store, run)?;
+        let sum = Summary::of(&r, g);
+        r.trials = Vec::new();
+        return Ok((r, sum));
+    }
+    let mut sum: Option<Summary> = None;
+    let r = SqliteStore::scan(Path::new(store), &mut |m, t| sum.get_or_insert_with(|| Summary::new(m, g)).push(t))?;
+    let sum = sum.unwrap_or_else(|| Summary::new(&r.meta, g));
+    Ok((r, sum))
+}
+
 /// Read a run from a SQLite file, or from a PostgreSQL store by its `--run` name.
 pub fn read_any(store: &str, run: Option<&str>) -> Result<StoredRun, String> {
-    use nasc_runtime::store::pg;
     match (pg::is_url(store), run) {
         (true, Some(r)) => Ok(pg::read_run(&mut pg::Conn::open(store)?, r)?),
         (true, None) => {
@@ -124,7 +140,10 @@ pub fn read_any(store: &str, run: Option<&str>) -> Result<StoredRun, String> {
 
 pub fn report(a: ReportArgs) -> u8 {
     let path = Path::new(&a.store);
-    let run = match read_any(&a.store, a.run.as_deref()) {
+    // one pass over the trials: memory bounded by what the report shows (every trial only with
+    // --trials); the plot metrics are named before the run is read, and checked after
+    let g = Gather { all_trials: a.trials, plot_metrics: a.plots.is_some().then(|| a.pareto.clone()) };
+    let (run, sum) = match scan_any(&a.store, a.run.as_deref(), &g) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -150,11 +169,11 @@ pub fn report(a: ReportArgs) -> u8 {
     let mut d = detail(&repro, a.trials);
     d.reference = reference;
     match a.format {
-        Format::Text => print!("{}", report::text_with(&run, &d)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report::json_with(&run, path, &d)).unwrap_or_default()),
+        Format::Text => print!("{}", report::text_of(&run, &sum, &d)),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report::json_of(&run, &sum, path, &d)).unwrap_or_default()),
     }
     if let Some(dir) = &a.plots {
-        match report::plots(&run, Path::new(dir), &a.pareto) {
+        match report::plots_of(&run, &sum, Path::new(dir)) {
             Ok(files) => {
                 for f in files {
                     eprintln!("wrote {}", f.display());

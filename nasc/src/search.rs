@@ -458,7 +458,7 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
         Format::Text => {
             println!("{why}; {} trials in {:.2} s, store {}", summary.trials, summary.wall, path.display());
             print!("{}", nasc_runtime::report::text_with(&run, &crate::report::detail(&repro, false)));
-            print!("{}", next_steps(&a.file, &path, nasc_runtime::report::best(&run).map(|t| t.name.as_str())));
+            print!("{}", next_steps(&a.file, &path, nasc_runtime::report::best(&run).map(|t| t.name).as_deref()));
         }
         Format::Json => {
             let mut j = nasc_runtime::report::json_with(&run, &path, &crate::report::detail(&repro, false));

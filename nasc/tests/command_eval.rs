@@ -4,6 +4,8 @@
 //! (exit 1, a signal, a hang past the timeout, garbage, nothing, NaN, huge output with bounded
 //! memory), Ctrl-C and kill -9 then --resume giving the same run, and the reproduce commands of
 //! `nasc report` (a `train:` trial retrained exactly on the CPU, a `command:` trial rerun).
+mod common;
+use common::peak_rss;
 use nasc_runtime::store::{spec_hash, SqliteStore, StoredRun};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -191,23 +193,6 @@ fn every_failure_is_recorded_and_the_search_goes_on() {
     }
     let report = String::from_utf8(nasc(&["report".into(), store.display().to_string()]).stdout).unwrap();
     assert!(report.contains("6 trials (3 failed)") && report.contains("| exit status 1"), "{report}");
-}
-
-/// The peak resident memory of a process (kB), followed until it ends.
-fn peak_rss(mut child: std::process::Child) -> (u64, std::process::ExitStatus) {
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak = 0;
-    loop {
-        if let Ok(s) = std::fs::read_to_string(&status_file) {
-            if let Some(kb) = s.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok()) {
-                peak = peak.max(kb);
-            }
-        }
-        if let Some(st) = child.try_wait().unwrap() {
-            return (peak, st);
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 #[test]

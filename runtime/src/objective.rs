@@ -40,7 +40,8 @@ impl Sense {
             Sense::Min => "min",
         }
     }
-    fn orient(self, v: f64) -> f64 {
+    /// The value as maximized: minimized values negated (its own inverse).
+    pub fn orient(self, v: f64) -> f64 {
         match self {
             Sense::Max => v,
             Sense::Min => -v,
@@ -476,88 +477,6 @@ impl Objectives {
 /// The largest front whose exact hypervolume a report computes with 4 objectives (HSO's cost
 /// grows about as front^3 there: 1,500 points take 0.4 s), and with 5 or more.
 pub const MAX_HV_FRONT: [usize; 2] = [2_000, 300];
-
-/// The Pareto front of a stored run over its objectives.
-#[derive(Debug, Clone)]
-pub struct RunFront {
-    pub objectives: Objectives,
-    /// Indices (into the run's trials) of the non-dominated successful trials, by id.
-    pub front: Vec<usize>,
-    /// Every trial's objective vector (oriented; None for a failed trial).
-    pub vectors: Vec<Option<Vec<f64>>>,
-    /// The hypervolume reference point (oriented) and the hypervolume of the front.
-    pub reference: Vec<f64>,
-    pub hypervolume: f64,
-}
-
-impl RunFront {
-    /// The front of `run`; `reference` (raw values, one per objective) or the default reference
-    /// point: per objective, the worst value over the successful trials, moved 10% of the
-    /// objective's range further (1 when all trials agree), so every front member adds volume.
-    pub fn of(run: &crate::store::StoredRun, reference: Option<&[f64]>) -> Result<Self, String> {
-        let m = &run.meta;
-        let objectives = Objectives::of_run(m)?;
-        let vectors: Vec<Option<Vec<f64>>> = run
-            .trials
-            .iter()
-            .map(|t| {
-                let metrics: Vec<f64> = m.metric_names.iter().map(|n| t.metrics.get(n).and_then(Value::as_f64).unwrap_or(f64::NAN)).collect();
-                objectives.vector(t.reward, t.reported, &metrics)
-            })
-            .collect();
-        let pts: Vec<Vec<f64>> = vectors.iter().map(|v| v.clone().unwrap_or_else(|| vec![f64::NAN; objectives.list.len()])).collect();
-        let mut front = crate::pareto::front(&pts);
-        front.sort_by_key(|&i| run.trials[i].id);
-        let k = objectives.list.len();
-        let reference: Vec<f64> = match reference {
-            Some(r) if r.len() == k => r.iter().zip(&objectives.list).map(|(v, o)| o.sense.orient(*v)).collect(),
-            Some(r) => return Err(format!("the reference point has {} values; the run has {k} objectives ({})", r.len(), objectives.texts().join(", "))),
-            None => (0..k)
-                .map(|j| {
-                    let vals = vectors.iter().flatten().map(|v| v[j]);
-                    let (lo, hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| (l.min(x), h.max(x)));
-                    if !lo.is_finite() {
-                        0.0
-                    } else if hi > lo {
-                        lo - 0.1 * (hi - lo)
-                    } else {
-                        lo - 1.0
-                    }
-                })
-                .collect(),
-        };
-        // exact HSO costs about front^(objectives - 1): bounded here, NaN (JSON null) beyond
-        let bounded = k <= 3 || front.len() <= MAX_HV_FRONT[usize::from(k > 4)];
-        let hypervolume = if bounded { crate::pareto::hypervolume(&pts, &reference) } else { f64::NAN };
-        Ok(RunFront { objectives, front, vectors, reference, hypervolume })
-    }
-
-    /// The report's JSON: `objectives`, `pareto` (every front trial with its raw objective
-    /// values) and `hypervolume` (value and reference point, raw).
-    pub fn json(&self, run: &crate::store::StoredRun) -> Value {
-        let raw_of = |v: &[f64]| -> Value {
-            let mut o = serde_json::Map::new();
-            for (x, ob) in v.iter().zip(&self.objectives.list) {
-                o.insert(ob.name.clone(), json!(ob.sense.orient(*x)));
-            }
-            Value::Object(o)
-        };
-        let pareto: Vec<Value> = self
-            .front
-            .iter()
-            .map(|&i| {
-                let t = &run.trials[i];
-                json!({"id": t.id, "seq": t.seq, "candidate": t.name, "objectives": raw_of(self.vectors[i].as_deref().unwrap_or(&[]))})
-            })
-            .collect();
-        json!({
-            "objectives": self.objectives.texts(),
-            "scalarize": self.objectives.scalarize_text,
-            "pareto": pareto,
-            "hypervolume": {"value": self.hypervolume.is_finite().then_some(self.hypervolume), "reference": raw_of(&self.reference)},
-        })
-    }
-}
 
 fn value(src: Source, reward: Option<f64>, reported: Option<f64>, metrics: &[f64]) -> Option<f64> {
     let v = match src {

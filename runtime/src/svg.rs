@@ -21,6 +21,64 @@ pub const MAX_DOTS: usize = 2000;
 const GRID_X: usize = 120;
 const GRID_Y: usize = 80;
 
+/// Points a plot keeps of a run: every point up to [`SAMPLE_CAP`], then a uniform sample of
+/// that many (reservoir sampling with a fixed seed: the same points on every run), plus the
+/// extreme points in x and y so that the axes cover every point seen. Memory and output stay
+/// bounded however many trials a run has; past [`MAX_DOTS`] the points are drawn as a density
+/// grid anyway, whose shading a uniform sample keeps.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    pub seen: u64,
+    kept: Vec<(f64, f64)>,
+    /// Least x, greatest x, least y, greatest y (finite points).
+    extremes: [Option<(f64, f64)>; 4],
+    rng: nasc_compiler::rng::Rng,
+}
+
+/// Points a [`Sample`] keeps.
+pub const SAMPLE_CAP: usize = 50_000;
+
+impl Default for Sample {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sample {
+    pub fn new() -> Self {
+        Sample { seen: 0, kept: Vec::new(), extremes: [None; 4], rng: nasc_compiler::rng::Rng::new(0x005A_3B1E) }
+    }
+
+    pub fn push(&mut self, p: (f64, f64)) {
+        self.seen += 1;
+        if p.0.is_finite() && p.1.is_finite() {
+            for (k, e) in self.extremes.iter_mut().enumerate() {
+                let (a, b) = if k < 2 { (p.0, e.map_or(f64::NAN, |q| q.0)) } else { (p.1, e.map_or(f64::NAN, |q| q.1)) };
+                if e.is_none() || (k % 2 == 0 && a < b) || (k % 2 == 1 && a > b) {
+                    *e = Some(p);
+                }
+            }
+        }
+        if self.kept.len() < SAMPLE_CAP {
+            self.kept.push(p);
+        } else {
+            let j = self.rng.below(self.seen) as usize;
+            if j < SAMPLE_CAP {
+                self.kept[j] = p;
+            }
+        }
+    }
+
+    /// The kept points (every point when no more than [`SAMPLE_CAP`] were seen).
+    pub fn points(&self) -> Vec<(f64, f64)> {
+        let mut v = self.kept.clone();
+        if self.seen > SAMPLE_CAP as u64 {
+            v.extend(self.extremes.iter().flatten());
+        }
+        v
+    }
+}
+
 pub struct Series {
     pub name: String,
     pub points: Vec<(f64, f64)>,

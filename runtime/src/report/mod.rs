@@ -1,64 +1,31 @@
 //! Reports of a stored run: text for people, JSON for machines, SVG plots.
 use crate::budget::Budget;
-use crate::objective::{Objectives, RunFront, Sense};
+use crate::objective::Sense;
 use crate::runner::trial_seed;
-use crate::store::{StoredRun, StoredTrial};
-use crate::svg::{chart, pareto_front, Series};
+use crate::store::{RunMeta, StoredRun, StoredTrial};
+use crate::svg::{chart, Series};
 use serde_json::{json, Value};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
+pub mod front;
+pub mod summary;
+pub use front::{FrontMember, FrontScan, RunFront};
+pub use summary::{Gather, Summary};
+
 /// (x, y) points of one plotted series.
 type Points = Vec<(f64, f64)>;
 
-/// Every trial's score: its reward, or in a run with one non-default objective or a
-/// scalarization, the objectives' scalar (what the run maximized; None: failed or over a cap).
-pub fn scores(run: &StoredRun) -> Vec<Option<f64>> {
-    let m = &run.meta;
-    let o = Objectives::of_run(m).ok().filter(|o| !o.is_multi() && !o.is_default());
-    run.trials
-        .iter()
-        .map(|t| match &o {
-            Some(o) => {
-                let metrics: Vec<f64> = m.metric_names.iter().map(|n| t.metrics.get(n).and_then(Value::as_f64).unwrap_or(f64::NAN)).collect();
-                t.reward.and(o.scalar(t.reward, t.reported, &metrics))
-            }
-            None => t.reward,
-        })
-        .collect()
+/// The best trial of a run read whole: highest score (the reward unless the run has other
+/// objectives), earliest on ties.
+pub fn best(run: &StoredRun) -> Option<StoredTrial> {
+    Summary::of(run, &Gather::default()).best().cloned()
 }
 
-/// The best trial: highest score ([`scores`]: the reward unless the run has other objectives),
-/// earliest on ties.
-pub fn best(run: &StoredRun) -> Option<&StoredTrial> {
-    improvements(run).pop()
-}
-
-/// Trials that improved the best score, in order.
-pub fn improvements(run: &StoredRun) -> Vec<&StoredTrial> {
-    let mut out: Vec<&StoredTrial> = Vec::new();
-    let mut best = f64::NEG_INFINITY;
-    for (t, s) in run.trials.iter().zip(scores(run)) {
-        if let Some(s) = s {
-            if out.is_empty() || s > best {
-                out.push(t);
-                best = s;
-            }
-        }
-    }
-    out
-}
-
-/// The top `k` trials by score (distinct candidates).
-pub fn top(run: &StoredRun, k: usize) -> Vec<&StoredTrial> {
-    let sc = scores(run);
-    let mut v: Vec<(usize, f64)> = sc.iter().enumerate().filter_map(|(i, s)| Some((i, (*s)?))).collect();
-    v.sort_by(|a, b| b.1.total_cmp(&a.1).then(run.trials[a.0].seq.cmp(&run.trials[b.0].seq)));
-    let mut seen = std::collections::HashSet::new();
-    let mut out: Vec<&StoredTrial> = v.into_iter().map(|(i, _)| &run.trials[i]).collect();
-    out.retain(|t| seen.insert(t.key.clone().unwrap_or_else(|| t.name.clone())));
-    out.truncate(k);
-    out
+/// The top `k` (at most [`summary::TOP`]) trials of a run read whole by score (distinct
+/// candidates).
+pub fn top(run: &StoredRun, k: usize) -> Vec<StoredTrial> {
+    Summary::of(run, &Gather::default()).top(k).into_iter().cloned().collect()
 }
 
 fn opt(x: Option<f64>) -> String {
@@ -89,7 +56,7 @@ impl Detail<'_> {
 }
 
 /// Failed trials shown in a report by default (the latest ones).
-const FAILURES_SHOWN: usize = 10;
+const FAILURES_SHOWN: usize = summary::FAILURES_KEPT;
 
 fn trial_json(run: &StoredRun, t: &StoredTrial, d: &Detail) -> Value {
     let mut v = json!({
@@ -109,13 +76,6 @@ fn trial_json(run: &StoredRun, t: &StoredTrial, d: &Detail) -> Value {
             o.insert("reproduce".into(), json!(c));
         }
     }
-    v
-}
-
-/// The latest failed trials, oldest first.
-fn failures(run: &StoredRun, n: usize) -> Vec<&StoredTrial> {
-    let mut v: Vec<&StoredTrial> = run.trials.iter().rev().filter(|t| t.status != "ok").take(n).collect();
-    v.reverse();
     v
 }
 
@@ -150,12 +110,12 @@ pub fn budget_json(b: &Budget) -> Value {
 /// `exhausted`, or None while it runs (or was killed). A finished run with a trial budget it did
 /// not use up was stopped by `--target`; a finished time-budget run reads `budget` (the store
 /// does not keep the target).
-pub fn stop_reason(run: &StoredRun) -> Option<&'static str> {
+pub fn stop_reason(run: &StoredRun, trials: u64) -> Option<&'static str> {
     match run.status.as_str() {
         "stopped" => Some("interrupted"),
         "exhausted" => Some("exhausted"),
         "finished" => Some(match run.meta.budget {
-            Budget::Trials(n) if (run.trials.len() as u64) < n => "target",
+            Budget::Trials(n) if trials < n => "target",
             _ => "budget",
         }),
         _ => None,
@@ -170,17 +130,22 @@ pub fn json(run: &StoredRun, store: &Path) -> Value {
 /// [`json`] with each shown trial's seed and `reproduce` command, the latest failures with their
 /// errors (`failures`), and with [`Detail::all_trials`] every trial (`trials`).
 pub fn json_with(run: &StoredRun, store: &Path, d: &Detail) -> Value {
+    json_of(run, &Summary::of(run, &Gather { all_trials: d.all_trials, plot_metrics: None }), store, d)
+}
+
+/// [`json_with`] from a [`Summary`] of the run's trials (`run` itself may hold none).
+pub fn json_of(run: &StoredRun, sum: &Summary, store: &Path, d: &Detail) -> Value {
     let m = &run.meta;
-    let failed = run.trials.iter().filter(|t| t.status != "ok").count();
+    let failed = sum.failed;
     let (reward_is, reported_is) = crate::eval::reward_meaning(&m.evaluator);
     let mut v = json!({
         "schema_version": JSON_SCHEMA,
         "store": store.display().to_string(),
-        "stop_reason": stop_reason(run),
-        "trials": run.trials.len(),
+        "stop_reason": stop_reason(run, sum.trials),
+        "trials": sum.trials,
         "failed": failed,
         "status": run.status,
-        "best": best(run).map(|b| {
+        "best": sum.best().map(|b| {
             let mut j = json!({"candidate": b.name, "reward": b.reward, "reported": b.reported, "metrics": b.metrics, "id": b.id, "seq": b.seq, "sim_time": b.sim_end, "seed": trial_seed(m.seed, b.id)});
             if let (Some(o), Some(c)) = (j.as_object_mut(), d.command(b)) {
                 o.insert("reproduce".into(), json!(c));
@@ -199,17 +164,17 @@ pub fn json_with(run: &StoredRun, store: &Path, d: &Detail) -> Value {
         "clock": if crate::eval::wall_clock(&m.evaluator) { "wall" } else { "simulated" },
         "reward_is": reward_is,
         "reported_is": reported_is,
-        "sim_time": run.trials.last().map_or(0.0, |t| t.sim_end),
-        "wall_time": run.trials.last().map_or(0.0, |t| t.wall),
-        "top": top(run, 10).into_iter().map(|t| trial_json(run, t, d)).collect::<Vec<_>>(),
-        "history": improvements(run).into_iter().map(|t| json!({"id": t.id, "seq": t.seq, "sim_time": t.sim_end, "reward": t.reward, "reported": t.reported, "candidate": t.name})).collect::<Vec<_>>(),
-        "failures": failures(run, FAILURES_SHOWN).into_iter().map(|t| trial_json(run, t, d)).collect::<Vec<_>>(),
+        "sim_time": sum.sim,
+        "wall_time": sum.wall,
+        "top": sum.top(10).into_iter().map(|t| trial_json(run, t, d)).collect::<Vec<_>>(),
+        "history": sum.improvements.iter().map(|t| json!({"id": t.id, "seq": t.seq, "sim_time": t.sim_end, "reward": t.reward, "reported": t.reported, "candidate": t.name})).collect::<Vec<_>>(),
+        "failures": sum.failures(FAILURES_SHOWN).into_iter().map(|t| trial_json(run, t, d)).collect::<Vec<_>>(),
     });
     // the run's objectives, its Pareto front and hypervolume (docs/pareto.md)
     if let Some(o) = v.as_object_mut() {
-        match RunFront::of(run, d.reference.as_deref()) {
+        match sum.front(d.reference.as_deref()) {
             Ok(f) => {
-                if let Value::Object(p) = f.json(run) {
+                if let Value::Object(p) = f.json() {
                     o.extend(p);
                 }
             }
@@ -222,8 +187,8 @@ pub fn json_with(run: &StoredRun, store: &Path, d: &Detail) -> Value {
     if let (true, Some(o), Some((_, state))) = (m.strategy == "popnas", v.as_object_mut(), &run.checkpoint) {
         o.insert("popnas".into(), crate::strategy::popnas::report_json(state.get("strategy").unwrap_or(&Value::Null)));
     }
-    if let (true, Some(o)) = (d.all_trials, v.as_object_mut()) {
-        o.insert("all_trials".into(), Value::Array(run.trials.iter().map(|t| trial_json(run, t, d)).collect()));
+    if let (Some(all), Some(o)) = (&sum.all, v.as_object_mut()) {
+        o.insert("all_trials".into(), Value::Array(all.iter().map(|t| trial_json(run, t, d)).collect()));
     }
     v
 }
@@ -235,6 +200,11 @@ pub fn text(run: &StoredRun) -> String {
 /// [`text`] with the best trial's seed and reproduce command, the latest failures with their
 /// errors, and with [`Detail::all_trials`] every trial.
 pub fn text_with(run: &StoredRun, d: &Detail) -> String {
+    text_of(run, &Summary::of(run, &Gather { all_trials: d.all_trials, plot_metrics: None }), d)
+}
+
+/// [`text_with`] from a [`Summary`] of the run's trials (`run` itself may hold none).
+pub fn text_of(run: &StoredRun, sum: &Summary, d: &Detail) -> String {
     let m = &run.meta;
     let mut s = String::new();
     let _ =
@@ -242,28 +212,25 @@ pub fn text_with(run: &StoredRun, d: &Detail) -> String {
     if !m.constraints.is_empty() {
         let _ = writeln!(s, "constraints: {}", m.constraints.join(", "));
     }
-    let sim = run.trials.last().map_or(0.0, |t| t.sim_end);
-    let wall = run.trials.last().map_or(0.0, |t| t.wall);
-    let failed = run.trials.iter().filter(|t| t.status != "ok").count();
+    let (sim, wall, failed) = (sum.sim, sum.wall, sum.failed);
     let clock = if crate::eval::wall_clock(&m.evaluator) { "evaluation" } else { "simulated" };
     let budget = match m.budget {
         Budget::Time(t) if clock == "evaluation" => format!("{t} s of evaluation (wall clock)"),
         b => b.to_string(),
     };
-    let _ = writeln!(s, "status: {}; {} trials ({} failed), budget {budget}, {clock} time {:.0} s, wall time {:.2} s", run.status, run.trials.len(), failed, sim, wall);
+    let _ = writeln!(s, "status: {}; {} trials ({} failed), budget {budget}, {clock} time {:.0} s, wall time {:.2} s", run.status, sum.trials, failed, sim, wall);
     let (reward_is, reported_is) = crate::eval::reward_meaning(&m.evaluator);
     let _ = writeln!(s, "reward: {reward_is}; reported: {reported_is}");
     // a run with other objectives than the reward: them, and with several its Pareto front
-    if let Ok(f) = RunFront::of(run, d.reference.as_deref()) {
+    if let Ok(f) = sum.front(d.reference.as_deref()) {
         if !f.objectives.is_default() {
             let sc = f.objectives.scalarize_text.as_deref().map_or(String::new(), |t| format!(", scalarized as {t}"));
             let _ = writeln!(s, "objectives: {}{sc}", f.objectives.texts().join(", "));
         }
         if f.objectives.list.len() > 1 {
             let _ = writeln!(s, "pareto front: {} trials, hypervolume {:.6e} (JSON: `pareto`, `hypervolume`)", f.front.len(), f.hypervolume);
-            for &i in f.front.iter().take(10) {
-                let t = &run.trials[i];
-                let vals: Vec<String> = f.vectors[i].iter().flatten().zip(&f.objectives.list).map(|(v, o)| format!("{}={}", o.name, o.raw(*v))).collect();
+            for t in f.front.iter().take(10) {
+                let vals: Vec<String> = t.vector.iter().zip(&f.objectives.list).map(|(v, o)| format!("{}={}", o.name, o.raw(*v))).collect();
                 let _ = writeln!(s, "  trial {:>7}  {}  {}", t.id, vals.join("  "), t.name);
             }
             if f.front.len() > 10 {
@@ -274,7 +241,7 @@ pub fn text_with(run: &StoredRun, d: &Detail) -> String {
     if let (true, Some((_, state))) = (m.strategy == "popnas", &run.checkpoint) {
         s.push_str(&crate::strategy::popnas::report_text(state.get("strategy").unwrap_or(&Value::Null)));
     }
-    match best(run) {
+    match sum.best() {
         None => {
             let _ = writeln!(s, "best: none");
         }
@@ -289,7 +256,7 @@ pub fn text_with(run: &StoredRun, d: &Detail) -> String {
             }
         }
     }
-    let tops = top(run, 10);
+    let tops = sum.top(10);
     if !tops.is_empty() {
         let _ = writeln!(s, "top {} (distinct candidates):", tops.len());
         let _ = writeln!(s, "  {:>4} {:>7} {:>10} {:>10}  candidate", "rank", "trial", "reward", "reported");
@@ -297,16 +264,16 @@ pub fn text_with(run: &StoredRun, d: &Detail) -> String {
             let _ = writeln!(s, "  {:>4} {:>7} {:>10} {:>10}  {}", i + 1, t.id, opt(t.reward), opt(t.reported), t.name);
         }
     }
-    let imp = improvements(run);
+    let imp = &sum.improvements;
     if !imp.is_empty() {
         let _ = writeln!(s, "history (best-so-far improvements):");
         for t in imp.iter().rev().take(8).rev() {
             let _ = writeln!(s, "  trial {:>7}  sim {:>10.0} s  reward {}  reported {}", t.id, t.sim_end, opt(t.reward), opt(t.reported));
         }
     }
-    if d.all_trials {
+    if let Some(all) = &sum.all {
         let _ = writeln!(s, "trials (in completion order):");
-        for t in &run.trials {
+        for t in all {
             let _ = writeln!(s, "  trial {:>7}  {:<6}  reward {}  reported {}  seed {}  {}", t.id, t.status, opt(t.reward), opt(t.reported), trial_seed(m.seed, t.id), t.name);
             if let Some(l) = steps_line(t) {
                 let _ = writeln!(s, "    {l}");
@@ -319,7 +286,7 @@ pub fn text_with(run: &StoredRun, d: &Detail) -> String {
             }
         }
     } else if failed > 0 {
-        let shown = failures(run, 3);
+        let shown = sum.failures(3);
         let _ = writeln!(s, "failed trials ({failed}; the last {}, every one with --trials):", shown.len());
         for t in shown {
             let _ = writeln!(s, "  trial {:>7}  seed {}  {}", t.id, trial_seed(m.seed, t.id), t.name);
@@ -333,13 +300,29 @@ pub fn text_with(run: &StoredRun, d: &Detail) -> String {
 }
 
 /// Metrics a Pareto plot can use: numeric in the trials, excluding accuracies.
-pub fn pareto_metrics(run: &StoredRun) -> Vec<String> {
-    run.meta.metric_names.iter().filter(|n| ["params", "flops", "latency"].iter().any(|k| n.contains(k))).cloned().collect()
+pub fn pareto_metrics(meta: &RunMeta) -> Vec<String> {
+    meta.metric_names.iter().filter(|n| ["params", "flops", "latency"].iter().any(|k| n.contains(k))).cloned().collect()
+}
+
+/// The metrics plotted against the reward: `pareto`, or by default the run's
+/// params/flops/latency metrics.
+pub fn plot_metrics(meta: &RunMeta, pareto: &[String]) -> Vec<String> {
+    if pareto.is_empty() {
+        pareto_metrics(meta)
+    } else {
+        pareto.to_vec()
+    }
 }
 
 /// Write best-so-far (vs trials and vs simulated time) and Pareto plots (reward vs each of
 /// `pareto` metrics; default: params/flops/latency metrics) into `dir`. Returns the files.
 pub fn plots(run: &StoredRun, dir: &Path, pareto: &[String]) -> Result<Vec<PathBuf>, String> {
+    plots_of(run, &Summary::of(run, &Gather { all_trials: false, plot_metrics: Some(pareto.to_vec()) }), dir)
+}
+
+/// [`plots`] from a [`Summary`] gathered with plot metrics (`run` itself may hold no trials).
+pub fn plots_of(run: &StoredRun, sum: &Summary, dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let p = sum.plots().ok_or("the run's summary was gathered without plot data")?;
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
     let mut files = Vec::new();
     let mut write = |name: &str, body: String| -> Result<(), String> {
@@ -349,54 +332,36 @@ pub fn plots(run: &StoredRun, dir: &Path, pareto: &[String]) -> Result<Vec<PathB
         Ok(())
     };
     let title = format!("{} / {} / {}", run.meta.space, run.meta.strategy, run.meta.evaluator);
-    // best-so-far curves (running max of reward, and the reported value of that best)
+    // best-so-far curves (running max of reward, and the reported value of that best): a step
+    // line needs only its corners, the improvements and the last trial
     let mut by_trial = (Vec::new(), Vec::new());
     let mut by_time = (Vec::new(), Vec::new());
-    let mut best: Option<(f64, Option<f64>)> = None;
-    let last = run.trials.len().saturating_sub(1);
-    for (i, t) in run.trials.iter().enumerate() {
-        let mut improved = false;
-        if let Some(r) = t.reward {
-            if best.is_none_or(|b| r > b.0) {
-                best = Some((r, t.reported));
-                improved = true;
-            }
-        }
-        // a step line needs only its corners: the improvements and the last trial
-        if !(improved || i == last) {
-            continue;
-        }
-        if let Some((r, rep)) = best {
-            let x = (t.seq + 1) as f64;
-            by_trial.0.push((x, r));
-            by_time.0.push((t.sim_end, r));
-            if let Some(rep) = rep {
-                by_trial.1.push((x, rep));
-                by_time.1.push((t.sim_end, rep));
-            }
+    for (x, time, r, rep) in p.curve() {
+        by_trial.0.push((x, r));
+        by_time.0.push((time, r));
+        if let Some(rep) = rep {
+            by_trial.1.push((x, rep));
+            by_time.1.push((time, rep));
         }
     }
     let series = |(a, b): (Points, Points)| vec![Series::step("best reward", a, "#1f77b4"), Series::step("reported of best", b, "#d62728")];
     write("best_vs_trials.svg", chart(&title, "trials", "best so far", &series(by_trial)))?;
     let time_axis = if crate::eval::wall_clock(&run.meta.evaluator) { "evaluation time, wall clock (s)" } else { "simulated time (s)" };
     write("best_vs_time.svg", chart(&title, time_axis, "best so far", &series(by_time)))?;
-    let metrics: Vec<String> = if pareto.is_empty() { pareto_metrics(run) } else { pareto.to_vec() };
-    for m in metrics {
-        let pts: Vec<(f64, f64)> = run.trials.iter().filter_map(|t| Some((t.metrics.get(&m)?.as_f64()?, t.reward?))).collect();
-        if pts.is_empty() {
+    for mp in &p.metrics {
+        let m = &mp.metric;
+        if mp.points.seen == 0 {
             return Err(format!("no trial has metric `{m}` (metrics: {})", run.meta.metric_names.join(", ")));
         }
-        let front = pareto_front(&pts);
-        let s = vec![Series::dots("trials", pts, "#7f7f7f"), Series::step("Pareto front", front, "#d62728")];
-        write(&format!("pareto_{m}.svg"), chart(&format!("reward vs {m} ({title})"), &m, "reward", &s))?;
+        let s = vec![Series::dots("trials", mp.points.points(), "#7f7f7f"), Series::step("Pareto front", mp.front(), "#d62728")];
+        write(&format!("pareto_{m}.svg"), chart(&format!("reward vs {m} ({title})"), m, "reward", &s))?;
     }
     // two objectives: every trial and the front of the run's own objectives, as a step line
-    if let Ok(f) = RunFront::of(run, None) {
+    if let Ok(f) = sum.front(None) {
         if let [y, x] = f.objectives.list.as_slice() {
             let raw = |v: &[f64]| (x.raw(v[1]), y.raw(v[0]));
-            let pts: Vec<(f64, f64)> = f.vectors.iter().flatten().map(|v| raw(v)).collect();
-            let front: Vec<(f64, f64)> = f.front.iter().filter_map(|&i| f.vectors[i].as_deref()).map(raw).collect();
-            let s = vec![Series::dots("trials", pts, "#7f7f7f"), Series::front("Pareto front", front, x.sense == Sense::Max, "#d62728")];
+            let front: Vec<(f64, f64)> = f.front.iter().map(|m| raw(&m.vector)).collect();
+            let s = vec![Series::dots("trials", p.objectives.points(), "#7f7f7f"), Series::front("Pareto front", front, x.sense == Sense::Max, "#d62728")];
             write("pareto.svg", chart(&format!("{} vs {} ({title})", y.text(), x.text()), &x.name, &y.name, &s))?;
         }
     }
