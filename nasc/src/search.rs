@@ -70,7 +70,10 @@ pub struct SearchArgs {
     /// failed (default 3).
     #[arg(long, value_name = "N")]
     pub max_retries: Option<u32>,
-    /// Simulated parallel workers (default 1).
+    /// Parallel workers (default 1). With `train:` or `command:` (wall-clock evaluators), W
+    /// trials really run at once, each on its own thread (a `train` trial on cores/W threads),
+    /// told to the strategy as they finish; with a tabular benchmark, W simulated workers (the
+    /// benchmarks' protocol: simulated time); on a PostgreSQL store, W worker threads.
     #[arg(long)]
     pub workers: Option<usize>,
     /// Skip candidates equivalent (same canonical key) to one already asked.
@@ -422,7 +425,16 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
                 }
             }
         });
-        let s = runner.run();
+        // a real evaluator (training, a user's program) with several workers: that many trials
+        // really run at once, each on its own thread with its own evaluator (a `train` trial on
+        // its share of the cores); a benchmark's workers are simulated
+        let s = if meta.workers > 1 && nasc_runtime::eval::wall_clock(&meta.evaluator) {
+            let cores = crate::cores::cores_per_trial(meta.workers);
+            let make = || crate::train_eval::make_in_cores(&meta.evaluator, &space, &ctx, Some(cores));
+            runner.run_parallel(&make)
+        } else {
+            runner.run()
+        };
         bar.finish_and_clear();
         s?
     };

@@ -195,6 +195,28 @@ fn every_failure_is_recorded_and_the_search_goes_on() {
     assert!(report.contains("6 trials (3 failed)") && report.contains("| exit status 1"), "{report}");
 }
 
+/// `--workers 4` on a SQLite store keeps 4 children running at once: 12 trials of 0.4 s take
+/// well under half the wall time of 1 worker, and every trial id is finished once.
+#[test]
+fn workers_run_children_at_once_on_sqlite() {
+    let dir = tmp("parallel");
+    let mut walls = Vec::new();
+    for w in ["1", "4"] {
+        let store = dir.join(format!("w{w}.db"));
+        let t = Instant::now();
+        let out = nasc(&search_args(&store, &python("", "ok --sleep 0.4"), "re", 12, &["--workers", w, "--population", "4"]));
+        walls.push(t.elapsed().as_secs_f64());
+        assert!(out.status.success(), "{}", text(&out));
+        let run = SqliteStore::read(&store).unwrap();
+        let mut ids: Vec<u64> = run.trials.iter().map(|t| t.id).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, (0..12).collect::<Vec<u64>>());
+        assert!(run.trials.iter().all(|t| t.status == "ok"), "{:?}", run.trials.iter().map(|t| &t.error).collect::<Vec<_>>());
+    }
+    eprintln!("12 trials of 0.4 s: 1 worker {:.2} s, 4 workers {:.2} s", walls[0], walls[1]);
+    assert!(walls[1] < walls[0] / 2.0, "4 workers took {:.2} s, 1 worker {:.2} s", walls[1], walls[0]);
+}
+
 #[test]
 fn huge_output_keeps_memory_bounded() {
     let dir = tmp("huge");

@@ -12,7 +12,7 @@
 //! The stop flag (Ctrl-C) ends the loops after the current evaluation: results are reported, a
 //! trial whose evaluation failed because of the stop is given back to the queue (its attempt
 //! not counted).
-use crate::eval::{EvalRequest, Evaluator};
+use crate::eval::EvalRequest;
 use crate::objective::Objectives;
 use crate::runner::eval_seed;
 use crate::space::SearchSpace;
@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Makes one evaluator per worker loop (each loop evaluates on its own thread).
-pub type EvalFactory<'a> = dyn Fn() -> Result<Box<dyn Evaluator>, String> + Sync + 'a;
+pub use crate::eval::EvalFactory;
 
 /// Called after each exchange with (finished trials, budget).
 pub type OnProgress<'a> = dyn Fn(u64, u64) + Sync + 'a;

@@ -34,6 +34,10 @@ pub struct EvalResult {
     pub cost: f64,
 }
 
+/// Makes one evaluator per thread that evaluates trials at once (each thread its own; a
+/// `Box<dyn Evaluator>` need not be `Send`, so it is made on the thread that uses it).
+pub type EvalFactory<'a> = dyn Fn() -> Result<Box<dyn Evaluator>, String> + Sync + 'a;
+
 pub trait Evaluator {
     /// The evaluator's full name with its options, e.g. `nb201:dataset=cifar10,epochs=12`.
     fn name(&self) -> String;

@@ -10,11 +10,17 @@
 //! simulated clock, in-flight trials). A resumed run restores the last checkpoint and continues;
 //! trials that finished after it were never committed and are simply redone, identically.
 //!
+//! Real parallel workers ([`Runner::run_parallel`], for evaluators whose costs are wall
+//! seconds: training, a user's program): `workers` threads evaluate at once, each with its own
+//! evaluator, and the strategy is told each result as it arrives (completion order); a trial's
+//! `end` is its start plus its evaluation's wall seconds. The trials running when the run stops
+//! are checkpointed as not evaluated (`rerun`) and evaluated again first when it resumes.
+//!
 //! A trial whose evaluation failed while the run was being stopped (Ctrl-C kills a command
 //! evaluator's child) is not recorded: the checkpoint keeps it in flight without a result
 //! (`rerun`), and a resumed run evaluates it again first, with the same id, seed and start.
 use crate::budget::Budget;
-use crate::eval::{EvalRequest, EvalResult, Evaluator};
+use crate::eval::{EvalFactory, EvalRequest, EvalResult, Evaluator};
 use crate::objective::Objectives;
 use crate::space::{decode, encode, SearchSpace};
 use crate::store::{Store, StoredRun, TrialRecord};
@@ -28,6 +34,8 @@ use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod pool;
 
 /// The evaluation seed of a run: [`EvalRequest::seed`] of every trial.
 pub fn eval_seed(run_seed: u64) -> u64 {
@@ -220,6 +228,9 @@ pub struct Runner<'a> {
     n_space_metrics: usize,
     /// The run's objectives ([`Runner::set_objectives`]); None: the evaluator's reward alone.
     objectives: Option<Objectives>,
+    /// With [`Runner::run_parallel`]: the evaluation threads and the trials they hold.
+    lanes: Option<pool::Lanes>,
+    running: Vec<Rerun>,
 }
 
 impl<'a> Runner<'a> {
@@ -256,6 +267,8 @@ impl<'a> Runner<'a> {
             finished: None,
             n_space_metrics,
             objectives: None,
+            lanes: None,
+            running: Vec::new(),
         }
     }
 
@@ -397,6 +410,13 @@ impl<'a> Runner<'a> {
     /// flight; returns false when the run was stopped meanwhile (the failed trials then wait in
     /// `rerun`).
     fn evaluate(&mut self, batch: Vec<Rerun>) -> Result<bool, String> {
+        if let Some(lanes) = &self.lanes {
+            for b in batch {
+                lanes.send(pool::Job { id: b.id, candidate: b.candidate.clone(), seed: self.eval_seed })?;
+                self.running.push(b);
+            }
+            return Ok(!self.stop.load(Ordering::SeqCst));
+        }
         let reqs: Vec<EvalRequest> = batch.iter().map(|b| EvalRequest { id: b.id, candidate: &b.candidate, seed: self.eval_seed }).collect();
         let results = self.evaluator.evaluate(self.space, &reqs);
         drop(reqs);
@@ -424,8 +444,8 @@ impl<'a> Runner<'a> {
                 return Ok(());
             }
         }
-        while !self.exhausted && self.pending.len() < self.cfg.workers && self.may_ask() {
-            let mut n = self.cfg.workers - self.pending.len();
+        while !self.exhausted && self.in_flight() < self.cfg.workers && self.may_ask() {
+            let mut n = self.cfg.workers - self.in_flight();
             if let Budget::Trials(b) = self.cfg.budget {
                 n = n.min((b - self.next_id) as usize);
             }
@@ -442,7 +462,7 @@ impl<'a> Runner<'a> {
             // that chooses from results (POPNAS's steps) waits for them; it is exhausted when it
             // has nothing to give and nothing is pending
             if cands.is_empty() {
-                self.exhausted = self.pending.is_empty();
+                self.exhausted = self.in_flight() == 0;
                 break;
             }
             let batch: Vec<Rerun> =
@@ -466,7 +486,7 @@ impl<'a> Runner<'a> {
             return Ok(false);
         }
         self.fill()?;
-        if self.stop.load(Ordering::Relaxed) {
+        if self.stop.load(Ordering::Relaxed) || !self.collect()? {
             self.finished = Some(StopReason::Interrupted);
             return Ok(false);
         }
@@ -485,8 +505,9 @@ impl<'a> Runner<'a> {
             self.finished = Some(StopReason::Budget);
             return Ok(false);
         }
-        let p = self.pending.pop().expect("peeked");
-        self.clock = p.end;
+        let Some(p) = self.pending.pop() else { return Err("internal: a peeked trial was gone".into()) };
+        // (with real parallel workers a trial may end before one told earlier: the clock holds)
+        self.clock = self.clock.max(p.end);
         let mut metrics = if self.n_space_metrics > 0 { self.space.metrics(&p.candidate) } else { Vec::new() };
         let (reward, reported, error) = match p.result {
             Ok(r) => {
@@ -538,6 +559,62 @@ impl<'a> Runner<'a> {
         Ok(true)
     }
 
+    /// Trials asked and not yet told: finished ones waiting, and those still evaluating.
+    fn in_flight(&self) -> usize {
+        self.pending.len() + self.running.len()
+    }
+
+    /// With real parallel workers: take the results that have arrived, and while none is
+    /// waiting and trials are running, wait for the next one. Returns false when the run was
+    /// stopped meanwhile (a trial that failed because of the stop waits in `rerun`).
+    fn collect(&mut self) -> Result<bool, String> {
+        let Some(lanes) = &self.lanes else { return Ok(true) };
+        let mut arrived = Vec::new();
+        while let Some(d) = lanes.try_recv() {
+            arrived.push(d);
+        }
+        while arrived.is_empty() && self.pending.is_empty() && !self.running.is_empty() {
+            if self.stop.load(Ordering::SeqCst) {
+                return Ok(false);
+            }
+            arrived.extend(lanes.recv(Duration::from_millis(20))?);
+        }
+        let stopped = self.stop.load(Ordering::SeqCst);
+        for d in arrived {
+            let Some(i) = self.running.iter().position(|r| r.id == d.id) else { continue };
+            let b = self.running.swap_remove(i);
+            if stopped && d.result.is_err() {
+                self.rerun.push(b);
+                continue;
+            }
+            let cost = d.result.as_ref().map_or(0.0, |r| r.cost.max(0.0));
+            self.pending.push(Pending { id: b.id, start: b.start, end: b.start + cost, candidate: b.candidate, key: b.key, result: d.result, extra: d.extra });
+        }
+        self.rerun.sort_by_key(|r| r.id);
+        Ok(!stopped)
+    }
+
+    /// Run to the end with `cfg.workers` trials really evaluated at once, each on its own
+    /// thread with its own evaluator from `make` (for a `train` evaluator, give each its share
+    /// of the cores), told to the strategy in the order they finish; then finish the run. The
+    /// trials still running when the run stops are kept in the checkpoint as not evaluated and
+    /// run first when it resumes; this waits for their threads to end.
+    pub fn run_parallel(&mut self, make: &EvalFactory) -> Result<Summary, String> {
+        let space = self.space;
+        let stop = self.stop.clone();
+        let workers = self.cfg.workers.max(1);
+        std::thread::scope(|scope| {
+            self.lanes = Some(pool::start(scope, workers, space, make, stop));
+            let r = (|| {
+                while self.step()? {}
+                self.finish()
+            })();
+            // closing the queue ends the threads after their current evaluation
+            self.lanes = None;
+            r
+        })
+    }
+
     fn state(&self) -> Value {
         let mut pending: Vec<&Pending> = self.pending.iter().collect();
         pending.sort_by(|a, b| b.cmp(a));
@@ -563,7 +640,7 @@ impl<'a> Runner<'a> {
                     rerun: false,
                 }
             })
-            .chain(self.rerun.iter().map(|r| PendingState {
+            .chain(self.rerun.iter().chain(&self.running).map(|r| PendingState {
                 id: r.id,
                 start: r.start,
                 end: r.start,
