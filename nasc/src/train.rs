@@ -209,7 +209,7 @@ fn build(a: &TrainArgs, sets: &[(String, String)]) -> Result<Built, (String, u8)
         Some(name) => space.parse_name(name).map_err(|e| (format!("candidate `{name}`: {e}"), 2))?,
     };
     let name = (space.name_of(&cand), space.canonical(&cand));
-    let graph = space.graph_of(&cand).and_then(|g| netconv::to_kernels(&g)).map_err(|e| (e, 1))?;
+    let graph = space.graph_of(&cand).map_err(|e| e.to_string()).and_then(|g| netconv::to_kernels(&g)).map_err(|e| (e, 1))?;
     Ok((space, name, graph))
 }
 
