@@ -2,6 +2,7 @@
 //! worlds -> minimize terms -> tables -> size and bounds. No IO: files come through `Loader`.
 use crate::check;
 use crate::deps::Deps;
+use crate::error::CostError;
 use crate::factors::{self, Additive, Domains};
 use crate::front::{front, Front};
 use crate::interp::value::Value;
@@ -137,7 +138,7 @@ fn compile_with(spec: &Spec, opts: &Options, memo: bool) -> (Option<Space>, Vec<
     let (params, flops) = std::thread::scope(|s| {
         let flops = s.spawn(|| Additive::from_terms_by(&terms, flops_of, &domains));
         let params = Additive::from_terms_by(&terms, params_of, &domains);
-        (params, flops.join().unwrap_or_else(|_| Err("the flops table failed to build".into())))
+        (params, flops.join().unwrap_or(Err(CostError::Panicked { table: "flops" })))
     });
     let mut base: HashMap<String, Additive> = HashMap::new();
     for (name, t) in [("params", params), ("flops", flops)] {

@@ -3,6 +3,7 @@
 //! size (sum-product over big integers) and each metric's min and max (min-sum / max-sum).
 use crate::decision::{Candidate, DecisionInfo, DecisionKind, Slot};
 use crate::deps::{Deps, Lit};
+use crate::error::CostError;
 use crate::ids::DecisionId;
 use num_bigint::BigUint;
 use num_traits::{One, Zero};
@@ -198,12 +199,12 @@ pub struct Additive {
 
 impl Additive {
     /// Build from tagged terms. Returns an error message for terms it cannot tabulate.
-    pub fn from_terms(terms: &[(Deps, f64)], dom: &Domains) -> Result<Additive, String> {
+    pub fn from_terms(terms: &[(Deps, f64)], dom: &Domains) -> Result<Additive, CostError> {
         Self::from_terms_by(terms, |c| *c, dom)
     }
 
     /// `from_terms` of terms whose cost is `cost` of what they carry.
-    pub fn from_terms_by<C>(terms: &[(Deps, C)], cost: impl Fn(&C) -> f64, dom: &Domains) -> Result<Additive, String> {
+    pub fn from_terms_by<C>(terms: &[(Deps, C)], cost: impl Fn(&C) -> f64, dom: &Domains) -> Result<Additive, CostError> {
         let mut out = Additive::default();
         let mut by_scope: BTreeMap<Vec<DecisionId>, Table<f64>> = BTreeMap::new();
         // buffers reused across terms (terms are many; the sums keep their order)
@@ -222,7 +223,7 @@ impl Additive {
                         out.members.push((*d, *j, *cost));
                         continue;
                     }
-                    _ => return Err("a cost depends on a large subset together with other decisions".into()),
+                    _ => return Err(CostError::LargeSubsetWithOthers),
                 }
             }
             scope.clear();
@@ -233,7 +234,7 @@ impl Additive {
                 continue;
             }
             if !by_scope.contains_key(scope.as_slice()) {
-                let t = Table::new(scope.clone(), dom, 0.0).ok_or("a cost table would be too large")?;
+                let t = Table::new(scope.clone(), dom, 0.0).ok_or(CostError::TableTooLarge)?;
                 by_scope.insert(scope.clone(), t);
             }
             let Some(table) = by_scope.get_mut(scope.as_slice()) else { continue };

@@ -4,6 +4,7 @@
 use crate::check;
 use crate::decision::{Candidate, DecisionInfo, DecisionKind, OptValue, Slot, WhenGuard};
 use crate::deps::Lit;
+use crate::error::TraceError;
 use crate::graph::NetGraph;
 use crate::ids::DecisionId;
 use crate::interp::value::{OpRef, Value};
@@ -359,10 +360,10 @@ impl<'s> Tracer<'s> {
     }
 
     /// The network graph of candidate `c` (which must be valid).
-    pub fn trace(&self, c: &Candidate) -> Result<NetGraph, String> {
-        let f = self.front.as_ref().ok_or("the spec does not compile")?;
+    pub fn trace(&self, c: &Candidate) -> Result<NetGraph, TraceError> {
+        let f = self.front.as_ref().ok_or(TraceError::NotCompiled)?;
         if c.0.len() != f.decisions.len() {
-            return Err(format!("expected {} decisions, found {}", f.decisions.len(), c.0.len()));
+            return Err(TraceError::Length { expected: f.decisions.len(), found: c.0.len() });
         }
         let mut interp = Interp::new(&f.prog, &f.decisions, &f.whens);
         interp.trace = Some(Vec::new());
@@ -386,13 +387,13 @@ impl<'s> Tracer<'s> {
         let mut f0 = Frame::default();
         f0.push("input", input);
         w0.push_frame(f0);
-        let outs = interp.exec_body_multi(f.network, vec![w0]).map_err(|d| d.message)?;
+        let outs = interp.exec_body_multi(f.network, vec![w0]).map_err(TraceError::Eval)?;
         let nodes = interp.trace.take().unwrap_or_default();
         let scopes = std::mem::take(&mut interp.scopes);
         match outs.as_slice() {
             [(_, Some(Value::Tensor(t)))] => Ok(NetGraph { nodes, output: t.node, scopes }),
-            [(_, _)] => Err("the network does not return a tensor".into()),
-            _ => Err("the candidate does not fix every decision the network reads".into()),
+            [(_, _)] => Err(TraceError::NotATensor),
+            _ => Err(TraceError::Unfixed),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod compile;
 pub mod compiled;
 pub mod decision;
 pub mod deps;
+pub mod error;
 pub mod factors;
 pub mod front;
 pub mod graph;
@@ -22,4 +23,5 @@ pub mod space;
 
 pub use compile::{compile, compile_reference, Loader, NoFiles, Options};
 pub use decision::{Candidate, Slot};
+pub use error::{BuildError, CandidateError, CostError, Expected, JitError, Mismatch, NameError, PlanError, SampleError, TraceError};
 pub use space::Space;

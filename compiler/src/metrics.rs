@@ -235,7 +235,7 @@ fn decision_form(d: crate::ids::DecisionId, ctx: &MetricCtx, span: Span) -> Resu
         let v = o.as_f64().ok_or_else(|| Diagnostic::error("E0104", format!("`{}` has non-numeric options; it cannot be used in a metric", info.name), span, "not a number"))?;
         terms.push((Deps::one(Lit::Is(d, i as u32)), v));
     }
-    Additive::from_terms(&terms, ctx.domains).map(Form::Additive).map_err(|m| Diagnostic::error("E0801", m, span, "here"))
+    Additive::from_terms(&terms, ctx.domains).map(Form::Additive).map_err(|m| Diagnostic::error("E0801", m.to_string(), span, "here"))
 }
 
 /// `lookup("file.csv", "column")`: a per-decision table with columns decision, option, COLUMN.
@@ -307,7 +307,7 @@ fn lookup(call: &Expr, args: &[Arg], ctx: &MetricCtx) -> Result<Additive, Diagno
         }
         terms.push((Deps::one(Lit::Is(d.id, oix as u32)), v));
     }
-    Additive::from_terms(&terms, ctx.domains).map_err(|m| Diagnostic::error("E0801", m, call.span, "here"))
+    Additive::from_terms(&terms, ctx.domains).map_err(|m| Diagnostic::error("E0801", m.to_string(), call.span, "here"))
 }
 
 /// A CSV record with the line (1-based) and byte offset it starts at.

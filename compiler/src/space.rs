@@ -1,6 +1,7 @@
 //! A compiled space: decisions, exact tables for every metric, size, bounds, names, sampling.
 use crate::decision::{Candidate, DecisionInfo, DecisionKind, Slot};
 use crate::deps::Deps;
+use crate::error::{CandidateError, NameError, SampleError, TraceError};
 use crate::factors::{binom, lit_holds, Domains, Table};
 use crate::ir::IrSummary;
 use crate::metrics::{eval_expr, Form, MetricInfo, MetricKind};
@@ -51,30 +52,30 @@ impl Space {
     }
 
     /// A well-formed candidate: every existing decision set within its domain, absent ones absent.
-    pub fn check_valid(&self, c: &Candidate) -> Result<(), String> {
+    pub fn check_valid(&self, c: &Candidate) -> Result<(), CandidateError> {
         if c.0.len() != self.decisions.len() {
-            return Err(format!("expected {} decisions, found {}", self.decisions.len(), c.0.len()));
+            return Err(CandidateError::Length { expected: self.decisions.len(), found: c.0.len() });
         }
         for d in &self.decisions {
             let s = c.0[d.index()];
             let exists = self.exists(d.index(), c);
             match (exists, s) {
                 (false, Slot::Absent) => {}
-                (false, _) => return Err(format!("decision `{}` does not exist in this candidate (its `when` is false)", d.name)),
-                (true, Slot::Absent) => return Err(format!("decision `{}` is missing", d.name)),
+                (false, _) => return Err(CandidateError::NotPresent { decision: d.name.clone() }),
+                (true, Slot::Absent) => return Err(CandidateError::Missing { decision: d.name.clone() }),
                 (true, Slot::Opt(v)) => {
                     if !matches!(&d.kind, DecisionKind::Choice { options, .. } if (v as usize) < options.len()) {
-                        return Err(format!("bad value for `{}`", d.name));
+                        return Err(CandidateError::BadValue { decision: d.name.clone() });
                     }
                 }
                 (true, Slot::Members(m)) => match &d.kind {
                     DecisionKind::Subset { pool, min, max, .. } => {
                         let k = m.count_ones();
                         if (pool.len() < 64 && m >> pool.len() != 0) || k < *min || k > *max {
-                            return Err(format!("subset `{}` must have {min}..={max} members, found {k}", d.name));
+                            return Err(CandidateError::SubsetSize { decision: d.name.clone(), min: *min, max: *max, found: k });
                         }
                     }
-                    _ => return Err(format!("bad value for `{}`", d.name)),
+                    _ => return Err(CandidateError::BadValue { decision: d.name.clone() }),
                 },
             }
         }
@@ -122,7 +123,7 @@ impl Space {
     }
 
     /// The candidate's network graph (ops, attributes, shapes).
-    pub fn graph_of(&self, c: &Candidate) -> Result<crate::graph::NetGraph, String> {
+    pub fn graph_of(&self, c: &Candidate) -> Result<crate::graph::NetGraph, TraceError> {
         self.tracer().trace(c)
     }
 
@@ -138,7 +139,7 @@ impl Space {
 
     /// Parse a name in any of the spec's formats or the canonical form, and validate it
     /// (`naming::parse_name`: conditional decisions read by their guards, ambiguous names refused).
-    pub fn parse_name(&self, text: &str) -> Result<Candidate, String> {
+    pub fn parse_name(&self, text: &str) -> Result<Candidate, NameError> {
         naming::parse_name(text, &self.formats, &self.decisions, &self.when_results, &|c| self.check_valid(c))
     }
 
@@ -158,7 +159,7 @@ impl Space {
     }
 
     /// `n` random valid and feasible candidates from `seed` (rejection sampling, bounded).
-    pub fn sample(&self, n: usize, seed: u64, extra: &[Expr]) -> Result<Vec<Candidate>, String> {
+    pub fn sample(&self, n: usize, seed: u64, extra: &[Expr]) -> Result<Vec<Candidate>, SampleError> {
         let mut rng = Rng::new(seed);
         let mut out = Vec::with_capacity(n);
         let mut tries = 0u64;
@@ -169,7 +170,7 @@ impl Space {
                 out.push(c);
                 tries = 0;
             } else if tries > 100_000 {
-                return Err("no feasible candidate found in 100000 draws: the constraints may exclude the whole space".into());
+                return Err(SampleError::NoFeasible { draws: 100_000 });
             }
         }
         Ok(out)

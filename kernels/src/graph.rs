@@ -3,6 +3,7 @@
 //! runner converts) and adds what execution needs: explicit, possibly asymmetric padding and the
 //! pooling divisor rule. [`Graph::plan`] finds the zero tensors and the nodes that matter.
 
+use crate::error::GraphError;
 use crate::shape::Act;
 
 /// Zero padding on each side (TensorFlow's "same" padding puts the odd pixel at the bottom/right).
@@ -149,21 +150,21 @@ impl Graph {
     }
 
     /// The shape node `i` must have, from its op and its inputs' shapes.
-    fn infer(&self, i: usize) -> Result<[usize; 3], String> {
+    fn infer(&self, i: usize) -> Result<[usize; 3], GraphError> {
         let node = &self.nodes[i];
         let ins: Vec<[usize; 3]> = node.inputs.iter().map(|&j| self.nodes[j].shape).collect();
         let arity = |k: usize| {
             if ins.len() == k {
                 Ok(())
             } else {
-                Err(format!("node {i} ({:?}) takes {k} input(s), has {}", node.op, ins.len()))
+                Err(GraphError::Arity { node: i, op: node.op.clone(), takes: k, has: ins.len() })
             }
         };
         Ok(match &node.op {
             Op::Input => {
                 arity(0)?;
                 if i != 0 {
-                    return Err(format!("node {i}: only node 0 may be the input"));
+                    return Err(GraphError::InputNotFirst { node: i });
                 }
                 node.shape
             }
@@ -171,31 +172,31 @@ impl Graph {
                 arity(1)?;
                 let [c, h, w] = ins[0];
                 if *groups == 0 || c % groups != 0 || out % groups != 0 || k.0 == 0 || k.1 == 0 || *dilation == 0 {
-                    return Err(format!("node {i}: invalid conv {c}->{out} groups {groups} kernel {k:?}"));
+                    return Err(GraphError::InvalidConv { node: i, cin: c, out: *out, groups: *groups, kernel: *k });
                 }
                 let ho = conv_out(h, k.0, *stride, *dilation, pad.top, pad.bottom);
                 let wo = conv_out(w, k.1, *stride, *dilation, pad.left, pad.right);
                 match (ho, wo) {
                     (Some(ho), Some(wo)) => [*out, ho, wo],
-                    _ => return Err(format!("node {i}: conv kernel larger than its padded input {h}x{w}")),
+                    _ => return Err(GraphError::ConvTooLarge { node: i, h, w }),
                 }
             }
             Op::Pool { k, stride, pad, .. } => {
                 arity(1)?;
                 let [c, h, w] = ins[0];
                 if pad.top.max(pad.bottom) >= k.0 || pad.left.max(pad.right) >= k.1 {
-                    return Err(format!("node {i}: pooling padding {pad:?} must be smaller than the window {k:?}"));
+                    return Err(GraphError::PoolPadding { node: i, pad: *pad, window: *k });
                 }
                 match (conv_out(h, k.0, *stride, 1, pad.top, pad.bottom), conv_out(w, k.1, *stride, 1, pad.left, pad.right)) {
                     (Some(ho), Some(wo)) => [c, ho, wo],
-                    _ => return Err(format!("node {i}: pooling window larger than its input {h}x{w}")),
+                    _ => return Err(GraphError::PoolTooLarge { node: i, h, w }),
                 }
             }
             Op::Bn | Op::Act(_) | Op::Se { .. } | Op::Zero | Op::Identity | Op::Dropout { .. } => {
                 arity(1)?;
                 if let Op::Dropout { p } = node.op {
                     if !(0.0..1.0).contains(&p) {
-                        return Err(format!("node {i}: dropout probability {p} is not in [0, 1)"));
+                        return Err(GraphError::Dropout { node: i, p });
                     }
                 }
                 ins[0]
@@ -208,7 +209,7 @@ impl Graph {
                 } else if a[0] == b[0] && a[1..] == [1, 1] {
                     b
                 } else {
-                    return Err(format!("node {i}: mul needs equal shapes or a [c, 1, 1] side, has {a:?} and {b:?}"));
+                    return Err(GraphError::MulShapes { node: i, a, b });
                 }
             }
             Op::Gap => {
@@ -221,13 +222,13 @@ impl Graph {
             }
             Op::Add | Op::Mean => {
                 if ins.is_empty() || ins.iter().any(|s| *s != ins[0]) {
-                    return Err(format!("node {i}: {:?} needs one or more inputs of equal shapes, has {ins:?}", node.op));
+                    return Err(GraphError::UnequalInputs { node: i, op: node.op.clone(), inputs: ins });
                 }
                 ins[0]
             }
             Op::Concat => {
                 if ins.is_empty() || ins.iter().any(|s| s[1..] != ins[0][1..]) {
-                    return Err(format!("node {i}: concat needs inputs of equal spatial size, has {ins:?}"));
+                    return Err(GraphError::ConcatSizes { node: i, inputs: ins });
                 }
                 [ins.iter().map(|s| s[0]).sum(), ins[0][1], ins[0][2]]
             }
@@ -235,23 +236,23 @@ impl Graph {
     }
 
     /// Checks order, arity and every shape.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), GraphError> {
         if self.nodes.is_empty() || self.nodes[0].op != Op::Input {
-            return Err("the graph must start with its input node".into());
+            return Err(GraphError::NoInput);
         }
         if self.output >= self.nodes.len() {
-            return Err("the output node does not exist".into());
+            return Err(GraphError::NoOutput);
         }
         for (i, n) in self.nodes.iter().enumerate() {
             if let Some(&j) = n.inputs.iter().find(|&&j| j >= i) {
-                return Err(format!("node {i} reads node {j}, which is not earlier"));
+                return Err(GraphError::NotEarlier { node: i, input: j });
             }
             if n.shape.contains(&0) {
-                return Err(format!("node {i} has an empty shape {:?}", n.shape));
+                return Err(GraphError::EmptyShape { node: i, shape: n.shape });
             }
             let s = self.infer(i)?;
             if s != n.shape {
-                return Err(format!("node {i} ({:?}): declared shape {:?}, computed {:?}", n.op, n.shape, s));
+                return Err(GraphError::ShapeMismatch { node: i, op: n.op.clone(), declared: n.shape, computed: s });
             }
         }
         Ok(())

@@ -65,10 +65,12 @@ pub mod gpu;
 pub mod shape;
 
 pub use backend::{Backend, CpuBackend, OnBackend, Ops, ParamGrads};
+pub use error::{DataError, GraphError, SetupError, SupernetError};
 pub use gpu::{Gpu, GpuError, GpuStats, GpuTensor};
 
 // The trainer (network graph, models on either backend, data, training loop).
 pub mod data;
+pub mod error;
 pub mod graph;
 pub mod model;
 pub mod net;

@@ -115,7 +115,7 @@ impl<B: Ops> Model<B> {
     /// (conv/linear weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)), i.e. Kaiming-uniform
     /// with a = sqrt(5); BN gamma 1, beta 0, running mean 0, var 1), drawn from `rng` in node
     /// order, weight before bias, then uploads them.
-    pub fn new(backend: B, graph: Graph, rng: &mut Rng) -> Result<Self, String> {
+    pub fn new(backend: B, graph: Graph, rng: &mut Rng) -> Result<Self, crate::error::GraphError> {
         let host = crate::net::Net::new(graph, rng)?;
         let crate::net::Net { graph, plan, params, stats, param_info, drop_seed, .. } = host;
         let nn = graph.nodes.len();

@@ -102,7 +102,7 @@ impl Net {
     /// conv/linear weights Kaiming-uniform with a = sqrt(5), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
     /// biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)), BN gamma 1 and beta 0, running mean 0, var 1.
     /// Parameters are drawn in node order, weight before bias.
-    pub fn new(graph: Graph, rng: &mut Rng) -> Result<Net, String> {
+    pub fn new(graph: Graph, rng: &mut Rng) -> Result<Net, crate::error::GraphError> {
         graph.validate()?;
         let plan = graph.plan();
         let nn = graph.nodes.len();

@@ -17,6 +17,7 @@
 //! `<dL/dY, e_b(X)>`, read from [`Net::backward_tapped`].
 
 use crate::cpu;
+use crate::error::SupernetError;
 use crate::graph::{Graph, Node, Op, Pad4};
 use crate::net::Net;
 use crate::rng::Rng;
@@ -207,15 +208,15 @@ struct Built {
 
 impl SupernetSpec {
     /// Checks that every layer and op can be built; the input and layer shapes per layer.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), SupernetError> {
         if self.pool.is_empty() || self.layers.is_empty() || self.classes == 0 || self.stem == 0 || self.head == 0 {
-            return Err("a supernet needs an op pool, layers, classes and non-zero stem and head widths".into());
+            return Err(SupernetError::Incomplete);
         }
         if self.layers.iter().any(|&(c, s)| c == 0 || !(1..=2).contains(&s)) {
-            return Err("every layer needs a width of at least 1 and a stride of 1 or 2".into());
+            return Err(SupernetError::BadLayer);
         }
         let all: Arch = self.layers.iter().map(|_| (0..self.pool.len()).collect()).collect();
-        self.build(&all, None).graph.validate()
+        Ok(self.build(&all, None).graph.validate()?)
     }
     /// Whether layer `l` has the identity path (it keeps its input's shape).
     pub fn has_identity(&self, l: usize) -> bool {
@@ -394,10 +395,10 @@ fn span(r: &Range<usize>, f: impl Fn(usize) -> Range<usize>) -> Range<usize> {
 
 impl Supernet {
     /// Validates `spec` and initializes every piece's weights (PyTorch defaults) from `seed`.
-    pub fn new(spec: SupernetSpec, active: Vec<Vec<usize>>, seed: u64) -> Result<Supernet, String> {
+    pub fn new(spec: SupernetSpec, active: Vec<Vec<usize>>, seed: u64) -> Result<Supernet, SupernetError> {
         spec.check()?;
         if active.len() != spec.layers.len() || active.iter().flatten().any(|&o| o >= spec.pool.len()) {
-            return Err(format!("the active ops must name pool ops (0..{}) for each of the {} layers", spec.pool.len(), spec.layers.len()));
+            return Err(SupernetError::ActiveOps { pool: spec.pool.len(), layers: spec.layers.len() });
         }
         let (op_macs, fixed_macs) = spec.op_macs();
         let (nl, np) = (spec.layers.len(), spec.pool.len());

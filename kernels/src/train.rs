@@ -5,6 +5,7 @@
 
 use crate::backend::Ops;
 use crate::data::{batch, Augment, Dataset, Splits};
+use crate::error::SetupError;
 use crate::model::{Model, Optim};
 use crate::rng::Rng;
 use crate::shape::{cosine_lr, AdamW, Sgd};
@@ -52,22 +53,22 @@ impl TrainConfig {
     /// Refuses what no training can use: zero epochs or batch, a learning rate that is not a
     /// positive finite number, an `eta_min` outside `[0, lr]`, non-finite or negative optimizer
     /// constants.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), SetupError> {
         if self.epochs == 0 || self.batch == 0 || self.eval_batch == 0 {
-            return Err(format!("epochs ({}), batch ({}) and eval batch ({}) must be at least 1", self.epochs, self.batch, self.eval_batch));
+            return Err(SetupError::Counts { epochs: self.epochs, batch: self.batch, eval_batch: self.eval_batch });
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(format!("learning rate {}: expected a positive finite number", self.lr));
+            return Err(SetupError::LearningRate { lr: self.lr });
         }
         if !(self.eta_min >= 0.0 && self.eta_min <= self.lr) {
-            return Err(format!("final learning rate {}: expected a number in [0, {}]", self.eta_min, self.lr));
+            return Err(SetupError::FinalLearningRate { eta_min: self.eta_min, lr: self.lr });
         }
         let consts: Vec<(&str, f32)> = match &self.optim {
             Optim::Sgd(o) => vec![("momentum", o.momentum), ("weight decay", o.weight_decay)],
             Optim::AdamW(o) => vec![("beta1", o.beta1), ("beta2", o.beta2), ("eps", o.eps), ("weight decay", o.weight_decay)],
         };
         if let Some((k, v)) = consts.into_iter().find(|(_, v)| !(v.is_finite() && *v >= 0.0)) {
-            return Err(format!("optimizer {k} {v}: expected a non-negative finite number"));
+            return Err(SetupError::OptimizerConstant { name: k, value: v });
         }
         Ok(())
     }
@@ -109,14 +110,14 @@ pub enum TrainError {
     /// The loss became NaN or infinite (epoch and step are 1-based).
     NonFinite { epoch: usize, step: usize, loss: f32 },
     /// The model and data do not fit together, or the configuration is invalid.
-    Setup(String),
+    Setup(SetupError),
 }
 
 impl std::fmt::Display for TrainError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             TrainError::NonFinite { epoch, step, loss } => write!(f, "the loss became {loss} at epoch {epoch}, step {step}: training diverged"),
-            TrainError::Setup(s) => f.write_str(s),
+            TrainError::Setup(s) => std::fmt::Display::fmt(s, f),
         }
     }
 }
@@ -140,11 +141,11 @@ pub enum Progress<'a> {
 
 /// Checks that images of `data_shape` can feed a network whose input is `net_shape`: equal, or
 /// one grey channel replicated to the network's channels.
-pub fn check_shapes(net_shape: [usize; 3], data_shape: [usize; 3], dataset: &str) -> Result<(), String> {
+pub fn check_shapes(net_shape: [usize; 3], data_shape: [usize; 3], dataset: &str) -> Result<(), SetupError> {
     if net_shape == data_shape || (data_shape[0] == 1 && net_shape[1..] == data_shape[1..]) {
         return Ok(());
     }
-    Err(format!("the network's input is [{}, {}, {}] but {dataset} images are [{}, {}, {}]", net_shape[0], net_shape[1], net_shape[2], data_shape[0], data_shape[1], data_shape[2]))
+    Err(SetupError::Shapes { net: net_shape, data: data_shape, dataset: dataset.to_string() })
 }
 
 fn to_net(x: Vec<f32>, n: usize, data_shape: [usize; 3], net_c: usize) -> Vec<f32> {
@@ -201,14 +202,14 @@ pub fn train<B: Ops>(model: &mut Model<B>, data: &Splits, cfg: &TrainConfig, on:
     let net_shape = model.graph.input_shape();
     check_shapes(net_shape, data.train.shape, &data.name).map_err(TrainError::Setup)?;
     if model.classes() < data.classes {
-        return Err(TrainError::Setup(format!("the network has {} outputs but {} has {} classes", model.classes(), data.name, data.classes)));
+        return Err(TrainError::Setup(SetupError::Classes { outputs: model.classes(), dataset: data.name.clone(), classes: data.classes }));
     }
     if cfg.batch == 0 || data.train.is_empty() {
-        return Err(TrainError::Setup("empty training set or batch size 0".into()));
+        return Err(TrainError::Setup(SetupError::Empty));
     }
     cfg.check().map_err(TrainError::Setup)?;
     if data.test.is_empty() {
-        return Err(TrainError::Setup(format!("`{}` has no test images", data.name)));
+        return Err(TrainError::Setup(SetupError::NoTest { dataset: data.name.clone() }));
     }
     let aug = cfg.augment.unwrap_or(data.augment);
     let k = model.classes();
@@ -293,10 +294,10 @@ pub enum Device {
 }
 
 /// Opens the backend for `d`: `Ok(Some(gpu))` for wgpu, `Ok(None)` for the CPU.
-pub fn open_device(d: Device) -> Result<Option<crate::Gpu>, String> {
+pub fn open_device(d: Device) -> Result<Option<crate::Gpu>, SetupError> {
     match d {
         Device::Cpu => Ok(None),
-        Device::Wgpu => crate::Gpu::new().map(Some).map_err(|e| format!("no wgpu adapter: {e}")),
+        Device::Wgpu => crate::Gpu::new().map(Some).map_err(SetupError::NoAdapter),
         Device::Auto => Ok(crate::Gpu::new().ok().filter(|g| format!("{:?}", g.adapter_info().device_type) != "Cpu")),
     }
 }
@@ -306,8 +307,8 @@ pub fn open_device(d: Device) -> Result<Option<crate::Gpu>, String> {
 pub fn train_graph(gpu: Option<&crate::Gpu>, graph: crate::graph::Graph, data: &Splits, cfg: &TrainConfig, on: &mut dyn FnMut(Progress)) -> Result<TrainReport, TrainError> {
     let mut init = Rng::derive(cfg.seed, 1);
     match gpu {
-        Some(g) => train(&mut Model::new(g.clone(), graph, &mut init).map_err(TrainError::Setup)?, data, cfg, on),
-        None => train(&mut Model::new(crate::backend::CpuBackend, graph, &mut init).map_err(TrainError::Setup)?, data, cfg, on),
+        Some(g) => train(&mut Model::new(g.clone(), graph, &mut init).map_err(|e| TrainError::Setup(e.into()))?, data, cfg, on),
+        None => train(&mut Model::new(crate::backend::CpuBackend, graph, &mut init).map_err(|e| TrainError::Setup(e.into()))?, data, cfg, on),
     }
 }
 
@@ -335,7 +336,7 @@ pub fn train_graph_weights(
     }
     let mut init = Rng::derive(cfg.seed, 1);
     match gpu {
-        Some(g) => go(Model::new(g.clone(), graph, &mut init).map_err(TrainError::Setup)?, data, cfg, on),
-        None => go(Model::new(crate::backend::CpuBackend, graph, &mut init).map_err(TrainError::Setup)?, data, cfg, on),
+        Some(g) => go(Model::new(g.clone(), graph, &mut init).map_err(|e| TrainError::Setup(e.into()))?, data, cfg, on),
+        None => go(Model::new(crate::backend::CpuBackend, graph, &mut init).map_err(|e| TrainError::Setup(e.into()))?, data, cfg, on),
     }
 }

@@ -121,11 +121,11 @@ fn bad_products_and_dropouts_are_refused() {
         ],
         output: 3,
     };
-    let e = bad_gate.validate().unwrap_err();
+    let e = bad_gate.validate().unwrap_err().to_string();
     assert!(e.contains("node 3: mul needs equal shapes or a [c, 1, 1] side"), "{e}");
-    let e = g(Node { op: Op::Mul, inputs: vec![0], shape: [4, 5, 5] }).validate().unwrap_err();
+    let e = g(Node { op: Op::Mul, inputs: vec![0], shape: [4, 5, 5] }).validate().unwrap_err().to_string();
     assert!(e.contains("takes 2 input(s), has 1"), "{e}");
-    let e = g(Node { op: Op::Dropout { p: 1.0 }, inputs: vec![0], shape: [4, 5, 5] }).validate().unwrap_err();
+    let e = g(Node { op: Op::Dropout { p: 1.0 }, inputs: vec![0], shape: [4, 5, 5] }).validate().unwrap_err().to_string();
     assert!(e.contains("dropout probability 1 is not in [0, 1)"), "{e}");
     assert!(g(Node { op: Op::Mul, inputs: vec![2, 0], shape: [4, 5, 5] }).validate().is_ok(), "a [c, 1, 1] gate first broadcasts");
 }

@@ -112,10 +112,10 @@ fn bad_hyper_parameters_and_empty_test_set_are_refused() {
         (TrainConfig { eval_batch: 0, ..base.clone() }, "eval batch (0)"),
         (bad_adam, "beta2 NaN"),
     ] {
-        assert!(cfg.check().unwrap_err().contains(want), "{cfg:?}");
+        assert!(cfg.check().unwrap_err().to_string().contains(want), "{cfg:?}");
         let mut model = Model::new(CpuBackend, small_cnn(), &mut Rng::new(0)).unwrap();
         match train(&mut model, &splits, &cfg, &mut |_| panic!("a step ran")) {
-            Err(TrainError::Setup(e)) => assert!(e.contains(want), "{e}"),
+            Err(TrainError::Setup(e)) => assert!(e.to_string().contains(want), "{e}"),
             other => panic!("{want}: expected a setup error, got {other:?}"),
         }
     }
@@ -124,7 +124,7 @@ fn bad_hyper_parameters_and_empty_test_set_are_refused() {
     no_test.test = no_test.test.take(0);
     let mut model = Model::new(CpuBackend, small_cnn(), &mut Rng::new(0)).unwrap();
     match train(&mut model, &no_test, &base, &mut |_| panic!("a step ran")) {
-        Err(TrainError::Setup(e)) => assert_eq!(e, "`digits` has no test images"),
+        Err(TrainError::Setup(e)) => assert_eq!(e.to_string(), "`digits` has no test images"),
         other => panic!("expected a setup error, got {other:?}"),
     }
 }

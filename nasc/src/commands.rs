@@ -223,7 +223,7 @@ pub fn metrics(file: &str, sets: &[(String, String)], candidates: &str, format: 
             (Ok(c), Format::Text) => metric_text(&s, &c, line.trim()),
             (Err(e), Format::Json) => {
                 code = 1;
-                json!({"line": i + 1, "candidate": line.trim(), "error": e}).to_string()
+                json!({"line": i + 1, "candidate": line.trim(), "error": e.to_string()}).to_string()
             }
             (Err(e), Format::Text) => {
                 code = 1;

@@ -122,7 +122,7 @@ fn run(gpu: Option<&Gpu>, graph: Graph, data: &Splits, cfg: &TrainConfig, text: 
     bar.finish_and_clear();
     r.map_err(|e| match e {
         TrainError::NonFinite { .. } => format!("trial failed: {e}"),
-        TrainError::Setup(s) => s,
+        TrainError::Setup(s) => s.to_string(),
     })
 }
 
@@ -209,7 +209,7 @@ fn build(a: &TrainArgs, sets: &[(String, String)]) -> Result<Built, (String, u8)
         Some(name) => space.parse_name(name).map_err(|e| (format!("candidate `{name}`: {e}"), 2))?,
     };
     let name = (space.name_of(&cand), space.canonical(&cand));
-    let graph = space.graph_of(&cand).and_then(|g| netconv::to_kernels(&g)).map_err(|e| (e, 1))?;
+    let graph = space.graph_of(&cand).map_err(|e| e.to_string()).and_then(|g| netconv::to_kernels(&g)).map_err(|e| (e, 1))?;
     Ok((space, name, graph))
 }
 
@@ -224,7 +224,7 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
     }
     let mut splits = match data::load(&a.dataset, &LoadOptions { val_fraction: a.val_fraction, data_dir: None }) {
         Ok(s) => s,
-        Err(e) => return fail(a.format, &e, 2),
+        Err(e) => return fail(a.format, &e.to_string(), 2),
     };
     if splits.test.is_empty() {
         return fail(a.format, &format!("dataset `{}` has no test images: nothing to report a test accuracy on", a.dataset), 2);
@@ -306,7 +306,7 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
         BackendArg::Auto => Device::Auto,
     }) {
         Ok(g) => g,
-        Err(e) => return fail(a.format, &e, 2),
+        Err(e) => return fail(a.format, &e.to_string(), 2),
     };
     if gpu.is_none() {
         // this process only trains from here on: let the heap keep the step's freed buffers
@@ -340,7 +340,7 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
         }
     };
     if let (Some((path, meta, graph)), Some(w)) = (&save, trained) {
-        let saved = nasc_kernels::net::Net::new(graph.clone(), &mut nasc_kernels::rng::Rng::new(0)).and_then(|mut net| {
+        let saved = nasc_kernels::net::Net::new(graph.clone(), &mut nasc_kernels::rng::Rng::new(0)).map_err(|e| e.to_string()).and_then(|mut net| {
             net.params = w.params;
             net.stats = w.stats;
             crate::export::weights::save(path, &net, meta)

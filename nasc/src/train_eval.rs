@@ -174,7 +174,11 @@ impl TrainEval {
         }
         // the space must fit the data: checked on the default candidate's network
         let s = space.inner();
-        let g = s.graph_of(&s.default_candidate()).and_then(|g| netconv::to_kernels(&g)).map_err(|e| format!("evaluator `train`: the default candidate: {e}"))?;
+        let g = s
+            .graph_of(&s.default_candidate())
+            .map_err(|e| e.to_string())
+            .and_then(|g| netconv::to_kernels(&g))
+            .map_err(|e| format!("evaluator `train`: the default candidate: {e}"))?;
         // names the parameter whose value is the network's (else the usual name of one)
         let hint = |v: usize, want: usize, usual: &str| {
             let mut ps: Vec<&String> = s.consts.iter().filter(|(_, &x)| x == v as f64).map(|(k, _)| k).collect();
@@ -226,7 +230,7 @@ impl TrainEval {
     fn train_one(&self, space: &SearchSpace, r: &EvalRequest) -> Result<EvalResult, String> {
         let start = std::time::Instant::now();
         let s = space.inner();
-        let graph = s.graph_of(r.candidate).and_then(|g| netconv::to_kernels(&g)).map_err(|e| format!("the network cannot be trained: {e}"))?;
+        let graph = s.graph_of(r.candidate).map_err(|e| e.to_string()).and_then(|g| netconv::to_kernels(&g)).map_err(|e| format!("the network cannot be trained: {e}"))?;
         let mut cfg = self.opts.config();
         cfg.seed = splitmix64(r.seed, r.id);
         let rep = train_graph(self.gpu.as_ref(), graph, &self.data, &cfg, &mut |_| {}).map_err(|e| format!("training failed: {e}"))?;

@@ -128,7 +128,7 @@ impl SearchSpace {
     /// membership check [`SearchSpace::feasible`] (L2NAS does, on every discretized candidate;
     /// LayerNAS's prefix bounds over the whole space remain valid bounds for a subset).
     pub fn compiled(&self) -> Result<&CompiledSpace, String> {
-        self.compiled.get_or_init(|| CompiledSpace::new(self.space.clone(), Backend::Jit, &self.extra)).as_ref().map_err(|e| e.clone())
+        self.compiled.get_or_init(|| CompiledSpace::new(self.space.clone(), Backend::Jit, &self.extra).map_err(|e| e.to_string())).as_ref().map_err(|e| e.clone())
     }
 
     /// The compiled space (read-only access for reports and tests).
@@ -221,7 +221,7 @@ impl SearchSpace {
 
     /// Parse a candidate name (naming format or canonical).
     pub fn parse_name(&self, text: &str) -> Result<Candidate, String> {
-        self.space.parse_name(text)
+        self.space.parse_name(text).map_err(|e| e.to_string())
     }
 
     /// Number of options of every existing choice decision of `c` (subsets: pool size), for encodings.

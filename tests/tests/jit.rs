@@ -323,6 +323,6 @@ fn a_narrowed_when_row_is_refused_by_the_plan() {
     let n = nasc_compiler::ids::DecisionId(0);
     let rows = space.when_results[1].as_mut().expect("`w` has a when");
     rows.push((nasc_compiler::deps::Deps(vec![nasc_compiler::deps::Lit::In(n, 0b110)]), true));
-    let err = nasc_compiler::compiled::plan::Plan::new(&space, &[]).expect_err("refused");
+    let err = nasc_compiler::compiled::plan::Plan::new(&space, &[]).expect_err("refused").to_string();
     assert!(err.contains("narrows a choice"), "{err}");
 }

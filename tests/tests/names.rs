@@ -55,7 +55,7 @@ fn the_mobilenet_v3_space_names_parse_back_without_separators() {
     let name = s.name_of(&c);
     assert!(name.starts_with("44444:3333"), "{name}");
     let bad = name.replacen("44444:3", "44444:4", 1);
-    let e = s.parse_name(&bad).unwrap_err();
+    let e = s.parse_name(&bad).unwrap_err().to_string();
     assert!(e.contains("at byte 6 found `4"), "{e}");
     assert!(e.contains("expected a value of `k[0][0]` (`3`, `5`, `7`)"), "{e}");
 }
@@ -70,7 +70,7 @@ fn the_issue_examples() {
     assert_eq!(s.name_of(&s.default_candidate()), "-");
     assert_eq!(s.parse_name("-").expect("parses"), s.default_candidate());
     let nb = compile_zoo("nb201", &[]);
-    let e = nb.parse_name("|nor_conv_3x4~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|").unwrap_err();
+    let e = nb.parse_name("|nor_conv_3x4~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|").unwrap_err().to_string();
     assert!(
         e.contains(
             "at byte 1 found `nor_conv_3x4`, expected a value of `edge[0]` (`none`, `skip_connect`, `nor_conv_1x1`, `nor_conv_3x3`, `avg_pool_3x3`); did you mean `nor_conv_3x3`?"
@@ -199,7 +199,7 @@ fn check(g: Gen) -> Result<(), TestCaseError> {
             return Ok(());
         }
     };
-    for c in s.sample(60, 5, &[]).map_err(TestCaseError::fail)? {
+    for c in s.sample(60, 5, &[]).map_err(|e| TestCaseError::fail(e.to_string()))? {
         let name = s.name_of(&c);
         match s.parse_name(&name) {
             Ok(back) => {
@@ -209,6 +209,7 @@ fn check(g: Gen) -> Result<(), TestCaseError> {
                 }
             }
             Err(e) => {
+                let e = e.to_string();
                 // refused only when ambiguous; both readings are candidates printed as `name`
                 prop_assert!(e.contains("is ambiguous in the `n` format"), "{text}\n{e}");
                 let q = quoted(&e);
@@ -221,7 +222,7 @@ fn check(g: Gen) -> Result<(), TestCaseError> {
                 }
             }
         }
-        let back = s.parse_name(&s.canonical(&c)).map_err(TestCaseError::fail)?;
+        let back = s.parse_name(&s.canonical(&c)).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(&back, &c);
     }
     Ok(())

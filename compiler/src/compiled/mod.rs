@@ -15,6 +15,7 @@ pub mod plan;
 pub mod prefix;
 
 use crate::decision::Candidate;
+use crate::error::{BuildError, NameError};
 use crate::rng::Rng;
 use crate::space::Space;
 use nasc_grammar::ast::Expr;
@@ -67,18 +68,18 @@ pub struct CompiledSpace {
 
 impl CompiledSpace {
     /// Lower `space` with `extra` run-time constraints and compile it for `backend`.
-    pub fn new(space: Arc<Space>, backend: Backend, extra: &[Expr]) -> Result<Self, String> {
+    pub fn new(space: Arc<Space>, backend: Backend, extra: &[Expr]) -> Result<Self, BuildError> {
         Self::build(space, backend, extra, false)
     }
 
     /// `new` with `Backend::Jit`, running cranelift's IR verifier on every compiled function
     /// (an error if one is malformed). The differential tests and the fuzz target compile
     /// this way; `new` skips the verifier, which is about 40% of the JIT's compile time.
-    pub fn verified(space: Arc<Space>, extra: &[Expr]) -> Result<Self, String> {
+    pub fn verified(space: Arc<Space>, extra: &[Expr]) -> Result<Self, BuildError> {
         Self::build(space, Backend::Jit, extra, true)
     }
 
-    fn build(space: Arc<Space>, backend: Backend, extra: &[Expr], verify: bool) -> Result<Self, String> {
+    fn build(space: Arc<Space>, backend: Backend, extra: &[Expr], verify: bool) -> Result<Self, BuildError> {
         let plan = Plan::new(&space, extra)?;
         let jit = match backend {
             Backend::Jit => Some(jit::JitFns::compile(&plan, verify)?),
@@ -125,7 +126,7 @@ impl CompiledSpace {
     pub fn name_of(&self, row: &[u64]) -> String {
         self.space.name_of(&self.decode(row))
     }
-    pub fn parse_name(&self, name: &str) -> Result<Vec<u64>, String> {
+    pub fn parse_name(&self, name: &str) -> Result<Vec<u64>, NameError> {
         self.space.parse_name(name).map(|c| self.encode(&c))
     }
 

@@ -6,6 +6,7 @@
 //! cannot compute (external, or an expression over an absent decision) is NaN.
 use crate::decision::{DecisionKind, Slot};
 use crate::deps::Lit;
+use crate::error::PlanError;
 use crate::factors::Table;
 use crate::metrics::Form;
 use crate::space::Space;
@@ -162,7 +163,7 @@ const MAX_DENSE_POOL: usize = 16;
 impl Plan {
     /// Lower a space (and extra run-time constraints). Constraints that cannot be lowered
     /// (they read an external metric) are skipped, as `Space::feasible` skips them.
-    pub fn new(space: &Space, extra: &[Expr]) -> Result<Plan, String> {
+    pub fn new(space: &Space, extra: &[Expr]) -> Result<Plan, PlanError> {
         let n_dec = space.decisions.len();
         let mut pos = vec![PosMap::None; n_dec];
         for d in &space.decisions {
@@ -173,7 +174,7 @@ impl Plan {
                 DecisionKind::Choice { .. } => PosMap::Choice { absent, card },
                 DecisionKind::Subset { pool, .. } => {
                     if pool.len() > MAX_DENSE_POOL {
-                        return Err(format!("subset `{}` has a pool of {} (at most {MAX_DENSE_POOL} in a table)", d.name, pool.len()));
+                        return Err(PlanError::PoolTooLarge { subset: d.name.clone(), pool: pool.len(), max: MAX_DENSE_POOL });
                     }
                     let mut dense = vec![u32::MAX; 1 << pool.len()];
                     for (i, s) in values.iter().enumerate() {
@@ -220,12 +221,12 @@ impl Plan {
             Lit::Absent(x) => Ok(PLit::Absent(x.index())),
             Lit::Present(x) => Ok(PLit::Present(x.index())),
             Lit::Member(x, j, b) => Ok(PLit::Member(x.index(), j, b)),
-            Lit::In(..) => Err("a `when` row narrows a choice to a set of options".to_string()),
+            Lit::In(..) => Err(PlanError::WhenNarrows),
         };
         let mut sample = Vec::with_capacity(space.decisions.len());
         for d in &space.decisions {
             let when = match space.when_results[d.index()].as_ref() {
-                Some(rows) => Some(rows.iter().map(|(ctx, h)| Ok((ctx.iter().map(plit).collect::<Result<Vec<_>, String>>()?, *h))).collect::<Result<Vec<_>, String>>()?),
+                Some(rows) => Some(rows.iter().map(|(ctx, h)| Ok((ctx.iter().map(plit).collect::<Result<Vec<_>, PlanError>>()?, *h))).collect::<Result<Vec<_>, PlanError>>()?),
                 None => None,
             };
             let draw = match &d.kind {

@@ -1,5 +1,6 @@
 //! Candidate names: the canonical genotype string and template formats (a benchmark's own key).
 use crate::decision::{Candidate, DecisionInfo, DecisionKind, Slot};
+use crate::error::{CandidateError, NameError};
 use crate::ids::DecisionId;
 use crate::program::Program;
 use nasc_grammar::ast::StrLit;
@@ -145,7 +146,7 @@ impl NameFormat {
     /// Read `text` in this format: every reading whose candidate passes `valid` (up to `limit`
     /// distinct ones), with the existence of conditional decisions decided from the `when`
     /// results (`when[d]`: `None` for an unconditional decision) and the decisions read so far.
-    fn read(&self, text: &str, decisions: &[DecisionInfo], when: &[WhenRows], valid: &dyn Fn(&Candidate) -> Result<(), String>, limit: usize, prune: bool) -> Reading {
+    fn read(&self, text: &str, decisions: &[DecisionInfo], when: &[WhenRows], valid: &dyn Fn(&Candidate) -> Result<(), CandidateError>, limit: usize, prune: bool) -> Reading {
         // the fewest and most bytes segments `k..` can print
         let mut span = vec![(0usize, 0usize); self.segs.len() + 1];
         for (k, seg) in self.segs.iter().enumerate().rev() {
@@ -238,7 +239,7 @@ pub fn canonical(c: &Candidate, decisions: &[DecisionInfo]) -> String {
 }
 
 /// Parse the canonical form. Errors name what is wrong.
-pub fn parse_canonical(text: &str, decisions: &[DecisionInfo]) -> Result<Candidate, String> {
+pub fn parse_canonical(text: &str, decisions: &[DecisionInfo]) -> Result<Candidate, NameError> {
     let mut slots = vec![Slot::Absent; decisions.len()];
     if text.trim() == EMPTY_NAME {
         return Ok(Candidate(slots));
@@ -263,28 +264,28 @@ pub fn parse_canonical(text: &str, decisions: &[DecisionInfo]) -> Result<Candida
         if p.is_empty() {
             continue;
         }
-        let (k, v) = p.split_once('=').ok_or_else(|| format!("`{p}` is not `decision=value`"))?;
+        let (k, v) = p.split_once('=').ok_or_else(|| NameError::NotAssignment { part: p.to_string() })?;
         let k = k.trim();
-        let d = decisions.iter().find(|d| d.name == k).ok_or_else(|| match did_you_mean(k, decisions.iter().map(|d| d.name.as_str())) {
-            Some(m) => format!("unknown decision `{k}`; did you mean `{m}`?"),
-            None => format!("unknown decision `{k}`"),
-        })?;
+        let d = decisions
+            .iter()
+            .find(|d| d.name == k)
+            .ok_or_else(|| NameError::UnknownDecision { name: k.to_string(), suggestion: did_you_mean(k, decisions.iter().map(|d| d.name.as_str())).map(str::to_string) })?;
         if seen[d.index()] {
-            return Err(format!("decision `{}` given twice", d.name));
+            return Err(NameError::GivenTwice { decision: d.name.clone() });
         }
         seen[d.index()] = true;
         let v = v.trim();
         slots[d.index()] = match &d.kind {
             DecisionKind::Choice { options, .. } => Slot::Opt(options.iter().position(|o| o.display() == v).ok_or_else(|| {
                 let shown: Vec<String> = options.iter().map(|o| o.display()).collect();
-                let hint = did_you_mean(v, shown.iter().map(String::as_str)).map(|m| format!("; did you mean `{m}`?")).unwrap_or_default();
-                format!("`{v}` is not an option of `{}` ({}){hint}", d.name, shown.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", "))
+                let suggestion = did_you_mean(v, shown.iter().map(String::as_str)).map(str::to_string);
+                NameError::NotAnOption { value: v.to_string(), decision: d.name.clone(), options: shown, suggestion }
             })? as u32),
             DecisionKind::Subset { pool, .. } => {
-                let inner = v.strip_prefix('{').and_then(|x| x.strip_suffix('}')).ok_or_else(|| format!("subset `{}` must be written `{{a+b}}`", d.name))?;
+                let inner = v.strip_prefix('{').and_then(|x| x.strip_suffix('}')).ok_or_else(|| NameError::SubsetSyntax { decision: d.name.clone() })?;
                 let mut m = 0u64;
                 for name in inner.split('+').map(str::trim).filter(|s| !s.is_empty()) {
-                    let j = pool.iter().position(|o| o.display() == name).ok_or_else(|| format!("`{name}` is not in the pool of `{}`", d.name))?;
+                    let j = pool.iter().position(|o| o.display() == name).ok_or_else(|| NameError::NotInPool { member: name.to_string(), decision: d.name.clone() })?;
                     m |= 1 << j;
                 }
                 Slot::Members(m)
@@ -359,7 +360,7 @@ mod tests {
             assert_eq!(s.parse_name(&n).expect("round trip"), c, "{n}");
         }
         assert_eq!(s.canonical(&s.parse_name("35312").unwrap()), "d[0]=1,d[1]=2,k[0][0]=3,k[1][0]=5,k[1][1]=3");
-        let e = s.parse_name("35311").unwrap_err();
+        let e = s.parse_name("35311").unwrap_err().to_string();
         assert!(e.contains("matches neither"), "{e}");
     }
 
@@ -388,7 +389,7 @@ mod tests {
         // conditional families are checked when a name is read: here `a=1` then `k[0]=1` (k
         // exists when a == 1) prints `11`, as does `a=11` (k absent)
         let s = space("choice a in [1, 11]; choice k[1] in [1, 2] when a == 1; name n = \"{a}{k[*]}\";");
-        let e = s.parse_name("11").unwrap_err();
+        let e = s.parse_name("11").unwrap_err().to_string();
         assert!(e.contains("`11` is ambiguous in the `n` format"), "{e}");
         assert!(e.contains("`a=1,k[0]=1`") && e.contains("`a=11`"), "{e}");
         // the canonical form is always unambiguous, and unambiguous names still parse
@@ -418,26 +419,26 @@ mod tests {
     #[test]
     fn wrong_names_point_at_the_bad_token() {
         let s = space("choice edge[2] in [\"none\", \"skip_connect\", \"nor_conv_3x3\"]; name arch = \"|{edge[0]}~0|+|{edge[1]}~0|\";");
-        let e = s.parse_name("|nor_conv_3x4~0|+|none~0|").unwrap_err();
+        let e = s.parse_name("|nor_conv_3x4~0|+|none~0|").unwrap_err().to_string();
         assert!(e.contains("matches neither the `arch` format nor the canonical form"), "{e}");
         assert!(e.contains("at byte 1 found `nor_conv_3x4`, expected a value of `edge[0]` (`none`, `skip_connect`, `nor_conv_3x3`)"), "{e}");
         assert!(e.contains("did you mean `nor_conv_3x3`?"), "{e}");
         // a wrong literal
-        let e = s.parse_name("|none~1|+|none~0|").unwrap_err();
+        let e = s.parse_name("|none~1|+|none~0|").unwrap_err().to_string();
         assert!(e.contains("at byte 5 found `~`, expected `~0|+|`"), "{e}");
         // trailing text and a name cut short
-        let e = s.parse_name("|none~0|+|none~0|x").unwrap_err();
+        let e = s.parse_name("|none~0|+|none~0|x").unwrap_err().to_string();
         assert!(e.contains("at byte 17 found `x`, expected the end of the name"), "{e}");
-        let e = s.parse_name("|none~0|+|").unwrap_err();
+        let e = s.parse_name("|none~0|+|").unwrap_err().to_string();
         assert!(e.contains("at byte 10 found the end of the name, expected a value of `edge[1]`"), "{e}");
         // canonical names get hints too
-        let e = s.parse_name("edge[0]=nor_conv_3x4,edge[1]=none").unwrap_err();
+        let e = s.parse_name("edge[0]=nor_conv_3x4,edge[1]=none").unwrap_err().to_string();
         assert!(e.contains("`nor_conv_3x4` is not an option of `edge[0]`") && e.contains("did you mean `nor_conv_3x3`?"), "{e}");
-        let e = s.parse_name("edeg[0]=none,edge[1]=none").unwrap_err();
+        let e = s.parse_name("edeg[0]=none,edge[1]=none").unwrap_err().to_string();
         assert!(e.contains("unknown decision `edeg[0]`; did you mean `edge[0]`?"), "{e}");
         // a reading that breaks a guard says so
         let s = space("choice d in [1, 2]; choice k[2] in [3, 5] when d > 1; name a = \"{k[*]}:{d}\";");
-        let e = s.parse_name("35:1").unwrap_err();
+        let e = s.parse_name("35:1").unwrap_err().to_string();
         assert!(e.contains("at byte 3 found `1`, expected a value that agrees with the decisions read before it (`d=1` contradicts the `when` of `k[0]`)"), "{e}");
         assert!(!e.contains("did you mean"), "{e}");
     }
@@ -447,7 +448,7 @@ mod tests {
         // 40 decisions printed before the one that guards them: until `n` is read each may be
         // present or absent, so twenty `1`s have C(40, 20) readings
         let s = space("choice n in [0, 1]; choice w[40] in [\"1\"] when n == 1; name f = \"{w[*]}:{n}\";");
-        let e = s.parse_name(&format!("{}:0", "1".repeat(20))).unwrap_err();
+        let e = s.parse_name(&format!("{}:0", "1".repeat(20))).unwrap_err().to_string();
         assert!(e.contains("has too many readings in the `f` format"), "{e}");
         // lengths prune the readings of a valid name: forty `1`s are forty present decisions
         let name = format!("{}:1", "1".repeat(40));

@@ -4,6 +4,7 @@
 use super::*;
 use crate::decision::{Candidate, DecisionInfo, Slot};
 use crate::deps::Deps;
+use crate::error::{Expected, Mismatch};
 use crate::factors::lit_holds;
 use crate::ids::DecisionId;
 use nasc_grammar::diag::did_you_mean;
@@ -34,7 +35,7 @@ pub(super) struct Reading {
     pub(super) far: usize,
     pub(super) expected: Vec<Expect>,
     /// A complete reading that is not a valid candidate, and why.
-    pub(super) invalid: Option<(Candidate, String)>,
+    pub(super) invalid: Option<(Candidate, CandidateError)>,
     /// Whether the step budget ran out before all readings were tried.
     pub(super) exhausted: bool,
 }
@@ -46,7 +47,7 @@ pub(super) struct Reader<'a> {
     pub(super) segs: &'a [Seg],
     pub(super) decisions: &'a [DecisionInfo],
     pub(super) when: &'a [WhenRows],
-    pub(super) valid: &'a dyn Fn(&Candidate) -> Result<(), String>,
+    pub(super) valid: &'a dyn Fn(&Candidate) -> Result<(), CandidateError>,
     pub(super) text: &'a str,
     /// `None`: not read yet; `Some(Slot::Absent)`: read as absent.
     pub(super) slots: Vec<Option<Slot>>,
@@ -370,29 +371,26 @@ fn token_at(text: &str, at: usize) -> Option<String> {
 
 /// Why `text` is not a name in format `f`: the byte offset, what was found and what the format
 /// expected there (with a "did you mean" among a decision's options).
-fn explain_failure(text: &str, r: &Reading, decisions: &[DecisionInfo]) -> String {
+fn explain_failure(text: &str, r: &Reading, decisions: &[DecisionInfo]) -> Mismatch {
     if r.expected.is_empty() {
         if let Some((c, e)) = &r.invalid {
-            return format!("it reads as `{}`, which is not a candidate of this space: {e}", canonical(c, decisions));
+            return Mismatch::NotCandidate { reading: canonical(c, decisions), why: e.clone() };
         }
     }
-    let found = match token_at(text, r.far) {
-        Some(t) => format!("`{t}`"),
-        None => "the end of the name".to_string(),
-    };
+    let found = token_at(text, r.far);
     let mut wants = Vec::new();
     let mut hint = None;
     for e in &r.expected {
         match e {
-            Expect::Lit(l) => wants.push(format!("`{l}`")),
-            Expect::End => wants.push("the end of the name".to_string()),
+            Expect::Lit(l) => wants.push(Expected::Lit(l.clone())),
+            Expect::End => wants.push(Expected::End),
             Expect::Guard(d, slot, e) => {
                 let (d, e) = (&decisions[d.index()], &decisions[e.index()]);
-                let what = match slot {
-                    Slot::Absent => format!("`{}` absent", d.name),
-                    s => format!("`{}={}`", d.name, show_slot(d, *s)),
+                let value = match slot {
+                    Slot::Absent => None,
+                    s => Some(show_slot(d, *s)),
                 };
-                wants.push(format!("a value that agrees with the decisions read before it ({what} contradicts the `when` of `{}`)", e.name));
+                wants.push(Expected::Agreeing { decision: d.name.clone(), value, guard: e.name.clone() });
             }
             Expect::Dec(d, st) => {
                 let info = &decisions[d.index()];
@@ -402,21 +400,15 @@ fn explain_failure(text: &str, r: &Reading, decisions: &[DecisionInfo]) -> Strin
                         hint = did_you_mean(&t, shown.iter().map(String::as_str)).filter(|m| *m != t).map(str::to_string);
                     }
                 }
-                let list: Vec<String> = shown.iter().map(|s| format!("`{s}`")).collect();
-                wants.push(format!("a value of `{}` ({})", info.name, list.join(", ")));
+                wants.push(Expected::Value { decision: info.name.clone(), options: shown });
             }
         }
     }
-    let mut msg = format!("at byte {} found {found}, expected {}", r.far, wants.join(" or "));
-    if let Some(h) = hint {
-        msg.push_str(&format!("; did you mean `{h}`?"));
-    }
-    msg
+    Mismatch::At { byte: r.far, found, expected: wants, suggestion: hint }
 }
 
-fn ambiguity(text: &str, f: &NameFormat, found: &[Candidate], decisions: &[DecisionInfo]) -> String {
-    let names: Vec<String> = found.iter().map(|c| format!("`{}`", canonical(c, decisions))).collect();
-    format!("`{text}` is ambiguous in the `{}` format: it names {} (write the canonical form instead)", f.name, names.join(" and "))
+fn ambiguity(text: &str, f: &NameFormat, found: &[Candidate], decisions: &[DecisionInfo]) -> NameError {
+    NameError::Ambiguous { text: text.to_string(), format_name: f.name.clone(), readings: found.iter().map(|c| canonical(c, decisions)).collect() }
 }
 
 /// Parse a name in any of `formats` (in order) or the canonical form; `valid` checks a
@@ -426,8 +418,8 @@ pub fn parse_name(
     formats: &[NameFormat],
     decisions: &[DecisionInfo],
     when: &[WhenRows],
-    valid: &dyn Fn(&Candidate) -> Result<(), String>,
-) -> Result<Candidate, String> {
+    valid: &dyn Fn(&Candidate) -> Result<(), CandidateError>,
+) -> Result<Candidate, NameError> {
     let text = text.trim();
     for f in formats {
         let mut r = f.read(text, decisions, when, valid, 2, true);
@@ -442,7 +434,7 @@ pub fn parse_name(
             return Err(ambiguity(text, f, &r.found, decisions));
         }
         if r.exhausted {
-            return Err(format!("`{text}` has too many readings in the `{}` format to check that it names one candidate (write the canonical form instead)", f.name));
+            return Err(NameError::TooManyReadings { text: text.to_string(), format_name: f.name.clone() });
         }
         if let Some(c) = r.found.pop() {
             return Ok(c);
@@ -452,7 +444,7 @@ pub fn parse_name(
         Some(f) => {
             // where the name fails in the first format: every branch tried, none pruned by length
             let why = explain_failure(text, &f.read(text, decisions, when, valid, 1, false), decisions);
-            format!("`{text}` matches neither the `{}` format nor the canonical form: {why} (as a canonical name: {e})", f.name)
+            NameError::NoMatch { text: text.to_string(), format_name: f.name.clone(), why: Box::new(why), canonical: Box::new(e) }
         }
         None => e,
     })?;

@@ -1,13 +1,14 @@
 //! The CIFAR-10 binary format: records of `<1 byte label><1024 R><1024 G><1024 B>`.
 
+use crate::error::DataError;
 use std::path::Path;
 
 const REC: usize = 1 + 3 * 32 * 32;
 
 /// Parses concatenated CIFAR-10 binary records.
-pub fn parse(bytes: &[u8]) -> Result<super::Dataset, String> {
+pub fn parse(bytes: &[u8]) -> Result<super::Dataset, DataError> {
     if bytes.is_empty() || !bytes.len().is_multiple_of(REC) {
-        return Err(format!("{} bytes is not a whole number of {REC}-byte CIFAR-10 records", bytes.len()));
+        return Err(DataError::CifarRecords { bytes: bytes.len(), record: REC });
     }
     let n = bytes.len() / REC;
     let mut images = Vec::with_capacity(n * (REC - 1));
@@ -20,13 +21,13 @@ pub fn parse(bytes: &[u8]) -> Result<super::Dataset, String> {
 }
 
 /// Reads and concatenates CIFAR-10 binary files.
-pub fn read(paths: &[&Path]) -> Result<super::Dataset, String> {
+pub fn read(paths: &[&Path]) -> Result<super::Dataset, DataError> {
     let mut all = Vec::new();
     for p in paths {
-        let b = std::fs::read(p).map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
+        let b = std::fs::read(p).map_err(|source| DataError::Read { path: p.to_path_buf(), source })?;
         let b = super::idx::maybe_gunzip(b)?;
         if !b.len().is_multiple_of(REC) {
-            return Err(format!("`{}`: {} bytes is not a whole number of {REC}-byte CIFAR-10 records", p.display(), b.len()));
+            return Err(DataError::InFile { path: p.to_path_buf(), source: Box::new(DataError::CifarRecords { bytes: b.len(), record: REC }) });
         }
         all.extend_from_slice(&b);
     }

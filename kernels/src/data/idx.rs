@@ -1,5 +1,6 @@
 //! IDX files (MNIST's format), raw or gzip-compressed (detected by the gzip magic).
 
+use crate::error::DataError;
 use std::io::Read;
 use std::path::Path;
 
@@ -13,7 +14,7 @@ fn is_gzip(bytes: &[u8]) -> bool {
 
 /// Decompresses `bytes` when they start with the gzip magic, refusing output over
 /// [`MAX_DATA_BYTES`] as soon as the decoder passes it (a small file cannot inflate to gigabytes).
-pub fn maybe_gunzip(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
+pub fn maybe_gunzip(bytes: Vec<u8>) -> Result<Vec<u8>, DataError> {
     if !is_gzip(&bytes) {
         return Ok(bytes);
     }
@@ -21,31 +22,30 @@ pub fn maybe_gunzip(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
 }
 
 /// Decompresses gzip `bytes`, refusing output over `limit` bytes when the decoder passes it.
-pub fn gunzip_at_most(bytes: &[u8], limit: u64) -> Result<Vec<u8>, String> {
+pub fn gunzip_at_most(bytes: &[u8], limit: u64) -> Result<Vec<u8>, DataError> {
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(bytes).take(limit + 1).read_to_end(&mut out).map_err(|e| format!("bad gzip data: {e}"))?;
+    flate2::read::GzDecoder::new(bytes).take(limit + 1).read_to_end(&mut out).map_err(DataError::Gzip)?;
     if out.len() as u64 > limit {
-        return Err(format!("the decompressed data is larger than {} MiB", limit >> 20));
+        return Err(DataError::TooLarge { limit_mib: limit >> 20 });
     }
     Ok(out)
 }
 
 /// A gzipped IDX file, inflated only as far as its header allows: the header is read first, the
 /// data size it declares is checked against [`MAX_DATA_BYTES`], then exactly that much is read.
-fn gunzip_idx(bytes: &[u8]) -> Result<Vec<u8>, String> {
+fn gunzip_idx(bytes: &[u8]) -> Result<Vec<u8>, DataError> {
     let mut dec = flate2::read::GzDecoder::new(bytes);
-    let bad = |e: std::io::Error| format!("bad gzip data: {e}");
     let mut out = vec![0u8; 4];
-    dec.read_exact(&mut out).map_err(|_| "not an IDX file (shorter than its magic)".to_string())?;
+    dec.read_exact(&mut out).map_err(|_| DataError::ShortMagic)?;
     let nd = out[3] as usize;
     out.resize(4 + 4 * nd, 0);
-    dec.read_exact(&mut out[4..]).map_err(|_| "truncated IDX header".to_string())?;
+    dec.read_exact(&mut out[4..]).map_err(|_| DataError::TruncatedHeader)?;
     let total = (0..nd).try_fold(1u64, |a, i| a.checked_mul(u32::from_be_bytes(out[4 + 4 * i..8 + 4 * i].try_into().unwrap()) as u64)).unwrap_or(u64::MAX);
     if total > MAX_DATA_BYTES {
-        return Err(format!("the IDX header declares {total} bytes of data, more than the {} MiB limit", MAX_DATA_BYTES >> 20));
+        return Err(DataError::DeclaredTooLarge { declared: total, limit_mib: MAX_DATA_BYTES >> 20 });
     }
     // one byte more than declared, so that `parse` reports extra data
-    dec.take(total + 1).read_to_end(&mut out).map_err(bad)?;
+    dec.take(total + 1).read_to_end(&mut out).map_err(DataError::Gzip)?;
     Ok(out)
 }
 
@@ -57,42 +57,42 @@ pub struct Idx {
 }
 
 /// Parses an IDX file of unsigned bytes (type code 0x08), any number of dimensions.
-pub fn parse(bytes: &[u8]) -> Result<Idx, String> {
+pub fn parse(bytes: &[u8]) -> Result<Idx, DataError> {
     if bytes.len() < 4 || bytes[0] != 0 || bytes[1] != 0 {
-        return Err("not an IDX file (bad magic)".into());
+        return Err(DataError::BadMagic);
     }
     if bytes[2] != 0x08 {
-        return Err(format!("IDX element type 0x{:02x} is not supported (only unsigned bytes, 0x08)", bytes[2]));
+        return Err(DataError::ElementType { code: bytes[2] });
     }
     let nd = bytes[3] as usize;
     let header = 4 + 4 * nd;
     if nd == 0 || bytes.len() < header {
-        return Err("truncated IDX header".into());
+        return Err(DataError::TruncatedHeader);
     }
     let dims: Vec<usize> = (0..nd).map(|i| u32::from_be_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().unwrap()) as usize).collect();
-    let total = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or("IDX dimensions overflow")?;
+    let total = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or(DataError::DimsOverflow)?;
     if bytes.len() - header != total {
-        return Err(format!("IDX data has {} bytes, the header {dims:?} says {total}", bytes.len() - header));
+        return Err(DataError::DataLength { found: bytes.len() - header, dims, expected: total });
     }
     Ok(Idx { dims, data: bytes[header..].to_vec() })
 }
 
 /// Reads and parses an IDX file (`.gz` or not).
-pub fn read(path: &Path) -> Result<Idx, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+pub fn read(path: &Path) -> Result<Idx, DataError> {
+    let bytes = std::fs::read(path).map_err(|source| DataError::Read { path: path.to_path_buf(), source })?;
     let raw = if is_gzip(&bytes) { gunzip_idx(&bytes) } else { Ok(bytes) };
-    raw.and_then(|b| parse(&b)).map_err(|e| format!("`{}`: {e}", path.display()))
+    raw.and_then(|b| parse(&b)).map_err(|e| DataError::InFile { path: path.to_path_buf(), source: Box::new(e) })
 }
 
 /// Images `[n, rows, cols]` (or `[n, c, rows, cols]`) and labels `[n]` into a dataset.
-pub fn dataset(images: Idx, labels: Idx) -> Result<super::Dataset, String> {
+pub fn dataset(images: Idx, labels: Idx) -> Result<super::Dataset, DataError> {
     let shape = match images.dims[..] {
         [_, h, w] => [1, h, w],
         [_, c, h, w] => [c, h, w],
-        _ => return Err(format!("IDX images must have 3 or 4 dimensions, have {:?}", images.dims)),
+        _ => return Err(DataError::ImageDims { dims: images.dims }),
     };
     if labels.dims.len() != 1 || labels.dims[0] != images.dims[0] {
-        return Err(format!("{} images but labels of shape {:?}", images.dims[0], labels.dims));
+        return Err(DataError::LabelShape { images: images.dims[0], labels: labels.dims });
     }
     super::Dataset::new(shape, images.data, labels.data)
 }

@@ -7,6 +7,7 @@ pub mod batch;
 pub mod cifar;
 pub mod idx;
 
+use crate::error::DataError;
 use crate::rng::Rng;
 use std::path::{Path, PathBuf};
 
@@ -20,10 +21,10 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    pub fn new(shape: [usize; 3], images: Vec<u8>, labels: Vec<u8>) -> Result<Self, String> {
+    pub fn new(shape: [usize; 3], images: Vec<u8>, labels: Vec<u8>) -> Result<Self, DataError> {
         let sz = shape.iter().product::<usize>();
         if sz == 0 || images.len() != sz * labels.len() {
-            return Err(format!("{} image bytes do not hold {} images of shape {shape:?}", images.len(), labels.len()));
+            return Err(DataError::ImageBytes { bytes: images.len(), images: labels.len(), shape });
         }
         Ok(Dataset { shape, images, labels })
     }
@@ -159,7 +160,7 @@ fn finish(name: &str, train: Dataset, val: Dataset, test: Dataset, augment: Augm
 }
 
 /// The folder of a named dataset.
-fn find_dir(sub: &str, opts: &LoadOptions) -> Result<PathBuf, String> {
+fn find_dir(sub: &str, opts: &LoadOptions) -> Result<PathBuf, DataError> {
     let mut tried = Vec::new();
     let mut roots: Vec<PathBuf> = Vec::new();
     if let Some(d) = &opts.data_dir {
@@ -179,10 +180,7 @@ fn find_dir(sub: &str, opts: &LoadOptions) -> Result<PathBuf, String> {
         }
         tried.push(p.display().to_string());
     }
-    Err(format!(
-        "dataset folder `{sub}` not found (looked in: {}); set NASC_DATA_DIR to the folder that holds it, or pass a path",
-        tried.iter().take(4).cloned().collect::<Vec<_>>().join(", ")
-    ))
+    Err(DataError::NoFolder { name: sub.to_string(), tried })
 }
 
 /// The first existing file among `names` (each also tried with `.gz`) in `dir`.
@@ -199,20 +197,20 @@ fn pick(dir: &Path, names: &[&str]) -> Option<PathBuf> {
 
 /// MNIST-layout IDX files in `dir` (train + t10k), or one IDX image/label pair (split 70/10/20
 /// like digits).
-fn load_idx_dir(name: &str, dir: &Path, opts: &LoadOptions) -> Result<Splits, String> {
+fn load_idx_dir(name: &str, dir: &Path, opts: &LoadOptions) -> Result<Splits, DataError> {
     let tr = (pick(dir, &["train-images-idx3-ubyte", "train-images.idx3-ubyte"]), pick(dir, &["train-labels-idx1-ubyte", "train-labels.idx1-ubyte"]));
     let te = (pick(dir, &["t10k-images-idx3-ubyte", "t10k-images.idx3-ubyte"]), pick(dir, &["t10k-labels-idx1-ubyte", "t10k-labels.idx1-ubyte"]));
     if let ((Some(ti), Some(tl)), (Some(si), Some(sl))) = (tr, te) {
         let train = idx::dataset(idx::read(&ti)?, idx::read(&tl)?)?;
         let test = idx::dataset(idx::read(&si)?, idx::read(&sl)?)?;
         if train.shape != test.shape {
-            return Err(format!("train images are {:?} but test images {:?}", train.shape, test.shape));
+            return Err(DataError::SplitShapes { train: train.shape, test: test.shape });
         }
         let (train, val) = hold_out(train, opts.val_fraction);
         return Ok(finish(name, train, val, test, Augment::default()));
     }
     // a single pair: *images-idx3-ubyte + *labels-idx1-ubyte
-    let list: Vec<PathBuf> = std::fs::read_dir(dir).map_err(|e| format!("cannot list `{}`: {e}", dir.display()))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let list: Vec<PathBuf> = std::fs::read_dir(dir).map_err(|source| DataError::List { dir: dir.to_path_buf(), source })?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     let find = |k: &str| list.iter().find(|p| p.file_name().and_then(|f| f.to_str()).is_some_and(|f| f.contains(k))).cloned();
     match (find("images-idx3-ubyte"), find("labels-idx1-ubyte")) {
         (Some(i), Some(l)) => {
@@ -225,21 +223,21 @@ fn load_idx_dir(name: &str, dir: &Path, opts: &LoadOptions) -> Result<Splits, St
             let (val, train) = rest.split_at(nv);
             Ok(finish(name, all.subset(train), all.subset(val), all.subset(test), Augment::default()))
         }
-        _ => Err(format!("`{}` holds neither MNIST-style IDX files (train-/t10k-images-idx3-ubyte[.gz] and labels) nor an images/labels IDX pair", dir.display())),
+        _ => Err(DataError::NoIdx { dir: dir.to_path_buf() }),
     }
 }
 
 /// CIFAR-10 binary batches in `dir`: every `data_batch_*.bin` for training, `test_batch.bin`.
-fn load_cifar_dir(name: &str, dir: &Path, opts: &LoadOptions) -> Result<Splits, String> {
+fn load_cifar_dir(name: &str, dir: &Path, opts: &LoadOptions) -> Result<Splits, DataError> {
     let mut batches: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot list `{}`: {e}", dir.display()))?
+        .map_err(|source| DataError::List { dir: dir.to_path_buf(), source })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.file_name().and_then(|f| f.to_str()).is_some_and(|f| f.starts_with("data_batch_") && f.ends_with(".bin")))
         .collect();
     batches.sort();
     let test = dir.join("test_batch.bin");
     if batches.is_empty() || !test.is_file() {
-        return Err(format!("`{}` has no CIFAR-10 data_batch_*.bin and test_batch.bin", dir.display()));
+        return Err(DataError::NoCifar { dir: dir.to_path_buf() });
     }
     let train = cifar::read(&batches.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
     let test = cifar::read(&[test.as_path()])?;
@@ -249,7 +247,7 @@ fn load_cifar_dir(name: &str, dir: &Path, opts: &LoadOptions) -> Result<Splits, 
 
 /// Loads `digits` (embedded), `mnist`, `fashion-mnist`, `cifar10`, or a folder holding IDX or
 /// CIFAR-10 binary files.
-pub fn load(spec: &str, opts: &LoadOptions) -> Result<Splits, String> {
+pub fn load(spec: &str, opts: &LoadOptions) -> Result<Splits, DataError> {
     match spec {
         "digits" => Ok(digits()),
         "mnist" => load_idx_dir("mnist", &find_dir("mnist", opts)?, opts),
@@ -261,7 +259,7 @@ pub fn load(spec: &str, opts: &LoadOptions) -> Result<Splits, String> {
         path => {
             let p = Path::new(path);
             if !p.is_dir() {
-                return Err(format!("unknown dataset `{path}`: expected digits, mnist, fashion-mnist, cifar10, or a folder of IDX or CIFAR-10 binary files"));
+                return Err(DataError::UnknownDataset { spec: path.to_string() });
             }
             let name = p.file_name().and_then(|f| f.to_str()).unwrap_or(path).to_string();
             if p.join("test_batch.bin").is_file() {

@@ -8,7 +8,7 @@ use wgpu::util::DeviceExt;
 use super::shaders;
 
 /// Why no wgpu device could be opened.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GpuError {
     /// No adapter at all (no GPU driver and no software Vulkan such as lavapipe).
     NoAdapter,

@@ -89,7 +89,7 @@ pub fn resolve(file: &str, sets: &[(String, String)], candidate: Option<&str>) -
         Some(name) => space.parse_name(name).map_err(|e| fail(format!("candidate `{name}`: {e}"), 2))?,
     };
     let text = crate::zoo::read(file).map_err(|e| fail(e, 2))?;
-    let net = space.graph_of(&cand).map_err(|e| fail(e, 1))?;
+    let net = space.graph_of(&cand).map_err(|e| fail(e.to_string(), 1))?;
     let exec = netconv::to_kernels(&net).map_err(|e| fail(e, 1))?;
     let meta = Meta {
         spec: file.to_string(),

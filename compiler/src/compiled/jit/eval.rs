@@ -2,6 +2,7 @@
 use super::super::plan::{PExpr, PMetric, Plan, PosMap, ABSENT, CHUNK_MASK};
 use super::sample::RowLoop;
 use super::Cg;
+use crate::error::JitError;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{types, FuncRef, InstBuilder, MemFlagsData, Value};
 use cranelift_frontend::FunctionBuilder;
@@ -303,8 +304,8 @@ pub(super) type Layout = (Vec<f64>, Vec<i32>, Vec<Pair>);
 /// The cost tables laid end to end for the eval code, then the interleaved tables of the
 /// pairs (each entry a, b: 16 bytes, at an even f64 offset): (buffer, byte offset of each plan
 /// table, pairs). Metrics pair greedily in order.
-pub(super) fn layout(plan: &Plan) -> Result<Layout, String> {
-    let off = |at: usize| i32::try_from(at * 8).map_err(|_| "the cost tables are too large for the JIT (2 GiB)".to_string());
+pub(super) fn layout(plan: &Plan) -> Result<Layout, JitError> {
+    let off = |at: usize| i32::try_from(at * 8).map_err(|_| JitError::TablesTooLarge);
     let mut buf: Vec<f64> = Vec::new();
     let mut offs = Vec::with_capacity(plan.tables.len());
     for t in &plan.tables {

@@ -12,6 +12,7 @@ mod sample;
 use super::discretize::{subset_pick, PDisc};
 use super::interp::{h_max, h_min, h_pow, h_rem, h_round};
 use super::plan::{Plan, PosMap};
+use crate::error::JitError;
 use crate::rng::Rng;
 use cranelift_codegen::ir::{types, AbiParam, Value};
 use cranelift_codegen::settings::{self, Configurable};
@@ -89,9 +90,9 @@ impl Definer<'_> {
         sig
     }
 
-    fn import(&mut self, name: &str, params: &[types::Type], ret: Option<types::Type>) -> Result<FuncId, String> {
+    fn import(&mut self, name: &str, params: &[types::Type], ret: Option<types::Type>) -> Result<FuncId, JitError> {
         let sig = self.sig(params, ret.as_slice());
-        self.module.declare_function(name, Linkage::Import, &sig).map_err(|e| e.to_string())
+        Ok(self.module.declare_function(name, Linkage::Import, &sig)?)
     }
 
     /// Build function `name`'s IR (compiled in `finish`); `cold`: a function called rarely
@@ -103,7 +104,7 @@ impl Definer<'_> {
         params: &[types::Type],
         returns: &[types::Type],
         body: impl FnOnce(&mut FunctionBuilder, &mut JITModule),
-    ) -> Result<FuncId, String> {
+    ) -> Result<FuncId, JitError> {
         let mut ctx = self.module.make_context();
         ctx.func.signature = self.sig(params, returns);
         {
@@ -111,13 +112,13 @@ impl Definer<'_> {
             body(&mut b, self.module);
             b.finalize(self.module.target_config());
         }
-        let id = self.module.declare_function(name, Linkage::Local, &ctx.func.signature).map_err(|e| e.to_string())?;
+        let id = self.module.declare_function(name, Linkage::Local, &ctx.func.signature)?;
         self.built.push((id, ctx, cold));
         Ok(id)
     }
 
     /// Compile every built function and define its code in the module.
-    fn finish(self) -> Result<(), String> {
+    fn finish(self) -> Result<(), JitError> {
         let Definer { module, mut built, cold_isa, .. } = self;
         let two = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
         // two shares of about equal work (largest first, to the lighter share; a cold
@@ -137,19 +138,20 @@ impl Definer<'_> {
         }
         let isa = module.isa();
         let cold_isa = &*cold_isa;
-        let compile = |ctxs: Vec<(&mut cranelift_codegen::Context, bool)>| -> Result<(), String> {
-            ctxs.into_iter()
-                .try_for_each(|(c, cold)| c.compile(if cold { cold_isa } else { isa }, &mut Default::default()).map(|_| ()).map_err(|e| format!("cranelift: {:?}", e.inner)))
+        let compile = |ctxs: Vec<(&mut cranelift_codegen::Context, bool)>| -> Result<(), JitError> {
+            ctxs.into_iter().try_for_each(|(c, cold)| {
+                c.compile(if cold { cold_isa } else { isa }, &mut Default::default()).map(|_| ()).map_err(|e| JitError::Codegen(format!("{:?}", e.inner)))
+            })
         };
         std::thread::scope(|s| {
             let helper = s.spawn(|| compile(other));
             let r = compile(mine);
-            helper.join().unwrap_or_else(|_| Err("cranelift: a compile thread panicked".to_string())).and(r)
+            helper.join().unwrap_or(Err(JitError::ThreadPanicked)).and(r)
         })?;
         for (id, ctx, _) in &built {
-            let code = ctx.compiled_code().ok_or("cranelift: a function was not compiled")?;
+            let code = ctx.compiled_code().ok_or(JitError::NotCompiled)?;
             let relocs: Vec<cranelift_module::ModuleReloc> = code.buffer.relocs().iter().map(|r| cranelift_module::ModuleReloc::from_mach_reloc(r, &ctx.func, *id)).collect();
-            module.define_function_bytes(*id, code.buffer.alignment as u64, code.code_buffer(), &relocs).map_err(|e| format!("cranelift: {e:?}"))?;
+            module.define_function_bytes(*id, code.buffer.alignment as u64, code.code_buffer(), &relocs).map_err(|e| JitError::Codegen(format!("{e:?}")))?;
         }
         Ok(())
     }
@@ -177,15 +179,15 @@ impl JitFns {
     /// Compile every function of `plan`; `verify`: run cranelift's IR verifier on each (about
     /// 40% of the compile time; the differential tests turn it on, and like wasmtime the
     /// product leaves it off).
-    pub fn compile(plan: &Plan, verify: bool) -> Result<JitFns, String> {
-        let target = |cold: bool| -> Result<cranelift_codegen::isa::OwnedTargetIsa, String> {
+    pub fn compile(plan: &Plan, verify: bool) -> Result<JitFns, JitError> {
+        let target = |cold: bool| -> Result<cranelift_codegen::isa::OwnedTargetIsa, JitError> {
             let mut flags = settings::builder();
-            flags.set("opt_level", if cold { "none" } else { "speed" }).map_err(|e| e.to_string())?;
+            flags.set("opt_level", if cold { "none" } else { "speed" })?;
             if cold {
-                flags.set("regalloc_algorithm", "single_pass").map_err(|e| e.to_string())?;
+                flags.set("regalloc_algorithm", "single_pass")?;
             }
-            flags.set("enable_verifier", if verify { "true" } else { "false" }).map_err(|e| e.to_string())?;
-            cranelift_native::builder().map_err(|e| format!("no cranelift backend for this machine: {e}"))?.finish(settings::Flags::new(flags)).map_err(|e| e.to_string())
+            flags.set("enable_verifier", if verify { "true" } else { "false" })?;
+            cranelift_native::builder().map_err(JitError::NoBackend)?.finish(settings::Flags::new(flags)).map_err(JitError::Isa)
         };
         let isa = target(false)?;
         let cold_isa = target(true)?;
@@ -211,7 +213,7 @@ impl JitFns {
                 sig.params.push(AbiParam::new(types::F64));
             }
             sig.returns.push(AbiParam::new(types::F64));
-            helper_ids.push(module.declare_function(name, Linkage::Import, &sig).map_err(|e| e.to_string())?);
+            helper_ids.push(module.declare_function(name, Linkage::Import, &sig)?);
         }
 
         let dense_ptrs: Vec<i64> = dense.iter().map(|d| d.as_ptr() as i64).collect();
@@ -240,7 +242,7 @@ impl JitFns {
         }
 
         d.finish()?;
-        module.finalize_definitions().map_err(|e| e.to_string())?;
+        module.finalize_definitions()?;
         // SAFETY (the transmutes below): each pointer is the finalized code of a function
         // compiled from the signature given to `define` above, in the platform's default C
         // calling convention, which is the `extern "C"` type it is cast to:
