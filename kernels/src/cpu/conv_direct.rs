@@ -155,13 +155,15 @@ pub(super) fn forward(c: &Conv2d, x: &[f32], w: &[f32], y: &mut [f32]) {
             }
         }
     }
-    // Whole segments (x offset, y offset), and each row's partial one.
+    // Whole segments (x offset, y offset), and each row's partial one; 16 pixels wide with
+    // AVX-512 when rows are a multiple of 16 (the same bits as 8-pixel segments)
+    let seg = if simd::wide() && g.ow % 16 == 0 { 16 } else { 8 };
     let mut segs = Vec::new();
     let mut tails = Vec::new();
     for oy in 0..g.oh {
-        for s in (0..g.ow).step_by(8) {
+        for s in (0..g.ow).step_by(seg) {
             let o = (oy * g.rs + s, oy * g.ow + s);
-            if s + 8 <= g.ow {
+            if s + seg <= g.ow {
                 segs.push(o);
             } else {
                 tails.push(o);
@@ -183,7 +185,11 @@ pub(super) fn forward(c: &Conv2d, x: &[f32], w: &[f32], y: &mut [f32]) {
             for &(c0, mr) in &blk {
                 let wb = &wg[c0 * g.kk..][..mr * g.kk];
                 let yb = &mut yg[c0 * p..];
-                simd::fwd_segs(mr, wb, &g.koff, src, &segs, yb, p);
+                if seg == 16 {
+                    simd::fwd_segs16(mr, wb, &g.koff, src, &segs, yb, p);
+                } else {
+                    simd::fwd_segs(mr, wb, &g.koff, src, &segs, yb, p);
+                }
                 let mut tmp = [0.0f32; simd::FWD_MR * 8];
                 for &(xo, yo) in &tails {
                     simd::fwd(mr, wb, &g.koff, src, &[xo], &mut tmp, &[0], 8);
@@ -217,7 +223,9 @@ pub(super) fn backward_dw(c: &Conv2d, x: &[f32], dy: &[f32], dw: &mut [f32]) {
     let dy_direct = g.ow8 == g.ow;
     let dy_row = g.ow8;
     let dy_plane = g.oh * g.ow8;
-    let seg_img = g.oh * g.ow8 / 8;
+    // 16-pixel segments with AVX-512 when the padded rows are a multiple of 16
+    let seg = if simd::wide() && g.ow8 % 16 == 0 { 16 } else { 8 };
+    let seg_img = g.oh * g.ow8 / seg;
     // Images per reduction pass, and per partial sum (chunks depend on the shape only, not on
     // the thread count, and are summed in order: deterministic).
     let sb = (2 * DW_BLOCK).div_ceil(seg_img).clamp(1, 16);
@@ -255,19 +263,25 @@ pub(super) fn backward_dw(c: &Conv2d, x: &[f32], dy: &[f32], dw: &mut [f32]) {
                     let xo = if g.direct { ni * xs + gi * g.cig * hw } else { k * g.xlen() };
                     let dyo = if dy_direct { ni * ys + gi * g.cog * p } else { k * g.cog * dy_plane };
                     for oy in 0..g.oh {
-                        for s in (0..g.ow8).step_by(8) {
+                        for s in (0..g.ow8).step_by(seg) {
                             segs.push(xo + oy * g.rs + s, dyo + oy * dyr + s);
                         }
                     }
                 }
                 let og = &mut out[gi * g.cog * g.kk..][..g.cog * g.kk];
-                for s0 in (0..segs.len()).step_by(DW_BLOCK) {
-                    let range = s0..(s0 + DW_BLOCK).min(segs.len());
+                // the same pixels per block whatever the segment width
+                let block = DW_BLOCK * 8 / seg;
+                for s0 in (0..segs.len()).step_by(block) {
+                    let range = s0..(s0 + block).min(segs.len());
                     for &(c0, mr) in &blk {
                         for k0 in (0..g.kk).step_by(simd::DW_KT) {
                             let k1 = (k0 + simd::DW_KT).min(g.kk);
                             let ob = &mut og[c0 * g.kk + k0..];
-                            simd::dw(mr, &dyb[c0 * dys..], dys, xb, &g.koff[k0..k1], &segs, range.clone(), ob, g.kk);
+                            if seg == 16 {
+                                simd::dw16(mr, &dyb[c0 * dys..], dys, xb, &g.koff[k0..k1], &segs, range.clone(), ob, g.kk);
+                            } else {
+                                simd::dw(mr, &dyb[c0 * dys..], dys, xb, &g.koff[k0..k1], &segs, range.clone(), ob, g.kk);
+                            }
                         }
                     }
                 }

@@ -18,6 +18,22 @@ pub fn available() -> bool {
     }
 }
 
+/// Whether this CPU also has AVX-512F, for the 16-pixel kernels ([`fwd_segs16`], [`dw16`]).
+/// `NASC_NO_AVX512=1` turns them off (to compare, or on a CPU that slows its clock for them).
+pub fn wide() -> bool {
+    static WIDE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *WIDE.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            available() && is_x86_feature_detected!("avx512f") && std::env::var_os("NASC_NO_AVX512").is_none_or(|v| v.is_empty() || v == "0")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    })
+}
+
 /// Largest output-channel block of [`fwd`] and of [`dw`].
 pub const FWD_MR: usize = 6;
 pub const DW_MR: usize = 4;
@@ -223,6 +239,154 @@ unsafe fn dw_tile<const MR: usize, const KT: usize>(_: *const f32, _: usize, _: 
     unreachable!("simd kernels need x86-64")
 }
 
+/// [`fwd_segs`] with 16-pixel segments and AVX-512F (needs [`wide`]): the same sums in the same
+/// order per output pixel, so the same bits as the 8-pixel kernels.
+pub fn fwd_segs16(mr: usize, w: &[f32], off: &[usize], x: &[f32], segs: &[(usize, usize)], y: &mut [f32], ys: usize) {
+    assert!((1..=FWD_MR).contains(&mr));
+    assert!(w.len() >= off.len() * mr);
+    let last = off.iter().copied().max().unwrap_or(0);
+    let (mx, my) = segs.iter().fold((0, 0), |(a, b), &(xo, yo)| (a.max(xo), b.max(yo)));
+    assert!(segs.is_empty() || (mx + last + 16 <= x.len() && my + (mr - 1) * ys + 16 <= y.len()), "simd::fwd_segs16: out of bounds");
+    assert!(wide());
+    let (xp, yp) = (x.as_ptr(), y.as_mut_ptr());
+    macro_rules! go {
+        ($($m:literal)*) => {
+            match mr {
+                // SAFETY: AVX-512F checked by `wide`; every segment's reads
+                // `x[xo + off[k]..][..16]` and writes `y[yo + r*ys..][..16]` (r < mr) lie below
+                // the maxima checked above, and `w` holds `off.len()*mr` floats.
+                $($m => unsafe { fwd_list16::<$m>(w.as_ptr(), off, xp, segs, yp, ys) },)*
+                _ => unreachable!(),
+            }
+        };
+    }
+    go!(1 2 3 4 5 6)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn fwd_list16<const MR: usize>(w: *const f32, off: &[usize], x: *const f32, segs: &[(usize, usize)], y: *mut f32, ys: usize) {
+    let mut it = segs.chunks_exact(2);
+    for p in &mut it {
+        // SAFETY: per `fwd_segs16`'s checks.
+        unsafe { fwd_tile16::<MR, 2>(w, off, x, [p[0].0, p[1].0], y, [p[0].1, p[1].1], ys) };
+    }
+    for p in it.remainder() {
+        // SAFETY: per `fwd_segs16`'s checks.
+        unsafe { fwd_tile16::<MR, 1>(w, off, x, [p.0], y, [p.1], ys) };
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn fwd_list16<const MR: usize>(_: *const f32, _: &[usize], _: *const f32, _: &[(usize, usize)], _: *mut f32, _: usize) {
+    unreachable!("simd kernels need x86-64")
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+#[allow(clippy::too_many_arguments)]
+unsafe fn fwd_tile16<const MR: usize, const NV: usize>(w: *const f32, off: &[usize], x: *const f32, xo: [usize; NV], y: *mut f32, yo: [usize; NV], ys: usize) {
+    let mut acc = [[_mm512_setzero_ps(); NV]; MR];
+    let mut wp = w;
+    for &o in off {
+        let mut b = [_mm512_setzero_ps(); NV];
+        for v in 0..NV {
+            // SAFETY: in bounds per `fwd_segs16`'s checks.
+            b[v] = unsafe { _mm512_loadu_ps(x.add(xo[v] + o)) };
+        }
+        for row in acc.iter_mut() {
+            // SAFETY: `wp` walks `w[..off.len()*MR]`.
+            let a = _mm512_set1_ps(unsafe { *wp });
+            wp = unsafe { wp.add(1) };
+            for v in 0..NV {
+                row[v] = _mm512_fmadd_ps(a, b[v], row[v]);
+            }
+        }
+    }
+    for (r, row) in acc.iter().enumerate() {
+        for v in 0..NV {
+            // SAFETY: in bounds per `fwd_segs16`'s checks.
+            unsafe { _mm512_storeu_ps(y.add(yo[v] + r * ys), row[v]) };
+        }
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[allow(clippy::too_many_arguments)]
+unsafe fn fwd_tile16<const MR: usize, const NV: usize>(_: *const f32, _: &[usize], _: *const f32, _: [usize; NV], _: *mut f32, _: [usize; NV], _: usize) {
+    unreachable!("simd kernels need x86-64")
+}
+
+/// [`dw`] over 16-pixel segments with AVX-512F (needs [`wide`]); `segs` lists 16-pixel
+/// segments. Deterministic (fixed lane order), not the same bits as [`dw`].
+#[allow(clippy::too_many_arguments)]
+pub fn dw16(mr: usize, dy: &[f32], dys: usize, x: &[f32], off: &[usize], segs: &Segs, range: std::ops::Range<usize>, out: &mut [f32], ldo: usize) {
+    let kt = off.len();
+    assert!((1..=DW_MR).contains(&mr) && (1..=DW_KT).contains(&kt));
+    assert!((mr - 1) * ldo + kt <= out.len(), "simd::dw16: out out of bounds");
+    let last = off.iter().copied().max().unwrap();
+    assert!(segs.max.0 + last + 16 <= x.len() && segs.max.1 + (mr - 1) * dys + 16 <= dy.len(), "simd::dw16: input out of bounds");
+    let segs = &segs.v[range];
+    assert!(wide());
+    let mut acc = [[0.0f32; DW_KT]; DW_MR];
+    let (xp, dp) = (x.as_ptr(), dy.as_ptr());
+    macro_rules! go {
+        ($(($m:literal, $t:literal))*) => {
+            match (mr, kt) {
+                $(($m, $t) => {
+                    let mut o = [0usize; $t];
+                    o.copy_from_slice(off);
+                    // SAFETY: AVX-512F checked by `wide`; every read was bounds-checked above.
+                    let a = unsafe { dw_tile16::<$m, $t>(dp, dys, xp, o, segs) };
+                    for r in 0..$m {
+                        acc[r][..$t].copy_from_slice(&a[r]);
+                    }
+                })*
+                _ => unreachable!(),
+            }
+        };
+    }
+    go!((1, 1)(1, 2)(1, 3)(2, 1)(2, 2)(2, 3)(3, 1)(3, 2)(3, 3)(4, 1)(4, 2)(4, 3));
+    for r in 0..mr {
+        for t in 0..kt {
+            out[r * ldo + t] += acc[r][t];
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn dw_tile16<const MR: usize, const KT: usize>(dy: *const f32, dys: usize, x: *const f32, off: [usize; KT], segs: &[(usize, usize)]) -> [[f32; KT]; MR] {
+    let mut acc = [[_mm512_setzero_ps(); KT]; MR];
+    for &(xo, dyo) in segs {
+        let mut xv = [_mm512_setzero_ps(); KT];
+        for t in 0..KT {
+            // SAFETY: in bounds per `dw16`'s checks.
+            xv[t] = unsafe { _mm512_loadu_ps(x.add(xo + off[t])) };
+        }
+        for (r, row) in acc.iter_mut().enumerate() {
+            // SAFETY: in bounds per `dw16`'s checks.
+            let d = unsafe { _mm512_loadu_ps(dy.add(dyo + r * dys)) };
+            for t in 0..KT {
+                row[t] = _mm512_fmadd_ps(d, xv[t], row[t]);
+            }
+        }
+    }
+    let mut out = [[0.0f32; KT]; MR];
+    for r in 0..MR {
+        for t in 0..KT {
+            out[r][t] = _mm512_reduce_add_ps(acc[r][t]);
+        }
+    }
+    out
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn dw_tile16<const MR: usize, const KT: usize>(_: *const f32, _: usize, _: *const f32, _: [usize; KT], _: &[(usize, usize)]) -> [[f32; KT]; MR] {
+    unreachable!("simd kernels need x86-64")
+}
+
 /// Sum of the 8 lanes (a fixed order: deterministic).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
@@ -257,5 +421,59 @@ mod tests {
         }
         let short = &x[..9 + 7];
         assert!(std::panic::catch_unwind(|| fwd(2, &w, &off, short, &[0], &mut [0.0; 16], &[0], 8)).is_err());
+    }
+
+    /// The 16-pixel AVX-512 kernels against the 8-pixel ones on the same data: the forward
+    /// gives the same bits (the same sums in the same order per pixel), the weight gradient the
+    /// same sums within rounding.
+    #[test]
+    fn wide_kernels_agree_with_the_8_pixel_ones() {
+        if !wide() {
+            eprintln!("no AVX-512F here: the 16-pixel kernels are not used");
+            return;
+        }
+        let mut seed = 7u64;
+        let mut rnd = move || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((seed >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+        };
+        let off = [0usize, 1, 2, 34, 35, 36, 68, 69, 70];
+        let x: Vec<f32> = (0..34 * 40).map(|_| rnd()).collect();
+        for mr in 1..=FWD_MR {
+            let w: Vec<f32> = (0..off.len() * mr).map(|_| rnd()).collect();
+            // rows of 32 pixels: two 16-pixel segments or four 8-pixel ones each
+            let (s16, s8): (Vec<(usize, usize)>, Vec<(usize, usize)>) = (
+                (0..5).flat_map(|r| [0, 16].map(move |s| (r * 34 + s, r * 32 + s))).collect(),
+                (0..5).flat_map(|r| [0, 8, 16, 24].map(move |s| (r * 34 + s, r * 32 + s))).collect(),
+            );
+            let (mut a, mut b) = (vec![0.0f32; 160 * mr], vec![0.0f32; 160 * mr]);
+            fwd_segs16(mr, &w, &off, &x, &s16, &mut a, 160);
+            fwd_segs(mr, &w, &off, &x, &s8, &mut b, 160);
+            assert!(a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits()), "fwd mr {mr}");
+        }
+        let dy: Vec<f32> = (0..4 * 160).map(|_| rnd()).collect();
+        for mr in 1..=DW_MR {
+            for kt in 1..=DW_KT {
+                let (mut g16, mut g8) = (Segs::default(), Segs::default());
+                for r in 0..5 {
+                    for s in [0, 16] {
+                        g16.push(r * 34 + s, r * 32 + s);
+                    }
+                    for s in [0, 8, 16, 24] {
+                        g8.push(r * 34 + s, r * 32 + s);
+                    }
+                }
+                let (mut a, mut b) = (vec![0.0f32; 4 * kt], vec![0.0f32; 4 * kt]);
+                dw16(mr, &dy, 160, &x, &off[..kt], &g16, 0..g16.len(), &mut a, kt);
+                dw(mr, &dy, 160, &x, &off[..kt], &g8, 0..g8.len(), &mut b, kt);
+                for (p, q) in a.iter().zip(&b) {
+                    assert!((p - q).abs() <= 1e-5 * (1.0 + q.abs()), "dw mr {mr} kt {kt}: {p} vs {q}");
+                }
+                assert!(a[..mr * kt].iter().any(|v| *v != 0.0));
+            }
+        }
+        // a segment reaching past `x` is refused, not read
+        let short = &x[..2 * 34 + 16 + 1];
+        assert!(std::panic::catch_unwind(|| fwd_segs16(1, &[1.0; 9], &off, short, &[(34, 0)], &mut [0.0; 16], 16)).is_err());
     }
 }
