@@ -157,7 +157,7 @@ pub(super) fn forward(c: &Conv2d, x: &[f32], w: &[f32], y: &mut [f32]) {
     }
     // Whole segments (x offset, y offset), and each row's partial one; 16 pixels wide with
     // AVX-512 when rows are a multiple of 16 (the same bits as 8-pixel segments)
-    let seg = if simd::wide() && g.ow % 16 == 0 { 16 } else { 8 };
+    let seg = if simd::wide() && g.ow.is_multiple_of(16) { 16 } else { 8 };
     let mut segs = Vec::new();
     let mut tails = Vec::new();
     for oy in 0..g.oh {
@@ -224,7 +224,7 @@ pub(super) fn backward_dw(c: &Conv2d, x: &[f32], dy: &[f32], dw: &mut [f32]) {
     let dy_row = g.ow8;
     let dy_plane = g.oh * g.ow8;
     // 16-pixel segments with AVX-512 when the padded rows are a multiple of 16
-    let seg = if simd::wide() && g.ow8 % 16 == 0 { 16 } else { 8 };
+    let seg = if simd::wide() && g.ow8.is_multiple_of(16) { 16 } else { 8 };
     let seg_img = g.oh * g.ow8 / seg;
     // Images per reduction pass, and per partial sum (chunks depend on the shape only, not on
     // the thread count, and are summed in order: deterministic).
