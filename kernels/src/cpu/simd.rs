@@ -442,10 +442,8 @@ mod tests {
         for mr in 1..=FWD_MR {
             let w: Vec<f32> = (0..off.len() * mr).map(|_| rnd()).collect();
             // rows of 32 pixels: two 16-pixel segments or four 8-pixel ones each
-            let (s16, s8): (Vec<(usize, usize)>, Vec<(usize, usize)>) = (
-                (0..5).flat_map(|r| [0, 16].map(move |s| (r * 34 + s, r * 32 + s))).collect(),
-                (0..5).flat_map(|r| [0, 8, 16, 24].map(move |s| (r * 34 + s, r * 32 + s))).collect(),
-            );
+            let s16: Vec<(usize, usize)> = (0..5).flat_map(|r| [0, 16].map(move |s| (r * 34 + s, r * 32 + s))).collect();
+            let s8: Vec<(usize, usize)> = (0..5).flat_map(|r| [0, 8, 16, 24].map(move |s| (r * 34 + s, r * 32 + s))).collect();
             let (mut a, mut b) = (vec![0.0f32; 160 * mr], vec![0.0f32; 160 * mr]);
             fwd_segs16(mr, &w, &off, &x, &s16, &mut a, 160);
             fwd_segs(mr, &w, &off, &x, &s8, &mut b, 160);
