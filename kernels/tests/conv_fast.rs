@@ -2,6 +2,8 @@
 //! and backward, on odd shapes: every stride-1 case of `conv_cases`, plus partial 8-pixel
 //! segments, channel counts that leave partial kernel blocks, groups, dilation, padding larger
 //! than the kernel reach, batches that are not a multiple of the dW chunk, and the NB201 shapes.
+//! On a CPU with AVX-512F the 16-pixel kernels run where rows are a multiple of 16 pixels or
+//! maps are 8 pixels wide with an even number of rows (`NASC_NO_AVX512=1` turns them off).
 //! Also: the fast path gives bit-identical results with 1 and 3 threads, and the im2col path
 //! the same bits on every run.
 //! On a CPU without AVX2+FMA both sides take the reference path (the test still runs).
@@ -32,6 +34,11 @@ fn cases() -> Vec<(String, Conv2d)> {
         ("no pad 3x3 w 10", conv(3, 4, 8, 10, 6, (3, 3), (0, 0), (1, 1), 1, false)),
         ("w 8 no pad 1x1 n 1", conv(1, 8, 3, 8, 5, (1, 1), (0, 0), (1, 1), 1, false)),
         ("w 3 narrow", conv(6, 2, 4, 3, 2, (3, 3), (1, 1), (1, 1), 1, false)),
+        // AVX-512: two 8-pixel rows at once (even rows), and its fallback (odd rows)
+        ("8x8 pairs 5x5 dil 1", conv(2, 5, 8, 8, 7, (5, 5), (2, 2), (1, 1), 1, true)),
+        ("8 wide odd rows 7", conv(2, 4, 7, 8, 6, (3, 3), (1, 1), (1, 1), 1, false)),
+        ("8x6 1x1 unpadded pairs", conv(3, 9, 6, 8, 13, (1, 1), (0, 0), (1, 1), 1, false)),
+        ("w 16 dil 2 groups 2", conv(2, 4, 10, 16, 6, (3, 3), (2, 2), (2, 2), 2, false)),
     ];
     v.extend(extra.into_iter().map(|(n, c)| (n.to_string(), c)));
     v

@@ -76,6 +76,18 @@ impl Geo {
         Geo { cig: c.cin_g(), cog: c.cout_g(), kk: c.cin_g() * c.kh * c.kw, oh, ow, ow8, rs, plane, koff, direct: c.pad == (0, 0) && ow8 == ow }
     }
 
+    /// The segments of the 16-pixel AVX-512 kernels, if they apply (`wide`): `(16, 0)` when
+    /// rows are a multiple of 16 pixels (16 along a row), `(16, rs)` for maps 8 pixels wide with
+    /// an even number of rows (two rows at once: their outputs are contiguous, their inputs two
+    /// runs of 8 one padded row apart); else `(8, 0)`.
+    fn segment(&self, wide: bool) -> (usize, usize) {
+        match (wide, self.ow8) {
+            (true, w) if w.is_multiple_of(16) => (16, 0),
+            (true, 8) if self.ow == 8 && self.oh.is_multiple_of(2) => (16, self.rs),
+            _ => (8, 0),
+        }
+    }
+
     fn xlen(&self) -> usize {
         self.cig * self.plane
     }
@@ -156,14 +168,15 @@ pub(super) fn forward(c: &Conv2d, x: &[f32], w: &[f32], y: &mut [f32]) {
         }
     }
     // Whole segments (x offset, y offset), and each row's partial one; 16 pixels wide with
-    // AVX-512 when rows are a multiple of 16 (the same bits as 8-pixel segments)
-    let seg = if simd::wide() && g.ow.is_multiple_of(16) { 16 } else { 8 };
+    // AVX-512 where they apply (the same bits as 8-pixel segments)
+    let (seg, xr) = g.segment(simd::wide() && g.ow.is_multiple_of(8));
     let mut segs = Vec::new();
     let mut tails = Vec::new();
-    for oy in 0..g.oh {
-        for s in (0..g.ow).step_by(seg) {
+    let pairs = if xr > 0 { 2 } else { 1 };
+    for oy in (0..g.oh).step_by(pairs) {
+        for s in (0..g.ow).step_by(seg / pairs) {
             let o = (oy * g.rs + s, oy * g.ow + s);
-            if s + seg <= g.ow {
+            if s + seg / pairs <= g.ow {
                 segs.push(o);
             } else {
                 tails.push(o);
@@ -186,7 +199,7 @@ pub(super) fn forward(c: &Conv2d, x: &[f32], w: &[f32], y: &mut [f32]) {
                 let wb = &wg[c0 * g.kk..][..mr * g.kk];
                 let yb = &mut yg[c0 * p..];
                 if seg == 16 {
-                    simd::fwd_segs16(mr, wb, &g.koff, src, &segs, yb, p);
+                    simd::fwd_segs16(mr, wb, &g.koff, src, xr, &segs, yb, p);
                 } else {
                     simd::fwd_segs(mr, wb, &g.koff, src, &segs, yb, p);
                 }
@@ -223,8 +236,12 @@ pub(super) fn backward_dw(c: &Conv2d, x: &[f32], dy: &[f32], dw: &mut [f32]) {
     let dy_direct = g.ow8 == g.ow;
     let dy_row = g.ow8;
     let dy_plane = g.oh * g.ow8;
-    // 16-pixel segments with AVX-512 when the padded rows are a multiple of 16
-    let seg = if simd::wide() && g.ow8.is_multiple_of(16) { 16 } else { 8 };
+    // 16-pixel segments with AVX-512 where they apply (two rows at once need `dy` unpadded)
+    let (seg, xr) = match g.segment(simd::wide()) {
+        (16, xr) if xr > 0 && !dy_direct => (8, 0),
+        m => m,
+    };
+    let pairs = if xr > 0 { 2 } else { 1 };
     let seg_img = g.oh * g.ow8 / seg;
     // Images per reduction pass, and per partial sum (chunks depend on the shape only, not on
     // the thread count, and are summed in order: deterministic).
@@ -262,8 +279,8 @@ pub(super) fn backward_dw(c: &Conv2d, x: &[f32], dy: &[f32], dw: &mut [f32]) {
                 for (k, ni) in (b0..b1).enumerate() {
                     let xo = if g.direct { ni * xs + gi * g.cig * hw } else { k * g.xlen() };
                     let dyo = if dy_direct { ni * ys + gi * g.cog * p } else { k * g.cog * dy_plane };
-                    for oy in 0..g.oh {
-                        for s in (0..g.ow8).step_by(seg) {
+                    for oy in (0..g.oh).step_by(pairs) {
+                        for s in (0..g.ow8).step_by(seg / pairs) {
                             segs.push(xo + oy * g.rs + s, dyo + oy * dyr + s);
                         }
                     }
@@ -278,7 +295,7 @@ pub(super) fn backward_dw(c: &Conv2d, x: &[f32], dy: &[f32], dw: &mut [f32]) {
                             let k1 = (k0 + simd::DW_KT).min(g.kk);
                             let ob = &mut og[c0 * g.kk + k0..];
                             if seg == 16 {
-                                simd::dw16(mr, &dyb[c0 * dys..], dys, xb, &g.koff[k0..k1], &segs, range.clone(), ob, g.kk);
+                                simd::dw16(mr, &dyb[c0 * dys..], dys, xb, xr, &g.koff[k0..k1], &segs, range.clone(), ob, g.kk);
                             } else {
                                 simd::dw(mr, &dyb[c0 * dys..], dys, xb, &g.koff[k0..k1], &segs, range.clone(), ob, g.kk);
                             }

@@ -240,22 +240,27 @@ unsafe fn dw_tile<const MR: usize, const KT: usize>(_: *const f32, _: usize, _: 
 }
 
 /// [`fwd_segs`] with 16-pixel segments and AVX-512F (needs [`wide`]): the same sums in the same
-/// order per output pixel, so the same bits as the 8-pixel kernels.
-pub fn fwd_segs16(mr: usize, w: &[f32], off: &[usize], x: &[f32], segs: &[(usize, usize)], y: &mut [f32], ys: usize) {
+/// order per output pixel, so the same bits as the 8-pixel kernels. `xr == 0`: a segment's 16
+/// input pixels are contiguous; else they are two runs of 8, at `xo` and `xo + xr` (two 8-pixel
+/// rows of a padded plane whose outputs are contiguous: 8x8 maps).
+#[allow(clippy::too_many_arguments)]
+pub fn fwd_segs16(mr: usize, w: &[f32], off: &[usize], x: &[f32], xr: usize, segs: &[(usize, usize)], y: &mut [f32], ys: usize) {
     assert!((1..=FWD_MR).contains(&mr));
     assert!(w.len() >= off.len() * mr);
     let last = off.iter().copied().max().unwrap_or(0);
     let (mx, my) = segs.iter().fold((0, 0), |(a, b), &(xo, yo)| (a.max(xo), b.max(yo)));
-    assert!(segs.is_empty() || (mx + last + 16 <= x.len() && my + (mr - 1) * ys + 16 <= y.len()), "simd::fwd_segs16: out of bounds");
+    let reach = if xr == 0 { 16 } else { 16.max(xr + 8) };
+    assert!(segs.is_empty() || (mx + last + reach <= x.len() && my + (mr - 1) * ys + 16 <= y.len()), "simd::fwd_segs16: out of bounds");
     assert!(wide());
     let (xp, yp) = (x.as_ptr(), y.as_mut_ptr());
     macro_rules! go {
         ($($m:literal)*) => {
-            match mr {
+            match (mr, xr) {
                 // SAFETY: AVX-512F checked by `wide`; every segment's reads
-                // `x[xo + off[k]..][..16]` and writes `y[yo + r*ys..][..16]` (r < mr) lie below
-                // the maxima checked above, and `w` holds `off.len()*mr` floats.
-                $($m => unsafe { fwd_list16::<$m>(w.as_ptr(), off, xp, segs, yp, ys) },)*
+                // `x[xo + off[k]..][..reach]` and writes `y[yo + r*ys..][..16]` (r < mr) lie
+                // below the maxima checked above, and `w` holds `off.len()*mr` floats.
+                $(($m, 0) => unsafe { fwd_list16::<$m, false>(w.as_ptr(), off, xp, 0, segs, yp, ys) },
+                  ($m, _) => unsafe { fwd_list16::<$m, true>(w.as_ptr(), off, xp, xr, segs, yp, ys) },)*
                 _ => unreachable!(),
             }
         };
@@ -263,22 +268,39 @@ pub fn fwd_segs16(mr: usize, w: &[f32], off: &[usize], x: &[f32], segs: &[(usize
     go!(1 2 3 4 5 6)
 }
 
+/// 16 floats at `x`, or with `SPLIT` 8 at `x` then 8 at `x + xr`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn fwd_list16<const MR: usize>(w: *const f32, off: &[usize], x: *const f32, segs: &[(usize, usize)], y: *mut f32, ys: usize) {
+#[inline]
+unsafe fn load16<const SPLIT: bool>(x: *const f32, xr: usize) -> __m512 {
+    if SPLIT {
+        // SAFETY: the caller's bounds cover both runs.
+        let (lo, hi) = unsafe { (_mm256_loadu_ps(x), _mm256_loadu_ps(x.add(xr))) };
+        _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(lo)), _mm256_castps_pd(hi), 1))
+    } else {
+        // SAFETY: the caller's bounds cover the 16 floats.
+        unsafe { _mm512_loadu_ps(x) }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn fwd_list16<const MR: usize, const SPLIT: bool>(w: *const f32, off: &[usize], x: *const f32, xr: usize, segs: &[(usize, usize)], y: *mut f32, ys: usize) {
     let mut it = segs.chunks_exact(2);
     for p in &mut it {
         // SAFETY: per `fwd_segs16`'s checks.
-        unsafe { fwd_tile16::<MR, 2>(w, off, x, [p[0].0, p[1].0], y, [p[0].1, p[1].1], ys) };
+        unsafe { fwd_tile16::<MR, 2, SPLIT>(w, off, x, xr, [p[0].0, p[1].0], y, [p[0].1, p[1].1], ys) };
     }
     for p in it.remainder() {
         // SAFETY: per `fwd_segs16`'s checks.
-        unsafe { fwd_tile16::<MR, 1>(w, off, x, [p.0], y, [p.1], ys) };
+        unsafe { fwd_tile16::<MR, 1, SPLIT>(w, off, x, xr, [p.0], y, [p.1], ys) };
     }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-unsafe fn fwd_list16<const MR: usize>(_: *const f32, _: &[usize], _: *const f32, _: &[(usize, usize)], _: *mut f32, _: usize) {
+#[allow(clippy::too_many_arguments)]
+unsafe fn fwd_list16<const MR: usize, const SPLIT: bool>(_: *const f32, _: &[usize], _: *const f32, _: usize, _: &[(usize, usize)], _: *mut f32, _: usize) {
     unreachable!("simd kernels need x86-64")
 }
 
@@ -286,14 +308,23 @@ unsafe fn fwd_list16<const MR: usize>(_: *const f32, _: &[usize], _: *const f32,
 #[target_feature(enable = "avx512f")]
 #[inline]
 #[allow(clippy::too_many_arguments)]
-unsafe fn fwd_tile16<const MR: usize, const NV: usize>(w: *const f32, off: &[usize], x: *const f32, xo: [usize; NV], y: *mut f32, yo: [usize; NV], ys: usize) {
+unsafe fn fwd_tile16<const MR: usize, const NV: usize, const SPLIT: bool>(
+    w: *const f32,
+    off: &[usize],
+    x: *const f32,
+    xr: usize,
+    xo: [usize; NV],
+    y: *mut f32,
+    yo: [usize; NV],
+    ys: usize,
+) {
     let mut acc = [[_mm512_setzero_ps(); NV]; MR];
     let mut wp = w;
     for &o in off {
         let mut b = [_mm512_setzero_ps(); NV];
         for v in 0..NV {
             // SAFETY: in bounds per `fwd_segs16`'s checks.
-            b[v] = unsafe { _mm512_loadu_ps(x.add(xo[v] + o)) };
+            b[v] = unsafe { load16::<SPLIT>(x.add(xo[v] + o), xr) };
         }
         for row in acc.iter_mut() {
             // SAFETY: `wp` walks `w[..off.len()*MR]`.
@@ -314,19 +345,31 @@ unsafe fn fwd_tile16<const MR: usize, const NV: usize>(w: *const f32, off: &[usi
 
 #[cfg(not(target_arch = "x86_64"))]
 #[allow(clippy::too_many_arguments)]
-unsafe fn fwd_tile16<const MR: usize, const NV: usize>(_: *const f32, _: &[usize], _: *const f32, _: [usize; NV], _: *mut f32, _: [usize; NV], _: usize) {
+unsafe fn fwd_tile16<const MR: usize, const NV: usize, const SPLIT: bool>(
+    _: *const f32,
+    _: &[usize],
+    _: *const f32,
+    _: usize,
+    _: [usize; NV],
+    _: *mut f32,
+    _: [usize; NV],
+    _: usize,
+) {
     unreachable!("simd kernels need x86-64")
 }
 
 /// [`dw`] over 16-pixel segments with AVX-512F (needs [`wide`]); `segs` lists 16-pixel
-/// segments. Deterministic (fixed lane order), not the same bits as [`dw`].
+/// segments (`dy` contiguous; `x` contiguous, or with `xr > 0` two runs of 8 at `xo` and
+/// `xo + xr`, as in [`fwd_segs16`]). Deterministic (fixed lane order), not the same bits as
+/// [`dw`].
 #[allow(clippy::too_many_arguments)]
-pub fn dw16(mr: usize, dy: &[f32], dys: usize, x: &[f32], off: &[usize], segs: &Segs, range: std::ops::Range<usize>, out: &mut [f32], ldo: usize) {
+pub fn dw16(mr: usize, dy: &[f32], dys: usize, x: &[f32], xr: usize, off: &[usize], segs: &Segs, range: std::ops::Range<usize>, out: &mut [f32], ldo: usize) {
     let kt = off.len();
     assert!((1..=DW_MR).contains(&mr) && (1..=DW_KT).contains(&kt));
     assert!((mr - 1) * ldo + kt <= out.len(), "simd::dw16: out out of bounds");
     let last = off.iter().copied().max().unwrap();
-    assert!(segs.max.0 + last + 16 <= x.len() && segs.max.1 + (mr - 1) * dys + 16 <= dy.len(), "simd::dw16: input out of bounds");
+    let reach = if xr == 0 { 16 } else { 16.max(xr + 8) };
+    assert!(segs.max.0 + last + reach <= x.len() && segs.max.1 + (mr - 1) * dys + 16 <= dy.len(), "simd::dw16: input out of bounds");
     let segs = &segs.v[range];
     assert!(wide());
     let mut acc = [[0.0f32; DW_KT]; DW_MR];
@@ -338,7 +381,7 @@ pub fn dw16(mr: usize, dy: &[f32], dys: usize, x: &[f32], off: &[usize], segs: &
                     let mut o = [0usize; $t];
                     o.copy_from_slice(off);
                     // SAFETY: AVX-512F checked by `wide`; every read was bounds-checked above.
-                    let a = unsafe { dw_tile16::<$m, $t>(dp, dys, xp, o, segs) };
+                    let a = unsafe { if xr == 0 { dw_tile16::<$m, $t, false>(dp, dys, xp, 0, o, segs) } else { dw_tile16::<$m, $t, true>(dp, dys, xp, xr, o, segs) } };
                     for r in 0..$m {
                         acc[r][..$t].copy_from_slice(&a[r]);
                     }
@@ -357,13 +400,20 @@ pub fn dw16(mr: usize, dy: &[f32], dys: usize, x: &[f32], off: &[usize], segs: &
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn dw_tile16<const MR: usize, const KT: usize>(dy: *const f32, dys: usize, x: *const f32, off: [usize; KT], segs: &[(usize, usize)]) -> [[f32; KT]; MR] {
+unsafe fn dw_tile16<const MR: usize, const KT: usize, const SPLIT: bool>(
+    dy: *const f32,
+    dys: usize,
+    x: *const f32,
+    xr: usize,
+    off: [usize; KT],
+    segs: &[(usize, usize)],
+) -> [[f32; KT]; MR] {
     let mut acc = [[_mm512_setzero_ps(); KT]; MR];
     for &(xo, dyo) in segs {
         let mut xv = [_mm512_setzero_ps(); KT];
         for t in 0..KT {
             // SAFETY: in bounds per `dw16`'s checks.
-            xv[t] = unsafe { _mm512_loadu_ps(x.add(xo + off[t])) };
+            xv[t] = unsafe { load16::<SPLIT>(x.add(xo + off[t]), xr) };
         }
         for (r, row) in acc.iter_mut().enumerate() {
             // SAFETY: in bounds per `dw16`'s checks.
@@ -383,7 +433,14 @@ unsafe fn dw_tile16<const MR: usize, const KT: usize>(dy: *const f32, dys: usize
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-unsafe fn dw_tile16<const MR: usize, const KT: usize>(_: *const f32, _: usize, _: *const f32, _: [usize; KT], _: &[(usize, usize)]) -> [[f32; KT]; MR] {
+unsafe fn dw_tile16<const MR: usize, const KT: usize, const SPLIT: bool>(
+    _: *const f32,
+    _: usize,
+    _: *const f32,
+    _: usize,
+    _: [usize; KT],
+    _: &[(usize, usize)],
+) -> [[f32; KT]; MR] {
     unreachable!("simd kernels need x86-64")
 }
 
@@ -445,7 +502,7 @@ mod tests {
             let s16: Vec<(usize, usize)> = (0..5).flat_map(|r| [0, 16].map(move |s| (r * 34 + s, r * 32 + s))).collect();
             let s8: Vec<(usize, usize)> = (0..5).flat_map(|r| [0, 8, 16, 24].map(move |s| (r * 34 + s, r * 32 + s))).collect();
             let (mut a, mut b) = (vec![0.0f32; 160 * mr], vec![0.0f32; 160 * mr]);
-            fwd_segs16(mr, &w, &off, &x, &s16, &mut a, 160);
+            fwd_segs16(mr, &w, &off, &x, 0, &s16, &mut a, 160);
             fwd_segs(mr, &w, &off, &x, &s8, &mut b, 160);
             assert!(a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits()), "fwd mr {mr}");
         }
@@ -462,7 +519,7 @@ mod tests {
                     }
                 }
                 let (mut a, mut b) = (vec![0.0f32; 4 * kt], vec![0.0f32; 4 * kt]);
-                dw16(mr, &dy, 160, &x, &off[..kt], &g16, 0..g16.len(), &mut a, kt);
+                dw16(mr, &dy, 160, &x, 0, &off[..kt], &g16, 0..g16.len(), &mut a, kt);
                 dw(mr, &dy, 160, &x, &off[..kt], &g8, 0..g8.len(), &mut b, kt);
                 for (p, q) in a.iter().zip(&b) {
                     assert!((p - q).abs() <= 1e-5 * (1.0 + q.abs()), "dw mr {mr} kt {kt}: {p} vs {q}");
@@ -472,6 +529,6 @@ mod tests {
         }
         // a segment reaching past `x` is refused, not read
         let short = &x[..2 * 34 + 16 + 1];
-        assert!(std::panic::catch_unwind(|| fwd_segs16(1, &[1.0; 9], &off, short, &[(34, 0)], &mut [0.0; 16], 16)).is_err());
+        assert!(std::panic::catch_unwind(|| fwd_segs16(1, &[1.0; 9], &off, short, 0, &[(34, 0)], &mut [0.0; 16], 16)).is_err());
     }
 }
