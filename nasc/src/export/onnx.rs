@@ -169,7 +169,9 @@ pub fn build(net: &Net, meta: &Meta, weights: &str) -> Vec<u8> {
             Op::Input => unreachable!("only node 0 is the input"),
             Op::Conv { k, stride, groups, dilation, pad, bias, .. } => {
                 let x = arg(&mut b, 0);
-                let (w, bb) = (p(i, "conv.weight"), p(i, "conv.bias"));
+                let w = p(i, "conv.weight");
+                // (a conv without bias has no `conv.bias` initializer)
+                let bb = if *bias { p(i, "conv.bias") } else { String::new() };
                 let ins: Vec<&str> = if *bias { vec![&x, &w, &bb] } else { vec![&x, &w] };
                 let attrs = vec![
                     ints("kernel_shape", &[k.0 as i64, k.1 as i64]),
