@@ -285,7 +285,7 @@ impl<'a> Runner<'a> {
     ) -> Result<Self, RunError> {
         let mut r = Self::new(space, strategy, evaluator, store, cfg);
         if run.meta.objectives.is_some() {
-            r.objectives = Some(Objectives::of_run(&run.meta).map_err(RunError::Objectives)?);
+            r.objectives = Some(Objectives::of_run(&run.meta)?);
         }
         let Some((n, state)) = &run.checkpoint else {
             if run.trials.is_empty() {
