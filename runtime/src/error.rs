@@ -2,6 +2,11 @@
 //! cannot go on ([`RunError`], which wraps the others). Each variant keeps what the user needs;
 //! messages are lowercase with user input in backticks, and callers render them (`to_string`,
 //! or `?` through `From<_> for String`).
+//!
+//! Still `Result<_, String>` (issue 15, to convert next): the `Evaluator` trait's per-trial
+//! results (failure texts stored with each trial, implemented in `nasc` too), the `Strategy`
+//! trait's `restore` and the strategies' configs and states, `space.rs` (`decode`, names,
+//! restrict), `eval/`, `spec.rs`, `compare.rs`, `report/`, `worker.rs`, `nn/`, `predict/`.
 use crate::store::StoreError;
 
 /// Why a run (new or resumed) cannot go on.
