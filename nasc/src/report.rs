@@ -134,7 +134,7 @@ pub fn read_any(store: &str, run: Option<&str>) -> Result<StoredRun, String> {
             Err(format!("a PostgreSQL store holds many runs: choose one with `--run NAME` (runs: {})", if names.is_empty() { "none".to_string() } else { names.join(", ") }))
         }
         (false, Some(_)) => Err("--run names a run in a PostgreSQL store (`postgresql://USER@HOST:PORT/DB`); a SQLite store holds one run".into()),
-        (false, None) => SqliteStore::read(Path::new(store)),
+        (false, None) => Ok(SqliteStore::read(Path::new(store))?),
     }
 }
 

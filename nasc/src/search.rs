@@ -154,10 +154,10 @@ pub(crate) fn constraint_space(space: nasc_compiler::Space, constraints: &[Strin
 
 /// The objectives a run was stored with (older stores: the evaluator's reward).
 fn stored_objectives(m: &RunMeta) -> Result<Objectives, String> {
-    match &m.objectives {
-        Some(v) => Objectives::from_json(v, &m.metric_names),
-        None => Objectives::from_items(vec![], &Names::plain(&m.metric_names), &m.evaluator, None),
-    }
+    Ok(match &m.objectives {
+        Some(v) => Objectives::from_json(v, &m.metric_names)?,
+        None => Objectives::from_items(vec![], &Names::plain(&m.metric_names), &m.evaluator, None)?,
+    })
 }
 
 /// The configuration of a new run from the command line: strategy and its resolved config,
@@ -228,7 +228,7 @@ pub(crate) fn new_run_meta(
 }
 
 fn canonical_strategy(s: &str) -> Result<&'static str, String> {
-    strategy::canonical(s)
+    Ok(strategy::canonical(s)?)
 }
 
 pub fn search(a: SearchArgs, sets: &[(String, String)]) -> u8 {

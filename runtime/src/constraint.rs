@@ -2,6 +2,7 @@
 //! be a condition (a comparison, `in`, `and`/`or`/`!` of conditions), compare numbers (no
 //! strings), have no constant part that divides by zero, and, against the compiled space's metric
 //! bounds, be possible (an impossible one is an error) and not trivially true (a warning).
+use crate::error::{ConstraintError, ConstraintShape};
 use crate::SearchSpace;
 use nasc_grammar::ast::{BinOp, Expr, ExprKind, UnOp};
 
@@ -11,7 +12,7 @@ fn is_comparison(op: BinOp) -> bool {
 
 /// The value of a constant arithmetic expression (literals only), or None where it has names.
 /// Err for a division by zero or an overflow.
-fn constant(e: &Expr) -> Result<Option<f64>, String> {
+fn constant(e: &Expr) -> Result<Option<f64>, ConstraintShape> {
     Ok(match &e.kind {
         ExprKind::Int(i) => Some(*i as f64),
         ExprKind::Float(x) => Some(*x),
@@ -23,7 +24,7 @@ fn constant(e: &Expr) -> Result<Option<f64>, String> {
                 BinOp::Add => a + b,
                 BinOp::Sub => a - b,
                 BinOp::Mul => a * b,
-                BinOp::Div | BinOp::IntDiv | BinOp::Mod if b == 0.0 => return Err("divides by zero".into()),
+                BinOp::Div | BinOp::IntDiv | BinOp::Mod if b == 0.0 => return Err(ConstraintShape::DividesByZero),
                 BinOp::Div => a / b,
                 BinOp::IntDiv => (a / b).floor(),
                 BinOp::Mod => a.rem_euclid(b),
@@ -31,7 +32,7 @@ fn constant(e: &Expr) -> Result<Option<f64>, String> {
                 _ => return Ok(None),
             };
             if !v.is_finite() {
-                return Err("has a constant part that is not a finite number".into());
+                return Err(ConstraintShape::NotFinite);
             }
             Some(v)
         }
@@ -40,9 +41,9 @@ fn constant(e: &Expr) -> Result<Option<f64>, String> {
 }
 
 /// Refuse strings and constant divisions by zero anywhere in `e`.
-fn check_values(e: &Expr) -> Result<(), String> {
+fn check_values(e: &Expr) -> Result<(), ConstraintShape> {
     match &e.kind {
-        ExprKind::Str(s) => Err(format!("`\"{s}\"` is a string; a constraint compares numbers")),
+        ExprKind::Str(s) => Err(ConstraintShape::Str(s.clone())),
         ExprKind::Binary { lhs, rhs, .. } => {
             constant(e)?;
             check_values(lhs)?;
@@ -65,7 +66,7 @@ fn check_values(e: &Expr) -> Result<(), String> {
 }
 
 /// Refuse what is not a condition.
-fn check_condition(e: &Expr) -> Result<(), String> {
+fn check_condition(e: &Expr) -> Result<(), ConstraintShape> {
     match &e.kind {
         ExprKind::Binary { op: BinOp::And | BinOp::Or, lhs, rhs } => {
             check_condition(lhs)?;
@@ -74,13 +75,13 @@ fn check_condition(e: &Expr) -> Result<(), String> {
         ExprKind::Unary { op: UnOp::Not, operand } => check_condition(operand),
         ExprKind::Binary { op, .. } if is_comparison(*op) => Ok(()),
         ExprKind::Bool(_) => Ok(()),
-        _ => Err("is not a condition; compare a metric with a number, e.g. `flops <= 120M` or `params in 1M..5M`".into()),
+        _ => Err(ConstraintShape::NotACondition),
     }
 }
 
 /// The shape checks of a parsed command-line constraint; errors name the constraint.
-pub fn check(text: &str, e: &Expr) -> Result<(), String> {
-    check_condition(e).and_then(|()| check_values(e)).map_err(|m| format!("constraint `{text}`: {m}"))
+pub fn check(text: &str, e: &Expr) -> Result<(), ConstraintError> {
+    check_condition(e).and_then(|()| check_values(e)).map_err(|why| ConstraintError::Shape { text: text.to_string(), why })
 }
 
 fn fmt(x: f64) -> String {
@@ -163,7 +164,7 @@ fn compare(space: &SearchSpace, e: &Expr) -> Option<(bool, String)> {
 /// Check a command-line constraint against the metric bounds of the compiled space: an error
 /// when no candidate can meet it (one comparison of an `and`), a warning (Ok(Some)) when every
 /// candidate does.
-pub fn check_bounds(space: &SearchSpace, text: &str, e: &Expr) -> Result<Option<String>, String> {
+pub fn check_bounds(space: &SearchSpace, text: &str, e: &Expr) -> Result<Option<String>, ConstraintError> {
     let mut parts = Vec::new();
     fn conjuncts<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
         match &e.kind {
@@ -178,7 +179,7 @@ pub fn check_bounds(space: &SearchSpace, text: &str, e: &Expr) -> Result<Option<
     let mut always = Vec::new();
     for p in &parts {
         match compare(space, p) {
-            Some((false, what)) => return Err(format!("constraint `{text}` excludes every candidate: {what}")),
+            Some((false, what)) => return Err(ConstraintError::ExcludesAll { text: text.to_string(), what }),
             Some((true, what)) => always.push(what),
             None => {}
         }

@@ -14,6 +14,7 @@
 pub mod budget;
 pub mod compare;
 pub mod constraint;
+pub mod error;
 pub mod eval;
 pub mod nn;
 pub mod objective;

@@ -21,6 +21,7 @@
 //!
 //! Objective vectors are oriented so that every entry is maximized (minimized values negated),
 //! as [`crate::pareto`] expects.
+use crate::error::{ObjectiveError, ScalarizeError};
 use nasc_compiler::metrics::MetricKind;
 use nasc_compiler::Space;
 use nasc_grammar::ast::Direction;
@@ -122,7 +123,7 @@ impl Names {
     }
 
     /// The source of `name`, or an error listing the known names.
-    pub fn resolve(&self, name: &str, evaluator: &str) -> Result<Source, String> {
+    pub fn resolve(&self, name: &str, evaluator: &str) -> Result<Source, ObjectiveError> {
         if let Some(i) = self.metrics.iter().position(|m| m == name) {
             return Ok(Source::Metric(i));
         }
@@ -136,10 +137,10 @@ impl Names {
         }
         let known = self.known();
         if self.unreported.iter().any(|u| u == name) {
-            return Err(format!("external metric `{name}` is not reported by the evaluator `{evaluator}`; objectives may use: {}", known.join(", ")));
+            return Err(ObjectiveError::Unreported { name: name.to_string(), evaluator: evaluator.to_string(), known: known.iter().map(|k| k.to_string()).collect() });
         }
-        let hint = nasc_grammar::diag::did_you_mean(name, known.iter().copied()).map_or(String::new(), |s| format!("; did you mean `{s}`?"));
-        Err(format!("unknown objective `{name}` (known: {}){hint}", known.join(", ")))
+        let suggestion = nasc_grammar::diag::did_you_mean(name, known.iter().copied()).map(|s| s.to_string());
+        Err(ObjectiveError::Unknown { name: name.to_string(), known: known.iter().map(|k| k.to_string()).collect(), suggestion })
     }
 }
 
@@ -189,23 +190,23 @@ pub struct Objectives {
 }
 
 /// Parse `max:reward,min:flops` (also `maximize:`/`minimize:`; whitespace around items ignored).
-pub fn parse_list(text: &str) -> Result<Vec<(Sense, String)>, String> {
+pub fn parse_list(text: &str) -> Result<Vec<(Sense, String)>, ObjectiveError> {
     let mut out: Vec<(Sense, String)> = Vec::new();
     for item in text.split(',').map(str::trim) {
         let Some((dir, name)) = item.split_once(':') else {
-            return Err(format!("objective `{item}`: expected `max:NAME` or `min:NAME` (e.g. `max:reward,min:flops`)"));
+            return Err(ObjectiveError::NotAnItem { item: item.to_string() });
         };
         let sense = match dir.trim().to_lowercase().as_str() {
             "max" | "maximize" => Sense::Max,
             "min" | "minimize" => Sense::Min,
-            d => return Err(format!("objective `{item}`: direction `{d}` is neither `max` nor `min`")),
+            d => return Err(ObjectiveError::Direction { item: item.to_string(), direction: d.to_string() }),
         };
         let name = name.trim();
         if !valid_name(name) {
-            return Err(format!("objective `{item}`: `{name}` is not a metric name"));
+            return Err(ObjectiveError::NotAName { item: item.to_string(), name: name.to_string() });
         }
         if out.iter().any(|(_, n)| n == name) {
-            return Err(format!("objective `{name}` is given twice"));
+            return Err(ObjectiveError::GivenTwice { name: name.to_string() });
         }
         out.push((sense, name.to_string()));
     }
@@ -233,7 +234,7 @@ fn number(s: &str) -> Option<f64> {
 impl Objectives {
     /// The run's objectives: `override_text` (`--objective`) if given, else the spec's
     /// `maximize`/`minimize` items, else `max:reward`; `scalarize` is `--scalarize`.
-    pub fn new(space: &Space, names: &Names, evaluator: &str, override_text: Option<&str>, scalarize: Option<&str>) -> Result<Self, String> {
+    pub fn new(space: &Space, names: &Names, evaluator: &str, override_text: Option<&str>, scalarize: Option<&str>) -> Result<Self, ObjectiveError> {
         let items: Vec<(Sense, String)> = match override_text {
             Some(t) => parse_list(t)?,
             None => space.objectives.iter().map(|(d, n)| (if *d == Direction::Minimize { Sense::Min } else { Sense::Max }, n.clone())).collect(),
@@ -242,7 +243,7 @@ impl Objectives {
     }
 
     /// The objectives from (direction, name) items (none: `max:reward`).
-    pub fn from_items(mut items: Vec<(Sense, String)>, names: &Names, evaluator: &str, scalarize: Option<&str>) -> Result<Self, String> {
+    pub fn from_items(mut items: Vec<(Sense, String)>, names: &Names, evaluator: &str, scalarize: Option<&str>) -> Result<Self, ObjectiveError> {
         if items.is_empty() {
             items.push((Sense::Max, "reward".into()));
         }
@@ -250,7 +251,7 @@ impl Objectives {
         for (sense, name) in items {
             let source = names.resolve(&name, evaluator)?;
             if let Some(o) = list.iter().find(|o| o.source == source) {
-                return Err(format!("objectives `{}` and `{name}` are the same value", o.name));
+                return Err(ObjectiveError::SameValue { first: o.name.clone(), second: name });
             }
             list.push(Objective { name, sense, source });
         }
@@ -262,22 +263,23 @@ impl Objectives {
         Ok(o)
     }
 
-    fn parse_scalarize(&self, text: &str, names: &Names, evaluator: &str) -> Result<Scalarize, String> {
-        let bad = |why: &str| format!("--scalarize `{text}`: {why}");
-        let (kind, body) = text.trim().split_once(':').ok_or_else(|| bad("expected `sum:W*NAME+W*NAME...` or `cap:NAME<=BOUND[,...]`"))?;
+    fn parse_scalarize(&self, text: &str, names: &Names, evaluator: &str) -> Result<Scalarize, ObjectiveError> {
+        let bad = |why: ScalarizeError| ObjectiveError::Scalarize { text: text.to_string(), why };
+        let name_err = |e: ObjectiveError| bad(ScalarizeError::Name(Box::new(e)));
+        let (kind, body) = text.trim().split_once(':').ok_or_else(|| bad(ScalarizeError::Syntax))?;
         match kind.trim() {
             "sum" => {
                 let mut terms = Vec::new();
-                for (sign, term) in split_terms(body).map_err(|e| bad(&e))? {
+                for (sign, term) in split_terms(body).map_err(bad)? {
                     let (w, name) = match term.split_once('*') {
-                        Some((w, n)) => (number(w).ok_or_else(|| bad(&format!("`{}` is not a number", w.trim())))?, n.trim()),
+                        Some((w, n)) => (number(w).ok_or_else(|| bad(ScalarizeError::Weight { weight: w.trim().to_string() }))?, n.trim()),
                         None => (1.0, term.trim()),
                     };
-                    let source = names.resolve(name, evaluator).map_err(|e| bad(&e))?;
+                    let source = names.resolve(name, evaluator).map_err(name_err)?;
                     terms.push((sign * w, name.to_string(), source));
                 }
                 if terms.is_empty() {
-                    return Err(bad("no terms"));
+                    return Err(bad(ScalarizeError::NoTerms));
                 }
                 Ok(Scalarize::Sum(terms))
             }
@@ -287,24 +289,21 @@ impl Objectives {
                     let (op, at) = [("<=", CapOp::Le), (">=", CapOp::Ge), ("<", CapOp::Lt), (">", CapOp::Gt)]
                         .iter()
                         .find_map(|(s, op)| item.find(s).map(|i| (*op, (i, s.len()))))
-                        .ok_or_else(|| bad(&format!("cap `{item}`: expected NAME<=BOUND (or <, >=, >)")))?;
+                        .ok_or_else(|| bad(ScalarizeError::CapSyntax { item: item.to_string() }))?;
                     let name = item[..at.0].trim();
-                    let bound = number(&item[at.0 + at.1..]).ok_or_else(|| bad(&format!("cap `{item}`: `{}` is not a number", item[at.0 + at.1..].trim())))?;
-                    let source = names.resolve(name, evaluator).map_err(|e| bad(&e))?;
+                    let bound =
+                        number(&item[at.0 + at.1..]).ok_or_else(|| bad(ScalarizeError::CapBound { item: item.to_string(), bound: item[at.0 + at.1..].trim().to_string() }))?;
+                    let source = names.resolve(name, evaluator).map_err(name_err)?;
                     caps.push((name.to_string(), source, op, bound));
                 }
                 let free: Vec<usize> = (0..self.list.len()).filter(|&i| !caps.iter().any(|c| c.1 == self.list[i].source)).collect();
                 match free.as_slice() {
                     [p] => Ok(Scalarize::Cap { caps, primary: *p }),
-                    [] => Err(bad("every objective is capped; leave one objective uncapped to be the reward")),
-                    more => Err(bad(&format!(
-                        "{} objectives are left uncapped ({}); cap all but one, or use `sum:`",
-                        more.len(),
-                        more.iter().map(|&i| format!("`{}`", self.list[i].name)).collect::<Vec<_>>().join(", ")
-                    ))),
+                    [] => Err(bad(ScalarizeError::AllCapped)),
+                    more => Err(bad(ScalarizeError::Uncapped { uncapped: more.iter().map(|&i| self.list[i].name.clone()).collect() })),
                 }
             }
-            k => Err(bad(&format!("unknown scalarization `{k}` (known: sum, cap)"))),
+            k => Err(bad(ScalarizeError::Unknown { kind: k.to_string() })),
         }
     }
 
@@ -343,8 +342,8 @@ impl Objectives {
     }
 
     /// Objectives stored by [`Objectives::to_json`], for a run whose trials carry `metric_names`.
-    pub fn from_json(v: &Value, metric_names: &[String]) -> Result<Self, String> {
-        let bad = || format!("stored objectives `{v}` are not readable");
+    pub fn from_json(v: &Value, metric_names: &[String]) -> Result<Self, ObjectiveError> {
+        let bad = || ObjectiveError::Stored { stored: v.to_string() };
         let mut items = Vec::new();
         let mut alias = None;
         for o in v.get("objectives").and_then(Value::as_array).ok_or_else(bad)? {
@@ -382,7 +381,7 @@ impl Objectives {
     }
 
     /// The objectives a run was stored with (stores without: the evaluator's reward).
-    pub fn of_run(m: &crate::store::RunMeta) -> Result<Self, String> {
+    pub fn of_run(m: &crate::store::RunMeta) -> Result<Self, ObjectiveError> {
         match &m.objectives {
             Some(v) => Objectives::from_json(v, &m.metric_names),
             None => Objectives::from_items(vec![], &Names::plain(&m.metric_names), &m.evaluator, None),
@@ -391,37 +390,39 @@ impl Objectives {
 
     /// Parse a hypervolume reference point `NAME=VALUE,...` (one value per objective, raw, with
     /// `K`/`M`/`G` suffixes), in objective order.
-    pub fn parse_reference(&self, text: &str) -> Result<Vec<f64>, String> {
+    pub fn parse_reference(&self, text: &str) -> Result<Vec<f64>, ObjectiveError> {
         let mut out = vec![None; self.list.len()];
         for item in text.split(',').map(str::trim) {
-            let (name, v) = item.split_once('=').ok_or_else(|| format!("reference `{item}`: expected NAME=VALUE (e.g. `{}=0`)", self.list[0].name))?;
+            let (name, v) = item.split_once('=').ok_or_else(|| ObjectiveError::ReferenceItem { item: item.to_string(), example: self.list[0].name.clone() })?;
             let name = name.trim();
             let Some(k) = self.list.iter().position(|o| o.name == name) else {
                 let names: Vec<&str> = self.list.iter().map(|o| o.name.as_str()).collect();
-                let hint = nasc_grammar::diag::did_you_mean(name, names.iter().copied()).map_or(String::new(), |s| format!("; did you mean `{s}`?"));
-                return Err(format!("reference `{item}`: `{name}` is not an objective of the run (objectives: {}){hint}", names.join(", ")));
+                let suggestion = nasc_grammar::diag::did_you_mean(name, names.iter().copied()).map(|s| s.to_string());
+                return Err(ObjectiveError::ReferenceName {
+                    item: item.to_string(),
+                    name: name.to_string(),
+                    objectives: names.iter().map(|n| n.to_string()).collect(),
+                    suggestion,
+                });
             };
-            out[k] = Some(number(v).ok_or_else(|| format!("reference `{item}`: `{}` is not a number", v.trim()))?);
+            out[k] = Some(number(v).ok_or_else(|| ObjectiveError::ReferenceValue { item: item.to_string(), value: v.trim().to_string() })?);
         }
         out.iter()
             .zip(&self.list)
-            .map(|(v, o)| v.ok_or_else(|| format!("reference point `{text}` lacks objective `{}` (give every objective: {})", o.name, self.texts().join(", "))))
+            .map(|(v, o)| v.ok_or_else(|| ObjectiveError::ReferenceMissing { text: text.to_string(), name: o.name.clone(), objectives: self.texts() }))
             .collect()
     }
 
     /// Refuse a single-objective strategy on a multi-objective run.
-    pub fn check_strategy(&self, strategy: &str) -> Result<(), String> {
+    pub fn check_strategy(&self, strategy: &str) -> Result<(), ObjectiveError> {
         let short = crate::strategy::canonical(strategy)?;
         if self.is_multi() && !crate::strategy::MULTI_OBJECTIVE.contains(&short) {
-            return Err(format!(
-                "strategy `{short}` optimizes one objective, and this run has {} ({}); use a strategy that handles several objectives ({}), or give `--scalarize` (e.g. `sum:1*{}-1e-9*{}` or `cap:{}<=BOUND`)",
-                self.list.len(),
-                self.texts().join(", "),
-                crate::strategy::MULTI_OBJECTIVE.join(", "),
-                self.list[0].name,
-                self.list[1].name,
-                self.list[1].name
-            ));
+            return Err(ObjectiveError::SingleObjective {
+                strategy: short.to_string(),
+                objectives: self.texts(),
+                names: self.list.iter().map(|o| o.name.clone()).collect(),
+                multi: crate::strategy::MULTI_OBJECTIVE.to_vec(),
+            });
         }
         Ok(())
     }
@@ -489,7 +490,7 @@ fn value(src: Source, reward: Option<f64>, reported: Option<f64>, metrics: &[f64
 
 /// Split `1*reward-1e-9*flops` into signed terms (a sign inside a number's exponent is not a
 /// separator).
-fn split_terms(body: &str) -> Result<Vec<(f64, String)>, String> {
+fn split_terms(body: &str) -> Result<Vec<(f64, String)>, ScalarizeError> {
     let mut out = Vec::new();
     let mut sign = 1.0;
     let mut seen_sign = false;
@@ -502,7 +503,7 @@ fn split_terms(body: &str) -> Result<Vec<(f64, String)>, String> {
             if !cur.trim().is_empty() {
                 out.push((sign, cur.trim().to_string()));
             } else if seen_sign || !out.is_empty() {
-                return Err("two signs in a row".into());
+                return Err(ScalarizeError::TwoSigns);
             }
             sign = if c == '-' { -1.0 } else { 1.0 };
             seen_sign = true;
@@ -512,7 +513,7 @@ fn split_terms(body: &str) -> Result<Vec<(f64, String)>, String> {
         }
     }
     if cur.trim().is_empty() {
-        return Err("a term is missing after the last sign".into());
+        return Err(ScalarizeError::MissingTerm);
     }
     out.push((sign, cur.trim().to_string()));
     Ok(out)
@@ -526,7 +527,7 @@ mod tests {
         Names { metrics: vec!["params".into(), "flops".into(), "valid_acc".into()], reward_alias: Some("accuracy".into()), unreported: vec!["latency".into()] }
     }
     fn objs(o: &str, s: Option<&str>) -> Result<Objectives, String> {
-        Objectives::from_items(parse_list(o)?, &names(), "ev", s)
+        Ok(Objectives::from_items(parse_list(o)?, &names(), "ev", s)?)
     }
 
     #[test]
@@ -607,16 +608,16 @@ mod tests {
         assert!(Objectives::from_json(&json!({"objectives": [{"name": "x", "sense": "up", "source": "reward"}]}), &n).is_err());
         let o = objs("max:accuracy,min:flops", None).unwrap();
         assert_eq!(o.parse_reference("flops=222.32M, accuracy=80").unwrap(), vec![80.0, 222.32e6]);
-        assert!(o.parse_reference("accuracy=80").unwrap_err().contains("lacks objective `flops`"));
-        assert!(o.parse_reference("flop=1,accuracy=80").unwrap_err().contains("did you mean `flops`?"));
-        assert!(o.parse_reference("flops=x,accuracy=80").unwrap_err().contains("`x` is not a number"));
+        assert!(o.parse_reference("accuracy=80").unwrap_err().to_string().contains("lacks objective `flops`"));
+        assert!(o.parse_reference("flop=1,accuracy=80").unwrap_err().to_string().contains("did you mean `flops`?"));
+        assert!(o.parse_reference("flops=x,accuracy=80").unwrap_err().to_string().contains("`x` is not a number"));
         assert!(Objectives::from_json(&json!({"objectives": [{"name": "x", "sense": "max", "source": {"metric": "gone"}}]}), &n).is_err());
     }
 
     #[test]
     fn strategies_must_handle_several_objectives() {
         let o = objs("max:reward,min:flops", None).unwrap();
-        let e = o.check_strategy("re").unwrap_err();
+        let e = o.check_strategy("re").unwrap_err().to_string();
         assert!(e.contains("strategy `re` optimizes one objective") && e.contains("nsga2") && e.contains("--scalarize"), "{e}");
         assert!(o.check_strategy("random").is_ok());
         assert!(o.check_strategy("nsga2").is_ok());

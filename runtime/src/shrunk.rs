@@ -1,6 +1,7 @@
 //! The caller's side of LISSNAS's output: the strategy returns its shrunk space
 //! ([`lissnas::shrunk_space`], read from the run's latest checkpoint) and this saves it into the
 //! run's store, so that `nasc search --space-from` can use it. Strategies never see the store.
+use crate::error::RunError;
 use crate::store::{SpaceRole, SqliteStore, StoredRun};
 use crate::strategy::lissnas::{self, ShrunkSpace};
 use serde_json::json;
@@ -23,15 +24,15 @@ pub enum SaveOutcome {
 
 /// Save the shrunk space of a stored `lissnas` run (from its latest checkpoint) into its store,
 /// with the steps' statistics, so that `nasc search --space-from` can use it.
-pub fn save_shrunk_space(store: &mut SqliteStore, run: &StoredRun) -> Result<SaveOutcome, String> {
+pub fn save_shrunk_space(store: &mut SqliteStore, run: &StoredRun) -> Result<SaveOutcome, RunError> {
     if run.meta.strategy != "lissnas" {
         return Ok(SaveOutcome::NotLissnas);
     }
     let Some((_, ck)) = &run.checkpoint else {
         return Ok(SaveOutcome::StillShrinking);
     };
-    let st = ck.get("strategy").ok_or("checkpoint lacks the strategy state")?;
-    match lissnas::shrunk_space(st)? {
+    let st = ck.get("strategy").ok_or(RunError::NoStrategyState)?;
+    match lissnas::shrunk_space(st).map_err(RunError::Restore)? {
         ShrunkSpace::StillShrinking => Ok(SaveOutcome::StillShrinking),
         ShrunkSpace::NotShrunk => Ok(SaveOutcome::NotShrunk),
         ShrunkSpace::Shrunk { members, steps, queries } => {
@@ -47,7 +48,7 @@ pub fn save_shrunk_space(store: &mut SqliteStore, run: &StoredRun) -> Result<Sav
 
 /// Saves a shrunk space with its statistics; `partial`: the accepted steps of a shrinking the
 /// budget ended (the space is then marked `"complete": false`).
-fn save(store: &mut SqliteStore, run: &StoredRun, members: &[nasc_compiler::Candidate], steps: serde_json::Value, queries: usize, partial: Option<usize>) -> Result<(), String> {
+fn save(store: &mut SqliteStore, run: &StoredRun, members: &[nasc_compiler::Candidate], steps: serde_json::Value, queries: usize, partial: Option<usize>) -> Result<(), RunError> {
     let stats = json!({
         "method": "lissnas",
         "size": members.len(),
@@ -59,5 +60,5 @@ fn save(store: &mut SqliteStore, run: &StoredRun, members: &[nasc_compiler::Cand
         "config": run.meta.strategy_config,
         "evaluator": run.meta.evaluator,
     });
-    store.save_space(SpaceRole::Shrunk, &run.meta.spec_hash, members, &stats)
+    Ok(store.save_space(SpaceRole::Shrunk, &run.meta.spec_hash, members, &stats)?)
 }

@@ -277,17 +277,17 @@ fn space_from_error_paths() {
     let (_, text) = space("nb201.nas", &[]);
     let hash = spec_hash(&text, &[]);
     // no such file
-    let e = load_space_from(&dir.path().join("missing.db"), &hash).unwrap_err();
+    let e = load_space_from(&dir.path().join("missing.db"), &hash).unwrap_err().to_string();
     assert!(e.contains("no such file"), "{e}");
     // not a nasc store
     let junk = dir.path().join("junk.db");
     std::fs::write(&junk, b"not a database at all, just text").unwrap();
-    let e = load_space_from(&junk, &hash).unwrap_err();
+    let e = load_space_from(&junk, &hash).unwrap_err().to_string();
     assert!(e.contains("not a nasc run store") || e.contains("not a database"), "{e}");
     // a store without a shrunk space (an RS run)
     let rs = dir.path().join("rs.db");
     Setup::new("nb201.nas", "rs", "instant", 1, Budget::Trials(5)).run_sqlite(&rs);
-    let e = load_space_from(&rs, &hash).unwrap_err();
+    let e = load_space_from(&rs, &hash).unwrap_err().to_string();
     assert!(e.contains("holds no shrunk space"), "{e}");
     // a lissnas run stopped while shrinking saves nothing
     let s = lissnas_setup(7, 1);
@@ -303,12 +303,12 @@ fn space_from_error_paths() {
     }
     let (mut st, run) = SqliteStore::resume(&early, &hash).unwrap();
     assert_eq!(save_shrunk_space(&mut st, &run).unwrap(), SaveOutcome::StillShrinking);
-    let e = load_space_from(&early, &hash).unwrap_err();
+    let e = load_space_from(&early, &hash).unwrap_err().to_string();
     assert!(e.contains("holds no shrunk space"), "{e}");
     // a shrunk space of another spec (here: other `--set` overrides)
     let (path, _) = finished_lissnas_store(dir.path(), "liss.db");
     let other = spec_hash(&text, &[("classes".into(), "100".into())]);
-    let e = load_space_from(&path, &other).unwrap_err();
+    let e = load_space_from(&path, &other).unwrap_err().to_string();
     assert!(e.contains("made from a different spec"), "{e}");
     // non-lissnas runs: nothing to save
     let (mut st, run) = SqliteStore::resume(&rs, &hash).unwrap();

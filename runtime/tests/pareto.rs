@@ -328,5 +328,7 @@ fn single_objective_strategies_follow_the_objective() {
     let names = Names::new(space.inner(), &setup.meta(&space, "").metric_names);
     let o = Objectives::new(space.inner(), &names, "nb201", Some("max:accuracy,min:flops"), None).unwrap();
     let e = o.check_strategy("layernas").unwrap_err();
+    assert!(matches!(&e, nasc_runtime::error::ObjectiveError::SingleObjective { strategy, .. } if strategy == "layernas"), "{e:?}");
+    let e = e.to_string();
     assert!(e.contains("rs, nsga2") && e.contains("--scalarize"), "{e}");
 }

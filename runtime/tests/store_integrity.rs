@@ -3,7 +3,7 @@
 //! creation (`STORE.creating`), and a folder given as a store.
 mod common;
 use common::*;
-use nasc_runtime::store::{lock_path, spec_hash, SqliteStore, StoredRun, FORMAT};
+use nasc_runtime::store::{lock_path, spec_hash, SqliteStore, StoreError, StoredRun, FORMAT};
 use nasc_runtime::Budget;
 use rusqlite::Connection;
 use std::path::Path;
@@ -44,10 +44,10 @@ fn a_changed_row_is_refused_by_name() {
         let p = dir.path().join("case.db");
         std::fs::copy(&path, &p).unwrap();
         sql(&p, &q);
-        let e = SqliteStore::read(&p).err().unwrap_or_else(|| panic!("`{q}` was not detected"));
+        let e = SqliteStore::read(&p).err().unwrap_or_else(|| panic!("`{q}` was not detected")).to_string();
         assert!(e.contains("damaged run store") && e.contains(&want), "`{q}`: {e}");
         // resuming is refused the same way, before anything is written
-        let e = SqliteStore::resume(&p, &run.meta.spec_hash).err().unwrap();
+        let e = SqliteStore::resume(&p, &run.meta.spec_hash).err().unwrap().to_string();
         assert!(e.contains("damaged run store"), "{e}");
         std::fs::remove_file(&p).unwrap();
     }
@@ -103,13 +103,13 @@ fn a_format_1_store_is_read_and_gets_checksums_when_resumed() {
     assert!(same_run(&SqliteStore::read(&path).unwrap(), &run));
     // and now a change is caught
     sql(&path, "UPDATE trials SET reward = 1 WHERE seq = 3");
-    let e = SqliteStore::read(&path).err().unwrap();
+    let e = SqliteStore::read(&path).err().unwrap().to_string();
     assert!(e.contains(&format!("trial {} ", run.trials[3].id)), "{e}");
     // a format this nasc does not know is refused
     let p = dir.path().join("future.db");
     stored(&p);
     sql(&p, "UPDATE run SET format = 9");
-    assert!(SqliteStore::read(&p).err().unwrap().contains("format 9 is not supported"));
+    assert!(SqliteStore::read(&p).err().unwrap().to_string().contains("format 9 is not supported"));
 }
 
 #[test]
@@ -122,15 +122,15 @@ fn one_writer_at_a_time() {
     let first = SqliteStore::create(&path, &s.meta(&space, &text)).unwrap();
     assert!(lock_path(&path).exists());
     // a second writer is refused, naming the holder; reading is fine
-    let e = SqliteStore::resume(&path, &hash).err().unwrap();
+    let e = SqliteStore::resume(&path, &hash).err().unwrap().to_string();
     assert!(e.contains("is in use by another nasc process (pid ") && e.contains(&std::process::id().to_string()), "{e}");
-    let e = SqliteStore::create(&path, &s.meta(&space, &text)).err().unwrap();
+    let e = SqliteStore::create(&path, &s.meta(&space, &text)).err().unwrap().to_string();
     assert!(e.contains("already exists"), "{e}");
     assert!(SqliteStore::read(&path).is_ok());
     drop(first);
     assert!(!lock_path(&path).exists(), "the lock file is removed with the lock");
     let (second, _) = SqliteStore::resume(&path, &hash).unwrap();
-    assert!(SqliteStore::resume(&path, &hash).err().unwrap().contains("in use"));
+    assert!(SqliteStore::resume(&path, &hash).err().unwrap().to_string().contains("in use"));
     drop(second);
     // a lock file left by a killed process (no one holds its lock) is no obstacle
     std::fs::write(lock_path(&path), "999999").unwrap();
@@ -146,7 +146,7 @@ fn creation_is_whole_and_a_folder_is_not_a_store() {
     // the leftover of a creation killed half way: not a store, and cleared by the next create
     let path = dir.path().join("run.db");
     std::fs::write(dir.path().join("run.db.creating"), b"SQLite format 3\0half").unwrap();
-    let e = SqliteStore::resume(&path, &meta.spec_hash).err().unwrap();
+    let e = SqliteStore::resume(&path, &meta.spec_hash).err().unwrap().to_string();
     assert!(e.contains("no such file"), "{e}");
     drop(SqliteStore::create(&path, &meta).unwrap());
     assert!(!dir.path().join("run.db.creating").exists());
@@ -157,6 +157,8 @@ fn creation_is_whole_and_a_folder_is_not_a_store() {
     let folder = dir.path().join("runs");
     std::fs::create_dir(&folder).unwrap();
     for e in [SqliteStore::create(&folder, &meta).err().unwrap(), SqliteStore::resume(&folder, &meta.spec_hash).err().unwrap(), SqliteStore::read(&folder).err().unwrap()] {
+        assert!(matches!(e, StoreError::IsFolder { .. }), "{e:?}");
+        let e = e.to_string();
         assert!(e.contains("is a folder") && !e.contains("already exists") && !e.contains("no such file"), "{e}");
     }
     assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0, "nothing written into the folder");

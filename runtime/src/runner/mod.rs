@@ -20,6 +20,7 @@
 //! evaluator's child) is not recorded: the checkpoint keeps it in flight without a result
 //! (`rerun`), and a resumed run evaluates it again first, with the same id, seed and start.
 use crate::budget::Budget;
+use crate::error::RunError;
 use crate::eval::{EvalFactory, EvalRequest, EvalResult, Evaluator};
 use crate::objective::Objectives;
 use crate::space::{decode, encode, SearchSpace};
@@ -281,7 +282,7 @@ impl<'a> Runner<'a> {
         store: &'a mut dyn Store,
         cfg: RunConfig,
         run: &StoredRun,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, RunError> {
         let mut r = Self::new(space, strategy, evaluator, store, cfg);
         if run.meta.objectives.is_some() {
             r.objectives = Some(Objectives::of_run(&run.meta)?);
@@ -290,19 +291,19 @@ impl<'a> Runner<'a> {
             if run.trials.is_empty() {
                 return Ok(r);
             }
-            return Err("the store has trials but no checkpoint".into());
+            return Err(RunError::NoCheckpoint);
         };
         if *n != run.trials.len() as u64 {
-            return Err(format!("the store's checkpoint ({n} trials) does not match its {} trials", run.trials.len()));
+            return Err(RunError::CheckpointMismatch { checkpoint: *n, trials: run.trials.len() });
         }
-        let st: RunnerState = serde_json::from_value(state.clone()).map_err(|e| format!("unreadable checkpoint: {e}"))?;
-        r.strategy.restore(&st.strategy)?;
+        let st: RunnerState = serde_json::from_value(state.clone()).map_err(RunError::Checkpoint)?;
+        r.strategy.restore(&st.strategy).map_err(RunError::Restore)?;
         r.clock = st.clock;
         r.next_id = st.next_id;
         r.done = st.done;
         r.exhausted = st.exhausted;
         for p in st.pending {
-            let candidate = decode(&p.genotype)?;
+            let candidate = decode(&p.genotype).map_err(RunError::Decode)?;
             let key = match (&mut r.seen, p.key) {
                 (Some(seen), k) => {
                     let k = k.unwrap_or_else(|| space.key(&candidate));
@@ -320,14 +321,14 @@ impl<'a> Runner<'a> {
                 (None, Some(reward)) => {
                     Ok(EvalResult { reward, reported: p.reported.unwrap_or(f64::NAN), metrics: p.metrics.iter().map(|m| m.unwrap_or(f64::NAN)).collect(), cost: p.cost })
                 }
-                (None, None) => return Err("checkpoint: in-flight trial without result".into()),
+                (None, None) => return Err(RunError::NoResult { id: p.id }),
             };
             r.pending.push(Pending { id: p.id, start: p.start, end: p.end, candidate, key, result, extra: p.extra });
         }
         let names = &run.meta.metric_names;
         for t in &run.trials {
             if let Some(seen) = &mut r.seen {
-                let c = decode(&t.genotype)?;
+                let c = decode(&t.genotype).map_err(RunError::Decode)?;
                 let k = match &t.key {
                     Some(k) => k.clone(),
                     None => space.key(&c),
@@ -338,7 +339,7 @@ impl<'a> Runner<'a> {
                 let metrics: Vec<f64> = names.iter().map(|n| t.metrics.get(n).and_then(Value::as_f64).unwrap_or(f64::NAN)).collect();
                 let Some(score) = r.score(Some(reward), t.reported, &metrics) else { continue };
                 if r.best.as_ref().is_none_or(|b| score > b.score) {
-                    r.best = Some(Best { id: t.id, seq: t.seq, candidate: decode(&t.genotype)?, reward, reported: t.reported, metrics, score });
+                    r.best = Some(Best { id: t.id, seq: t.seq, candidate: decode(&t.genotype).map_err(RunError::Decode)?, reward, reported: t.reported, metrics, score });
                 }
             }
         }
@@ -409,7 +410,7 @@ impl<'a> Runner<'a> {
     /// Evaluate `batch` (candidates with their ids, starts and keys) and put the results in
     /// flight; returns false when the run was stopped meanwhile (the failed trials then wait in
     /// `rerun`).
-    fn evaluate(&mut self, batch: Vec<Rerun>) -> Result<bool, String> {
+    fn evaluate(&mut self, batch: Vec<Rerun>) -> Result<bool, RunError> {
         if let Some(lanes) = &self.lanes {
             for b in batch {
                 lanes.send(pool::Job { id: b.id, candidate: b.candidate.clone(), seed: self.eval_seed })?;
@@ -421,7 +422,7 @@ impl<'a> Runner<'a> {
         let results = self.evaluator.evaluate(self.space, &reqs);
         drop(reqs);
         if results.len() != batch.len() {
-            return Err(format!("evaluator `{}` returned {} results for {} candidates", self.evaluator.name(), results.len(), batch.len()));
+            return Err(RunError::ResultCount { evaluator: self.evaluator.name(), results: results.len(), candidates: batch.len() });
         }
         let stopped = self.stop.load(Ordering::SeqCst);
         for (b, result) in batch.into_iter().zip(results) {
@@ -437,7 +438,7 @@ impl<'a> Runner<'a> {
         Ok(!stopped)
     }
 
-    fn fill(&mut self) -> Result<(), String> {
+    fn fill(&mut self) -> Result<(), RunError> {
         if !self.rerun.is_empty() {
             let batch = std::mem::take(&mut self.rerun);
             if !self.evaluate(batch)? {
@@ -455,7 +456,7 @@ impl<'a> Runner<'a> {
                 (cands, ctx.accepted_keys)
             };
             if self.seen.is_some() && keys.len() != cands.len() {
-                return Err(format!("strategy `{}` returned candidates it did not accept", self.strategy.name()));
+                return Err(RunError::Unaccepted { strategy: self.strategy.name().to_string() });
             }
             let mut keys = keys.into_iter();
             // fewer candidates than asked is not the end while trials are in flight: a strategy
@@ -477,7 +478,7 @@ impl<'a> Runner<'a> {
 
     /// Run until one more trial finishes. Returns false when the run is over (budget, target,
     /// stop flag, exhausted space); then call [`Runner::finish`].
-    pub fn step(&mut self) -> Result<bool, String> {
+    pub fn step(&mut self) -> Result<bool, RunError> {
         if self.finished.is_some() {
             return Ok(false);
         }
@@ -505,7 +506,7 @@ impl<'a> Runner<'a> {
             self.finished = Some(StopReason::Budget);
             return Ok(false);
         }
-        let Some(p) = self.pending.pop() else { return Err("internal: a peeked trial was gone".into()) };
+        let Some(p) = self.pending.pop() else { return Err(RunError::PeekedGone) };
         // (with real parallel workers a trial may end before one told earlier: the clock holds)
         self.clock = self.clock.max(p.end);
         let mut metrics = if self.n_space_metrics > 0 { self.space.metrics(&p.candidate) } else { Vec::new() };
@@ -567,7 +568,7 @@ impl<'a> Runner<'a> {
     /// With real parallel workers: take the results that have arrived, and while none is
     /// waiting and trials are running, wait for the next one. Returns false when the run was
     /// stopped meanwhile (a trial that failed because of the stop waits in `rerun`).
-    fn collect(&mut self) -> Result<bool, String> {
+    fn collect(&mut self) -> Result<bool, RunError> {
         let Some(lanes) = &self.lanes else { return Ok(true) };
         let mut arrived = Vec::new();
         while let Some(d) = lanes.try_recv() {
@@ -599,7 +600,7 @@ impl<'a> Runner<'a> {
     /// of the cores), told to the strategy in the order they finish; then finish the run. The
     /// trials still running when the run stops are kept in the checkpoint as not evaluated and
     /// run first when it resumes; this waits for their threads to end.
-    pub fn run_parallel(&mut self, make: &EvalFactory) -> Result<Summary, String> {
+    pub fn run_parallel(&mut self, make: &EvalFactory) -> Result<Summary, RunError> {
         let space = self.space;
         let stop = self.stop.clone();
         let workers = self.cfg.workers.max(1);
@@ -675,7 +676,7 @@ impl<'a> Runner<'a> {
     }
 
     /// Commit the finished trials with a checkpoint; then report them.
-    pub fn commit(&mut self) -> Result<(), String> {
+    pub fn commit(&mut self) -> Result<(), RunError> {
         let started = Instant::now();
         let state = self.state();
         let wall = self.wall();
@@ -695,7 +696,7 @@ impl<'a> Runner<'a> {
     }
 
     /// Commit what is left and record the run's status.
-    pub fn finish(&mut self) -> Result<Summary, String> {
+    pub fn finish(&mut self) -> Result<Summary, RunError> {
         let reason = self.finished.unwrap_or(StopReason::Interrupted);
         self.commit()?;
         self.store.set_status(reason.status())?;
@@ -703,7 +704,7 @@ impl<'a> Runner<'a> {
     }
 
     /// Step until the run is over, then finish it.
-    pub fn run(&mut self) -> Result<Summary, String> {
+    pub fn run(&mut self) -> Result<Summary, RunError> {
         while self.step()? {}
         self.finish()
     }

@@ -3,6 +3,7 @@
 //! send their results back as they finish. The runner tells the strategy in that order
 //! (completion order) and asks for a new trial as soon as a thread is free, so `workers` trials
 //! are always in flight; nothing waits for a whole batch.
+use crate::error::RunError;
 use crate::eval::{EvalFactory, EvalRequest, EvalResult};
 use crate::space::SearchSpace;
 use nasc_compiler::Candidate;
@@ -34,16 +35,16 @@ pub(super) struct Lanes {
 
 impl Lanes {
     /// Hand a trial to the first free thread.
-    pub fn send(&self, job: Job) -> Result<(), String> {
-        self.jobs.send(job).map_err(|_| "every evaluation thread has stopped".to_string())
+    pub fn send(&self, job: Job) -> Result<(), RunError> {
+        self.jobs.send(job).map_err(|_| RunError::PoolStopped)
     }
 
     /// The next finished evaluation, waiting up to `wait` (None: none finished by then).
-    pub fn recv(&self, wait: Duration) -> Result<Option<Done>, String> {
+    pub fn recv(&self, wait: Duration) -> Result<Option<Done>, RunError> {
         match self.done.recv_timeout(wait) {
             Ok(d) => Ok(Some(d)),
             Err(RecvTimeoutError::Timeout) => Ok(None),
-            Err(RecvTimeoutError::Disconnected) => Err("every evaluation thread has stopped".into()),
+            Err(RecvTimeoutError::Disconnected) => Err(RunError::PoolStopped),
         }
     }
 

@@ -9,6 +9,8 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use super::StoreError;
+
 /// The held lock; released (and its file removed) on drop.
 pub struct RunLock {
     /// None where the file system has no locks (the run goes on unlocked, as before).
@@ -39,32 +41,25 @@ fn same_file(_f: &File, _path: &Path) -> bool {
 
 impl RunLock {
     /// Take the lock of the store at `store`, or say which process holds it.
-    pub fn acquire(store: &Path) -> Result<RunLock, String> {
+    pub fn acquire(store: &Path) -> Result<RunLock, StoreError> {
         let path = lock_path(store);
-        let shown = store.display();
         // a holder that ends between our open and our lock removes the file we opened; then the
         // lock we got is on a file no one else sees, so open the path again
         for _ in 0..8 {
-            let mut f = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .map_err(|e| format!("store `{shown}`: cannot open its lock file `{}`: {}", path.display(), e.to_string().to_lowercase()))?;
+            let mut f = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(|source| StoreError::LockOpen {
+                path: store.to_path_buf(),
+                lock: path.clone(),
+                source,
+            })?;
             match f.try_lock() {
                 Ok(()) => {}
                 Err(TryLockError::WouldBlock) => {
                     let mut pid = String::new();
                     let _ = f.read_to_string(&mut pid);
-                    let who = match pid.trim().parse::<u32>() {
-                        Ok(p) => format!("another nasc process (pid {p})"),
-                        Err(_) => "another nasc process".to_string(),
-                    };
-                    return Err(format!("store `{shown}` is in use by {who}; a store takes one run at a time: wait for it to end, or give another --store"));
+                    return Err(StoreError::InUse { path: store.to_path_buf(), pid: pid.trim().parse::<u32>().ok() });
                 }
                 Err(TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => return Ok(RunLock { file: None, path }),
-                Err(TryLockError::Error(e)) => return Err(format!("store `{shown}`: cannot lock `{}`: {}", path.display(), e.to_string().to_lowercase())),
+                Err(TryLockError::Error(source)) => return Err(StoreError::Lock { path: store.to_path_buf(), lock: path, source }),
             }
             if !same_file(&f, &path) {
                 continue;
@@ -73,7 +68,7 @@ impl RunLock {
             let _ = f.set_len(0).and_then(|_| f.seek(SeekFrom::Start(0))).and_then(|_| write!(f, "{}", std::process::id()));
             return Ok(RunLock { file: Some(f), path });
         }
-        Err(format!("store `{shown}`: its lock file `{}` keeps changing; is another nasc starting on it?", path.display()))
+        Err(StoreError::LockChanging { path: store.to_path_buf(), lock: path })
     }
 }
 

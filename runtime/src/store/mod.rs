@@ -23,6 +23,7 @@
 //!   evaluator's reward, maximized), as in older stores. Like `extra`, it is in the row checksum
 //!   only when it is not NULL.
 //! - Reading never writes: a store on a read-only disk or folder is read as an immutable file.
+mod error;
 mod lock;
 pub mod pg;
 mod read;
@@ -30,6 +31,7 @@ mod rowsum;
 mod spaces;
 mod upgrade;
 
+pub use error::{Damaged, ReadError, StoreError};
 pub use lock::lock_path;
 use lock::RunLock;
 use read::open_read;
@@ -112,13 +114,13 @@ pub fn spec_hash(text: &str, sets: &[(String, String)]) -> String {
 /// Where finished trials and checkpoints go.
 pub trait Store {
     /// Add a finished trial to the current (uncommitted) batch.
-    fn append(&mut self, space: &SearchSpace, t: TrialRecord) -> Result<(), String>;
+    fn append(&mut self, space: &SearchSpace, t: TrialRecord) -> Result<(), StoreError>;
     /// Make the batch durable together with `checkpoint` (the state after its last trial).
-    fn commit(&mut self, trials_done: u64, wall: f64, checkpoint: &Value) -> Result<(), String>;
+    fn commit(&mut self, trials_done: u64, wall: f64, checkpoint: &Value) -> Result<(), StoreError>;
     /// Record the run's status (`running`, `finished`, `stopped`, `exhausted`).
-    fn set_status(&mut self, status: &str) -> Result<(), String>;
+    fn set_status(&mut self, status: &str) -> Result<(), StoreError>;
     /// Record a changed budget (a resumed run may extend it).
-    fn set_budget(&mut self, budget: &Budget) -> Result<(), String>;
+    fn set_budget(&mut self, budget: &Budget) -> Result<(), StoreError>;
 }
 
 /// A store that keeps everything in memory.
@@ -132,20 +134,20 @@ pub struct MemStore {
 }
 
 impl Store for MemStore {
-    fn append(&mut self, _space: &SearchSpace, t: TrialRecord) -> Result<(), String> {
+    fn append(&mut self, _space: &SearchSpace, t: TrialRecord) -> Result<(), StoreError> {
         self.trials.push(t);
         Ok(())
     }
-    fn commit(&mut self, _trials_done: u64, _wall: f64, checkpoint: &Value) -> Result<(), String> {
+    fn commit(&mut self, _trials_done: u64, _wall: f64, checkpoint: &Value) -> Result<(), StoreError> {
         self.checkpoint = Some(checkpoint.clone());
         self.committed = self.trials.len();
         Ok(())
     }
-    fn set_status(&mut self, status: &str) -> Result<(), String> {
+    fn set_status(&mut self, status: &str) -> Result<(), StoreError> {
         self.status = status.to_string();
         Ok(())
     }
-    fn set_budget(&mut self, _budget: &Budget) -> Result<(), String> {
+    fn set_budget(&mut self, _budget: &Budget) -> Result<(), StoreError> {
         Ok(())
     }
 }
@@ -194,8 +196,9 @@ pub struct SqliteStore {
     _lock: RunLock,
 }
 
-fn err(path: &Path, e: impl std::fmt::Display) -> String {
-    format!("store `{}`: {e}", path.display())
+/// Wraps an SQLite error of the store at `path`.
+fn sql(path: &Path) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
+    move |source| StoreError::Sql { path: path.to_path_buf(), source }
 }
 
 fn now() -> f64 {
@@ -312,9 +315,9 @@ fn creating_path(path: &Path) -> PathBuf {
 }
 
 /// Refuse a path that is a folder (a store is one file).
-fn not_a_folder(path: &Path) -> Result<(), String> {
+fn not_a_folder(path: &Path) -> Result<(), StoreError> {
     if path.is_dir() {
-        return Err(err(path, "is a folder; a run store is one SQLite file, e.g. `--store runs/nb201.db`"));
+        return Err(StoreError::IsFolder { path: path.to_path_buf() });
     }
     Ok(())
 }
@@ -350,18 +353,18 @@ impl SqliteStore {
     ///
     /// The store is built as `STORE.creating` and linked into place when whole: a process killed
     /// meanwhile leaves no `STORE` (the next create clears the leftover).
-    pub fn create(path: &Path, meta: &RunMeta) -> Result<Self, String> {
+    pub fn create(path: &Path, meta: &RunMeta) -> Result<Self, StoreError> {
         not_a_folder(path)?;
         if path.exists() {
-            return Err(err(path, "already exists (use --resume to continue it, or another --store)"));
+            return Err(StoreError::Exists { path: path.to_path_buf() });
         }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| err(path, format!("cannot create folder: {}", e.to_string().to_lowercase())))?;
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateFolder { path: path.to_path_buf(), source })?;
         }
         let lock = RunLock::acquire(path)?;
         // another process may have made it while we waited for the lock
         if path.exists() {
-            return Err(err(path, "already exists (use --resume to continue it, or another --store)"));
+            return Err(StoreError::Exists { path: path.to_path_buf() });
         }
         let tmp = creating_path(path);
         // a leftover of a killed creation: ours to clear, since we hold the lock
@@ -371,13 +374,13 @@ impl SqliteStore {
             let _ = std::fs::remove_file(p);
         }
         let built = Self::build(&tmp, meta).and_then(|()| {
-            std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(|e| err(path, format!("cannot sync `{}`: {}", tmp.display(), e.to_string().to_lowercase())))?;
+            std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(|source| StoreError::Sync { path: path.to_path_buf(), file: tmp.clone(), source })?;
             // a hard link never replaces an existing file; where links are not supported, the
             // lock and the check above make a rename safe
             match std::fs::hard_link(&tmp, path) {
-                Ok(()) => std::fs::remove_file(&tmp).map_err(|e| err(path, format!("cannot remove `{}`: {}", tmp.display(), e.to_string().to_lowercase()))),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(err(path, "already exists (use --resume to continue it, or another --store)")),
-                Err(_) => std::fs::rename(&tmp, path).map_err(|e| err(path, format!("cannot move `{}` into place: {}", tmp.display(), e.to_string().to_lowercase()))),
+                Ok(()) => std::fs::remove_file(&tmp).map_err(|source| StoreError::Remove { path: path.to_path_buf(), file: tmp.clone(), source }),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(StoreError::Exists { path: path.to_path_buf() }),
+                Err(_) => std::fs::rename(&tmp, path).map_err(|source| StoreError::MoveIntoPlace { path: path.to_path_buf(), file: tmp.clone(), source }),
             }
         });
         if let Err(e) = built {
@@ -392,22 +395,22 @@ impl SqliteStore {
         Ok(SqliteStore { conn, path: path.to_path_buf(), in_tx: false, metric_names: meta.metric_names.clone(), _lock: lock })
     }
 
-    fn open_rw(path: &Path) -> Result<Connection, String> {
+    fn open_rw(path: &Path) -> Result<Connection, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| err(path, e))?;
-        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;").map_err(|e| err(path, e))?;
+        let conn = Connection::open_with_flags(path, flags).map_err(sql(path))?;
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;").map_err(sql(path))?;
         Ok(conn)
     }
 
     /// Write a whole new store at `tmp` (rollback journal: the file alone holds everything once
     /// the connection is closed).
-    fn build(tmp: &Path, meta: &RunMeta) -> Result<(), String> {
+    fn build(tmp: &Path, meta: &RunMeta) -> Result<(), StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let path = tmp;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| err(path, e))?;
-        conn.execute_batch("PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL;").map_err(|e| err(path, e))?;
+        let conn = Connection::open_with_flags(path, flags).map_err(sql(path))?;
+        conn.execute_batch("PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL;").map_err(sql(path))?;
         let t = now();
-        conn.execute_batch(&format!("BEGIN; {SCHEMA}")).map_err(|e| err(path, e))?;
+        conn.execute_batch(&format!("BEGIN; {SCHEMA}")).map_err(sql(path))?;
         conn.execute(
             "INSERT INTO run VALUES (1, ?1, ?2, ?3, ?3, 'running', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, NULL, ?18)",
             params![
@@ -431,47 +434,39 @@ impl SqliteStore {
                 meta.objectives.as_ref().map(Value::to_string),
             ],
         )
-        .map_err(|e| err(path, e))?;
-        reseal_run(&conn).map_err(|e| err(path, e))?;
-        conn.execute_batch("COMMIT;").map_err(|e| err(path, e))?;
-        conn.close().map_err(|(_, e)| err(path, e))
+        .map_err(sql(path))?;
+        reseal_run(&conn).map_err(sql(path))?;
+        conn.execute_batch("COMMIT;").map_err(sql(path))?;
+        conn.close().map_err(|(_, e)| sql(path)(e))
     }
 
     /// Read a whole run (read-only; the file is never modified).
-    pub fn read(path: &Path) -> Result<StoredRun, String> {
+    pub fn read(path: &Path) -> Result<StoredRun, StoreError> {
         open_read(path).map(|(_, run, _)| run)
     }
 
     /// Read a run trial by trial: each trial goes to `each` in completion order and is not kept,
     /// so a report's memory does not grow with the run. The run comes back with no trials. Every
     /// row is checked as in [`SqliteStore::read`]; on an error `each` may have seen some trials.
-    pub fn scan(path: &Path, each: &mut dyn FnMut(&RunMeta, StoredTrial)) -> Result<StoredRun, String> {
+    pub fn scan(path: &Path, each: &mut dyn FnMut(&RunMeta, StoredTrial)) -> Result<StoredRun, StoreError> {
         read::open_scan(path, each).map(|(_, run, _)| run)
     }
 
     /// Open an existing store to continue it: it must be a nasc store of the same spec hash,
     /// and no other process may be writing it (its run lock).
-    pub fn resume(path: &Path, spec_hash: &str) -> Result<(Self, StoredRun), String> {
+    pub fn resume(path: &Path, spec_hash: &str) -> Result<(Self, StoredRun), StoreError> {
         not_a_folder(path)?;
         if !path.is_file() {
-            return Err(err(path, "no such file"));
+            return Err(StoreError::NoFile { path: path.to_path_buf() });
         }
         let lock = RunLock::acquire(path)?;
         let (_, run, format) = open_read(path)?;
         if run.meta.spec_hash != spec_hash {
-            return Err(err(
-                path,
-                format!(
-                    "was made from a different spec (`{}`, hash {}…; this spec hashes to {}…); refusing to continue it",
-                    run.meta.spec_path,
-                    &run.meta.spec_hash[..12.min(run.meta.spec_hash.len())],
-                    &spec_hash[..12.min(spec_hash.len())]
-                ),
-            ));
+            return Err(StoreError::SpecMismatch { path: path.to_path_buf(), stored_path: run.meta.spec_path, stored_hash: run.meta.spec_hash, hash: spec_hash.to_string() });
         }
         let conn = Self::open_rw(path)?;
         if format < FORMAT {
-            upgrade::upgrade(&conn, format).map_err(|e| err(path, format!("cannot bring this format {format} store to format {FORMAT}: {e}")))?;
+            upgrade::upgrade(&conn, format).map_err(|source| StoreError::Upgrade { path: path.to_path_buf(), from: format, to: FORMAT, source })?;
         }
         let names = run.meta.metric_names.clone();
         Ok((SqliteStore { conn, path: path.to_path_buf(), in_tx: false, metric_names: names, _lock: lock }, run))
@@ -482,21 +477,21 @@ impl SqliteStore {
     }
 
     /// Change the run row and its checksum together (a savepoint: inside an open batch or not).
-    fn update_run(&self, sql: &str, p: impl rusqlite::Params) -> Result<(), String> {
+    fn update_run(&self, statement: &str, p: impl rusqlite::Params) -> Result<(), StoreError> {
         let c = &self.conn;
-        c.execute_batch("SAVEPOINT run_update").map_err(|e| err(&self.path, e))?;
-        match c.execute(sql, p).and_then(|_| reseal_run(c)) {
-            Ok(()) => c.execute_batch("RELEASE run_update").map_err(|e| err(&self.path, e)),
+        c.execute_batch("SAVEPOINT run_update").map_err(sql(&self.path))?;
+        match c.execute(statement, p).and_then(|_| reseal_run(c)) {
+            Ok(()) => c.execute_batch("RELEASE run_update").map_err(sql(&self.path)),
             Err(e) => {
                 let _ = c.execute_batch("ROLLBACK TO run_update; RELEASE run_update");
-                Err(err(&self.path, e))
+                Err(sql(&self.path)(e))
             }
         }
     }
 
-    fn begin(&mut self) -> Result<(), String> {
+    fn begin(&mut self) -> Result<(), StoreError> {
         if !self.in_tx {
-            self.conn.execute_batch("BEGIN").map_err(|e| err(&self.path, e))?;
+            self.conn.execute_batch("BEGIN").map_err(sql(&self.path))?;
             self.in_tx = true;
         }
         Ok(())
@@ -504,7 +499,7 @@ impl SqliteStore {
 }
 
 impl Store for SqliteStore {
-    fn append(&mut self, space: &SearchSpace, t: TrialRecord) -> Result<(), String> {
+    fn append(&mut self, space: &SearchSpace, t: TrialRecord) -> Result<(), StoreError> {
         self.begin()?;
         let mut m = Map::new();
         for (n, v) in self.metric_names.iter().zip(&t.metrics) {
@@ -535,34 +530,34 @@ impl Store for SqliteStore {
         let mut stmt = self
             .conn
             .prepare_cached("INSERT INTO trials (id, seq, candidate, genotype, key, metrics, reward, reported, status, error, sim_start, sim_time, wall_time, sum, extra) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")
-            .map_err(|e| err(&self.path, e))?;
+            .map_err(sql(&self.path))?;
         stmt.execute(params![t.id as i64, t.seq as i64, name, genotype, t.key, metrics, t.reward, t.reported, status, t.error, t.sim_start, t.sim_end, t.wall, sum, extra])
-            .map_err(|e| err(&self.path, e))?;
+            .map_err(sql(&self.path))?;
         Ok(())
     }
 
-    fn commit(&mut self, trials_done: u64, wall: f64, checkpoint: &Value) -> Result<(), String> {
+    fn commit(&mut self, trials_done: u64, wall: f64, checkpoint: &Value) -> Result<(), StoreError> {
         self.begin()?;
         let (created, state) = (now(), checkpoint.to_string());
         let sum = RowSum::new("checkpoints").int(trials_done as i64).real(wall).real(created).text(&state).finish();
         self.conn
             .prepare_cached("INSERT OR REPLACE INTO checkpoints (trials, wall_time, created, state, sum) VALUES (?1, ?2, ?3, ?4, ?5)")
             .and_then(|mut s| s.execute(params![trials_done as i64, wall, created, state, sum]))
-            .map_err(|e| err(&self.path, e))?;
+            .map_err(sql(&self.path))?;
         // only the latest checkpoint is ever read (resume): older ones go in the same
         // transaction, so a store holds exactly one (L2NAS's state is ~1.4 MB)
-        self.conn.prepare_cached("DELETE FROM checkpoints WHERE trials < ?1").and_then(|mut s| s.execute(params![trials_done as i64])).map_err(|e| err(&self.path, e))?;
-        self.conn.execute("UPDATE run SET updated = ?1 WHERE id = 1", params![now()]).map_err(|e| err(&self.path, e))?;
-        self.conn.execute_batch("COMMIT").map_err(|e| err(&self.path, e))?;
+        self.conn.prepare_cached("DELETE FROM checkpoints WHERE trials < ?1").and_then(|mut s| s.execute(params![trials_done as i64])).map_err(sql(&self.path))?;
+        self.conn.execute("UPDATE run SET updated = ?1 WHERE id = 1", params![now()]).map_err(sql(&self.path))?;
+        self.conn.execute_batch("COMMIT").map_err(sql(&self.path))?;
         self.in_tx = false;
         Ok(())
     }
 
-    fn set_status(&mut self, status: &str) -> Result<(), String> {
+    fn set_status(&mut self, status: &str) -> Result<(), StoreError> {
         self.update_run("UPDATE run SET status = ?1, updated = ?2 WHERE id = 1", params![status, now()])
     }
 
-    fn set_budget(&mut self, budget: &Budget) -> Result<(), String> {
+    fn set_budget(&mut self, budget: &Budget) -> Result<(), StoreError> {
         self.update_run("UPDATE run SET budget = ?1 WHERE id = 1", params![budget_json(budget).to_string()])
     }
 }

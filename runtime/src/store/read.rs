@@ -5,7 +5,7 @@ use super::*;
 /// Open a store for reading and read it whole. A store that SQLite cannot open read-only in the
 /// usual way (WAL mode wants to create its `-shm` file next to it: a read-only folder or disk)
 /// is read as an immutable file, unless it holds uncommitted WAL data.
-pub(super) fn open_read(path: &Path) -> Result<(Connection, StoredRun, i64), String> {
+pub(super) fn open_read(path: &Path) -> Result<(Connection, StoredRun, i64), StoreError> {
     let mut trials = Vec::new();
     let (conn, mut run, format) = open_scan(path, &mut |_, t| trials.push(t))?;
     run.trials = trials;
@@ -14,14 +14,14 @@ pub(super) fn open_read(path: &Path) -> Result<(Connection, StoredRun, i64), Str
 
 /// [`open_read`], handing each trial to `each` in completion order instead of keeping it (the
 /// run comes back with no trials).
-pub(super) fn open_scan(path: &Path, each: &mut dyn FnMut(&RunMeta, StoredTrial)) -> Result<(Connection, StoredRun, i64), String> {
+pub(super) fn open_scan(path: &Path, each: &mut dyn FnMut(&RunMeta, StoredTrial)) -> Result<(Connection, StoredRun, i64), StoreError> {
     not_a_folder(path)?;
     if !path.is_file() {
-        return Err(err(path, "no such file"));
+        return Err(StoreError::NoFile { path: path.to_path_buf() });
     }
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut handed = 0u64;
-    let first = Connection::open_with_flags(path, flags).map_err(|e| e.to_string()).and_then(|c| {
+    let first = Connection::open_with_flags(path, flags).map_err(ReadError::Open).and_then(|c| {
         read_run(&c, &mut |m, t| {
             handed += 1;
             each(m, t)
@@ -31,44 +31,38 @@ pub(super) fn open_scan(path: &Path, each: &mut dyn FnMut(&RunMeta, StoredTrial)
     match first {
         Ok(x) => Ok(x),
         // (a retry after trials were handed out would hand them out twice)
-        Err(e) if handed == 0 && (e.contains("readonly") || e.contains("unable to open")) => {
+        Err(e) if handed == 0 && e.is_readonly_open() => {
             let mut wal = path.as_os_str().to_os_string();
             wal.push("-wal");
             if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
-                return Err(err(
-                    path,
-                    format!(
-                        "cannot be read here ({e}), and `{}` holds committed trials not yet merged into it; open it once where its folder is writable",
-                        Path::new(&wal).display()
-                    ),
-                ));
+                return Err(StoreError::UnmergedWal { path: path.to_path_buf(), wal: wal.into(), source: e });
             }
             let uri = format!("file:{}?immutable=1", uri_path(path));
-            let conn = Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI).map_err(|e| err(path, e))?;
-            let (run, f) = read_run(&conn, each).map_err(|e| err(path, e))?;
+            let conn = Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI).map_err(sql(path))?;
+            let (run, f) = read_run(&conn, each).map_err(|source| StoreError::Read { path: path.to_path_buf(), source })?;
             Ok((conn, run, f))
         }
-        Err(e) => Err(err(path, e)),
+        Err(source) => Err(StoreError::Read { path: path.to_path_buf(), source }),
     }
 }
 
 /// Read a whole run and its format; in a format 2 store every row's checksum is checked. One
 /// read transaction: a run being written is seen as of one commit (its trials and their
 /// checkpoint together).
-fn read_run(conn: &Connection, each: &mut dyn FnMut(&RunMeta, StoredTrial)) -> Result<(StoredRun, i64), String> {
-    conn.execute_batch("BEGIN").map_err(|e| format!("not a nasc run store ({e})"))?;
+fn read_run(conn: &Connection, each: &mut dyn FnMut(&RunMeta, StoredTrial)) -> Result<(StoredRun, i64), ReadError> {
+    conn.execute_batch("BEGIN").map_err(ReadError::NotAStore)?;
     let r = read_run_in(conn, each);
     let _ = conn.execute_batch("COMMIT");
     r
 }
 
-fn read_run_in(conn: &Connection, each: &mut dyn FnMut(&RunMeta, StoredTrial)) -> Result<(StoredRun, i64), String> {
+fn read_run_in(conn: &Connection, each: &mut dyn FnMut(&RunMeta, StoredTrial)) -> Result<(StoredRun, i64), ReadError> {
     let has_run: Option<String> =
-        conn.query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'run'", [], |r| r.get(0)).optional().map_err(|e| format!("not a nasc run store ({e})"))?;
+        conn.query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'run'", [], |r| r.get(0)).optional().map_err(ReadError::NotAStore)?;
     if has_run.is_none() {
-        return Err("not a nasc run store (no `run` table)".into());
+        return Err(ReadError::NoRunTable);
     }
-    let bad = |e: rusqlite::Error| format!("unreadable run store ({e})");
+    let bad = ReadError::Unreadable;
     let with_objectives = run_has_objectives(conn).map_err(bad)?;
     let objectives_col = if with_objectives { ", objectives" } else { "" };
     let (format, meta, status, created): (i64, RunMeta, String, f64) = conn
@@ -106,16 +100,15 @@ fn read_run_in(conn: &Connection, each: &mut dyn FnMut(&RunMeta, StoredTrial)) -
         )
         .map_err(bad)?;
     if !(1..=FORMAT).contains(&format) {
-        return Err(format!("store format {format} is not supported (this nasc reads formats 1 to {FORMAT})"));
+        return Err(ReadError::Format { format, known: FORMAT });
     }
     let checked = format >= 2;
-    let damaged = |what: String| format!("damaged run store: {what} does not match its checksum (the file was changed outside nasc); nothing in it is trusted");
     if checked {
         let n = RUN_COLS.split(',').count() + usize::from(with_objectives);
         let (sum, stored): (i64, Option<i64>) =
             conn.query_row(&format!("SELECT {RUN_COLS}{objectives_col}, sum FROM run WHERE id = 1"), [], |r| Ok((run_sum(r, with_objectives)?, r.get(n)?))).map_err(bad)?;
         if stored != Some(sum) {
-            return Err(damaged("the run's configuration".into()));
+            return Err(ReadError::Damaged(Damaged::Run));
         }
     }
     let n_trial = TRIAL_COLS.split(',').count();
@@ -161,7 +154,7 @@ fn read_run_in(conn: &Connection, each: &mut dyn FnMut(&RunMeta, StoredTrial)) -
     for row in rows {
         let (ok, t) = row.map_err(bad)?;
         if !ok {
-            return Err(damaged(format!("trial {} (seq {}, candidate `{}`)", t.id, t.seq, t.name)));
+            return Err(ReadError::Damaged(Damaged::Trial { id: t.id, seq: t.seq, candidate: t.name }));
         }
         if t.seq != count && gap.is_none() {
             gap = Some(count);
@@ -172,7 +165,7 @@ fn read_run_in(conn: &Connection, each: &mut dyn FnMut(&RunMeta, StoredTrial)) -
         }
     }
     if let Some(i) = gap {
-        return Err(format!("corrupt run store: trial sequence has a gap at {i}"));
+        return Err(ReadError::Gap { seq: i });
     }
     let n_cp = CHECKPOINT_COLS.split(',').count();
     let row: Option<(u64, String, bool)> = conn
@@ -184,13 +177,13 @@ fn read_run_in(conn: &Connection, each: &mut dyn FnMut(&RunMeta, StoredTrial)) -
         .map_err(bad)?;
     let checkpoint = match row {
         None => None,
-        Some((n, _, false)) => return Err(damaged(format!("the checkpoint after {n} trials"))),
-        Some((n, s, true)) => Some((n, serde_json::from_str(&s).map_err(|e| format!("corrupt checkpoint: {e}"))?)),
+        Some((n, _, false)) => return Err(ReadError::Damaged(Damaged::Checkpoint { trials: n })),
+        Some((n, s, true)) => Some((n, serde_json::from_str(&s).map_err(ReadError::Checkpoint)?)),
     };
     // trials and their checkpoint are committed together: a missing row shows here
     if let Some((n, _)) = &checkpoint {
         if *n != count && checked {
-            return Err(format!("damaged run store: the last checkpoint follows {n} trials, but {count} trials are readable"));
+            return Err(ReadError::CheckpointCount { checkpoint: *n, readable: count });
         }
     }
     Ok((StoredRun { meta, status, created, trials: Vec::new(), checkpoint }, format))

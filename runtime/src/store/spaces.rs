@@ -1,6 +1,6 @@
 //! Explicit spaces saved in a store: the shrunk space of a LISSNAS run, the input space of a
 //! `--space-from` run.
-use super::{err, now, open_read, SqliteStore};
+use super::{now, open_read, sql, SqliteStore, StoreError};
 use crate::space::encode;
 use nasc_compiler::Candidate;
 use rusqlite::{params, OptionalExtension};
@@ -43,44 +43,43 @@ const SPACES_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS spaces (
 
 impl SqliteStore {
     /// Save (or replace) the explicit space of `role`; `members` are written sorted.
-    pub fn save_space(&mut self, role: SpaceRole, spec_hash: &str, members: &[Candidate], stats: &Value) -> Result<(), String> {
+    pub fn save_space(&mut self, role: SpaceRole, spec_hash: &str, members: &[Candidate], stats: &Value) -> Result<(), StoreError> {
         if self.in_tx {
-            self.conn.execute_batch("COMMIT").map_err(|e| err(&self.path, e))?;
+            self.conn.execute_batch("COMMIT").map_err(sql(&self.path))?;
             self.in_tx = false;
         }
         let mut m: Vec<&Candidate> = members.iter().collect();
         m.sort_unstable();
         m.dedup();
         let list = Value::Array(m.iter().map(|c| Value::String(encode(c))).collect());
-        self.conn.execute_batch(SPACES_SCHEMA).map_err(|e| err(&self.path, e))?;
+        self.conn.execute_batch(SPACES_SCHEMA).map_err(sql(&self.path))?;
         self.conn
             .execute(
                 "INSERT OR REPLACE INTO spaces (role, spec_hash, size, members, stats, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![role.as_str(), spec_hash, m.len() as i64, list.to_string(), stats.to_string(), now()],
             )
-            .map_err(|e| err(&self.path, e))?;
+            .map_err(sql(&self.path))?;
         Ok(())
     }
 
     /// The explicit space of `role` in the store at `path`, if any (read-only).
-    pub fn read_space(path: &Path, role: SpaceRole) -> Result<Option<SavedSpace>, String> {
+    pub fn read_space(path: &Path, role: SpaceRole) -> Result<Option<SavedSpace>, StoreError> {
         // a sound nasc store at all?
         let (conn, _, _) = open_read(path)?;
-        let has: Option<String> =
-            conn.query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'spaces'", [], |r| r.get(0)).optional().map_err(|e| err(path, e))?;
+        let has: Option<String> = conn.query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'spaces'", [], |r| r.get(0)).optional().map_err(sql(path))?;
         if has.is_none() {
             return Ok(None);
         }
         let row: Option<(String, i64, String, String)> = conn
             .query_row("SELECT spec_hash, size, members, stats FROM spaces WHERE role = ?1", params![role.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .optional()
-            .map_err(|e| err(path, format!("unreadable spaces table ({e})")))?;
+            .map_err(|source| StoreError::SpacesTable { path: path.to_path_buf(), source })?;
         let Some((spec_hash, size, members, stats)) = row else {
             return Ok(None);
         };
-        let members: Vec<String> = serde_json::from_str(&members).map_err(|e| err(path, format!("corrupt {} space ({e})", role.as_str())))?;
+        let members: Vec<String> = serde_json::from_str(&members).map_err(|source| StoreError::SpaceList { path: path.to_path_buf(), role: role.as_str(), source })?;
         if members.len() as i64 != size {
-            return Err(err(path, format!("corrupt {} space: {} members, size says {size}", role.as_str(), members.len())));
+            return Err(StoreError::SpaceSize { path: path.to_path_buf(), role: role.as_str(), members: members.len(), size });
         }
         Ok(Some(SavedSpace { spec_hash, size: size as usize, members, stats: serde_json::from_str(&stats).unwrap_or(Value::Null) }))
     }
@@ -89,21 +88,11 @@ impl SqliteStore {
 /// The members of the shrunk space saved in the store at `path`, for a run of the spec that
 /// hashes to `spec_hash` (`nasc search --space-from`). Errors: not a nasc store, no shrunk space
 /// in it, a shrunk space of another spec (or other `--set` overrides).
-pub fn load_space_from(path: &Path, spec_hash: &str) -> Result<Vec<Candidate>, String> {
-    let saved = SqliteStore::read_space(path, SpaceRole::Shrunk)?.ok_or_else(|| {
-        err(path, "holds no shrunk space (a `nasc search --strategy lissnas` run saves one once a shrinking step is accepted: when it stopped earlier, its last message says so)")
-    })?;
+pub fn load_space_from(path: &Path, spec_hash: &str) -> Result<Vec<Candidate>, StoreError> {
+    let saved = SqliteStore::read_space(path, SpaceRole::Shrunk)?.ok_or_else(|| StoreError::NoShrunkSpace { path: path.to_path_buf() })?;
     if saved.spec_hash != spec_hash {
         let run = SqliteStore::read(path)?;
-        return Err(err(
-            path,
-            format!(
-                "its shrunk space was made from a different spec (`{}`, hash {}…; this spec hashes to {}…)",
-                run.meta.spec_path,
-                &saved.spec_hash[..12.min(saved.spec_hash.len())],
-                &spec_hash[..12.min(spec_hash.len())]
-            ),
-        ));
+        return Err(StoreError::ShrunkSpecMismatch { path: path.to_path_buf(), stored_path: run.meta.spec_path, stored_hash: saved.spec_hash, hash: spec_hash.to_string() });
     }
-    saved.members.iter().map(|g| crate::space::decode(g)).collect::<Result<Vec<_>, _>>().map_err(|e| err(path, format!("corrupt shrunk space: {e}")))
+    saved.members.iter().map(|g| crate::space::decode(g)).collect::<Result<Vec<_>, _>>().map_err(|why| StoreError::ShrunkMember { path: path.to_path_buf(), why })
 }

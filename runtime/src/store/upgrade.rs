@@ -120,7 +120,8 @@ mod tests {
             std::fs::copy(&path, &p).unwrap();
             sql(&p, q);
             let e = SqliteStore::read(&p).err().unwrap_or_else(|| panic!("`{q}` was not detected"));
-            assert!(e.contains("damaged run store"), "{e}");
+            assert!(matches!(e, StoreError::Read { source: ReadError::Damaged(_), .. }), "{e}");
+            assert!(e.to_string().contains("damaged run store"), "{e}");
             std::fs::remove_file(&p).unwrap();
         }
 
@@ -166,7 +167,8 @@ mod tests {
             std::fs::copy(&path, &p).unwrap();
             sql(&p, q);
             let e = SqliteStore::read(&p).err().unwrap_or_else(|| panic!("`{q}` was not detected"));
-            assert!(e.contains("damaged run store"), "{e}");
+            assert!(matches!(e, StoreError::Read { source: ReadError::Damaged(_), .. }), "{e}");
+            assert!(e.to_string().contains("damaged run store"), "{e}");
             std::fs::remove_file(&p).unwrap();
         }
         // what nasc wrote before format 4: no `objectives` column

@@ -148,13 +148,13 @@ pub const KNOWN: &[(&str, &[&str])] =
 pub const MULTI_OBJECTIVE: &[&str] = &["rs", "nsga2", "popnas"];
 
 /// The short name of a strategy given by name or alias (`random` -> `rs`).
-pub fn canonical(name: &str) -> Result<&'static str, String> {
+pub fn canonical(name: &str) -> Result<&'static str, crate::error::StrategyError> {
     let lower = name.trim().to_lowercase();
     KNOWN
         .iter()
         .find(|(short, aliases)| *short == lower || aliases.contains(&lower.as_str()))
         .map(|(short, _)| *short)
-        .ok_or_else(|| format!("unknown strategy `{name}` (known: {})", KNOWN.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(", ")))
+        .ok_or_else(|| crate::error::StrategyError::Unknown { name: name.to_string(), known: KNOWN.iter().map(|(s, _)| *s).collect() })
 }
 
 /// Parse a strategy config (null = all defaults; missing fields take defaults).
