@@ -294,11 +294,7 @@ pub(super) fn backward_dw(c: &Conv2d, x: &[f32], dy: &[f32], dw: &mut [f32]) {
                         for k0 in (0..g.kk).step_by(simd::DW_KT) {
                             let k1 = (k0 + simd::DW_KT).min(g.kk);
                             let ob = &mut og[c0 * g.kk + k0..];
-                            if seg == 16 {
-                                simd::dw16(mr, &dyb[c0 * dys..], dys, xb, xr, &g.koff[k0..k1], &segs, range.clone(), ob, g.kk);
-                            } else {
-                                simd::dw(mr, &dyb[c0 * dys..], dys, xb, &g.koff[k0..k1], &segs, range.clone(), ob, g.kk);
-                            }
+                            simd::dw(seg, mr, &dyb[c0 * dys..], dys, xb, xr, &g.koff[k0..k1], &segs, range.clone(), ob, g.kk);
                         }
                     }
                 }

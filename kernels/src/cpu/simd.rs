@@ -18,7 +18,7 @@ pub fn available() -> bool {
     }
 }
 
-/// Whether this CPU also has AVX-512F, for the 16-pixel kernels ([`fwd_segs16`], [`dw16`]).
+/// Whether this CPU also has AVX-512F, for the 16-pixel kernels ([`fwd_segs16`], [`dw`] with 16-pixel segments).
 /// `NASC_NO_AVX512=1` turns them off (to compare, or on a CPU that slows its clock for them).
 pub fn wide() -> bool {
     static WIDE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
@@ -170,17 +170,22 @@ impl Segs {
 }
 
 /// Weight-gradient tile: for `r < mr`, `t < off.len()` (at most `DW_KT`),
-/// `out[r*ldo + t] += sum over the segments (xo, dyo) of `segs.v[range]` and lanes l < 8 of
-/// dy[dyo + r*dys + l] * x[xo + off[t] + l]`; `1 <= mr <= DW_MR`.
+/// `out[r*ldo + t] += sum over the segments (xo, dyo) of `segs.v[range]` and lanes l < width of
+/// dy[dyo + r*dys + l] * x[xo + off[t] + l]`; `1 <= mr <= DW_MR`. `width` 8: AVX2 (8-pixel
+/// segments); 16: AVX-512F (needs [`wide`]), `dy` contiguous and `x` contiguous, or with
+/// `xr > 0` two runs of 8 at `xo` and `xo + xr` as in [`fwd_segs16`] (deterministic, fixed lane
+/// order; not the same bits as 8-pixel segments).
 #[allow(clippy::too_many_arguments)]
-pub fn dw(mr: usize, dy: &[f32], dys: usize, x: &[f32], off: &[usize], segs: &Segs, range: std::ops::Range<usize>, out: &mut [f32], ldo: usize) {
+pub fn dw(width: usize, mr: usize, dy: &[f32], dys: usize, x: &[f32], xr: usize, off: &[usize], segs: &Segs, range: std::ops::Range<usize>, out: &mut [f32], ldo: usize) {
     let kt = off.len();
     assert!((1..=DW_MR).contains(&mr) && (1..=DW_KT).contains(&kt));
     assert!((mr - 1) * ldo + kt <= out.len(), "simd::dw: out out of bounds");
+    assert!(width == 8 && xr == 0 || width == 16, "simd::dw: segments of {width} pixels");
     let last = off.iter().copied().max().unwrap();
-    assert!(segs.max.0 + last + 8 <= x.len() && segs.max.1 + (mr - 1) * dys + 8 <= dy.len(), "simd::dw: input out of bounds");
+    let reach = if xr == 0 { width } else { 16.max(xr + 8) };
+    assert!(segs.max.0 + last + reach <= x.len() && segs.max.1 + (mr - 1) * dys + width <= dy.len(), "simd::dw: input out of bounds");
     let segs = &segs.v[range];
-    assert!(available());
+    assert!(if width == 16 { wide() } else { available() });
     let mut acc = [[0.0f32; DW_KT]; DW_MR];
     let (xp, dp) = (x.as_ptr(), dy.as_ptr());
     macro_rules! go {
@@ -189,8 +194,15 @@ pub fn dw(mr: usize, dy: &[f32], dys: usize, x: &[f32], off: &[usize], segs: &Se
                 $(($m, $t) => {
                     let mut o = [0usize; $t];
                     o.copy_from_slice(off);
-                    // SAFETY: AVX2+FMA checked by `available`; every read was bounds-checked above.
-                    let a = unsafe { dw_tile::<$m, $t>(dp, dys, xp, o, segs) };
+                    // SAFETY: AVX2+FMA (`available`) or AVX-512F (`wide`) checked above; every
+                    // read was bounds-checked above.
+                    let a = unsafe {
+                        match (width, xr) {
+                            (8, _) => dw_tile::<$m, $t>(dp, dys, xp, o, segs),
+                            (_, 0) => dw_tile16::<$m, $t, false>(dp, dys, xp, 0, o, segs),
+                            _ => dw_tile16::<$m, $t, true>(dp, dys, xp, xr, o, segs),
+                        }
+                    };
                     for r in 0..$m {
                         acc[r][..$t].copy_from_slice(&a[r]);
                     }
@@ -358,46 +370,6 @@ unsafe fn fwd_tile16<const MR: usize, const NV: usize, const SPLIT: bool>(
     unreachable!("simd kernels need x86-64")
 }
 
-/// [`dw`] over 16-pixel segments with AVX-512F (needs [`wide`]); `segs` lists 16-pixel
-/// segments (`dy` contiguous; `x` contiguous, or with `xr > 0` two runs of 8 at `xo` and
-/// `xo + xr`, as in [`fwd_segs16`]). Deterministic (fixed lane order), not the same bits as
-/// [`dw`].
-#[allow(clippy::too_many_arguments)]
-pub fn dw16(mr: usize, dy: &[f32], dys: usize, x: &[f32], xr: usize, off: &[usize], segs: &Segs, range: std::ops::Range<usize>, out: &mut [f32], ldo: usize) {
-    let kt = off.len();
-    assert!((1..=DW_MR).contains(&mr) && (1..=DW_KT).contains(&kt));
-    assert!((mr - 1) * ldo + kt <= out.len(), "simd::dw16: out out of bounds");
-    let last = off.iter().copied().max().unwrap();
-    let reach = if xr == 0 { 16 } else { 16.max(xr + 8) };
-    assert!(segs.max.0 + last + reach <= x.len() && segs.max.1 + (mr - 1) * dys + 16 <= dy.len(), "simd::dw16: input out of bounds");
-    let segs = &segs.v[range];
-    assert!(wide());
-    let mut acc = [[0.0f32; DW_KT]; DW_MR];
-    let (xp, dp) = (x.as_ptr(), dy.as_ptr());
-    macro_rules! go {
-        ($(($m:literal, $t:literal))*) => {
-            match (mr, kt) {
-                $(($m, $t) => {
-                    let mut o = [0usize; $t];
-                    o.copy_from_slice(off);
-                    // SAFETY: AVX-512F checked by `wide`; every read was bounds-checked above.
-                    let a = unsafe { if xr == 0 { dw_tile16::<$m, $t, false>(dp, dys, xp, 0, o, segs) } else { dw_tile16::<$m, $t, true>(dp, dys, xp, xr, o, segs) } };
-                    for r in 0..$m {
-                        acc[r][..$t].copy_from_slice(&a[r]);
-                    }
-                })*
-                _ => unreachable!(),
-            }
-        };
-    }
-    go!((1, 1)(1, 2)(1, 3)(2, 1)(2, 2)(2, 3)(3, 1)(3, 2)(3, 3)(4, 1)(4, 2)(4, 3));
-    for r in 0..mr {
-        for t in 0..kt {
-            out[r * ldo + t] += acc[r][t];
-        }
-    }
-}
-
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn dw_tile16<const MR: usize, const KT: usize, const SPLIT: bool>(
@@ -412,11 +384,11 @@ unsafe fn dw_tile16<const MR: usize, const KT: usize, const SPLIT: bool>(
     for &(xo, dyo) in segs {
         let mut xv = [_mm512_setzero_ps(); KT];
         for t in 0..KT {
-            // SAFETY: in bounds per `dw16`'s checks.
+            // SAFETY: in bounds per `dw`'s checks.
             xv[t] = unsafe { load16::<SPLIT>(x.add(xo + off[t]), xr) };
         }
         for (r, row) in acc.iter_mut().enumerate() {
-            // SAFETY: in bounds per `dw16`'s checks.
+            // SAFETY: in bounds per `dw`'s checks.
             let d = unsafe { _mm512_loadu_ps(dy.add(dyo + r * dys)) };
             for t in 0..KT {
                 row[t] = _mm512_fmadd_ps(d, xv[t], row[t]);
@@ -519,8 +491,8 @@ mod tests {
                     }
                 }
                 let (mut a, mut b) = (vec![0.0f32; 4 * kt], vec![0.0f32; 4 * kt]);
-                dw16(mr, &dy, 160, &x, 0, &off[..kt], &g16, 0..g16.len(), &mut a, kt);
-                dw(mr, &dy, 160, &x, &off[..kt], &g8, 0..g8.len(), &mut b, kt);
+                dw(16, mr, &dy, 160, &x, 0, &off[..kt], &g16, 0..g16.len(), &mut a, kt);
+                dw(8, mr, &dy, 160, &x, 0, &off[..kt], &g8, 0..g8.len(), &mut b, kt);
                 for (p, q) in a.iter().zip(&b) {
                     assert!((p - q).abs() <= 1e-5 * (1.0 + q.abs()), "dw mr {mr} kt {kt}: {p} vs {q}");
                 }
