@@ -119,10 +119,7 @@ pub fn scan_any(store: &str, run: Option<&str>, g: &Gather) -> Result<(StoredRun
         r.trials = Vec::new();
         return Ok((r, sum));
     }
-    let mut sum: Option<Summary> = None;
-    let r = SqliteStore::scan(Path::new(store), &mut |m, t| sum.get_or_insert_with(|| Summary::new(m, g)).push(t))?;
-    let sum = sum.unwrap_or_else(|| Summary::new(&r.meta, g));
-    Ok((r, sum))
+    Summary::scan(Path::new(store), g)
 }
 
 /// Read a run from a SQLite file, or from a PostgreSQL store by its `--run` name.

@@ -439,7 +439,8 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
         s?
     };
     std::thread::sleep(Duration::from_millis(1));
-    let run = SqliteStore::read(&path)?;
+    // the run as a one-pass summary (memory does not grow with the run; `run` keeps no trials)
+    let (run, sum) = nasc_runtime::report::Summary::scan(&path, &Default::default())?;
     let shrunk_note = match save_shrunk_space(&mut store, &run)? {
         SaveOutcome::NotLissnas => None,
         SaveOutcome::StillShrinking => Some("lissnas: the run stopped before a shrinking step was accepted; no shrunk space saved (a larger --budget lets it shrink)".to_string()),
@@ -469,11 +470,11 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
     match a.format {
         Format::Text => {
             println!("{why}; {} trials in {:.2} s, store {}", summary.trials, summary.wall, path.display());
-            print!("{}", nasc_runtime::report::text_with(&run, &crate::report::detail(&repro, false)));
-            print!("{}", next_steps(&a.file, &path, nasc_runtime::report::best(&run).map(|t| t.name).as_deref()));
+            print!("{}", nasc_runtime::report::text_of(&run, &sum, &crate::report::detail(&repro, false)));
+            print!("{}", next_steps(&a.file, &path, sum.best().map(|t| t.name.as_str())));
         }
         Format::Json => {
-            let mut j = nasc_runtime::report::json_with(&run, &path, &crate::report::detail(&repro, false));
+            let mut j = nasc_runtime::report::json_of(&run, &sum, &path, &crate::report::detail(&repro, false));
             if let Some(o) = j.as_object_mut() {
                 // what this process saw (the store cannot tell a time budget from a target)
                 let reason = match summary.reason {

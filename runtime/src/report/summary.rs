@@ -124,6 +124,14 @@ impl Summary {
         s
     }
 
+    /// Read a SQLite run row by row into its summary (the run comes back without trials).
+    pub fn scan(path: &std::path::Path, g: &Gather) -> Result<(StoredRun, Summary), String> {
+        let mut sum: Option<Summary> = None;
+        let run = crate::store::SqliteStore::scan(path, &mut |m, t| sum.get_or_insert_with(|| Summary::new(m, g)).push(t))?;
+        let sum = sum.unwrap_or_else(|| Summary::new(&run.meta, g));
+        Ok((run, sum))
+    }
+
     /// A trial's score: its reward, or the single non-default objective's scalar.
     fn score(&self, t: &StoredTrial) -> Option<f64> {
         match &self.scorer {
