@@ -153,3 +153,25 @@ fn a_run_stopped_with_trials_running_resumes_them() {
     // the rerun trials were evaluated again in the second part: 30 - (first part) - (results kept)
     assert_eq!(c2.started.load(Ordering::SeqCst), 30 - stopped.trials.len() - results);
 }
+
+/// An evaluator that cannot be made on a thread fails each trial that thread takes, with the
+/// factory's message; the run still finishes its budget.
+#[test]
+fn a_thread_without_an_evaluator_fails_its_trials() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = setup(8);
+    let (space, text) = common::space(s.spec, &[]);
+    let path = dir.path().join("p.db");
+    let mut store = SqliteStore::create(&path, &s.meta(&space, &text)).unwrap();
+    let c = Counters::new();
+    let strat = strategy::make(s.strategy, &s.strategy_config, s.cfg.seed).unwrap();
+    let sum = {
+        let mut r = Runner::new(&space, strat, Box::new(c.make(0, None)), &mut store, s.cfg.clone());
+        let make = || Err::<Box<dyn Evaluator>, String>("evaluator `x`: cannot start".into());
+        r.run_parallel(&make).unwrap()
+    };
+    assert_eq!(sum.trials, 8);
+    drop(store);
+    let run = SqliteStore::read(&path).unwrap();
+    assert!(run.trials.iter().all(|t| t.status == "failed" && t.error.as_deref() == Some("evaluator `x`: cannot start")));
+}
