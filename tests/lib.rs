@@ -40,7 +40,7 @@ pub fn metric(space: &Space, c: &nasc_compiler::Candidate, name: &str) -> f64 {
 }
 
 /// The zoo specs of the issue (specs/NAME.nas).
-pub const ZOO: [&str; 10] = [
+pub const ZOO: [&str; 11] = [
     "nb201",
     "nas_bench_macro",
     "channel_bench_macro_mobilenet",
@@ -48,6 +48,7 @@ pub const ZOO: [&str; 10] = [
     "darts",
     "popnas_cell",
     "nse_multibranch_27ops",
+    "nse_small",
     "mobilenet_v2_layernas",
     "ofa_mbv3",
     "fairnas",

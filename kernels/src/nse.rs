@@ -187,6 +187,9 @@ pub struct RoundRecord {
     pub front: Vec<Scored>,
     /// Every evaluated sample (main, extra, rehearsed).
     pub evaluated: usize,
+    /// The evaluated samples themselves, in evaluation order (main and extra samples as drawn,
+    /// then the rehearsed archs), with `true` for an extra sample (under the band).
+    pub samples: Vec<(Scored, bool)>,
     /// Eq. 9: the union of the front's ops per layer.
     pub aggregated: Vec<Vec<usize>>,
     pub train_loss: f32,
@@ -240,16 +243,24 @@ pub struct NseData<'a> {
 impl NseState {
     /// Round 0: each layer's pool order shuffled (seeded), the first K ops active.
     pub fn new(layers: usize, pool: usize, k: usize, seed: u64) -> Self {
+        let all: Vec<Vec<usize>> = (0..layers).map(|_| (0..pool).collect()).collect();
+        Self::with_pools(&all, k, seed)
+    }
+
+    /// [`NseState::new`] where layer `l` may use only the pool ops `pools[l]` (in that order
+    /// before the shuffle): a spec whose layers have different op lists.
+    pub fn with_pools(pools: &[Vec<usize>], k: usize, seed: u64) -> Self {
         let mut rng = Rng::derive(seed, 21);
         let mut pending = Vec::new();
         let mut active = Vec::new();
-        for _ in 0..layers {
-            let mut order: Vec<usize> = (0..pool).collect();
+        for p in pools {
+            let mut order = p.clone();
             rng.shuffle(&mut order);
-            let rest = order.split_off(k.min(pool));
+            let rest = order.split_off(k.min(order.len()));
             active.push(order);
             pending.push(rest);
         }
+        let layers = pools.len();
         NseState { round: 0, active, pending, locked: vec![Vec::new(); layers], prev_front: Vec::new(), history: Vec::new(), finished: false, cursor: None }
     }
 }
@@ -433,6 +444,7 @@ pub fn run_round(
         simplified,
         front: front.clone(),
         evaluated: scored.len(),
+        samples: scored,
         aggregated: aggregated.clone(),
         train_loss,
         seconds: cur.seconds + t0.elapsed().as_secs_f64(),

@@ -6,7 +6,7 @@
 use crate::nse::{NseState, RoundCursor, RoundRecord, Scored};
 use crate::supernet::{Shared, Supernet};
 
-const MAGIC: &[u8; 8] = b"NSECKPT1";
+const MAGIC: &[u8; 8] = b"NSECKPT2";
 
 /// Why a checkpoint cannot be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -163,6 +163,9 @@ pub fn encode(state: &NseState, net: &Supernet) -> Vec<u8> {
         w.lists(&r.simplified);
         w.scored(&r.front);
         w.u64(r.evaluated as u64);
+        let (samples, extra): (Vec<Scored>, Vec<usize>) = r.samples.iter().map(|(s, x)| (s.clone(), usize::from(*x))).unzip();
+        w.scored(&samples);
+        w.list(&extra);
         w.lists(&r.aggregated);
         w.f32s(&[r.train_loss]);
         w.f64(r.seconds);
@@ -223,6 +226,14 @@ pub fn decode(bytes: &[u8], net: &mut Supernet) -> Result<NseState, CheckpointEr
             simplified: r.lists()?,
             front: r.scored()?,
             evaluated: r.usize()?,
+            samples: {
+                let samples = r.scored()?;
+                let extra = r.list()?;
+                if extra.len() != samples.len() {
+                    return Err(CheckpointError::Invalid("sample flags".into()));
+                }
+                samples.into_iter().zip(extra.into_iter().map(|x| x != 0)).collect()
+            },
             aggregated: r.lists()?,
             train_loss: r.f32s()?.first().copied().ok_or(CheckpointError::Truncated)?,
             seconds: r.f64()?,

@@ -8,6 +8,7 @@ mod export;
 mod graphdoc;
 mod loader;
 mod netconv;
+mod nse;
 mod render;
 mod report;
 mod search;

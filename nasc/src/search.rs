@@ -27,9 +27,10 @@ fn hold_after_trials() -> Option<u64> {
 pub struct SearchArgs {
     /// The spec file.
     pub file: String,
-    /// Strategy: `re` (regularized evolution, default), `rs`, `nsga2` (several objectives), `layernas`, `l2nas` or `lissnas`
+    /// Strategy: `re` (regularized evolution, default), `rs`, `nsga2` (several objectives), `layernas`, `l2nas`, `lissnas`
     /// (LISSNAS search-space shrinking, then random search in the shrunk space; the shrunk space
-    /// is saved in the store for `--space-from`).
+    /// is saved in the store for `--space-from`), `popnas`, or `nse` (a supernet spec's evolving
+    /// search space, docs/nse.md).
     #[arg(long)]
     pub strategy: Option<String>,
     /// Evaluator, `NAME[:KEY=VALUE,...]`, e.g. `nb201:dataset=cifar100,epochs=200`, or
@@ -247,6 +248,9 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
         Err(code) => return Ok(code),
     };
     let text = crate::zoo::read(&a.file)?;
+    if a.strategy.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("nse")) {
+        return crate::nse::search(&a, sets, space, text);
+    }
     let hash = spec_hash(&text, sets);
     // sha256 of the text alone (the trial document's `space.spec_sha256`)
     let text_sha = spec_hash(&text, &[]);

@@ -220,6 +220,24 @@ impl TrainEval {
         Ok(TrainEval { opts, data, gpu, pool: None })
     }
 
+    /// The loaded splits (the training split cut to `limit`).
+    pub(crate) fn data(&self) -> Arc<Splits> {
+        self.data.clone()
+    }
+
+    /// The data options in canonical form: `dataset=D,valid_fraction=F[,limit=N][,augment=off]`.
+    pub(crate) fn data_name(&self) -> String {
+        let o = &self.opts;
+        let mut s = format!("dataset={},valid_fraction={}", o.dataset, o.valid_fraction);
+        if let Some(l) = o.limit {
+            s += &format!(",limit={l}");
+        }
+        if !o.augment {
+            s += ",augment=off";
+        }
+        s
+    }
+
     fn one(&self, space: &SearchSpace, r: &EvalRequest) -> Result<EvalResult, String> {
         match &self.pool {
             Some(p) => p.install(|| self.train_one(space, r)),

@@ -6,7 +6,7 @@
 //! spec reads one).
 
 /// (name, text) of every spec in the repository's `specs/` folder.
-pub const ZOO: [(&str, &str); 16] = [
+pub const ZOO: [(&str, &str); 17] = [
     ("nb201", include_str!("../../specs/nb201.nas")),
     ("nas_bench_macro", include_str!("../../specs/nas_bench_macro.nas")),
     ("channel_bench_macro_mobilenet", include_str!("../../specs/channel_bench_macro_mobilenet.nas")),
@@ -14,6 +14,7 @@ pub const ZOO: [(&str, &str); 16] = [
     ("darts", include_str!("../../specs/darts.nas")),
     ("popnas_cell", include_str!("../../specs/popnas_cell.nas")),
     ("nse_multibranch_27ops", include_str!("../../specs/nse_multibranch_27ops.nas")),
+    ("nse_small", include_str!("../../specs/nse_small.nas")),
     ("mobilenet_v2_layernas", include_str!("../../specs/mobilenet_v2_layernas.nas")),
     ("ofa_mbv3", include_str!("../../specs/ofa_mbv3.nas")),
     ("fairnas", include_str!("../../specs/fairnas.nas")),

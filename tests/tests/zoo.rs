@@ -83,6 +83,14 @@ fn nse_count_is_appendix_a4() {
 }
 
 #[test]
+fn nse_small_count_is_the_subsets_of_at_most_k_ops() {
+    // 16 ops, K = 4: 3 normal layers (0..=4 ops) and 2 reduction layers (1..=4 ops)
+    let norm = (0..=4u64).fold(big(0), |acc, k| acc + binom(16, k));
+    let redu = (1..=4u64).fold(big(0), |acc, k| acc + binom(16, k));
+    assert_eq!(size_of("nse_small"), (norm.pow(3) * redu.pow(2)).to_string());
+}
+
+#[test]
 fn popnas_count_is_the_sum_over_block_counts() {
     // block c (0-based) reads one of c + 2 inputs with one of 12 ops, twice; 1..5 blocks
     let mut expect = big(0);

@@ -156,6 +156,10 @@ pub fn reward_meaning(evaluator: &str) -> (String, String) {
             let ds = opt("dataset").unwrap_or_else(|| "digits".into());
             (format!("{ds} validation accuracy (held-out split), %"), format!("{ds} test accuracy, %"))
         }
+        "nse" => {
+            let ds = opt("dataset").unwrap_or_else(|| "digits".into());
+            (format!("supernet accuracy of the sub-network on the {ds} validation split (shared weights, BN recalibrated, not retrained), %"), "none".into())
+        }
         "instant" => ("a synthetic score in [0, 1) (a hash of the candidate)".into(), "the same score".into()),
         "command" => ("the program's `reward`, as it prints it".into(), "the program's `reported` (its `reward` if absent)".into()),
         _ => ("the evaluator's reward".into(), "the evaluator's reported value".into()),
@@ -166,7 +170,7 @@ pub fn reward_meaning(evaluator: &str) -> (String, String) {
 /// also with options such as `command[timeout=S]:`; see [`Evaluator::wall_clock_costs`]): the
 /// report then says "wall" where others say "simulated".
 pub fn wall_clock(evaluator: &str) -> bool {
-    matches!(kind(evaluator), "train" | "command")
+    matches!(kind(evaluator), "train" | "command" | "nse")
 }
 
 /// The evaluator's kind from its name: `nb201` of `nb201:dataset=...`, `command` of

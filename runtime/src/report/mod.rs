@@ -215,6 +215,7 @@ pub fn text_of(run: &StoredRun, sum: &Summary, d: &Detail) -> String {
     let (sim, wall, failed) = (sum.sim, sum.wall, sum.failed);
     let clock = if crate::eval::wall_clock(&m.evaluator) { "evaluation" } else { "simulated" };
     let budget = match m.budget {
+        _ if m.strategy == "nse" => "nse rounds (`max_rounds` in the strategy config)".to_string(),
         Budget::Time(t) if clock == "evaluation" => format!("{t} s of evaluation (wall clock)"),
         b => b.to_string(),
     };

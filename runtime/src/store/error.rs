@@ -124,6 +124,9 @@ pub enum StoreError {
     SpaceSize { path: PathBuf, role: &'static str, members: usize, size: i64 },
     #[error("store `{}`: holds no shrunk space (a `nasc search --strategy lissnas` run saves one once a shrinking step is accepted: when it stopped earlier, its last message says so)", .path.display())]
     NoShrunkSpace { path: PathBuf },
+    /// A blob whose bytes do not match their stored sha256.
+    #[error("store `{}`: blob `{name}` is damaged (its bytes do not match their checksum)", .path.display())]
+    DamagedBlob { path: PathBuf, name: String },
     /// The saved shrunk space belongs to another spec (`stored_hash`, `hash`: the full hashes).
     #[error("store `{}`: its shrunk space was made from a different spec (`{stored_path}`, hash {}…; this spec hashes to {}…)", .path.display(), short(.stored_hash), short(.hash))]
     ShrunkSpecMismatch { path: PathBuf, stored_path: String, stored_hash: String, hash: String },

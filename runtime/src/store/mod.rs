@@ -23,6 +23,7 @@
 //!   evaluator's reward, maximized), as in older stores. Like `extra`, it is in the row checksum
 //!   only when it is not NULL.
 //! - Reading never writes: a store on a read-only disk or folder is read as an immutable file.
+mod blobs;
 mod error;
 mod lock;
 pub mod pg;
