@@ -17,6 +17,12 @@
 # of the whole supernet (all 16 ops of every layer) and of the part with the first K ops; the
 # script checks that they are equal.
 #
+# Under load (another process busy on the same cores) PyTorch's OpenMP threads spin-wait at every
+# parallel region and lose most of their time: on a 2-core machine with a build beside it, K=4
+# ran at ~60-80 img/s with the default wait policy and ~350 with OMP_WAIT_POLICY=PASSIVE (and
+# ~400 on 1 thread). Measure on an idle machine; where that cannot be had, run with
+# OMP_WAIT_POLICY=PASSIVE (passed through to both sides; printed in the header) and say so.
+#
 #   bench/supernet_speed.sh                        # K 4 and 16 (about 10 minutes idle)
 #   KS="4" STEPS=20 REPEATS=5 bench/supernet_speed.sh
 # Needs: target/release/examples/nse_repro (cargo build --release -p nasc-kernels --example
@@ -39,7 +45,7 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 FLAGS=$(grep -m1 '^flags' /proc/cpuinfo | grep -o -w -E 'avx2|fma|avx512f' | sort -u | tr '\n' ' ')
 REV=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 echo "# $(date -u +%FT%TZ) $(uname -m), $(nproc) cores, CPU: $CPU (${FLAGS% }), threads $THREADS; uptime:$(uptime)"
-echo "# nasc: nse_repro at $REV; torch: $("$PY" -c 'import torch; print(torch.__version__)' 2>/dev/null); batch $BATCH, $WARMUP warm-up + $STEPS timed steps per run"
+echo "# nasc: nse_repro at $REV; torch: $("$PY" -c 'import torch; print(torch.__version__)' 2>/dev/null); batch $BATCH, $WARMUP warm-up + $STEPS timed steps per run; OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(unset)}"
 median() { "$PY" -c 'import statistics,sys; print("%.1f" % statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 field() { printf '%s\n' "$1" | tr '\t' '\n' | sed -n "s/^$2=//p" | head -n 1; }
 ROWS=(); PARAMS=(); MISMATCH=0
