@@ -3,19 +3,20 @@
 //! `cargo run -p nasc-kernels --release --example nse_repro -- VARIANT SEED [key=value...]`
 //! VARIANT: `nse` (Lock & Rehearse), `nolr` (without it), `oneshot` (all 16 ops active, one
 //! round as long as NSE's rounds together, uniform sampling of K/2 ops per layer on average, no
-//! simplification), `speed`
-//! (supernet steps per second only). Keys: `train`, `val`, `test` (image counts), `epochs`
-//! (per round), `rounds`, `k`, `batch`, `lr`, `samples`, `extra`, `retrain` (epochs of the
-//! retraining from scratch), `top` (front archs retrained per round), `data` (dataset folder),
-//! `ckpt` (checkpoint file: resumed from when it exists, written after every epoch and round),
-//! `spaces` (a folder for each round's subset and aggregated subset as `.nas` specs).
+//! simplification), `speed` (supernet steps per second and the parameter count only; its own
+//! keys: `steps`, `warmup`, `synthetic=1` for random data). Keys: `train`, `val`, `test`
+//! (image counts), `epochs` (per round), `rounds`, `k`, `batch`, `lr`, `samples`, `extra`,
+//! `retrain` (epochs of the retraining from scratch), `top` (front archs retrained per round),
+//! `data` (dataset folder), `ckpt` (checkpoint file: resumed from when it exists, written after
+//! every epoch and round), `spaces` (a folder for each round's subset and aggregated subset as
+//! `.nas` specs).
 //! Prints one `result` line per retrained architecture (tab-separated) and `round` lines.
 
 use nasc_kernels::data::{self, Dataset, LoadOptions, Splits};
 use nasc_kernels::nse::{self, NseConfig, NseData, NseState, Scored};
 use nasc_kernels::rng::Rng;
 use nasc_kernels::shape::Sgd;
-use nasc_kernels::supernet::{Arch, BranchOp, MacsPenalty, Supernet, SupernetSpec};
+use nasc_kernels::supernet::{Arch, BranchOp, MacsPenalty, Shared, Supernet, SupernetSpec};
 use nasc_kernels::train::{self, TrainConfig};
 use nasc_kernels::{nse_ckpt, nse_spec};
 use std::collections::HashMap;
@@ -75,27 +76,41 @@ fn main() {
     let retrain = num("retrain", 6.0) as usize;
     let top = num("top", 2.0) as usize;
     let opts = LoadOptions { val_fraction: 0.1, data_dir: kv.get("data").map(Into::into) };
-    let full = data::load("cifar10", &opts).unwrap_or_else(|e| panic!("{e}"));
-    let mut drng = Rng::derive(1234, 1); // the same subsets for every seed and variant
-    let splits = Splits { train: sample(&full.train, ntrain, &mut drng), val: sample(&full.val, nval, &mut drng), test: sample(&full.test, ntest, &mut drng), ..full.clone() };
     let spec = spec();
     let np = spec.pool.len();
     let nl = spec.layers.len();
     let all: Arch = (0..nl).map(|_| (0..np).collect()).collect();
     if variant == "speed" {
+        // `steps` timed steps after `warmup`; `synthetic=1`: random N(0,1)-like pixels and labels
+        // instead of a CIFAR-10 batch (no dataset needed; bench/supernet_speed.sh)
+        let (steps, warmup) = (num("steps", 20.0) as usize, num("warmup", 3.0) as usize);
+        let synthetic = num("synthetic", 0.0) != 0.0;
         let mut net = Supernet::new(spec.clone(), all.clone(), seed).unwrap();
         let mut rng = Rng::new(seed);
         let (mut x, mut y) = (Vec::new(), Vec::new());
-        let idx: Vec<usize> = (0..bs).collect();
-        data::batch::fill(&splits.train, &idx, &splits.mean, &splits.std, splits.augment, &mut rng, &mut x, &mut y);
+        if synthetic {
+            let [c, h, w] = spec.input;
+            // the sum of 12 uniforms minus 6: mean 0, variance 1
+            x = (0..bs * c * h * w).map(|_| (0..12).map(|_| rng.next_f32()).sum::<f32>() - 6.0).collect();
+            y = (0..bs).map(|_| rng.below(spec.classes) as u32).collect();
+        } else {
+            let full = data::load("cifar10", &opts).unwrap_or_else(|e| panic!("{e}"));
+            let train = sample(&full.train, ntrain, &mut Rng::derive(1234, 1)); // the other variants' subset
+            let idx: Vec<usize> = (0..bs).collect();
+            data::batch::fill(&train, &idx, &full.mean, &full.std, full.augment, &mut rng, &mut x, &mut y);
+        }
+        let count = |s: &Shared| s.params.len();
+        let fixed: usize = net.fixed.iter().map(count).sum();
+        let total = fixed + net.ops.iter().flatten().map(count).sum::<usize>();
+        let first_k = fixed + net.ops.iter().flat_map(|l| l.iter().take(k)).map(count).sum::<usize>();
+        println!("params\tsupernet={total}\tfirst_K_ops={first_k}\tK={k}");
         let opt = Sgd { momentum: 0.9, nesterov: true, weight_decay: 4e-5 };
         net.active = (0..nl).map(|_| (0..k).collect()).collect();
-        for _ in 0..3 {
+        for _ in 0..warmup {
             let a = net.sample_uniform(&mut rng);
             net.train_step(&x, &y, &a, &opt, 0.1);
         }
         let t = Instant::now();
-        let steps = 20;
         for _ in 0..steps {
             let a = net.sample_uniform(&mut rng);
             net.train_step(&x, &y, &a, &opt, 0.1);
@@ -104,6 +119,9 @@ fn main() {
         println!("speed\tK={k}\tbatch={bs}\t{:.1} images/s\t{:.4} s/step", (steps * bs) as f64 / s, s / steps as f64);
         return;
     }
+    let full = data::load("cifar10", &opts).unwrap_or_else(|e| panic!("{e}"));
+    let mut drng = Rng::derive(1234, 1); // the same subsets for every seed and variant
+    let splits = Splits { train: sample(&full.train, ntrain, &mut drng), val: sample(&full.val, nval, &mut drng), test: sample(&full.test, ntest, &mut drng), ..full.clone() };
     // the MACs target: the median of uniform K-subset samples (the paper's 300M sits inside its
     // space's distribution too)
     let probe = Supernet::new(spec.clone(), all.clone(), 0).unwrap();
