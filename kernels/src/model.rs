@@ -202,6 +202,18 @@ impl<B: Ops> Model<B> {
     pub fn stats_host(&self) -> Vec<f32> {
         self.stats.iter().flatten().flat_map(|(m, v)| [self.backend.download(m), self.backend.download(v)].concat()).collect()
     }
+    /// Replaces the BN running statistics from a flat host vector (the layout of
+    /// [`Model::stats_host`]: per BN node, mean then variance).
+    pub fn set_stats(&mut self, flat: &[f32]) {
+        let mut off = 0;
+        for s in self.stats.iter_mut().flatten() {
+            let c = self.backend.download(&s.0).len();
+            s.0 = self.backend.upload(&flat[off..off + c]);
+            s.1 = self.backend.upload(&flat[off + c..off + 2 * c]);
+            off += 2 * c;
+        }
+    }
+
     /// Replaces every parameter from a flat host vector (slot order).
     pub fn set_params(&mut self, flat: &[f32]) {
         assert_eq!(flat.len(), self.num_params());

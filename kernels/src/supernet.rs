@@ -16,9 +16,12 @@
 //! beside it; the gradient with respect to `p~_a` is `<dL/dY, e_a(X)>` and to `p~_b` is
 //! `<dL/dY, e_b(X)>`, read from [`Net::backward_tapped`].
 
+use crate::backend::Ops;
 use crate::cpu;
 use crate::error::SupernetError;
+use crate::gpu::Gpu;
 use crate::graph::{Graph, Node, Op, Pad4};
+use crate::model::Model;
 use crate::net::Net;
 use crate::rng::Rng;
 use crate::shape::{Act, BatchNorm, Sgd};
@@ -375,6 +378,9 @@ pub struct Supernet {
     pub adam: ThetaAdam,
     op_macs: Vec<Vec<f64>>,
     fixed_macs: f64,
+    /// Where the weight steps ([`Supernet::train_step`]) run: the CPU `Net` (None) or the WGSL
+    /// kernels ([`Supernet::set_device`]).
+    device: Option<Gpu>,
 }
 
 fn init_piece(nodes: Vec<Node>, rng: &mut Rng) -> Shared {
@@ -411,6 +417,7 @@ impl Supernet {
             adam: ThetaAdam { lr: 0.1, beta1: 0.9, beta2: 0.999, m: vec![vec![0.0; np]; nl], v: vec![vec![0.0; np]; nl], step: 0 },
             op_macs,
             fixed_macs,
+            device: None,
         };
         s.reinit(seed);
         Ok(s)
@@ -500,25 +507,54 @@ impl Supernet {
         self.sample(rng, |l, o| prob(self.theta[l][o]))
     }
 
+    /// Runs the weight steps on `gpu` (the WGSL kernels) instead of the CPU `Net`; None: back
+    /// to the CPU. The indicators' steps and the evaluations stay on the CPU.
+    pub fn set_device(&mut self, gpu: Option<Gpu>) {
+        self.device = gpu;
+    }
+
     /// One SGD step of the shared weights on sub-network `arch` (training-mode BN); returns the
-    /// mean cross-entropy loss of the batch.
+    /// mean cross-entropy loss of the batch. On a device ([`Supernet::set_device`]) the
+    /// sub-network's forward and backward run there (its weights and statistics uploaded, the
+    /// gradients and statistics read back); the update is the same host SGD either way.
     pub fn train_step(&mut self, x: &[f32], labels: &[u32], arch: &Arch, opt: &Sgd, lr: f32) -> f32 {
         let built = self.spec.build(arch, None);
         let mut net = self.net(&built);
         let n = labels.len();
-        let k = self.spec.classes;
-        let logits = net.forward(x, n, true).to_vec();
-        let mut d = vec![0.0; n * k];
-        let loss = cpu::softmax_xent(n, k, &logits, labels, &mut d);
-        net.backward(&d);
+        let (loss, grads, stats) = match self.device.clone() {
+            Some(gpu) => Self::step_on(gpu, &built, &net, x, labels),
+            None => {
+                let k = self.spec.classes;
+                let logits = net.forward(x, n, true).to_vec();
+                let mut d = vec![0.0; n * k];
+                let loss = cpu::softmax_xent(n, k, &logits, labels, &mut d);
+                net.backward(&d);
+                (loss, std::mem::take(&mut net.grads), std::mem::take(&mut net.stats))
+            }
+        };
         for (p, r) in &built.pieces {
             let pr = span(r, |i| net.node_params(i));
             let sr = span(r, |i| net.node_stats(i));
             let sh = self.shared(*p);
-            sh.stats.copy_from_slice(&net.stats[sr]);
-            cpu::sgd_step(opt, lr, &mut sh.params, &net.grads[pr], &mut sh.momentum);
+            sh.stats.copy_from_slice(&stats[sr]);
+            cpu::sgd_step(opt, lr, &mut sh.params, &grads[pr], &mut sh.momentum);
         }
         loss
+    }
+
+    /// Forward and backward of `built` on `backend` with the weights and statistics of `net`
+    /// (the same flat layouts: both executors lay out a graph's nodes in order); the loss, the
+    /// gradients and the updated statistics.
+    fn step_on<B: Ops>(backend: B, built: &Built, net: &Net, x: &[f32], labels: &[u32]) -> (f32, Vec<f32>, Vec<f32>) {
+        let mut m = Model::new(backend, built.graph.clone(), &mut Rng::new(0)).expect("sub-networks of a checked spec are valid");
+        m.set_params(&net.params);
+        m.set_stats(&net.stats);
+        let logits = m.forward(x, labels.len(), true);
+        let (loss, d) = m.loss(&logits, labels);
+        m.backward(d);
+        let out = (loss, m.grads_host(), m.stats_host());
+        m.release();
+        out
     }
 
     /// The loss of one training-mode step of sub-network `arch` and its gradient in the

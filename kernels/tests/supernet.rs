@@ -1,7 +1,8 @@
 //! NSE's supernet (issue 19) on the CPU backend: shared-weight steps against finite
 //! differences, the straight-through gate gradients against finite differences of a scaled
 //! layer output, the pair probability's derivative, sampling rules, dropping with Lock &
-//! Rehearse, BN recalibration, the Pareto front, and whole rounds on the embedded digits.
+//! Rehearse, BN recalibration, the Pareto front, whole rounds on the embedded digits, and the
+//! weight steps on the WGSL kernels against the CPU ones.
 
 use nasc_kernels::data;
 use nasc_kernels::nse::{self, NseConfig, NseData, NseState};
@@ -354,4 +355,38 @@ fn hyper_parameters_are_set_by_name_and_checked() {
     }
     c.set("sample_prob", "none").unwrap();
     assert_eq!(c.sample_prob, None);
+}
+
+/// The weight steps on the WGSL kernels (lavapipe in CI) against the CPU `Net`, the kernels'
+/// oracle: the same sub-networks and batches from the same weights give the same losses, and
+/// after three steps (momentum included) the same shared weights and BN statistics.
+#[test]
+fn wgpu_weight_steps_equal_the_cpu_steps() {
+    if std::env::var("NASC_SKIP_GPU_TESTS").as_deref() == Ok("1") {
+        eprintln!("NASC_SKIP_GPU_TESTS=1: skipping");
+        return;
+    }
+    let gpu = nasc_kernels::gpu::Gpu::new().unwrap_or_else(|e| panic!("{e}\nset NASC_SKIP_GPU_TESTS=1 to skip the wgpu tests"));
+    eprintln!("wgpu adapter: {}", gpu.adapter_name());
+    let s = spec();
+    let mut cpu = Supernet::new(s.clone(), all_active(&s), 5).unwrap();
+    let mut dev = Supernet::new(s.clone(), all_active(&s), 5).unwrap();
+    dev.set_device(Some(gpu));
+    let sgd = Sgd { momentum: 0.9, nesterov: true, weight_decay: 4e-5 };
+    let mut rng = Rng::new(2);
+    for step in 0..3 {
+        let arch = cpu.sample_uniform(&mut rng);
+        let (x, y) = batch(10 + step, 5, &s);
+        let lc = cpu.train_step(&x, &y, &arch, &sgd, 0.1);
+        let lg = dev.train_step(&x, &y, &arch, &sgd, 0.1);
+        assert!((lc - lg).abs() <= 1e-4 * lc.abs().max(1.0), "step {step}: loss cpu {lc} vs wgpu {lg}");
+    }
+    let flat =
+        |n: &Supernet, f: fn(&nasc_kernels::supernet::Shared) -> &Vec<f32>| -> Vec<f32> { n.fixed.iter().chain(n.ops.iter().flatten()).flat_map(|p| f(p).clone()).collect() };
+    for (what, f) in [("weights", (|p| &p.params) as fn(&nasc_kernels::supernet::Shared) -> &Vec<f32>), ("statistics", |p| &p.stats), ("momentum", |p| &p.momentum)] {
+        let (a, b) = (flat(&cpu, f), flat(&dev, f));
+        let scale = a.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
+        let err = a.iter().zip(&b).fold(0f32, |m, (p, q)| m.max((p - q).abs())) / scale;
+        assert!(err < 1e-4, "{what} differ by {err:.2e} (relative to their largest)");
+    }
 }

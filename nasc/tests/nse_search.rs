@@ -230,3 +230,40 @@ fn requests_that_cannot_work_are_refused_up_front() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("holds a `rs` run, not an nse run"), "{}", text(&o));
 }
+
+/// `backend=wgpu`: the weight steps on the WGSL kernels (lavapipe in CI; the steps themselves
+/// are checked against the CPU ones in kernels/tests/supernet.rs); the run completes into a
+/// store like a CPU one.
+#[test]
+fn the_weight_steps_run_on_wgpu() {
+    if std::env::var("NASC_SKIP_GPU_TESTS").as_deref() == Ok("1") {
+        eprintln!("NASC_SKIP_GPU_TESTS=1: skipping");
+        return;
+    }
+    let d = tmp("wgpu");
+    let store = d.join("gpu.db");
+    let s = store.display().to_string();
+    let cfg = r#"{"epochs": 1, "batch": 64, "samples": 4, "extra_samples": 1, "recal_batches": 1, "max_rounds": 1, "target": 0.19, "band": 0.06, "extra_band": 0.06}"#;
+    let args = [
+        "search",
+        "specs/nse_small.nas",
+        "--set",
+        "side=8",
+        "--set",
+        "channels=1",
+        "--strategy",
+        "nse",
+        "--evaluator",
+        "train:dataset=digits,limit=256,backend=wgpu",
+        "--strategy-config",
+        cfg,
+        "--quiet",
+        "--store",
+        &s,
+    ];
+    let o = nasc(&args, &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let run = SqliteStore::read(&store).unwrap();
+    assert!(run.trials.len() >= 4, "{} trials", run.trials.len());
+    assert!(run.trials.iter().all(|t| t.reward.is_some_and(|r| (0.0..=100.0).contains(&r))));
+}

@@ -14,7 +14,7 @@
 //!   can search.
 //!
 //! The data comes from the `train` evaluator's options (`dataset`, `valid_fraction`, `limit`,
-//! `augment`; weights train on the training split, indicators and the Pareto evaluation use the
+//! `augment`; `backend=wgpu` runs the weight steps on the WGSL kernels); weights train on the training split, indicators and the Pareto evaluation use the
 //! validation split); NSE's own hyper-parameters (`epochs`, `batch`, `lr`, `k`, `target`, ...)
 //! from `--strategy-config`, the paper's values by default, K by default the spec's subset size.
 pub mod space;
@@ -25,6 +25,7 @@ use nasc_kernels::data::Splits;
 use nasc_kernels::nse::{self, NseConfig, NseData, NseState, RoundRecord};
 use nasc_kernels::rng::Rng;
 use nasc_kernels::supernet::{Arch, Supernet};
+use nasc_kernels::train::{open_device, Device};
 use nasc_kernels::{nse_ckpt, nse_spec};
 use nasc_runtime::eval;
 use nasc_runtime::objective::{Names, Objectives, Sense};
@@ -85,8 +86,8 @@ fn data_options(evaluator: Option<&str>) -> Result<BTreeMap<String, String>, Str
             DATA_OPTIONS.join(", ")
         ));
     }
-    if let Some(b) = opts.get("backend").filter(|b| b.as_str() != "cpu") {
-        return Err(format!("strategy `nse`: the supernet trains on the CPU backend only (`backend={b}`; use `backend=cpu` or leave it out)"));
+    if let Some(b) = opts.get("backend").filter(|b| !["cpu", "wgpu", "auto"].contains(&b.as_str())) {
+        return Err(format!("evaluator `train`: option `backend={b}`: expected cpu, wgpu or auto"));
     }
     Ok(opts)
 }
@@ -351,6 +352,13 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], space: nasc_compiler::S
     };
     let path = store.path().to_path_buf();
     let mut net = Supernet::new(ns.spec.clone(), ns.allowed.clone(), seed).map_err(|e| e.to_string())?;
+    // the weight steps on the WGSL kernels with `backend=wgpu` (or `auto` when an adapter opens)
+    let device = match data_opts.get("backend").map(String::as_str) {
+        Some("wgpu") => Device::Wgpu,
+        Some("auto") => Device::Auto,
+        _ => Device::Cpu,
+    };
+    net.set_device(open_device(device).map_err(|e| format!("evaluator `train`: {e}"))?);
     let mut state = NseState::with_pools(&ns.allowed, cfg.k, seed);
     let (mut n_trials, mut seconds, mut wall0) = (0, 0.0, 0.0);
     if let Some(run) = &stored {
