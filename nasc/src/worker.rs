@@ -162,9 +162,7 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], compiled: nasc_compiler
         return Err(format!("a PostgreSQL store holds many runs: name this one with `--run NAME`, e.g. `nasc search {} --store {url} --run {}-1`", a.file, compiled.name));
     };
     pg::check_run_name(run)?;
-    for (given, flag) in
-        [(a.dedup, "--dedup"), (a.target.is_some(), "--target"), (a.space_from.is_some(), "--space-from"), (matches!(cli_budget, Some(Budget::Time(_))), "--time-budget")]
-    {
+    for (given, flag) in [(a.dedup, "--dedup"), (a.space_from.is_some(), "--space-from")] {
         if given {
             return Err(format!("{flag} is not supported with a PostgreSQL store yet (use a SQLite store, `--store PATH`)"));
         }
@@ -173,7 +171,10 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], compiled: nasc_compiler
     let hash = spec_hash(&text, sets);
     let mut conn = Conn::open(&url)?;
     let meta = if a.resume {
-        pg::run_meta(&mut conn, run)?;
+        let (stored, _, _) = pg::run_meta(&mut conn, run)?;
+        if let (Some(Budget::Time(_)), false) = (cli_budget, nasc_runtime::eval::wall_clock(&stored.evaluator)) {
+            return Err(format!("evaluator `{}` budgets simulated seconds, which have no meaning across machines; give --budget N", stored.evaluator));
+        }
         let given = a.strategy.is_some()
             || a.seed.is_some()
             || a.evaluator.is_some()
@@ -181,8 +182,9 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], compiled: nasc_compiler
             || a.strategy_config.is_some()
             || !a.objectives.is_empty()
             || a.scalarize.is_some();
-        if given || a.population.is_some() || a.sample_size.is_some() || a.mutation_distance.is_some() || a.lease_timeout.is_some() || a.max_retries.is_some() {
-            return Err("a resumed run keeps its configuration: give only --budget (and --workers for this process) with --resume".into());
+        if given || a.target.is_some() || a.population.is_some() || a.sample_size.is_some() || a.mutation_distance.is_some() || a.lease_timeout.is_some() || a.max_retries.is_some()
+        {
+            return Err("a resumed run keeps its configuration: give only --budget or --time-budget (and --workers for this process) with --resume".into());
         }
         let m = pg::resume_run(&mut conn, run, &hash, cli_budget)?;
         eprintln!("resuming run `{run}` in {url}");
@@ -190,8 +192,11 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], compiled: nasc_compiler
     } else {
         let space = crate::search::constraint_space(compiled, &a.constraints, true)?;
         let meta = crate::search::new_run_meta(a, &space, text, hash, sets, a.constraints.clone(), cli_budget)?;
-        if let Budget::Time(_) = meta.budget {
-            return Err(format!("evaluator `{}` budgets simulated seconds; a PostgreSQL run needs a budget in trials (`--budget N`)", meta.evaluator));
+        if let (Budget::Time(_), false) = (meta.budget, nasc_runtime::eval::wall_clock(&meta.evaluator)) {
+            return Err(format!(
+                "evaluator `{}` budgets simulated seconds, which have no meaning across machines; a PostgreSQL run needs a budget in trials (`--budget N`), or wall seconds (`--time-budget S`) with `train:` or `command:`",
+                meta.evaluator
+            ));
         }
         let lease = LeaseConfig {
             lease_seconds: a.lease_timeout.unwrap_or(LeaseConfig::default().lease_seconds),
@@ -201,7 +206,7 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], compiled: nasc_compiler
             return Err(format!("--lease-timeout must be a positive number of seconds, not {}", lease.lease_seconds));
         }
         let state = strategy::make(&meta.strategy, &meta.strategy_config, meta.seed)?.state();
-        pg::create_run(&mut conn, run, &meta, lease, &state)?;
+        pg::create_run(&mut conn, run, &meta, lease, a.target, &state)?;
         if !a.quiet {
             eprintln!("{}: {} with {}, budget {}, seed {}, run `{run}` in {url}", a.file, meta.strategy, meta.evaluator, meta.budget, meta.seed);
         }
@@ -215,7 +220,11 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], compiled: nasc_compiler
     let summary = summary?;
     let stored = pg::read_run(&mut Conn::open(&url)?, run)?;
     let why = match summary.status.as_str() {
-        "finished" => format!("budget reached ({})", stored.meta.budget),
+        "finished" => match stored.meta.budget {
+            Budget::Trials(n) if (stored.trials.len() as u64) < n => "target reached".to_string(),
+            Budget::Time(t) => format!("time budget reached ({t} s since the run was created, database clock; the trials asked before it were finished)"),
+            b => format!("budget reached ({b})"),
+        },
         "exhausted" => "no more feasible candidates".into(),
         _ if summary.interrupted => format!("interrupted; other workers go on, and `nasc worker --store {url} --run {run}` joins again"),
         s => format!("run {s}"),

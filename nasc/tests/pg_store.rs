@@ -159,6 +159,115 @@ fn a_trial_whose_lease_expires_more_than_max_retries_times_fails() {
     assert!(r.get::<_, String>(1).contains("the lease expired on each of 1 attempts"), "{:?}", r.get::<_, String>(1));
 }
 
+/// `--target`: the run finishes at the first reward that reaches it, with fewer trials than its
+/// budget; the report says why.
+#[test]
+fn a_run_stops_at_its_target() {
+    let Some(url) = url() else { return };
+    let run = run_name("target");
+    // `instant` rewards are a hash of the candidate in [0, 1): 0.99 is reached within a few
+    // hundred trials, far from the budget
+    let o = nasc(&[
+        "search",
+        "specs/nb201.nas",
+        "--evaluator",
+        "instant",
+        "--strategy",
+        "rs",
+        "--budget",
+        "15000",
+        "--target",
+        "0.99",
+        "--store",
+        &url,
+        "--run",
+        &run,
+        "--quiet",
+        "--workers",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("target reached"), "{}", text(&o));
+    let mut c = db(&url);
+    let (done, seqs, ids, status, run_done) = counts(&mut c, &run);
+    assert_eq!(status, "finished");
+    assert!(done < 15000 && done == seqs && done == ids && done == run_done, "{done} {seqs} {ids} {run_done}");
+    let best: f64 = c.query_one("SELECT max(reward) FROM nasc_trials WHERE run = $1", &[&run]).unwrap().get(0);
+    assert!(best >= 0.99, "{best}");
+    let open: i64 = c.query_one("SELECT count(*) FROM nasc_trials WHERE run = $1 AND state <> 'finished'", &[&run]).unwrap().get(0);
+    assert_eq!(open, 0, "every asked trial finished");
+    let o = nasc(&["report", &url, "--run", &run, "--format", "json"]);
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["stop_reason"], "target", "{j}");
+}
+
+/// `--time-budget` with a wall-clock evaluator: wall seconds since the run was created (the
+/// database's clock); no trial is asked after it, the ones asked before finish, then the run
+/// is finished.
+#[test]
+fn a_time_budget_is_wall_seconds_of_the_database_clock() {
+    let Some(url) = url() else { return };
+    let run = run_name("time");
+    let t = Instant::now();
+    let o = nasc(&[
+        "search",
+        "specs/nb201.nas",
+        "--evaluator",
+        r#"command:sh -c 'sleep 0.2; echo "{\"reward\": 0.5}"'"#,
+        "--strategy",
+        "rs",
+        "--time-budget",
+        "2",
+        "--store",
+        &url,
+        "--run",
+        &run,
+        "--quiet",
+        "--workers",
+        "2",
+    ]);
+    let took = t.elapsed().as_secs_f64();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("time budget reached"), "{}", text(&o));
+    let mut c = db(&url);
+    let (done, seqs, ids, status, _) = counts(&mut c, &run);
+    assert_eq!(status, "finished");
+    let failed: i64 = c.query_one("SELECT count(*) FROM nasc_trials WHERE run = $1 AND status <> 'ok'", &[&run]).unwrap().get(0);
+    assert_eq!(failed, 0);
+    // 2 workers x 2 s / 0.2 s: about 20 trials (a few less for process starts)
+    assert!((4..=24).contains(&done) && done == seqs && done == ids, "{done} trials");
+    assert!((2.0..10.0).contains(&took), "took {took} s");
+    let late: i64 = c.query_one("SELECT count(*) FROM nasc_trials WHERE run = $1 AND sim_start > 2.0", &[&run]).unwrap().get(0);
+    assert_eq!(late, 0, "a trial was asked after the time budget");
+}
+
+/// A database at schema version 1 (before `target`) is migrated on the first connection and its
+/// runs go on; one newer than this nasc is refused.
+#[test]
+fn an_older_schema_is_migrated_and_a_newer_one_refused() {
+    let Some(url) = url() else { return };
+    let name = format!("nasc_mig_{}", std::process::id());
+    let mut admin = db(&url);
+    // one statement each: a multi-statement batch is a transaction, which DROP DATABASE refuses
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).unwrap();
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    let mig_url = format!("{}/{name}", url.rsplit_once('/').unwrap().0);
+    let mut c = db(&mig_url);
+    c.batch_execute("CREATE TABLE nasc_schema (version INTEGER NOT NULL); INSERT INTO nasc_schema VALUES (1);").unwrap();
+    c.batch_execute(nasc_runtime::store::pg::schema::MIGRATIONS[0]).unwrap();
+    let o = nasc(&["search", "specs/nb201.nas", "--evaluator", "instant", "--budget", "5", "--store", &mig_url, "--run", "old", "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: i32 = c.query_one("SELECT version FROM nasc_schema", &[]).unwrap().get(0);
+    assert_eq!(v, nasc_runtime::store::pg::schema::VERSION);
+    assert_eq!(counts(&mut c, "old"), (5, 5, 5, "finished".into(), 5));
+    c.execute("UPDATE nasc_schema SET version = 99", &[]).unwrap();
+    let o = nasc(&["report", &mig_url, "--run", "old"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("99"), "{}", text(&o));
+    drop(c);
+    admin.batch_execute(&format!("DROP DATABASE {name}")).unwrap();
+}
+
 #[test]
 fn refusals() {
     let Some(url) = url() else { return };
@@ -181,8 +290,10 @@ fn refusals() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
         assert!(String::from_utf8_lossy(&o.stderr).contains(want), "{args:?}: {}", text(&o));
     }
+    // simulated seconds have no meaning across machines
     let o = nasc(&["search", "specs/nb201.nas", "--evaluator", "instant", "--time-budget", "10", "--store", &url, "--run", &run]);
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--time-budget is not supported with a PostgreSQL store"), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("budgets simulated seconds, which have no meaning across machines"), "{}", text(&o));
     let o = with(&["--run", &run]);
     assert!(o.status.success(), "{}", text(&o));
     for (args, want) in [(vec!["--run", run.as_str()], "already exists"), (vec!["--run", run.as_str(), "--resume", "--seed", "4"], "a resumed run keeps its configuration")] {

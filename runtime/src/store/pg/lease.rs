@@ -121,8 +121,10 @@ pub struct Outcome {
     pub status: String,
     /// Finished trials after the exchange.
     pub done: u64,
-    /// The budget in trials.
+    /// The budget in trials (0 for a time budget).
     pub budget: u64,
+    /// Whether a result told in this exchange reached the run's `--target`.
+    pub target_reached: bool,
 }
 
 /// One worker's side of an exchange.
@@ -192,7 +194,8 @@ struct Head {
     version: i64,
     next_id: i64,
     done: i64,
-    budget: u64,
+    budget: Budget,
+    target: Option<f64>,
     lease: f64,
     max_retries: i32,
     exhausted: bool,
@@ -202,15 +205,15 @@ struct Head {
 fn lock_run(tx: &mut Transaction, run: &str) -> Result<Head, PgError> {
     let r = tx
         .query_opt(
-            "SELECT status, version, next_id, done, budget, lease_seconds, max_retries, exhausted, extract(epoch FROM clock_timestamp()) - created FROM nasc_runs WHERE name = $1 FOR UPDATE",
+            "SELECT status, version, next_id, done, budget, lease_seconds, max_retries, exhausted, extract(epoch FROM clock_timestamp()) - created, target FROM nasc_runs WHERE name = $1 FOR UPDATE",
             &[&run],
         )
         .map_err(sql(run, "lock the run"))?
         .ok_or_else(|| PgError::BadRun { run: run.to_string(), why: "the run was deleted".into() })?;
     let budget_text: String = r.get(4);
     let budget = match serde_json::from_str(&budget_text).ok().as_ref().and_then(budget_from) {
-        Some(Budget::Trials(n)) => n,
-        _ => return Err(PgError::BadRun { run: run.to_string(), why: format!("budget `{budget_text}` is not a number of trials") }),
+        Some(b) => b,
+        _ => return Err(PgError::BadRun { run: run.to_string(), why: format!("budget `{budget_text}` is neither a number of trials nor of seconds") }),
     };
     Ok(Head {
         status: r.get(0),
@@ -222,6 +225,7 @@ fn lock_run(tx: &mut Transaction, run: &str) -> Result<Head, PgError> {
         max_retries: r.get(6),
         exhausted: r.get(7),
         now: r.get::<_, f64>(8),
+        target: r.get(9),
     })
 }
 
@@ -313,10 +317,31 @@ pub fn exchange(conn: &mut Conn, view: &RunView, cache: &mut StrategyCache, req:
             cache.strategy.tell(&told);
             h.done += finishing.len() as i64;
             changed = true;
+            // `--target`: a told reward that reaches it finishes the run (trials still running
+            // elsewhere are accepted when they report)
+            if let Some(t) = h.target.filter(|_| h.status == "running") {
+                if finishing.iter().any(|f| f.told.is_some_and(|r| r >= t)) {
+                    h.status = "finished".into();
+                    out.target_reached = true;
+                }
+            }
         }
-        if h.status == "running" && (h.done as u64) < h.budget {
+        // a trial budget counts finished trials; a time budget is wall seconds since the run was
+        // created (database clock): no new trial after it, finished once none is open
+        let within = match h.budget {
+            Budget::Trials(n) => (h.done as u64) < n,
+            Budget::Time(t) => h.now < t,
+        };
+        // queued trials (re-queued after a lost lease) are run even past a time budget: they
+        // were asked, and the run finishes only when none is open
+        if h.status == "running" {
             out.claimed = claim_queued(&mut tx, run, req.worker, req.want)?;
-            let room = h.budget.saturating_sub(h.next_id as u64) as usize;
+        }
+        if h.status == "running" && within {
+            let room = match h.budget {
+                Budget::Trials(n) => n.saturating_sub(h.next_id as u64) as usize,
+                Budget::Time(_) => usize::MAX,
+            };
             let k = req.want.saturating_sub(out.claimed.len()).min(room);
             if k > 0 && !h.exhausted {
                 sync_strategy(&mut tx, run, cache, h.version)?;
@@ -343,12 +368,18 @@ pub fn exchange(conn: &mut Conn, view: &RunView, cache: &mut StrategyCache, req:
             }
         }
         if h.status == "running" {
-            if h.done as u64 >= h.budget {
+            let open = |tx: &mut Transaction| -> Result<i64, PgError> {
+                Ok(tx.query_one("SELECT count(*) FROM nasc_trials WHERE run = $1 AND state <> 'finished'", &[&run]).map_err(sql(run, "count open trials"))?.get(0))
+            };
+            let spent = match h.budget {
+                Budget::Trials(n) => h.done as u64 >= n,
+                Budget::Time(t) => h.now >= t && open(&mut tx)? == 0,
+            };
+            if spent {
                 h.status = "finished".into();
                 changed = true;
             } else if h.exhausted {
-                let open: i64 = tx.query_one("SELECT count(*) FROM nasc_trials WHERE run = $1 AND state <> 'finished'", &[&run]).map_err(sql(run, "count open trials"))?.get(0);
-                if open == 0 {
+                if open(&mut tx)? == 0 {
                     h.status = "exhausted".into();
                 }
                 changed = true;
@@ -375,7 +406,10 @@ pub fn exchange(conn: &mut Conn, view: &RunView, cache: &mut StrategyCache, req:
         }
         out.status = h.status;
         out.done = h.done as u64;
-        out.budget = h.budget;
+        out.budget = match h.budget {
+            Budget::Trials(n) => n,
+            Budget::Time(_) => 0,
+        };
         Ok(out)
     });
     if r.is_err() {

@@ -181,8 +181,9 @@ impl Default for LeaseConfig {
     }
 }
 
-/// Create run `run` from `meta` with the strategy's initial state; refuses an existing run.
-pub fn create_run(conn: &mut Conn, run: &str, meta: &RunMeta, lease: LeaseConfig, strategy_state: &Value) -> Result<(), PgError> {
+/// Create run `run` from `meta` with the strategy's initial state, stopping when a reward reaches
+/// `target` (`--target`); refuses an existing run.
+pub fn create_run(conn: &mut Conn, run: &str, meta: &RunMeta, lease: LeaseConfig, target: Option<f64>, strategy_state: &Value) -> Result<(), PgError> {
     check_run_name(run)?;
     let url = conn.url().to_string();
     let sql = |what| move |e| PgError::Sql { run: run.to_string(), what, source: e };
@@ -193,8 +194,8 @@ pub fn create_run(conn: &mut Conn, run: &str, meta: &RunMeta, lease: LeaseConfig
             return Err(PgError::RunExists { run: run.to_string(), url: url.clone() });
         }
         tx.execute(
-            "INSERT INTO nasc_runs (name, nasc_version, created, updated, status, spec_path, spec_text, spec_hash, space, sets, constraints, strategy, strategy_config, evaluator, seed, workers, dedup, budget, metric_names, objectives, lease_seconds, max_retries, strategy_state, version, next_id, done, exhausted)
-             VALUES ($1, $2, extract(epoch FROM clock_timestamp()), extract(epoch FROM clock_timestamp()), 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 0, 0, 0, false)",
+            "INSERT INTO nasc_runs (name, nasc_version, created, updated, status, spec_path, spec_text, spec_hash, space, sets, constraints, strategy, strategy_config, evaluator, seed, workers, dedup, budget, metric_names, objectives, lease_seconds, max_retries, strategy_state, version, next_id, done, exhausted, target)
+             VALUES ($1, $2, extract(epoch FROM clock_timestamp()), extract(epoch FROM clock_timestamp()), 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 0, 0, 0, false, $21)",
             &[
                 &run,
                 &env!("CARGO_PKG_VERSION"),
@@ -216,6 +217,7 @@ pub fn create_run(conn: &mut Conn, run: &str, meta: &RunMeta, lease: LeaseConfig
                 &lease.lease_seconds,
                 &(lease.max_retries as i32),
                 &strategy_state.to_string(),
+                &target,
             ],
         )
         .map_err(sql("create the run"))?;

@@ -8,19 +8,21 @@
 //!   store's `run` table (spec text and hash, strategy and config, evaluator, seed, budget,
 //!   metric names, objectives) plus the shared search state: the strategy's serialized state and
 //!   its version (bumped by every ask or tell), the next trial id, the finished count, the lease
-//!   timeout and `max_retries`. Times are the database's clock.
+//!   timeout and `max_retries`. Times are the database's clock. Version 2 adds `target` (the
+//!   reward at which the run stops, `--target`; NULL: none).
 //! - `nasc_trials`: one row per asked trial: `queued` (waiting for a worker), `running` (claimed:
 //!   `worker`, `attempts`, `heartbeat`) or `finished` (its result and completion order `seq`).
 use postgres::Transaction;
 
 /// The schema version this nasc writes.
-pub const VERSION: i32 = 1;
+pub const VERSION: i32 = 2;
 
 /// Key of the advisory lock taken while migrating (any constant: "nasc" in ASCII).
 const MIGRATE_LOCK: i64 = 0x6e61_7363;
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &["
+pub const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE nasc_runs (
   name TEXT PRIMARY KEY,
   nasc_version TEXT NOT NULL,
@@ -48,7 +50,11 @@ CREATE TABLE nasc_trials (
   UNIQUE (run, seq)
 );
 CREATE INDEX nasc_trials_open ON nasc_trials (run, state, id) WHERE state <> 'finished';
-"];
+",
+    "
+ALTER TABLE nasc_runs ADD COLUMN target DOUBLE PRECISION;
+",
+];
 
 /// Bring the database to [`VERSION`]; returns the version found before, or refuses a newer one.
 pub fn migrate(tx: &mut Transaction) -> Result<i32, postgres::Error> {
