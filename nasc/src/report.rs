@@ -119,7 +119,7 @@ pub fn scan_any(store: &str, run: Option<&str>, g: &Gather) -> Result<(StoredRun
         r.trials = Vec::new();
         return Ok((r, sum));
     }
-    Summary::scan(Path::new(store), g)
+    Summary::scan(Path::new(store), g).map_err(|e| e.to_string())
 }
 
 /// Read a run from a SQLite file, or from a PostgreSQL store by its `--run` name.

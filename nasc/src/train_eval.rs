@@ -308,9 +308,12 @@ pub fn make_in_cores(spec: &str, space: &SearchSpace, ctx: &RunContext, cores: O
         }
         return Ok(Box::new(e));
     }
-    eval::make(spec, space).map_err(|e| match e.strip_suffix(')') {
-        Some(head) if e.starts_with("unknown evaluator") => format!("{head}, train)"),
-        _ => e,
+    eval::make(spec, space).map_err(|e| {
+        let e = e.to_string();
+        match e.strip_suffix(')') {
+            Some(head) if e.starts_with("unknown evaluator") => format!("{head}, train)"),
+            _ => e,
+        }
     })
 }
 

@@ -151,7 +151,7 @@ fn work(
         }
     };
     opts.on_progress = Some(&progress);
-    worker::work(url, run, space, meta, &make, &opts)
+    worker::work(url, run, space, meta, &make, &opts).map_err(|e| e.to_string())
 }
 
 /// `nasc search` on a PostgreSQL store: create the run (or continue it with `--resume`), work

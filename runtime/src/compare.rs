@@ -8,10 +8,11 @@
 //! finished one is read back, an interrupted one is resumed. A store made differently is an
 //! error (the caller chooses another folder or asks for `fresh`).
 use crate::budget::Budget;
+use crate::error::RunError;
 use crate::eval;
 use crate::runner::{RunConfig, Runner, StopReason};
 use crate::space::SearchSpace;
-use crate::store::{RunMeta, SqliteStore, Store, StoredRun};
+use crate::store::{RunMeta, SqliteStore, Store, StoreError, StoredRun};
 use crate::strategy;
 use crate::svg::{self, Series};
 use serde_json::{json, Value};
@@ -90,7 +91,49 @@ pub fn store_path(dir: &Path, strategy: &str, seed: u64) -> PathBuf {
     dir.join(format!("{strategy}-s{seed}.db"))
 }
 
-fn same_run(a: &RunMeta, b: &RunMeta) -> Result<(), String> {
+/// Why a comparison cannot be run (or go on).
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    #[error(transparent)]
+    Strategy(#[from] strategy::ConfigError),
+    /// The caller's evaluator factory's text.
+    #[error("{0}")]
+    Evaluator(String),
+    #[error("cannot create `{}`: {source}", .path.display())]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot remove `{}`: {source}", .path.display())]
+    Remove {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A store that holds a run made differently (`diffs`: what differs).
+    #[error("`{}` holds a run made differently ({}); pass --fresh to redo it or choose another --out", .path.display(), .diffs.join(", "))]
+    Differs { path: PathBuf, diffs: Vec<String> },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Run(#[from] RunError),
+}
+
+impl From<crate::error::StrategyError> for CompareError {
+    fn from(e: crate::error::StrategyError) -> Self {
+        CompareError::Strategy(e.into())
+    }
+}
+
+impl From<CompareError> for String {
+    fn from(e: CompareError) -> String {
+        e.to_string()
+    }
+}
+
+/// What differs between two runs' settings (empty: the same run).
+fn differences(a: &RunMeta, b: &RunMeta) -> Vec<String> {
     let mut diffs = Vec::new();
     if a.spec_hash != b.spec_hash {
         diffs.push("spec".to_string());
@@ -110,11 +153,7 @@ fn same_run(a: &RunMeta, b: &RunMeta) -> Result<(), String> {
     if a.budget != b.budget {
         diffs.push(format!("budget {} vs {}", a.budget, b.budget));
     }
-    if diffs.is_empty() {
-        Ok(())
-    } else {
-        Err(diffs.join(", "))
-    }
+    diffs
 }
 
 fn seed_result(run: &StoredRun, store: PathBuf, budget: Budget, wall: f64, reused: bool) -> SeedResult {
@@ -151,7 +190,7 @@ pub fn run(
     stop: Option<Arc<AtomicBool>>,
     make_eval: impl Fn(&str, &SearchSpace) -> Result<Box<dyn eval::Evaluator>, String>,
     mut progress: impl FnMut(&str, &SeedResult),
-) -> Result<(Vec<StrategyResult>, bool), String> {
+) -> Result<(Vec<StrategyResult>, bool), CompareError> {
     // bad names and configs fail before any run; runs record the resolved config (defaults
     // filled in)
     let mut resolved = Vec::new();
@@ -159,8 +198,8 @@ pub fn run(
         let short = strategy::canonical(name)?;
         resolved.push((short, strategy::make(short, config, 0)?.config()));
     }
-    make_eval(&cfg.evaluator, space)?;
-    std::fs::create_dir_all(&cfg.out_dir).map_err(|e| format!("cannot create `{}`: {e}", cfg.out_dir.display()))?;
+    make_eval(&cfg.evaluator, space).map_err(CompareError::Evaluator)?;
+    std::fs::create_dir_all(&cfg.out_dir).map_err(|source| CompareError::CreateDir { path: cfg.out_dir.clone(), source })?;
     let mut out = Vec::new();
     let mut interrupted = false;
     for (short, config) in &resolved {
@@ -170,7 +209,7 @@ pub fn run(
             if interrupted {
                 break;
             }
-            let ev = make_eval(&cfg.evaluator, space)?;
+            let ev = make_eval(&cfg.evaluator, space).map_err(CompareError::Evaluator)?;
             let mut metric_names: Vec<String> = space.metric_names().to_vec();
             metric_names.extend(ev.metric_names());
             let meta = RunMeta {
@@ -195,13 +234,16 @@ pub fn run(
                 for suffix in ["", "-wal", "-shm"] {
                     let p = PathBuf::from(format!("{}{suffix}", path.display()));
                     if p.exists() {
-                        std::fs::remove_file(&p).map_err(|e| format!("cannot remove `{}`: {e}", p.display()))?;
+                        std::fs::remove_file(&p).map_err(|source| CompareError::Remove { path: p.clone(), source })?;
                     }
                 }
             }
             let (mut store, resumed) = if path.exists() {
                 let stored = SqliteStore::read(&path)?;
-                same_run(&stored.meta, &meta).map_err(|d| format!("`{}` holds a run made differently ({d}); pass --fresh to redo it or choose another --out", path.display()))?;
+                let diffs = differences(&stored.meta, &meta);
+                if !diffs.is_empty() {
+                    return Err(CompareError::Differs { path, diffs });
+                }
                 if stored.status == "finished" || stored.status == "exhausted" {
                     let r = seed_result(&stored, path.clone(), cfg.budget, 0.0, true);
                     progress(short, &r);

@@ -1,13 +1,22 @@
 //! The typed errors of the runtime beyond the store's (`store::StoreError`): a run that
-//! cannot go on ([`RunError`], which wraps the others). Each variant keeps what the user needs;
-//! messages are lowercase with user input in backticks, and callers render them (`to_string`,
-//! or `?` through `From<_> for String`).
+//! cannot go on ([`RunError`], which wraps the others), and those shared by several modules
+//! (strategy names, objectives, constraints). Each variant keeps what the user needs; messages
+//! are lowercase with user input in backticks, and callers render them (`to_string`, or `?`
+//! through `From<_> for String`).
 //!
-//! Still `Result<_, String>` (issue 15, to convert next): the `Evaluator` trait's per-trial
-//! results (failure texts stored with each trial, implemented in `nasc` too), the `Strategy`
-//! trait's `restore` and the strategies' configs and states, `space.rs` (`decode`, names,
-//! restrict), `eval/`, `spec.rs`, `compare.rs`, `report/`, `worker.rs`, `nn/`, `predict/`.
+//! The other errors live in the module that owns them: `space::{SpaceError, CompileError,
+//! DecodeError}`, `strategy::{ConfigError, StateError}` and each strategy's config (and run)
+//! error, `eval::EvalError`, `spec::SpecError`, `compare::CompareError`, `report::ReportError`,
+//! `worker::WorkError`, `nn::NnError`, `predict::gbdt::GbdtError`.
+//!
+//! Still `String` (issue 15), by design: the `Evaluator` trait's per-trial results (failure texts
+//! stored with each trial, implemented in `nasc` too), and with them the evaluator factories the
+//! caller passes in (`eval::EvalFactory`, `compare::run`'s `make_eval`: a factory's failure is a
+//! trial's failure text) and the runner's and the PostgreSQL lease's per-trial results; and
+//! `spec.rs`'s file loader, which implements the compiler's `Loader` trait.
+use crate::space::DecodeError;
 use crate::store::StoreError;
+use crate::strategy::StateError;
 
 /// Why a run (new or resumed) cannot go on.
 #[derive(Debug, thiserror::Error)]
@@ -18,11 +27,11 @@ pub enum RunError {
     #[error(transparent)]
     Objectives(#[from] ObjectiveError),
     /// The checkpoint's strategy state cannot be restored.
-    #[error("{0}")]
-    Restore(String),
+    #[error(transparent)]
+    Restore(#[from] StateError),
     /// A stored candidate that does not decode.
-    #[error("{0}")]
-    Decode(String),
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
     #[error("the store has trials but no checkpoint")]
     NoCheckpoint,
     #[error("the store's checkpoint ({checkpoint} trials) does not match its {trials} trials")]
@@ -53,7 +62,7 @@ impl From<RunError> for String {
 }
 
 /// `; did you mean `x`?` when there is a suggestion.
-fn hint(suggestion: &Option<String>) -> String {
+pub(crate) fn hint(suggestion: &Option<String>) -> String {
     suggestion.as_ref().map(|m| format!("; did you mean `{m}`?")).unwrap_or_default()
 }
 

@@ -3,13 +3,76 @@
 //! Every strategy, evaluator and the runner reach the space only through [`SearchSpace`], so the
 //! compiled backend (today the compiler's `Space`, later the JIT's `CompiledSpace`) can be swapped
 //! here without touching anything else.
+use crate::error::ConstraintError;
 use nasc_compiler::compiled::{Backend, CompiledSpace};
 use nasc_compiler::decision::DecisionKind;
+use nasc_compiler::error::{BuildError, NameError};
 use nasc_compiler::metrics::MetricKind;
 use nasc_compiler::rng::Rng;
 use nasc_compiler::{Candidate, Slot, Space};
 use nasc_grammar::ast::{Expr, Item};
 use std::sync::{Arc, OnceLock};
+
+/// Why a command-line constraint or a restriction cannot be used with the space.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SpaceError {
+    #[error("constraint `{text}`: unexpected `;`")]
+    Semicolon { text: String },
+    /// The spec grammar's first error message.
+    #[error("constraint `{text}`: {message}")]
+    Syntax { text: String, message: String },
+    #[error(transparent)]
+    Constraint(#[from] ConstraintError),
+    #[error("constraint `{text}`: expected one expression such as `flops <= 120M`")]
+    NotOneExpression { text: String },
+    /// `metrics`: the derived metrics, which a constraint may use.
+    #[error("constraint on `{name}`: an external metric is only known after evaluation; constraints must use derived metrics ({})", .metrics.join(", "))]
+    ExternalMetric { name: String, metrics: Vec<String> },
+    #[error("constraint uses unknown name `{name}` (metrics: {}){}", .metrics.join(", "), crate::error::hint(.suggestion))]
+    UnknownName { name: String, metrics: Vec<String>, suggestion: Option<String> },
+    #[error("the restricted space has no members")]
+    NoMembers,
+    /// `member`: the candidate's compact text ([`encode`]).
+    #[error("restricted space member `{member}` is not a candidate of space `{space}`: {source}")]
+    NotAMember {
+        member: String,
+        space: String,
+        #[source]
+        source: nasc_compiler::error::CandidateError,
+    },
+}
+
+impl From<SpaceError> for String {
+    fn from(e: SpaceError) -> String {
+        e.to_string()
+    }
+}
+
+/// Why the space cannot be JIT-compiled ([`SearchSpace::compiled`]; the one error is kept for
+/// every later call).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(transparent)]
+pub struct CompileError(Arc<BuildError>);
+
+impl From<CompileError> for String {
+    fn from(e: CompileError) -> String {
+        e.to_string()
+    }
+}
+
+/// Why a candidate's compact text ([`encode`]) does not decode: the slot that is neither `-`, an
+/// option index nor `mHEX`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("bad slot `{slot}`")]
+pub struct DecodeError {
+    pub slot: String,
+}
+
+impl From<DecodeError> for String {
+    fn from(e: DecodeError) -> String {
+        e.to_string()
+    }
+}
 
 /// Draws of the whole space's neighbor tried before a restricted space scans its members.
 pub const RESTRICTED_NEIGHBOR_TRIES: usize = 32;
@@ -20,7 +83,7 @@ pub struct SearchSpace {
     extra: Vec<Expr>,
     /// The lowered and JIT-compiled space (with the run's extra constraints), built on first use:
     /// prefix bounds (LayerNAS), discretization (L2NAS), batch metrics.
-    compiled: OnceLock<Result<CompiledSpace, String>>,
+    compiled: OnceLock<Result<CompiledSpace, CompileError>>,
     /// Whether any constraint (spec or extra) exists; without one every valid candidate is feasible.
     constrained: bool,
     /// The derived (non-external) metrics, in spec order.
@@ -36,36 +99,33 @@ pub struct SearchSpace {
 ///
 /// The grammar crate has no public expression entry point, so the text is parsed as the spec
 /// item `constraint TEXT;` and the expression taken from it.
-pub fn parse_constraint(text: &str) -> Result<Expr, String> {
+pub fn parse_constraint(text: &str) -> Result<Expr, SpaceError> {
     if text.contains(';') {
-        return Err(format!("constraint `{text}`: unexpected `;`"));
+        return Err(SpaceError::Semicolon { text: text.to_string() });
     }
     let (spec, diags) = nasc_grammar::parse(&format!("constraint {text};"));
     if let Some(d) = diags.iter().find(|d| d.is_error()) {
-        return Err(format!("constraint `{text}`: {}", d.message));
+        return Err(SpaceError::Syntax { text: text.to_string(), message: d.message.clone() });
     }
     match spec.items.as_slice() {
         [Item::Constraint { expr, .. }] => {
             crate::constraint::check(text, expr)?;
             Ok(expr.clone())
         }
-        _ => Err(format!("constraint `{text}`: expected one expression such as `flops <= 120M`")),
+        _ => Err(SpaceError::NotOneExpression { text: text.to_string() }),
     }
 }
 
 impl SearchSpace {
     /// Wrap a compiled space; `extra` constraints are checked against its metric and decision names.
-    pub fn new(space: Space, extra: Vec<Expr>) -> Result<Self, String> {
+    pub fn new(space: Space, extra: Vec<Expr>) -> Result<Self, SpaceError> {
         let metric_names: Vec<String> = space.metrics.iter().filter(|m| m.kind != MetricKind::External).map(|m| m.name.clone()).collect();
         for e in &extra {
             for n in nasc_compiler::check::free_names(e) {
                 let metric = space.metrics.iter().find(|m| m.name == n);
                 if let Some(m) = metric {
                     if m.kind == MetricKind::External {
-                        return Err(format!(
-                            "constraint on `{n}`: an external metric is only known after evaluation; constraints must use derived metrics ({})",
-                            metric_names.join(", ")
-                        ));
+                        return Err(SpaceError::ExternalMetric { name: n, metrics: metric_names });
                     }
                     continue;
                 }
@@ -75,8 +135,8 @@ impl SearchSpace {
                 let mut names: Vec<&str> = space.metrics.iter().map(|m| m.name.as_str()).collect();
                 names.extend(space.consts.keys().map(String::as_str));
                 names.extend(space.decisions.iter().map(|d| d.family.as_str()));
-                let hint = nasc_grammar::diag::did_you_mean(&n, names).map_or(String::new(), |s| format!("; did you mean `{s}`?"));
-                return Err(format!("constraint uses unknown name `{n}` (metrics: {}){hint}", metric_names.join(", ")));
+                let suggestion = nasc_grammar::diag::did_you_mean(&n, names).map(|s| s.to_string());
+                return Err(SpaceError::UnknownName { name: n, metrics: metric_names, suggestion });
             }
         }
         let constrained = !space.constraints.is_empty() || !extra.is_empty();
@@ -85,15 +145,15 @@ impl SearchSpace {
 
     /// Restrict the space to an explicit set of candidates (sorted and deduplicated here). Every
     /// member must be a valid candidate of the space, and the set must not be empty.
-    pub fn restrict(mut self, members: Vec<Candidate>) -> Result<Self, String> {
+    pub fn restrict(mut self, members: Vec<Candidate>) -> Result<Self, SpaceError> {
         let mut members = members;
         members.sort_unstable();
         members.dedup();
         if members.is_empty() {
-            return Err("the restricted space has no members".into());
+            return Err(SpaceError::NoMembers);
         }
         for c in &members {
-            self.space.check_valid(c).map_err(|e| format!("restricted space member `{}` is not a candidate of space `{}`: {e}", encode(c), self.space.name))?;
+            self.space.check_valid(c).map_err(|source| SpaceError::NotAMember { member: encode(c), space: self.space.name.clone(), source })?;
         }
         self.allowed = Some(Arc::new(members));
         Ok(self)
@@ -127,8 +187,8 @@ impl SearchSpace {
     /// space: a restriction ([`SearchSpace::restrict`]) is not compiled in, so callers that need
     /// membership check [`SearchSpace::feasible`] (L2NAS does, on every discretized candidate;
     /// LayerNAS's prefix bounds over the whole space remain valid bounds for a subset).
-    pub fn compiled(&self) -> Result<&CompiledSpace, String> {
-        self.compiled.get_or_init(|| CompiledSpace::new(self.space.clone(), Backend::Jit, &self.extra).map_err(|e| e.to_string())).as_ref().map_err(|e| e.clone())
+    pub fn compiled(&self) -> Result<&CompiledSpace, CompileError> {
+        self.compiled.get_or_init(|| CompiledSpace::new(self.space.clone(), Backend::Jit, &self.extra).map_err(|e| CompileError(Arc::new(e)))).as_ref().map_err(|e| e.clone())
     }
 
     /// The compiled space (read-only access for reports and tests).
@@ -220,8 +280,8 @@ impl SearchSpace {
     }
 
     /// Parse a candidate name (naming format or canonical).
-    pub fn parse_name(&self, text: &str) -> Result<Candidate, String> {
-        self.space.parse_name(text).map_err(|e| e.to_string())
+    pub fn parse_name(&self, text: &str) -> Result<Candidate, NameError> {
+        self.space.parse_name(text)
     }
 
     /// Number of options of every existing choice decision of `c` (subsets: pool size), for encodings.
@@ -258,7 +318,7 @@ pub fn encode(c: &Candidate) -> String {
 }
 
 /// Inverse of [`encode`].
-pub fn decode(text: &str) -> Result<Candidate, String> {
+pub fn decode(text: &str) -> Result<Candidate, DecodeError> {
     if text.is_empty() {
         return Ok(Candidate(Vec::new()));
     }
@@ -267,9 +327,9 @@ pub fn decode(text: &str) -> Result<Candidate, String> {
             if p == "-" {
                 Ok(Slot::Absent)
             } else if let Some(h) = p.strip_prefix('m') {
-                u64::from_str_radix(h, 16).map(Slot::Members).map_err(|_| format!("bad slot `{p}`"))
+                u64::from_str_radix(h, 16).map(Slot::Members).map_err(|_| DecodeError { slot: p.to_string() })
             } else {
-                p.parse::<u32>().map(Slot::Opt).map_err(|_| format!("bad slot `{p}`"))
+                p.parse::<u32>().map(Slot::Opt).map_err(|_| DecodeError { slot: p.to_string() })
             }
         })
         .collect::<Result<Vec<_>, _>>()
@@ -303,7 +363,7 @@ mod tests {
             ("flops <= \"abc\"", "is a string"),
             ("flops in [\"a\"]", "is a string"),
         ] {
-            let e = parse_constraint(bad).err().unwrap_or_else(|| panic!("`{bad}` accepted"));
+            let e = parse_constraint(bad).err().unwrap_or_else(|| panic!("`{bad}` accepted")).to_string();
             assert!(e.contains(why) && e.starts_with(&format!("constraint `{bad}`")), "{bad}: {e}");
         }
     }

@@ -12,12 +12,13 @@
 //! The stop flag (Ctrl-C) ends the loops after the current evaluation: results are reported, a
 //! trial whose evaluation failed because of the stop is given back to the queue (its attempt
 //! not counted).
+use crate::error::ObjectiveError;
 use crate::eval::EvalRequest;
 use crate::objective::Objectives;
 use crate::runner::eval_seed;
 use crate::space::SearchSpace;
 use crate::store::pg::lease::{self, Finished, Request, RunView, StrategyCache};
-use crate::store::pg::{self, Conn};
+use crate::store::pg::{self, Conn, PgError};
 use crate::store::RunMeta;
 use crate::strategy;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -26,6 +27,32 @@ use std::time::{Duration, Instant};
 
 /// Makes one evaluator per worker loop (each loop evaluates on its own thread).
 pub use crate::eval::EvalFactory;
+
+/// Why a worker process cannot go on working on a run.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkError {
+    #[error(transparent)]
+    Pg(#[from] PgError),
+    /// The run's stored objectives cannot be read.
+    #[error(transparent)]
+    Objectives(#[from] ObjectiveError),
+    /// The run's strategy cannot be built from its stored name and configuration.
+    #[error(transparent)]
+    Strategy(#[from] strategy::ConfigError),
+    /// The evaluator factory's text (an evaluator that cannot be made).
+    #[error("{0}")]
+    Evaluator(String),
+    #[error("evaluator `{evaluator}` returned {results} results for {candidates} candidates")]
+    ResultCount { evaluator: String, results: usize, candidates: usize },
+    #[error("a worker thread panicked")]
+    Panicked,
+}
+
+impl From<WorkError> for String {
+    fn from(e: WorkError) -> String {
+        e.to_string()
+    }
+}
 
 /// Called after each exchange with (finished trials, budget).
 pub type OnProgress<'a> = dyn Fn(u64, u64) + Sync + 'a;
@@ -86,7 +113,7 @@ struct Shared {
 }
 
 /// Work on run `run` until it is no longer running (or the stop flag is set).
-pub fn work(url: &str, run: &str, space: &SearchSpace, meta: &RunMeta, make_eval: &EvalFactory, opts: &WorkOptions) -> Result<WorkSummary, String> {
+pub fn work(url: &str, run: &str, space: &SearchSpace, meta: &RunMeta, make_eval: &EvalFactory, opts: &WorkOptions) -> Result<WorkSummary, WorkError> {
     let objectives = Objectives::of_run(meta)?;
     let lease = pg::lease_seconds(&mut Conn::open(url)?, run)?;
     let shared = Shared {
@@ -97,7 +124,7 @@ pub fn work(url: &str, run: &str, space: &SearchSpace, meta: &RunMeta, make_eval
         over: AtomicBool::new(false),
         last: Mutex::new(("running".into(), 0)),
     };
-    let results: Vec<Result<(), String>> = std::thread::scope(|s| {
+    let results: Vec<Result<(), WorkError>> = std::thread::scope(|s| {
         let hb = s.spawn(|| heartbeats(url, run, lease, &shared));
         let loops: Vec<_> = (0..opts.threads)
             .map(|t| {
@@ -107,7 +134,7 @@ pub fn work(url: &str, run: &str, space: &SearchSpace, meta: &RunMeta, make_eval
                 })
             })
             .collect();
-        let mut r: Vec<Result<(), String>> = loops.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a worker thread panicked".into()))).collect();
+        let mut r: Vec<Result<(), WorkError>> = loops.into_iter().map(|h| h.join().unwrap_or(Err(WorkError::Panicked))).collect();
         shared.over.store(true, Ordering::SeqCst);
         r.push(hb.join().unwrap_or(Ok(())));
         r
@@ -127,7 +154,7 @@ pub fn work(url: &str, run: &str, space: &SearchSpace, meta: &RunMeta, make_eval
 }
 
 /// Refresh the heartbeats of this process's trials every quarter of the lease.
-fn heartbeats(url: &str, run: &str, lease: f64, shared: &Shared) -> Result<(), String> {
+fn heartbeats(url: &str, run: &str, lease: f64, shared: &Shared) -> Result<(), WorkError> {
     let every = Duration::from_secs_f64((lease / 4.0).clamp(0.05, 5.0));
     let mut conn: Option<Conn> = None;
     let mut next = Instant::now() + every;
@@ -163,13 +190,13 @@ fn work_loop(
     opts: &WorkOptions,
     thread: usize,
     shared: &Shared,
-) -> Result<(), String> {
+) -> Result<(), WorkError> {
     let id = worker_id(thread);
     if let Ok(mut ids) = shared.ids.lock() {
         ids.push(id.clone());
     }
     let mut conn = Conn::open(url)?;
-    let mut ev = make_eval()?;
+    let mut ev = make_eval().map_err(WorkError::Evaluator)?;
     ev.watch_stop(opts.stop.clone());
     let n_space = space.metric_names().len().min(meta.metric_names.len());
     let view = RunView { run, space, metric_names: &meta.metric_names, n_space, objectives };
@@ -225,7 +252,7 @@ fn work_loop(
         let evaluated = ev.evaluate(space, &reqs);
         drop(reqs);
         if evaluated.len() != out.claimed.len() {
-            return Err(format!("evaluator `{}` returned {} results for {} candidates", ev.name(), evaluated.len(), out.claimed.len()));
+            return Err(WorkError::ResultCount { evaluator: ev.name(), results: evaluated.len(), candidates: out.claimed.len() });
         }
         let stopped = opts.stop.load(Ordering::SeqCst);
         for (c, r) in out.claimed.iter().zip(evaluated) {

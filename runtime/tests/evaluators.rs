@@ -62,7 +62,7 @@ fn nb201_known_values() {
     assert!(eval::make("nb201:epochs=12,noise=seed", &space).is_err());
     assert!(eval::make("nb201:colour=red", &space).is_err());
     let (macro_space, _) = common::space("nas_bench_macro.nas", &[]);
-    assert!(eval::make("nb201", &macro_space).err().unwrap().contains("arch strings"));
+    assert!(eval::make("nb201", &macro_space).err().unwrap().to_string().contains("arch strings"));
 }
 
 #[test]

@@ -97,7 +97,7 @@ fn state_round_trips_and_bad_states_are_refused() {
         s["agent"]["actor"] = json!("AAAA");
         s
     }] {
-        let e = c.restore(&bad).unwrap_err();
+        let e = c.restore(&bad).unwrap_err().to_string();
         assert!(e.contains("l2nas") || e.contains("base64") || e.contains("rng_counter"), "{e}");
     }
 }
@@ -185,7 +185,7 @@ fn rewards_and_configs() {
         (json!({"no_such_option": 1}), "unknown field"),
         (json!({"discretize": "softmax"}), "unknown variant"),
     ] {
-        let e = strategy::make("l2nas", &c, 0).err().unwrap_or_else(|| panic!("{c} accepted"));
+        let e = strategy::make("l2nas", &c, 0).err().unwrap_or_else(|| panic!("{c} accepted")).to_string();
         assert!(e.contains(needle), "{c}: {e}");
     }
     let s = strategy::make("l2nas", &serde_json::Value::Null, 0).unwrap();

@@ -221,12 +221,12 @@ fn nsga2_resumes_exactly_and_keeps_constraints() {
         (json!({"mutation_distance": 0}), "mutation distance"),
         (json!({"populaton": 5}), "unknown field `populaton`"),
     ] {
-        let e = strategy::make("nsga2", &cfg, 0).err().unwrap_or_else(|| panic!("{cfg} accepted"));
+        let e = strategy::make("nsga2", &cfg, 0).err().unwrap_or_else(|| panic!("{cfg} accepted")).to_string();
         assert!(e.contains(why), "{cfg}: {e}");
     }
     let mut s = strategy::make("nsga2", &Value::Null, 0).unwrap();
     assert!(s.restore(&json!({"rng_counter": 0, "asked": 1, "population": [["x", [1.0]]], "children": []})).is_err());
-    assert!(s.restore(&json!({"rng_counter": 0})).unwrap_err().contains("lacks `asked`"));
+    assert!(s.restore(&json!({"rng_counter": 0})).unwrap_err().to_string().contains("lacks `asked`"));
 }
 
 /// A run through the runner into a SQLite store with `objectives` (and `scalarize`), crashed

@@ -147,7 +147,7 @@ fn resume_continues_exactly() {
         assert_eq!(seq, reference, "cut at {cut}");
     }
     let mut bad = Popnas::new(PopnasConfig::default(), 0);
-    assert!(bad.restore(&json!({"b": "x"})).unwrap_err().contains("bad popnas state"));
+    assert!(bad.restore(&json!({"b": "x"})).unwrap_err().to_string().contains("bad popnas state"));
 }
 
 #[test]
@@ -164,26 +164,26 @@ fn bad_configs_are_refused() {
         (json!({"beam": 3}), "unknown field `beam`"),
         (json!({"k": "many"}), "bad `popnas` strategy config"),
     ] {
-        let e = strategy::make("popnas", &cfg, 0).err().unwrap_or_else(|| panic!("{cfg} accepted"));
+        let e = strategy::make("popnas", &cfg, 0).err().unwrap_or_else(|| panic!("{cfg} accepted")).to_string();
         assert!(e.contains(want), "{cfg}: {e}");
     }
     let (space, _) = common::space("popnas_cell.nas", &[]);
     let cfg = PopnasConfig { ops: vec!["conv_3x4".into()], ..PopnasConfig::default() };
-    let e = check_space(&space, &cfg).unwrap_err();
+    let e = check_space(&space, &cfg).unwrap_err().to_string();
     assert!(e.contains("unknown op `conv_3x4`") && e.contains("did you mean `conv_3x3`"), "{e}");
-    let e = check_space(&space, &PopnasConfig { blocks: 6, ..PopnasConfig::default() }).unwrap_err();
+    let e = check_space(&space, &PopnasConfig { blocks: 6, ..PopnasConfig::default() }).unwrap_err().to_string();
     assert!(e.contains("no cell of 6 blocks"), "{e}");
     assert!(check_space(&space, &PopnasConfig::default()).is_ok());
     let (nb201, _) = common::space("nb201.nas", &[]);
-    assert!(check_space(&nb201, &PopnasConfig::default()).unwrap_err().contains("has no decision `blocks`"));
+    assert!(check_space(&nb201, &PopnasConfig::default()).unwrap_err().to_string().contains("has no decision `blocks`"));
     let o = |name: &str, sense| Objective { name: name.into(), sense, source: Source::Reward };
     let two = [o("accuracy", Sense::Max), o("train_seconds", Sense::Min)];
     assert!(check_objectives(&PopnasConfig::default(), &two).is_ok());
-    let e = check_objectives(&PopnasConfig::default(), &two[..1]).unwrap_err();
+    let e = check_objectives(&PopnasConfig::default(), &two[..1]).unwrap_err().to_string();
     assert!(e.contains("needs two objectives") && e.contains("max:accuracy"), "{e}");
     let pnas = PopnasConfig { mode: "pnas".into(), ..PopnasConfig::default() };
     assert!(check_objectives(&pnas, &two[..1]).is_ok());
-    assert!(check_objectives(&pnas, &[o("train_seconds", Sense::Min)]).unwrap_err().contains("first objective must be the accuracy"));
+    assert!(check_objectives(&pnas, &[o("train_seconds", Sense::Min)]).unwrap_err().to_string().contains("first objective must be the accuracy"));
 }
 
 /// The accuracy predictor's analytic gradient against central differences, on every parameter.

@@ -6,7 +6,7 @@
 //! Lookup key: the candidate's name in the spec's naming format (8 digits 0..2 for
 //! NAS-Bench-Macro, 7 digits 1..4 for Channel-Bench-Macro).
 use super::table::{self, Column, Table};
-use super::{reject_unknown, EvalRequest, EvalResult, Evaluator};
+use super::{reject_unknown, EvalError, EvalRequest, EvalResult, Evaluator};
 use crate::space::SearchSpace;
 use nasc_compiler::rng::splitmix64;
 use std::collections::BTreeMap;
@@ -67,20 +67,17 @@ pub struct MacroBench {
 }
 
 impl MacroBench {
-    pub fn new(kind: Kind, opts: &BTreeMap<String, String>, space: &SearchSpace) -> Result<Self, String> {
+    pub fn new(kind: Kind, opts: &BTreeMap<String, String>, space: &SearchSpace) -> Result<Self, EvalError> {
         reject_unknown(kind.name(), opts, &["noise"])?;
         let noise = match opts.get("noise").map(String::as_str).unwrap_or("none") {
             "none" => false,
             "seed" => true,
-            n => return Err(format!("{}: noise must be `none` or `seed`, not `{n}`", kind.name())),
+            n => return Err(EvalError::Noise { evaluator: kind.name(), noise: n.to_string() }),
         };
         let probe = space.display_name(&space.inner().default_candidate());
         if kind.row_of(&probe).is_none() {
             let (n, _, first) = kind.key_format();
-            return Err(format!(
-                "the {} evaluator needs a space whose names are the benchmark's {n}-digit keys (digits from {first}); this space names candidates like `{probe}`",
-                kind.name()
-            ));
+            return Err(EvalError::NotMacroKeys { evaluator: kind.name(), digits: n, first, probe });
         }
         let t = kind.table();
         Ok(MacroBench { kind, noise, mean: t.col("acc_mean"), std: t.col("acc_std"), seeds: [0, 1, 2].map(|s| t.col(&format!("acc_seed{s}"))) })

@@ -68,24 +68,60 @@ pub trait Evaluator {
     fn watch_stop(&mut self, _stop: Arc<AtomicBool>) {}
 }
 
+/// Why an evaluator cannot be built from its spec string (the per-trial failures of an evaluator
+/// are texts stored with each trial, not these).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvalError {
+    #[error("evaluator option `{part}`: expected KEY=VALUE")]
+    OptionSyntax { part: String },
+    /// `known`: the evaluator's options.
+    #[error("evaluator `{evaluator}` has no option `{option}` (options: {})", .known.join(", "))]
+    UnknownOption { evaluator: String, option: String, known: Vec<&'static str> },
+    /// `known`: [`NAMES`].
+    #[error("unknown evaluator `{name}` (known: {})", NAMES.join(", "))]
+    Unknown { name: String },
+    #[error("unknown NB201 dataset `{name}` (cifar10-valid, cifar10, cifar100, ImageNet16-120)")]
+    Dataset { name: String },
+    #[error("nb201: epochs must be 12 or 200, not `{epochs}`")]
+    Epochs { epochs: String },
+    #[error("{evaluator}: noise must be `none` or `seed`, not `{noise}`")]
+    Noise { evaluator: &'static str, noise: String },
+    #[error("nb201: per-seed results (noise=seed) exist only for epochs=200")]
+    SeedNoiseEpochs,
+    /// The space's names are not NAS-Bench-201 arch strings (`probe`: its default candidate's).
+    #[error("the nb201 evaluator needs a space whose names are NAS-Bench-201 arch strings (`name arch = \"|{{edge[0]}}~0|+...\"`); this space names candidates like `{probe}`")]
+    NotNb201 { probe: String },
+    /// The space's names are not the benchmark's `digits`-digit keys (digits from `first`).
+    #[error("the {evaluator} evaluator needs a space whose names are the benchmark's {digits}-digit keys (digits from {first}); this space names candidates like `{probe}`")]
+    NotMacroKeys { evaluator: &'static str, digits: usize, first: u32, probe: String },
+    #[error("malformed embedded table")]
+    Table,
+}
+
+impl From<EvalError> for String {
+    fn from(e: EvalError) -> String {
+        e.to_string()
+    }
+}
+
 /// `NAME` or `NAME:key=value,key=value`.
-pub fn parse_spec(spec: &str) -> Result<(String, BTreeMap<String, String>), String> {
+pub fn parse_spec(spec: &str) -> Result<(String, BTreeMap<String, String>), EvalError> {
     let (name, rest) = match spec.split_once(':') {
         Some((n, r)) => (n.trim(), r.trim()),
         None => (spec.trim(), ""),
     };
     let mut opts = BTreeMap::new();
     for part in rest.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (k, v) = part.split_once('=').ok_or_else(|| format!("evaluator option `{part}`: expected KEY=VALUE"))?;
+        let (k, v) = part.split_once('=').ok_or_else(|| EvalError::OptionSyntax { part: part.to_string() })?;
         opts.insert(k.trim().to_lowercase(), v.trim().to_string());
     }
     Ok((name.to_lowercase(), opts))
 }
 
-pub(crate) fn reject_unknown(evaluator: &str, opts: &BTreeMap<String, String>, known: &[&str]) -> Result<(), String> {
+pub(crate) fn reject_unknown(evaluator: &str, opts: &BTreeMap<String, String>, known: &[&'static str]) -> Result<(), EvalError> {
     for k in opts.keys() {
         if !known.contains(&k.as_str()) {
-            return Err(format!("evaluator `{evaluator}` has no option `{k}` (options: {})", known.join(", ")));
+            return Err(EvalError::UnknownOption { evaluator: evaluator.to_string(), option: k.clone(), known: known.to_vec() });
         }
     }
     Ok(())
@@ -95,7 +131,7 @@ pub(crate) fn reject_unknown(evaluator: &str, opts: &BTreeMap<String, String>, k
 pub const NAMES: &[&str] = &["nb201", "nas-bench-macro", "channel-bench-macro-mobilenet", "channel-bench-macro-resnet", "instant"];
 
 /// Build an evaluator from its spec string and check that it fits the space.
-pub fn make(spec: &str, space: &SearchSpace) -> Result<Box<dyn Evaluator>, String> {
+pub fn make(spec: &str, space: &SearchSpace) -> Result<Box<dyn Evaluator>, EvalError> {
     let (name, opts) = parse_spec(spec)?;
     match name.as_str() {
         "nb201" | "nas-bench-201" | "nats-tss" => Ok(Box::new(nb201::Nb201::new(&opts, space)?)),
@@ -106,7 +142,7 @@ pub fn make(spec: &str, space: &SearchSpace) -> Result<Box<dyn Evaluator>, Strin
             reject_unknown("instant", &opts, &[])?;
             Ok(Box::new(instant::Instant))
         }
-        _ => Err(format!("unknown evaluator `{name}` (known: {})", NAMES.join(", "))),
+        _ => Err(EvalError::Unknown { name }),
     }
 }
 

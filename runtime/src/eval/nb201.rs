@@ -15,7 +15,7 @@
 //! Per-seed noise on CIFAR-100 / ImageNet16-120: the sources have per-seed `valtest` only, so the
 //! reward is the mean validation accuracy shifted by that seed's deviation from the mean valtest.
 use super::table::{self, Column, Table};
-use super::{reject_unknown, EvalRequest, EvalResult, Evaluator};
+use super::{reject_unknown, EvalError, EvalRequest, EvalResult, Evaluator};
 use crate::budget::Budget;
 use crate::space::SearchSpace;
 use nasc_compiler::rng::splitmix64;
@@ -32,13 +32,13 @@ pub enum Dataset {
 }
 
 impl Dataset {
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, EvalError> {
         match s.to_lowercase().as_str() {
             "cifar10-valid" => Ok(Dataset::Cifar10Valid),
             "cifar10" => Ok(Dataset::Cifar10),
             "cifar100" => Ok(Dataset::Cifar100),
             "imagenet16-120" | "imagenet16" | "imagenet" => Ok(Dataset::ImageNet16),
-            _ => Err(format!("unknown NB201 dataset `{s}` (cifar10-valid, cifar10, cifar100, ImageNet16-120)")),
+            _ => Err(EvalError::Dataset { name: s.to_string() }),
         }
     }
     pub fn name(self) -> &'static str {
@@ -109,29 +109,27 @@ pub struct Nb201 {
 }
 
 impl Nb201 {
-    pub fn new(opts: &BTreeMap<String, String>, space: &SearchSpace) -> Result<Self, String> {
+    pub fn new(opts: &BTreeMap<String, String>, space: &SearchSpace) -> Result<Self, EvalError> {
         reject_unknown("nb201", opts, &["dataset", "epochs", "noise"])?;
         let dataset = Dataset::parse(opts.get("dataset").map(String::as_str).unwrap_or("cifar10"))?;
         let epochs: u32 = match opts.get("epochs").map(String::as_str).unwrap_or("12") {
             "12" => 12,
             "200" => 200,
-            e => return Err(format!("nb201: epochs must be 12 or 200, not `{e}`")),
+            e => return Err(EvalError::Epochs { epochs: e.to_string() }),
         };
         let noise = match opts.get("noise").map(String::as_str).unwrap_or("none") {
             "none" => false,
             "seed" => true,
-            n => return Err(format!("nb201: noise must be `none` or `seed`, not `{n}`")),
+            n => return Err(EvalError::Noise { evaluator: "nb201", noise: n.to_string() }),
         };
         if noise && epochs != 200 {
-            return Err("nb201: per-seed results (noise=seed) exist only for epochs=200".into());
+            return Err(EvalError::SeedNoiseEpochs);
         }
         let data = Nb201Data::load();
         // the space must print NB201 arch strings
         let probe = space.display_name(&space.inner().default_candidate());
         if data.index_of(&probe).is_none() {
-            return Err(format!(
-                "the nb201 evaluator needs a space whose names are NAS-Bench-201 arch strings (`name arch = \"|{{edge[0]}}~0|+...\"`); this space names candidates like `{probe}`"
-            ));
+            return Err(EvalError::NotNb201 { probe });
         }
         let t = data.table;
         let p = dataset.prefix();

@@ -26,8 +26,8 @@ impl Column {
 }
 
 impl Table {
-    pub fn parse(data: &'static [u8]) -> Result<Table, String> {
-        let bad = || "malformed embedded table".to_string();
+    pub fn parse(data: &'static [u8]) -> Result<Table, super::EvalError> {
+        let bad = || super::EvalError::Table;
         if data.get(..8) != Some(b"NASCTBL1") {
             return Err(bad());
         }

@@ -1,7 +1,7 @@
 //! Adam (Kingma & Ba 2015), with PyTorch's `torch.optim.Adam` update (no weight decay, no
 //! amsgrad): m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
 //! p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
-use super::{b64_to_f32s, f32s_to_b64};
+use super::{b64_to_f32s, f32s_to_b64, NnError};
 use serde_json::{json, Value};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -48,12 +48,12 @@ impl Adam {
     }
 
     /// Restore [`Adam::state`]; the moment vectors must have this optimizer's length.
-    pub fn restore(&mut self, state: &Value) -> Result<(), String> {
-        let t = state.get("t").and_then(Value::as_u64).ok_or("adam state lacks `t`")?;
-        let get = |k: &str| -> Result<Vec<f32>, String> {
-            let v = b64_to_f32s(state.get(k).and_then(Value::as_str).ok_or_else(|| format!("adam state lacks `{k}`"))?)?;
+    pub fn restore(&mut self, state: &Value) -> Result<(), NnError> {
+        let t = state.get("t").and_then(Value::as_u64).ok_or(NnError::AdamLacks("t"))?;
+        let get = |k: &'static str| -> Result<Vec<f32>, NnError> {
+            let v = b64_to_f32s(state.get(k).and_then(Value::as_str).ok_or(NnError::AdamLacks(k))?)?;
             if v.len() != self.m.len() {
-                return Err(format!("adam state `{k}` has {} values, expected {}", v.len(), self.m.len()));
+                return Err(NnError::AdamLength { key: k, got: v.len(), expected: self.m.len() });
             }
             Ok(v)
         };

@@ -1,6 +1,6 @@
 //! A dense multi-layer perceptron: ReLU on every hidden layer, a chosen activation on the output
 //! layer; forward over a batch, backward to parameter gradients and input gradients.
-use super::uniform;
+use super::{uniform, NnError};
 use nasc_compiler::rng::Rng;
 
 /// The output layer's activation (hidden layers are always ReLU).
@@ -129,7 +129,7 @@ fn offsets_of(sizes: &[usize]) -> Vec<usize> {
 impl Mlp {
     /// A network with layer widths `sizes` (input, hidden..., output), initialized as PyTorch's
     /// `nn.Linear` does: weights and biases uniform in ±1/sqrt(fan_in).
-    pub fn new(sizes: &[usize], out: Activation, rng: &mut Rng) -> Result<Self, String> {
+    pub fn new(sizes: &[usize], out: Activation, rng: &mut Rng) -> Result<Self, NnError> {
         Self::check_sizes(sizes)?;
         let offsets = offsets_of(sizes);
         let mut params = Vec::with_capacity(*offsets.last().unwrap_or(&0));
@@ -143,22 +143,22 @@ impl Mlp {
     }
 
     /// A network with the given parameters (the layout of [`Mlp::params`]).
-    pub fn from_params(sizes: &[usize], out: Activation, params: Vec<f32>) -> Result<Self, String> {
+    pub fn from_params(sizes: &[usize], out: Activation, params: Vec<f32>) -> Result<Self, NnError> {
         Self::check_sizes(sizes)?;
         let offsets = offsets_of(sizes);
         let n = *offsets.last().unwrap_or(&0);
         if params.len() != n {
-            return Err(format!("network of sizes {sizes:?} needs {n} parameters, got {}", params.len()));
+            return Err(NnError::Params { sizes: sizes.to_vec(), needs: n, got: params.len() });
         }
         Ok(Mlp { sizes: sizes.to_vec(), out, params, offsets })
     }
 
-    fn check_sizes(sizes: &[usize]) -> Result<(), String> {
+    fn check_sizes(sizes: &[usize]) -> Result<(), NnError> {
         if sizes.len() < 2 {
-            return Err(format!("a network needs an input and an output size, got {sizes:?}"));
+            return Err(NnError::NoLayers(sizes.to_vec()));
         }
         if sizes.contains(&0) {
-            return Err(format!("network layer sizes must be positive, got {sizes:?}"));
+            return Err(NnError::ZeroSize(sizes.to_vec()));
         }
         Ok(())
     }

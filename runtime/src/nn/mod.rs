@@ -15,6 +15,32 @@ pub mod mlp;
 pub use adam::Adam;
 pub use mlp::{Activation, Mlp, Tape};
 
+/// Why a network, an optimizer state or a serialized float array cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NnError {
+    #[error("bad base64 float array: {}", .0.to_string().to_lowercase())]
+    Base64(#[source] base64::DecodeError),
+    #[error("bad base64 float array: byte count is not a multiple of 4")]
+    ByteCount,
+    #[error("a network needs an input and an output size, got {0:?}")]
+    NoLayers(Vec<usize>),
+    #[error("network layer sizes must be positive, got {0:?}")]
+    ZeroSize(Vec<usize>),
+    #[error("network of sizes {sizes:?} needs {needs} parameters, got {got}")]
+    Params { sizes: Vec<usize>, needs: usize, got: usize },
+    /// `key`: `t`, `m` or `v`.
+    #[error("adam state lacks `{0}`")]
+    AdamLacks(&'static str),
+    #[error("adam state `{key}` has {got} values, expected {expected}")]
+    AdamLength { key: &'static str, got: usize, expected: usize },
+}
+
+impl From<NnError> for String {
+    fn from(e: NnError) -> String {
+        e.to_string()
+    }
+}
+
 /// A uniform draw in [0, 1) with 53 random bits.
 pub fn uniform(rng: &mut Rng) -> f64 {
     (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
@@ -27,10 +53,10 @@ pub fn f32s_to_b64(v: &[f32]) -> String {
 }
 
 /// Inverse of [`f32s_to_b64`].
-pub fn b64_to_f32s(s: &str) -> Result<Vec<f32>, String> {
-    let bytes = STANDARD.decode(s).map_err(|e| format!("bad base64 float array: {}", e.to_string().to_lowercase()))?;
+pub fn b64_to_f32s(s: &str) -> Result<Vec<f32>, NnError> {
+    let bytes = STANDARD.decode(s).map_err(NnError::Base64)?;
     if !bytes.len().is_multiple_of(4) {
-        return Err("bad base64 float array: byte count is not a multiple of 4".into());
+        return Err(NnError::ByteCount);
     }
     Ok(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
 }

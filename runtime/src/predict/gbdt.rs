@@ -32,21 +32,49 @@ impl Default for GbdtConfig {
     }
 }
 
+/// Why a gradient-boosted trees configuration or training set cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GbdtError {
+    #[error("gbdt: `trees` must be at least 1")]
+    Trees,
+    #[error("gbdt: `learning_rate` must be positive, not `{0}`")]
+    LearningRate(f64),
+    #[error("gbdt: `lambda`, `gamma` and `min_child_weight` must be finite and non-negative")]
+    Regularization,
+    /// `name`: `subsample` or `colsample`.
+    #[error("gbdt: `{name}` must be in (0, 1], not `{value}`")]
+    Fraction { name: &'static str, value: f64 },
+    #[error("gbdt: no training rows")]
+    NoRows,
+    #[error("gbdt: {rows} rows but {targets} targets")]
+    Targets { rows: usize, targets: usize },
+    #[error("gbdt: rows of different widths")]
+    Widths,
+    #[error("gbdt: a feature or target is not finite")]
+    NotFinite,
+}
+
+impl From<GbdtError> for String {
+    fn from(e: GbdtError) -> String {
+        e.to_string()
+    }
+}
+
 impl GbdtConfig {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), GbdtError> {
         if self.trees == 0 {
-            return Err("gbdt: `trees` must be at least 1".into());
+            return Err(GbdtError::Trees);
         }
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return Err(format!("gbdt: `learning_rate` must be positive, not `{}`", self.learning_rate));
+            return Err(GbdtError::LearningRate(self.learning_rate));
         }
         let non_negative = |x: f64| x >= 0.0 && x.is_finite();
         if ![self.lambda, self.gamma, self.min_child_weight].into_iter().all(non_negative) {
-            return Err("gbdt: `lambda`, `gamma` and `min_child_weight` must be finite and non-negative".into());
+            return Err(GbdtError::Regularization);
         }
         for (n, v) in [("subsample", self.subsample), ("colsample", self.colsample)] {
             if !(v > 0.0 && v <= 1.0) {
-                return Err(format!("gbdt: `{n}` must be in (0, 1], not `{v}`"));
+                return Err(GbdtError::Fraction { name: n, value: v });
             }
         }
         Ok(())
@@ -162,20 +190,20 @@ impl Builder<'_> {
 
 impl Gbdt {
     /// Fit on rows `x` (all of one width) and targets `y`; `seed` drives the subsampling.
-    pub fn fit(x: &[Vec<f64>], y: &[f64], cfg: &GbdtConfig, seed: u64) -> Result<Gbdt, String> {
+    pub fn fit(x: &[Vec<f64>], y: &[f64], cfg: &GbdtConfig, seed: u64) -> Result<Gbdt, GbdtError> {
         cfg.validate()?;
         if x.is_empty() {
-            return Err("gbdt: no training rows".into());
+            return Err(GbdtError::NoRows);
         }
         if x.len() != y.len() {
-            return Err(format!("gbdt: {} rows but {} targets", x.len(), y.len()));
+            return Err(GbdtError::Targets { rows: x.len(), targets: y.len() });
         }
         let width = x[0].len();
         if x.iter().any(|r| r.len() != width) {
-            return Err("gbdt: rows of different widths".into());
+            return Err(GbdtError::Widths);
         }
         if x.iter().flatten().chain(y).any(|v| !v.is_finite()) {
-            return Err("gbdt: a feature or target is not finite".into());
+            return Err(GbdtError::NotFinite);
         }
         let n = x.len();
         let base = y.iter().sum::<f64>() / n as f64;
@@ -305,12 +333,12 @@ mod tests {
     #[test]
     fn bad_input_is_an_error() {
         let c = GbdtConfig::default();
-        assert!(Gbdt::fit(&[], &[], &c, 0).unwrap_err().contains("no training rows"));
+        assert!(Gbdt::fit(&[], &[], &c, 0).unwrap_err().to_string().contains("no training rows"));
         assert!(Gbdt::fit(&[vec![1.0]], &[1.0, 2.0], &c, 0).is_err());
         assert!(Gbdt::fit(&[vec![1.0], vec![1.0, 2.0]], &[1.0, 2.0], &c, 0).is_err());
         assert!(Gbdt::fit(&[vec![f64::NAN]], &[1.0], &c, 0).is_err());
         let mut bad = c.clone();
         bad.subsample = 0.0;
-        assert!(Gbdt::fit(&[vec![1.0]], &[1.0], &bad, 0).unwrap_err().contains("subsample"));
+        assert!(Gbdt::fit(&[vec![1.0]], &[1.0], &bad, 0).unwrap_err().to_string().contains("subsample"));
     }
 }

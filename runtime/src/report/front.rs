@@ -3,6 +3,8 @@
 //! they are twice the last front (plus 1,024), then cut back to the front of what is kept. The
 //! front of (front(A) + B) is the front of (A + B), so the result equals
 //! [`crate::pareto::front`] over every trial, in the same (completion) order.
+use super::ReportError;
+use crate::error::ObjectiveError;
 use crate::objective::{Objectives, MAX_HV_FRONT};
 use crate::store::{RunMeta, StoredRun, StoredTrial};
 use serde_json::{json, Value};
@@ -44,7 +46,7 @@ pub struct FrontScan {
 const SLACK: usize = 1024;
 
 impl FrontScan {
-    pub fn new(meta: &RunMeta) -> Result<Self, String> {
+    pub fn new(meta: &RunMeta) -> Result<Self, ObjectiveError> {
         let objectives = Objectives::of_run(meta)?;
         let k = objectives.list.len();
         Ok(FrontScan { objectives, metric_names: meta.metric_names.clone(), kept: Vec::new(), limit: SLACK, lo: vec![f64::INFINITY; k], hi: vec![f64::NEG_INFINITY; k] })
@@ -82,7 +84,7 @@ impl FrontScan {
     /// The front; `reference` (raw values, one per objective) or the default reference point:
     /// per objective, the worst value over the successful trials, moved 10% of the objective's
     /// range further (1 when all trials agree), so every front member adds volume.
-    pub fn finish(mut self, reference: Option<&[f64]>) -> Result<RunFront, String> {
+    pub fn finish(mut self, reference: Option<&[f64]>) -> Result<RunFront, ReportError> {
         self.cut();
         let objectives = self.objectives;
         let mut front = self.kept;
@@ -90,7 +92,7 @@ impl FrontScan {
         let k = objectives.list.len();
         let reference: Vec<f64> = match reference {
             Some(r) if r.len() == k => r.iter().zip(&objectives.list).map(|(v, o)| o.sense.orient(*v)).collect(),
-            Some(r) => return Err(format!("the reference point has {} values; the run has {k} objectives ({})", r.len(), objectives.texts().join(", "))),
+            Some(r) => return Err(ReportError::ReferenceLength { got: r.len(), objectives: objectives.texts() }),
             None => (0..k)
                 .map(|j| {
                     let (lo, hi) = (self.lo[j], self.hi[j]);
@@ -117,7 +119,7 @@ impl FrontScan {
 
 impl RunFront {
     /// The front of a run read whole.
-    pub fn of(run: &StoredRun, reference: Option<&[f64]>) -> Result<Self, String> {
+    pub fn of(run: &StoredRun, reference: Option<&[f64]>) -> Result<Self, ReportError> {
         let mut s = FrontScan::new(&run.meta)?;
         for t in &run.trials {
             s.push(t);

@@ -1,5 +1,6 @@
 //! Reports of a stored run: text for people, JSON for machines, SVG plots.
 use crate::budget::Budget;
+use crate::error::ObjectiveError;
 use crate::objective::Sense;
 use crate::runner::trial_seed;
 use crate::store::{RunMeta, StoredRun, StoredTrial};
@@ -12,6 +13,40 @@ pub mod front;
 pub mod summary;
 pub use front::{FrontMember, FrontScan, RunFront};
 pub use summary::{Gather, Summary};
+
+/// Why a report (a run's front, its summary, its plots) cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The run's stored objectives cannot be read.
+    #[error(transparent)]
+    Objectives(#[from] ObjectiveError),
+    /// `objectives`: the run's, as `max:NAME`.
+    #[error("the reference point has {got} values; the run has {} objectives ({})", .objectives.len(), .objectives.join(", "))]
+    ReferenceLength { got: usize, objectives: Vec<String> },
+    #[error("the run's summary was gathered without plot data")]
+    NoPlotData,
+    #[error("cannot create `{}`: {source}", .path.display())]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write `{}`: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A `--pareto` metric that no trial has (`metrics`: the run's).
+    #[error("no trial has metric `{metric}` (metrics: {})", .metrics.join(", "))]
+    NoMetric { metric: String, metrics: Vec<String> },
+}
+
+impl From<ReportError> for String {
+    fn from(e: ReportError) -> String {
+        e.to_string()
+    }
+}
 
 /// (x, y) points of one plotted series.
 type Points = Vec<(f64, f64)>;
@@ -179,7 +214,7 @@ pub fn json_of(run: &StoredRun, sum: &Summary, store: &Path, d: &Detail) -> Valu
                 }
             }
             Err(e) => {
-                o.insert("pareto_error".into(), json!(e));
+                o.insert("pareto_error".into(), json!(e.to_string()));
             }
         }
     }
@@ -317,18 +352,20 @@ pub fn plot_metrics(meta: &RunMeta, pareto: &[String]) -> Vec<String> {
 
 /// Write best-so-far (vs trials and vs simulated time) and Pareto plots (reward vs each of
 /// `pareto` metrics; default: params/flops/latency metrics) into `dir`. Returns the files.
-pub fn plots(run: &StoredRun, dir: &Path, pareto: &[String]) -> Result<Vec<PathBuf>, String> {
+pub fn plots(run: &StoredRun, dir: &Path, pareto: &[String]) -> Result<Vec<PathBuf>, ReportError> {
     plots_of(run, &Summary::of(run, &Gather { all_trials: false, plot_metrics: Some(pareto.to_vec()) }), dir)
 }
 
 /// [`plots`] from a [`Summary`] gathered with plot metrics (`run` itself may hold no trials).
-pub fn plots_of(run: &StoredRun, sum: &Summary, dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let p = sum.plots().ok_or("the run's summary was gathered without plot data")?;
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+pub fn plots_of(run: &StoredRun, sum: &Summary, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    let p = sum.plots().ok_or(ReportError::NoPlotData)?;
+    std::fs::create_dir_all(dir).map_err(|source| ReportError::CreateDir { path: dir.to_path_buf(), source })?;
     let mut files = Vec::new();
-    let mut write = |name: &str, body: String| -> Result<(), String> {
+    let mut write = |name: &str, body: String| -> Result<(), ReportError> {
         let p = dir.join(name);
-        std::fs::write(&p, body).map_err(|e| format!("cannot write `{}`: {e}", p.display()))?;
+        if let Err(source) = std::fs::write(&p, body) {
+            return Err(ReportError::Write { path: p, source });
+        }
         files.push(p);
         Ok(())
     };
@@ -352,7 +389,7 @@ pub fn plots_of(run: &StoredRun, sum: &Summary, dir: &Path) -> Result<Vec<PathBu
     for mp in &p.metrics {
         let m = &mp.metric;
         if mp.points.seen == 0 {
-            return Err(format!("no trial has metric `{m}` (metrics: {})", run.meta.metric_names.join(", ")));
+            return Err(ReportError::NoMetric { metric: m.clone(), metrics: run.meta.metric_names.clone() });
         }
         let s = vec![Series::dots("trials", mp.points.points(), "#7f7f7f"), Series::step("Pareto front", mp.front(), "#d62728")];
         write(&format!("pareto_{m}.svg"), chart(&format!("reward vs {m} ({title})"), m, "reward", &s))?;

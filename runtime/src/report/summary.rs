@@ -4,6 +4,8 @@
 //! plots a bounded sample of the trials' points (see [`Sample`]). Only `--trials`, which prints
 //! every trial, keeps them all.
 use super::front::{FrontScan, RunFront};
+use super::ReportError;
+use crate::error::ObjectiveError;
 use crate::objective::Objectives;
 use crate::store::{RunMeta, StoredRun, StoredTrial};
 use crate::svg::{pareto_front, Sample};
@@ -60,7 +62,7 @@ pub struct Summary {
     top: Vec<(f64, StoredTrial)>,
     /// The latest failed trials, oldest first.
     pub failures: VecDeque<StoredTrial>,
-    front: Result<FrontScan, String>,
+    front: Result<FrontScan, ObjectiveError>,
     /// Every trial, with [`Gather::all_trials`].
     pub all: Option<Vec<StoredTrial>>,
     plots: Option<Plots>,
@@ -125,7 +127,7 @@ impl Summary {
     }
 
     /// Read a SQLite run row by row into its summary (the run comes back without trials).
-    pub fn scan(path: &std::path::Path, g: &Gather) -> Result<(StoredRun, Summary), String> {
+    pub fn scan(path: &std::path::Path, g: &Gather) -> Result<(StoredRun, Summary), crate::store::StoreError> {
         let mut sum: Option<Summary> = None;
         let run = crate::store::SqliteStore::scan(path, &mut |m, t| sum.get_or_insert_with(|| Summary::new(m, g)).push(t))?;
         let sum = sum.unwrap_or_else(|| Summary::new(&run.meta, g));
@@ -205,10 +207,10 @@ impl Summary {
     }
 
     /// The run's Pareto front over its objectives.
-    pub fn front(&self, reference: Option<&[f64]>) -> Result<RunFront, String> {
+    pub fn front(&self, reference: Option<&[f64]>) -> Result<RunFront, ReportError> {
         match &self.front {
             Ok(f) => f.clone().finish(reference),
-            Err(e) => Err(e.clone()),
+            Err(e) => Err(e.clone().into()),
         }
     }
 

@@ -94,5 +94,5 @@ pub fn load_space_from(path: &Path, spec_hash: &str) -> Result<Vec<Candidate>, S
         let run = SqliteStore::read(path)?;
         return Err(StoreError::ShrunkSpecMismatch { path: path.to_path_buf(), stored_path: run.meta.spec_path, stored_hash: saved.spec_hash, hash: spec_hash.to_string() });
     }
-    saved.members.iter().map(|g| crate::space::decode(g)).collect::<Result<Vec<_>, _>>().map_err(|why| StoreError::ShrunkMember { path: path.to_path_buf(), why })
+    saved.members.iter().map(|g| crate::space::decode(g)).collect::<Result<Vec<_>, _>>().map_err(|why| StoreError::ShrunkMember { path: path.to_path_buf(), why: why.to_string() })
 }

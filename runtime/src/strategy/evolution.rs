@@ -8,7 +8,7 @@
 //! Each told result joins the population; when it exceeds `population`, the oldest member dies.
 //! Infeasible or (when asked) duplicate children are redrawn; after 100 failed mutations of one
 //! parent a random accepted candidate is used instead.
-use super::{state_from, stream_seed, AskCtx, Strategy, Told, MAX_TRIES};
+use super::{state_from, stream_seed, AskCtx, StateError, Strategy, Told, MAX_TRIES};
 use crate::space::{decode, encode};
 use nasc_compiler::rng::Rng;
 use nasc_compiler::Candidate;
@@ -40,16 +40,33 @@ impl Default for EvolutionConfig {
     }
 }
 
+/// Why an [`EvolutionConfig`] cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvolutionConfigError {
+    #[error("population must be at least 1")]
+    Population,
+    #[error("sample size must be at least 1")]
+    SampleSize,
+    #[error("mutation distance must be at least 1")]
+    MutationDistance,
+}
+
+impl From<EvolutionConfigError> for String {
+    fn from(e: EvolutionConfigError) -> String {
+        e.to_string()
+    }
+}
+
 impl EvolutionConfig {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), EvolutionConfigError> {
         if self.population == 0 {
-            return Err("population must be at least 1".into());
+            return Err(EvolutionConfigError::Population);
         }
         if self.sample_size == 0 {
-            return Err("sample size must be at least 1".into());
+            return Err(EvolutionConfigError::SampleSize);
         }
         if self.mutation_distance == 0 {
-            return Err("mutation distance must be at least 1".into());
+            return Err(EvolutionConfigError::MutationDistance);
         }
         Ok(())
     }
@@ -136,9 +153,9 @@ impl Strategy for Evolution {
         let population = self.population.iter().map(|(c, r)| (encode(c), *r)).collect();
         serde_json::to_value(State { rng_counter: self.rng.counter, asked: self.asked, population }).unwrap_or(Value::Null)
     }
-    fn restore(&mut self, state: &Value) -> Result<(), String> {
+    fn restore(&mut self, state: &Value) -> Result<(), StateError> {
         let s: State = state_from("evolution", state)?;
-        let population = s.population.into_iter().map(|(c, r)| Ok((decode(&c)?, r))).collect::<Result<_, String>>()?;
+        let population = s.population.into_iter().map(|(c, r)| Ok((decode(&c)?, r))).collect::<Result<_, StateError>>()?;
         self.rng = Rng { seed: self.rng.seed, counter: s.rng_counter };
         self.asked = s.asked;
         self.population = population;

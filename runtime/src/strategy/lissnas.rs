@@ -30,7 +30,8 @@ pub mod stats;
 
 pub use shrink::{shrink, Shrinker, Shrunk, StepStat};
 
-use super::{AskCtx, Strategy, Told, MAX_TRIES};
+use super::{AskCtx, StateError, Strategy, Told, MAX_TRIES};
+use crate::predict::gbdt::GbdtError;
 use crate::predict::GbdtConfig;
 use crate::space::{decode, encode};
 use nasc_compiler::Candidate;
@@ -75,21 +76,43 @@ impl Default for LissnasConfig {
     }
 }
 
+/// Why a [`LissnasConfig`] cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LissnasConfigError {
+    #[error("lissnas: `init_queries` must be at least 2 (the predictor needs data), not {0}")]
+    InitQueries(usize),
+    #[error("lissnas: `samples` and `seeds` must be at least 1")]
+    SamplesSeeds,
+    #[error("lissnas: `edit_fraction` must be in (0, 1], not `{0}`")]
+    EditFraction(f64),
+    #[error("lissnas: unknown inner search `{0}` (known: rs, greedy)")]
+    Inner(String),
+    /// The predictor's settings.
+    #[error(transparent)]
+    Predictor(#[from] GbdtError),
+}
+
+impl From<LissnasConfigError> for String {
+    fn from(e: LissnasConfigError) -> String {
+        e.to_string()
+    }
+}
+
 impl LissnasConfig {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), LissnasConfigError> {
         if self.init_queries < 2 {
-            return Err(format!("lissnas: `init_queries` must be at least 2 (the predictor needs data), not {}", self.init_queries));
+            return Err(LissnasConfigError::InitQueries(self.init_queries));
         }
         if self.samples == 0 || self.seeds == 0 {
-            return Err("lissnas: `samples` and `seeds` must be at least 1".into());
+            return Err(LissnasConfigError::SamplesSeeds);
         }
         if !(self.edit_fraction > 0.0 && self.edit_fraction <= 1.0) {
-            return Err(format!("lissnas: `edit_fraction` must be in (0, 1], not `{}`", self.edit_fraction));
+            return Err(LissnasConfigError::EditFraction(self.edit_fraction));
         }
         if self.inner != "rs" && self.inner != "greedy" {
-            return Err(format!("lissnas: unknown inner search `{}` (known: rs, greedy)", self.inner));
+            return Err(LissnasConfigError::Inner(self.inner.clone()));
         }
-        self.predictor.validate()
+        Ok(self.predictor.validate()?)
     }
 }
 
@@ -172,12 +195,12 @@ impl Lissnas {
 
 /// The shrunk space recorded in a `lissnas` strategy state (as stored in a run's checkpoint):
 /// None while shrinking, Some(None) if it did not shrink, else the sorted members.
-pub fn shrunk_from_state(state: &Value) -> Result<Option<Option<Vec<Candidate>>>, String> {
+pub fn shrunk_from_state(state: &Value) -> Result<Option<Option<Vec<Candidate>>>, StateError> {
     Ok(shrink::output_of(shrinker_state(state)?)?.result)
 }
 
-fn shrinker_state(state: &Value) -> Result<&Value, String> {
-    state.get("shrinker").ok_or_else(|| "lissnas state lacks `shrinker`".to_string())
+fn shrinker_state(state: &Value) -> Result<&Value, StateError> {
+    state.get("shrinker").ok_or(StateError::NoShrinker)
 }
 
 impl Strategy for Lissnas {
@@ -216,7 +239,7 @@ impl Strategy for Lissnas {
         let st = LissnasState { shrinker: self.shrinker.state(), inner_pool: self.inner_pool.as_ref().map(|p| p.iter().map(encode).collect()) };
         serde_json::to_value(st).unwrap_or(Value::Null)
     }
-    fn restore(&mut self, state: &Value) -> Result<(), String> {
+    fn restore(&mut self, state: &Value) -> Result<(), StateError> {
         let st: LissnasState = super::state_from("lissnas", state)?;
         self.shrinker.restore(&st.shrinker)?;
         self.inner_pool = st.inner_pool.map(|p| p.iter().map(|x| decode(x)).collect::<Result<_, _>>()).transpose()?;
@@ -240,7 +263,7 @@ pub enum ShrunkSpace {
 }
 
 /// The shrunk space recorded in a `lissnas` strategy state (as stored in a run's checkpoint).
-pub fn shrunk_space(state: &Value) -> Result<ShrunkSpace, String> {
+pub fn shrunk_space(state: &Value) -> Result<ShrunkSpace, StateError> {
     let out = shrink::output_of(shrinker_state(state)?)?;
     let steps = serde_json::to_value(&out.history).unwrap_or(Value::Null);
     let queries = out.queries;

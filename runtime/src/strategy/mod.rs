@@ -1,6 +1,7 @@
 //! Search strategies as ask/tell state machines whose state serializes (serde JSON), so that a run
 //! stops and resumes exactly.
-use crate::space::SearchSpace;
+use crate::error::StrategyError;
+use crate::space::{DecodeError, SearchSpace};
 use nasc_compiler::rng::{splitmix64, Rng};
 use nasc_compiler::Candidate;
 use serde_json::Value;
@@ -14,13 +15,90 @@ pub mod nsga2;
 pub mod popnas;
 pub mod random;
 
-pub use evolution::{Evolution, EvolutionConfig};
-pub use l2nas::{L2nas, L2nasConfig};
-pub use layernas::{LayerNas, LayerNasConfig};
-pub use lissnas::{Lissnas, LissnasConfig};
-pub use nsga2::{Nsga2, Nsga2Config};
-pub use popnas::{Popnas, PopnasConfig};
+pub use evolution::{Evolution, EvolutionConfig, EvolutionConfigError};
+pub use l2nas::{L2nas, L2nasConfig, L2nasConfigError, L2nasError};
+pub use layernas::{LayerNas, LayerNasConfig, LayerNasConfigError, LayerNasError};
+pub use lissnas::{Lissnas, LissnasConfig, LissnasConfigError};
+pub use nsga2::{Nsga2, Nsga2Config, Nsga2ConfigError};
+pub use popnas::{Popnas, PopnasConfig, PopnasConfigError, PopnasError};
 pub use random::RandomSearch;
+
+/// Why a strategy cannot be built from its name and configuration ([`make`]), or cannot run on a
+/// space and objectives ([`check_run`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    Name(#[from] StrategyError),
+    /// `config`: the configuration's JSON text.
+    #[error("bad `{name}` strategy config `{config}`: expected a JSON object of settings, e.g. `{{}}` for the defaults")]
+    NotAnObject { name: String, config: String },
+    /// Settings that do not read as the strategy's configuration (an unknown key, a wrong type).
+    #[error("bad `{name}` strategy config: {source}")]
+    Unreadable {
+        name: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("strategy `{name}` is listed but not built")]
+    NotBuilt { name: &'static str },
+    #[error(transparent)]
+    Evolution(#[from] EvolutionConfigError),
+    #[error(transparent)]
+    LayerNas(#[from] LayerNasConfigError),
+    #[error(transparent)]
+    L2nas(#[from] L2nasConfigError),
+    #[error(transparent)]
+    Lissnas(#[from] LissnasConfigError),
+    #[error(transparent)]
+    Nsga2(#[from] Nsga2ConfigError),
+    #[error(transparent)]
+    PopnasConfig(#[from] PopnasConfigError),
+    /// `popnas` on a space or objectives it cannot use ([`check_run`]).
+    #[error(transparent)]
+    Popnas(#[from] PopnasError),
+}
+
+impl From<ConfigError> for String {
+    fn from(e: ConfigError) -> String {
+        e.to_string()
+    }
+}
+
+/// Why a checkpointed strategy state cannot be restored ([`Strategy::restore`]).
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// `key`: the missing key in backticks, as serde names it.
+    #[error("{strategy} state lacks {key}")]
+    Lacks {
+        strategy: &'static str,
+        key: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{strategy} state: {source}")]
+    Unreadable {
+        strategy: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("bad popnas state: {0}")]
+    Popnas(#[source] serde_json::Error),
+    #[error("strategy state lacks `rng_counter`")]
+    NoRngCounter,
+    #[error("lissnas state lacks `shrinker`")]
+    NoShrinker,
+    /// A stored candidate that does not decode.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error(transparent)]
+    L2nas(#[from] L2nasError),
+}
+
+impl From<StateError> for String {
+    fn from(e: StateError) -> String {
+        e.to_string()
+    }
+}
 
 /// Keys of every candidate asked so far (duplicate skipping). Not part of a strategy's state:
 /// the runner rebuilds it from the store on resume.
@@ -127,7 +205,7 @@ pub trait Strategy {
     fn tell(&mut self, results: &[Told]);
     /// The complete state; `restore` of it continues exactly.
     fn state(&self) -> Value;
-    fn restore(&mut self, state: &Value) -> Result<(), String>;
+    fn restore(&mut self, state: &Value) -> Result<(), StateError>;
 }
 
 /// Draws before a strategy gives up finding an accepted candidate.
@@ -148,27 +226,27 @@ pub const KNOWN: &[(&str, &[&str])] =
 pub const MULTI_OBJECTIVE: &[&str] = &["rs", "nsga2", "popnas"];
 
 /// The short name of a strategy given by name or alias (`random` -> `rs`).
-pub fn canonical(name: &str) -> Result<&'static str, crate::error::StrategyError> {
+pub fn canonical(name: &str) -> Result<&'static str, StrategyError> {
     let lower = name.trim().to_lowercase();
     KNOWN
         .iter()
         .find(|(short, aliases)| *short == lower || aliases.contains(&lower.as_str()))
         .map(|(short, _)| *short)
-        .ok_or_else(|| crate::error::StrategyError::Unknown { name: name.to_string(), known: KNOWN.iter().map(|(s, _)| *s).collect() })
+        .ok_or_else(|| StrategyError::Unknown { name: name.to_string(), known: KNOWN.iter().map(|(s, _)| *s).collect() })
 }
 
 /// Parse a strategy config (null = all defaults; missing fields take defaults).
-fn config<T: serde::de::DeserializeOwned + Default>(name: &str, config: &Value) -> Result<T, String> {
+fn config<T: serde::de::DeserializeOwned + Default>(name: &'static str, config: &Value) -> Result<T, ConfigError> {
     if config.is_null() || config.as_object().is_some_and(|o| o.is_empty()) {
         return Ok(T::default());
     }
-    serde_json::from_value(config.clone()).map_err(|e| format!("bad `{name}` strategy config: {e}"))
+    serde_json::from_value(config.clone()).map_err(|source| ConfigError::Unreadable { name, source })
 }
 
 /// Build a strategy by name or alias from a JSON config (missing fields take defaults).
-pub fn make(name: &str, config_json: &Value, seed: u64) -> Result<Box<dyn Strategy>, String> {
+pub fn make(name: &str, config_json: &Value, seed: u64) -> Result<Box<dyn Strategy>, ConfigError> {
     if !(config_json.is_null() || config_json.is_object()) {
-        return Err(format!("bad `{name}` strategy config `{config_json}`: expected a JSON object of settings, e.g. `{{}}` for the defaults"));
+        return Err(ConfigError::NotAnObject { name: name.to_string(), config: config_json.to_string() });
     }
     match canonical(name)? {
         "rs" => Ok(Box::new(RandomSearch::new(seed))),
@@ -202,7 +280,7 @@ pub fn make(name: &str, config_json: &Value, seed: u64) -> Result<Box<dyn Strate
             cfg.validate()?;
             Ok(Box::new(Popnas::new(cfg, seed)))
         }
-        other => Err(format!("strategy `{other}` is listed but not built")),
+        other => Err(ConfigError::NotBuilt { name: other }),
     }
 }
 
@@ -210,7 +288,7 @@ pub fn make(name: &str, config_json: &Value, seed: u64) -> Result<Box<dyn Strate
 /// `popnas` needs the cell decisions and ops it is configured with, an accuracy and (in `popnas`
 /// mode) a training-time objective. (With several workers a step's children run at once; the
 /// next step waits for their results.)
-pub fn check_run(name: &str, config_json: &Value, space: &SearchSpace, objectives: &[crate::objective::Objective]) -> Result<(), String> {
+pub fn check_run(name: &str, config_json: &Value, space: &SearchSpace, objectives: &[crate::objective::Objective]) -> Result<(), ConfigError> {
     if canonical(name)? == "popnas" {
         let cfg: PopnasConfig = config("popnas", config_json)?;
         popnas::check_space(space, &cfg)?;
@@ -221,17 +299,17 @@ pub fn check_run(name: &str, config_json: &Value, space: &SearchSpace, objective
 
 /// A strategy state (JSON, as checkpointed) read back into the strategy's serde struct. A
 /// missing key reads "`name` state lacks `key`", as the hand-written readers said.
-pub(crate) fn state_from<T: serde::de::DeserializeOwned>(name: &str, state: &Value) -> Result<T, String> {
-    T::deserialize(state).map_err(|e| {
-        let m = e.to_string();
+pub(crate) fn state_from<T: serde::de::DeserializeOwned>(strategy: &'static str, state: &Value) -> Result<T, StateError> {
+    T::deserialize(state).map_err(|source| {
+        let m = source.to_string();
         match m.strip_prefix("missing field ") {
-            Some(key) => format!("{name} state lacks {key}"),
-            None => format!("{name} state: {m}"),
+            Some(key) => StateError::Lacks { strategy, key: key.to_string(), source },
+            None => StateError::Unreadable { strategy, source },
         }
     })
 }
 
-pub(crate) fn rng_from_state(seed: u64, state: &Value) -> Result<Rng, String> {
-    let counter = state.get("rng_counter").and_then(Value::as_u64).ok_or("strategy state lacks `rng_counter`")?;
+pub(crate) fn rng_from_state(seed: u64, state: &Value) -> Result<Rng, StateError> {
+    let counter = state.get("rng_counter").and_then(Value::as_u64).ok_or(StateError::NoRngCounter)?;
     Ok(Rng { seed, counter })
 }

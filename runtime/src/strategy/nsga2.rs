@@ -18,9 +18,9 @@
 //!   the worst member, last front, smallest crowding distance, oldest first, leaves at once: the
 //!   steady-state NSGA-II of Durillo et al. 2009), which suits asynchronous workers and small
 //!   budgets. The default is chosen on the NB201 check in docs/pareto.md.
-use super::{state_from, stream_seed, AskCtx, Strategy, Told, MAX_TRIES};
+use super::{state_from, stream_seed, AskCtx, StateError, Strategy, Told, MAX_TRIES};
 use crate::pareto::{crowded_cmp, crowding_distance, nondominated_sort};
-use crate::space::{decode, encode};
+use crate::space::{decode, encode, DecodeError};
 use nasc_compiler::rng::Rng;
 use nasc_compiler::{Candidate, Slot};
 use serde::{Deserialize, Serialize};
@@ -46,21 +46,41 @@ impl Default for Nsga2Config {
     }
 }
 
+/// Why an [`Nsga2Config`] cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Nsga2ConfigError {
+    #[error("population must be at least 2, not `{0}`")]
+    Population(usize),
+    /// `name`: `crossover` or `mutation`.
+    #[error("{name} must be a probability in [0, 1], not `{value}`")]
+    Probability { name: &'static str, value: f64 },
+    #[error("mutation distance must be at least 1")]
+    MutationDistance,
+    #[error("replacement must be `generational` or `steady`, not `{0}`")]
+    Replacement(String),
+}
+
+impl From<Nsga2ConfigError> for String {
+    fn from(e: Nsga2ConfigError) -> String {
+        e.to_string()
+    }
+}
+
 impl Nsga2Config {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Nsga2ConfigError> {
         if self.population < 2 {
-            return Err(format!("population must be at least 2, not `{}`", self.population));
+            return Err(Nsga2ConfigError::Population(self.population));
         }
         for (name, p) in [("crossover", self.crossover), ("mutation", self.mutation)] {
             if !(0.0..=1.0).contains(&p) {
-                return Err(format!("{name} must be a probability in [0, 1], not `{p}`"));
+                return Err(Nsga2ConfigError::Probability { name, value: p });
             }
         }
         if self.mutation_distance == 0 {
-            return Err("mutation distance must be at least 1".into());
+            return Err(Nsga2ConfigError::MutationDistance);
         }
         if self.replacement != "generational" && self.replacement != "steady" {
-            return Err(format!("replacement must be `generational` or `steady`, not `{}`", self.replacement));
+            return Err(Nsga2ConfigError::Replacement(self.replacement.clone()));
         }
         Ok(())
     }
@@ -202,7 +222,7 @@ fn members_out(ms: &[Member]) -> Vec<(String, Vec<f64>)> {
     ms.iter().map(|m| (encode(&m.candidate), m.objectives.clone())).collect()
 }
 
-fn members_in(ms: Vec<(String, Vec<f64>)>) -> Result<Vec<Member>, String> {
+fn members_in(ms: Vec<(String, Vec<f64>)>) -> Result<Vec<Member>, DecodeError> {
     ms.into_iter().map(|(c, objectives)| Ok(Member { candidate: decode(&c)?, objectives })).collect()
 }
 
@@ -257,7 +277,7 @@ impl Strategy for Nsga2 {
         let s = State { rng_counter: self.rng.counter, asked: self.asked, population: members_out(&self.population), children: members_out(&self.children) };
         serde_json::to_value(s).unwrap_or(Value::Null)
     }
-    fn restore(&mut self, state: &Value) -> Result<(), String> {
+    fn restore(&mut self, state: &Value) -> Result<(), StateError> {
         let s: State = state_from("nsga2", state)?;
         let (population, children) = (members_in(s.population)?, members_in(s.children)?);
         self.rng = Rng { seed: self.rng.seed, counter: s.rng_counter };

@@ -1,5 +1,5 @@
 //! Random search: every candidate uniform over the valid space, infeasible ones skipped.
-use super::{state_from, stream_seed, AskCtx, Strategy, Told, MAX_TRIES};
+use super::{state_from, stream_seed, AskCtx, StateError, Strategy, Told, MAX_TRIES};
 use nasc_compiler::rng::Rng;
 use nasc_compiler::Candidate;
 use serde::{Deserialize, Serialize};
@@ -42,7 +42,7 @@ impl Strategy for RandomSearch {
     fn state(&self) -> Value {
         serde_json::to_value(State { rng_counter: self.rng.counter }).unwrap_or(Value::Null)
     }
-    fn restore(&mut self, state: &Value) -> Result<(), String> {
+    fn restore(&mut self, state: &Value) -> Result<(), StateError> {
         let s: State = state_from("rs", state)?;
         self.rng = Rng { seed: self.rng.seed, counter: s.rng_counter };
         Ok(())

@@ -157,7 +157,7 @@ fn claim_queued(tx: &mut Transaction, run: &str, worker: &str, want: usize) -> R
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let id = r.get::<_, i64>(0) as u64;
-        let candidate = decode(r.get(2)).map_err(|why| PgError::BadTrial { run: run.to_string(), id, why })?;
+        let candidate = decode(r.get(2)).map_err(|why| PgError::BadTrial { run: run.to_string(), id, why: why.to_string() })?;
         out.push(Claimed { id, attempt: r.get(1), candidate });
     }
     out.sort_by_key(|c| c.id);
@@ -295,7 +295,7 @@ pub fn exchange(conn: &mut Conn, view: &RunView, cache: &mut StrategyCache, req:
                 let id: i64 = r.get(0);
                 let attempts: i32 = r.get(1);
                 if attempts > h.max_retries {
-                    let candidate = decode(r.get(2)).map_err(|why| PgError::BadTrial { run: run.to_string(), id: id as u64, why })?;
+                    let candidate = decode(r.get(2)).map_err(|why| PgError::BadTrial { run: run.to_string(), id: id as u64, why: why.to_string() })?;
                     let c = Claimed { id: id as u64, attempt: attempts, candidate };
                     let why = format!("the lease expired on each of {attempts} attempts (the workers died, or lost the database for over {} s); not retried (max_retries {})", h.lease, h.max_retries);
                     failed.push(view.finished(&c, Err(why), None));

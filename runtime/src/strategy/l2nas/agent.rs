@@ -1,6 +1,7 @@
 //! The L2NAS agent: actor mu(s), critic Q(alpha), their Adam optimizers, the replay buffer of
 //! (s, alpha, r) and the quantile-driven training step (Section 2.3).
 use super::config::L2nasConfig;
+use super::L2nasError;
 use crate::nn::{b64_to_f32s, f32s_to_b64, Activation, Adam, Mlp, Tape};
 use nasc_compiler::rng::Rng;
 use serde::{Deserialize, Serialize};
@@ -64,9 +65,9 @@ pub struct Agent {
 
 impl Agent {
     /// Fresh networks for actions of width `dim`, initialized from `rng`.
-    pub fn new(cfg: &L2nasConfig, dim: usize, rng: &mut Rng) -> Result<Self, String> {
+    pub fn new(cfg: &L2nasConfig, dim: usize, rng: &mut Rng) -> Result<Self, L2nasError> {
         if dim == 0 {
-            return Err("l2nas: the space has no decisions to relax".into());
+            return Err(L2nasError::NoDecisions);
         }
         let mut sizes = vec![dim];
         sizes.extend(&cfg.hidden);
@@ -190,10 +191,10 @@ impl Agent {
     }
 
     /// Restore [`Agent::state`] into an agent built with the same configuration and width.
-    pub fn restore(&mut self, st: &AgentState) -> Result<(), String> {
+    pub fn restore(&mut self, st: &AgentState) -> Result<(), L2nasError> {
         let dim = st.dim;
         if dim != self.dim {
-            return Err(format!("l2nas state is for actions of width {dim}, this space has {}", self.dim));
+            return Err(L2nasError::ActionWidth { state: dim, space: self.dim });
         }
         let actor = Mlp::from_params(self.actor.sizes(), Activation::Sigmoid, b64_to_f32s(&st.actor)?)?;
         let critic = Mlp::from_params(self.critic.sizes(), Activation::Identity, b64_to_f32s(&st.critic)?)?;
@@ -203,7 +204,7 @@ impl Agent {
         critic_opt.restore(&st.critic_adam)?;
         let (states, alphas, rewards) = (b64_to_f32s(&st.replay.states)?, b64_to_f32s(&st.replay.alphas)?, b64_to_f32s(&st.replay.rewards)?);
         if states.len() != rewards.len() * dim || alphas.len() != rewards.len() * dim {
-            return Err("l2nas state: replay buffer arrays disagree in length".into());
+            return Err(L2nasError::ReplayLengths);
         }
         let replay =
             (0..rewards.len()).map(|i| Transition { state: states[i * dim..(i + 1) * dim].to_vec(), alpha: alphas[i * dim..(i + 1) * dim].to_vec(), reward: rewards[i] }).collect();

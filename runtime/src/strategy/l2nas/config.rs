@@ -94,30 +94,61 @@ impl Default for L2nasConfig {
     }
 }
 
-fn check_unit(name: &str, v: f64) -> Result<(), String> {
+/// Why an [`L2nasConfig`] cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum L2nasConfigError {
+    #[error("l2nas: `{name}` must be in [0, 1], got `{value}`")]
+    Unit { name: &'static str, value: f64 },
+    #[error("l2nas: `{name}` must be a positive number, got `{value}`")]
+    Positive { name: &'static str, value: f64 },
+    #[error("l2nas: hidden layer widths must be positive, got `{0:?}`")]
+    Hidden(Vec<usize>),
+    #[error("l2nas: `top_k` must be at least 1")]
+    TopK,
+    #[error("l2nas: `batch_size` must be at least 1")]
+    BatchSize,
+    #[error("l2nas: Adam betas must be below 1, got `{0:?}`")]
+    Betas([f64; 2]),
+    #[error("l2nas: `noise` must be a non-negative number, got `{0}`")]
+    Noise(f64),
+    #[error("l2nas: learning rates must be non-negative numbers, got `{actor}` and `{critic}`")]
+    LearningRates { actor: f64, critic: f64 },
+    #[error("l2nas: the `rescaled` reward (Eq. 7) needs `acc_env`")]
+    RescaledNeedsAccEnv,
+    #[error("l2nas: `replay_capacity` must be at least 1")]
+    ReplayCapacity,
+}
+
+impl From<L2nasConfigError> for String {
+    fn from(e: L2nasConfigError) -> String {
+        e.to_string()
+    }
+}
+
+fn check_unit(name: &'static str, v: f64) -> Result<(), L2nasConfigError> {
     if !(0.0..=1.0).contains(&v) {
-        return Err(format!("l2nas: `{name}` must be in [0, 1], got `{v}`"));
+        return Err(L2nasConfigError::Unit { name, value: v });
     }
     Ok(())
 }
 
-fn check_positive(name: &str, v: f64) -> Result<(), String> {
+fn check_positive(name: &'static str, v: f64) -> Result<(), L2nasConfigError> {
     if !(v.is_finite() && v > 0.0) {
-        return Err(format!("l2nas: `{name}` must be a positive number, got `{v}`"));
+        return Err(L2nasConfigError::Positive { name, value: v });
     }
     Ok(())
 }
 
 impl L2nasConfig {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), L2nasConfigError> {
         if self.hidden.contains(&0) {
-            return Err(format!("l2nas: hidden layer widths must be positive, got `{:?}`", self.hidden));
+            return Err(L2nasConfigError::Hidden(self.hidden.clone()));
         }
         if self.top_k == 0 {
-            return Err("l2nas: `top_k` must be at least 1".into());
+            return Err(L2nasConfigError::TopK);
         }
         if self.batch_size == 0 {
-            return Err("l2nas: `batch_size` must be at least 1".into());
+            return Err(L2nasConfigError::BatchSize);
         }
         check_unit("tau", self.tau)?;
         check_unit("eps_start", self.eps_start)?;
@@ -125,23 +156,23 @@ impl L2nasConfig {
         check_unit("betas[0]", self.betas[0])?;
         check_unit("betas[1]", self.betas[1])?;
         if self.betas.iter().any(|b| *b >= 1.0) {
-            return Err(format!("l2nas: Adam betas must be below 1, got `{:?}`", self.betas));
+            return Err(L2nasConfigError::Betas(self.betas));
         }
         if !(self.noise.is_finite() && self.noise >= 0.0) {
-            return Err(format!("l2nas: `noise` must be a non-negative number, got `{}`", self.noise));
+            return Err(L2nasConfigError::Noise(self.noise));
         }
         if ![self.actor_lr, self.critic_lr].into_iter().all(|lr| lr.is_finite() && lr >= 0.0) {
-            return Err(format!("l2nas: learning rates must be non-negative numbers, got `{}` and `{}`", self.actor_lr, self.critic_lr));
+            return Err(L2nasConfigError::LearningRates { actor: self.actor_lr, critic: self.critic_lr });
         }
         check_positive("adam_eps", self.adam_eps)?;
         check_positive("acc_scale", self.acc_scale)?;
         match (self.reward, self.acc_env) {
-            (RewardKind::Rescaled, None) => return Err("l2nas: the `rescaled` reward (Eq. 7) needs `acc_env`".into()),
+            (RewardKind::Rescaled, None) => return Err(L2nasConfigError::RescaledNeedsAccEnv),
             (_, Some(a)) => check_positive("acc_env", a)?,
             _ => {}
         }
         if self.replay_capacity == Some(0) {
-            return Err("l2nas: `replay_capacity` must be at least 1".into());
+            return Err(L2nasConfigError::ReplayCapacity);
         }
         Ok(())
     }

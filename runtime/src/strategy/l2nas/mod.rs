@@ -21,9 +21,9 @@
 //! step takes random actions until one is (the paper has neither constraints nor duplicate
 //! skipping). The whole state (networks, Adam moments, replay buffer, top-K history, actions
 //! in flight, RNG counter) serializes for exact resume.
-use super::{rng_from_state, stream_seed, AskCtx, Strategy, Told, MAX_TRIES};
-use crate::nn::{b64_to_f32s, f32s_to_b64, uniform};
-use crate::space::{decode, encode, SearchSpace};
+use super::{rng_from_state, stream_seed, AskCtx, StateError, Strategy, Told, MAX_TRIES};
+use crate::nn::{b64_to_f32s, f32s_to_b64, uniform, NnError};
+use crate::space::{decode, encode, CompileError, SearchSpace};
 use agent::AgentState;
 use nasc_compiler::rng::Rng;
 use nasc_compiler::{Candidate, Slot};
@@ -50,7 +50,35 @@ pub mod agent;
 pub mod config;
 
 pub use agent::{Agent, Transition};
-pub use config::{DiscretizeKind, L2nasConfig, RewardKind};
+pub use config::{DiscretizeKind, L2nasConfig, L2nasConfigError, RewardKind};
+
+/// Why L2NAS cannot ask on a space, or restore its networks from a state.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum L2nasError {
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    /// A network, an optimizer state or a serialized array of the agent.
+    #[error(transparent)]
+    Nn(#[from] NnError),
+    #[error("l2nas: the space has no decisions to relax")]
+    NoDecisions,
+    #[error("l2nas: no agent")]
+    NoAgent,
+    #[error("l2nas state is for actions of width {state}, this space has {space}")]
+    ActionWidth { state: usize, space: usize },
+    #[error("l2nas state is for decision arities {state:?}, this space has {space:?}")]
+    Arities { state: Vec<usize>, space: Vec<usize> },
+    #[error("l2nas state: replay buffer arrays disagree in length")]
+    ReplayLengths,
+    #[error("l2nas state: bad pending action")]
+    BadPending,
+}
+
+impl From<L2nasError> for String {
+    fn from(e: L2nasError) -> String {
+        e.to_string()
+    }
+}
 
 /// An action in flight: the candidate, the state it was taken in and the continuous action.
 #[derive(Clone, Debug)]
@@ -76,7 +104,7 @@ pub struct L2nas {
     top: Vec<(f64, Candidate)>,
     pending: BTreeMap<u64, Pending>,
     /// A problem met while asking (the space could not be compiled); the run then ends.
-    pub error: Option<String>,
+    pub error: Option<L2nasError>,
 }
 
 impl L2nas {
@@ -152,11 +180,11 @@ impl L2nas {
         s
     }
 
-    fn ensure_agent(&mut self, space: &SearchSpace) -> Result<(), String> {
+    fn ensure_agent(&mut self, space: &SearchSpace) -> Result<(), L2nasError> {
         let arities = space.arities();
         if self.agent.is_some() {
             if arities != self.arities {
-                return Err(format!("l2nas state is for decision arities {:?}, this space has {:?}", self.arities, arities));
+                return Err(L2nasError::Arities { state: self.arities.clone(), space: arities });
             }
             return Ok(());
         }
@@ -173,7 +201,7 @@ impl L2nas {
 
     /// Discretize(alpha) into a candidate. Rows are passed centered (alpha - 0.5): the argmax of
     /// a row is unchanged, and a subset member counts as chosen when its weight exceeds 0.5.
-    fn discretize(&self, space: &SearchSpace, alpha: &[f32]) -> Result<Candidate, String> {
+    fn discretize(&self, space: &SearchSpace, alpha: &[f32]) -> Result<Candidate, CompileError> {
         let compiled = space.compiled()?;
         let mut rows = Vec::with_capacity(self.arities.len());
         let mut at = 0;
@@ -188,14 +216,14 @@ impl L2nas {
         Ok(compiled.decode(&row))
     }
 
-    fn ask_one(&mut self, ctx: &mut AskCtx, state: &[f32], actor_out: &mut Option<Vec<f32>>) -> Result<Option<Candidate>, String> {
+    fn ask_one(&mut self, ctx: &mut AskCtx, state: &[f32], actor_out: &mut Option<Vec<f32>>) -> Result<Option<Candidate>, L2nasError> {
         let t = self.asked;
         let explore = t < self.cfg.warmup || uniform(&mut self.rng) < self.cfg.epsilon(t);
         let mut alpha = if explore {
             self.random_actions += 1;
             self.random_action()
         } else {
-            let agent = self.agent.as_mut().ok_or("l2nas: no agent")?;
+            let agent = self.agent.as_mut().ok_or(L2nasError::NoAgent)?;
             let mu = actor_out.get_or_insert_with(|| agent.act(state)).clone();
             let xi = self.cfg.noise;
             mu.into_iter().map(|m| m + ((2.0 * uniform(&mut self.rng) - 1.0) * xi) as f32).collect()
@@ -303,7 +331,7 @@ impl Strategy for L2nas {
         };
         serde_json::to_value(st).unwrap_or(Value::Null)
     }
-    fn restore(&mut self, state: &Value) -> Result<(), String> {
+    fn restore(&mut self, state: &Value) -> Result<(), StateError> {
         let st: L2nasState = super::state_from("l2nas", state)?;
         let rng = rng_from_state(self.rng.seed, state)?;
         let dim: usize = st.arities.iter().sum();
@@ -315,13 +343,13 @@ impl Strategy for L2nas {
                 Some(agent)
             }
         };
-        let top = st.top.iter().map(|(r, c)| Ok((*r, decode(c)?))).collect::<Result<Vec<_>, String>>()?;
+        let top = st.top.iter().map(|(r, c)| Ok((*r, decode(c)?))).collect::<Result<Vec<_>, StateError>>()?;
         let mut pending = BTreeMap::new();
         for (id, c, s, a) in &st.pending {
-            let bad = || "l2nas state: bad pending action".to_string();
-            let (candidate, s, alpha) = (decode(c)?, b64_to_f32s(s)?, b64_to_f32s(a)?);
+            let f32s = |t: &str| b64_to_f32s(t).map_err(|e| StateError::L2nas(e.into()));
+            let (candidate, s, alpha) = (decode(c)?, f32s(s)?, f32s(a)?);
             if s.len() != dim || alpha.len() != dim {
-                return Err(bad());
+                return Err(L2nasError::BadPending.into());
             }
             pending.insert(*id, Pending { candidate, state: s, alpha });
         }

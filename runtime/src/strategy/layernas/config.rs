@@ -91,6 +91,35 @@ impl Default for LayerNasConfig {
     }
 }
 
+/// Why a [`LayerNasConfig`] cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LayerNasConfigError {
+    #[error("layernas: `buckets` must be at least 1")]
+    Buckets,
+    #[error("layernas: `per_bucket` must be at least 1")]
+    PerBucket,
+    #[error("layernas: `parents_per_layer` must be at least 1 (or absent for all)")]
+    ParentsPerLayer,
+    #[error("layernas: `options_per_parent` must be at least 1 (or absent for all)")]
+    OptionsPerParent,
+    #[error("layernas: target `[{lo}, {hi}]` must be a finite range with min <= max")]
+    Target { lo: f64, hi: f64 },
+    #[error("layernas: `max_fraction` `{0}` must be positive")]
+    MaxFraction(f64),
+    #[error("layernas: `min_fraction` `{0}` must be in [0, max_fraction]")]
+    MinFraction(f64),
+    #[error("layernas: `fill_metric` must name a metric of the spec")]
+    FillMetric,
+    #[error("layernas: `metric` must name a metric of the spec")]
+    Metric,
+}
+
+impl From<LayerNasConfigError> for String {
+    fn from(e: LayerNasConfigError) -> String {
+        e.to_string()
+    }
+}
+
 impl LayerNasConfig {
     /// The fill in effect (`auto` resolved by the mode).
     pub fn effective_fill(&self) -> Fill {
@@ -101,37 +130,37 @@ impl LayerNasConfig {
         }
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), LayerNasConfigError> {
         if self.buckets == 0 {
-            return Err("layernas: `buckets` must be at least 1".into());
+            return Err(LayerNasConfigError::Buckets);
         }
         if self.per_bucket == 0 {
-            return Err("layernas: `per_bucket` must be at least 1".into());
+            return Err(LayerNasConfigError::PerBucket);
         }
         if self.parents_per_layer == Some(0) {
-            return Err("layernas: `parents_per_layer` must be at least 1 (or absent for all)".into());
+            return Err(LayerNasConfigError::ParentsPerLayer);
         }
         if self.options_per_parent == Some(0) {
-            return Err("layernas: `options_per_parent` must be at least 1 (or absent for all)".into());
+            return Err(LayerNasConfigError::OptionsPerParent);
         }
         if let Some([lo, hi]) = self.target {
             if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
-                return Err(format!("layernas: target `[{lo}, {hi}]` must be a finite range with min <= max"));
+                return Err(LayerNasConfigError::Target { lo, hi });
             }
         }
         if !(self.max_fraction.is_finite() && self.max_fraction > 0.0) {
-            return Err(format!("layernas: `max_fraction` `{}` must be positive", self.max_fraction));
+            return Err(LayerNasConfigError::MaxFraction(self.max_fraction));
         }
         if let Some(f) = self.min_fraction {
             if !(f.is_finite() && f >= 0.0 && f <= self.max_fraction) {
-                return Err(format!("layernas: `min_fraction` `{f}` must be in [0, max_fraction]"));
+                return Err(LayerNasConfigError::MinFraction(f));
             }
         }
         if self.fill_metric.as_deref() == Some("") {
-            return Err("layernas: `fill_metric` must name a metric of the spec".into());
+            return Err(LayerNasConfigError::FillMetric);
         }
         if self.metric.is_empty() {
-            return Err("layernas: `metric` must name a metric of the spec".into());
+            return Err(LayerNasConfigError::Metric);
         }
         Ok(())
     }

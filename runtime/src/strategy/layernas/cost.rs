@@ -1,6 +1,7 @@
 //! Size mode: the target cost range, the prefix filter of `select` (section 4.2) and the
 //! per-layer cost ranges of Eq. 4.
 use super::config::LayerNasConfig;
+use super::LayerNasError;
 use crate::space::SearchSpace;
 use nasc_compiler::compiled::CompiledSpace;
 use serde::{Deserialize, Serialize};
@@ -23,20 +24,18 @@ pub struct CostModel {
 const SLACK: f64 = 1e-9;
 
 impl CostModel {
-    pub fn new(space: &SearchSpace, cfg: &LayerNasConfig) -> Result<Self, String> {
+    pub fn new(space: &SearchSpace, cfg: &LayerNasConfig) -> Result<Self, LayerNasError> {
         let cs = space.compiled()?;
         let name = &cfg.metric;
-        let metric = cs.metric_names().iter().position(|n| n == name).ok_or_else(|| format!("layernas: unknown metric `{name}` (metrics: {})", space.metric_names().join(", ")))?;
+        let metric = cs.metric_names().iter().position(|n| n == name).ok_or_else(|| LayerNasError::UnknownMetric { name: name.clone(), metrics: space.metric_names().to_vec() })?;
         let root = cs.encode(&space.inner().default_candidate());
-        let global = cs
-            .prefix_bounds(&root, 0, metric)
-            .ok_or_else(|| format!("layernas: metric `{name}` is not a sum of per-decision costs; size mode needs an additive metric such as `flops` or `params`"))?;
+        let global = cs.prefix_bounds(&root, 0, metric).ok_or_else(|| LayerNasError::NotAdditive { name: name.clone() })?;
         let target = match cfg.target {
             Some([lo, hi]) => (lo, hi),
             None => (cfg.min_fraction.map_or(global.0, |f| f * global.1), cfg.max_fraction * global.1),
         };
         if target.1 < global.0 * (1.0 - SLACK) || target.0 > global.1 * (1.0 + SLACK) {
-            return Err(format!("layernas: target `{name}` range [{}, {}] contains no model of the space (its models cost {} to {})", target.0, target.1, global.0, global.1));
+            return Err(LayerNasError::EmptyTarget { name: name.clone(), target, global });
         }
         let n = cs.n_dec();
         let mut ranges = Vec::with_capacity(n);

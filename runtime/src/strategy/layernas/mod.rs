@@ -42,11 +42,11 @@
 mod config;
 pub mod cost;
 
-pub use config::{Fill, LayerNasConfig, Mode, TopologyPhi};
+pub use config::{Fill, LayerNasConfig, LayerNasConfigError, Mode, TopologyPhi};
 pub use cost::CostModel;
 
-use super::{stream_seed, AskCtx, Strategy, Told};
-use crate::space::{decode, encode};
+use super::{stream_seed, AskCtx, StateError, Strategy, Told};
+use crate::space::{decode, encode, CompileError};
 use nasc_compiler::compiled::CompiledSpace;
 use nasc_compiler::rng::Rng;
 use nasc_compiler::{Candidate, Slot};
@@ -147,7 +147,33 @@ pub struct LayerNas {
     cfg: LayerNasConfig,
     rng: Rng,
     d: Dyn,
-    error: Option<String>,
+    error: Option<LayerNasError>,
+}
+
+/// Why a LayerNAS search cannot start on a space (its cost model, its fill).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LayerNasError {
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    /// `metrics`: the space's derived metrics.
+    #[error("layernas: unknown metric `{name}` (metrics: {})", .metrics.join(", "))]
+    UnknownMetric { name: String, metrics: Vec<String> },
+    #[error("layernas: metric `{name}` is not a sum of per-decision costs; size mode needs an additive metric such as `flops` or `params`")]
+    NotAdditive { name: String },
+    /// `target` and `global`: the target range and the space's (min, max) cost.
+    #[error("layernas: target `{name}` range [{}, {}] contains no model of the space (its models cost {} to {})", .target.0, .target.1, .global.0, .global.1)]
+    EmptyTarget { name: String, target: (f64, f64), global: (f64, f64) },
+    /// `metrics`: the compiled space's metrics.
+    #[error("layernas: unknown `fill_metric` `{name}` (metrics: {})", .metrics.join(", "))]
+    UnknownFillMetric { name: String, metrics: Vec<String> },
+    #[error("layernas: `fill_metric` `{name}` is not a sum of per-decision costs; `fill = \"largest\"` needs an additive metric such as `flops`")]
+    FillNotAdditive { name: String },
+}
+
+impl From<LayerNasError> for String {
+    fn from(e: LayerNasError) -> String {
+        e.to_string()
+    }
 }
 
 /// One stored set of a layer: its bucket label and its models, best first, with their rewards.
@@ -164,8 +190,8 @@ impl LayerNas {
     }
 
     /// Why the search could not start (bad metric or target for the space), if it could not.
-    pub fn error(&self) -> Option<&str> {
-        self.error.as_deref()
+    pub fn error(&self) -> Option<&LayerNasError> {
+        self.error.as_ref()
     }
 
     /// The size-mode cost model (after the first `ask`).
@@ -186,7 +212,7 @@ impl LayerNas {
         Some((parent, *f.layers.first()?))
     }
 
-    fn init(&mut self, ctx: &AskCtx) -> Result<(), String> {
+    fn init(&mut self, ctx: &AskCtx) -> Result<(), LayerNasError> {
         if self.d.sets.len() == ctx.space.num_decisions().max(1) {
             return Ok(());
         }
@@ -197,7 +223,7 @@ impl LayerNas {
         let cs = ctx.space.compiled()?;
         let names = cs.metric_names();
         let metric = match &self.cfg.fill_metric {
-            Some(m) => Some(names.iter().position(|n| n == m).ok_or_else(|| format!("layernas: unknown `fill_metric` `{m}` (metrics: {})", names.join(", ")))?),
+            Some(m) => Some(names.iter().position(|n| n == m).ok_or_else(|| LayerNasError::UnknownFillMetric { name: m.clone(), metrics: names.to_vec() })?),
             None => names.iter().position(|n| n == "flops").or_else(|| names.iter().position(|n| n == "params")),
         };
         if let Some(m) = metric {
@@ -205,10 +231,7 @@ impl LayerNas {
             if self.cfg.effective_fill() == Fill::Largest {
                 self.d.fill = cs.extreme_completion(&root, 0, m, true);
                 if self.d.fill.is_none() && self.cfg.fill_metric.is_some() {
-                    return Err(format!(
-                        "layernas: `fill_metric` `{}` is not a sum of per-decision costs; `fill = \"largest\"` needs an additive metric such as `flops`",
-                        names[m]
-                    ));
+                    return Err(LayerNasError::FillNotAdditive { name: names[m].clone() });
                 }
             }
             self.d.cheap = cs.extreme_completion(&root, 0, m, false);
@@ -427,7 +450,7 @@ impl Strategy for LayerNas {
         if self.d.done || self.error.is_some() {
             return Vec::new();
         }
-        let cs = match self.init(ctx).and_then(|_| ctx.space.compiled()) {
+        let cs = match self.init(ctx).and_then(|_| ctx.space.compiled().map_err(LayerNasError::from)) {
             Ok(cs) => cs,
             Err(e) => {
                 eprintln!("{e}");
@@ -467,8 +490,8 @@ impl Strategy for LayerNas {
         d.rng_counter = self.rng.counter;
         serde_json::to_value(&d).unwrap_or(Value::Null)
     }
-    fn restore(&mut self, state: &Value) -> Result<(), String> {
-        let d: Dyn = serde_json::from_value(state.clone()).map_err(|e| format!("layernas state: {e}"))?;
+    fn restore(&mut self, state: &Value) -> Result<(), StateError> {
+        let d: Dyn = serde_json::from_value(state.clone()).map_err(|source| StateError::Unreadable { strategy: "layernas", source })?;
         self.rng = Rng { seed: self.rng.seed, counter: d.rng_counter };
         self.d = d;
         Ok(())

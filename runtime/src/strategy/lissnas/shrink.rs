@@ -19,9 +19,10 @@
 //!    shrinking, if the very first step does not improve). At most `max_iters` accepted steps.
 //!
 //! With several simulated workers a step uses the results told by the time it runs.
-use super::LissnasConfig;
+use super::{LissnasConfig, LissnasConfigError};
 use crate::predict::{Gbdt, OneHot};
-use crate::space::{decode, encode, SearchSpace};
+use crate::space::{decode, encode, DecodeError, SearchSpace};
+use crate::strategy::StateError;
 use nasc_compiler::rng::{splitmix64, Rng};
 use nasc_compiler::Candidate;
 use serde::{Deserialize, Serialize};
@@ -110,9 +111,9 @@ pub struct Output {
 }
 
 /// The output recorded in a [`Shrinker::state`] value.
-pub fn output_of(st: &Value) -> Result<Output, String> {
+pub fn output_of(st: &Value) -> Result<Output, StateError> {
     let st: ShrinkerState = crate::strategy::state_from("lissnas", st)?;
-    let dec = |v: &[String]| v.iter().map(|x| decode(x)).collect::<Result<Vec<_>, String>>();
+    let dec = |v: &[String]| v.iter().map(|x| decode(x)).collect::<Result<Vec<_>, DecodeError>>();
     Ok(Output {
         result: st.result.map(|r| r.members.as_deref().map(dec).transpose()).transpose()?,
         current: st.current.as_deref().map(dec).transpose()?,
@@ -333,15 +334,15 @@ impl Shrinker {
         serde_json::to_value(st).unwrap_or(Value::Null)
     }
 
-    pub fn restore(&mut self, st: &Value) -> Result<(), String> {
+    pub fn restore(&mut self, st: &Value) -> Result<(), StateError> {
         let st: ShrinkerState = crate::strategy::state_from("lissnas", st)?;
-        let dec = |v: &[String]| v.iter().map(|x| decode(x)).collect::<Result<Vec<_>, String>>();
+        let dec = |v: &[String]| v.iter().map(|x| decode(x)).collect::<Result<Vec<_>, DecodeError>>();
         self.rng.counter = st.rng_counter;
         self.init_left = st.init_left;
         self.queue = dec(&st.queue)?.into();
         self.asked_order = dec(&st.asked)?;
         self.asked = self.asked_order.iter().cloned().collect();
-        self.queried = st.queried.iter().map(|(c, r)| Ok((decode(c)?, *r))).collect::<Result<_, String>>()?;
+        self.queried = st.queried.iter().map(|(c, r)| Ok((decode(c)?, *r))).collect::<Result<_, DecodeError>>()?;
         self.current = st.current.as_deref().map(dec).transpose()?;
         self.shrink_asked = st.shrink_asked;
         self.iteration = st.iteration;
@@ -367,7 +368,7 @@ pub struct Shrunk {
 
 /// Shrink `space` with LISSNAS. `oracle` is the real (expensive) evaluation, e.g. a benchmark
 /// lookup or a training; None is a failed evaluation. Deterministic for a given seed.
-pub fn shrink(space: &SearchSpace, cfg: &LissnasConfig, seed: u64, oracle: &mut dyn FnMut(&Candidate) -> Option<f64>) -> Result<Shrunk, String> {
+pub fn shrink(space: &SearchSpace, cfg: &LissnasConfig, seed: u64, oracle: &mut dyn FnMut(&Candidate) -> Option<f64>) -> Result<Shrunk, LissnasConfigError> {
     cfg.validate()?;
     let mut s = Shrinker::new(cfg.clone(), seed);
     while let Some(c) = s.next_query(space, &mut |c| space.feasible(c)) {

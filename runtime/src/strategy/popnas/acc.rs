@@ -3,6 +3,7 @@
 //! equivalent reorderings of each cell's independent blocks ([`cell::reorderings`]).
 use super::acc_model::{AccNet, Adam64, Dims, Seq};
 use super::cell::{self, Block};
+use super::config::PopnasConfigError;
 use nasc_compiler::rng::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +31,7 @@ impl Default for AccConfig {
 }
 
 impl AccConfig {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), PopnasConfigError> {
         for (n, v) in [
             ("folds", self.folds),
             ("epochs", self.epochs),
@@ -41,14 +42,14 @@ impl AccConfig {
             ("augment", self.augment),
         ] {
             if v == 0 {
-                return Err(format!("popnas: `predictor.{n}` must be at least 1, not `0`"));
+                return Err(PopnasConfigError::PredictorCount(n));
             }
         }
         if !(self.lr > 0.0 && self.lr.is_finite()) {
-            return Err(format!("popnas: `predictor.lr` must be a positive number, not `{}`", self.lr));
+            return Err(PopnasConfigError::PredictorLr(self.lr));
         }
         if !(self.l2 >= 0.0 && self.l2.is_finite()) {
-            return Err(format!("popnas: `predictor.l2` must be a non-negative number, not `{}`", self.l2));
+            return Err(PopnasConfigError::PredictorL2(self.l2));
         }
         Ok(())
     }

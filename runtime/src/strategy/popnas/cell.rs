@@ -4,6 +4,7 @@
 //!
 //! An input is a lookback (`-1` the previous cell's output, `-2` the one before) or the index
 //! (0-based) of an earlier block of the same cell. An op is an index into [`Layout::ops`].
+use super::PopnasError;
 use crate::space::SearchSpace;
 use nasc_compiler::decision::{DecisionKind, OptValue};
 use nasc_compiler::{Candidate, Slot};
@@ -43,29 +44,29 @@ fn find(space: &SearchSpace, family: &str, index: &[i64]) -> Option<usize> {
     space.inner().decisions.iter().position(|d| d.family == family && d.index == index)
 }
 
-fn choice_options(space: &SearchSpace, d: usize) -> Result<&[OptValue], String> {
+fn choice_options(space: &SearchSpace, d: usize) -> Result<&[OptValue], PopnasError> {
     let info = &space.inner().decisions[d];
     match &info.kind {
         DecisionKind::Choice { options, .. } => Ok(options),
-        DecisionKind::Subset { .. } => Err(format!("popnas: decision `{}` is a subset; expected a choice", info.name)),
+        DecisionKind::Subset { .. } => Err(PopnasError::Subset { decision: info.name.clone() }),
     }
 }
 
-fn ints(space: &SearchSpace, d: usize) -> Result<Vec<i64>, String> {
+fn ints(space: &SearchSpace, d: usize) -> Result<Vec<i64>, PopnasError> {
     choice_options(space, d)?
         .iter()
         .map(|o| match o {
             OptValue::Int(i) => Ok(*i),
-            other => Err(format!("popnas: decision `{}` has option `{}`; expected integers", space.inner().decisions[d].name, other.display())),
+            other => Err(PopnasError::NotIntegers { decision: space.inner().decisions[d].name.clone(), option: other.display() }),
         })
         .collect()
 }
 
 impl Layout {
     /// Read the cell decisions of a space; an error names what is missing.
-    pub fn of(space: &SearchSpace) -> Result<Layout, String> {
-        let need = "popnas needs a cell space like specs/popnas_cell.nas: a choice `blocks` and per block c the choices `in1[c]`, `op1[c]`, `in2[c]`, `op2[c]`";
-        let blocks = find(space, "blocks", &[]).ok_or_else(|| format!("{need}; space `{}` has no decision `blocks`", space.name()))?;
+    pub fn of(space: &SearchSpace) -> Result<Layout, PopnasError> {
+        let missing = |decision: String| PopnasError::NoDecision { space: space.name().to_string(), decision };
+        let blocks = find(space, "blocks", &[]).ok_or_else(|| missing("blocks".into()))?;
         let block_counts = ints(space, blocks)?;
         let max = block_counts.iter().copied().max().unwrap_or(0).max(0) as usize;
         let mut slots = Vec::new();
@@ -74,27 +75,27 @@ impl Layout {
         for c in 0..max {
             let mut s = [0usize; 4];
             for (k, fam) in ["in1", "op1", "in2", "op2"].iter().enumerate() {
-                s[k] = find(space, fam, &[c as i64]).ok_or_else(|| format!("{need}; space `{}` has no decision `{fam}[{c}]`", space.name()))?;
+                s[k] = find(space, fam, &[c as i64]).ok_or_else(|| missing(format!("{fam}[{c}]")))?;
             }
             let i1 = ints(space, s[0])?;
             if ints(space, s[2])? != i1 {
-                return Err(format!("popnas: `in1[{c}]` and `in2[{c}]` offer different inputs"));
+                return Err(PopnasError::DifferentInputs { block: c });
             }
             if let Some(bad) = i1.iter().find(|&&v| v < -2 || v >= c as i64) {
-                return Err(format!("popnas: input `{bad}` of block {c} is neither a lookback (-1, -2) nor an earlier block"));
+                return Err(PopnasError::BadInput { input: *bad, block: c });
             }
             for k in [1, 3] {
                 let names: Vec<String> = choice_options(space, s[k])?.iter().map(OptValue::display).collect();
                 match &ops {
                     None => ops = Some(names),
                     Some(o) if *o == names => {}
-                    Some(_) => return Err(format!("popnas: `{}` offers other ops than `op1[0]`", space.inner().decisions[s[k]].name)),
+                    Some(_) => return Err(PopnasError::OtherOps { decision: space.inner().decisions[s[k]].name.clone() }),
                 }
             }
             slots.push(s);
             inputs.push(i1);
         }
-        let ops = ops.ok_or_else(|| format!("{need}; `blocks` offers no positive count"))?;
+        let ops = ops.ok_or(PopnasError::NoBlockCount)?;
         Ok(Layout { blocks, block_counts, slots, inputs, ops })
     }
 

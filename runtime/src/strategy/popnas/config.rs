@@ -1,6 +1,7 @@
 //! POPNAS hyper-parameters (`--strategy-config`), with the paper's defaults (§4.1).
 use super::acc::AccConfig;
 use super::time::default_gbdt;
+use crate::predict::gbdt::GbdtError;
 use crate::predict::GbdtConfig;
 use serde::{Deserialize, Serialize};
 
@@ -32,26 +33,56 @@ impl Default for PopnasConfig {
     }
 }
 
+/// Why a [`PopnasConfig`] cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PopnasConfigError {
+    #[error("popnas: `mode` must be `popnas` or `pnas`, not `{0}`")]
+    Mode(String),
+    #[error("popnas: `blocks` must be at least 1, not `0`")]
+    Blocks,
+    #[error("popnas: `k` must be at least 1, not `0`")]
+    K,
+    #[error("popnas: `time_limit` must be a positive number, not `{0}`")]
+    TimeLimit(f64),
+    #[error("popnas: op `{0}` is listed twice in `ops`")]
+    OpTwice(String),
+    /// A count of the accuracy predictor's (`folds`, `epochs`, ...) that is 0.
+    #[error("popnas: `predictor.{0}` must be at least 1, not `0`")]
+    PredictorCount(&'static str),
+    #[error("popnas: `predictor.lr` must be a positive number, not `{0}`")]
+    PredictorLr(f64),
+    #[error("popnas: `predictor.l2` must be a non-negative number, not `{0}`")]
+    PredictorL2(f64),
+    #[error("popnas: `time_predictor`: {0}")]
+    TimePredictor(#[source] GbdtError),
+}
+
+impl From<PopnasConfigError> for String {
+    fn from(e: PopnasConfigError) -> String {
+        e.to_string()
+    }
+}
+
 impl PopnasConfig {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), PopnasConfigError> {
         if self.mode != "popnas" && self.mode != "pnas" {
-            return Err(format!("popnas: `mode` must be `popnas` or `pnas`, not `{}`", self.mode));
+            return Err(PopnasConfigError::Mode(self.mode.clone()));
         }
         if self.blocks == 0 {
-            return Err("popnas: `blocks` must be at least 1, not `0`".into());
+            return Err(PopnasConfigError::Blocks);
         }
         if self.k == 0 {
-            return Err("popnas: `k` must be at least 1, not `0`".into());
+            return Err(PopnasConfigError::K);
         }
         if let Some(t) = self.time_limit.filter(|t| !(*t > 0.0 && t.is_finite())) {
-            return Err(format!("popnas: `time_limit` must be a positive number, not `{t}`"));
+            return Err(PopnasConfigError::TimeLimit(t));
         }
         let mut seen = std::collections::HashSet::new();
         if let Some(d) = self.ops.iter().find(|o| !seen.insert(o.as_str())) {
-            return Err(format!("popnas: op `{d}` is listed twice in `ops`"));
+            return Err(PopnasConfigError::OpTwice(d.clone()));
         }
         self.predictor.validate()?;
-        self.time_predictor.validate().map_err(|e| format!("popnas: `time_predictor`: {e}"))
+        self.time_predictor.validate().map_err(PopnasConfigError::TimePredictor)
     }
 
     pub fn pnas(&self) -> bool {

@@ -29,10 +29,11 @@ pub mod select;
 pub mod stats;
 pub mod time;
 
-pub use config::PopnasConfig;
+pub use config::{PopnasConfig, PopnasConfigError};
 
-use super::{stream_seed, AskCtx, Strategy, Told};
+use super::{stream_seed, AskCtx, StateError, Strategy, Told};
 use crate::objective::{Objective, Sense};
+use crate::predict::gbdt::GbdtError;
 use crate::space::{encode, SearchSpace};
 use cell::{Block, Cell, Layout};
 use nasc_compiler::Candidate;
@@ -76,17 +77,67 @@ pub struct Popnas {
     st: State,
 }
 
+/// What a `popnas` space needs (the start of [`PopnasError::NoDecision`] and
+/// [`PopnasError::NoBlockCount`]).
+const NEED: &str = "popnas needs a cell space like specs/popnas_cell.nas: a choice `blocks` and per block c the choices `in1[c]`, `op1[c]`, `in2[c]`, `op2[c]`";
+
+/// The objectives a `popnas` run takes, as an example.
+const EXAMPLE: &str = "e.g. `--objective max:accuracy,min:train_seconds`";
+
+/// Why `popnas` cannot search a space with a configuration and objectives, or a step cannot be
+/// set up.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PopnasError {
+    /// `decision`: e.g. `blocks` or `in1[0]`.
+    #[error("{}; space `{space}` has no decision `{decision}`", NEED)]
+    NoDecision { space: String, decision: String },
+    #[error("{}; `blocks` offers no positive count", NEED)]
+    NoBlockCount,
+    #[error("popnas: decision `{decision}` is a subset; expected a choice")]
+    Subset { decision: String },
+    #[error("popnas: decision `{decision}` has option `{option}`; expected integers")]
+    NotIntegers { decision: String, option: String },
+    #[error("popnas: `in1[{block}]` and `in2[{block}]` offer different inputs")]
+    DifferentInputs { block: usize },
+    #[error("popnas: input `{input}` of block {block} is neither a lookback (-1, -2) nor an earlier block")]
+    BadInput { input: i64, block: usize },
+    #[error("popnas: `{decision}` offers other ops than `op1[0]`")]
+    OtherOps { decision: String },
+    /// `ops`: the spec's ops.
+    #[error("popnas: unknown op `{name}` in `ops` (the spec's ops: {}){}", .ops.join(", "), crate::error::hint(.suggestion))]
+    UnknownOp { name: String, ops: Vec<String>, suggestion: Option<String> },
+    /// `blocks` asks for a cell of `missing` blocks that the space does not have (it has at most
+    /// `max`).
+    #[error("popnas: `blocks` is {blocks} but space `{space}` has no cell of {missing} blocks (at most {max})")]
+    Blocks { blocks: usize, space: String, missing: usize, max: usize },
+    #[error("popnas: the first objective must be the accuracy, maximized ({})", EXAMPLE)]
+    FirstObjective,
+    /// `objectives`: the run's objectives as `max:NAME,...`.
+    #[error("popnas: mode `popnas` needs two objectives, the accuracy (maximized) and the training time (minimized), not `{objectives}` ({}; or `mode` `pnas`)", EXAMPLE)]
+    TwoObjectives { objectives: String },
+    /// The time predictor could not be trained.
+    #[error(transparent)]
+    TimePredictor(#[from] GbdtError),
+}
+
+impl From<PopnasError> for String {
+    fn from(e: PopnasError) -> String {
+        e.to_string()
+    }
+}
+
 /// The op indices a config allows in a layout.
-fn op_ids(cfg: &PopnasConfig, layout: &Layout) -> Result<Vec<u32>, String> {
+fn op_ids(cfg: &PopnasConfig, layout: &Layout) -> Result<Vec<u32>, PopnasError> {
     if cfg.ops.is_empty() {
         return Ok((0..layout.ops.len() as u32).collect());
     }
     cfg.ops
         .iter()
         .map(|name| {
-            layout.ops.iter().position(|o| o == name).map(|i| i as u32).ok_or_else(|| {
-                let hint = nasc_grammar::diag::did_you_mean(name, layout.ops.iter().map(String::as_str)).map_or(String::new(), |s| format!("; did you mean `{s}`?"));
-                format!("popnas: unknown op `{name}` in `ops` (the spec's ops: {}){hint}", layout.ops.join(", "))
+            layout.ops.iter().position(|o| o == name).map(|i| i as u32).ok_or_else(|| PopnasError::UnknownOp {
+                name: name.clone(),
+                ops: layout.ops.clone(),
+                suggestion: nasc_grammar::diag::did_you_mean(name, layout.ops.iter().map(String::as_str)).map(str::to_string),
             })
         })
         .collect()
@@ -94,31 +145,27 @@ fn op_ids(cfg: &PopnasConfig, layout: &Layout) -> Result<Vec<u32>, String> {
 
 /// Check a config against a space before a run starts: the cell decisions exist, the ops are the
 /// spec's, the space allows cells of 1..=B blocks.
-pub fn check_space(space: &SearchSpace, cfg: &PopnasConfig) -> Result<(), String> {
+pub fn check_space(space: &SearchSpace, cfg: &PopnasConfig) -> Result<(), PopnasError> {
     let layout = Layout::of(space)?;
     op_ids(cfg, &layout)?;
     if let Some(b) = (1..=cfg.blocks).find(|&b| !layout.allows(b)) {
-        return Err(format!("popnas: `blocks` is {} but space `{}` has no cell of {b} blocks (at most {})", cfg.blocks, space.name(), layout.max_blocks()));
+        return Err(PopnasError::Blocks { blocks: cfg.blocks, space: space.name().to_string(), missing: b, max: layout.max_blocks() });
     }
     Ok(())
 }
 
 /// Check a run's objectives: the first is maximized (the accuracy); in `popnas` mode a second,
 /// minimized one is the training time.
-pub fn check_objectives(cfg: &PopnasConfig, list: &[Objective]) -> Result<(), String> {
-    let example = "e.g. `--objective max:accuracy,min:train_seconds`";
+pub fn check_objectives(cfg: &PopnasConfig, list: &[Objective]) -> Result<(), PopnasError> {
     match list.first() {
         Some(o) if o.sense == Sense::Max => {}
-        _ => return Err(format!("popnas: the first objective must be the accuracy, maximized ({example})")),
+        _ => return Err(PopnasError::FirstObjective),
     }
     if cfg.pnas() {
         return Ok(());
     }
     if list.len() != 2 || list[1].sense != Sense::Min {
-        return Err(format!(
-            "popnas: mode `popnas` needs two objectives, the accuracy (maximized) and the training time (minimized), not `{}` ({example}; or `mode` `pnas`)",
-            list.iter().map(Objective::text).collect::<Vec<_>>().join(",")
-        ));
+        return Err(PopnasError::TwoObjectives { objectives: list.iter().map(Objective::text).collect::<Vec<_>>().join(",") });
     }
     Ok(())
 }
@@ -194,7 +241,7 @@ impl Popnas {
     }
 
     /// Finish the current step and set up the next one (or end the search).
-    fn advance(&mut self, space: &SearchSpace) -> Result<(), String> {
+    fn advance(&mut self, space: &SearchSpace) -> Result<(), PopnasError> {
         let layout = Layout::of(space)?;
         let ops = op_ids(&self.cfg, &layout)?;
         if self.st.b > 0 {
@@ -342,8 +389,8 @@ impl Strategy for Popnas {
     fn state(&self) -> Value {
         serde_json::to_value(&self.st).unwrap_or(Value::Null)
     }
-    fn restore(&mut self, state: &Value) -> Result<(), String> {
-        self.st = serde_json::from_value(state.clone()).map_err(|e| format!("bad popnas state: {e}"))?;
+    fn restore(&mut self, state: &Value) -> Result<(), StateError> {
+        self.st = serde_json::from_value(state.clone()).map_err(StateError::Popnas)?;
         Ok(())
     }
 }

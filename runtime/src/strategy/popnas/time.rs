@@ -2,6 +2,7 @@
 //! the paper's nine cell features, with op costs from the dynamic reindex of the one-block cells
 //! `(-1, o, -1, o)`.
 use super::cell::Block;
+use crate::predict::gbdt::GbdtError;
 use crate::predict::{Gbdt, GbdtConfig};
 
 /// The features' names, in [`features`] order.
@@ -80,7 +81,7 @@ pub struct TimePredictor {
 }
 
 impl TimePredictor {
-    pub fn fit(rows: &[Vec<f64>], times: &[f64], cfg: &GbdtConfig, seed: u64) -> Result<TimePredictor, String> {
+    pub fn fit(rows: &[Vec<f64>], times: &[f64], cfg: &GbdtConfig, seed: u64) -> Result<TimePredictor, GbdtError> {
         Ok(TimePredictor { model: Gbdt::fit(rows, times, cfg, seed)? })
     }
     pub fn predict(&self, row: &[f64]) -> f64 {
