@@ -119,7 +119,7 @@ pub struct SearchArgs {
     pub format: Format,
 }
 
-fn default_store(space: &str, strategy: &str, seed: u64, resume: bool) -> PathBuf {
+pub(crate) fn default_store(space: &str, strategy: &str, seed: u64, resume: bool) -> PathBuf {
     let dir = Path::new("nasc-runs");
     let name = |i: u32| if i == 1 { dir.join(format!("{space}-{strategy}-s{seed}.db")) } else { dir.join(format!("{space}-{strategy}-s{seed}-{i}.db")) };
     let mut i = 1;

@@ -40,24 +40,13 @@ fn text(o: &Output) -> String {
 }
 
 fn search(store: &Path, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    search_on(store, "train:dataset=digits", extra, env)
+}
+
+fn search_on(store: &Path, evaluator: &str, extra: &[&str], env: &[(&str, &str)]) -> Output {
     let s = store.display().to_string();
-    let mut args = vec![
-        "search",
-        "specs/nse_small.nas",
-        "--set",
-        "side=8",
-        "--set",
-        "channels=1",
-        "--strategy",
-        "nse",
-        "--evaluator",
-        "train:dataset=digits",
-        "--seed",
-        "4",
-        "--quiet",
-        "--store",
-        &s,
-    ];
+    let mut args =
+        vec!["search", "specs/nse_small.nas", "--set", "side=8", "--set", "channels=1", "--strategy", "nse", "--evaluator", evaluator, "--seed", "4", "--quiet", "--store", &s];
     args.extend(extra);
     nasc(&args, env)
 }
@@ -242,26 +231,8 @@ fn the_weight_steps_run_on_wgpu() {
     }
     let d = tmp("wgpu");
     let store = d.join("gpu.db");
-    let s = store.display().to_string();
     let cfg = r#"{"epochs": 1, "batch": 64, "samples": 4, "extra_samples": 1, "recal_batches": 1, "max_rounds": 1, "target": 0.19, "band": 0.06, "extra_band": 0.06}"#;
-    let args = [
-        "search",
-        "specs/nse_small.nas",
-        "--set",
-        "side=8",
-        "--set",
-        "channels=1",
-        "--strategy",
-        "nse",
-        "--evaluator",
-        "train:dataset=digits,limit=256,backend=wgpu",
-        "--strategy-config",
-        cfg,
-        "--quiet",
-        "--store",
-        &s,
-    ];
-    let o = nasc(&args, &[]);
+    let o = search_on(&store, "train:dataset=digits,limit=256,backend=wgpu", &["--strategy-config", cfg], &[]);
     assert!(o.status.success(), "{}", text(&o));
     let run = SqliteStore::read(&store).unwrap();
     assert!(run.trials.len() >= 4, "{} trials", run.trials.len());

@@ -167,16 +167,6 @@ fn rounds_dir(store: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
-fn default_store(space: &str, seed: u64, resume: bool) -> PathBuf {
-    let dir = Path::new("nasc-runs");
-    let name = |i: u32| if i == 1 { dir.join(format!("{space}-nse-s{seed}.db")) } else { dir.join(format!("{space}-nse-s{seed}-{i}.db")) };
-    let mut i = 1;
-    while name(i + 1).exists() || (name(i).exists() && !resume) {
-        i += 1;
-    }
-    name(i)
-}
-
 /// The run: its store, state, supernet and where trials stand.
 struct Run<'a> {
     store: SqliteStore,
@@ -300,7 +290,7 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], space: nasc_compiler::S
     let mut metric_names: Vec<String> = space.metric_names().to_vec();
     metric_names.extend(["macs".to_string(), "round".to_string()]);
     let (mut store, cfg, seed, stored) = if a.resume {
-        let path = a.store.clone().map(PathBuf::from).unwrap_or_else(|| default_store(space.name(), a.seed.unwrap_or(0), true));
+        let path = a.store.clone().map(PathBuf::from).unwrap_or_else(|| crate::search::default_store(space.name(), "nse", a.seed.unwrap_or(0), true));
         let (store, run) = SqliteStore::resume(&path, &hash)?;
         if run.meta.strategy != "nse" {
             return Err(format!("store `{}` holds a `{}` run, not an nse run", path.display(), run.meta.strategy));
@@ -347,7 +337,7 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], space: nasc_compiler::S
             metric_names: metric_names.clone(),
             objectives: Some(objectives.to_json(&metric_names)),
         };
-        let path = a.store.clone().map(PathBuf::from).unwrap_or_else(|| default_store(space.name(), seed, false));
+        let path = a.store.clone().map(PathBuf::from).unwrap_or_else(|| crate::search::default_store(space.name(), "nse", seed, false));
         (SqliteStore::create(&path, &meta)?, cfg, seed, None)
     };
     let path = store.path().to_path_buf();
