@@ -1,16 +1,10 @@
 //! Shared helpers for the integration tests: compile a zoo spec from specs/.
-use nasc_compiler::{Loader, Options, Space};
+use nasc_compiler::{Options, Space};
+use nasc_runtime::loader::FsLoader;
 use std::path::{Path, PathBuf};
 
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
-}
-
-struct Fs(PathBuf);
-impl Loader for Fs {
-    fn load(&self, p: &str) -> Result<String, String> {
-        std::fs::read_to_string(self.0.join(p)).map_err(|e| e.to_string())
-    }
 }
 
 /// Compile `specs/NAME.nas` with overrides; panics (test failure) on any diagnostic, warnings
@@ -20,7 +14,7 @@ pub fn compile_zoo(name: &str, sets: &[(&str, &str)]) -> Space {
     let text = std::fs::read_to_string(&path).expect("spec file");
     let (spec, diags) = nasc_grammar::parse(&text);
     assert!(diags.is_empty(), "{name}: parse diagnostics {diags:?}");
-    let loader = Fs(path.parent().map(Path::to_path_buf).unwrap_or_default());
+    let loader = FsLoader::with_roots(path.parent().map(Path::to_path_buf).unwrap_or_default(), Vec::new());
     let opts = Options { overrides: sets.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(), loader: &loader, default_name: name.into() };
     let (space, diags) = nasc_compiler::compile(&spec, &opts);
     assert!(diags.is_empty(), "{name}: {diags:?}");

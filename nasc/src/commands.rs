@@ -1,5 +1,4 @@
 //! The subcommands.
-use crate::loader::FsLoader;
 use crate::render::render;
 use crate::Format;
 use nasc_compiler::{Options, Space};
@@ -23,7 +22,7 @@ pub fn load_diags(path: &str, sets: &[(String, String)]) -> Result<(Option<Space
     let dir = Path::new(path).parent().map(Path::to_path_buf).unwrap_or_default();
     let mut space = None;
     if !diags.iter().any(Diagnostic::is_error) {
-        let loader = FsLoader::new(dir);
+        let loader = crate::loader::for_spec(dir);
         let opts = Options { overrides: sets.to_vec(), loader: &loader, default_name: stem };
         let (s, mut d) = nasc_compiler::compile(&spec, &opts);
         diags.append(&mut d);

@@ -3,7 +3,6 @@
 //! (join a run from any machine, evaluate its trials, exit when it is finished). Both run the
 //! runtime's worker loops ([`nasc_runtime::worker`]); no process is special.
 use crate::command_eval::RunContext;
-use crate::loader::FsLoader;
 use crate::search::SearchArgs;
 use crate::trialdoc::SpecInfo;
 use nasc_runtime::store::pg::{self, Conn, LeaseConfig};
@@ -89,7 +88,7 @@ pub fn stored_space(meta: &RunMeta) -> Result<SearchSpace, String> {
     let mut space = None;
     let mut all = diags;
     if !all.iter().any(|d| d.is_error()) {
-        let loader = FsLoader::new(dir);
+        let loader = crate::loader::for_spec(dir);
         let opts = nasc_compiler::Options { overrides: meta.sets.clone(), loader: &loader, default_name: stem };
         let (s, mut d) = nasc_compiler::compile(&spec, &opts);
         all.append(&mut d);

@@ -342,7 +342,7 @@ fn built_in_specs_work_from_any_folder() {
     assert!(o.status.success() && dir.join("best.onnx").is_file(), "{words:?}: {}", stderr(&o));
     let o = run(&["zoo"]);
     assert!(o.status.success());
-    assert_eq!(stdout(&o).lines().count(), 16, "{}", stdout(&o));
+    assert_eq!(stdout(&o).lines().count(), 17, "{}", stdout(&o));
     assert!(stdout(&o).lines().any(|l| l.starts_with("resnet18 ")));
     let o = run(&["zoo", "tiny"]);
     assert_eq!(stdout(&o), std::fs::read_to_string(spec("tiny.nas")).unwrap());

@@ -16,6 +16,7 @@ pub mod compare;
 pub mod constraint;
 pub mod error;
 pub mod eval;
+pub mod loader;
 pub mod nn;
 pub mod objective;
 pub mod pareto;

@@ -1,17 +1,7 @@
 //! Compile a spec for the runtime (tests, examples, benchmarks). The CLI compiles through the
 //! runner's own loader so that diagnostics are rendered; this one returns them as plain text.
-use nasc_compiler::{Loader, Options, Space};
+use nasc_compiler::{Options, Space};
 use std::path::{Path, PathBuf};
-
-struct FsLoader {
-    dir: PathBuf,
-}
-
-impl Loader for FsLoader {
-    fn load(&self, path: &str) -> Result<String, String> {
-        std::fs::read_to_string(self.dir.join(path)).map_err(|e| e.to_string())
-    }
-}
 
 /// Why a spec does not compile: its first error, as plain text.
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +34,7 @@ pub fn compile_text(text: &str, dir: &Path, default_name: &str, sets: &[(String,
     if let Some(d) = diags.iter().find(|d| d.is_error()) {
         return Err(SpecError::Syntax { message: d.message.clone() });
     }
-    let loader = FsLoader { dir: dir.to_path_buf() };
+    let loader = crate::loader::FsLoader::with_roots(dir.to_path_buf(), Vec::new());
     let opts = Options { overrides: sets.to_vec(), loader: &loader, default_name: default_name.to_string() };
     let (space, diags) = nasc_compiler::compile(&spec, &opts);
     if let Some(d) = diags.iter().find(|d| d.is_error()) {

@@ -3,16 +3,10 @@
 //! the reference evaluation, which runs every block call in every world and reads every
 //! decision where it is bound: the compiled spaces must be the same (metric tables, validity,
 //! size, IR summary), and so must the diagnostics of specs with errors.
-use nasc_compiler::{Loader, Options, Space};
+use nasc_compiler::{Options, Space};
+use nasc_runtime::loader::FsLoader;
 use nasc_tests::root;
 use std::path::{Path, PathBuf};
-
-struct Fs(PathBuf);
-impl Loader for Fs {
-    fn load(&self, p: &str) -> Result<String, String> {
-        std::fs::read_to_string(self.0.join(p)).map_err(|e| e.to_string())
-    }
-}
 
 /// What of a space the evaluation determines, as comparable text.
 fn fingerprint(s: &Space) -> String {
@@ -26,7 +20,7 @@ fn same_both_ways(name: &str, text: &str, dir: &Path) -> bool {
     if !diags.is_empty() {
         return false;
     }
-    let loader = Fs(dir.to_path_buf());
+    let loader = FsLoader::with_roots(dir.to_path_buf(), Vec::new());
     let opts = Options { overrides: Vec::new(), loader: &loader, default_name: name.into() };
     let (memo, d1) = nasc_compiler::compile(&spec, &opts);
     let (reference, d2) = nasc_compiler::compile_reference(&spec, &opts);
