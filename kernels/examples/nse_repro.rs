@@ -63,6 +63,10 @@ fn names(spec: &SupernetSpec, arch: &Arch) -> String {
 }
 
 fn main() {
+    // the supernet builds a fresh sub-network every step: keep freed buffers in the heap instead
+    // of returning them to the OS (no page faults and zeroing on every step), as the trainer's
+    // runner does
+    nasc_kernels::cpu::retain_freed_memory();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let variant = args.first().map(String::as_str).unwrap_or("nse").to_string();
     let seed: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(0);

@@ -348,7 +348,13 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], space: nasc_compiler::S
         Some("auto") => Device::Auto,
         _ => Device::Cpu,
     };
-    net.set_device(open_device(device).map_err(|e| format!("evaluator `train`: {e}"))?);
+    let gpu = open_device(device).map_err(|e| format!("evaluator `train`: {e}"))?;
+    if gpu.is_none() {
+        // every step builds a fresh sub-network: keep its freed buffers in the heap (no page
+        // faults and zeroing on every step), as the train evaluator does
+        nasc_kernels::cpu::retain_freed_memory();
+    }
+    net.set_device(gpu);
     let mut state = NseState::with_pools(&ns.allowed, cfg.k, seed);
     let (mut n_trials, mut seconds, mut wall0) = (0, 0.0, 0.0);
     if let Some(run) = &stored {
