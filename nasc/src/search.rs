@@ -7,7 +7,7 @@ use nasc_runtime::eval;
 use nasc_runtime::objective::{Names, Objectives};
 use nasc_runtime::shrunk::{save_shrunk_space, SaveOutcome};
 use nasc_runtime::space::{decode, encode, parse_constraint};
-use nasc_runtime::store::{load_space_from, spec_hash, RunMeta, SpaceRole, SqliteStore, Store};
+use nasc_runtime::store::{load_space_from, spec_hash, RunMeta, RunStatus, SpaceRole, SqliteStore, Store};
 use nasc_runtime::strategy::{self, EvolutionConfig};
 use nasc_runtime::{Budget, RunConfig, Runner, SearchSpace, StopReason};
 use serde_json::json;
@@ -379,7 +379,7 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
     let path = store.path().to_path_buf();
     if resumed.is_some() {
         store.set_budget(&meta.budget)?;
-        store.set_status("running")?;
+        store.set_status(RunStatus::Running)?;
     }
 
     let strat = strategy::make(&meta.strategy, &meta.strategy_config, meta.seed)?;

@@ -12,7 +12,7 @@ use crate::error::RunError;
 use crate::eval;
 use crate::runner::{RunConfig, Runner, StopReason};
 use crate::space::SearchSpace;
-use crate::store::{RunMeta, SqliteStore, Store, StoreError, StoredRun};
+use crate::store::{RunMeta, RunStatus, SqliteStore, Store, StoreError, StoredRun};
 use crate::strategy;
 use crate::svg::{self, Series};
 use serde_json::{json, Value};
@@ -256,7 +256,7 @@ pub fn run(
                 (SqliteStore::create(&path, &meta)?, None)
             };
             if resumed.is_some() {
-                store.set_status("running")?;
+                store.set_status(RunStatus::Running)?;
             }
             let strat = strategy::make(short, config, seed)?;
             let mut rc = RunConfig::new(seed, cfg.budget);

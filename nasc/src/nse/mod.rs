@@ -29,7 +29,7 @@ use nasc_kernels::train::{open_device, Device};
 use nasc_kernels::{nse_ckpt, nse_spec};
 use nasc_runtime::eval;
 use nasc_runtime::objective::{Names, Objectives, Sense};
-use nasc_runtime::store::{spec_hash, RunMeta, SqliteStore, Store, TrialRecord};
+use nasc_runtime::store::{spec_hash, RunMeta, RunStatus, SqliteStore, Store, TrialRecord};
 use nasc_runtime::{Budget, SearchSpace};
 use serde_json::{json, Map, Value};
 use space::NseSpace;
@@ -368,7 +368,7 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], space: nasc_compiler::S
         }
         seconds = state.history.iter().map(|r| r.seconds).sum();
         wall0 = run.trials.last().map_or(0.0, |t| t.wall);
-        store.set_status("running")?;
+        store.set_status(RunStatus::Running)?;
         if !a.quiet {
             eprintln!("resuming {} (round {}, {} trials)", path.display(), state.round + 1, n_trials);
         }
@@ -415,7 +415,7 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], space: nasc_compiler::S
             break;
         }
     }
-    run.store.set_status(if interrupted { "stopped" } else { "finished" })?;
+    run.store.set_status(if interrupted { RunStatus::Stopped } else { RunStatus::Finished })?;
     let specs = write_round_specs(&run.store, &rounds_dir(&path))?;
     drop(run);
     report(a, &ns, &state, &path, &specs, interrupted);

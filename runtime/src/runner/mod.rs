@@ -24,7 +24,7 @@ use crate::error::RunError;
 use crate::eval::{EvalFactory, EvalRequest, EvalResult, Evaluator};
 use crate::objective::Objectives;
 use crate::space::{decode, encode, SearchSpace};
-use crate::store::{Store, StoredRun, TrialRecord};
+use crate::store::{RunStatus, Store, StoredRun, TrialRecord};
 use crate::strategy::{stream_seed, AskCtx, Seen, Strategy, Told};
 use nasc_compiler::rng::splitmix64;
 use nasc_compiler::Candidate;
@@ -83,11 +83,11 @@ pub enum StopReason {
 }
 
 impl StopReason {
-    pub fn status(self) -> &'static str {
+    pub fn status(self) -> RunStatus {
         match self {
-            StopReason::Budget | StopReason::Target => "finished",
-            StopReason::Interrupted => "stopped",
-            StopReason::Exhausted => "exhausted",
+            StopReason::Budget | StopReason::Target => RunStatus::Finished,
+            StopReason::Interrupted => RunStatus::Stopped,
+            StopReason::Exhausted => RunStatus::Exhausted,
         }
     }
 }

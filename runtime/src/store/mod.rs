@@ -112,14 +112,44 @@ pub fn spec_hash(text: &str, sets: &[(String, String)]) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A run's status as a store records it (the `status` column of SQLite and PostgreSQL runs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    /// Being worked on, or killed while it was.
+    Running,
+    /// Its budget (or target, or an NSE run's rounds) is used up.
+    Finished,
+    /// Interrupted cleanly (Ctrl-C); `--resume` goes on.
+    Stopped,
+    /// No more acceptable candidates.
+    Exhausted,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Finished => "finished",
+            RunStatus::Stopped => "stopped",
+            RunStatus::Exhausted => "exhausted",
+        }
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Where finished trials and checkpoints go.
 pub trait Store {
     /// Add a finished trial to the current (uncommitted) batch.
     fn append(&mut self, space: &SearchSpace, t: TrialRecord) -> Result<(), StoreError>;
     /// Make the batch durable together with `checkpoint` (the state after its last trial).
     fn commit(&mut self, trials_done: u64, wall: f64, checkpoint: &Value) -> Result<(), StoreError>;
-    /// Record the run's status (`running`, `finished`, `stopped`, `exhausted`).
-    fn set_status(&mut self, status: &str) -> Result<(), StoreError>;
+    /// Record the run's status.
+    fn set_status(&mut self, status: RunStatus) -> Result<(), StoreError>;
     /// Record a changed budget (a resumed run may extend it).
     fn set_budget(&mut self, budget: &Budget) -> Result<(), StoreError>;
 }
@@ -144,8 +174,8 @@ impl Store for MemStore {
         self.committed = self.trials.len();
         Ok(())
     }
-    fn set_status(&mut self, status: &str) -> Result<(), StoreError> {
-        self.status = status.to_string();
+    fn set_status(&mut self, status: RunStatus) -> Result<(), StoreError> {
+        self.status = status.as_str().to_string();
         Ok(())
     }
     fn set_budget(&mut self, _budget: &Budget) -> Result<(), StoreError> {
@@ -554,8 +584,8 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn set_status(&mut self, status: &str) -> Result<(), StoreError> {
-        self.update_run("UPDATE run SET status = ?1, updated = ?2 WHERE id = 1", params![status, now()])
+    fn set_status(&mut self, status: RunStatus) -> Result<(), StoreError> {
+        self.update_run("UPDATE run SET status = ?1, updated = ?2 WHERE id = 1", params![status.as_str(), now()])
     }
 
     fn set_budget(&mut self, budget: &Budget) -> Result<(), StoreError> {
