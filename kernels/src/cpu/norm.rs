@@ -1,6 +1,6 @@
 //! Batch normalization on the CPU (per-channel statistics in f64, parallel over channels).
 
-use super::reduce::{dot_dev, sum, sum_sq_dev};
+use super::reduce::{dot_dev, sum, sum_and_sq_dev};
 use crate::shape::BatchNorm;
 use rayon::prelude::*;
 
@@ -34,9 +34,12 @@ pub fn batchnorm_train_forward(
     let stats: Vec<(f64, f64)> = (0..b.c)
         .into_par_iter()
         .map(|ch| {
-            let mean = planes(b, x, ch).map(|p| sum(p) as f64).sum::<f64>() / cnt;
-            let var = planes(b, x, ch).map(|p| sum_sq_dev(p, mean as f32) as f64).sum::<f64>() / cnt;
-            (mean, var)
+            // one read of the channel: sums shifted by its first value (no cancellation in the
+            // squares), accumulated in f32 per plane and f64 across planes
+            let shift = planes(b, x, ch).next().and_then(|p| p.first()).copied().unwrap_or(0.0);
+            let (s1, s2) = planes(b, x, ch).map(|p| sum_and_sq_dev(p, shift)).fold((0.0f64, 0.0f64), |(a, q), (u, v)| (a + u as f64, q + v as f64));
+            let m1 = s1 / cnt;
+            (shift as f64 + m1, (s2 / cnt - m1 * m1).max(0.0))
         })
         .collect();
     let m = b.momentum as f64;
