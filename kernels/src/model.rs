@@ -207,7 +207,7 @@ impl<B: Ops> Model<B> {
     pub fn set_stats(&mut self, flat: &[f32]) {
         let mut off = 0;
         for s in self.stats.iter_mut().flatten() {
-            let c = self.backend.download(&s.0).len();
+            let c = self.backend.len(&s.0);
             s.0 = self.backend.upload(&flat[off..off + c]);
             s.1 = self.backend.upload(&flat[off + c..off + 2 * c]);
             off += 2 * c;

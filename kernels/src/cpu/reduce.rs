@@ -31,19 +31,6 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-/// `sum((a - m)^2)`.
-pub fn sum_sq_dev(a: &[f32], m: f32) -> f32 {
-    let mut acc = [0.0f32; L];
-    let c = a.chunks_exact(L);
-    let tail: f32 = c.remainder().iter().map(|&x| (x - m) * (x - m)).sum();
-    for u in c {
-        for k in 0..L {
-            acc[k] += (u[k] - m) * (u[k] - m);
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}
-
 /// `(sum(a - s), sum((a - s)^2))` in one pass: a batch's mean and variance from one read of
 /// the data (shifted by `s`, a value of the data, so the squares do not cancel).
 pub fn sum_and_sq_dev(a: &[f32], s: f32) -> (f32, f32) {

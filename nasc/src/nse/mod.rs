@@ -49,8 +49,7 @@ fn exit_after_commits() -> Option<u64> {
 }
 
 /// The options NSE cannot take, checked before anything is made.
-fn refuse_options(a: &SearchArgs, sets: &[(String, String)]) -> Result<(), String> {
-    let _ = sets;
+fn refuse_options(a: &SearchArgs) -> Result<(), String> {
     let given = [
         (a.budget.is_some(), "--budget"),
         (a.time_budget.is_some(), "--time-budget"),
@@ -100,8 +99,8 @@ fn value_text(v: &Value) -> String {
 }
 
 /// The configuration: the paper's, K from the spec, then `--strategy-config`; checked against
-/// the spec (K within its subset sizes, the MACs band inside the space's range).
-fn config(ns: &NseSpace, given: &Value) -> Result<NseConfig, String> {
+/// the spec (K within its subset sizes, the MACs band inside the range of `net`'s sub-networks).
+fn config(ns: &NseSpace, net: &Supernet, given: &Value) -> Result<NseConfig, String> {
     let mut cfg = NseConfig { k: ns.max_k, ..NseConfig::paper() };
     let Value::Object(m) = given else {
         return Err(format!("--strategy-config `{given}`: expected a JSON object of nse settings ({})", nse::CONFIG_KEYS.join(", ")));
@@ -113,7 +112,6 @@ fn config(ns: &NseSpace, given: &Value) -> Result<NseConfig, String> {
         return Err(format!("--strategy-config: nse setting `k` = {} exceeds the spec's subset size ({}): the sub-networks would not be candidates of the spec", cfg.k, ns.max_k));
     }
     // the MACs band must meet the space: the cheapest and the dearest sub-network of K ops
-    let net = Supernet::new(ns.spec.clone(), ns.allowed.clone(), 0).map_err(|e| e.to_string())?;
     let (mut cheap, mut dear): (Arch, Arch) = (Vec::new(), Vec::new());
     for (l, allowed) in ns.allowed.iter().enumerate() {
         let mut m: Vec<usize> = allowed.clone();
@@ -154,10 +152,10 @@ fn config_json(c: &NseConfig) -> Value {
     })
 }
 
-fn config_from_json(ns: &NseSpace, v: &Value) -> Result<NseConfig, String> {
+fn config_from_json(ns: &NseSpace, net: &Supernet, v: &Value) -> Result<NseConfig, String> {
     let mut m = v.as_object().cloned().unwrap_or_default();
     m.retain(|_, x| !x.is_null());
-    config(ns, &Value::Object(m))
+    config(ns, net, &Value::Object(m))
 }
 
 /// The store's folder of round specs: `STORE.nse/`.
@@ -182,7 +180,9 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    fn trials_of(&self, rec: &RoundRecord, first: u64, t0: f64) -> Vec<TrialRecord> {
+    /// The trials of round `rec`, numbered and timed after the ones already stored.
+    fn trials_of(&self, rec: &RoundRecord) -> Vec<TrialRecord> {
+        let (first, t0) = (self.n_trials, self.seconds);
         let n = rec.samples.len().max(1) as f64;
         rec.samples
             .iter()
@@ -216,8 +216,7 @@ impl Run<'_> {
     fn save(&mut self, state: &NseState, net: &Supernet) -> Result<(), String> {
         if state.cursor.is_none() {
             if let Some(rec) = state.history.last() {
-                let t0 = self.seconds;
-                let trials = self.trials_of(rec, self.n_trials, t0);
+                let trials = self.trials_of(rec);
                 for t in trials {
                     self.store.append(self.space, t)?;
                     self.n_trials += 1;
@@ -280,7 +279,7 @@ fn load_data(opts: &BTreeMap<String, String>, ns: &NseSpace, space: &SearchSpace
 }
 
 pub fn search(a: &SearchArgs, sets: &[(String, String)], space: nasc_compiler::Space, text: String) -> Result<u8, String> {
-    refuse_options(a, sets)?;
+    refuse_options(a)?;
     let hash = spec_hash(&text, sets);
     let ns = space::read(&space)?;
     let space = SearchSpace::new(space, vec![])?;
@@ -289,7 +288,7 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], space: nasc_compiler::S
     let evaluator = format!("nse:{}", data_name.trim_start_matches("train:"));
     let mut metric_names: Vec<String> = space.metric_names().to_vec();
     metric_names.extend(["macs".to_string(), "round".to_string()]);
-    let (mut store, cfg, seed, stored) = if a.resume {
+    let (mut store, mut net, cfg, seed, stored) = if a.resume {
         let path = a.store.clone().map(PathBuf::from).unwrap_or_else(|| crate::search::default_store(space.name(), "nse", a.seed.unwrap_or(0), true));
         let (store, run) = SqliteStore::resume(&path, &hash)?;
         if run.meta.strategy != "nse" {
@@ -308,16 +307,18 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], space: nasc_compiler::S
                 run.meta.evaluator
             ));
         }
-        let cfg = config_from_json(&ns, &run.meta.strategy_config)?;
         let seed = run.meta.seed;
-        (store, cfg, seed, Some(run))
+        let net = Supernet::new(ns.spec.clone(), ns.allowed.clone(), seed).map_err(|e| e.to_string())?;
+        let cfg = config_from_json(&ns, &net, &run.meta.strategy_config)?;
+        (store, net, cfg, seed, Some(run))
     } else {
         let given = match &a.strategy_config {
             Some(t) => serde_json::from_str(t).map_err(|e| format!("--strategy-config `{t}`: not JSON: {e}"))?,
             None => json!({}),
         };
-        let cfg = config(&ns, &given)?;
         let seed = a.seed.unwrap_or(0);
+        let net = Supernet::new(ns.spec.clone(), ns.allowed.clone(), seed).map_err(|e| e.to_string())?;
+        let cfg = config(&ns, &net, &given)?;
         let names = Names::new(space.inner(), &metric_names);
         let objectives = Objectives::from_items(vec![(Sense::Max, "reward".into()), (Sense::Min, "macs".into())], &names, &evaluator, None)?;
         let meta = RunMeta {
@@ -338,10 +339,9 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], space: nasc_compiler::S
             objectives: Some(objectives.to_json(&metric_names)),
         };
         let path = a.store.clone().map(PathBuf::from).unwrap_or_else(|| crate::search::default_store(space.name(), "nse", seed, false));
-        (SqliteStore::create(&path, &meta)?, cfg, seed, None)
+        (SqliteStore::create(&path, &meta)?, net, cfg, seed, None)
     };
     let path = store.path().to_path_buf();
-    let mut net = Supernet::new(ns.spec.clone(), ns.allowed.clone(), seed).map_err(|e| e.to_string())?;
     // the weight steps on the WGSL kernels with `backend=wgpu` (or `auto` when an adapter opens)
     let device = match data_opts.get("backend").map(String::as_str) {
         Some("wgpu") => Device::Wgpu,

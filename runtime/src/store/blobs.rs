@@ -16,9 +16,14 @@ fn sha256(data: &[u8]) -> String {
     Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn get(conn: &Connection, path: &Path, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+/// Whether the store has a `blobs` table (a store that never saved a blob has none).
+fn has_blobs(conn: &Connection, path: &Path) -> Result<bool, StoreError> {
     let has: Option<String> = conn.query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'blobs'", [], |r| r.get(0)).optional().map_err(sql(path))?;
-    if has.is_none() {
+    Ok(has.is_some())
+}
+
+fn get(conn: &Connection, path: &Path, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    if !has_blobs(conn, path)? {
         return Ok(None);
     }
     let row: Option<(Vec<u8>, String)> =
@@ -62,8 +67,7 @@ impl SqliteStore {
 }
 
 fn names(conn: &Connection, path: &Path, prefix: &str) -> Result<Vec<String>, StoreError> {
-    let has: Option<String> = conn.query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'blobs'", [], |r| r.get(0)).optional().map_err(sql(path))?;
-    if has.is_none() {
+    if !has_blobs(conn, path)? {
         return Ok(Vec::new());
     }
     let mut stmt = conn.prepare("SELECT name FROM blobs ORDER BY name").map_err(sql(path))?;
