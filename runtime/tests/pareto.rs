@@ -3,59 +3,22 @@
 //! (minimized, the spec's `flops` metric, equal to the benchmark's own FLOPs column), hypervolume
 //! against 80% accuracy and 1.01 x the largest flops. Strategies run through ask/tell in a small
 //! loop of their own (not the runner), told their objective vectors. The measured table is in
-//! docs/pareto.md (`cargo test --release -p nasc-runtime --test pareto -- --ignored --nocapture`
-//! prints it).
+//! docs/pareto.md (`cargo run --release -p nasc-runtime --example pareto_table` prints it).
 mod common;
+#[path = "common/nb201_front.rs"]
+mod nb201_front;
+use nb201_front::{nb201, ratios, row, search, AT};
 
-use nasc_compiler::{Candidate, Slot};
-use nasc_runtime::eval::{self, EvalRequest};
+use nasc_compiler::Candidate;
 use nasc_runtime::objective::{Names, Objectives};
 use nasc_runtime::pareto::{front, hypervolume};
 use nasc_runtime::report::RunFront;
 use nasc_runtime::store::{SqliteStore, StoredRun};
-use nasc_runtime::strategy::{self, AskCtx, Seen, Told};
+use nasc_runtime::strategy::{self, AskCtx, Told};
 use nasc_runtime::{Budget, SearchSpace};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;
-
-/// Every NB201 cell's (accuracy, flops), from the evaluator and the spec.
-struct Nb201 {
-    space: SearchSpace,
-    values: HashMap<Candidate, (f64, f64)>,
-    reference: [f64; 2],
-    true_hv: f64,
-}
-
-fn candidate(code: usize) -> Candidate {
-    let mut d = [0u32; 6];
-    let mut c = code;
-    for k in (0..6).rev() {
-        d[k] = (c % 5) as u32;
-        c /= 5;
-    }
-    Candidate(d.iter().map(|&v| Slot::Opt(v)).collect())
-}
-
-fn nb201() -> Nb201 {
-    let (space, _) = common::space("nb201.nas", &[]);
-    let mut ev = eval::make("nb201", &space).unwrap();
-    let fi = space.metric_names().iter().position(|m| m == "flops").expect("the spec has flops");
-    let cands: Vec<Candidate> = (0..15_625).map(candidate).collect();
-    let reqs: Vec<EvalRequest> = cands.iter().enumerate().map(|(i, c)| EvalRequest { id: i as u64, candidate: c, seed: 0 }).collect();
-    let res = ev.evaluate(&space, &reqs);
-    let mut values = HashMap::new();
-    for (c, r) in cands.iter().zip(res) {
-        let acc = r.expect("every cell is in the table").reward;
-        values.insert(c.clone(), (acc, space.metrics(c)[fi]));
-    }
-    assert_eq!(values.len(), 15_625);
-    let max_flops = values.values().map(|v| v.1).fold(0.0, f64::max);
-    let reference = [80.0, -1.01 * max_flops];
-    let all: Vec<[f64; 2]> = values.values().map(|&(a, f)| [a, -f]).collect();
-    let true_hv = hypervolume(&all, &reference);
-    Nb201 { space, values, reference, true_hv }
-}
 
 #[test]
 fn spec_flops_are_the_benchmark_flops_and_the_front_is_exact() {
@@ -88,51 +51,6 @@ fn spec_flops_are_the_benchmark_flops_and_the_front_is_exact() {
     assert!(t.true_hv > 0.0);
 }
 
-/// One search: the objective vectors of the trials in the order they were told. `workers`
-/// candidates are asked at a time and told in reverse order (asynchronous tells).
-fn search(t: &Nb201, name: &str, config: &Value, seed: u64, trials: usize, workers: usize, dedup: bool) -> Vec<[f64; 2]> {
-    let mut s = strategy::make(name, config, seed).unwrap();
-    let mut seen = Seen::default();
-    let mut out: Vec<[f64; 2]> = Vec::with_capacity(trials);
-    while out.len() < trials {
-        let mut ctx = AskCtx::new(&t.space, if dedup { Some(&mut seen) } else { None });
-        let batch = s.ask(&mut ctx, workers.min(trials - out.len()));
-        assert!(!batch.is_empty(), "{name} ran out of candidates");
-        for c in batch.iter().rev() {
-            let (a, f) = t.values[c];
-            let o = [a, -f];
-            s.tell(&[Told { id: out.len() as u64, candidate: c, reward: Some(a), objectives: Some(&o) }]);
-            out.push(o);
-        }
-    }
-    out
-}
-
-/// Mean and sample standard deviation of the hypervolume ratio after each of `at` trials.
-fn ratios(t: &Nb201, name: &str, config: &Value, seeds: u64, at: &[usize], workers: usize, dedup: bool) -> Vec<(f64, f64)> {
-    let last = *at.iter().max().unwrap();
-    let per_seed: Vec<Vec<f64>> = (0..seeds)
-        .map(|seed| {
-            let v = search(t, name, config, seed, last, workers, dedup);
-            at.iter().map(|&n| hypervolume(&v[..n], &t.reference) / t.true_hv).collect()
-        })
-        .collect();
-    (0..at.len())
-        .map(|k| {
-            let xs: Vec<f64> = per_seed.iter().map(|r| r[k]).collect();
-            let m = xs.iter().sum::<f64>() / xs.len() as f64;
-            let sd = (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (xs.len() as f64 - 1.0).max(1.0)).sqrt();
-            (m, sd)
-        })
-        .collect()
-}
-
-const AT: [usize; 3] = [100, 300, 1000];
-
-fn row(label: &str, r: &[(f64, f64)]) -> String {
-    format!("| {label} | {} |", r.iter().map(|(m, s)| format!("{m:.4} ± {s:.4}")).collect::<Vec<_>>().join(" | "))
-}
-
 /// The check: NSGA-II (defaults, duplicates skipped) reaches at least 0.99 of the true
 /// hypervolume at 1,000 trials (measured 0.998), above random search (measured about 0.93).
 #[test]
@@ -151,29 +69,6 @@ fn nb201_nsga2_finds_the_front() {
     // asynchronous: 8 asked at a time, told in reverse order
     let asy = ratios(&t, "nsga2", &Value::Null, 5, &[1000], 8, true);
     assert!(asy[0].0 >= 0.99, "nsga2 with 8 workers at 1,000: {:?}", asy[0]);
-}
-
-#[test]
-#[ignore = "prints the table of docs/pareto.md (about 100 s in release)"]
-fn nb201_table() {
-    let t = nb201();
-    let rows: Vec<(&str, Value, bool)> = vec![
-        ("rs", json!({}), false),
-        ("rs", json!({}), true),
-        ("nsga2", json!({}), true),
-        ("nsga2", json!({}), false),
-        ("nsga2", json!({"population": 20}), true),
-        ("nsga2", json!({"population": 100}), true),
-        ("nsga2", json!({"mutation": 0.5}), true),
-        ("nsga2", json!({"crossover": 0.0}), true),
-        ("nsga2", json!({"mutation_distance": 2}), true),
-        ("nsga2", json!({"replacement": "generational"}), true),
-    ];
-    // random search's expectation, more precisely
-    println!("{}", row("rs, 100 seeds", &ratios(&t, "rs", &json!({}), 100, &AT, 1, false)));
-    for (name, cfg, dedup) in rows {
-        println!("{}", row(&format!("{name} {cfg} dedup={dedup}"), &ratios(&t, name, &cfg, 10, &AT, 1, dedup)));
-    }
 }
 
 /// The candidates a search asks, as encoded strings, resuming from its JSON state (through
