@@ -1,8 +1,9 @@
 //! `nasc compare`: run several strategies over several seeds on one spec and evaluator, print the
 //! paper-style table (mean ± sd) and write a best-so-far-vs-budget plot with every strategy.
 use crate::Format;
-use nasc_runtime::compare::{self, CompareConfig};
+use nasc_runtime::compare::{self, CompareConfig, CompareDb};
 use nasc_runtime::eval;
+use nasc_runtime::store::pg;
 use nasc_runtime::store::spec_hash;
 use nasc_runtime::strategy;
 use nasc_runtime::Budget;
@@ -36,7 +37,8 @@ pub struct CompareArgs {
     /// One strategy's hyper-parameters: `NAME=JSON`, e.g. `re={"sample_size":10}` (repeatable).
     #[arg(long = "strategy-config", value_name = "NAME=JSON")]
     pub strategy_configs: Vec<String>,
-    /// Simulated parallel workers per run (default 1).
+    /// Simulated parallel workers per run (default 1); with `--store postgresql://...`, real
+    /// worker threads.
     #[arg(long, default_value_t = 1)]
     pub workers: usize,
     /// Skip candidates equivalent to one already asked.
@@ -46,6 +48,14 @@ pub struct CompareArgs {
     /// there are reused, interrupted ones resumed.
     #[arg(long)]
     pub out: Option<String>,
+    /// Keep the runs in a PostgreSQL database (`postgresql://USER@HOST:PORT/DB`) instead of
+    /// SQLite stores: run `PREFIX/STRATEGY-sSEED` each, which `nasc worker` processes may join;
+    /// `--workers` are then real worker threads. Finished runs are reused, others continued.
+    #[arg(long, value_name = "URL", conflicts_with = "out")]
+    pub store: Option<String>,
+    /// The runs' name prefix in the database (default `compare-SPACE`).
+    #[arg(long, value_name = "PREFIX", requires = "store")]
+    pub run: Option<String>,
     /// Redo runs whose stores exist instead of reusing them.
     #[arg(long)]
     pub fresh: bool,
@@ -122,7 +132,25 @@ fn run(a: CompareArgs, sets: &[(String, String)]) -> Result<u8, String> {
         (_, Some(t)) => return Err(format!("--time-budget must be a positive number of seconds, not {t}")),
         _ => ev.default_budget(),
     };
-    let out_dir = a.out.clone().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("nasc-runs").join(format!("compare-{}", space.name())));
+    let default_name = format!("compare-{}", space.name());
+    let db = match &a.store {
+        Some(url) if pg::is_url(url) => Some(CompareDb { url: url.clone(), prefix: a.run.clone().unwrap_or_else(|| default_name.clone()) }),
+        Some(url) => return Err(format!("--store `{url}` is not a PostgreSQL URL (`postgresql://USER@HOST:PORT/DB`); SQLite stores go in a folder: `--out DIR`")),
+        None => None,
+    };
+    // a database comparison's plot goes in the working folder's `nasc-runs/PREFIX`
+    let out_dir = match (&a.out, &db) {
+        (Some(o), _) => PathBuf::from(o),
+        (None, Some(d)) => PathBuf::from("nasc-runs").join(d.prefix.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect::<String>()),
+        (None, None) => PathBuf::from("nasc-runs").join(&default_name),
+    };
+    if db.is_some() {
+        std::fs::create_dir_all(&out_dir).map_err(|e| format!("cannot create `{}`: {e}", out_dir.display()))?;
+    }
+    let place = match &db {
+        Some(d) => format!("runs `{}/*` in {}", d.prefix, d.url),
+        None => format!("stores in {}", out_dir.display()),
+    };
     let cfg = CompareConfig {
         strategies,
         seeds: (0..a.seeds).collect(),
@@ -137,16 +165,16 @@ fn run(a: CompareArgs, sets: &[(String, String)]) -> Result<u8, String> {
         spec_hash: spec_hash(&text, sets),
         sets: sets.to_vec(),
         constraints: a.constraints.clone(),
+        db: db.clone(),
     };
     if !a.quiet {
         eprintln!(
-            "{}: {} × {} seeds with {}, budget {} per run, stores in {}",
+            "{}: {} × {} seeds with {}, budget {} per run, {place}",
             a.file,
             cfg.strategies.iter().map(|s| s.0.as_str()).collect::<Vec<_>>().join(","),
             a.seeds,
             cfg.evaluator,
             budget,
-            out_dir.display()
         );
     }
     let stop = Arc::new(AtomicBool::new(false));
@@ -181,7 +209,11 @@ fn run(a: CompareArgs, sets: &[(String, String)]) -> Result<u8, String> {
         }
     }
     if interrupted {
-        eprintln!("interrupted: the finished runs are kept in {}; run the same command again to continue", out_dir.display());
+        let kept = match &db {
+            Some(d) => format!("runs `{}/*` in {}", d.prefix, d.url),
+            None => out_dir.display().to_string(),
+        };
+        eprintln!("interrupted: the finished runs are kept in {kept}; run the same command again to continue");
         return Ok(130);
     }
     Ok(0)

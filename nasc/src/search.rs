@@ -7,7 +7,7 @@ use nasc_runtime::eval;
 use nasc_runtime::objective::{Names, Objectives};
 use nasc_runtime::shrunk::{save_shrunk_space, SaveOutcome};
 use nasc_runtime::space::{decode, encode, parse_constraint};
-use nasc_runtime::store::{load_space_from, spec_hash, RunMeta, RunStatus, SpaceRole, SqliteStore, Store};
+use nasc_runtime::store::{spec_hash, RunMeta, RunStatus, SpaceRole, SqliteStore, Store};
 use nasc_runtime::strategy::{self, EvolutionConfig};
 use nasc_runtime::{Budget, RunConfig, Runner, SearchSpace, StopReason};
 use serde_json::json;
@@ -291,7 +291,7 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
     let mut space = constraint_space(space, &constraints, opened.is_none())?;
     // the explicit space to search: `--space-from`, or (resuming) the one the run was restricted to
     let from = match &a.space_from {
-        Some(p) => Some(load_space_from(Path::new(p), &hash)?),
+        Some(p) => Some(crate::worker::space_from(p, &hash)?),
         None => None,
     };
     let stored_input = match &opened {

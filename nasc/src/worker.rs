@@ -5,10 +5,12 @@
 use crate::command_eval::RunContext;
 use crate::search::SearchArgs;
 use crate::trialdoc::SpecInfo;
-use nasc_runtime::store::pg::{self, Conn, LeaseConfig};
-use nasc_runtime::store::{spec_hash, RunMeta};
+use nasc_compiler::Candidate;
+use nasc_runtime::store::pg::{self, Conn, InputSpace, LeaseConfig};
+use nasc_runtime::store::{load_space_from, spec_hash, RunMeta, SpaceRole};
 use nasc_runtime::worker::{self, WorkOptions, WorkSummary};
 use nasc_runtime::{strategy, Budget, SearchSpace};
+use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -60,14 +62,14 @@ fn worker_run(a: &WorkerArgs) -> Result<u8, String> {
     pg::check_run_name(&a.run)?;
     let mut conn = Conn::open(&a.store)?;
     let (meta, status, _) = pg::run_meta(&mut conn, &a.run)?;
-    drop(conn);
     if status != "running" {
         if !a.quiet {
             eprintln!("run `{}` is {status}; nothing to do", a.run);
         }
         return Ok(0);
     }
-    let space = stored_space(&meta)?;
+    let space = run_space(&mut conn, &a.run, &meta)?;
+    drop(conn);
     let summary = work(&a.store, &a.run, &space, &meta, a.workers, a.trials_dir.as_deref(), a.quiet, None)?;
     if !a.quiet {
         eprintln!(
@@ -76,6 +78,29 @@ fn worker_run(a: &WorkerArgs) -> Result<u8, String> {
         );
     }
     Ok(if summary.interrupted { 130 } else { 0 })
+}
+
+/// The space run `run` searches: its stored spec compiled here ([`stored_space`]), restricted to
+/// its `input` space when it was made with `--space-from`.
+pub fn run_space(conn: &mut Conn, run: &str, meta: &RunMeta) -> Result<SearchSpace, String> {
+    let space = stored_space(meta)?;
+    match pg::spaces::read_space(conn, run, SpaceRole::Input)? {
+        Some(saved) => Ok(space.restrict(pg::spaces::members(run, &saved)?)?),
+        None => Ok(space),
+    }
+}
+
+/// The members of `--space-from SOURCE` for a run of the spec hashing to `hash`: a SQLite store
+/// path, or `postgresql://...#RUN` (a `lissnas` run in a database).
+pub fn space_from(source: &str, hash: &str) -> Result<Vec<Candidate>, String> {
+    if !pg::is_url(source) {
+        return Ok(load_space_from(Path::new(source), hash)?);
+    }
+    let Some((url, run)) = source.rsplit_once('#') else {
+        return Err(format!("--space-from `{source}`: name the run in the database after a `#`, e.g. `{source}#lissnas-1`"));
+    };
+    pg::check_run_name(run)?;
+    Ok(pg::spaces::load_shrunk(&mut Conn::open(url)?, run, hash)?)
 }
 
 /// Compile the run's stored spec (its text, `--set` values and constraints). Lookup files are
@@ -161,11 +186,6 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], compiled: nasc_compiler
         return Err(format!("a PostgreSQL store holds many runs: name this one with `--run NAME`, e.g. `nasc search {} --store {url} --run {}-1`", a.file, compiled.name));
     };
     pg::check_run_name(run)?;
-    for (given, flag) in [(a.dedup, "--dedup"), (a.space_from.is_some(), "--space-from")] {
-        if given {
-            return Err(format!("{flag} is not supported with a PostgreSQL store yet (use a SQLite store, `--store PATH`)"));
-        }
-    }
     let workers = a.workers.unwrap_or(1);
     let hash = spec_hash(&text, sets);
     let mut conn = Conn::open(&url)?;
@@ -180,7 +200,9 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], compiled: nasc_compiler
             || !a.constraints.is_empty()
             || a.strategy_config.is_some()
             || !a.objectives.is_empty()
-            || a.scalarize.is_some();
+            || a.scalarize.is_some()
+            || a.dedup
+            || a.space_from.is_some();
         if given || a.target.is_some() || a.population.is_some() || a.sample_size.is_some() || a.mutation_distance.is_some() || a.lease_timeout.is_some() || a.max_retries.is_some()
         {
             return Err("a resumed run keeps its configuration: give only --budget or --time-budget (and --workers for this process) with --resume".into());
@@ -189,7 +211,14 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], compiled: nasc_compiler
         eprintln!("resuming run `{run}` in {url}");
         m
     } else {
-        let space = crate::search::constraint_space(compiled, &a.constraints, true)?;
+        let mut space = crate::search::constraint_space(compiled, &a.constraints, true)?;
+        let input = match &a.space_from {
+            Some(src) => Some(space_from(src, &hash)?),
+            None => None,
+        };
+        if let Some(m) = &input {
+            space = space.restrict(m.clone())?;
+        }
         let meta = crate::search::new_run_meta(a, &space, text, hash, sets, a.constraints.clone(), cli_budget)?;
         if let (Budget::Time(_), false) = (meta.budget, nasc_runtime::eval::wall_clock(&meta.evaluator)) {
             return Err(format!(
@@ -205,14 +234,18 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], compiled: nasc_compiler
             return Err(format!("--lease-timeout must be a positive number of seconds, not {}", lease.lease_seconds));
         }
         let state = strategy::make(&meta.strategy, &meta.strategy_config, meta.seed)?.state();
-        pg::create_run(&mut conn, run, &meta, lease, a.target, &state)?;
+        let input = input.as_ref().map(|m| InputSpace { members: m, stats: json!({"from": a.space_from, "size": m.len()}) });
+        pg::create_run(&mut conn, run, &meta, lease, a.target, &state, input.as_ref())?;
         if !a.quiet {
             eprintln!("{}: {} with {}, budget {}, seed {}, run `{run}` in {url}", a.file, meta.strategy, meta.evaluator, meta.budget, meta.seed);
         }
         meta
     };
+    let space = run_space(&mut conn, run, &meta)?;
     drop(conn);
-    let space = stored_space(&meta)?;
+    if let (false, Some(m)) = (a.quiet, space.allowed()) {
+        eprintln!("searching a shrunk space of {} members", m.len());
+    }
     let bar = if a.quiet { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::with_draw_target(Some(1), indicatif::ProgressDrawTarget::stderr_with_hz(10)) };
     let summary = work(&url, run, &space, &meta, workers, None, a.quiet, Some(&bar));
     bar.finish_and_clear();

@@ -282,7 +282,8 @@ fn refusals() {
     for (args, want) in [
         (vec![], "name this one with `--run NAME`"),
         (vec!["--run", ""], "run name ``: empty"),
-        (vec!["--run", &run, "--dedup"], "--dedup is not supported with a PostgreSQL store"),
+        (vec!["--run", &run, "--space-from", &url], "name the run in the database after a `#`"),
+        (vec!["--run", &run, "--space-from", &format!("{url}#no-such-run-nasc")], "run `no-such-run-nasc` does not exist"),
         (vec!["--run", &run, "--lease-timeout", "0"], "--lease-timeout must be a positive number"),
         (vec!["--run", &run, "--resume"], &format!("run `{run}` does not exist")),
     ] {
@@ -296,7 +297,13 @@ fn refusals() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("budgets simulated seconds, which have no meaning across machines"), "{}", text(&o));
     let o = with(&["--run", &run]);
     assert!(o.status.success(), "{}", text(&o));
-    for (args, want) in [(vec!["--run", run.as_str()], "already exists"), (vec!["--run", run.as_str(), "--resume", "--seed", "4"], "a resumed run keeps its configuration")] {
+    for (args, want) in [
+        (vec!["--run", run.as_str()], "already exists"),
+        (vec!["--run", run.as_str(), "--resume", "--seed", "4"], "a resumed run keeps its configuration"),
+        (vec!["--run", run.as_str(), "--resume", "--dedup"], "a resumed run keeps its configuration"),
+        // a run of another strategy has no shrunk space
+        (vec!["--run", "other", "--space-from", &format!("{url}#{run}")], "holds no shrunk space: it is a `re` run"),
+    ] {
         let o = with(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
         assert!(String::from_utf8_lossy(&o.stderr).contains(want), "{args:?}: {}", text(&o));
@@ -327,4 +334,209 @@ fn refusals() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
         assert!(String::from_utf8_lossy(&o.stderr).contains(want), "{args:?}: {}", text(&o));
     }
+}
+
+#[test]
+fn dedup_across_processes_asks_each_key_once() {
+    let Some(url) = url() else { return };
+    let run = run_name("dedup");
+    // regularized evolution on NB-201 repeats cells (and their isomorphs) often; with --dedup no
+    // key is asked twice, whichever of the processes asks
+    let s = spawn(&[
+        "search",
+        "specs/nb201.nas",
+        "--evaluator",
+        "instant",
+        "--strategy",
+        "re",
+        "--budget",
+        "3000",
+        "--dedup",
+        "--store",
+        &url,
+        "--run",
+        &run,
+        "--quiet",
+        "--workers",
+        "2",
+    ]);
+    let mut c = db(&url);
+    wait_for("the run", Duration::from_secs(30), || c.query_opt("SELECT 1 FROM nasc_runs WHERE name = $1", &[&run]).ok().flatten().is_some());
+    let w = spawn(&["worker", "--store", &url, "--run", &run, "--quiet", "--workers", "2"]);
+    let out = s.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let o = w.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(counts(&mut c, &run), (3000, 3000, 3000, "finished".into(), 3000));
+    let r = c.query_one("SELECT count(*), count(key), count(DISTINCT key) FROM nasc_trials WHERE run = $1", &[&run]).unwrap();
+    assert_eq!((r.get::<_, i64>(0), r.get::<_, i64>(1), r.get::<_, i64>(2)), (3000, 3000, 3000));
+    // the stored keys are the space's keys (`nasc metrics` prints the key of a name)
+    let row = c.query_one("SELECT candidate, key FROM nasc_trials WHERE run = $1 AND id = 7", &[&run]).unwrap();
+    let (name, key): (String, String) = (row.get(0), row.get(1));
+    let names_file = std::env::temp_dir().join(format!("nasc-pg-dedup-{}.txt", std::process::id()));
+    std::fs::write(&names_file, format!("{name}\n")).unwrap();
+    let o = nasc(&["metrics", "specs/nb201.nas", "--format", "json", "--candidates", names_file.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&names_file);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&key), "key `{key}` of `{name}` not in {}", text(&o));
+    // the same search without --dedup repeats keys: the check above can fail
+    let plain = run_name("nodedup");
+    let o = nasc(&["search", "specs/nb201.nas", "--evaluator", "instant", "--strategy", "re", "--budget", "3000", "--store", &url, "--run", &plain, "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let names: Vec<String> = c.query("SELECT candidate FROM nasc_trials WHERE run = $1", &[&plain]).unwrap().iter().map(|r| r.get(0)).collect();
+    let distinct: std::collections::HashSet<&String> = names.iter().collect();
+    assert!(distinct.len() < 3000, "no repeated candidate in 3000 RE trials without --dedup");
+}
+
+#[test]
+fn space_from_a_lissnas_run_in_the_database_binds_every_worker() {
+    let Some(url) = url() else { return };
+    let liss = run_name("liss");
+    // (its first asks come in batches: 300 trials leave room for shrinking steps)
+    let o = nasc(&["search", "specs/nb201.nas", "--strategy", "lissnas", "--budget", "300", "--seed", "1", "--store", &url, "--run", &liss, "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    // the same shrunk space read from the database and saved by a SQLite run
+    let dir = std::env::temp_dir().join(format!("nasc-pg-space-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let sq = dir.join("rs.db").display().to_string();
+    let from = format!("{url}#{liss}");
+    let o = nasc(&["search", "specs/nb201.nas", "--strategy", "rs", "--space-from", &from, "--budget", "30", "--store", &sq, "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let saved = nasc_runtime::store::SqliteStore::read_space(std::path::Path::new(&sq), nasc_runtime::store::SpaceRole::Input).unwrap().expect("an input space");
+    assert!(saved.size > 100 && saved.size < 15_625, "{}", saved.size);
+    let members: std::collections::HashSet<String> = saved.members.iter().cloned().collect();
+    // a PostgreSQL run restricted to it: the search and a worker that joins only run members
+    let run = run_name("from");
+    let s = spawn(&["search", "specs/nb201.nas", "--strategy", "rs", "--evaluator", SLOWISH, "--space-from", &from, "--budget", "40", "--store", &url, "--run", &run, "--quiet"]);
+    let mut c = db(&url);
+    wait_for("the run", Duration::from_secs(30), || c.query_opt("SELECT 1 FROM nasc_runs WHERE name = $1", &[&run]).ok().flatten().is_some());
+    let w = nasc(&["worker", "--store", &url, "--run", &run, "--quiet"]);
+    assert!(w.status.success(), "{}", text(&w));
+    let out = s.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(counts(&mut c, &run), (40, 40, 40, "finished".into(), 40));
+    let by_worker: i64 = c.query_one("SELECT count(*) FROM nasc_trials WHERE run = $1", &[&run]).unwrap().get(0);
+    assert_eq!(by_worker, 40);
+    let genotypes: Vec<String> = c.query("SELECT genotype FROM nasc_trials WHERE run = $1", &[&run]).unwrap().iter().map(|r| r.get(0)).collect();
+    assert!(genotypes.iter().all(|g| members.contains(g)), "a trial outside the shrunk space");
+    let stored: String = c.query_one("SELECT members FROM nasc_spaces WHERE run = $1 AND role = 'input'", &[&run]).unwrap().get(0);
+    let stored: Vec<String> = serde_json::from_str(&stored).unwrap();
+    assert_eq!(stored, saved.members);
+    // another spec's run cannot use it
+    let o = nasc(&["search", "specs/nb201.nas", "--set", "C=8", "--space-from", &from, "--budget", "5", "--store", &url, "--run", &run_name("x"), "--quiet"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("was made from a different spec"), "{}", text(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A command evaluator slow enough for a second process to take part.
+const SLOWISH: &str = r#"command:sh -c 'sleep 0.05; echo "{\"reward\": 0.5}"'"#;
+
+#[test]
+fn compare_keeps_its_runs_in_the_database_and_reuses_them() {
+    let Some(url) = url() else { return };
+    let prefix = run_name("cmp");
+    let dir = std::env::temp_dir().join(format!("nasc-pg-compare-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let plot = dir.join("plot.svg").display().to_string();
+    std::fs::create_dir_all(&dir).unwrap();
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> =
+            ["compare", "specs/nb201.nas", "--strategies", "rs,re", "--seeds", "2", "--budget", "60", "--store", &url, "--run", &prefix, "--plot", &plot, "--format", "json"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let run = |extra: &[&str]| -> (Output, serde_json::Value) {
+        let a = args(extra);
+        let o = nasc(&a.iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(o.status.success(), "{}", text(&o));
+        let j = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+        (o, j)
+    };
+    let (first, j1) = run(&[]);
+    assert!(!String::from_utf8_lossy(&first.stderr).contains("reused"), "{}", text(&first));
+    let mut c = db(&url);
+    for st in ["rs", "re"] {
+        for seed in 0..2 {
+            let name = format!("{prefix}/{st}-s{seed}");
+            assert_eq!(counts(&mut c, &name), (60, 60, 60, "finished".into(), 60), "{name}");
+        }
+    }
+    assert_eq!(j1["strategies"][0]["seeds"][1]["store"], format!("{url}#{prefix}/rs-s1"));
+    // random search asks the same candidates in any batch: its runs equal the SQLite compare's
+    let out = dir.join("sqlite").display().to_string();
+    let o = nasc(&["compare", "specs/nb201.nas", "--strategies", "rs", "--seeds", "2", "--budget", "60", "--out", &out, "--quiet", "--format", "json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let sq: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for seed in 0..2 {
+        assert_eq!(sq["strategies"][0]["seeds"][seed]["best"], j1["strategies"][0]["seeds"][seed]["best"], "rs seed {seed}");
+    }
+    // again: every run is read back, the same table
+    let (again, j2) = run(&[]);
+    assert_eq!(String::from_utf8_lossy(&again.stderr).matches("reused").count(), 4, "{}", text(&again));
+    assert_eq!(j1["strategies"], j2["strategies"]);
+    // a different budget is refused, --fresh redoes the runs
+    let a = ["compare", "specs/nb201.nas", "--strategies", "rs", "--seeds", "1", "--budget", "70", "--store", &url, "--run", &prefix, "--plot", &plot];
+    let o = nasc(&a);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("was made differently (budget 60 trials vs 70 trials)"), "{}", text(&o));
+    let (fresh, _) = run(&["--fresh"]);
+    assert!(!String::from_utf8_lossy(&fresh.stderr).contains("reused"), "{}", text(&fresh));
+    // simulated seconds are refused up front
+    let o = nasc(&["compare", "specs/nb201.nas", "--strategies", "rs", "--seeds", "1", "--store", &url, "--run", &prefix]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("needs a budget in trials"), "{}", text(&o));
+    let o = nasc(&["compare", "specs/nb201.nas", "--seeds", "1", "--budget", "5", "--store", "/tmp/x.db"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is not a PostgreSQL URL"), "{}", text(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_strategy_that_waits_for_results_is_not_exhausted_early() {
+    let Some(url) = url() else { return };
+    // POPNAS asks nothing while a step's trials are open; two workers on one run must not take
+    // that for the end: the run goes through its 3 steps, as on a SQLite store
+    let config = r#"{"blocks":3,"k":5,"j":2,"ops":["conv_3x3","dconv_3x3","maxpool_2x2"],"predictor":{"folds":2,"epochs":3,"cells":6,"filters":4,"embedding":4}}"#;
+    let run = run_name("popnas");
+    let common = [
+        "search",
+        "specs/popnas_cell.nas",
+        "--strategy",
+        "popnas",
+        "--strategy-config",
+        config,
+        "--evaluator",
+        "instant",
+        "--objective",
+        "max:reward,min:flops",
+        "--budget",
+        "1000",
+        "--quiet",
+    ];
+    let mut a: Vec<&str> = common.to_vec();
+    a.extend(["--store", &url, "--run", &run, "--workers", "2"]);
+    let o = nasc(&a);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = nasc(&["report", &url, "--run", &run, "--format", "json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let pg: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(pg["status"], "exhausted", "{pg}");
+    assert_eq!(pg["popnas"]["steps"].as_array().map(Vec::len), Some(3), "{}", pg["popnas"]);
+    let dir = std::env::temp_dir().join(format!("nasc-pg-popnas-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = dir.join("p.db").display().to_string();
+    let mut a: Vec<&str> = common.to_vec();
+    a.extend(["--store", &store]);
+    let o = nasc(&a);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = nasc(&["report", &store, "--format", "json"]);
+    let sq: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(pg["trials"], sq["trials"]);
+    let _ = std::fs::remove_dir_all(&dir);
 }

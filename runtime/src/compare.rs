@@ -3,6 +3,10 @@
 //! runs are summarized as a paper-style table (mean ± sd of the best trial's reward and reported
 //! value), JSON, and a best-so-far-vs-budget plot with one mean curve per strategy.
 //!
+//! With [`CompareConfig::db`] the runs live in a PostgreSQL database instead, one run each,
+//! named `PREFIX/STRATEGY-sSEED` ([`run_name`]): this process works on each with
+//! `workers` real threads, and `nasc worker` processes on other machines may join any of them.
+//!
 //! Reusing stores: a store that already exists for (strategy, seed) is reused when it was made
 //! from the same spec, evaluator, constraints, strategy config, workers, dedup and budget: a
 //! finished one is read back, an interrupted one is resumed. A store made differently is an
@@ -12,13 +16,16 @@ use crate::error::RunError;
 use crate::eval;
 use crate::runner::{RunConfig, Runner, StopReason};
 use crate::space::SearchSpace;
+use crate::store::pg::{self, Conn, LeaseConfig, PgError};
 use crate::store::{RunMeta, RunStatus, SqliteStore, Store, StoreError, StoredRun};
 use crate::strategy;
 use crate::svg::{self, Series};
+use crate::worker::{self, WorkError, WorkOptions};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// What to compare.
 #[derive(Debug, Clone)]
@@ -40,6 +47,21 @@ pub struct CompareConfig {
     pub spec_hash: String,
     pub sets: Vec<(String, String)>,
     pub constraints: Vec<String>,
+    /// Keep the runs in this PostgreSQL database instead of SQLite stores under `out_dir`.
+    pub db: Option<CompareDb>,
+}
+
+/// Where a comparison keeps its runs in a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct CompareDb {
+    pub url: String,
+    /// Runs are named `PREFIX/STRATEGY-sSEED`.
+    pub prefix: String,
+}
+
+/// The name of the run of (strategy, seed) in a database comparison.
+pub fn run_name(prefix: &str, strategy: &str, seed: u64) -> String {
+    format!("{prefix}/{strategy}-s{seed}")
 }
 
 /// The best trial of one seed's run and its best-so-far curve.
@@ -114,10 +136,20 @@ pub enum CompareError {
     /// A store that holds a run made differently (`diffs`: what differs).
     #[error("`{}` holds a run made differently ({}); pass --fresh to redo it or choose another --out", .path.display(), .diffs.join(", "))]
     Differs { path: PathBuf, diffs: Vec<String> },
+    /// A database run that was made differently.
+    #[error("run `{run}` in `{url}` was made differently ({}); pass --fresh to redo it or choose another --run prefix", .diffs.join(", "))]
+    DiffersRun { run: String, url: String, diffs: Vec<String> },
+    /// Simulated seconds cannot be a budget in a database run.
+    #[error("evaluator `{0}` budgets simulated seconds, which have no meaning across machines: a comparison in PostgreSQL needs a budget in trials (`--budget N`)")]
+    SimulatedTime(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Run(#[from] RunError),
+    #[error(transparent)]
+    Pg(#[from] PgError),
+    #[error(transparent)]
+    Work(#[from] WorkError),
 }
 
 impl From<crate::error::StrategyError> for CompareError {
@@ -188,7 +220,7 @@ pub fn run(
     space: &SearchSpace,
     cfg: &CompareConfig,
     stop: Option<Arc<AtomicBool>>,
-    make_eval: impl Fn(&str, &SearchSpace) -> Result<Box<dyn eval::Evaluator>, String>,
+    make_eval: impl Fn(&str, &SearchSpace) -> Result<Box<dyn eval::Evaluator>, String> + Sync,
     mut progress: impl FnMut(&str, &SeedResult),
 ) -> Result<(Vec<StrategyResult>, bool), CompareError> {
     // bad names and configs fail before any run; runs record the resolved config (defaults
@@ -199,7 +231,20 @@ pub fn run(
         resolved.push((short, strategy::make(short, config, 0)?.config()));
     }
     make_eval(&cfg.evaluator, space).map_err(CompareError::Evaluator)?;
-    std::fs::create_dir_all(&cfg.out_dir).map_err(|source| CompareError::CreateDir { path: cfg.out_dir.clone(), source })?;
+    if let Some(db) = &cfg.db {
+        if let (Budget::Time(_), false) = (cfg.budget, eval::wall_clock(&cfg.evaluator)) {
+            return Err(CompareError::SimulatedTime(cfg.evaluator.clone()));
+        }
+        for (short, _) in &resolved {
+            for &seed in &cfg.seeds {
+                pg::check_run_name(&run_name(&db.prefix, short, seed))?;
+            }
+        }
+        // reachable (and the schema current) before the first run
+        Conn::open(&db.url)?;
+    } else {
+        std::fs::create_dir_all(&cfg.out_dir).map_err(|source| CompareError::CreateDir { path: cfg.out_dir.clone(), source })?;
+    }
     let mut out = Vec::new();
     let mut interrupted = false;
     for (short, config) in &resolved {
@@ -229,6 +274,14 @@ pub fn run(
                 metric_names,
                 objectives: None,
             };
+            if let Some(db) = &cfg.db {
+                let make = || make_eval(&cfg.evaluator, space);
+                let (r, stopped) = pg_seed(space, cfg, db, (short, config), &meta, stop.clone(), &make)?;
+                interrupted |= stopped;
+                progress(short, &r);
+                res.seeds.push(r);
+                continue;
+            }
             let path = store_path(&cfg.out_dir, short, seed);
             if cfg.fresh && path.exists() {
                 for suffix in ["", "-wal", "-shm"] {
@@ -293,6 +346,49 @@ pub fn run(
         }
     }
     Ok((out, interrupted))
+}
+
+/// One (strategy, seed) run in a PostgreSQL database: read back when it is finished, continued
+/// when not, created otherwise; this process works on it with `cfg.workers` threads (`nasc
+/// worker` processes may join it). Returns the seed's result and whether the stop flag ended it.
+fn pg_seed(
+    space: &SearchSpace,
+    cfg: &CompareConfig,
+    db: &CompareDb,
+    (short, config): (&str, &Value),
+    meta: &RunMeta,
+    stop: Option<Arc<AtomicBool>>,
+    make: &eval::EvalFactory,
+) -> Result<(SeedResult, bool), CompareError> {
+    let run = run_name(&db.prefix, short, meta.seed);
+    let mut conn = Conn::open(&db.url)?;
+    if cfg.fresh {
+        pg::delete_run(&mut conn, &run)?;
+    }
+    let store = PathBuf::from(format!("{}#{run}", db.url));
+    match pg::run_meta(&mut conn, &run) {
+        Ok((stored, status, _)) => {
+            let diffs = differences(&stored, meta);
+            if !diffs.is_empty() {
+                return Err(CompareError::DiffersRun { run, url: db.url.clone(), diffs });
+            }
+            if status == "finished" || status == "exhausted" {
+                return Ok((seed_result(&pg::read_run(&mut conn, &run)?, store, cfg.budget, 0.0, true), false));
+            }
+            pg::resume_run(&mut conn, &run, &cfg.spec_hash, None)?;
+        }
+        Err(PgError::NoRun { .. }) => {
+            let state = strategy::make(short, config, meta.seed)?.state();
+            pg::create_run(&mut conn, &run, meta, LeaseConfig::default(), None, &state, None)?;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let started = Instant::now();
+    let mut opts = WorkOptions::new(cfg.workers, stop.unwrap_or_default());
+    opts.verbose = false;
+    let summary = worker::work(&db.url, &run, space, meta, make, &opts)?;
+    let r = seed_result(&pg::read_run(&mut conn, &run)?, store, cfg.budget, started.elapsed().as_secs_f64(), false);
+    Ok((r, summary.interrupted))
 }
 
 fn pm(v: &[f64], scale: f64) -> String {

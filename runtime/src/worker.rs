@@ -200,7 +200,7 @@ fn work_loop(
     ev.watch_stop(opts.stop.clone());
     let n_space = space.metric_names().len().min(meta.metric_names.len());
     let view = RunView { run, space, metric_names: &meta.metric_names, n_space, objectives };
-    let mut cache = StrategyCache { strategy: strategy::make(&meta.strategy, &meta.strategy_config, meta.seed)?, version: None };
+    let mut cache = StrategyCache::new(strategy::make(&meta.strategy, &meta.strategy_config, meta.seed)?, meta.dedup);
     let seed = eval_seed(meta.seed);
     let mut results: Vec<Finished> = Vec::new();
     let mut want = 1usize;

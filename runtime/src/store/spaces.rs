@@ -16,7 +16,7 @@ pub enum SpaceRole {
 }
 
 impl SpaceRole {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             SpaceRole::Shrunk => "shrunk",
             SpaceRole::Input => "input",

@@ -45,6 +45,9 @@ pub enum PgError {
     /// A run name that is empty, too long or not printable.
     #[error("run name `{run}`: {why}")]
     BadRunName { run: String, why: String },
+    /// `--space-from` names a run with no shrunk space.
+    #[error("run `{run}` holds no shrunk space: {why}")]
+    NoShrunkSpace { run: String, why: String },
     #[error("run `{run}` was made from a different spec (`{stored_path}`, hash {stored_hash}…; this spec hashes to {hash}…); refusing to continue it")]
     SpecMismatch { run: String, stored_path: String, stored_hash: String, hash: String },
     /// A statement failed (not a lost connection: those are retried).

@@ -13,12 +13,16 @@
 //!   attempt number: a worker that lost its lease gets its result refused ([`Outcome::refused`])
 //!   and goes on. Accepted results get the next completion numbers (`seq`), are told to the
 //!   strategy in that order, and are committed with the strategy's new state in one transaction.
+//! - **Duplicates.** A run that skips duplicates (`--dedup`) asks under the run's lock with the
+//!   keys of every trial asked so far: each process keeps them in a [`Dedup`] cache and reads only
+//!   the trials added since its last ask (ids are handed out under the same lock, so the ids below
+//!   `next_id` are exactly the asked trials). Keys are stored with the trials.
 use super::{budget_from, Conn, PgError};
 use crate::budget::Budget;
 use crate::eval::EvalResult;
 use crate::objective::Objectives;
 use crate::space::{decode, encode, SearchSpace};
-use crate::strategy::{AskCtx, Strategy, Told};
+use crate::strategy::{AskCtx, Seen, Strategy, Told};
 use nasc_compiler::Candidate;
 use postgres::Transaction;
 use serde_json::{Map, Value};
@@ -104,6 +108,56 @@ impl RunView<'_> {
 pub struct StrategyCache {
     pub strategy: Box<dyn Strategy>,
     pub version: Option<i64>,
+    /// The asked trials' keys, when the run skips duplicates.
+    pub dedup: Option<Dedup>,
+}
+
+impl StrategyCache {
+    /// A cache to be restored from the database before first use; `dedup`: the run skips
+    /// duplicates.
+    pub fn new(strategy: Box<dyn Strategy>, dedup: bool) -> Self {
+        StrategyCache { strategy, version: None, dedup: dedup.then(Dedup::default) }
+    }
+}
+
+/// The keys of a run's asked trials as this process last read them: every trial with an id below
+/// `upto`. `dirty`: an ask whose transaction did not commit may have added keys of trials that
+/// do not exist; the cache is read again from scratch.
+#[derive(Default)]
+pub struct Dedup {
+    seen: Seen,
+    upto: i64,
+    dirty: bool,
+}
+
+impl Dedup {
+    /// Bring the keys up to `next_id` (the run is locked).
+    fn sync(&mut self, tx: &mut Transaction, run: &str, space: &SearchSpace, next_id: i64) -> Result<(), PgError> {
+        if self.dirty {
+            *self = Dedup::default();
+        }
+        if self.upto >= next_id {
+            return Ok(());
+        }
+        let rows = tx.query("SELECT id, genotype, key FROM nasc_trials WHERE run = $1 AND id >= $2", &[&run, &self.upto]).map_err(sql(run, "read the asked trials' keys"))?;
+        for r in rows {
+            let id = r.get::<_, i64>(0) as u64;
+            let c = decode(r.get(1)).map_err(|why| PgError::BadTrial { run: run.to_string(), id, why: why.to_string() })?;
+            let key = r.get::<_, Option<String>>(2).unwrap_or_else(|| space.key(&c));
+            self.seen.insert(c, key);
+        }
+        self.upto = next_id;
+        Ok(())
+    }
+
+    /// How many distinct keys were asked (as far as this process read).
+    pub fn len(&self) -> usize {
+        self.seen.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.seen.is_empty()
+    }
 }
 
 /// What an [`exchange`] did.
@@ -229,6 +283,11 @@ fn lock_run(tx: &mut Transaction, run: &str) -> Result<Head, PgError> {
     })
 }
 
+/// The run's trials not finished (queued or running).
+fn open_trials(tx: &mut Transaction, run: &str) -> Result<i64, PgError> {
+    Ok(tx.query_one("SELECT count(*) FROM nasc_trials WHERE run = $1 AND state <> 'finished'", &[&run]).map_err(sql(run, "count open trials"))?.get(0))
+}
+
 /// Bring the cached strategy to the run's state `version`.
 fn sync_strategy(tx: &mut Transaction, run: &str, cache: &mut StrategyCache, version: i64) -> Result<(), PgError> {
     if cache.version == Some(version) {
@@ -345,43 +404,70 @@ pub fn exchange(conn: &mut Conn, view: &RunView, cache: &mut StrategyCache, req:
             let k = req.want.saturating_sub(out.claimed.len()).min(room);
             if k > 0 && !h.exhausted {
                 sync_strategy(&mut tx, run, cache, h.version)?;
-                let cands = cache.strategy.ask(&mut AskCtx::new(view.space, None), k);
-                if cands.len() < k {
-                    h.exhausted = true;
+                let dedup = cache.dedup.is_some();
+                let seen = match &mut cache.dedup {
+                    Some(d) => {
+                        d.sync(&mut tx, run, view.space, h.next_id)?;
+                        d.dirty = true;
+                        Some(&mut d.seen)
+                    }
+                    None => None,
+                };
+                let mut ctx = AskCtx::new(view.space, seen);
+                let cands = cache.strategy.ask(&mut ctx, k);
+                let keys: Vec<Option<String>> = if dedup {
+                    if ctx.accepted_keys.len() != cands.len() {
+                        return Err(PgError::BadRun {
+                            run: run.to_string(),
+                            why: format!("strategy `{}` returned candidates it did not accept (AskCtx::accept) on a run that skips duplicates", cache.strategy.name()),
+                        });
+                    }
+                    ctx.accepted_keys.into_iter().map(Some).collect()
+                } else {
+                    vec![None; cands.len()]
+                };
+                // fewer candidates than asked is not the end while trials are open: a strategy
+                // that chooses from results (POPNAS's steps) waits for them; it is exhausted when
+                // it has nothing to give and no trial is open (as in the runner)
+                if cands.is_empty() {
+                    if out.claimed.is_empty() && open_trials(&mut tx, run)? == 0 {
+                        h.exhausted = true;
+                        changed = true;
+                    } else if !changed {
+                        // nothing asked or told: the state is not written; the cached strategy
+                        // (which may have moved, e.g. its RNG) is restored from the database
+                        // next time
+                        cache.version = None;
+                    }
                 }
                 if !cands.is_empty() {
                     let ids: Vec<i64> = (0..cands.len() as i64).map(|i| h.next_id + i).collect();
                     let names: Vec<String> = cands.iter().map(|c| view.space.display_name(c)).collect();
                     let genotypes: Vec<String> = cands.iter().map(encode).collect();
                     tx.execute(
-                        "INSERT INTO nasc_trials (run, id, state, candidate, genotype, attempts, worker, heartbeat, sim_start)
-                         SELECT $1, v.id, 'running', v.candidate, v.genotype, 1, $2, clock_timestamp(), $6 FROM unnest($3::int8[], $4::text[], $5::text[]) AS v(id, candidate, genotype)",
-                        &[&run, &req.worker, &ids, &names, &genotypes, &h.now],
+                        "INSERT INTO nasc_trials (run, id, state, candidate, genotype, key, attempts, worker, heartbeat, sim_start)
+                         SELECT $1, v.id, 'running', v.candidate, v.genotype, v.key, 1, $2, clock_timestamp(), $6 FROM unnest($3::int8[], $4::text[], $5::text[], $7::text[]) AS v(id, candidate, genotype, key)",
+                        &[&run, &req.worker, &ids, &names, &genotypes, &h.now, &keys],
                     )
                     .map_err(sql(run, "add asked trials"))?;
                     for (i, c) in cands.into_iter().enumerate() {
                         out.claimed.push(Claimed { id: ids[i] as u64, attempt: 1, candidate: c });
                     }
                     h.next_id += ids.len() as i64;
+                    changed = true;
                 }
-                changed = true;
             }
         }
         if h.status == "running" {
-            let open = |tx: &mut Transaction| -> Result<i64, PgError> {
-                Ok(tx.query_one("SELECT count(*) FROM nasc_trials WHERE run = $1 AND state <> 'finished'", &[&run]).map_err(sql(run, "count open trials"))?.get(0))
-            };
             let spent = match h.budget {
                 Budget::Trials(n) => h.done as u64 >= n,
-                Budget::Time(t) => h.now >= t && open(&mut tx)? == 0,
+                Budget::Time(t) => h.now >= t && open_trials(&mut tx, run)? == 0,
             };
             if spent {
                 h.status = "finished".into();
                 changed = true;
-            } else if h.exhausted {
-                if open(&mut tx)? == 0 {
-                    h.status = "exhausted".into();
-                }
+            } else if h.exhausted && open_trials(&mut tx, run)? == 0 {
+                h.status = "exhausted".into();
                 changed = true;
             }
         }
@@ -400,6 +486,12 @@ pub fn exchange(conn: &mut Conn, view: &RunView, cache: &mut StrategyCache, req:
             tx.commit().map_err(sql(run, "commit"))?;
             if state.is_some() {
                 cache.version = Some(version);
+            }
+            if let Some(d) = &mut cache.dedup {
+                if d.dirty {
+                    d.dirty = false;
+                    d.upto = h.next_id;
+                }
             }
         } else {
             tx.commit().map_err(sql(run, "commit"))?;

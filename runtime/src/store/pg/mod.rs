@@ -17,6 +17,7 @@
 pub mod error;
 pub mod lease;
 pub mod schema;
+pub mod spaces;
 
 pub use error::PgError;
 
@@ -181,9 +182,16 @@ impl Default for LeaseConfig {
     }
 }
 
+/// An explicit space a new run searches (`--space-from`): its members and provenance.
+pub struct InputSpace<'a> {
+    pub members: &'a [nasc_compiler::Candidate],
+    pub stats: Value,
+}
+
 /// Create run `run` from `meta` with the strategy's initial state, stopping when a reward reaches
-/// `target` (`--target`); refuses an existing run.
-pub fn create_run(conn: &mut Conn, run: &str, meta: &RunMeta, lease: LeaseConfig, target: Option<f64>, strategy_state: &Value) -> Result<(), PgError> {
+/// `target` (`--target`) and restricted to `input` when given (saved in the same transaction);
+/// refuses an existing run.
+pub fn create_run(conn: &mut Conn, run: &str, meta: &RunMeta, lease: LeaseConfig, target: Option<f64>, strategy_state: &Value, input: Option<&InputSpace>) -> Result<(), PgError> {
     check_run_name(run)?;
     let url = conn.url().to_string();
     let sql = |what| move |e| PgError::Sql { run: run.to_string(), what, source: e };
@@ -221,6 +229,9 @@ pub fn create_run(conn: &mut Conn, run: &str, meta: &RunMeta, lease: LeaseConfig
             ],
         )
         .map_err(sql("create the run"))?;
+        if let Some(i) = input {
+            spaces::save_space(&mut tx, run, crate::store::SpaceRole::Input, &meta.spec_hash, i.members, &i.stats)?;
+        }
         tx.commit().map_err(sql("create the run"))
     })
 }
@@ -315,6 +326,12 @@ pub fn read_run(conn: &mut Conn, run: &str) -> Result<StoredRun, PgError> {
     }
     let strategy: Value = serde_json::from_str(&state).map_err(|e| PgError::BadRun { run: run.to_string(), why: format!("unreadable strategy state: {e}") })?;
     Ok(StoredRun { meta, status, created, trials, checkpoint: Some((done as u64, serde_json::json!({ "strategy": strategy }))) })
+}
+
+/// Delete run `run` and its trials and spaces, if it exists (`nasc compare --fresh`).
+pub fn delete_run(conn: &mut Conn, run: &str) -> Result<bool, PgError> {
+    check_run_name(run)?;
+    conn.retry(|c| c.execute("DELETE FROM nasc_runs WHERE name = $1", &[&run]).map_err(|e| PgError::Sql { run: run.to_string(), what: "delete the run", source: e })).map(|n| n > 0)
 }
 
 /// The names of the runs in the database, oldest first.

@@ -10,12 +10,14 @@
 //!   its version (bumped by every ask or tell), the next trial id, the finished count, the lease
 //!   timeout and `max_retries`. Times are the database's clock. Version 2 adds `target` (the
 //!   reward at which the run stops, `--target`; NULL: none).
+//! - `nasc_spaces` (version 3): a run's explicit spaces, as the SQLite store's `spaces` table:
+//!   the `input` space of a `--space-from` run (sorted member encodings, size, provenance).
 //! - `nasc_trials`: one row per asked trial: `queued` (waiting for a worker), `running` (claimed:
 //!   `worker`, `attempts`, `heartbeat`) or `finished` (its result and completion order `seq`).
 use postgres::Transaction;
 
 /// The schema version this nasc writes.
-pub const VERSION: i32 = 2;
+pub const VERSION: i32 = 3;
 
 /// Key of the advisory lock taken while migrating (any constant: "nasc" in ASCII).
 const MIGRATE_LOCK: i64 = 0x6e61_7363;
@@ -53,6 +55,15 @@ CREATE INDEX nasc_trials_open ON nasc_trials (run, state, id) WHERE state <> 'fi
 ",
     "
 ALTER TABLE nasc_runs ADD COLUMN target DOUBLE PRECISION;
+",
+    "
+CREATE TABLE nasc_spaces (
+  run TEXT NOT NULL REFERENCES nasc_runs (name) ON DELETE CASCADE,
+  role TEXT NOT NULL CHECK (role IN ('input', 'shrunk')),
+  spec_hash TEXT NOT NULL, size BIGINT NOT NULL, members TEXT NOT NULL, stats TEXT NOT NULL,
+  created DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (run, role)
+);
 ",
 ];
 
