@@ -540,3 +540,32 @@ fn a_strategy_that_waits_for_results_is_not_exhausted_early() {
     assert_eq!(pg["trials"], sq["trials"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn both_engines_share_one_schema() {
+    let Some(url) = url() else { return };
+    // a SQLite store with every table (a lissnas run saves its shrunk space) and a database run
+    let dir = std::env::temp_dir().join(format!("nasc-pg-schema-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = dir.join("l.db");
+    let o = nasc(&["search", "specs/nb201.nas", "--strategy", "lissnas", "--budget", "100", "--seed", "1", "--quiet", "--store", store.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = nasc(&["search", "specs/nb201.nas", "--evaluator", "instant", "--budget", "3", "--quiet", "--store", &url, "--run", &run_name("schema")]);
+    assert!(o.status.success(), "{}", text(&o));
+    let lite = rusqlite::Connection::open(&store).unwrap();
+    let mut c = db(&url);
+    // SQLite-only columns: the single run row's id, the store format and the row checksums
+    let sqlite_only = ["id", "format", "sum"];
+    for (lite_table, pg_table) in [("run", "nasc_runs"), ("trials", "nasc_trials"), ("spaces", "nasc_spaces")] {
+        let mut st = lite.prepare(&format!("SELECT name FROM pragma_table_info('{lite_table}')")).unwrap();
+        let cols: Vec<String> = st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        assert!(!cols.is_empty(), "no table `{lite_table}`");
+        let pg: Vec<String> = c.query("SELECT column_name::text FROM information_schema.columns WHERE table_name = $1", &[&pg_table]).unwrap().iter().map(|r| r.get(0)).collect();
+        for col in cols {
+            let engine_only = sqlite_only.contains(&col.as_str()) && !(lite_table == "trials" && col == "id");
+            assert!(engine_only || pg.contains(&col), "column `{lite_table}.{col}` of the SQLite store has no `{pg_table}.{col}` in PostgreSQL ({pg:?})");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
