@@ -13,25 +13,79 @@ use num_traits::ToPrimitive;
 use serde_json::{json, Value as Json};
 use std::collections::HashMap;
 
+/// A compiled space. Only the compiler builds one (its fields are private to this crate);
+/// other crates read it through the accessors below and its methods, and none changes it.
 pub struct Space {
-    pub name: String,
-    pub input: [i64; 3],
-    pub decisions: Vec<DecisionInfo>,
-    pub domains: Domains,
-    pub validity: Vec<Table<bool>>,
+    pub(crate) name: String,
+    pub(crate) input: [i64; 3],
+    pub(crate) decisions: Vec<DecisionInfo>,
+    pub(crate) domains: Domains,
+    pub(crate) validity: Vec<Table<bool>>,
     /// For each conditional decision, its `when` as (context, holds) rows over earlier decisions.
-    pub when_results: Vec<Option<Vec<(Deps, bool)>>>,
-    pub size: BigUint,
-    pub metrics: Vec<MetricInfo>,
-    pub constraints: Vec<Expr>,
-    pub objectives: Vec<(Direction, String)>,
-    pub formats: Vec<NameFormat>,
-    pub flops_rule: Vec<String>,
-    pub ir: IrSummary,
-    pub consts: HashMap<String, f64>,
+    pub(crate) when_results: Vec<Option<Vec<(Deps, bool)>>>,
+    pub(crate) size: BigUint,
+    pub(crate) metrics: Vec<MetricInfo>,
+    pub(crate) constraints: Vec<Expr>,
+    pub(crate) objectives: Vec<(Direction, String)>,
+    pub(crate) formats: Vec<NameFormat>,
+    pub(crate) flops_rule: Vec<String>,
+    pub(crate) ir: IrSummary,
+    pub(crate) consts: HashMap<String, f64>,
     /// The spec and overrides it was compiled from (to trace single candidates).
-    pub spec: nasc_grammar::ast::Spec,
-    pub overrides: Vec<(String, String)>,
+    pub(crate) spec: nasc_grammar::ast::Spec,
+    pub(crate) overrides: Vec<(String, String)>,
+}
+
+/// Read-only accessors, named after the fields, for the fields other crates read. The input
+/// shape, the naming formats, the FLOPs rule and the spec and overrides have none (`explain_json`
+/// reports the first three; `tracer` uses the last two).
+impl Space {
+    /// The space's name (`space NAME { ... }`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Every decision, in decision order (a candidate's slots follow it).
+    pub fn decisions(&self) -> &[DecisionInfo] {
+        &self.decisions
+    }
+    /// Each decision's values (the domains the exact tables are indexed by).
+    pub fn domains(&self) -> &Domains {
+        &self.domains
+    }
+    /// The validity factors, one per conditional decision (from its `when`): which slot
+    /// combinations are valid.
+    pub fn validity(&self) -> &[Table<bool>] {
+        &self.validity
+    }
+    /// For each conditional decision, its `when` as (context, holds) rows over earlier decisions.
+    pub fn when_results(&self) -> &[Option<Vec<(Deps, bool)>>] {
+        &self.when_results
+    }
+    /// The exact number of valid candidates.
+    pub fn size(&self) -> &BigUint {
+        &self.size
+    }
+    /// Every metric (derived, expression and external), in metric order. Not a candidate's
+    /// values: those are `evaluate`'s.
+    pub fn metrics(&self) -> &[MetricInfo] {
+        &self.metrics
+    }
+    /// The spec's constraints (run-time ones are passed separately, as `extra`).
+    pub fn constraints(&self) -> &[Expr] {
+        &self.constraints
+    }
+    /// The spec's objectives: direction and metric name.
+    pub fn objectives(&self) -> &[(Direction, String)] {
+        &self.objectives
+    }
+    /// Node and edge counts of the IR, and nodes per op kind.
+    pub fn ir(&self) -> &IrSummary {
+        &self.ir
+    }
+    /// The spec's numeric parameters and constants by name.
+    pub fn consts(&self) -> &HashMap<String, f64> {
+        &self.consts
+    }
 }
 
 impl Space {

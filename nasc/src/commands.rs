@@ -72,7 +72,7 @@ pub fn check(files: &[String], sets: &[(String, String)], format: Format) -> u8 
                     code = code.max(1);
                     println!("{f}: failed");
                 } else if let Some(s) = space {
-                    println!("{f}: ok ({} decisions, size {})", s.decisions.len(), s.size);
+                    println!("{f}: ok ({} decisions, size {})", s.decisions().len(), s.size());
                 }
             }
         }
@@ -99,8 +99,8 @@ fn check_json(files: &[String], sets: &[(String, String)]) -> u8 {
                 }
                 let mut o = json!({"file": f, "ok": !failed, "diagnostics": crate::render::to_json(f, &text, &diags)});
                 if let (false, Some(s)) = (failed, space) {
-                    o["decisions"] = s.decisions.len().into();
-                    o["size"] = s.size.to_string().into();
+                    o["decisions"] = s.decisions().len().into();
+                    o["size"] = s.size().to_string().into();
                 }
                 docs.push(o);
             }

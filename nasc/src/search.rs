@@ -275,7 +275,7 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
     // a resumed run keeps its stored constraints
     let opened = if a.resume {
         let strat = a.strategy.as_deref().map(canonical_strategy).transpose()?.unwrap_or("re");
-        let path = a.store.clone().map(PathBuf::from).unwrap_or_else(|| default_store(&space.name, strat, a.seed.unwrap_or(0), true));
+        let path = a.store.clone().map(PathBuf::from).unwrap_or_else(|| default_store(space.name(), strat, a.seed.unwrap_or(0), true));
         Some(SqliteStore::resume(&path, &hash)?)
     } else {
         None

@@ -83,7 +83,7 @@ fn fail(format: Format, msg: &str, code: u8) -> u8 {
 
 /// Names of the spec's parameters whose value equals `v` (hints for `--set`).
 fn params_equal(space: &nasc_compiler::Space, v: usize) -> Vec<String> {
-    let mut names: Vec<String> = space.consts.iter().filter(|(_, &x)| x == v as f64).map(|(k, _)| k.clone()).collect();
+    let mut names: Vec<String> = space.consts().iter().filter(|(_, &x)| x == v as f64).map(|(k, _)| k.clone()).collect();
     names.sort();
     names
 }

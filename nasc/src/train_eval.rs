@@ -181,7 +181,7 @@ impl TrainEval {
             .map_err(|e| format!("evaluator `train`: the default candidate: {e}"))?;
         // names the parameter whose value is the network's (else the usual name of one)
         let hint = |v: usize, want: usize, usual: &str| {
-            let mut ps: Vec<&String> = s.consts.iter().filter(|(_, &x)| x == v as f64).map(|(k, _)| k).collect();
+            let mut ps: Vec<&String> = s.consts().iter().filter(|(_, &x)| x == v as f64).map(|(k, _)| k).collect();
             ps.sort();
             match ps.iter().find(|p| p.as_str() == usual).or(ps.first()) {
                 Some(p) => format!(" (try `--set {p}={want}`)"),

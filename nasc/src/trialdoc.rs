@@ -39,7 +39,7 @@ fn opt_json(o: &OptValue) -> Value {
 /// Decision name -> its option in `c` (a subset: its members, in pool order; absent: null).
 pub fn decisions(space: &SearchSpace, c: &Candidate) -> Value {
     let mut m = Map::new();
-    for d in &space.inner().decisions {
+    for d in space.inner().decisions() {
         let v = match (&d.kind, c.0.get(d.index()).copied().unwrap_or(Slot::Absent)) {
             (DecisionKind::Choice { options, .. }, Slot::Opt(i)) => options.get(i as usize).map_or(Value::Null, opt_json),
             (DecisionKind::Subset { pool, .. }, Slot::Members(bits)) => Value::Array((0..pool.len()).filter(|j| (bits >> j) & 1 == 1).map(|j| opt_json(&pool[j])).collect()),
@@ -99,7 +99,7 @@ mod tests {
         assert_eq!(d["genotype"], space.canonical(&c));
         assert_eq!(space.inner().parse_name(d["candidate"].as_str().unwrap()).unwrap(), c);
         assert_eq!(d["graph"]["params"], d["metrics"]["params"]);
-        assert_eq!(d["decisions"].as_object().unwrap().len(), space.inner().decisions.len());
+        assert_eq!(d["decisions"].as_object().unwrap().len(), space.inner().decisions().len());
         assert!(["plain", "pool", "res"].contains(&d["decisions"]["tail"].as_str().unwrap()), "{}", d["decisions"]);
         assert!(d["decisions"]["kernel[0]"].is_i64());
         assert!(d["space"]["spec_sha256"].is_null());

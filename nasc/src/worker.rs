@@ -183,7 +183,7 @@ fn work(
 pub fn search(a: &SearchArgs, sets: &[(String, String)], compiled: nasc_compiler::Space, text: String, cli_budget: Option<Budget>) -> Result<u8, String> {
     let url = a.store.clone().unwrap_or_default();
     let Some(run) = a.run.as_deref() else {
-        return Err(format!("a PostgreSQL store holds many runs: name this one with `--run NAME`, e.g. `nasc search {} --store {url} --run {}-1`", a.file, compiled.name));
+        return Err(format!("a PostgreSQL store holds many runs: name this one with `--run NAME`, e.g. `nasc search {} --store {url} --run {}-1`", a.file, compiled.name()));
     };
     pg::check_run_name(run)?;
     let workers = a.workers.unwrap_or(1);

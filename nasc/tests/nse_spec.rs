@@ -52,13 +52,13 @@ fn round_subsets_compile_to_the_same_networks() {
         let text = subset_spec(&s, &active, "nse_round", &format!("case {case}")).unwrap();
         let space = nasc_runtime::spec::compile_text(&text, Path::new("."), "nse_round", &[]).unwrap_or_else(|e| panic!("{e}\n{text}"));
         let size: u64 = active.iter().enumerate().map(|(l, ops)| (1u64 << ops.len()) - u64::from(!s.has_identity(l))).product();
-        assert_eq!(space.size.to_string(), size.to_string(), "{text}");
+        assert_eq!(space.size().to_string(), size.to_string(), "{text}");
         for _ in 0..5 {
             let mut sub = Supernet::new(s.clone(), active.clone(), 0).unwrap();
             sub.active = active.clone();
             let arch: Arch = sub.sample_uniform(&mut rng);
             let slots = space
-                .decisions
+                .decisions()
                 .iter()
                 .map(|d| {
                     let l: usize = d.name.trim_start_matches("layer").parse().unwrap();

@@ -33,7 +33,7 @@ fn ms(v: &[f64], d: usize) -> String {
 fn enumerate(space: &SearchSpace) -> Vec<Candidate> {
     let ar: Vec<usize> = space
         .inner()
-        .decisions
+        .decisions()
         .iter()
         .map(|d| match &d.kind {
             DecisionKind::Choice { options, .. } => options.len(),

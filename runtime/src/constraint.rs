@@ -109,7 +109,7 @@ fn fmt(x: f64) -> String {
 fn compare(space: &SearchSpace, e: &Expr) -> Option<(bool, String)> {
     let ExprKind::Binary { op, lhs, rhs } = &e.kind else { return None };
     let metric = |x: &Expr| match &x.kind {
-        ExprKind::Name(n) => space.inner().metrics.iter().find(|m| m.name == *n).and_then(|m| m.bounds.map(|b| (n.clone(), b))),
+        ExprKind::Name(n) => space.inner().metrics().iter().find(|m| m.name == *n).and_then(|m| m.bounds.map(|b| (n.clone(), b))),
         _ => None,
     };
     let (lo, hi, name, exact, op, rhs) = if let Some((n, b)) = metric(lhs) {

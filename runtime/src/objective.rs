@@ -93,7 +93,7 @@ pub struct Names {
 impl Names {
     /// The names of a run over `space` whose trials carry `metrics` (the runner's metric names).
     pub fn new(space: &Space, metrics: &[String]) -> Self {
-        let external: Vec<&str> = space.metrics.iter().filter(|m| m.kind == MetricKind::External).map(|m| m.name.as_str()).collect();
+        let external: Vec<&str> = space.metrics().iter().filter(|m| m.kind == MetricKind::External).map(|m| m.name.as_str()).collect();
         let mut reward_alias = None;
         let mut unreported = Vec::new();
         for (k, e) in external.iter().enumerate() {
@@ -237,7 +237,7 @@ impl Objectives {
     pub fn new(space: &Space, names: &Names, evaluator: &str, override_text: Option<&str>, scalarize: Option<&str>) -> Result<Self, ObjectiveError> {
         let items: Vec<(Sense, String)> = match override_text {
             Some(t) => parse_list(t)?,
-            None => space.objectives.iter().map(|(d, n)| (if *d == Direction::Minimize { Sense::Min } else { Sense::Max }, n.clone())).collect(),
+            None => space.objectives().iter().map(|(d, n)| (if *d == Direction::Minimize { Sense::Min } else { Sense::Max }, n.clone())).collect(),
         };
         Self::from_items(items, names, evaluator, scalarize)
     }

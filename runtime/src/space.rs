@@ -119,27 +119,27 @@ pub fn parse_constraint(text: &str) -> Result<Expr, SpaceError> {
 impl SearchSpace {
     /// Wrap a compiled space; `extra` constraints are checked against its metric and decision names.
     pub fn new(space: Space, extra: Vec<Expr>) -> Result<Self, SpaceError> {
-        let metric_names: Vec<String> = space.metrics.iter().filter(|m| m.kind != MetricKind::External).map(|m| m.name.clone()).collect();
+        let metric_names: Vec<String> = space.metrics().iter().filter(|m| m.kind != MetricKind::External).map(|m| m.name.clone()).collect();
         for e in &extra {
             for n in nasc_compiler::check::free_names(e) {
-                let metric = space.metrics.iter().find(|m| m.name == n);
+                let metric = space.metrics().iter().find(|m| m.name == n);
                 if let Some(m) = metric {
                     if m.kind == MetricKind::External {
                         return Err(SpaceError::ExternalMetric { name: n, metrics: metric_names });
                     }
                     continue;
                 }
-                if space.consts.contains_key(&n) || space.decisions.iter().any(|d| d.family == n) {
+                if space.consts().contains_key(&n) || space.decisions().iter().any(|d| d.family == n) {
                     continue;
                 }
-                let mut names: Vec<&str> = space.metrics.iter().map(|m| m.name.as_str()).collect();
-                names.extend(space.consts.keys().map(String::as_str));
-                names.extend(space.decisions.iter().map(|d| d.family.as_str()));
+                let mut names: Vec<&str> = space.metrics().iter().map(|m| m.name.as_str()).collect();
+                names.extend(space.consts().keys().map(String::as_str));
+                names.extend(space.decisions().iter().map(|d| d.family.as_str()));
                 let suggestion = nasc_grammar::diag::did_you_mean(&n, names).map(|s| s.to_string());
                 return Err(SpaceError::UnknownName { name: n, metrics: metric_names, suggestion });
             }
         }
-        let constrained = !space.constraints.is_empty() || !extra.is_empty();
+        let constrained = !space.constraints().is_empty() || !extra.is_empty();
         Ok(SearchSpace { space: Arc::new(space), extra, constrained, metric_names, compiled: OnceLock::new(), allowed: None })
     }
 
@@ -153,7 +153,7 @@ impl SearchSpace {
             return Err(SpaceError::NoMembers);
         }
         for c in &members {
-            self.space.check_valid(c).map_err(|source| SpaceError::NotAMember { member: encode(c), space: self.space.name.clone(), source })?;
+            self.space.check_valid(c).map_err(|source| SpaceError::NotAMember { member: encode(c), space: self.space.name().to_string(), source })?;
         }
         self.allowed = Some(Arc::new(members));
         Ok(self)
@@ -196,10 +196,10 @@ impl SearchSpace {
         &self.space
     }
     pub fn name(&self) -> &str {
-        &self.space.name
+        self.space.name()
     }
     pub fn num_decisions(&self) -> usize {
-        self.space.decisions.len()
+        self.space.decisions().len()
     }
     /// Names of the metrics [`SearchSpace::metrics`] returns.
     pub fn metric_names(&self) -> &[String] {
@@ -207,7 +207,7 @@ impl SearchSpace {
     }
     /// A spec parameter or constant (e.g. `classes`), if numeric.
     pub fn constant(&self, name: &str) -> Option<f64> {
-        self.space.consts.get(name).copied()
+        self.space.consts().get(name).copied()
     }
 
     /// A uniform random valid candidate (feasibility not checked); in a restricted space a
@@ -276,7 +276,7 @@ impl SearchSpace {
 
     /// Values of the derived metrics (in [`SearchSpace::metric_names`] order).
     pub fn metrics(&self, c: &Candidate) -> Vec<f64> {
-        self.space.evaluate(c).into_iter().zip(&self.space.metrics).filter(|(_, m)| m.kind != MetricKind::External).map(|((_, v), _)| v.unwrap_or(f64::NAN)).collect()
+        self.space.evaluate(c).into_iter().zip(self.space.metrics()).filter(|(_, m)| m.kind != MetricKind::External).map(|((_, v), _)| v.unwrap_or(f64::NAN)).collect()
     }
 
     /// Parse a candidate name (naming format or canonical).
@@ -287,7 +287,7 @@ impl SearchSpace {
     /// Number of options of every existing choice decision of `c` (subsets: pool size), for encodings.
     pub fn arities(&self) -> Vec<usize> {
         self.space
-            .decisions
+            .decisions()
             .iter()
             .map(|d| match &d.kind {
                 DecisionKind::Choice { options, .. } => options.len(),

@@ -7,7 +7,7 @@ fn nb201_params_and_flops_match_the_benchmark() {
     assert_eq!(rows.len(), 15_625);
     for (classes, side, pcol, fcol) in [("10", "32", "params_c10", "flops_c10"), ("100", "32", "params_c100", "flops_c100"), ("120", "16", "params_img16", "flops_img16")] {
         let s = compile_zoo("nb201", &[("classes", classes), ("side", side)]);
-        assert_eq!(s.size.to_string(), "15625");
+        assert_eq!(s.size().to_string(), "15625");
         let (mut ok_params, mut ok_flops, mut clean) = (0, 0, 0);
         for r in &rows {
             let c = s.parse_name(&r["arch_str"]).expect("arch string parses");
@@ -23,7 +23,7 @@ fn nb201_params_and_flops_match_the_benchmark() {
         assert_eq!(ok_params, 15_475, "params match at {classes} classes");
         assert_eq!(ok_flops, 15_625, "flops match at {classes} classes");
         // published extremes (NETWORK.md): exact bounds over the space
-        let b = s.metrics.iter().find(|m| m.name == "flops").and_then(|m| m.bounds).expect("bounds");
+        let b = s.metrics().iter().find(|m| m.name == "flops").and_then(|m| m.bounds).expect("bounds");
         let (lo, hi) = match classes {
             "10" => (7_783_050.0, 220_119_690.0),
             "100" => (7_788_900.0, 220_125_540.0),
@@ -43,7 +43,7 @@ fn nb201_index_0_published_flops() {
 
 fn check_table(spec: &str, file: &str, size: &str, rows_expected: usize) {
     let s = compile_zoo(spec, &[]);
-    assert_eq!(s.size.to_string(), size);
+    assert_eq!(s.size().to_string(), size);
     let rows = table(file);
     assert_eq!(rows.len(), rows_expected);
     let (mut p_ok, mut f_ok) = (0, 0);

@@ -101,7 +101,7 @@ fn compiled_subset_edits_respect_size_bounds_on_both_backends() {
                     assert!(s.check_valid(&nc).is_ok());
                     assert_eq!(s.edit_distance(&c, &nc), k);
                     for (d, slot) in nc.0.iter().enumerate() {
-                        if let (DecisionKind::Subset { min, max, .. }, Slot::Members(m)) = (&s.decisions[d].kind, slot) {
+                        if let (DecisionKind::Subset { min, max, .. }, Slot::Members(m)) = (&s.decisions()[d].kind, slot) {
                             assert!((*min..=*max).contains(&m.count_ones()));
                             subset_edits += usize::from(c.0[d] != *slot);
                         }
@@ -122,7 +122,7 @@ fn subset_move_helpers_list_space_subset_moves() {
         for _ in 0..300 {
             let c = s.sample_one(&mut rng);
             for (d, slot) in c.0.iter().enumerate() {
-                let (DecisionKind::Subset { pool, min, max, .. }, Slot::Members(m)) = (&s.decisions[d].kind, *slot) else { continue };
+                let (DecisionKind::Subset { pool, min, max, .. }, Slot::Members(m)) = (&s.decisions()[d].kind, *slot) else { continue };
                 let moves = s.subset_moves(d, m);
                 let n = pool.len() as u64;
                 assert_eq!(subset_move_count(n, *min, *max, m), moves.len() as u64);

@@ -9,7 +9,7 @@ fn size_of(file: &str) -> Result<String, String> {
     }
     let opts = nasc_compiler::Options { overrides: vec![], loader: &nasc_compiler::NoFiles, default_name: "t".into() };
     let (s, d) = nasc_compiler::compile(&spec, &opts);
-    s.map(|s| s.size.to_string()).ok_or_else(|| d.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; "))
+    s.map(|s| s.size().to_string()).ok_or_else(|| d.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; "))
 }
 
 #[test]
@@ -65,7 +65,7 @@ fn an_unused_let_is_warned() {
 fn boolean_options() {
     let src = "space t;\ninput [3, 8, 8];\nchoice gate[2] in [false, true] default false;\nchoice k in [3, 5] when gate[0];\nname n = \"{gate[*]}-{k}\";\nnetwork {\n  let x = input |> conv(8, 3);\n  for i in 0..2 {\n    x = x |> conv(8, 3);\n    if gate[i] { x = x |> se(2); }\n  }\n  return x |> gap |> linear(10);\n}\n";
     let s = compile_src(src);
-    assert_eq!(s.size.to_string(), "6", "gate[0] false: 2; gate[0] true: 2 x 2 kernels");
+    assert_eq!(s.size().to_string(), "6", "gate[0] false: 2; gate[0] true: 2 x 2 kernels");
     let mut params = std::collections::BTreeMap::new();
     for c in s.sample(200, 3, &[]).expect("samples") {
         let name = s.name_of(&c);

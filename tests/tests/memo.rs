@@ -10,7 +10,16 @@ use std::path::{Path, PathBuf};
 
 /// What of a space the evaluation determines, as comparable text.
 fn fingerprint(s: &Space) -> String {
-    format!("size {}\nir {} nodes {} edges {:?}\nmetrics {:?}\nvalidity {:?}\nwhens {:?}", s.size, s.ir.nodes, s.ir.edges, s.ir.ops, s.metrics, s.validity, s.when_results)
+    format!(
+        "size {}\nir {} nodes {} edges {:?}\nmetrics {:?}\nvalidity {:?}\nwhens {:?}",
+        s.size(),
+        s.ir().nodes,
+        s.ir().edges,
+        s.ir().ops,
+        s.metrics(),
+        s.validity(),
+        s.when_results()
+    )
 }
 
 /// Compile `text` both ways; the fingerprints (or the diagnostics) must be equal. Returns
@@ -304,11 +313,11 @@ fn same_semantics(name: &str, text: &str) {
         (Some(a), Some(b)) => (a, b),
         _ => panic!("{name} did not compile both ways: {d1:?}\n{text}"),
     };
-    assert_eq!(a.size, b.size, "{name}\n{text}");
-    assert_eq!(format!("{:?}", a.when_results), format!("{:?}", b.when_results), "{name}\n{text}");
-    assert_eq!(format!("{:?}", a.validity), format!("{:?}", b.validity), "{name}\n{text}");
-    assert_eq!((a.ir.nodes, &a.ir.ops), (b.ir.nodes, &b.ir.ops), "{name}\n{text}");
-    let bounds = |s: &Space| s.metrics.iter().map(|m| format!("{} {:?}", m.name, m.bounds)).collect::<Vec<_>>();
+    assert_eq!(a.size(), b.size(), "{name}\n{text}");
+    assert_eq!(format!("{:?}", a.when_results()), format!("{:?}", b.when_results()), "{name}\n{text}");
+    assert_eq!(format!("{:?}", a.validity()), format!("{:?}", b.validity()), "{name}\n{text}");
+    assert_eq!((a.ir().nodes, &a.ir().ops), (b.ir().nodes, &b.ir().ops), "{name}\n{text}");
+    let bounds = |s: &Space| s.metrics().iter().map(|m| format!("{} {:?}", m.name, m.bounds)).collect::<Vec<_>>();
     assert_eq!(bounds(&a), bounds(&b), "{name}\n{text}");
     let cands = a.sample(500, 7, &[]).unwrap_or_else(|e| panic!("{name}: {e}"));
     for c in &cands {

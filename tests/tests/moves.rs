@@ -22,7 +22,7 @@ fn sampling_is_uniform_per_decision_and_valid() {
         let s = compile_zoo(spec, &[]);
         let mut rng = Rng::new(2024);
         let n = 60_000;
-        let mut counts: Vec<Vec<u64>> = s.decisions.iter().map(|d| vec![0; d.arity()]).collect();
+        let mut counts: Vec<Vec<u64>> = s.decisions().iter().map(|d| vec![0; d.arity()]).collect();
         for _ in 0..n {
             let c = s.sample_one(&mut rng);
             assert!(s.check_valid(&c).is_ok());
@@ -68,7 +68,7 @@ fn subset_edits_respect_size_bounds() {
                 assert!(s.check_valid(&n).is_ok());
                 assert_eq!(s.edit_distance(&c, &n), k);
                 for (d, slot) in n.0.iter().enumerate() {
-                    if let (DecisionKind::Subset { min, max, .. }, Slot::Members(m)) = (&s.decisions[d].kind, slot) {
+                    if let (DecisionKind::Subset { min, max, .. }, Slot::Members(m)) = (&s.decisions()[d].kind, slot) {
                         assert!((*min..=*max).contains(&m.count_ones()));
                     }
                 }

@@ -101,7 +101,7 @@ fn check_space(label: &str, text: &str, n: usize, seed: u64) -> usize {
         seen.insert((p, f));
     }
     // with enough draws the exact bounds are reached (small spaces)
-    if space.size <= num_bigint::BigUint::from(50u32) && n >= 2000 {
+    if *space.size() <= num_bigint::BigUint::from(50u32) && n >= 2000 {
         assert!(hit.0 && hit.1, "{label}: bounds [{pmin}, {pmax}] not reached by any of {n} samples\n{text}");
     }
     seen.len()

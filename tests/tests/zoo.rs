@@ -18,7 +18,7 @@ fn binom(n: u64, k: u64) -> BigUint {
 }
 
 fn size_of(spec: &str) -> String {
-    compile_zoo(spec, &[]).size.to_string()
+    compile_zoo(spec, &[]).size().to_string()
 }
 
 #[test]

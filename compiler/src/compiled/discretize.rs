@@ -1,25 +1,16 @@
 //! Discretization of a continuous relaxation: one row of weights per decision (its options,
 //! or its pool members), as `Space::alpha_rows` describes, laid end to end (`flatten`).
 //!
-//! Lowered into a plan program (`PDisc` per decision) that the interpreter runs here and the
-//! JIT compiles (`jit/discretize.rs`: choice argmaxes inlined, subsets through `subset_pick`).
+//! Lowered into a plan program (`PDisc` per decision, declared in `plan` with the plan's other
+//! types) that the interpreter runs here and the JIT compiles (`jit/discretize.rs`: choice
+//! argmaxes inlined, subsets through `subset_pick`).
 //! Decisions are decided in order; one whose existence condition fails stays `ABSENT`.
+pub use super::plan::PDisc;
 use super::plan::{Plan, ABSENT};
 use super::CompiledSpace;
 use crate::decision::{DecisionKind, OptValue};
 use crate::deps::Lit;
 use crate::space::Space;
-
-/// One decision's discretization step.
-#[derive(Debug, Clone)]
-pub enum PDisc {
-    /// options at `off..off + n` of the flat alpha; `zero`: the zero ops (`none`, `zero`),
-    /// skipped by the DARTS rule unless every option is one
-    Choice { off: usize, n: usize, zero: Vec<bool> },
-    /// members at `off..off + n`; `attached`: (member, off, zero ops) of the choices that exist
-    /// exactly when that member is chosen (`when j in S`), whose rows the DARTS rule ranks by
-    Subset { off: usize, n: usize, min: u32, max: u32, attached: Vec<(u32, usize, Vec<bool>)> },
-}
 
 fn zero_ops(space: &Space, d: usize) -> Vec<bool> {
     match &space.decisions[d].kind {

@@ -139,6 +139,17 @@ pub struct PSample {
     pub when: Option<Vec<(Vec<PLit>, bool)>>,
 }
 
+/// One decision's discretization step.
+#[derive(Debug, Clone)]
+pub enum PDisc {
+    /// options at `off..off + n` of the flat alpha; `zero`: the zero ops (`none`, `zero`),
+    /// skipped by the DARTS rule unless every option is one
+    Choice { off: usize, n: usize, zero: Vec<bool> },
+    /// members at `off..off + n`; `attached`: (member, off, zero ops) of the choices that exist
+    /// exactly when that member is chosen (`when j in S`), whose rows the DARTS rule ranks by
+    Subset { off: usize, n: usize, min: u32, max: u32, attached: Vec<(u32, usize, Vec<bool>)> },
+}
+
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub n_dec: usize,
@@ -149,7 +160,7 @@ pub struct Plan {
     /// each decision's default slot (taken when an edit makes it exist)
     pub defaults: Vec<u64>,
     /// the discretization program (one step per decision)
-    pub disc: Vec<super::discretize::PDisc>,
+    pub disc: Vec<PDisc>,
     pub pos: Vec<PosMap>,
     pub tables: Vec<PTable>,
     pub metrics: Vec<PMetric>,
@@ -474,4 +485,30 @@ fn lower(e: &Expr, space: &Space, fams: &HashMap<&str, Vec<(&[i64], usize)>>, me
         }
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deps::Deps;
+    use crate::ids::DecisionId;
+    use crate::{compile, NoFiles, Options};
+
+    /// The plan takes `when` rows of single-option literals; a row that narrows a choice to a set
+    /// (only evaluation worlds do; the compiler expands them) is refused, not dropped. (A unit
+    /// test: it edits the space's `when` rows, which only the compiler crate can.)
+    #[test]
+    fn a_narrowed_when_row_is_refused_by_the_plan() {
+        let text = "input [3, 8, 8];\nchoice n in [1, 2, 3];\nchoice w in [4, 8] when n > 1;\nnetwork { let x = input |> conv(8, 3); if n > 1 { x = x |> conv(w, 1); } return x |> gap |> linear(10); }\nmetric params;\n";
+        let (spec, d) = nasc_grammar::parse(text);
+        assert!(d.is_empty(), "{d:?}");
+        let opts = Options { overrides: vec![], loader: &NoFiles, default_name: "w".into() };
+        let mut space = compile(&spec, &opts).0.expect("compiles");
+        assert!(Plan::new(&space, &[]).is_ok());
+        let n = DecisionId(0);
+        let rows = space.when_results[1].as_mut().expect("`w` has a when");
+        rows.push((Deps(vec![Lit::In(n, 0b110)]), true));
+        let err = Plan::new(&space, &[]).expect_err("refused").to_string();
+        assert!(err.contains("narrows a choice"), "{err}");
+    }
 }

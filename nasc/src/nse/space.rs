@@ -78,14 +78,14 @@ fn signature(g: &Graph) -> Vec<String> {
 
 /// Reads the supernet of `space` (see the module documentation).
 pub fn read(space: &Space) -> Result<NseSpace, String> {
-    if space.decisions.is_empty() {
+    if space.decisions().is_empty() {
         return Err(not_nse("the spec has no decisions".into()));
     }
     let mut pool: Vec<BranchOp> = Vec::new();
     let mut names: Vec<String> = Vec::new();
     let mut allowed = Vec::new();
     let mut bounds = Vec::new();
-    for d in &space.decisions {
+    for d in space.decisions() {
         let DecisionKind::Subset { pool: opts, min, max, .. } = &d.kind else {
             return Err(not_nse(format!("decision `{}` is a `choice`, not a `subset` of ops", d.name)));
         };
@@ -152,7 +152,7 @@ pub fn read(space: &Space) -> Result<NseSpace, String> {
         let want = usize::from(!spec.has_identity(l));
         if min != want {
             let kind = if want == 0 { "a normal layer (it keeps its shape: the identity path is always on)" } else { "a reduction layer (no identity path)" };
-            return Err(not_nse(format!("decision `{}` is {kind}, so its subset size must start at {want}, not {min}", space.decisions[l].name)));
+            return Err(not_nse(format!("decision `{}` is {kind}, so its subset size must start at {want}, not {min}", space.decisions()[l].name)));
         }
     }
     let max_k = bounds.iter().map(|b| b.1).min().unwrap_or(0);

@@ -5,8 +5,8 @@
 //! condition; a choice's argmax is an inlined compare-and-select chain over its row (the first
 //! index of the largest weight, as the reference's strict `>` scan); a subset calls
 //! `nasc_disc_subset` (the shared `discretize::subset_pick`) with the address of its step.
-use super::super::discretize::{choice_candidates, PDisc};
-use super::super::plan::{Plan, ABSENT};
+use super::super::discretize::choice_candidates;
+use super::super::plan::{PDisc, Plan, ABSENT};
 use super::sample::exists_branch;
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{types, FuncRef, InstBuilder, MemFlagsData};

@@ -9,9 +9,9 @@ mod eval;
 mod neighbor;
 mod sample;
 
-use super::discretize::{subset_pick, PDisc};
+use super::discretize::subset_pick;
 use super::interp::{h_max, h_min, h_pow, h_rem, h_round};
-use super::plan::{Plan, PosMap};
+use super::plan::{PDisc, Plan, PosMap};
 use crate::error::JitError;
 use crate::rng::Rng;
 use cranelift_codegen::ir::{types, AbiParam, Value};

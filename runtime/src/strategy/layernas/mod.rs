@@ -308,7 +308,7 @@ impl LayerNas {
             return Vec::new();
         }
         let t = self.cfg.options_per_parent;
-        match &ctx.space.inner().domains.values[l] {
+        match &ctx.space.inner().domains().values[l] {
             Some(vals) => {
                 let mut v: Vec<Slot> = vals.iter().copied().filter(|s| *s != Slot::Absent).collect();
                 shuffle(&mut v, &mut self.rng);

@@ -41,11 +41,11 @@ pub struct Layout {
 }
 
 fn find(space: &SearchSpace, family: &str, index: &[i64]) -> Option<usize> {
-    space.inner().decisions.iter().position(|d| d.family == family && d.index == index)
+    space.inner().decisions().iter().position(|d| d.family == family && d.index == index)
 }
 
 fn choice_options(space: &SearchSpace, d: usize) -> Result<&[OptValue], PopnasError> {
-    let info = &space.inner().decisions[d];
+    let info = &space.inner().decisions()[d];
     match &info.kind {
         DecisionKind::Choice { options, .. } => Ok(options),
         DecisionKind::Subset { .. } => Err(PopnasError::Subset { decision: info.name.clone() }),
@@ -57,7 +57,7 @@ fn ints(space: &SearchSpace, d: usize) -> Result<Vec<i64>, PopnasError> {
         .iter()
         .map(|o| match o {
             OptValue::Int(i) => Ok(*i),
-            other => Err(PopnasError::NotIntegers { decision: space.inner().decisions[d].name.clone(), option: other.display() }),
+            other => Err(PopnasError::NotIntegers { decision: space.inner().decisions()[d].name.clone(), option: other.display() }),
         })
         .collect()
 }
@@ -89,7 +89,7 @@ impl Layout {
                 match &ops {
                     None => ops = Some(names),
                     Some(o) if *o == names => {}
-                    Some(_) => return Err(PopnasError::OtherOps { decision: space.inner().decisions[s[k]].name.clone() }),
+                    Some(_) => return Err(PopnasError::OtherOps { decision: space.inner().decisions()[s[k]].name.clone() }),
                 }
             }
             slots.push(s);
