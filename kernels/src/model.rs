@@ -13,6 +13,7 @@ use crate::net_ops::{dropout_mask, mul_layout, pad_backward, pad_forward};
 use crate::rng::Rng;
 use crate::shape::{AdamW, BatchNorm, Conv2d, Linear, Pool2d, PoolKind, Sgd};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// An optimizer and its per-parameter state.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -426,45 +427,52 @@ impl<B: Ops> Model<B> {
             *g = None;
         }
         let nn = self.graph.nodes.len();
-        let mut g: Vec<Option<B::T>> = (0..nn).map(|_| None).collect();
+        // gradients are shared, not copied, where an add node hands its `dy` to several inputs
+        // (an NB201 node sums up to three edges): a shared gradient is copied only if another
+        // contribution must be added to it
+        let mut g: Vec<Option<Rc<B::T>>> = (0..nn).map(|_| None).collect();
         let out = self.graph.output;
         if self.plan.zero[out] {
             return;
         }
-        g[self.val[out]] = Some(dlogits);
+        g[self.val[out]] = Some(Rc::new(dlogits));
         for i in (1..nn).rev() {
             if !self.plan.live[i] || self.val[i] != i {
                 continue;
             }
             let Some(dy) = g[i].take() else { continue };
-            let contribs = if self.graph.nodes[i].op == Op::Add {
+            let contribs: Vec<(usize, Rc<B::T>)> = if self.graph.nodes[i].op == Op::Add {
                 self.backward_add(i, dy)
             } else {
                 let c = self.backward_node(i, &dy);
-                self.backend.recycle(dy);
-                c
+                self.recycle_rc(dy);
+                c.into_iter().map(|(v, t)| (v, Rc::new(t))).collect()
             };
             for (v, t) in contribs {
-                match &mut g[v] {
+                g[v] = Some(match g[v].take() {
                     Some(acc) => {
-                        self.backend.axpy(1.0, &t, acc);
-                        self.backend.recycle(t);
+                        let mut acc = Rc::try_unwrap(acc).unwrap_or_else(|shared| self.backend.identity(&shared));
+                        self.backend.axpy(1.0, &t, &mut acc);
+                        self.recycle_rc(t);
+                        Rc::new(acc)
                     }
-                    slot @ None => *slot = Some(t),
-                }
+                    None => t,
+                });
             }
         }
     }
 
-    /// An add node's backward: `dy` to every input that needs it (moved into the last one).
-    fn backward_add(&self, i: usize, dy: B::T) -> Vec<(usize, B::T)> {
-        let node = &self.graph.nodes[i];
-        let vs: Vec<usize> = node.inputs.iter().filter(|&&j| !self.plan.zero[j] && self.val[j] != 0).map(|&j| self.val[j]).collect();
-        let mut out: Vec<(usize, B::T)> = vs.iter().take(vs.len().saturating_sub(1)).map(|&v| (v, self.backend.identity(&dy))).collect();
-        if let Some(&v) = vs.last() {
-            out.push((v, dy));
+    /// Gives a gradient's buffer back when this was its last holder.
+    fn recycle_rc(&self, t: Rc<B::T>) {
+        if let Ok(t) = Rc::try_unwrap(t) {
+            self.backend.recycle(t);
         }
-        out
+    }
+
+    /// An add node's backward: the same `dy`, shared, to every input that needs it.
+    fn backward_add(&self, i: usize, dy: Rc<B::T>) -> Vec<(usize, Rc<B::T>)> {
+        let node = &self.graph.nodes[i];
+        node.inputs.iter().filter(|&&j| !self.plan.zero[j] && self.val[j] != 0).map(|&j| (self.val[j], dy.clone())).collect()
     }
 
     /// One node's backward: sets its parameter gradients, returns (value, gradient) pairs
