@@ -63,6 +63,11 @@ fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     }
 }
 
+/// Waits until run `run` exists (its creator made it).
+fn wait_for_run(c: &mut Client, run: &str) {
+    wait_for("the run", Duration::from_secs(30), || c.query_opt("SELECT 1 FROM nasc_runs WHERE name = $1", &[&run]).ok().flatten().is_some());
+}
+
 const SLEEP2: &str = r#"command:sh -c 'sleep 2; echo "{\"reward\": 0.5}"'"#;
 
 #[test]
@@ -71,7 +76,7 @@ fn a_search_and_two_workers_finish_the_budget_once() {
     let run = run_name("share");
     let s = spawn(&["search", "specs/nb201.nas", "--evaluator", "instant", "--strategy", "re", "--budget", "3000", "--store", &url, "--run", &run, "--quiet", "--workers", "2"]);
     let mut c = db(&url);
-    wait_for("the run", Duration::from_secs(30), || c.query_opt("SELECT 1 FROM nasc_runs WHERE name = $1", &[&run]).ok().flatten().is_some());
+    wait_for_run(&mut c, &run);
     let w: Vec<Child> = (0..2).map(|_| spawn(&["worker", "--store", &url, "--run", &run, "--quiet"])).collect();
     let out = s.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
@@ -361,7 +366,7 @@ fn dedup_across_processes_asks_each_key_once() {
         "2",
     ]);
     let mut c = db(&url);
-    wait_for("the run", Duration::from_secs(30), || c.query_opt("SELECT 1 FROM nasc_runs WHERE name = $1", &[&run]).ok().flatten().is_some());
+    wait_for_run(&mut c, &run);
     let w = spawn(&["worker", "--store", &url, "--run", &run, "--quiet", "--workers", "2"]);
     let out = s.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
@@ -410,7 +415,7 @@ fn space_from_a_lissnas_run_in_the_database_binds_every_worker() {
     let run = run_name("from");
     let s = spawn(&["search", "specs/nb201.nas", "--strategy", "rs", "--evaluator", SLOWISH, "--space-from", &from, "--budget", "40", "--store", &url, "--run", &run, "--quiet"]);
     let mut c = db(&url);
-    wait_for("the run", Duration::from_secs(30), || c.query_opt("SELECT 1 FROM nasc_runs WHERE name = $1", &[&run]).ok().flatten().is_some());
+    wait_for_run(&mut c, &run);
     let w = nasc(&["worker", "--store", &url, "--run", &run, "--quiet"]);
     assert!(w.status.success(), "{}", text(&w));
     let out = s.wait_with_output().unwrap();
