@@ -1,4 +1,5 @@
 //! The subcommands.
+use crate::error::CliError;
 use crate::render::render;
 use crate::Format;
 use nasc_compiler::{Options, Space};
@@ -8,14 +9,14 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 /// Parse and compile one spec file: (space if it compiled, rendered diagnostics, any error).
-pub fn load(path: &str, sets: &[(String, String)]) -> Result<(Option<Space>, String, bool), String> {
+pub fn load(path: &str, sets: &[(String, String)]) -> Result<(Option<Space>, String, bool), CliError> {
     let (space, text, diags) = load_diags(path, sets)?;
     let failed = diags.iter().any(Diagnostic::is_error);
     Ok((space, render(path, &text, &diags), failed))
 }
 
 /// Parse and compile a spec: the space (when it compiled), the spec's text and its diagnostics.
-pub fn load_diags(path: &str, sets: &[(String, String)]) -> Result<(Option<Space>, String, Vec<Diagnostic>), String> {
+pub fn load_diags(path: &str, sets: &[(String, String)]) -> Result<(Option<Space>, String, Vec<Diagnostic>), CliError> {
     let text = crate::zoo::read(path)?;
     let (spec, mut diags) = nasc_grammar::parse(&text);
     let stem = Path::new(path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -90,7 +91,7 @@ fn check_json(files: &[String], sets: &[(String, String)]) -> u8 {
         match load_diags(f, sets) {
             Err(e) => {
                 code = 2;
-                docs.push(json!({"file": f, "ok": false, "error": e, "diagnostics": []}));
+                docs.push(json!({"file": f, "ok": false, "error": e.to_string(), "diagnostics": []}));
             }
             Ok((space, text, diags)) => {
                 let failed = diags.iter().any(Diagnostic::is_error);

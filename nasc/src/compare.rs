@@ -1,8 +1,8 @@
 //! `nasc compare`: run several strategies over several seeds on one spec and evaluator, print the
 //! paper-style table (mean ± sd) and write a best-so-far-vs-budget plot with every strategy.
+use crate::error::CliError;
 use crate::Format;
 use nasc_runtime::compare::{self, CompareConfig, CompareDb};
-use nasc_runtime::eval;
 use nasc_runtime::store::pg;
 use nasc_runtime::store::spec_hash;
 use nasc_runtime::strategy;
@@ -79,63 +79,60 @@ pub fn compare_cmd(a: CompareArgs, sets: &[(String, String)]) -> u8 {
     }
 }
 
-fn strategy_list(a: &CompareArgs) -> Result<Vec<(String, Value)>, String> {
+fn strategy_list(a: &CompareArgs) -> Result<Vec<(String, Value)>, CliError> {
     let names: Vec<String> = if a.strategies.is_empty() { strategy::KNOWN.iter().map(|(s, _)| s.to_string()).collect() } else { a.strategies.clone() };
     let mut configs: Vec<(&'static str, Value)> = Vec::new();
     for sc in &a.strategy_configs {
-        let (n, j) = sc.split_once('=').ok_or_else(|| format!("--strategy-config `{sc}`: expected NAME=JSON"))?;
+        let (n, j) = sc.split_once('=').ok_or_else(|| CliError::CompareConfigSyntax { given: sc.clone() })?;
         let short = strategy::canonical(n)?;
-        let v: Value = serde_json::from_str(j).map_err(|e| format!("--strategy-config `{sc}`: not JSON: {e}"))?;
+        let v: Value = serde_json::from_str(j).map_err(|source| CliError::StrategyConfigJson { text: sc.clone(), source })?;
         configs.push((short, v));
     }
     let mut out: Vec<(String, Value)> = Vec::new();
     for n in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
         let short = strategy::canonical(n)?;
         if out.iter().any(|(s, _)| s == short) {
-            return Err(format!("strategy `{n}` is listed twice"));
+            return Err(CliError::StrategyTwice { name: n.to_string() });
         }
         let cfg = configs.iter().rev().find(|(s, _)| *s == short).map(|(_, v)| v.clone()).unwrap_or(Value::Null);
         out.push((short.to_string(), cfg));
     }
     if out.is_empty() {
-        return Err("--strategies is empty".into());
+        return Err(CliError::NoStrategies);
     }
     if let Some((s, _)) = configs.iter().find(|(s, _)| !out.iter().any(|(o, _)| o == s)) {
-        return Err(format!("--strategy-config for `{s}`, which is not among the compared strategies"));
+        return Err(CliError::ConfigNotCompared { strategy: s.to_string() });
     }
     Ok(out)
 }
 
-fn run(a: CompareArgs, sets: &[(String, String)]) -> Result<u8, String> {
+fn run(a: CompareArgs, sets: &[(String, String)]) -> Result<u8, CliError> {
     let space = match crate::commands::open(&a.file, sets) {
         Ok(s) => s,
         Err(code) => return Ok(code),
     };
     let text = crate::zoo::read(&a.file)?;
     if a.seeds == 0 {
-        return Err("--seeds must be at least 1".into());
+        return Err(CliError::NoSeeds);
     }
     if a.workers == 0 {
-        return Err("--workers must be at least 1".into());
+        return Err(CliError::NoWorkers);
     }
     let strategies = strategy_list(&a)?;
     let space = crate::search::constraint_space(space, &a.constraints, true)?;
-    let evaluator = match &a.evaluator {
-        Some(e) => e.clone(),
-        None => eval::default_for(&space).ok_or_else(|| crate::search::no_default_evaluator(space.name()))?,
-    };
+    let evaluator = crate::search::evaluator_or_default(a.evaluator.as_ref(), &space)?;
     let ev = crate::train_eval::make(&evaluator, &space)?;
     let budget = match (a.budget, a.time_budget) {
-        (Some(0), _) => return Err("--budget must be at least 1 trial".into()),
+        (Some(0), _) => return Err(CliError::NoBudget),
         (Some(n), _) => Budget::Trials(n),
         (_, Some(t)) if t > 0.0 && t.is_finite() => Budget::Time(t),
-        (_, Some(t)) => return Err(format!("--time-budget must be a positive number of seconds, not {t}")),
+        (_, Some(seconds)) => return Err(CliError::TimeBudget { seconds }),
         _ => ev.default_budget(),
     };
     let default_name = format!("compare-{}", space.name());
     let db = match &a.store {
         Some(url) if pg::is_url(url) => Some(CompareDb { url: url.clone(), prefix: a.run.clone().unwrap_or_else(|| default_name.clone()) }),
-        Some(url) => return Err(format!("--store `{url}` is not a PostgreSQL URL (`postgresql://USER@HOST:PORT/DB`); SQLite stores go in a folder: `--out DIR`")),
+        Some(url) => return Err(CliError::NotPgUrl { url: url.clone() }),
         None => None,
     };
     // a database comparison's plot goes in the working folder's `nasc-runs/PREFIX`
@@ -145,7 +142,7 @@ fn run(a: CompareArgs, sets: &[(String, String)]) -> Result<u8, String> {
         (None, None) => PathBuf::from("nasc-runs").join(&default_name),
     };
     if db.is_some() {
-        std::fs::create_dir_all(&out_dir).map_err(|e| format!("cannot create `{}`: {e}", out_dir.display()))?;
+        std::fs::create_dir_all(&out_dir).map_err(|source| CliError::Create { path: out_dir.clone(), source })?;
     }
     let place = match &db {
         Some(d) => format!("runs `{}/*` in {}", d.prefix, d.url),
@@ -181,7 +178,9 @@ fn run(a: CompareArgs, sets: &[(String, String)]) -> Result<u8, String> {
     let flag = stop.clone();
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
     let quiet = a.quiet;
-    let (results, interrupted) = compare::run(&space, &cfg, Some(stop), crate::train_eval::make, |name, r| {
+    // (a factory's failure is a trial's: a text)
+    let make_eval = |e: &str, s: &nasc_runtime::SearchSpace| crate::train_eval::make(e, s).map_err(|e| e.to_string());
+    let (results, interrupted) = compare::run(&space, &cfg, Some(stop), make_eval, |name, r| {
         if !quiet {
             let best =
                 r.best.as_ref().map_or("no successful trial".to_string(), |b| format!("best reward {:.4}{}", b.1, b.2.map_or(String::new(), |p| format!(", reported {p:.4}"))));
@@ -191,7 +190,7 @@ fn run(a: CompareArgs, sets: &[(String, String)]) -> Result<u8, String> {
     })?;
     let plot_path = a.plot.clone().map(PathBuf::from).unwrap_or_else(|| out_dir.join("best_vs_budget.svg"));
     let title = format!("{}: {} ({} seeds)", space.name(), cfg.evaluator, a.seeds);
-    std::fs::write(&plot_path, compare::plot(&results, budget, &title)).map_err(|e| format!("cannot write `{}`: {e}", plot_path.display()))?;
+    std::fs::write(&plot_path, compare::plot(&results, budget, &title)).map_err(|source| CliError::Write { path: plot_path.clone(), source })?;
     match a.format {
         Format::Text => {
             println!("{} with {}, budget {} per run, {} seeds", space.name(), cfg.evaluator, budget, a.seeds);

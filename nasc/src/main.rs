@@ -4,6 +4,7 @@ mod command_eval;
 mod commands;
 mod compare;
 mod cores;
+mod error;
 mod export;
 mod graphdoc;
 mod loader;
@@ -136,18 +137,18 @@ fn default_sigpipe() {
 fn default_sigpipe() {}
 
 /// The `--set NAME=VALUE` overrides, in order; a malformed or repeated one is an error.
-fn parse_sets(raw: &[String]) -> Result<Vec<(String, String)>, String> {
+fn parse_sets(raw: &[String]) -> Result<Vec<(String, String)>, error::CliError> {
     let mut sets: Vec<(String, String)> = Vec::new();
     for s in raw {
         match s.split_once('=') {
             Some((k, v)) if !k.trim().is_empty() => {
                 let k = k.trim();
                 if let Some((_, old)) = sets.iter().find(|(n, _)| n == k) {
-                    return Err(format!("`--set {s}`: `{k}` is already set to `{old}`; give each parameter once"));
+                    return Err(error::CliError::SetTwice { given: s.clone(), name: k.to_string(), old: old.clone() });
                 }
                 sets.push((k.to_string(), v.trim().to_string()));
             }
-            _ => return Err(format!("`--set {s}`: expected NAME=VALUE")),
+            _ => return Err(error::CliError::SetSyntax { given: s.clone() }),
         }
     }
     Ok(sets)

@@ -3,15 +3,17 @@
 //! (the odd pixel at the bottom/right); average pooling does not count padded pixels
 //! (`count_include_pad = false`, as NAS-Bench-201's cells); squeeze-excite, zero, identity,
 //! add/mean/concat map one to one.
+use crate::error::NetError;
 use nasc_compiler::graph::{NetGraph, OpKind};
+use nasc_compiler::{Candidate, Space};
 use nasc_kernels::graph::{Graph, Node, Op, Pad4};
 use nasc_kernels::shape::Act;
 
-fn u(v: i64, what: &str) -> Result<usize, String> {
-    usize::try_from(v).map_err(|_| format!("negative {what} ({v}) in the network graph"))
+fn u(v: i64, what: &'static str) -> Result<usize, NetError> {
+    usize::try_from(v).map_err(|_| NetError::Negative { what, value: v })
 }
 
-fn act(name: &str) -> Result<Act, String> {
+fn act(name: &str) -> Result<Act, NetError> {
     Ok(match name {
         "relu" => Act::Relu,
         "relu6" => Act::Relu6,
@@ -19,12 +21,17 @@ fn act(name: &str) -> Result<Act, String> {
         "hswish" => Act::HSwish,
         "sigmoid" => Act::Sigmoid,
         "hsigmoid" => Act::HSigmoid,
-        other => return Err(format!("the trainer has no activation `{other}`")),
+        other => return Err(NetError::Activation { name: other.to_string() }),
     })
 }
 
+/// The trainer's network of candidate `c` of `space`: traced by the compiler, then converted.
+pub fn network(space: &Space, c: &Candidate) -> Result<Graph, NetError> {
+    to_kernels(&space.graph_of(c)?)
+}
+
 /// Converts a candidate's network; the result is validated (shapes recomputed and compared).
-pub fn to_kernels(g: &NetGraph) -> Result<Graph, String> {
+pub fn to_kernels(g: &NetGraph) -> Result<Graph, NetError> {
     let mut nodes = Vec::with_capacity(g.nodes.len());
     for (i, n) in g.nodes.iter().enumerate() {
         let shape = [u(n.shape[0], "channels")?, u(n.shape[1], "height")?, u(n.shape[2], "width")?];
@@ -36,7 +43,7 @@ pub fn to_kernels(g: &NetGraph) -> Result<Graph, String> {
                 let k = (u(k.0, "kernel")?, u(k.1, "kernel")?);
                 let (s, d) = (u(*stride, "stride")?, u(*dilation, "dilation")?);
                 let pad = if *same {
-                    let (h, w) = in_hw.ok_or_else(|| format!("node {i}: conv without input"))?;
+                    let (h, w) = in_hw.ok_or(NetError::NoInput { node: i, op: "conv" })?;
                     Pad4::same(h, w, k, s, d)
                 } else {
                     Pad4::sym(u(pad.0, "padding")?, u(pad.1, "padding")?)
@@ -49,7 +56,7 @@ pub fn to_kernels(g: &NetGraph) -> Result<Graph, String> {
                 let k = (u(k.0, "kernel")?, u(k.1, "kernel")?);
                 let s = u(*stride, "stride")?;
                 let pad = if *same {
-                    let (h, w) = in_hw.ok_or_else(|| format!("node {i}: pooling without input"))?;
+                    let (h, w) = in_hw.ok_or(NetError::NoInput { node: i, op: "pooling" })?;
                     Pad4::same(h, w, k, s, 1)
                 } else {
                     Pad4::sym(u(pad.0, "padding")?, u(pad.1, "padding")?)
@@ -70,7 +77,7 @@ pub fn to_kernels(g: &NetGraph) -> Result<Graph, String> {
         nodes.push(Node { op, inputs, shape });
     }
     let graph = Graph { nodes, output: g.output.index() };
-    graph.validate().map_err(|e| format!("the candidate's network cannot be built: {e}"))?;
+    graph.validate().map_err(NetError::Invalid)?;
     Ok(graph)
 }
 

@@ -3,6 +3,7 @@
 //! ([`reproducer`]): `nasc train ...` for `train:` runs, the command line with the trial's
 //! environment and document for `command:` runs.
 use crate::command_eval::{self, split::quote};
+use crate::error::CliError;
 use crate::Format;
 use nasc_runtime::eval;
 use nasc_runtime::objective::Objectives;
@@ -99,11 +100,11 @@ pub fn detail(repro: &Option<Reproducer>, all_trials: bool) -> Detail<'_> {
 }
 
 /// Every `--pareto` metric must be one of the run's.
-fn check_pareto(names: &[String], pareto: &[String]) -> Result<(), String> {
+fn check_pareto(names: &[String], pareto: &[String]) -> Result<(), CliError> {
     for m in pareto {
         if !names.contains(m) {
-            let hint = nasc_grammar::diag::did_you_mean(m, names.iter().map(String::as_str)).map_or(String::new(), |s| format!("; did you mean `{s}`?"));
-            return Err(format!("--pareto `{m}`: the run has no such metric (metrics: {}){hint}", names.join(", ")));
+            let suggestion = nasc_grammar::diag::did_you_mean(m, names.iter().map(String::as_str)).map(str::to_string);
+            return Err(CliError::ParetoMetric { metric: m.clone(), metrics: names.to_vec(), suggestion });
         }
     }
     Ok(())
@@ -111,7 +112,7 @@ fn check_pareto(names: &[String], pareto: &[String]) -> Result<(), String> {
 
 /// [`read_any`], with the trials summarized one by one instead of kept (a SQLite run is read row
 /// by row: memory does not grow with the run); the run comes back without trials.
-pub fn scan_any(store: &str, run: Option<&str>, g: &Gather) -> Result<(StoredRun, Summary), String> {
+pub fn scan_any(store: &str, run: Option<&str>, g: &Gather) -> Result<(StoredRun, Summary), CliError> {
     if pg::is_url(store) || run.is_some() {
         // (a PostgreSQL store is read whole, then summarized)
         let mut r = read_any(store, run)?;
@@ -119,18 +120,18 @@ pub fn scan_any(store: &str, run: Option<&str>, g: &Gather) -> Result<(StoredRun
         r.trials = Vec::new();
         return Ok((r, sum));
     }
-    Summary::scan(Path::new(store), g).map_err(|e| e.to_string())
+    Ok(Summary::scan(Path::new(store), g)?)
 }
 
 /// Read a run from a SQLite file, or from a PostgreSQL store by its `--run` name.
-pub fn read_any(store: &str, run: Option<&str>) -> Result<StoredRun, String> {
+pub fn read_any(store: &str, run: Option<&str>) -> Result<StoredRun, CliError> {
     match (pg::is_url(store), run) {
         (true, Some(r)) => Ok(pg::read_run(&mut pg::Conn::open(store)?, r)?),
         (true, None) => {
-            let names = pg::list_runs(&mut pg::Conn::open(store)?)?;
-            Err(format!("a PostgreSQL store holds many runs: choose one with `--run NAME` (runs: {})", if names.is_empty() { "none".to_string() } else { names.join(", ") }))
+            let runs = pg::list_runs(&mut pg::Conn::open(store)?)?;
+            Err(CliError::ReportRun { runs })
         }
-        (false, Some(_)) => Err("--run names a run in a PostgreSQL store (`postgresql://USER@HOST:PORT/DB`); a SQLite store holds one run".into()),
+        (false, Some(_)) => Err(CliError::RunOnSqlite),
         (false, None) => Ok(SqliteStore::read(Path::new(store))?),
     }
 }

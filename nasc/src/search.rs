@@ -1,8 +1,10 @@
 //! `nasc search`: run a strategy on a spec with an evaluator, into a durable store.
 use crate::command_eval::{trials_dir, RunContext};
+use crate::error::CliError;
 use crate::trialdoc::SpecInfo;
 use crate::Format;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use nasc_runtime::error::ObjectiveError;
 use nasc_runtime::eval;
 use nasc_runtime::objective::{Names, Objectives};
 use nasc_runtime::shrunk::{save_shrunk_space, SaveOutcome};
@@ -129,18 +131,17 @@ pub(crate) fn default_store(space: &str, strategy: &str, seed: u64, resume: bool
     name(i)
 }
 
-/// The error for a space without a default evaluator: every evaluator it could use.
-pub(crate) fn no_default_evaluator(space: &str) -> String {
-    let names: Vec<String> = eval::NAMES.iter().map(|n| format!("`{n}`")).collect();
-    format!(
-        "space `{space}` has no default evaluator; choose one with --evaluator ({}, `train:dataset=digits,epochs=1` to train each candidate, or `command:PROGRAM ARGS` to run your own training code per candidate)",
-        names.join(", ")
-    )
+/// The evaluator a run uses: `--evaluator`, else the space's benchmark.
+pub(crate) fn evaluator_or_default(given: Option<&String>, space: &SearchSpace) -> Result<String, CliError> {
+    match given {
+        Some(e) => Ok(e.clone()),
+        None => eval::default_for(space).ok_or_else(|| CliError::NoDefaultEvaluator { space: space.name().to_string() }),
+    }
 }
 
 /// Parse the constraints and check each against the space's metric bounds: one that no candidate
 /// can meet is an error; one that every candidate meets, a warning on stderr.
-pub(crate) fn constraint_space(space: nasc_compiler::Space, constraints: &[String], check_bounds: bool) -> Result<SearchSpace, String> {
+pub(crate) fn constraint_space(space: nasc_compiler::Space, constraints: &[String], check_bounds: bool) -> Result<SearchSpace, CliError> {
     let exprs = constraints.iter().map(|c| parse_constraint(c)).collect::<Result<Vec<_>, _>>()?;
     let space = SearchSpace::new(space, exprs.clone())?;
     if check_bounds {
@@ -154,7 +155,7 @@ pub(crate) fn constraint_space(space: nasc_compiler::Space, constraints: &[Strin
 }
 
 /// The objectives a run was stored with (older stores: the evaluator's reward).
-fn stored_objectives(m: &RunMeta) -> Result<Objectives, String> {
+fn stored_objectives(m: &RunMeta) -> Result<Objectives, ObjectiveError> {
     Ok(match &m.objectives {
         Some(v) => Objectives::from_json(v, &m.metric_names)?,
         None => Objectives::from_items(vec![], &Names::plain(&m.metric_names), &m.evaluator, None)?,
@@ -171,18 +172,15 @@ pub(crate) fn new_run_meta(
     sets: &[(String, String)],
     constraints: Vec<String>,
     cli_budget: Option<Budget>,
-) -> Result<RunMeta, String> {
-    let strat = canonical_strategy(a.strategy.as_deref().unwrap_or("re"))?;
+) -> Result<RunMeta, CliError> {
+    let strat = strategy::canonical(a.strategy.as_deref().unwrap_or("re"))?;
     let seed = a.seed.unwrap_or(0);
-    let ev_name = match &a.evaluator {
-        Some(e) => e.clone(),
-        None => eval::default_for(space).ok_or_else(|| no_default_evaluator(space.name()))?,
-    };
+    let ev_name = evaluator_or_default(a.evaluator.as_ref(), space)?;
     let ev = crate::train_eval::make(&ev_name, space)?;
     let mut cfg = match &a.strategy_config {
-        Some(text) => match serde_json::from_str(text).map_err(|e| format!("--strategy-config `{text}`: not JSON: {e}"))? {
+        Some(text) => match serde_json::from_str(text).map_err(|source| CliError::StrategyConfigJson { text: text.clone(), source })? {
             v @ serde_json::Value::Object(_) => v,
-            _ => return Err(format!("--strategy-config `{text}`: expected a JSON object of the strategy's settings, e.g. `{{\"population\": 20}}`")),
+            _ => return Err(CliError::StrategyConfigNotObject { text: text.clone() }),
         },
         None => json!({}),
     };
@@ -194,9 +192,9 @@ pub(crate) fn new_run_meta(
             mutation_distance: a.mutation_distance.unwrap_or(d.mutation_distance),
         };
         c.validate()?;
-        cfg = serde_json::to_value(c).map_err(|e| e.to_string())?;
+        cfg = serde_json::to_value(c)?;
     } else if a.population.is_some() || a.sample_size.is_some() || a.mutation_distance.is_some() {
-        return Err("--population, --sample-size and --mutation-distance apply to `--strategy re` only, and not together with --strategy-config".into());
+        return Err(CliError::EvolutionFlags);
     }
     // a bad strategy config fails before any store file is made; the run records the
     // resolved config (defaults filled in)
@@ -228,10 +226,6 @@ pub(crate) fn new_run_meta(
     })
 }
 
-fn canonical_strategy(s: &str) -> Result<&'static str, String> {
-    Ok(strategy::canonical(s)?)
-}
-
 pub fn search(a: SearchArgs, sets: &[(String, String)]) -> u8 {
     match run(a, sets) {
         Ok(code) => code,
@@ -242,7 +236,7 @@ pub fn search(a: SearchArgs, sets: &[(String, String)]) -> u8 {
     }
 }
 
-fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
+fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, CliError> {
     let space = match crate::commands::open(&a.file, sets) {
         Ok(s) => s,
         Err(code) => return Ok(code),
@@ -255,26 +249,26 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
     // sha256 of the text alone (the trial document's `space.spec_sha256`)
     let text_sha = spec_hash(&text, &[]);
     if a.workers == Some(0) {
-        return Err("--workers must be at least 1".into());
+        return Err(CliError::NoWorkers);
     }
-    if let Some(t) = a.target.filter(|t| !t.is_finite()) {
-        return Err(format!("--target must be a finite reward, not {t}"));
+    if let Some(target) = a.target.filter(|t| !t.is_finite()) {
+        return Err(CliError::Target { target });
     }
     let cli_budget = match (a.budget, a.time_budget) {
         (Some(n), _) => Some(Budget::Trials(n)),
         (_, Some(t)) if t > 0.0 && t.is_finite() => Some(Budget::Time(t)),
-        (_, Some(t)) => return Err(format!("--time-budget must be a positive number of seconds, not {t}")),
+        (_, Some(seconds)) => return Err(CliError::TimeBudget { seconds }),
         _ => None,
     };
     if a.store.as_deref().is_some_and(nasc_runtime::store::pg::is_url) {
         return crate::worker::search(&a, sets, space, text, cli_budget);
     }
     if a.run.is_some() || a.lease_timeout.is_some() || a.max_retries.is_some() {
-        return Err("--run, --lease-timeout and --max-retries apply to a PostgreSQL store (`--store postgresql://USER@HOST:PORT/DB`)".into());
+        return Err(CliError::PgFlags);
     }
     // a resumed run keeps its stored constraints
     let opened = if a.resume {
-        let strat = a.strategy.as_deref().map(canonical_strategy).transpose()?.unwrap_or("re");
+        let strat = a.strategy.as_deref().map(strategy::canonical).transpose()?.unwrap_or("re");
         let path = a.store.clone().map(PathBuf::from).unwrap_or_else(|| default_store(space.name(), strat, a.seed.unwrap_or(0), true));
         Some(SqliteStore::resume(&path, &hash)?)
     } else {
@@ -283,7 +277,7 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
     let constraints = match &opened {
         Some((_, stored)) if a.constraints.is_empty() => stored.meta.constraints.clone(),
         Some((_, stored)) if a.constraints != stored.meta.constraints => {
-            return Err(format!("the constraints given ({:?}) differ from the stored run's ({:?})", a.constraints, stored.meta.constraints));
+            return Err(CliError::ConstraintsDiffer { given: a.constraints.clone(), stored: stored.meta.constraints.clone() });
         }
         _ => a.constraints.clone(),
     };
@@ -304,17 +298,13 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
             given.sort_unstable();
             given.dedup();
             if given != saved.members {
-                return Err(format!(
-                    "--space-from `{}` differs from the space the stored run searches ({} members); a resumed run keeps its space",
-                    a.space_from.as_deref().unwrap_or_default(),
-                    saved.size
-                ));
+                return Err(CliError::SpaceFromDiffers { from: a.space_from.clone().unwrap_or_default(), members: saved.size });
             }
             Some(m)
         }
         (Some(m), None) if opened.is_some() => {
             let _ = m;
-            return Err("--space-from cannot be added when resuming a run that searched the whole space".into());
+            return Err(CliError::SpaceFromAdded);
         }
         (Some(m), None) => Some(m),
         (None, Some(saved)) => Some(saved.members.iter().map(|g| decode(g)).collect::<Result<Vec<_>, _>>()?),
@@ -330,9 +320,9 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
     if let Some((s, stored)) = opened {
         let path = s.path().to_path_buf();
         let m = &stored.meta;
-        let clash = |what: &str, given: String, stored: String| format!("--{what} {given} differs from the stored run's {stored}; a resumed run keeps its configuration");
+        let clash = |flag: &'static str, given: String, stored: String| CliError::Differs { flag, given, stored };
         if let Some(st) = &a.strategy {
-            if canonical_strategy(st)? != m.strategy {
+            if strategy::canonical(st)? != m.strategy {
                 return Err(clash("strategy", st.clone(), m.strategy.clone()));
             }
         }
@@ -351,11 +341,11 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
             let names = Names::new(space.inner(), &m.metric_names);
             let o = Objectives::new(space.inner(), &names, &m.evaluator, given.as_deref(), a.scalarize.as_deref())?;
             if o != stored_objectives {
-                return Err("--objective and --scalarize cannot change when resuming; the stored run's objectives are used".into());
+                return Err(CliError::ObjectivesChanged);
             }
         }
         if a.dedup && !m.dedup || a.strategy_config.is_some() || a.population.is_some() || a.sample_size.is_some() || a.mutation_distance.is_some() {
-            return Err("strategy options cannot change when resuming; the stored run's are used".into());
+            return Err(CliError::StrategyOptionsChanged);
         }
         let mut m = m.clone();
         if let Some(b) = cli_budget {
@@ -434,7 +424,8 @@ fn run(a: SearchArgs, sets: &[(String, String)]) -> Result<u8, String> {
         // its share of the cores); a benchmark's workers are simulated
         let s = if meta.workers > 1 && nasc_runtime::eval::wall_clock(&meta.evaluator) {
             let cores = crate::cores::cores_per_trial(meta.workers);
-            let make = || crate::train_eval::make_in_cores(&meta.evaluator, &space, &ctx, Some(cores));
+            // (a factory's failure is a trial's: a text)
+            let make = || crate::train_eval::make_in_cores(&meta.evaluator, &space, &ctx, Some(cores)).map_err(|e| e.to_string());
             runner.run_parallel(&make)
         } else {
             runner.run()

@@ -1,5 +1,6 @@
 //! `nasc train`: build a candidate's network from a spec, train it on a dataset with the CPU or
 //! the wgpu backend, report per-epoch loss/accuracy, test accuracy and throughput.
+use crate::error::CliError;
 use crate::netconv;
 use crate::Format;
 use clap::{Args, ValueEnum};
@@ -100,7 +101,7 @@ fn epoch_line(e: &EpochStats, total: usize) -> String {
 
 /// Trains on the CPU or `gpu` with a progress bar (stderr, only on a terminal); with `keep`, also
 /// returns the trained weights.
-fn run(gpu: Option<&Gpu>, graph: Graph, data: &Splits, cfg: &TrainConfig, text: bool, keep: bool) -> Result<(TrainReport, Option<Trained>), String> {
+fn run(gpu: Option<&Gpu>, graph: Graph, data: &Splits, cfg: &TrainConfig, text: bool, keep: bool) -> Result<(TrainReport, Option<Trained>), CliError> {
     let steps = data.train.len().div_ceil(cfg.batch) * cfg.epochs;
     let bar = ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stderr());
     bar.set_style(ProgressStyle::with_template("{spinner} epoch {prefix} [{bar:30}] {pos}/{len} steps, loss {msg} ({elapsed}, eta {eta})").unwrap().progress_chars("=> "));
@@ -121,8 +122,8 @@ fn run(gpu: Option<&Gpu>, graph: Graph, data: &Splits, cfg: &TrainConfig, text: 
     let r = if keep { train_graph_weights(gpu, graph, data, cfg, &mut on).map(|(r, w)| (r, Some(w))) } else { train_graph(gpu, graph, data, cfg, &mut on).map(|r| (r, None)) };
     bar.finish_and_clear();
     r.map_err(|e| match e {
-        TrainError::NonFinite { .. } => format!("trial failed: {e}"),
-        TrainError::Setup(s) => s.to_string(),
+        TrainError::Setup(s) => CliError::Setup(s),
+        e => CliError::TrialFailed(e),
     })
 }
 
@@ -157,10 +158,11 @@ fn fit_hint(space: &nasc_compiler::Space, sets: &[(String, String)], have: usize
 }
 
 /// The metadata of `--save PATH`, checked before training: the folder of `path` must exist.
-fn save_meta(file: &str, path: &str, sets: &[(String, String)], name: &str, genotype: &str, graph: &Graph) -> Result<crate::export::weights::Meta, String> {
+fn save_meta(file: &str, path: &str, sets: &[(String, String)], name: &str, genotype: &str, graph: &Graph) -> Result<crate::export::weights::Meta, CliError> {
     let dir = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     if !dir.is_dir() || std::path::Path::new(path).is_dir() {
-        return Err(format!("`--save {path}`: `{}` is not a folder to write into", if dir.is_dir() { path.to_string() } else { dir.display().to_string() }));
+        let folder = if dir.is_dir() { path.to_string() } else { dir.display().to_string() };
+        return Err(CliError::SaveFolder { path: path.to_string(), folder });
     }
     let text = crate::zoo::read(file)?;
     Ok(crate::export::weights::Meta {
@@ -175,21 +177,21 @@ fn save_meta(file: &str, path: &str, sets: &[(String, String)], name: &str, geno
 }
 
 /// Hyper-parameters that no training could use.
-fn check_hyper(a: &TrainArgs) -> Result<(), String> {
+fn check_hyper(a: &TrainArgs) -> Result<(), CliError> {
     if a.epochs == 0 {
-        return Err("`--epochs 0`: expected at least 1".into());
+        return Err(CliError::Zero { flag: "epochs" });
     }
     if a.batch == 0 {
-        return Err("`--batch 0`: expected at least 1".into());
+        return Err(CliError::Zero { flag: "batch" });
     }
     if let Some(lr) = a.lr.filter(|l| !(l.is_finite() && *l > 0.0)) {
-        return Err(format!("`--lr {lr}`: expected a positive finite number"));
+        return Err(CliError::Lr { lr });
     }
     if !(a.val_fraction >= 0.0 && a.val_fraction < 1.0) {
-        return Err(format!("`--val-fraction {}`: expected a number in [0, 1)", a.val_fraction));
+        return Err(CliError::ValFraction { value: a.val_fraction });
     }
     if a.limit == Some(0) {
-        return Err("`--limit 0`: expected at least 1 training image".into());
+        return Err(CliError::NoLimit);
     }
     Ok(())
 }
@@ -198,18 +200,18 @@ fn check_hyper(a: &TrainArgs) -> Result<(), String> {
 type Built = (nasc_compiler::Space, (String, String), Graph);
 
 /// The spec compiled with `sets` (diagnostics not shown), the candidate's name, genotype and network.
-fn build(a: &TrainArgs, sets: &[(String, String)]) -> Result<Built, (String, u8)> {
+fn build(a: &TrainArgs, sets: &[(String, String)]) -> Result<Built, (CliError, u8)> {
     let space = match crate::commands::load(&a.file, sets) {
         Err(e) => return Err((e, 2)),
         Ok((Some(s), _, false)) => s,
-        Ok(_) => return Err((format!("`{}` has errors", a.file), 1)),
+        Ok(_) => return Err((CliError::HasErrors { file: a.file.clone() }, 1)),
     };
     let cand = match a.candidate.as_deref() {
         None | Some("default") => space.default_candidate(),
-        Some(name) => space.parse_name(name).map_err(|e| (format!("candidate `{name}`: {e}"), 2))?,
+        Some(name) => space.parse_name(name).map_err(|source| (CliError::Candidate { name: name.to_string(), source }, 2))?,
     };
     let name = (space.name_of(&cand), space.canonical(&cand));
-    let graph = space.graph_of(&cand).map_err(|e| e.to_string()).and_then(|g| netconv::to_kernels(&g)).map_err(|e| (e, 1))?;
+    let graph = netconv::network(&space, &cand).map_err(|e| (e.into(), 1))?;
     Ok((space, name, graph))
 }
 
@@ -220,7 +222,7 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
         }
     }
     if let Err(e) = check_hyper(&a) {
-        return fail(a.format, &e, 2);
+        return fail(a.format, &e.to_string(), 2);
     }
     let mut splits = match data::load(&a.dataset, &LoadOptions { val_fraction: a.val_fraction, data_dir: None }) {
         Ok(s) => s,
@@ -242,7 +244,7 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
     }
     let (mut space, mut names, mut graph) = match build(&a, &sets) {
         Ok(b) => b,
-        Err((e, c)) => return fail(a.format, &e, c),
+        Err((e, c)) => return fail(a.format, &e.to_string(), c),
     };
     let data_shape = splits.train.shape;
     for what in [Fit::Side, Fit::Classes, Fit::Channels] {
@@ -324,7 +326,7 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
         None => None,
         Some(path) => match save_meta(&a.file, path, &sets, &name, &genotype, &graph) {
             Ok(m) => Some((path.clone(), m, graph.clone())),
-            Err(e) => return fail(a.format, &e, 2),
+            Err(e) => return fail(a.format, &e.to_string(), 2),
         },
     };
     let (r, trained) = match run(gpu.as_ref(), graph, &splits, &cfg, text, save.is_some()) {
@@ -332,18 +334,18 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
         Err(e) => {
             return match a.format {
                 Format::Json => {
-                    println!("{}", json!({"status": "failed", "candidate": name, "error": e}));
+                    println!("{}", json!({"status": "failed", "candidate": name, "error": e.to_string()}));
                     1
                 }
-                Format::Text => fail(a.format, &e, 1),
+                Format::Text => fail(a.format, &e.to_string(), 1),
             }
         }
     };
     if let (Some((path, meta, graph)), Some(w)) = (&save, trained) {
-        let saved = nasc_kernels::net::Net::new(graph.clone(), &mut nasc_kernels::rng::Rng::new(0)).map_err(|e| e.to_string()).and_then(|mut net| {
+        let saved = nasc_kernels::net::Net::new(graph.clone(), &mut nasc_kernels::rng::Rng::new(0)).map_err(CliError::from).and_then(|mut net| {
             net.params = w.params;
             net.stats = w.stats;
-            crate::export::weights::save(path, &net, meta)
+            Ok(crate::export::weights::save(path, &net, meta)?)
         });
         if let Err(e) = saved {
             return fail(a.format, &format!("training finished but the weights were not saved: {e}"), 1);

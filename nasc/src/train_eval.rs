@@ -23,17 +23,18 @@
 //! The training seed of a trial is `splitmix64(run seed, trial id)`: a pure function of the
 //! run, so a resumed run asks for the same trainings.
 use crate::command_eval::{self, RunContext};
+use crate::error::EvaluatorError;
 use crate::netconv;
 use nasc_compiler::rng::splitmix64;
 use nasc_kernels::data::{self, Augment, LoadOptions, Splits};
 use nasc_kernels::gpu::Gpu;
 use nasc_kernels::train::{check_shapes, open_device, train_graph, Device, TrainConfig};
-use nasc_runtime::eval::{self, EvalRequest, EvalResult, Evaluator};
+use nasc_runtime::eval::{self, EvalError, EvalRequest, EvalResult, Evaluator};
 use nasc_runtime::{Budget, SearchSpace};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
-const OPTIONS: &[&str] = &["dataset", "epochs", "batch", "backend", "valid_fraction", "optimizer", "lr", "limit", "augment"];
+pub(crate) const OPTIONS: &[&str] = &["dataset", "epochs", "batch", "backend", "valid_fraction", "optimizer", "lr", "limit", "augment"];
 
 #[derive(Clone, Debug, PartialEq)]
 struct Opts {
@@ -49,45 +50,46 @@ struct Opts {
 }
 
 impl Opts {
-    fn parse(o: &BTreeMap<String, String>) -> Result<Opts, String> {
+    fn parse(o: &BTreeMap<String, String>) -> Result<Opts, EvaluatorError> {
         for k in o.keys() {
             if !OPTIONS.contains(&k.as_str()) {
-                return Err(format!("evaluator `train` has no option `{k}` (options: {})", OPTIONS.join(", ")));
+                return Err(EvaluatorError::TrainOption { option: k.clone() });
             }
         }
-        fn num<T: std::str::FromStr>(o: &BTreeMap<String, String>, key: &str, what: &str) -> Result<Option<T>, String> {
-            o.get(key).map(|v| v.parse::<T>().map_err(|_| format!("evaluator `train`: option `{key}={v}`: expected {what}"))).transpose()
+        let bad = |key: &str, value: &dyn std::fmt::Display, expected: &'static str| EvaluatorError::TrainValue { key: key.to_string(), value: value.to_string(), expected };
+        fn num<T: std::str::FromStr>(o: &BTreeMap<String, String>, key: &str, what: &'static str) -> Result<Option<T>, EvaluatorError> {
+            o.get(key).map(|v| v.parse::<T>().map_err(|_| EvaluatorError::TrainValue { key: key.to_string(), value: v.clone(), expected: what })).transpose()
         }
-        let positive = |key: &str| -> Result<Option<usize>, String> {
+        let positive = |key: &str| -> Result<Option<usize>, EvaluatorError> {
             match num::<usize>(o, key, "a positive integer")? {
-                Some(0) => Err(format!("evaluator `train`: option `{key}=0`: expected a positive integer")),
+                Some(0) => Err(bad(key, &0, "a positive integer")),
                 x => Ok(x),
             }
         };
         let backend = o.get("backend").map(|s| s.to_lowercase()).unwrap_or_else(|| "auto".into());
         if !["cpu", "wgpu", "auto"].contains(&backend.as_str()) {
-            return Err(format!("evaluator `train`: option `backend={backend}`: expected cpu, wgpu or auto"));
+            return Err(bad("backend", &backend, "cpu, wgpu or auto"));
         }
         let optimizer = o.get("optimizer").map(|s| s.to_lowercase()).unwrap_or_else(|| "sgd".into());
         if !["sgd", "adamw"].contains(&optimizer.as_str()) {
-            return Err(format!("evaluator `train`: option `optimizer={optimizer}`: expected sgd or adamw"));
+            return Err(bad("optimizer", &optimizer, "sgd or adamw"));
         }
         let valid_fraction = num::<f64>(o, "valid_fraction", "a number in (0, 0.9]")?.unwrap_or(0.1);
         if !(valid_fraction > 0.0 && valid_fraction <= 0.9) {
-            return Err(format!("evaluator `train`: option `valid_fraction={valid_fraction}`: expected a number in (0, 0.9] (the reward is the validation accuracy)"));
+            return Err(bad("valid_fraction", &valid_fraction, "a number in (0, 0.9] (the reward is the validation accuracy)"));
         }
         let lr = num::<f32>(o, "lr", "a positive number")?;
         if let Some(l) = lr.filter(|l| !(l.is_finite() && *l > 0.0)) {
-            return Err(format!("evaluator `train`: option `lr={l}`: expected a positive number"));
+            return Err(bad("lr", &l, "a positive number"));
         }
         let augment = match o.get("augment").map(|s| s.to_lowercase()).as_deref() {
             None | Some("on") | Some("true") => true,
             Some("off") | Some("false") => false,
-            Some(v) => return Err(format!("evaluator `train`: option `augment={v}`: expected on or off")),
+            Some(v) => return Err(bad("augment", &v, "on or off")),
         };
         let dataset = o.get("dataset").cloned().unwrap_or_else(|| "digits".into());
         if dataset.is_empty() {
-            return Err("evaluator `train`: option `dataset` is empty".into());
+            return Err(EvaluatorError::EmptyDataset);
         }
         Ok(Opts {
             dataset,
@@ -137,20 +139,20 @@ impl Opts {
 
 /// Loaded datasets, shared by the evaluators of one process (`nasc search` builds its evaluator
 /// more than once).
-fn load(dataset: &str, valid_fraction: f64) -> Result<Arc<Splits>, String> {
+fn load(dataset: &str, valid_fraction: f64) -> Result<Arc<Splits>, EvaluatorError> {
     /// (dataset, valid fraction bits) -> its splits
     type Cache = Mutex<HashMap<(String, u64), Arc<Splits>>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let key = (dataset.to_string(), valid_fraction.to_bits());
     let cache = CACHE.get_or_init(Default::default);
-    if let Some(s) = cache.lock().map_err(|_| "dataset cache poisoned")?.get(&key) {
+    if let Some(s) = cache.lock().map_err(|_| EvaluatorError::CachePoisoned)?.get(&key) {
         return Ok(s.clone());
     }
-    let s = Arc::new(data::load(dataset, &LoadOptions { val_fraction: valid_fraction, data_dir: None }).map_err(|e| format!("evaluator `train`: {e}"))?);
+    let s = Arc::new(data::load(dataset, &LoadOptions { val_fraction: valid_fraction, data_dir: None }).map_err(EvaluatorError::Data)?);
     if s.val.is_empty() {
-        return Err(format!("evaluator `train`: dataset `{dataset}` has no validation images (valid_fraction={valid_fraction})"));
+        return Err(EvaluatorError::NoValidation { dataset: dataset.to_string(), valid_fraction });
     }
-    cache.lock().map_err(|_| "dataset cache poisoned")?.insert(key, s.clone());
+    cache.lock().map_err(|_| EvaluatorError::CachePoisoned)?.insert(key, s.clone());
     Ok(s)
 }
 
@@ -164,7 +166,7 @@ pub struct TrainEval {
 }
 
 impl TrainEval {
-    pub fn new(opts: &BTreeMap<String, String>, space: &SearchSpace) -> Result<TrainEval, String> {
+    pub fn new(opts: &BTreeMap<String, String>, space: &SearchSpace) -> Result<TrainEval, EvaluatorError> {
         let opts = Opts::parse(opts)?;
         let mut data = load(&opts.dataset, opts.valid_fraction)?;
         if let Some(l) = opts.limit {
@@ -174,11 +176,7 @@ impl TrainEval {
         }
         // the space must fit the data: checked on the default candidate's network
         let s = space.inner();
-        let g = s
-            .graph_of(&s.default_candidate())
-            .map_err(|e| e.to_string())
-            .and_then(|g| netconv::to_kernels(&g))
-            .map_err(|e| format!("evaluator `train`: the default candidate: {e}"))?;
+        let g = netconv::network(s, &s.default_candidate()).map_err(EvaluatorError::DefaultCandidate)?;
         // names the parameter whose value is the network's (else the usual name of one)
         let hint = |v: usize, want: usize, usual: &str| {
             let mut ps: Vec<&String> = s.consts().iter().filter(|(_, &x)| x == v as f64).map(|(k, _)| k).collect();
@@ -189,30 +187,25 @@ impl TrainEval {
             }
         };
         let net_in = g.input_shape();
-        if let Err(e) = check_shapes(net_in, data.train.shape, &data.name) {
-            let h = if net_in[1..] != data.train.shape[1..] { hint(net_in[1], data.train.shape[1], "side") } else { hint(net_in[0], data.train.shape[0], "channels") };
-            return Err(format!("evaluator `train`: {e}{h}"));
+        if let Err(source) = check_shapes(net_in, data.train.shape, &data.name) {
+            let hint = if net_in[1..] != data.train.shape[1..] { hint(net_in[1], data.train.shape[1], "side") } else { hint(net_in[0], data.train.shape[0], "channels") };
+            return Err(EvaluatorError::Shapes { source, hint });
         }
         // more outputs than classes would train logits no label ever asks for
         if g.classes() != data.classes {
-            return Err(format!(
-                "evaluator `train`: the network has {} outputs but `{}` has {} classes{}",
-                g.classes(),
-                data.name,
-                data.classes,
-                hint(g.classes(), data.classes, "classes")
-            ));
+            let hint = hint(g.classes(), data.classes, "classes");
+            return Err(EvaluatorError::Classes { outputs: g.classes(), dataset: data.name.clone(), classes: data.classes, hint });
         }
         if data.test.is_empty() {
-            return Err(format!("evaluator `train`: dataset `{}` has no test images", opts.dataset));
+            return Err(EvaluatorError::NoTest { dataset: opts.dataset.clone() });
         }
-        opts.config().check().map_err(|e| format!("evaluator `train`: {e}"))?;
+        opts.config().check().map_err(EvaluatorError::Setup)?;
         let device = match opts.backend.as_str() {
             "cpu" => Device::Cpu,
             "wgpu" => Device::Wgpu,
             _ => Device::Auto,
         };
-        let gpu = open_device(device).map_err(|e| format!("evaluator `train`: {e}"))?;
+        let gpu = open_device(device).map_err(EvaluatorError::Setup)?;
         if gpu.is_none() {
             // the search's trials train on the CPU: let the heap keep each step's freed buffers
             nasc_kernels::cpu::retain_freed_memory();
@@ -248,7 +241,7 @@ impl TrainEval {
     fn train_one(&self, space: &SearchSpace, r: &EvalRequest) -> Result<EvalResult, String> {
         let start = std::time::Instant::now();
         let s = space.inner();
-        let graph = s.graph_of(r.candidate).map_err(|e| e.to_string()).and_then(|g| netconv::to_kernels(&g)).map_err(|e| format!("the network cannot be trained: {e}"))?;
+        let graph = netconv::network(s, r.candidate).map_err(|e| format!("the network cannot be trained: {e}"))?;
         let mut cfg = self.opts.config();
         cfg.seed = splitmix64(r.seed, r.id);
         let rep = train_graph(self.gpu.as_ref(), graph, &self.data, &cfg, &mut |_| {}).map_err(|e| format!("training failed: {e}"))?;
@@ -285,18 +278,19 @@ impl Evaluator for TrainEval {
 }
 
 /// `eval::make` plus the `train` and `command` evaluators.
-pub fn make(spec: &str, space: &SearchSpace) -> Result<Box<dyn Evaluator>, String> {
+pub fn make(spec: &str, space: &SearchSpace) -> Result<Box<dyn Evaluator>, EvaluatorError> {
     make_in(spec, space, &RunContext::default())
 }
 
 /// [`make`] for a run whose trial folders and spec `ctx` knows (`nasc search`).
-pub fn make_in(spec: &str, space: &SearchSpace, ctx: &RunContext) -> Result<Box<dyn Evaluator>, String> {
+pub fn make_in(spec: &str, space: &SearchSpace, ctx: &RunContext) -> Result<Box<dyn Evaluator>, EvaluatorError> {
     make_in_cores(spec, space, ctx, None)
 }
 
 /// [`make_in`] for one of several trials that run at once: a `train` evaluator trains on its own
-/// pool of `cores` CPU threads (None: every core).
-pub fn make_in_cores(spec: &str, space: &SearchSpace, ctx: &RunContext, cores: Option<usize>) -> Result<Box<dyn Evaluator>, String> {
+/// pool of `cores` CPU threads (None: every core). The runtime's evaluator factories are closures
+/// over this that render its error: a factory's failure is a trial's, a text.
+pub fn make_in_cores(spec: &str, space: &SearchSpace, ctx: &RunContext, cores: Option<usize>) -> Result<Box<dyn Evaluator>, EvaluatorError> {
     if command_eval::is_command(spec) {
         return Ok(Box::new(command_eval::CommandEval::new(spec, ctx.clone())?));
     }
@@ -304,16 +298,14 @@ pub fn make_in_cores(spec: &str, space: &SearchSpace, ctx: &RunContext, cores: O
     if name == "train" {
         let mut e = TrainEval::new(&opts, space)?;
         if let Some(n) = cores.filter(|n| *n < crate::cores::cores_per_trial(1)) {
-            e.pool = Some(rayon::ThreadPoolBuilder::new().num_threads(n).build().map_err(|e| format!("evaluator `train`: cannot start {n} training threads: {e}"))?);
+            e.pool = Some(rayon::ThreadPoolBuilder::new().num_threads(n).build().map_err(|source| EvaluatorError::Threads { threads: n, source })?);
         }
         return Ok(Box::new(e));
     }
-    eval::make(spec, space).map_err(|e| {
-        let e = e.to_string();
-        match e.strip_suffix(')') {
-            Some(head) if e.starts_with("unknown evaluator") => format!("{head}, train)"),
-            _ => e,
-        }
+    // an unknown name: the known ones include `train`
+    eval::make(spec, space).map_err(|e| match e {
+        EvalError::Unknown { name } => EvaluatorError::Unknown { name },
+        e => EvaluatorError::Spec(e),
     })
 }
 
@@ -321,7 +313,7 @@ pub fn make_in_cores(spec: &str, space: &SearchSpace, ctx: &RunContext, cores: O
 mod tests {
     use super::*;
 
-    fn opts(s: &str) -> Result<Opts, String> {
+    fn opts(s: &str) -> Result<Opts, EvaluatorError> {
         let (_, o) = eval::parse_spec(s)?;
         Opts::parse(&o)
     }
@@ -349,7 +341,7 @@ mod tests {
             ("train:augment=maybe", "`augment=maybe`: expected on or off"),
             ("train:epoch=3", "has no option `epoch`"),
         ] {
-            let e = opts(s).unwrap_err();
+            let e = opts(s).unwrap_err().to_string();
             assert!(e.contains(want), "{s}: {e}");
         }
     }

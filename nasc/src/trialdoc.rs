@@ -64,7 +64,7 @@ fn num(x: f64) -> Value {
 pub fn document(space: &SearchSpace, id: u64, seed: u64, c: &Candidate, info: &SpecInfo) -> Value {
     let metrics: Map<String, Value> = space.metric_names().iter().cloned().zip(space.metrics(c).into_iter().map(num)).collect();
     let s = space.inner();
-    let graph = s.graph_of(c).map_err(|e| e.to_string()).and_then(|net| crate::netconv::to_kernels(&net).map(|exec| crate::graphdoc::graph_json(&net, &exec)));
+    let graph = s.graph_of(c).map_err(crate::error::NetError::from).and_then(|net| crate::netconv::to_kernels(&net).map(|exec| crate::graphdoc::graph_json(&net, &exec)));
     let sets: Map<String, Value> = info.sets.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     let mut doc = json!({
         "version": VERSION,
@@ -79,7 +79,7 @@ pub fn document(space: &SearchSpace, id: u64, seed: u64, c: &Candidate, info: &S
     });
     match graph {
         Ok(g) => doc["graph"] = g,
-        Err(e) => doc["graph_error"] = json!(e),
+        Err(e) => doc["graph_error"] = json!(e.to_string()),
     }
     doc
 }

@@ -3,6 +3,7 @@
 //! (join a run from any machine, evaluate its trials, exit when it is finished). Both run the
 //! runtime's worker loops ([`nasc_runtime::worker`]); no process is special.
 use crate::command_eval::RunContext;
+use crate::error::CliError;
 use crate::search::SearchArgs;
 use crate::trialdoc::SpecInfo;
 use nasc_compiler::Candidate;
@@ -52,12 +53,12 @@ fn stop_on_ctrlc() -> Arc<AtomicBool> {
     stop
 }
 
-fn worker_run(a: &WorkerArgs) -> Result<u8, String> {
+fn worker_run(a: &WorkerArgs) -> Result<u8, CliError> {
     if !pg::is_url(&a.store) {
-        return Err(format!("`nasc worker` needs a PostgreSQL store (`--store postgresql://USER@HOST:PORT/DB`), not `{}`", a.store));
+        return Err(CliError::WorkerNeedsPg { store: a.store.clone() });
     }
     if a.workers == 0 {
-        return Err("--workers must be at least 1".into());
+        return Err(CliError::NoWorkers);
     }
     pg::check_run_name(&a.run)?;
     let mut conn = Conn::open(&a.store)?;
@@ -82,7 +83,7 @@ fn worker_run(a: &WorkerArgs) -> Result<u8, String> {
 
 /// The space run `run` searches: its stored spec compiled here ([`stored_space`]), restricted to
 /// its `input` space when it was made with `--space-from`.
-pub fn run_space(conn: &mut Conn, run: &str, meta: &RunMeta) -> Result<SearchSpace, String> {
+pub fn run_space(conn: &mut Conn, run: &str, meta: &RunMeta) -> Result<SearchSpace, CliError> {
     let space = stored_space(meta)?;
     match pg::spaces::read_space(conn, run, SpaceRole::Input)? {
         Some(saved) => Ok(space.restrict(pg::spaces::members(run, &saved)?)?),
@@ -92,12 +93,12 @@ pub fn run_space(conn: &mut Conn, run: &str, meta: &RunMeta) -> Result<SearchSpa
 
 /// The members of `--space-from SOURCE` for a run of the spec hashing to `hash`: a SQLite store
 /// path, or `postgresql://...#RUN` (a `lissnas` run in a database).
-pub fn space_from(source: &str, hash: &str) -> Result<Vec<Candidate>, String> {
+pub fn space_from(source: &str, hash: &str) -> Result<Vec<Candidate>, CliError> {
     if !pg::is_url(source) {
         return Ok(load_space_from(Path::new(source), hash)?);
     }
     let Some((url, run)) = source.rsplit_once('#') else {
-        return Err(format!("--space-from `{source}`: name the run in the database after a `#`, e.g. `{source}#lissnas-1`"));
+        return Err(CliError::SpaceFromRun { from: source.to_string() });
     };
     pg::check_run_name(run)?;
     Ok(pg::spaces::load_shrunk(&mut Conn::open(url)?, run, hash)?)
@@ -105,7 +106,7 @@ pub fn space_from(source: &str, hash: &str) -> Result<Vec<Candidate>, String> {
 
 /// Compile the run's stored spec (its text, `--set` values and constraints). Lookup files are
 /// read relative to the stored spec path's folder, where it exists here.
-pub fn stored_space(meta: &RunMeta) -> Result<SearchSpace, String> {
+pub fn stored_space(meta: &RunMeta) -> Result<SearchSpace, CliError> {
     let (spec, diags) = nasc_grammar::parse(&meta.spec_text);
     let path = Path::new(&meta.spec_path);
     let dir = path.parent().filter(|d| d.is_dir()).map(Path::to_path_buf).unwrap_or_default();
@@ -123,11 +124,11 @@ pub fn stored_space(meta: &RunMeta) -> Result<SearchSpace, String> {
         Some(s) if !all.iter().any(|d| d.is_error()) => s,
         _ => {
             eprint!("{}", crate::render::render(&meta.spec_path, &meta.spec_text, &all));
-            return Err(format!("the run's spec (`{}`, stored in the database) does not compile here", meta.spec_path));
+            return Err(CliError::StoredSpec { path: meta.spec_path.clone() });
         }
     };
     if spec_hash(&meta.spec_text, &meta.sets) != meta.spec_hash {
-        return Err(format!("the run's stored spec does not match its hash `{}`", meta.spec_hash));
+        return Err(CliError::StoredSpecHash { hash: meta.spec_hash.clone() });
     }
     crate::search::constraint_space(space, &meta.constraints, false)
 }
@@ -152,7 +153,7 @@ fn work(
     dir: Option<&str>,
     quiet: bool,
     bar: Option<&indicatif::ProgressBar>,
-) -> Result<WorkSummary, String> {
+) -> Result<WorkSummary, CliError> {
     let ctx = RunContext {
         trials_dir: Some(trials_dir(run, dir)),
         spec: SpecInfo {
@@ -163,9 +164,10 @@ fn work(
         },
     };
     let threads_each = crate::cores::cores_per_trial(threads);
-    let make = || crate::train_eval::make_in_cores(&meta.evaluator, space, &ctx, Some(threads_each));
-    // check the evaluator once before starting the loops
-    make()?;
+    // check the evaluator once before starting the loops; then each loop's (a factory's failure
+    // is a trial's: a text)
+    crate::train_eval::make_in_cores(&meta.evaluator, space, &ctx, Some(threads_each))?;
+    let make = || crate::train_eval::make_in_cores(&meta.evaluator, space, &ctx, Some(threads_each)).map_err(|e| e.to_string());
     let mut opts = WorkOptions::new(threads, stop_on_ctrlc());
     opts.verbose = !quiet;
     let progress = |done: u64, budget: u64| {
@@ -175,15 +177,15 @@ fn work(
         }
     };
     opts.on_progress = Some(&progress);
-    worker::work(url, run, space, meta, &make, &opts).map_err(|e| e.to_string())
+    Ok(worker::work(url, run, space, meta, &make, &opts)?)
 }
 
 /// `nasc search` on a PostgreSQL store: create the run (or continue it with `--resume`), work
 /// on it until it is finished, then print the report.
-pub fn search(a: &SearchArgs, sets: &[(String, String)], compiled: nasc_compiler::Space, text: String, cli_budget: Option<Budget>) -> Result<u8, String> {
+pub fn search(a: &SearchArgs, sets: &[(String, String)], compiled: nasc_compiler::Space, text: String, cli_budget: Option<Budget>) -> Result<u8, CliError> {
     let url = a.store.clone().unwrap_or_default();
     let Some(run) = a.run.as_deref() else {
-        return Err(format!("a PostgreSQL store holds many runs: name this one with `--run NAME`, e.g. `nasc search {} --store {url} --run {}-1`", a.file, compiled.name()));
+        return Err(CliError::PgRunName { file: a.file.clone(), url, space: compiled.name().to_string() });
     };
     pg::check_run_name(run)?;
     let workers = a.workers.unwrap_or(1);
@@ -192,7 +194,7 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], compiled: nasc_compiler
     let meta = if a.resume {
         let (stored, _, _) = pg::run_meta(&mut conn, run)?;
         if let (Some(Budget::Time(_)), false) = (cli_budget, nasc_runtime::eval::wall_clock(&stored.evaluator)) {
-            return Err(format!("evaluator `{}` budgets simulated seconds, which have no meaning across machines; give --budget N", stored.evaluator));
+            return Err(CliError::PgResumeSimulated { evaluator: stored.evaluator });
         }
         let given = a.strategy.is_some()
             || a.seed.is_some()
@@ -205,7 +207,7 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], compiled: nasc_compiler
             || a.space_from.is_some();
         if given || a.target.is_some() || a.population.is_some() || a.sample_size.is_some() || a.mutation_distance.is_some() || a.lease_timeout.is_some() || a.max_retries.is_some()
         {
-            return Err("a resumed run keeps its configuration: give only --budget or --time-budget (and --workers for this process) with --resume".into());
+            return Err(CliError::PgResumeFlags);
         }
         let m = pg::resume_run(&mut conn, run, &hash, cli_budget)?;
         eprintln!("resuming run `{run}` in {url}");
@@ -221,17 +223,14 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], compiled: nasc_compiler
         }
         let meta = crate::search::new_run_meta(a, &space, text, hash, sets, a.constraints.clone(), cli_budget)?;
         if let (Budget::Time(_), false) = (meta.budget, nasc_runtime::eval::wall_clock(&meta.evaluator)) {
-            return Err(format!(
-                "evaluator `{}` budgets simulated seconds, which have no meaning across machines; a PostgreSQL run needs a budget in trials (`--budget N`), or wall seconds (`--time-budget S`) with `train:` or `command:`",
-                meta.evaluator
-            ));
+            return Err(CliError::PgSimulated { evaluator: meta.evaluator });
         }
         let lease = LeaseConfig {
             lease_seconds: a.lease_timeout.unwrap_or(LeaseConfig::default().lease_seconds),
             max_retries: a.max_retries.unwrap_or(LeaseConfig::default().max_retries),
         };
         if !(lease.lease_seconds > 0.0 && lease.lease_seconds.is_finite()) {
-            return Err(format!("--lease-timeout must be a positive number of seconds, not {}", lease.lease_seconds));
+            return Err(CliError::LeaseTimeout { seconds: lease.lease_seconds });
         }
         let state = strategy::make(&meta.strategy, &meta.strategy_config, meta.seed)?.state();
         let input = input.as_ref().map(|m| InputSpace { members: m, stats: json!({"from": a.space_from, "size": m.len()}) });

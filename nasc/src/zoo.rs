@@ -4,6 +4,7 @@
 //! A path that names an existing file is always that file; a bare zoo name (`nb201`, or
 //! `nb201.nas`) with no such file is the embedded spec. Lookup files are never embedded (no zoo
 //! spec reads one).
+use crate::error::CliError;
 
 /// (name, text) of every spec in the repository's `specs/` folder.
 pub const ZOO: [(&str, &str); 17] = [
@@ -36,21 +37,24 @@ pub fn embedded(path: &str) -> Option<&'static str> {
 }
 
 /// The text of a spec: the file at `path`, or the embedded zoo spec of that name.
-pub fn read(path: &str) -> Result<String, String> {
+pub fn read(path: &str) -> Result<String, CliError> {
     if let Some(t) = embedded(path) {
         return Ok(t.to_string());
     }
-    std::fs::read_to_string(path).map_err(|e| {
-        let mut m = format!("cannot read `{path}`: {}", e.to_string().to_lowercase());
-        if e.kind() == std::io::ErrorKind::NotFound && !path.contains('/') {
-            let names: Vec<&str> = ZOO.iter().map(|(n, _)| *n).collect();
-            match nasc_grammar::diag::did_you_mean(path.strip_suffix(".nas").unwrap_or(path), names.iter().copied()) {
-                Some(n) => m.push_str(&format!("; did you mean the built-in spec `{n}`? (`nasc zoo` lists them)")),
-                None => m.push_str("; `nasc zoo` lists the built-in specs"),
-            }
-        }
-        m
-    })
+    std::fs::read_to_string(path).map_err(|source| CliError::SpecRead { path: path.to_string(), source })
+}
+
+/// What follows the IO error of a spec file that cannot be read: a bare name that is not found
+/// names the nearest built-in spec, or where they are listed.
+pub(crate) fn read_hint(path: &str, e: &std::io::Error) -> String {
+    if e.kind() != std::io::ErrorKind::NotFound || path.contains('/') {
+        return String::new();
+    }
+    let names: Vec<&str> = ZOO.iter().map(|(n, _)| *n).collect();
+    match nasc_grammar::diag::did_you_mean(path.strip_suffix(".nas").unwrap_or(path), names.iter().copied()) {
+        Some(n) => format!("; did you mean the built-in spec `{n}`? (`nasc zoo` lists them)"),
+        None => "; `nasc zoo` lists the built-in specs".to_string(),
+    }
 }
 
 /// The first comment line of a spec: what it is.

@@ -2,18 +2,19 @@
 //! cannot go on ([`RunError`], which wraps the others), and those shared by several modules
 //! (strategy names, objectives, constraints). Each variant keeps what the user needs; messages
 //! are lowercase with user input in backticks, and callers render them (`to_string`, or `?`
-//! through `From<_> for String`).
+//! through `From<_> for String`) or keep them as sources (the runner's `nasc/src/error.rs`).
 //!
 //! The other errors live in the module that owns them: `space::{SpaceError, CompileError,
 //! DecodeError}`, `strategy::{ConfigError, StateError}` and each strategy's config (and run)
 //! error, `eval::EvalError`, `spec::SpecError`, `compare::CompareError`, `report::ReportError`,
 //! `worker::WorkError`, `nn::NnError`, `predict::gbdt::GbdtError`.
 //!
-//! Still `String` (issue 15), by design: the `Evaluator` trait's per-trial results (failure texts
-//! stored with each trial, implemented in `nasc` too), and with them the evaluator factories the
-//! caller passes in (`eval::EvalFactory`, `compare::run`'s `make_eval`: a factory's failure is a
-//! trial's failure text) and the runner's and the PostgreSQL lease's per-trial results; and
-//! `spec.rs`'s file loader, which implements the compiler's `Loader` trait.
+//! Still `String` (issue 15), by design, here and in the runner: the `Evaluator` trait's
+//! per-trial results (failure texts stored with each trial, implemented in `nasc` too), and with
+//! them the evaluator factories the caller passes in (`eval::EvalFactory`, `compare::run`'s
+//! `make_eval`: a factory's failure is a trial's failure text) and the runner's and the
+//! PostgreSQL lease's per-trial results; and `spec.rs`'s file loader, which implements the
+//! compiler's `Loader` trait.
 use crate::space::DecodeError;
 use crate::store::StoreError;
 use crate::strategy::StateError;

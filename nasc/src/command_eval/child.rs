@@ -8,6 +8,7 @@
 //! bytes, a stdout line longer than [`Limits::max_line`] is skipped (counted), at most
 //! [`Limits::max_steps`] step values are kept (the rest counted), and only the last result line
 //! is kept.
+use crate::error::TrialError;
 use serde_json::{Map, Value};
 use std::collections::VecDeque;
 use std::io::Read;
@@ -188,16 +189,16 @@ fn kill_group(child: &mut Child) {
 
 /// Run `argv` with stdin from `stdin_file`, `env` added, in `cwd` (None: the runner's), until it
 /// ends, times out or `stop` is set. Errors: the program cannot be started.
-pub fn run(argv: &[String], stdin_file: &Path, env: &[(&str, String)], limits: &Limits, stop: Option<&AtomicBool>) -> Result<Outcome, String> {
+pub fn run(argv: &[String], stdin_file: &Path, env: &[(&str, String)], limits: &Limits, stop: Option<&AtomicBool>) -> Result<Outcome, TrialError> {
     let started = Instant::now();
-    let (prog, args) = argv.split_first().ok_or("the command is empty")?;
-    let stdin = std::fs::File::open(stdin_file).map_err(|e| format!("cannot open `{}`: {}", stdin_file.display(), e.to_string().to_lowercase()))?;
+    let (prog, args) = argv.split_first().ok_or(TrialError::EmptyCommand)?;
+    let stdin = std::fs::File::open(stdin_file).map_err(|source| TrialError::Io { what: "open", path: stdin_file.to_path_buf(), source })?;
     let mut cmd = Command::new(prog);
     cmd.args(args).stdin(Stdio::from(stdin)).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().map_err(|e| format!("cannot start `{prog}`: {}", e.to_string().to_lowercase()))?;
+    let mut child = cmd.spawn().map_err(|source| TrialError::Start { program: prog.clone(), source })?;
     let (out, err) = (child.stdout.take(), child.stderr.take());
     let (tx, rx) = mpsc::channel::<()>();
     let (max_line, max_steps, keep) = (limits.max_line, limits.max_steps, limits.stderr_tail);
@@ -248,7 +249,7 @@ pub fn run(argv: &[String], stdin_file: &Path, env: &[(&str, String)], limits: &
                 }
                 Err(e) => {
                     kill_group(&mut child);
-                    return Err(format!("cannot wait for `{prog}`: {}", e.to_string().to_lowercase()));
+                    return Err(TrialError::Wait { program: prog.clone(), source: e });
                 }
             }
         }
@@ -276,8 +277,8 @@ pub fn run(argv: &[String], stdin_file: &Path, env: &[(&str, String)], limits: &
             }
         }
     };
-    let st = out_thread.join().map_err(|_| "the stdout reader failed".to_string())?;
-    let (tail, stderr_bytes) = err_thread.join().map_err(|_| "the stderr reader failed".to_string())?;
+    let st = out_thread.join().map_err(|_| TrialError::Reader { stream: "stdout" })?;
+    let (tail, stderr_bytes) = err_thread.join().map_err(|_| TrialError::Reader { stream: "stderr" })?;
     // the tail may start inside a UTF-8 sequence: skip its continuation bytes
     let start = tail.iter().position(|&b| (b & 0xC0) != 0x80).unwrap_or(tail.len());
     Ok(Outcome {

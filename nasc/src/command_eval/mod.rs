@@ -20,6 +20,7 @@
 pub mod child;
 pub mod split;
 
+use crate::error::{EvaluatorError, TrialError};
 use crate::trialdoc::{self, SpecInfo};
 use child::{describe_status, End, Limits, Outcome};
 use nasc_compiler::rng::splitmix64;
@@ -52,28 +53,29 @@ pub fn is_command(spec: &str) -> bool {
 }
 
 /// The options and the command text of `command[OPTS]:TEXT`.
-pub(crate) fn parse(spec: &str) -> Result<(Option<f64>, String), String> {
+pub(crate) fn parse(spec: &str) -> Result<(Option<f64>, String), EvaluatorError> {
     let rest = spec.trim_start()[7..].trim_start();
     let (opts, text) = match rest.strip_prefix('[') {
         Some(r) => {
-            let (o, t) = r.split_once(']').ok_or_else(|| format!("evaluator `{spec}`: `[` without `]` (options are written `command[timeout=60]:PROGRAM ARGS`)"))?;
-            let t = t.trim_start().strip_prefix(':').ok_or_else(|| format!("evaluator `{spec}`: expected `:` and the command after `]`"))?;
+            let (o, t) = r.split_once(']').ok_or_else(|| EvaluatorError::Bracket { spec: spec.to_string() })?;
+            let t = t.trim_start().strip_prefix(':').ok_or_else(|| EvaluatorError::Colon { spec: spec.to_string() })?;
             (o, t)
         }
         None => ("", rest.strip_prefix(':').unwrap_or(rest)),
     };
     let mut timeout = None;
     for part in opts.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (k, v) = part.split_once('=').ok_or_else(|| format!("evaluator `command`: option `{part}`: expected KEY=VALUE"))?;
+        let (k, v) = part.split_once('=').ok_or_else(|| EvaluatorError::CommandOptionSyntax { part: part.to_string() })?;
+        let bad = |expected| EvaluatorError::Timeout { value: v.trim().to_string(), expected };
         match k.trim().to_lowercase().as_str() {
             "timeout" => {
-                let t: f64 = v.trim().parse().map_err(|_| format!("evaluator `command`: option `timeout={}`: expected a number of seconds", v.trim()))?;
+                let t: f64 = v.trim().parse().map_err(|_| bad("a number of seconds"))?;
                 if !(t > 0.0 && t.is_finite() && t < 1e9) {
-                    return Err(format!("evaluator `command`: option `timeout={}`: expected a positive number of seconds", v.trim()));
+                    return Err(bad("a positive number of seconds"));
                 }
                 timeout = Some(t);
             }
-            other => return Err(format!("evaluator `command` has no option `{other}` (options: timeout)")),
+            other => return Err(EvaluatorError::CommandOption { option: other.to_string() }),
         }
     }
     Ok((timeout, text.trim().to_string()))
@@ -105,14 +107,14 @@ struct Prepared {
 }
 
 impl CommandEval {
-    pub fn new(spec: &str, ctx: RunContext) -> Result<CommandEval, String> {
+    pub fn new(spec: &str, ctx: RunContext) -> Result<CommandEval, EvaluatorError> {
         let (timeout, text) = parse(spec)?;
-        let argv = split::split(&text).map_err(|e| format!("evaluator `command`: {e}"))?;
+        let argv = split::split(&text).map_err(EvaluatorError::Split)?;
         let Some(prog) = argv.first() else {
-            return Err("evaluator `command`: no program given (write `command:PROGRAM ARGS...`, e.g. `command:python3 train.py`)".into());
+            return Err(EvaluatorError::NoProgram);
         };
         if !findable(prog) {
-            return Err(format!("evaluator `command`: cannot find program `{prog}`{}", if prog.contains('/') { "" } else { " on PATH" }));
+            return Err(EvaluatorError::NoSuchProgram { program: prog.clone() });
         }
         let limits = Limits { timeout: timeout.map(Duration::from_secs_f64), ..Limits::default() };
         Ok(CommandEval { text, argv, limits, ctx, stop: None, extra: HashMap::new() })
@@ -126,10 +128,10 @@ impl CommandEval {
     }
 
     /// A fresh folder for the trial with its document (a rerun trial's old folder is cleared).
-    fn prepare(&self, space: &SearchSpace, r: &EvalRequest) -> Result<Prepared, String> {
+    fn prepare(&self, space: &SearchSpace, r: &EvalRequest) -> Result<Prepared, TrialError> {
         let seed = splitmix64(r.seed, r.id);
         let dir = self.root().join(r.id.to_string());
-        let io = |what: &str, p: &Path, e: std::io::Error| format!("cannot {what} `{}`: {}", p.display(), e.to_string().to_lowercase());
+        let io = |what: &'static str, p: &Path, source: std::io::Error| TrialError::Io { what, path: p.to_path_buf(), source };
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(|e| io("clear the trial folder", &dir, e))?;
         }
@@ -144,7 +146,7 @@ impl CommandEval {
         let env = [("NASC_TRIAL_ID", p.id.to_string()), ("NASC_SEED", p.seed.to_string()), ("NASC_TRIAL_DIR", p.dir.display().to_string())];
         match child::run(&self.argv, &p.dir.join("trial.json"), &env, &self.limits, self.stop.as_deref()) {
             Ok(o) => judge(&o),
-            Err(e) => (Err(e), None),
+            Err(e) => (Err(e.to_string()), None),
         }
     }
 }
@@ -219,13 +221,13 @@ impl Evaluator for CommandEval {
     }
     /// One child per trial; the trials of a batch run concurrently.
     fn evaluate(&mut self, space: &SearchSpace, batch: &[EvalRequest]) -> Vec<Result<EvalResult, String>> {
-        let prepared: Vec<Result<Prepared, String>> = batch.iter().map(|r| self.prepare(space, r)).collect();
+        let prepared: Vec<Result<Prepared, TrialError>> = batch.iter().map(|r| self.prepare(space, r)).collect();
         let this = &*self;
         let outcomes: Vec<(Result<EvalResult, String>, Option<Value>)> = if prepared.len() == 1 {
-            prepared.iter().map(|p| p.as_ref().map_or_else(|e| (Err(e.clone()), None), |p| this.run(p))).collect()
+            prepared.iter().map(|p| p.as_ref().map_or_else(|e| (Err(e.to_string()), None), |p| this.run(p))).collect()
         } else {
             std::thread::scope(|s| {
-                let handles: Vec<_> = prepared.iter().map(|p| s.spawn(move || p.as_ref().map_or_else(|e| (Err(e.clone()), None), |p| this.run(p)))).collect();
+                let handles: Vec<_> = prepared.iter().map(|p| s.spawn(move || p.as_ref().map_or_else(|e| (Err(e.to_string()), None), |p| this.run(p)))).collect();
                 handles.into_iter().map(|h| h.join().unwrap_or_else(|_| (Err("the trial's thread failed".into()), None))).collect()
             })
         };
@@ -266,7 +268,7 @@ mod tests {
             ("command[timeout=2:x", "`[` without `]`"),
             ("command[timeout=2] x", "expected `:`"),
         ] {
-            let e = parse(s).unwrap_err();
+            let e = parse(s).unwrap_err().to_string();
             assert!(e.contains(want), "{s}: {e}");
         }
     }
@@ -284,7 +286,7 @@ mod tests {
             ("command:./nope/x.py", "cannot find program `./nope/x.py`"),
             ("command:sh -c 'x", "unterminated single quote"),
         ] {
-            let e = CommandEval::new(s, RunContext::default()).err().unwrap();
+            let e = CommandEval::new(s, RunContext::default()).err().unwrap().to_string();
             assert!(e.contains(want), "{s}: {e}");
         }
     }

@@ -11,8 +11,10 @@
 //!   removed);
 //! - `''` or `""` is an empty word.
 
+use crate::error::SplitError;
+
 /// The words of `text`. Errors: an unterminated quote, a trailing backslash.
-pub fn split(text: &str) -> Result<Vec<String>, String> {
+pub fn split(text: &str) -> Result<Vec<String>, SplitError> {
     let mut words = Vec::new();
     let mut word = String::new();
     // a word has started (an empty quoted word counts)
@@ -32,7 +34,7 @@ pub fn split(text: &str) -> Result<Vec<String>, String> {
                     match chars.next() {
                         Some('\'') => break,
                         Some(x) => word.push(x),
-                        None => return Err(format!("unterminated single quote in `{text}`")),
+                        None => return Err(SplitError::SingleQuote { text: text.to_string() }),
                     }
                 }
             }
@@ -48,10 +50,10 @@ pub fn split(text: &str) -> Result<Vec<String>, String> {
                                 word.push('\\');
                                 word.push(x);
                             }
-                            None => return Err(format!("unterminated double quote in `{text}`")),
+                            None => return Err(SplitError::DoubleQuote { text: text.to_string() }),
                         },
                         Some(x) => word.push(x),
-                        None => return Err(format!("unterminated double quote in `{text}`")),
+                        None => return Err(SplitError::DoubleQuote { text: text.to_string() }),
                     }
                 }
             }
@@ -61,7 +63,7 @@ pub fn split(text: &str) -> Result<Vec<String>, String> {
                     started = true;
                     word.push(x);
                 }
-                None => return Err(format!("a backslash ends `{text}`: nothing to escape")),
+                None => return Err(SplitError::Backslash { text: text.to_string() }),
             },
             x => {
                 started = true;
@@ -115,10 +117,10 @@ mod tests {
 
     #[test]
     fn errors_are_explained() {
-        assert!(split("python 'abc").unwrap_err().contains("unterminated single quote"));
-        assert!(split("python \"abc").unwrap_err().contains("unterminated double quote"));
-        assert!(split("python \"abc\\").unwrap_err().contains("unterminated double quote"));
-        assert!(split("python abc\\").unwrap_err().contains("a backslash ends"));
+        assert!(split("python 'abc").unwrap_err().to_string().contains("unterminated single quote"));
+        assert!(split("python \"abc").unwrap_err().to_string().contains("unterminated double quote"));
+        assert!(split("python \"abc\\").unwrap_err().to_string().contains("unterminated double quote"));
+        assert!(split("python abc\\").unwrap_err().to_string().contains("a backslash ends"));
     }
 
     #[test]

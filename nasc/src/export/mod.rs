@@ -7,6 +7,7 @@ pub mod onnx;
 mod onnx_pb;
 pub mod weights;
 
+use crate::error::{CliError, ExportError, NetError};
 use crate::netconv;
 use clap::{Args, ValueEnum};
 use nasc_compiler::graph::NetGraph;
@@ -80,17 +81,17 @@ pub struct Resolved {
 /// Compiles `file` with `sets` (diagnostics shown) and builds `candidate`'s network.
 pub fn resolve(file: &str, sets: &[(String, String)], candidate: Option<&str>) -> Result<Resolved, u8> {
     let space = crate::commands::open(file, sets)?;
-    let fail = |e: String, c: u8| {
+    let fail = |e: CliError, c: u8| {
         eprintln!("error: {e}");
         c
     };
     let cand = match candidate {
         None | Some("default") => space.default_candidate(),
-        Some(name) => space.parse_name(name).map_err(|e| fail(format!("candidate `{name}`: {e}"), 2))?,
+        Some(name) => space.parse_name(name).map_err(|source| fail(CliError::Candidate { name: name.to_string(), source }, 2))?,
     };
     let text = crate::zoo::read(file).map_err(|e| fail(e, 2))?;
-    let net = space.graph_of(&cand).map_err(|e| fail(e.to_string(), 1))?;
-    let exec = netconv::to_kernels(&net).map_err(|e| fail(e, 1))?;
+    let net = space.graph_of(&cand).map_err(|e| fail(NetError::from(e).into(), 1))?;
+    let exec = netconv::to_kernels(&net).map_err(|e| fail(e.into(), 1))?;
     let meta = Meta {
         spec: file.to_string(),
         spec_sha256: nasc_runtime::store::spec_hash(&text, sets),
@@ -105,8 +106,8 @@ pub fn resolve(file: &str, sets: &[(String, String)], candidate: Option<&str>) -
 
 /// The network with the trainer's initialization from `seed`, or the weights of `path`;
 /// with a description of where the values come from.
-pub fn load_net(r: &Resolved, weights: Option<&str>, seed: u64) -> Result<(Net, String), String> {
-    let mut net = Net::new(r.exec.clone(), &mut Rng::derive(seed, 1)).map_err(|e| format!("the candidate's network cannot be built: {e}"))?;
+pub fn load_net(r: &Resolved, weights: Option<&str>, seed: u64) -> Result<(Net, String), ExportError> {
+    let mut net = Net::new(r.exec.clone(), &mut Rng::derive(seed, 1)).map_err(NetError::Invalid)?;
     match weights {
         Some(path) => {
             weights::load(path, &mut net, &r.meta)?;
@@ -116,13 +117,13 @@ pub fn load_net(r: &Resolved, weights: Option<&str>, seed: u64) -> Result<(Net, 
     }
 }
 
-fn write_out(out: &str, bytes: &[u8]) -> Result<(), String> {
+fn write_out(out: &str, bytes: &[u8]) -> Result<(), ExportError> {
     if out == "-" {
         use std::io::Write;
         let mut o = std::io::stdout().lock();
-        o.write_all(bytes).and_then(|_| o.flush()).map_err(|e| format!("cannot write to stdout: {e}"))
+        o.write_all(bytes).and_then(|_| o.flush()).map_err(ExportError::Stdout)
     } else {
-        std::fs::write(out, bytes).map_err(|e| format!("cannot write `{out}`: {}", e.to_string().to_lowercase()))
+        std::fs::write(out, bytes).map_err(|source| ExportError::Write { path: out.to_string(), source })
     }
 }
 
@@ -131,17 +132,17 @@ pub fn export_cmd(a: ExportArgs, sets: &[(String, String)]) -> u8 {
         Ok(r) => r,
         Err(c) => return c,
     };
-    let run = || -> Result<String, String> {
+    let run = || -> Result<String, ExportError> {
         match a.format {
             ExportFormat::Json => {
                 if a.weights.is_some() {
-                    return Err("`--weights`: the graph document holds no weights (use `--format onnx`)".into());
+                    return Err(ExportError::GraphWeights);
                 }
                 let mut doc = crate::graphdoc::graph_json(&r.net, &r.exec);
                 doc["candidate"] = json!(r.meta.candidate);
                 doc["genotype"] = json!(r.meta.genotype);
                 doc["spec_sha256"] = json!(r.meta.spec_sha256);
-                let text = serde_json::to_string(&doc).map_err(|e| e.to_string())? + "\n";
+                let text = serde_json::to_string(&doc)? + "\n";
                 write_out(&a.out, text.as_bytes())?;
                 Ok(format!("the graph document of {} ({} nodes)", r.meta.candidate, r.exec.nodes.len()))
             }
@@ -153,7 +154,7 @@ pub fn export_cmd(a: ExportArgs, sets: &[(String, String)]) -> u8 {
             }
             ExportFormat::Safetensors => {
                 if a.out == "-" {
-                    return Err("`--out -`: write safetensors to a file".into());
+                    return Err(ExportError::SafetensorsStdout);
                 }
                 let (net, from) = load_net(&r, a.weights.as_deref(), a.seed)?;
                 weights::save(&a.out, &net, &r.meta)?;
@@ -183,11 +184,11 @@ pub fn infer_cmd(a: InferArgs, sets: &[(String, String)]) -> u8 {
         Ok(r) => r,
         Err(c) => return c,
     };
-    let run = || -> Result<String, String> {
+    let run = || -> Result<String, ExportError> {
         let (shape, x) = npy::read(&a.input)?;
         let want = r.meta.input_shape;
         if shape.len() != 4 || shape[1..] != want || shape[0] == 0 {
-            return Err(format!("`{}` holds an array of shape {shape:?}; the network takes [N, {}, {}, {}] with N >= 1", a.input, want[0], want[1], want[2]));
+            return Err(ExportError::InputShape { path: a.input.clone(), shape, want });
         }
         let (mut net, from) = load_net(&r, a.weights.as_deref(), a.seed)?;
         let (n, per) = (shape[0], want.iter().product::<usize>());

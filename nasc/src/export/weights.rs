@@ -7,6 +7,7 @@
 //! `n{i}.linear.bias`, `n{i}.se.fc1.weight` `[mid, c, 1, 1]`, `n{i}.se.fc1.bias`,
 //! `n{i}.se.fc2.weight` `[c, mid, 1, 1]`, `n{i}.se.fc2.bias`; `i` is the node's index in the
 //! graph document (`nasc export --format json`). docs/export.md is the reference.
+use crate::error::ExportError;
 use nasc_kernels::graph::Op;
 use nasc_kernels::net::Net;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
@@ -93,7 +94,8 @@ pub struct Meta {
     pub classes: usize,
 }
 
-fn sets_text(sets: &[(String, String)]) -> String {
+/// `--set` values as messages show them.
+pub(crate) fn sets_text(sets: &[(String, String)]) -> String {
     if sets.is_empty() {
         "no `--set`".into()
     } else {
@@ -123,69 +125,67 @@ fn le_bytes(v: &[f32]) -> Vec<u8> {
 }
 
 /// Writes `net`'s tensors and `meta` to `path` (safetensors, F32).
-pub fn save(path: &str, net: &Net, meta: &Meta) -> Result<(), String> {
+pub fn save(path: &str, net: &Net, meta: &Meta) -> Result<(), ExportError> {
     let ts = tensors(net);
     let bytes: Vec<Vec<u8>> = ts.iter().map(|t| le_bytes(t.data(net))).collect();
     let mut views = Vec::with_capacity(ts.len());
     for (t, b) in ts.iter().zip(&bytes) {
-        views.push((t.name.clone(), TensorView::new(Dtype::F32, t.shape.clone(), b).map_err(|e| format!("tensor `{}`: {e}", t.name))?));
+        views.push((t.name.clone(), TensorView::new(Dtype::F32, t.shape.clone(), b).map_err(|source| ExportError::Tensor { tensor: t.name.clone(), source })?));
     }
-    let data = safetensors::tensor::serialize(views, Some(meta.to_map(net.num_params()))).map_err(|e| format!("cannot encode the weights: {e}"))?;
-    std::fs::write(path, data).map_err(|e| format!("cannot write `{path}`: {}", e.to_string().to_lowercase()))
+    let data = safetensors::tensor::serialize(views, Some(meta.to_map(net.num_params()))).map_err(ExportError::Encode)?;
+    std::fs::write(path, data).map_err(|source| ExportError::Write { path: path.to_string(), source })
 }
 
 /// Reads `path` into `net`'s parameters and running statistics after checking that the file
 /// is a nasc weights file of the network `want` describes: the same spec text and `--set`
 /// values, candidate, input shape and classes, and every tensor present with its shape.
-pub fn load(path: &str, net: &mut Net, want: &Meta) -> Result<(), String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{path}`: {}", e.to_string().to_lowercase()))?;
-    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| format!("`{path}` is not a safetensors file: {e}"))?;
+pub fn load(path: &str, net: &mut Net, want: &Meta) -> Result<(), ExportError> {
+    let p = || path.to_string();
+    let bytes = std::fs::read(path).map_err(|source| ExportError::Read { path: p(), source })?;
+    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|source| ExportError::NotSafetensors { path: p(), source })?;
     let meta = header.metadata().clone().unwrap_or_default();
     let get = |k: &str| meta.get(k).map(String::as_str).unwrap_or("");
     if get("format") != FORMAT {
-        return Err(format!("`{path}` is a safetensors file without nasc's metadata (`format: {FORMAT}`): write weights with `nasc train ... --save`"));
+        return Err(ExportError::NoMetadata { path: p() });
     }
     if get("format_version") != FORMAT_VERSION {
-        return Err(format!("`{path}` has weights format version `{}`; this nasc reads version {FORMAT_VERSION}", get("format_version")));
+        return Err(ExportError::Version { path: p(), version: get("format_version").to_string() });
     }
     if get("spec_sha256") != want.spec_sha256 {
-        let sets: Vec<(String, String)> = serde_json::from_str(get("sets")).unwrap_or_default();
-        let (same_sets, hint) = if sets == want.sets { (true, String::new()) } else { (false, format!(" (they were saved with {}; run with the same)", sets_text(&sets))) };
-        let what = if same_sets { "a different spec text" } else { "different `--set` values" };
-        return Err(format!(
-            "`{path}` was saved for {what}: spec sha256 `{}` (`{}` with {}), not `{}` (`{}` with {}){hint}",
-            get("spec_sha256"),
-            get("spec"),
-            sets_text(&sets),
-            want.spec_sha256,
-            want.spec,
-            sets_text(&want.sets)
-        ));
+        return Err(ExportError::OtherSpec {
+            path: p(),
+            saved_sha256: get("spec_sha256").to_string(),
+            saved_spec: get("spec").to_string(),
+            saved_sets: serde_json::from_str(get("sets")).unwrap_or_default(),
+            want_sha256: want.spec_sha256.clone(),
+            want_spec: want.spec.clone(),
+            want_sets: want.sets.clone(),
+        });
     }
     if get("genotype") != want.genotype {
-        return Err(format!("`{path}` holds the weights of candidate `{}`, not `{}`", get("candidate"), want.candidate));
+        return Err(ExportError::OtherCandidate { path: p(), saved: get("candidate").to_string(), want: want.candidate.clone() });
     }
     let shape = serde_json::to_string(&want.input_shape).unwrap_or_default();
     if get("input_shape") != shape {
-        return Err(format!("`{path}` was saved for input shape `{}`, the network's is `{shape}`", get("input_shape")));
+        return Err(ExportError::OtherInput { path: p(), saved: get("input_shape").to_string(), want: shape });
     }
     if get("classes") != want.classes.to_string() {
-        return Err(format!("`{path}` was saved for {} classes, the network has {}", get("classes"), want.classes));
+        return Err(ExportError::OtherClasses { path: p(), saved: get("classes").to_string(), want: want.classes });
     }
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| format!("`{path}` is not a valid safetensors file: {e}"))?;
+    let st = SafeTensors::deserialize(&bytes).map_err(|source| ExportError::InvalidSafetensors { path: p(), source })?;
     let expected = tensors(net);
     let names: std::collections::HashSet<&str> = expected.iter().map(|t| t.name.as_str()).collect();
     if let Some(extra) = st.names().into_iter().find(|n| !names.contains(n)) {
-        return Err(format!("`{path}` has a tensor `{extra}` that the network does not have"));
+        return Err(ExportError::ExtraTensor { path: p(), tensor: extra.to_string() });
     }
     for t in &expected {
-        let v = st.tensor(&t.name).map_err(|_| format!("`{path}` has no tensor `{}`", t.name))?;
+        let v = st.tensor(&t.name).map_err(|_| ExportError::MissingTensor { path: p(), tensor: t.name.clone() })?;
         if v.dtype() != Dtype::F32 || v.shape() != t.shape.as_slice() {
-            return Err(format!("`{path}`: tensor `{}` is {:?} {:?}, expected F32 {:?}", t.name, v.dtype(), v.shape(), t.shape));
+            return Err(ExportError::TensorShape { path: p(), tensor: t.name.clone(), dtype: v.dtype(), shape: v.shape().to_vec(), want: t.shape.clone() });
         }
         let vals: Vec<f32> = v.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-        if let Some(x) = vals.iter().find(|x| !x.is_finite()) {
-            return Err(format!("`{path}`: tensor `{}` holds a non-finite value ({x})", t.name));
+        if let Some(&value) = vals.iter().find(|x| !x.is_finite()) {
+            return Err(ExportError::NonFinite { path: p(), tensor: t.name.clone(), value });
         }
         match &t.src {
             Src::Param(r) => net.params[r.clone()].copy_from_slice(&vals),

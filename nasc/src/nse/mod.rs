@@ -19,6 +19,7 @@
 //! from `--strategy-config`, the paper's values by default, K by default the spec's subset size.
 pub mod space;
 
+use crate::error::{CliError, EvaluatorError, NseError};
 use crate::search::SearchArgs;
 use crate::Format;
 use nasc_kernels::data::Splits;
@@ -39,7 +40,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// The `train` evaluator options NSE reads; the others belong to `--strategy-config`.
-const DATA_OPTIONS: &[&str] = &["dataset", "valid_fraction", "limit", "augment", "backend"];
+pub(crate) const DATA_OPTIONS: &[&str] = &["dataset", "valid_fraction", "limit", "augment", "backend"];
 const CHECKPOINT: &str = "nse/checkpoint";
 
 /// Tests only: with `NASC_TEST_EXIT_AFTER_COMMITS=N`, the process exits (code 3, as if killed)
@@ -49,7 +50,7 @@ fn exit_after_commits() -> Option<u64> {
 }
 
 /// The options NSE cannot take, checked before anything is made.
-fn refuse_options(a: &SearchArgs) -> Result<(), String> {
+fn refuse_options(a: &SearchArgs) -> Result<(), NseError> {
     let given = [
         (a.budget.is_some(), "--budget"),
         (a.time_budget.is_some(), "--time-budget"),
@@ -64,29 +65,24 @@ fn refuse_options(a: &SearchArgs) -> Result<(), String> {
         (a.run.is_some() || a.lease_timeout.is_some() || a.max_retries.is_some(), "--run/--lease-timeout/--max-retries"),
         (a.store.as_deref().is_some_and(nasc_runtime::store::pg::is_url), "a PostgreSQL --store"),
     ];
-    if let Some((_, flag)) = given.iter().find(|(on, _)| *on) {
-        return Err(format!(
-            "strategy `nse` does not take {flag}: it runs rounds until a layer cannot be refilled to K or `max_rounds` is reached (set `max_rounds`, `target` and `band` in --strategy-config), on one process, against a SQLite store"
-        ));
+    if let Some(&(_, flag)) = given.iter().find(|(on, _)| *on) {
+        return Err(NseError::Flag { flag });
     }
     Ok(())
 }
 
 /// The data options of `--evaluator train:...` (default `train`: the embedded digits).
-fn data_options(evaluator: Option<&str>) -> Result<BTreeMap<String, String>, String> {
+fn data_options(evaluator: Option<&str>) -> Result<BTreeMap<String, String>, CliError> {
     let text = evaluator.unwrap_or("train");
-    let (name, opts) = eval::parse_spec(text)?;
+    let (name, opts) = eval::parse_spec(text).map_err(EvaluatorError::from)?;
     if name != "train" {
-        return Err(format!("strategy `nse` trains a supernet on a dataset: give it with `--evaluator train:dataset=NAME` (options {}), not `{text}`", DATA_OPTIONS.join(", ")));
+        return Err(NseError::NotTrain { evaluator: text.to_string() }.into());
     }
     if let Some(k) = opts.keys().find(|k| !DATA_OPTIONS.contains(&k.as_str())) {
-        return Err(format!(
-            "strategy `nse` reads only the data options of the `train` evaluator ({}); `{k}` is NSE's own setting: give it in --strategy-config, e.g. `{{\"epochs\": 8, \"batch\": 128, \"lr\": 0.1}}`",
-            DATA_OPTIONS.join(", ")
-        ));
+        return Err(NseError::NotDataOption { key: k.clone() }.into());
     }
     if let Some(b) = opts.get("backend").filter(|b| !["cpu", "wgpu", "auto"].contains(&b.as_str())) {
-        return Err(format!("evaluator `train`: option `backend={b}`: expected cpu, wgpu or auto"));
+        return Err(EvaluatorError::TrainValue { key: "backend".into(), value: b.clone(), expected: "cpu, wgpu or auto" }.into());
     }
     Ok(opts)
 }
@@ -100,16 +96,16 @@ fn value_text(v: &Value) -> String {
 
 /// The configuration: the paper's, K from the spec, then `--strategy-config`; checked against
 /// the spec (K within its subset sizes, the MACs band inside the range of `net`'s sub-networks).
-fn config(ns: &NseSpace, net: &Supernet, given: &Value) -> Result<NseConfig, String> {
+fn config(ns: &NseSpace, net: &Supernet, given: &Value) -> Result<NseConfig, NseError> {
     let mut cfg = NseConfig { k: ns.max_k, ..NseConfig::paper() };
     let Value::Object(m) = given else {
-        return Err(format!("--strategy-config `{given}`: expected a JSON object of nse settings ({})", nse::CONFIG_KEYS.join(", ")));
+        return Err(NseError::ConfigNotObject { given: given.clone() });
     };
     for (k, v) in m {
-        cfg.set(k, &value_text(v)).map_err(|e| format!("--strategy-config: {e}"))?;
+        cfg.set(k, &value_text(v)).map_err(NseError::Setting)?;
     }
     if cfg.k > ns.max_k {
-        return Err(format!("--strategy-config: nse setting `k` = {} exceeds the spec's subset size ({}): the sub-networks would not be candidates of the spec", cfg.k, ns.max_k));
+        return Err(NseError::K { k: cfg.k, max_k: ns.max_k });
     }
     // the MACs band must meet the space: the cheapest and the dearest sub-network of K ops
     let (mut cheap, mut dear): (Arch, Arch) = (Vec::new(), Vec::new());
@@ -120,18 +116,15 @@ fn config(ns: &NseSpace, net: &Supernet, given: &Value) -> Result<NseConfig, Str
         dear.push(m.iter().rev().take(cfg.k).copied().collect());
     }
     let (lo, hi) = (net.arch_macs(&cheap), net.arch_macs(&dear));
-    let (t, band) = (cfg.penalty.target, cfg.band);
-    if t as f64 + band as f64 <= lo || t as f64 - band as f64 >= hi {
+    let (target, band) = (cfg.penalty.target, cfg.band);
+    if target as f64 + band as f64 <= lo || target as f64 - band as f64 >= hi {
         let mut rng = Rng::new(7);
         let p = |l: usize| (cfg.k as f32 / ns.allowed[l].len().max(1) as f32 * 0.5).min(1.0);
         let mut ms: Vec<f64> = (0..1000).map(|_| net.arch_macs(&net.sample(&mut rng, |l, _| p(l)))).collect();
         ms.sort_by(f64::total_cmp);
         let median = ms[ms.len() / 2];
         let iqr = (ms[ms.len() * 3 / 4] - ms[ms.len() / 4]) / 2.0;
-        return Err(format!(
-            "--strategy-config: the MACs band `target` = {t}M ± `band` = {band}M misses every sub-network of this supernet ({lo:.3}M to {hi:.3}M MACs with up to K = {} ops a layer); try {{\"target\": {:.3}, \"band\": {:.3}}} (the median and half the inter-quartile range of uniform samples)",
-            cfg.k, median, iqr
-        ));
+        return Err(NseError::Band { target, band, lo, hi, k: cfg.k, median, iqr });
     }
     Ok(cfg)
 }
@@ -152,7 +145,7 @@ fn config_json(c: &NseConfig) -> Value {
     })
 }
 
-fn config_from_json(ns: &NseSpace, net: &Supernet, v: &Value) -> Result<NseConfig, String> {
+fn config_from_json(ns: &NseSpace, net: &Supernet, v: &Value) -> Result<NseConfig, NseError> {
     let mut m = v.as_object().cloned().unwrap_or_default();
     m.retain(|_, x| !x.is_null());
     config(ns, net, &Value::Object(m))
@@ -176,7 +169,7 @@ struct Run<'a> {
     started: std::time::Instant,
     wall0: f64,
     name: String,
-    error: Option<String>,
+    error: Option<CliError>,
 }
 
 impl Run<'_> {
@@ -213,7 +206,7 @@ impl Run<'_> {
     }
 
     /// Saves the state (and, at a round's end, its trials and specs) in one transaction.
-    fn save(&mut self, state: &NseState, net: &Supernet) -> Result<(), String> {
+    fn save(&mut self, state: &NseState, net: &Supernet) -> Result<(), CliError> {
         if state.cursor.is_none() {
             if let Some(rec) = state.history.last() {
                 let trials = self.trials_of(rec);
@@ -246,42 +239,39 @@ impl Run<'_> {
 }
 
 /// Writes the round specs held in the store to `STORE.nse/` (replacing what is there).
-fn write_round_specs(store: &SqliteStore, dir: &Path) -> Result<Vec<PathBuf>, String> {
+fn write_round_specs(store: &SqliteStore, dir: &Path) -> Result<Vec<PathBuf>, CliError> {
     let names = store.blob_names("nse/round-")?;
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(|source| CliError::Create { path: dir.to_path_buf(), source })?;
     let mut out = Vec::new();
     for n in names {
         let Some(data) = store.blob(&n)? else { continue };
         let file = dir.join(n.trim_start_matches("nse/"));
         let tmp = file.with_extension("nas.tmp");
-        std::fs::write(&tmp, &data).and_then(|_| std::fs::rename(&tmp, &file)).map_err(|e| format!("cannot write `{}`: {e}", file.display()))?;
+        std::fs::write(&tmp, &data).and_then(|_| std::fs::rename(&tmp, &file)).map_err(|source| CliError::Write { path: file.clone(), source })?;
         out.push(file);
     }
     Ok(out)
 }
 
-fn load_data(opts: &BTreeMap<String, String>, ns: &NseSpace, space: &SearchSpace) -> Result<(Arc<Splits>, String), String> {
+fn load_data(opts: &BTreeMap<String, String>, ns: &NseSpace, space: &SearchSpace) -> Result<(Arc<Splits>, String), CliError> {
     let mut o = opts.clone();
     o.insert("backend".into(), "cpu".into());
     let ev = crate::train_eval::TrainEval::new(&o, space)?;
     let data = ev.data();
     if data.train.shape != ns.spec.input {
-        return Err(format!(
-            "strategy `nse`: the supernet's input {:?} does not match dataset `{}` ({:?} images); choose a dataset of that shape, or set the spec's input with `--set`",
-            ns.spec.input, data.name, data.train.shape
-        ));
+        return Err(NseError::Input { input: ns.spec.input, dataset: data.name.clone(), shape: data.train.shape }.into());
     }
     let name = ev.data_name();
     Ok((data, name))
 }
 
-pub fn search(a: &SearchArgs, sets: &[(String, String)], space: nasc_compiler::Space, text: String) -> Result<u8, String> {
+pub fn search(a: &SearchArgs, sets: &[(String, String)], space: nasc_compiler::Space, text: String) -> Result<u8, CliError> {
     refuse_options(a)?;
     let hash = spec_hash(&text, sets);
-    let ns = space::read(&space)?;
+    let ns = space::read(&space).map_err(NseError::NotSupernet)?;
     let space = SearchSpace::new(space, vec![])?;
     let data_opts = data_options(a.evaluator.as_deref())?;
     let (data, data_name) = load_data(&data_opts, &ns, &space)?;
@@ -292,32 +282,28 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], space: nasc_compiler::S
         let path = a.store.clone().map(PathBuf::from).unwrap_or_else(|| crate::search::default_store(space.name(), "nse", a.seed.unwrap_or(0), true));
         let (store, run) = SqliteStore::resume(&path, &hash)?;
         if run.meta.strategy != "nse" {
-            return Err(format!("store `{}` holds a `{}` run, not an nse run", path.display(), run.meta.strategy));
+            return Err(NseError::NotNseRun { store: path, strategy: run.meta.strategy }.into());
         }
         if a.strategy_config.is_some() {
-            return Err("strategy options cannot change when resuming; the stored run's are used".into());
+            return Err(CliError::StrategyOptionsChanged);
         }
-        if a.seed.is_some_and(|s| s != run.meta.seed) {
-            return Err(format!("--seed {} differs from the stored run's {}; a resumed run keeps its configuration", a.seed.unwrap_or(0), run.meta.seed));
+        if let Some(seed) = a.seed.filter(|s| *s != run.meta.seed) {
+            return Err(CliError::Differs { flag: "seed", given: seed.to_string(), stored: run.meta.seed.to_string() });
         }
         if a.evaluator.is_some() && run.meta.evaluator != evaluator {
-            return Err(format!(
-                "--evaluator `{}` differs from the stored run's data `{}`; a resumed run keeps its configuration",
-                a.evaluator.as_deref().unwrap_or(""),
-                run.meta.evaluator
-            ));
+            return Err(NseError::EvaluatorDiffers { given: a.evaluator.clone().unwrap_or_default(), stored: run.meta.evaluator }.into());
         }
         let seed = run.meta.seed;
-        let net = Supernet::new(ns.spec.clone(), ns.allowed.clone(), seed).map_err(|e| e.to_string())?;
+        let net = Supernet::new(ns.spec.clone(), ns.allowed.clone(), seed)?;
         let cfg = config_from_json(&ns, &net, &run.meta.strategy_config)?;
         (store, net, cfg, seed, Some(run))
     } else {
         let given = match &a.strategy_config {
-            Some(t) => serde_json::from_str(t).map_err(|e| format!("--strategy-config `{t}`: not JSON: {e}"))?,
+            Some(t) => serde_json::from_str(t).map_err(|source| CliError::StrategyConfigJson { text: t.clone(), source })?,
             None => json!({}),
         };
         let seed = a.seed.unwrap_or(0);
-        let net = Supernet::new(ns.spec.clone(), ns.allowed.clone(), seed).map_err(|e| e.to_string())?;
+        let net = Supernet::new(ns.spec.clone(), ns.allowed.clone(), seed)?;
         let cfg = config(&ns, &net, &given)?;
         let names = Names::new(space.inner(), &metric_names);
         let objectives = Objectives::from_items(vec![(Sense::Max, "reward".into()), (Sense::Min, "macs".into())], &names, &evaluator, None)?;
@@ -348,7 +334,7 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], space: nasc_compiler::S
         Some("auto") => Device::Auto,
         _ => Device::Cpu,
     };
-    let gpu = open_device(device).map_err(|e| format!("evaluator `train`: {e}"))?;
+    let gpu = open_device(device).map_err(EvaluatorError::Setup)?;
     if gpu.is_none() {
         // every step builds a fresh sub-network: keep its freed buffers in the heap (no page
         // faults and zeroing on every step), as the train evaluator does
@@ -359,12 +345,12 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], space: nasc_compiler::S
     let (mut n_trials, mut seconds, mut wall0) = (0, 0.0, 0.0);
     if let Some(run) = &stored {
         if let Some(bytes) = store.blob(CHECKPOINT)? {
-            state = nse_ckpt::decode(&bytes, &mut net).map_err(|e| format!("store `{}`: {e}", path.display()))?;
+            state = nse_ckpt::decode(&bytes, &mut net).map_err(|source| NseError::Checkpoint { store: path.clone(), source })?;
         }
         n_trials = run.trials.len() as u64;
         let expected: usize = state.history.iter().map(|r| r.samples.len()).sum();
         if expected as u64 != n_trials {
-            return Err(format!("store `{}`: {n_trials} trials but its nse checkpoint has {expected} evaluated samples", path.display()));
+            return Err(NseError::CheckpointTrials { store: path, trials: n_trials, samples: expected }.into());
         }
         seconds = state.history.iter().map(|r| r.seconds).sum();
         wall0 = run.trials.last().map_or(0.0, |t| t.wall);

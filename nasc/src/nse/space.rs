@@ -9,6 +9,7 @@
 //! then checked: for several candidates (one op per layer, every layer full, random ones), the
 //! spec's network and the supernet's sub-network have the same layers with the same shapes and
 //! the same parameter count. A spec that is not such a supernet is refused with what differs.
+use crate::error::{NetError, NotSupernet};
 use crate::netconv;
 use nasc_compiler::decision::{DecisionKind, OptValue};
 use nasc_compiler::{Candidate, Slot, Space};
@@ -27,11 +28,8 @@ pub struct NseSpace {
     pub max_k: usize,
 }
 
-const NAMES: &str = "`dwK_eT`, `dilD_eT`, `sscK_eT`, `avgneckK_eT`, `maxneckK_eT`";
-
-fn not_nse(why: String) -> String {
-    format!("strategy `nse` searches a multi-branch supernet spec (one `subset` of NSE ops per layer, as `specs/nse_small.nas`): {why}")
-}
+/// The NSE op names, as a refusal lists them.
+pub(crate) const NAMES: &str = "`dwK_eT`, `dilD_eT`, `sscK_eT`, `avgneckK_eT`, `maxneckK_eT`";
 
 /// The candidate of `arch`: each layer's subset as the members of its decision.
 pub fn candidate(ns: &NseSpace, arch: &Arch) -> Candidate {
@@ -55,9 +53,8 @@ pub fn arch(ns: &NseSpace, c: &Candidate) -> Arch {
         .collect()
 }
 
-fn network(space: &Space, c: &Candidate) -> Result<Graph, String> {
-    let g = space.graph_of(c).map_err(|e| e.to_string())?;
-    netconv::to_kernels(&g)
+fn network(space: &Space, c: &Candidate) -> Result<Graph, NetError> {
+    netconv::network(space, c)
 }
 
 /// A graph's layers as compared: each node's op without its padding (the spec may pad "same",
@@ -77,9 +74,9 @@ fn signature(g: &Graph) -> Vec<String> {
 }
 
 /// Reads the supernet of `space` (see the module documentation).
-pub fn read(space: &Space) -> Result<NseSpace, String> {
+pub fn read(space: &Space) -> Result<NseSpace, NotSupernet> {
     if space.decisions().is_empty() {
-        return Err(not_nse("the spec has no decisions".into()));
+        return Err(NotSupernet::NoDecisions);
     }
     let mut pool: Vec<BranchOp> = Vec::new();
     let mut names: Vec<String> = Vec::new();
@@ -87,18 +84,18 @@ pub fn read(space: &Space) -> Result<NseSpace, String> {
     let mut bounds = Vec::new();
     for d in space.decisions() {
         let DecisionKind::Subset { pool: opts, min, max, .. } = &d.kind else {
-            return Err(not_nse(format!("decision `{}` is a `choice`, not a `subset` of ops", d.name)));
+            return Err(NotSupernet::Choice { decision: d.name.clone() });
         };
         if d.conditional {
-            return Err(not_nse(format!("decision `{}` has a `when` condition; every layer's subset must always exist", d.name)));
+            return Err(NotSupernet::Conditional { decision: d.name.clone() });
         }
         let mut ids = Vec::new();
         for o in opts {
             let name = match o {
                 OptValue::Op(n) => n,
-                other => return Err(not_nse(format!("decision `{}` has the option `{}`, not an op", d.name, other.display()))),
+                other => return Err(NotSupernet::NotAnOp { decision: d.name.clone(), option: other.display().to_string() }),
             };
-            let op = BranchOp::parse(name).ok_or_else(|| not_nse(format!("decision `{}`: op `{name}` is not an NSE op name ({NAMES})", d.name)))?;
+            let op = BranchOp::parse(name).ok_or_else(|| NotSupernet::UnknownOp { decision: d.name.clone(), op: name.clone() })?;
             let i = match names.iter().position(|n| n == name) {
                 Some(i) => i,
                 None => {
@@ -116,11 +113,11 @@ pub fn read(space: &Space) -> Result<NseSpace, String> {
     let first: Vec<Vec<usize>> = allowed.iter().map(|a| vec![a[0]]).collect();
     let probe_ns = NseSpace { spec: SupernetSpec { input: [0; 3], stem: 0, layers: vec![], head: 0, classes: 0, pool: pool.clone() }, allowed: allowed.clone(), max_k: 0 };
     let c0 = candidate(&probe_ns, &first);
-    let g = network(space, &c0).map_err(|e| not_nse(format!("its network cannot be built: {e}")))?;
+    let g = network(space, &c0).map_err(NotSupernet::Network)?;
     let input = g.input_shape();
     let stem = match g.nodes.iter().find(|n| matches!(n.op, Op::Conv { .. })) {
         Some(n) => n.shape,
-        None => return Err(not_nse("its network has no convolution (the stem)".into())),
+        None => return Err(NotSupernet::NoStem),
     };
     // each layer: its width at its `mean`, its stride the largest stride of the ops before it
     // (shapes alone cannot tell a stride on a 1x1 map)
@@ -138,21 +135,21 @@ pub fn read(space: &Space) -> Result<NseSpace, String> {
         }
     }
     if layers.len() != allowed.len() {
-        return Err(not_nse(format!("its network has {} `mean` layers for {} subset decisions (one `mean` per layer)", layers.len(), allowed.len())));
+        return Err(NotSupernet::Layers { means: layers.len(), decisions: allowed.len() });
     }
-    if let Some(&(_, s)) = layers.iter().find(|l| !(1..=2).contains(&l.1)) {
-        return Err(not_nse(format!("a layer has stride {s} (strides 1 and 2 only)")));
+    if let Some(&(_, stride)) = layers.iter().find(|l| !(1..=2).contains(&l.1)) {
+        return Err(NotSupernet::Stride { stride });
     }
     let last_mean = g.nodes.iter().rposition(|n| matches!(n.op, Op::Mean)).unwrap_or(0);
     let head = g.nodes[last_mean..].iter().find(|n| matches!(n.op, Op::Conv { .. })).map(|n| n.shape[0]).unwrap_or(0);
     let classes = g.classes();
     let spec = SupernetSpec { input, stem: stem[0], layers, head, classes, pool };
-    spec.check().map_err(|e| not_nse(format!("the supernet read from it cannot be built: {e}")))?;
+    spec.check().map_err(NotSupernet::Supernet)?;
     for (l, &(min, _)) in bounds.iter().enumerate() {
         let want = usize::from(!spec.has_identity(l));
         if min != want {
             let kind = if want == 0 { "a normal layer (it keeps its shape: the identity path is always on)" } else { "a reduction layer (no identity path)" };
-            return Err(not_nse(format!("decision `{}` is {kind}, so its subset size must start at {want}, not {min}", space.decisions()[l].name)));
+            return Err(NotSupernet::SubsetStart { decision: space.decisions()[l].name.clone(), kind, want, min });
         }
     }
     let max_k = bounds.iter().map(|b| b.1).min().unwrap_or(0);
@@ -180,23 +177,23 @@ pub fn read(space: &Space) -> Result<NseSpace, String> {
         a.iter_mut().for_each(|ops| ops.sort_unstable());
         let c = candidate(&ns, a);
         let name = space.name_of(&c);
-        let theirs = network(space, &c).map_err(|e| not_nse(format!("candidate `{name}`: {e}")))?;
+        let theirs = network(space, &c).map_err(|source| NotSupernet::CandidateNetwork { candidate: name.clone(), source })?;
         let ours = ns.spec.graph(a);
         if signature(&theirs) != signature(&ours) {
-            return Err(not_nse(format!(
-                "candidate `{name}`: its network ({} nodes) differs from the supernet's sub-network read from the spec ({} nodes: stem {}, layers {:?} as (width, stride), head {}, {} classes)",
-                theirs.nodes.len(),
-                ours.nodes.len(),
-                ns.spec.stem,
-                ns.spec.layers,
-                ns.spec.head,
-                ns.spec.classes
-            )));
+            return Err(NotSupernet::Differs {
+                candidate: name,
+                theirs: theirs.nodes.len(),
+                ours: ours.nodes.len(),
+                stem: ns.spec.stem,
+                layers: ns.spec.layers.clone(),
+                head: ns.spec.head,
+                classes: ns.spec.classes,
+            });
         }
-        let p = |g: Graph| Net::new(g, &mut Rng::new(0)).map(|n| n.num_params()).map_err(|e| e.to_string());
-        let (pt, po) = (p(theirs).map_err(not_nse)?, p(ours).map_err(not_nse)?);
-        if pt != po {
-            return Err(not_nse(format!("candidate `{name}`: {pt} parameters in the spec's network, {po} in the supernet's")));
+        let p = |g: Graph| Net::new(g, &mut Rng::new(0)).map(|n| n.num_params());
+        let (spec, supernet) = (p(theirs)?, p(ours)?);
+        if spec != supernet {
+            return Err(NotSupernet::ParamCount { candidate: name, spec, supernet });
         }
     }
     Ok(ns)
