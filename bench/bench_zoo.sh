@@ -20,6 +20,11 @@ for line in open(sys.argv[1]):
     runs[j["spec"]].append(j)
 for spec, v in runs.items():
     m = lambda k: statistics.median(x[k] for x in v)
+    if v[0]["decisions"] == 0:
+        # a fixed network: one candidate, only the compile time is measured
+        print(f"| {spec.split('/')[-1]} | 0 | - | - | - | - | - | - | "
+              f"{m('compile_ms'):.1f} ({m('front_end_ms'):.1f} + {m('jit_ms'):.1f}) | {max(x['compile_ms'] for x in v):.1f} |")
+        continue
     print(f"| {spec.split('/')[-1]} | {v[0]['decisions']} | {m('interp_per_s')/1e6:.1f} | {m('jit_per_s')/1e6:.1f} | "
           f"{m('jit_per_s')/m('interp_per_s'):.1f}x | {m('jit_chunk_per_s')/1e6:.1f} | "
           f"{m('interp_sample_per_s')/1e6:.1f} / {m('jit_sample_per_s')/1e6:.1f} | "

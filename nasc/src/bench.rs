@@ -37,14 +37,19 @@ fn per_second(cs: &CompiledSpace, rows: &[u64]) -> f64 {
 
 /// Neighbors/s at distance 1 (one call per neighbor) from the rows of `rows`, in turn.
 fn neighbors_per_second(cs: &CompiledSpace, rows: &[u64]) -> f64 {
-    let nd = cs.n_dec().max(1);
+    // a space without decisions (a fixed network: resnet18.nas) has one candidate and no
+    // neighbor to ask for
+    let nd = cs.n_dec();
+    if nd == 0 || rows.len() < nd {
+        return 0.0;
+    }
     let n = rows.len() / nd;
     let mut rng = Rng::new(2);
     let start = Instant::now();
     let mut done = 0usize;
     while start.elapsed().as_secs_f64() < MEASURE_S / 4.0 {
         for i in 0..1024 {
-            let r = (done + i) % n.max(1);
+            let r = (done + i) % n;
             std::hint::black_box(cs.neighbor(&rows[r * nd..(r + 1) * nd], 1, false, &mut rng));
         }
         done += 1024;
@@ -99,6 +104,19 @@ pub fn bench(file: &str, sets: &[(String, String)], format: Format) -> u8 {
             return 1;
         }
     };
+    if jit.n_dec() == 0 {
+        // a fixed network (resnet18.nas): one candidate, nothing to sample, evaluate in bulk
+        // or step to; only the compile times mean something
+        let compile_ms = front_ms + jit_ms;
+        match format {
+            Format::Json => println!("{}", json!({"spec": file, "decisions": 0, "metrics": jit.n_metrics(), "compile_ms": compile_ms, "front_end_ms": front_ms, "jit_ms": jit_ms})),
+            Format::Text => {
+                println!("{file}: 0 decisions (a fixed network: one candidate, no search throughput to measure), {} metrics", jit.n_metrics());
+                println!("  compile      {compile_ms:>8.2} ms (front end {front_ms:.2} ms, jit {jit_ms:.2} ms)");
+            }
+        }
+        return 0;
+    }
     let mut rng = Rng::new(0);
     let mut rows = vec![0u64; BATCH * jit.n_dec()];
     jit.sample_batch(&mut rng, &mut rows);

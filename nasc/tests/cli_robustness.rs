@@ -404,3 +404,20 @@ fn check_and_metrics_speak_json_and_text() {
     assert_eq!(js[1]["line"].as_u64(), Some(2));
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// `nasc bench` on a fixed network (no decisions: one candidate) reports its compile time and
+/// says there is no search throughput to measure, instead of panicking on an empty batch.
+#[test]
+fn bench_on_a_spec_without_decisions() {
+    for format in ["text", "json"] {
+        let o = nasc(&["bench", &spec("resnet18.nas"), "--format", format]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        if format == "text" {
+            assert!(stdout(&o).contains("0 decisions (a fixed network"), "{}", stdout(&o));
+        } else {
+            let j: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+            assert_eq!(j["decisions"], 0);
+            assert!(j["compile_ms"].as_f64().is_some_and(|t| t > 0.0), "{j}");
+        }
+    }
+}
