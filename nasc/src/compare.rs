@@ -138,16 +138,18 @@ fn run(a: CompareArgs, sets: &[(String, String)]) -> Result<u8, CliError> {
     // a database comparison's plot goes in the working folder's `nasc-runs/PREFIX`
     let out_dir = match (&a.out, &db) {
         (Some(o), _) => PathBuf::from(o),
-        (None, Some(d)) => PathBuf::from("nasc-runs").join(d.prefix.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect::<String>()),
+        (None, Some(d)) => PathBuf::from("nasc-runs").join(crate::worker::file_safe(&d.prefix)),
         (None, None) => PathBuf::from("nasc-runs").join(&default_name),
     };
     if db.is_some() {
         std::fs::create_dir_all(&out_dir).map_err(|source| CliError::Create { path: out_dir.clone(), source })?;
     }
-    let place = match &db {
+    // where the runs are kept
+    let kept = match &db {
         Some(d) => format!("runs `{}/*` in {}", d.prefix, d.url),
-        None => format!("stores in {}", out_dir.display()),
+        None => out_dir.display().to_string(),
     };
+    let place = if db.is_some() { kept.clone() } else { format!("stores in {kept}") };
     let cfg = CompareConfig {
         strategies,
         seeds: (0..a.seeds).collect(),
@@ -208,10 +210,6 @@ fn run(a: CompareArgs, sets: &[(String, String)]) -> Result<u8, CliError> {
         }
     }
     if interrupted {
-        let kept = match &db {
-            Some(d) => format!("runs `{}/*` in {}", d.prefix, d.url),
-            None => out_dir.display().to_string(),
-        };
         eprintln!("interrupted: the finished runs are kept in {kept}; run the same command again to continue");
         return Ok(130);
     }

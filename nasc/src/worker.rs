@@ -133,12 +133,17 @@ pub fn stored_space(meta: &RunMeta) -> Result<SearchSpace, CliError> {
     crate::search::constraint_space(space, &meta.constraints, false)
 }
 
+/// A run name as a file name: characters other than ASCII letters, digits and `-_.` become `_`.
+pub fn file_safe(run: &str) -> String {
+    run.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect()
+}
+
 /// The folder of a run's `command:` trials: `nasc-runs/RUN.trials` (the name made file-safe).
 fn trials_dir(run: &str, given: Option<&str>) -> PathBuf {
     if let Some(d) = given {
         return PathBuf::from(d);
     }
-    let safe: String = run.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
+    let safe = file_safe(run);
     Path::new("nasc-runs").join(format!("{safe}.trials"))
 }
 

@@ -149,15 +149,6 @@ impl Dedup {
         self.upto = next_id;
         Ok(())
     }
-
-    /// How many distinct keys were asked (as far as this process read).
-    pub fn len(&self) -> usize {
-        self.seen.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.seen.is_empty()
-    }
 }
 
 /// What an [`exchange`] did.
@@ -426,6 +417,10 @@ pub fn exchange(conn: &mut Conn, view: &RunView, cache: &mut StrategyCache, req:
                 } else {
                     vec![None; cands.len()]
                 };
+                if let (Some(d), true) = (&mut cache.dedup, cands.is_empty()) {
+                    // nothing accepted, no key added: the cache still matches the database
+                    d.dirty = false;
+                }
                 // fewer candidates than asked is not the end while trials are open: a strategy
                 // that chooses from results (POPNAS's steps) waits for them; it is exhausted when
                 // it has nothing to give and no trial is open (as in the runner)

@@ -246,17 +246,17 @@ pub fn run_meta(conn: &mut Conn, run: &str) -> Result<(RunMeta, String, f64), Pg
     row.map(|r| meta_of(&r)).ok_or(PgError::NoRun { run: run.to_string(), url })
 }
 
+/// The first 12 characters of a spec hash, as errors show it.
+fn short_hash(h: &str) -> String {
+    h[..12.min(h.len())].to_string()
+}
+
 /// Continue run `run`: it must have been made from the same spec (hash); its status becomes
 /// `running` again and, when given, its budget changes.
 pub fn resume_run(conn: &mut Conn, run: &str, spec_hash: &str, budget: Option<Budget>) -> Result<RunMeta, PgError> {
     let (mut meta, _, _) = run_meta(conn, run)?;
     if meta.spec_hash != spec_hash {
-        return Err(PgError::SpecMismatch {
-            run: run.to_string(),
-            stored_path: meta.spec_path.clone(),
-            stored_hash: meta.spec_hash[..12.min(meta.spec_hash.len())].to_string(),
-            hash: spec_hash[..12.min(spec_hash.len())].to_string(),
-        });
+        return Err(PgError::SpecMismatch { run: run.to_string(), stored_path: meta.spec_path.clone(), stored_hash: short_hash(&meta.spec_hash), hash: short_hash(spec_hash) });
     }
     if let Some(b) = budget {
         meta.budget = b;

@@ -3,7 +3,7 @@
 //! space there, written in the transaction that creates the run, so every worker that joins it
 //! searches the same members. A `lissnas` run's shrunk space is read from its strategy state
 //! ([`load_shrunk`]), as `nasc search --space-from postgresql://...#RUN` does.
-use super::{Conn, PgError};
+use super::{short_hash, Conn, PgError};
 use crate::space::{decode, encode};
 use crate::store::{SavedSpace, SpaceRole};
 use crate::strategy::lissnas::{self, ShrunkSpace};
@@ -64,7 +64,7 @@ pub fn load_shrunk(conn: &mut Conn, run: &str, spec_hash: &str) -> Result<Vec<Ca
         return none(&format!("it is a `{strategy}` run; only a `lissnas` run shrinks its space"));
     }
     if stored_hash != spec_hash {
-        return Err(PgError::SpecMismatch { run: run.to_string(), stored_path, stored_hash: short(&stored_hash), hash: short(spec_hash) });
+        return Err(PgError::SpecMismatch { run: run.to_string(), stored_path, stored_hash: short_hash(&stored_hash), hash: short_hash(spec_hash) });
     }
     let state: Value = serde_json::from_str(&state).map_err(|e| PgError::BadRun { run: run.to_string(), why: format!("unreadable strategy state: {e}") })?;
     match lissnas::shrunk_space(&state).map_err(|e| PgError::BadRun { run: run.to_string(), why: format!("strategy state: {e}") })? {
@@ -72,8 +72,4 @@ pub fn load_shrunk(conn: &mut Conn, run: &str, spec_hash: &str) -> Result<Vec<Ca
         ShrunkSpace::NotShrunk => none("its first step did not raise the mean predicted accuracy, so its output is the whole space"),
         ShrunkSpace::Shrunk { members, .. } | ShrunkSpace::Partial { members, .. } => Ok(members),
     }
-}
-
-fn short(h: &str) -> String {
-    h[..12.min(h.len())].to_string()
 }
