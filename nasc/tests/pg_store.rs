@@ -428,6 +428,13 @@ fn space_from_a_lissnas_run_in_the_database_binds_every_worker() {
     let stored: String = c.query_one("SELECT members FROM nasc_spaces WHERE run = $1 AND role = 'input'", &[&run]).unwrap().get(0);
     let stored: Vec<String> = serde_json::from_str(&stored).unwrap();
     assert_eq!(stored, saved.members);
+    // a lissnas run stopped before its first shrinking step has no shrunk space yet
+    let early = run_name("liss-early");
+    let o = nasc(&["search", "specs/nb201.nas", "--strategy", "lissnas", "--budget", "10", "--store", &url, "--run", &early, "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = nasc(&["search", "specs/nb201.nas", "--space-from", &format!("{url}#{early}"), "--budget", "5", "--store", &url, "--run", &run_name("y"), "--quiet"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("stopped before its first shrinking step was accepted"), "{}", text(&o));
     // another spec's run cannot use it
     let o = nasc(&["search", "specs/nb201.nas", "--set", "C=8", "--space-from", &from, "--budget", "5", "--store", &url, "--run", &run_name("x"), "--quiet"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
