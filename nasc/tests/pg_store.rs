@@ -397,8 +397,7 @@ fn dedup_across_processes_asks_each_key_once() {
 fn space_from_a_lissnas_run_in_the_database_binds_every_worker() {
     let Some(url) = url() else { return };
     let liss = run_name("liss");
-    // (its first asks come in batches: 300 trials leave room for shrinking steps)
-    let o = nasc(&["search", "specs/nb201.nas", "--strategy", "lissnas", "--budget", "300", "--seed", "1", "--store", &url, "--run", &liss, "--quiet"]);
+    let o = nasc(&["search", "specs/nb201.nas", "--strategy", "lissnas", "--budget", "100", "--seed", "1", "--store", &url, "--run", &liss, "--quiet"]);
     assert!(o.status.success(), "{}", text(&o));
     // the same shrunk space read from the database and saved by a SQLite run
     let dir = std::env::temp_dir().join(format!("nasc-pg-space-{}", std::process::id()));
@@ -550,6 +549,36 @@ fn a_strategy_that_waits_for_results_is_not_exhausted_early() {
     let o = nasc(&["report", &store, "--format", "json"]);
     let sq: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(pg["trials"], sq["trials"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn lissnas_waits_for_its_queries_and_shrinks_as_on_sqlite() {
+    let Some(url) = url() else { return };
+    // with two workers asking in batches, each shrinking step waits for the results in flight
+    // (before, the batches drew extra random queries and 100 trials ended before any shrinking
+    // step): the shrinking asks the same trials in the same order as a one-process SQLite run
+    let run = run_name("liss-batched");
+    let o = nasc(&["search", "specs/nb201.nas", "--strategy", "lissnas", "--budget", "100", "--seed", "1", "--store", &url, "--run", &run, "--workers", "2", "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let mut c = db(&url);
+    let state: String = c.query_one("SELECT strategy_state FROM nasc_runs WHERE name = $1", &[&run]).unwrap().get(0);
+    let state: serde_json::Value = serde_json::from_str(&state).unwrap();
+    let shrinker = &state["shrinker"];
+    assert!(shrinker["result"]["members"].is_array(), "the shrinking did not end with a shrunk space: {}", shrinker["history"]);
+    let asked = shrinker["shrink_asked"].as_u64().unwrap() as i64;
+    assert!(asked > 20 && asked < 100, "{asked}");
+    let pg: Vec<String> = c.query("SELECT genotype FROM nasc_trials WHERE run = $1 AND id < $2 ORDER BY id", &[&run, &asked]).unwrap().iter().map(|r| r.get(0)).collect();
+    let dir = std::env::temp_dir().join(format!("nasc-pg-liss-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = dir.join("l.db");
+    let o = nasc(&["search", "specs/nb201.nas", "--strategy", "lissnas", "--budget", "100", "--seed", "1", "--store", store.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let lite = rusqlite::Connection::open(&store).unwrap();
+    let mut q = lite.prepare("SELECT genotype FROM trials WHERE id < ?1 ORDER BY id").unwrap();
+    let sq: Vec<String> = q.query_map([asked], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    assert_eq!(pg, sq);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -371,3 +371,57 @@ fn bad_states_are_refused() {
     assert!(s.restore(&damaged).is_err());
     assert!(s.restore(&json!({"inner_pool": null})).unwrap_err().to_string().contains("lacks `shrinker`"));
 }
+
+/// With batched asks (several workers), a shrinking step waits for every result in flight:
+/// the strategy asks nothing while a query is unanswered, and each step's predictor is
+/// trained on every query asked before it.
+#[test]
+fn batched_asks_wait_for_results_in_flight() {
+    let (space, _) = space("nb201.nas", &[]);
+    let cfg = json!({"init_queries": 20, "samples": 1000, "seeds": 50, "neighbors": 10, "iter_queries": 5, "max_iters": 6});
+    let mut s = strategy::make("lissnas", &cfg, 3).unwrap();
+    let mut ev = eval::make("nb201:dataset=cifar10,epochs=12", &space).unwrap();
+    let mut reward = |c: &Candidate| ev.evaluate(&space, &[EvalRequest { id: 0, candidate: c, seed: 0 }]).pop().unwrap().unwrap().reward;
+    let tell = |s: &mut Box<dyn strategy::Strategy>, c: &Candidate, r: Option<f64>| s.tell(&[nasc_runtime::strategy::Told { id: 0, candidate: c, reward: r, objectives: None }]);
+    // the first batch: the 20 initial queries, nothing more although 64 were asked for
+    let first = s.ask(&mut AskCtx::new(&space, None), 64);
+    assert_eq!(first.len(), 20);
+    for (k, c) in first.iter().enumerate() {
+        // one result still out: no step, no extra query
+        assert!(s.ask(&mut AskCtx::new(&space, None), 64).is_empty(), "asked with {} results in flight", 20 - k);
+        // a failed evaluation counts as answered
+        let r = if k == 3 { None } else { Some(reward(c)) };
+        tell(&mut s, c, r);
+    }
+    // every result in: each ask runs the steps it needs, each trained on every successful
+    // query asked before it (one failed)
+    let history_len = |s: &Box<dyn strategy::Strategy>| s.state()["shrinker"]["history"].as_array().unwrap().len();
+    let mut asked = 20;
+    let mut steps = 0;
+    let mut rounds = 0;
+    while lissnas::shrunk_from_state(&s.state()).unwrap().is_none() {
+        let batch = s.ask(&mut AskCtx::new(&space, None), 64);
+        let history = s.state()["shrinker"]["history"].as_array().unwrap().clone();
+        for (k, h) in history.iter().enumerate().skip(steps) {
+            assert_eq!(h["trained_on"].as_u64().unwrap() as usize, asked - 1, "step {k} trained on results still in flight");
+        }
+        steps = history.len();
+        // the queries of one step at most, never the inner search's while shrinking
+        if lissnas::shrunk_from_state(&s.state()).unwrap().is_none() {
+            assert!(batch.len() <= 5, "a batch of {} while shrinking", batch.len());
+        } else {
+            // the shrinking ended inside this ask: the inner search filled the batch
+            assert_eq!(batch.len(), 64);
+        }
+        asked += batch.len();
+        for c in &batch {
+            let r = reward(c);
+            tell(&mut s, c, Some(r));
+        }
+        rounds += 1;
+        assert!(rounds < 50, "the shrinking did not end");
+    }
+    assert!(history_len(&s) >= 2, "only {} steps", history_len(&s));
+    // once the shrinking ended, a batch is full (the inner search)
+    assert_eq!(s.ask(&mut AskCtx::new(&space, None), 64).len(), 64);
+}

@@ -218,6 +218,8 @@ impl Strategy for Lissnas {
                 let mut accept = |c: &Candidate| ctx.accept(c);
                 match self.shrinker.next_query(space, &mut accept) {
                     Some(c) => Some(c),
+                    // a step waits for the results in flight: ask nothing for now
+                    None if !self.shrinker.finished() => break,
                     None => self.inner_next(ctx),
                 }
             } else {

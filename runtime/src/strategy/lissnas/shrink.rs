@@ -18,7 +18,10 @@
 //!    goes back to seed selection. Otherwise the previous space S_t is the output (S_0, i.e. no
 //!    shrinking, if the very first step does not improve). At most `max_iters` accepted steps.
 //!
-//! With several simulated workers a step uses the results told by the time it runs.
+//! With several workers (simulated, or processes sharing a PostgreSQL run) a step waits for
+//! every result in flight: [`Shrinker::next_query`] asks nothing while a shrinking query is
+//! still unanswered, so each step's predictor is trained on every query asked before it, as in
+//! the paper's sequential procedure (the workers idle at step boundaries).
 use super::{LissnasConfig, LissnasConfigError};
 use crate::predict::{Gbdt, OneHot};
 use crate::space::{decode, encode, DecodeError, SearchSpace};
@@ -72,6 +75,8 @@ pub struct Shrinker {
     /// Set when the procedure ended: Some(the output space) (None inside = not shrunk).
     pub result: Option<Option<Vec<Candidate>>>,
     shrink_asked: usize,
+    /// Results told, failures included (asked minus told: queries in flight).
+    told: usize,
 }
 
 /// The shrinker's checkpointed state (candidates as `space::encode` strings).
@@ -92,6 +97,10 @@ struct ShrinkerState {
     history: Vec<StepStat>,
     /// Set when the shrinking ended: `members` None = not shrunk.
     result: Option<ResultState>,
+    /// Results told (failures included); absent in states written before it existed, which
+    /// are read as having every asked query answered.
+    #[serde(default)]
+    told: Option<usize>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -139,6 +148,7 @@ impl Shrinker {
             history: Vec::new(),
             result: None,
             shrink_asked: 0,
+            told: 0,
         }
     }
 
@@ -169,6 +179,7 @@ impl Shrinker {
 
     /// Record a finished query.
     pub fn tell(&mut self, c: &Candidate, reward: Option<f64>) {
+        self.told += 1;
         if let Some(r) = reward.filter(|r| r.is_finite()) {
             self.queried.push((c.clone(), r));
         }
@@ -191,7 +202,13 @@ impl Shrinker {
         Gbdt::fit(&x, &y, &self.cfg.predictor, seed).ok().map(|m| (m, enc))
     }
 
-    /// The next query, or None once the procedure has ended. `accept` must pass for a returned
+    /// Queries asked and not answered yet.
+    pub fn in_flight(&self) -> usize {
+        self.asked_order.len().saturating_sub(self.told)
+    }
+
+    /// The next query; None once the procedure has ended ([`Shrinker::finished`]) or while a
+    /// step waits for results in flight. `accept` must pass for a returned
     /// candidate (it is called at most once per candidate returned).
     pub fn next_query(&mut self, space: &SearchSpace, accept: &mut dyn FnMut(&Candidate) -> bool) -> Option<Candidate> {
         loop {
@@ -215,8 +232,12 @@ impl Shrinker {
                     return Some(c);
                 }
             }
+            if self.in_flight() > 0 {
+                // the next step needs every result asked so far
+                return None;
+            }
             if self.queried.len() < 2 {
-                // nothing to train on yet (failures, or results still in flight): one more random query
+                // nothing to train on yet (the queries failed): one more random query
                 self.init_left = 1;
                 continue;
             }
@@ -330,6 +351,7 @@ impl Shrinker {
             shrink_asked: self.shrink_asked,
             history: self.history.clone(),
             result: self.result.as_ref().map(|r| ResultState { members: r.as_deref().map(enc) }),
+            told: Some(self.told),
         };
         serde_json::to_value(st).unwrap_or(Value::Null)
     }
@@ -348,6 +370,7 @@ impl Shrinker {
         self.iteration = st.iteration;
         self.history = st.history;
         self.result = st.result.map(|r| r.members.as_deref().map(dec).transpose()).transpose()?;
+        self.told = st.told.unwrap_or(self.asked_order.len());
         Ok(())
     }
 }
