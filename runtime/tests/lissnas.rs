@@ -395,7 +395,7 @@ fn batched_asks_wait_for_results_in_flight() {
     }
     // every result in: each ask runs the steps it needs, each trained on every successful
     // query asked before it (one failed)
-    let history_len = |s: &Box<dyn strategy::Strategy>| s.state()["shrinker"]["history"].as_array().unwrap().len();
+    let history_len = |s: &dyn strategy::Strategy| s.state()["shrinker"]["history"].as_array().unwrap().len();
     let mut asked = 20;
     let mut steps = 0;
     let mut rounds = 0;
@@ -421,7 +421,7 @@ fn batched_asks_wait_for_results_in_flight() {
         rounds += 1;
         assert!(rounds < 50, "the shrinking did not end");
     }
-    assert!(history_len(&s) >= 2, "only {} steps", history_len(&s));
+    assert!(history_len(s.as_ref()) >= 2, "only {} steps", history_len(s.as_ref()));
     // once the shrinking ended, a batch is full (the inner search)
     assert_eq!(s.ask(&mut AskCtx::new(&space, None), 64).len(), 64);
 }
