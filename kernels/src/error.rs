@@ -59,7 +59,7 @@ pub enum DataError {
     UnknownDataset { spec: String },
 }
 
-/// Why a network graph is not executable (`Graph::validate`, `Net::new`, `Model::new`).
+/// Why a network graph is not executable (`Graph::validate`, `Layout::new`, `init`, `Model::new`).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum GraphError {
     #[error("the graph must start with its input node")]

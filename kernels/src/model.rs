@@ -1,19 +1,30 @@
-//! A network on any backend ([`Ops`]: the CPU, wgpu, or the run-time [`crate::Backend`]):
-//! parameters initialized on the host as PyTorch does and uploaded, training/eval forward,
-//! backward through the graph with gradient accumulation, and the optimizer step.
+//! The network executor, on any backend ([`Ops`]: the CPU, wgpu, or the run-time
+//! [`crate::Backend`]): parameters laid out and initialized on the host as PyTorch does
+//! ([`crate::init`]) and uploaded, training/eval forward, backward through the graph with
+//! gradient accumulation (`model/backward.rs`), the optimizer step, and the flat host views of
+//! parameters, gradients and BN statistics that weights files, checkpoints and NSE's supernet
+//! use. It is the one executor: training (`train.rs`), NSE's supernet steps and gate
+//! gradients, and `nasc export`/`nasc infer` all run a `Model`; the CPU backend's kernels are
+//! checked against finite differences and the WGSL kernels against the CPU.
 //!
-//! Same execution rules as [`crate::net::Net`] (the CPU-only, in-place twin that the tests use
-//! as a cross-check): zero nodes are not computed, identities and single-input adds alias their
-//! input, ops that do not keep zero read a zero tensor. Asymmetric ("same") padding has no
-//! device kernel: it round-trips through the host (correct, slow; no zoo spec uses it).
+//! Execution rules: zero nodes (see [`Graph::plan`]) are not computed; identities and
+//! single-input adds alias their input; a repeated parameter-free op on the same value is
+//! computed once; ops that do not keep zero read a zero tensor. Asymmetric ("same") padding has
+//! no device kernel: it round-trips through the host (correct, slow; no zoo spec uses it).
+
+mod backward;
 
 use crate::backend::Ops;
+use crate::error::GraphError;
 use crate::graph::{Graph, Op, Plan};
+use crate::init::Layout;
 use crate::net_ops::{dropout_mask, mul_layout, pad_backward, pad_forward};
 use crate::rng::Rng;
 use crate::shape::{AdamW, BatchNorm, Conv2d, Linear, Pool2d, PoolKind, Sgd};
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::ops::Range;
+
+pub use crate::init::ParamInfo;
 
 /// An optimizer and its per-parameter state.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -24,45 +35,40 @@ pub enum Optim {
     AdamW(AdamW),
 }
 
-/// One parameter tensor: its node and role.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ParamSlot {
-    pub node: usize,
-    /// "weight", "bias", "gamma", "beta", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"
-    pub name: &'static str,
-    pub len: usize,
-}
-
 /// A network with its parameters on backend `B`.
 pub struct Model<B: Ops> {
     pub backend: B,
-    pub graph: Graph,
-    pub plan: Plan,
-    pub slots: Vec<ParamSlot>,
+    graph: Graph,
+    plan: Plan,
+    layout: Layout,
+    /// one tensor per parameter slot ([`Layout::slots`])
     params: Vec<B::T>,
     grads: Vec<Option<B::T>>,
     /// optimizer state: SGD momentum buffers, or AdamW (m, v)
     state1: Vec<Option<B::T>>,
     state2: Vec<Option<B::T>>,
+    /// Optimizer steps taken; also which dropout masks a training forward draws (with the
+    /// seed and the node): forwards between two steps draw the same masks.
     step: u32,
     /// per node: index of its first parameter tensor
     first: Vec<usize>,
     /// per BN node: (running mean, running var)
     stats: Vec<Option<(B::T, B::T)>>,
+    /// `val[i]`: the node whose tensor holds node `i`'s output (itself unless it aliases);
+    /// computed from the plan ([`aliases`]).
     val: Vec<usize>,
     n: usize,
     trained: bool,
     acts: Vec<Option<B::T>>,
     aux: Vec<Vec<B::T>>,
     zeros: HashMap<usize, B::T>,
-    /// The seed of the dropout masks (as [`crate::net::Net`]'s; masks change with `step`).
+    /// The seed of the dropout masks ([`crate::init::Init::drop_seed`]).
     drop_seed: u64,
 }
 
 fn numel(s: [usize; 3]) -> usize {
     s[0] * s[1] * s[2]
 }
-
 fn conv_cfg(n: usize, ishape: [usize; 3], op: &Op) -> Conv2d {
     let Op::Conv { out, k, stride, groups, dilation, pad, bias } = op else { unreachable!() };
     let [c, h, w] = ishape;
@@ -111,63 +117,70 @@ fn avg_factors(ishape: [usize; 3], op: &Op, oh: usize, ow: usize) -> Option<Vec<
     Some(f)
 }
 
+/// Which node's tensor holds each node's output: identities and adds with one non-zero input
+/// alias it; the same parameter-free op on the same value computed twice (NB201 cells apply
+/// ReLU to one node once per outgoing conv edge) is computed once, and the backward sums both
+/// consumers' gradients before the op's backward.
+fn aliases(graph: &Graph, plan: &Plan) -> Vec<usize> {
+    let mut val: Vec<usize> = (0..graph.nodes.len()).collect();
+    for (i, node) in graph.nodes.iter().enumerate() {
+        let nz: Vec<usize> = node.inputs.iter().copied().filter(|&j| !plan.zero[j]).collect();
+        if matches!(node.op, Op::Identity | Op::Add) && nz.len() == 1 {
+            val[i] = val[nz[0]];
+        } else if matches!(node.op, Op::Act(_) | Op::Pool { .. }) && plan.live[i] && !plan.zero[i] {
+            let ins: Vec<usize> = node.inputs.iter().map(|&j| val[j]).collect();
+            let same = (0..i).find(|&k| {
+                let o = &graph.nodes[k];
+                val[k] == k && plan.live[k] && !plan.zero[k] && o.op == node.op && o.inputs.iter().map(|&j| val[j]).eq(ins.iter().copied())
+            });
+            if let Some(k) = same {
+                val[i] = k;
+            }
+        }
+    }
+    val
+}
+
 impl<B: Ops> Model<B> {
     /// Validates the graph and initializes the parameters on the host with PyTorch's defaults
-    /// (conv/linear weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)), i.e. Kaiming-uniform
-    /// with a = sqrt(5); BN gamma 1, beta 0, running mean 0, var 1), drawn from `rng` in node
-    /// order, weight before bias, then uploads them.
-    pub fn new(backend: B, graph: Graph, rng: &mut Rng) -> Result<Self, crate::error::GraphError> {
-        let host = crate::net::Net::new(graph, rng)?;
-        let crate::net::Net { graph, plan, params, stats, param_info, drop_seed, .. } = host;
+    /// ([`crate::init::init`]: conv/linear weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+    /// BN gamma 1, beta 0, running mean 0, var 1; drawn from `rng` in node order, weight before
+    /// bias), then uploads them.
+    pub fn new(backend: B, graph: Graph, rng: &mut Rng) -> Result<Self, GraphError> {
+        let init = crate::init::init(&graph, rng)?;
+        Ok(Self::assemble(backend, graph, init.layout, &init.params, &init.stats, init.drop_seed))
+    }
+
+    /// Validates the graph and uploads the given parameters and BN statistics (the flat
+    /// layouts of [`crate::init::Layout`]; panics on other lengths); dropout masks from seed 0.
+    pub fn from_host(backend: B, graph: Graph, params: &[f32], stats: &[f32]) -> Result<Self, GraphError> {
+        let layout = Layout::new(&graph)?;
+        assert_eq!((params.len(), stats.len()), (layout.num_params(), layout.num_stats()), "flat parameter and statistics lengths");
+        Ok(Self::assemble(backend, graph, layout, params, stats, 0))
+    }
+
+    fn assemble(backend: B, graph: Graph, layout: Layout, params: &[f32], stats: &[f32], drop_seed: u64) -> Self {
+        let plan = graph.plan();
         let nn = graph.nodes.len();
-        let mut slots = Vec::new();
-        let mut tensors = Vec::new();
         let mut first = vec![0; nn];
-        let mut seen = vec![false; nn];
-        for p in &param_info {
-            if !seen[p.node] {
-                seen[p.node] = true;
-                first[p.node] = slots.len();
-            }
-            slots.push(ParamSlot { node: p.node, name: p.name, len: p.range.len() });
-            tensors.push(backend.upload(&params[p.range.clone()]));
+        for (k, p) in layout.slots.iter().enumerate().rev() {
+            first[p.node] = k;
         }
-        let mut st = Vec::with_capacity(nn);
-        let mut off = 0;
-        for node in &graph.nodes {
-            if node.op == Op::Bn {
-                let c = node.shape[0];
-                st.push(Some((backend.upload(&stats[off..off + c]), backend.upload(&stats[off + c..off + 2 * c]))));
-                off += 2 * c;
-            } else {
-                st.push(None);
-            }
-        }
-        let mut val: Vec<usize> = (0..nn).collect();
-        for (i, node) in graph.nodes.iter().enumerate() {
-            let nz: Vec<usize> = node.inputs.iter().copied().filter(|&j| !plan.zero[j]).collect();
-            if matches!(node.op, Op::Identity | Op::Add) && nz.len() == 1 {
-                val[i] = val[nz[0]];
-            } else if matches!(node.op, Op::Act(_) | Op::Pool { .. }) && plan.live[i] && !plan.zero[i] {
-                // The same parameter-free op on the same value computed twice (NB201 cells
-                // apply ReLU to one node once per outgoing conv edge): compute it once; the
-                // backward then sums both consumers' gradients before the op's backward.
-                let ins: Vec<usize> = node.inputs.iter().map(|&j| val[j]).collect();
-                let same = (0..i).find(|&k| {
-                    let o = &graph.nodes[k];
-                    val[k] == k && plan.live[k] && !plan.zero[k] && o.op == node.op && o.inputs.iter().map(|&j| val[j]).eq(ins.iter().copied())
-                });
-                if let Some(k) = same {
-                    val[i] = k;
-                }
-            }
-        }
+        let tensors: Vec<B::T> = layout.slots.iter().map(|p| backend.upload(&params[p.range.clone()])).collect();
+        let st = (0..nn)
+            .map(|i| {
+                let r = layout.node_stats(i);
+                let c = r.len() / 2;
+                (!r.is_empty()).then(|| (backend.upload(&stats[r.start..r.start + c]), backend.upload(&stats[r.start + c..r.end])))
+            })
+            .collect();
+        let val = aliases(&graph, &plan);
         let np = tensors.len();
-        Ok(Model {
+        Model {
             backend,
             graph,
             plan,
-            slots,
+            layout,
             params: tensors,
             grads: (0..np).map(|_| None).collect(),
             state1: (0..np).map(|_| None).collect(),
@@ -182,22 +195,70 @@ impl<B: Ops> Model<B> {
             aux: (0..nn).map(|_| Vec::new()).collect(),
             zeros: HashMap::new(),
             drop_seed,
-        })
+        }
     }
 
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+    /// Which nodes are zero and which are computed (edit with [`Model::set_live`]).
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+    /// Where each parameter tensor and statistic lies in the flat host vectors.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+    /// Every parameter tensor (node, name, flat range), in slot order.
+    pub fn param_info(&self) -> &[ParamInfo] {
+        &self.layout.slots
+    }
     pub fn num_params(&self) -> usize {
-        self.slots.iter().map(|s| s.len).sum()
+        self.layout.num_params()
     }
     pub fn classes(&self) -> usize {
         self.graph.classes()
     }
-    /// All parameters, flat, in slot order (the layout of [`crate::net::Net::params`]).
+    /// The flat parameter range of node `i` (contiguous; empty for ops without parameters).
+    pub fn node_params(&self, i: usize) -> Range<usize> {
+        self.layout.node_params(i)
+    }
+    /// The flat running-statistics range of node `i` (BN: mean then var).
+    pub fn node_stats(&self, i: usize) -> Range<usize> {
+        self.layout.node_stats(i)
+    }
+
+    /// Makes node `i` and everything it reads (zero nodes excepted) live, so a forward computes
+    /// it although the output may not depend on it (NSE computes a second configuration beside
+    /// the one forwarded); the aliasing table is recomputed for the new plan.
+    pub fn set_live(&mut self, i: usize) {
+        let mut stack = vec![i];
+        while let Some(j) = stack.pop() {
+            if self.plan.live[j] || self.plan.zero[j] {
+                continue;
+            }
+            self.plan.live[j] = true;
+            stack.extend(self.graph.nodes[j].inputs.iter().copied());
+        }
+        self.val = aliases(&self.graph, &self.plan);
+    }
+
+    /// The output of node `i` from the last forward (`[n, c, h, w]`); None for a zero or dead
+    /// node, or before a forward.
+    pub fn output_of(&self, i: usize) -> Option<&B::T> {
+        if !self.plan.live[i] || self.plan.zero[i] {
+            return None;
+        }
+        self.acts[self.val[i]].as_ref()
+    }
+
+    /// All parameters, flat, in slot order ([`Model::layout`]).
     pub fn params_host(&self) -> Vec<f32> {
         self.params.iter().flat_map(|t| self.backend.download(t)).collect()
     }
     /// Gradients of the last backward, flat (zeros where the output does not depend on them).
     pub fn grads_host(&self) -> Vec<f32> {
-        self.grads.iter().zip(&self.slots).flat_map(|(g, s)| g.as_ref().map_or_else(|| vec![0.0; s.len], |t| self.backend.download(t))).collect()
+        self.grads.iter().zip(&self.layout.slots).flat_map(|(g, s)| g.as_ref().map_or_else(|| vec![0.0; s.range.len()], |t| self.backend.download(t))).collect()
     }
     /// BN running statistics, flat (per BN node: mean then var).
     pub fn stats_host(&self) -> Vec<f32> {
@@ -206,6 +267,7 @@ impl<B: Ops> Model<B> {
     /// Replaces the BN running statistics from a flat host vector (the layout of
     /// [`Model::stats_host`]: per BN node, mean then variance).
     pub fn set_stats(&mut self, flat: &[f32]) {
+        assert_eq!(flat.len(), self.layout.num_stats());
         let mut off = 0;
         for s in self.stats.iter_mut().flatten() {
             let c = self.backend.len(&s.0);
@@ -218,10 +280,8 @@ impl<B: Ops> Model<B> {
     /// Replaces every parameter from a flat host vector (slot order).
     pub fn set_params(&mut self, flat: &[f32]) {
         assert_eq!(flat.len(), self.num_params());
-        let mut off = 0;
-        for (t, s) in self.params.iter_mut().zip(&self.slots) {
-            *t = self.backend.upload(&flat[off..off + s.len]);
-            off += s.len;
+        for (t, s) in self.params.iter_mut().zip(&self.layout.slots) {
+            *t = self.backend.upload(&flat[s.range.clone()]);
         }
     }
 
@@ -420,190 +480,6 @@ impl<B: Ops> Model<B> {
         (self.backend.download(&l)[0], d)
     }
 
-    /// Backward pass of the last training-mode forward; sets the parameter gradients.
-    pub fn backward(&mut self, dlogits: B::T) {
-        assert!(self.trained, "backward needs a training-mode forward");
-        for g in self.grads.iter_mut() {
-            *g = None;
-        }
-        let nn = self.graph.nodes.len();
-        // gradients are shared, not copied, where an add node hands its `dy` to several inputs
-        // (an NB201 node sums up to three edges): a shared gradient is copied only if another
-        // contribution must be added to it
-        let mut g: Vec<Option<Rc<B::T>>> = (0..nn).map(|_| None).collect();
-        let out = self.graph.output;
-        if self.plan.zero[out] {
-            return;
-        }
-        g[self.val[out]] = Some(Rc::new(dlogits));
-        for i in (1..nn).rev() {
-            if !self.plan.live[i] || self.val[i] != i {
-                continue;
-            }
-            let Some(dy) = g[i].take() else { continue };
-            let contribs: Vec<(usize, Rc<B::T>)> = if self.graph.nodes[i].op == Op::Add {
-                self.backward_add(i, dy)
-            } else {
-                let c = self.backward_node(i, &dy);
-                self.recycle_rc(dy);
-                c.into_iter().map(|(v, t)| (v, Rc::new(t))).collect()
-            };
-            for (v, t) in contribs {
-                g[v] = Some(match g[v].take() {
-                    Some(acc) => {
-                        let mut acc = Rc::try_unwrap(acc).unwrap_or_else(|shared| self.backend.identity(&shared));
-                        self.backend.axpy(1.0, &t, &mut acc);
-                        self.recycle_rc(t);
-                        Rc::new(acc)
-                    }
-                    None => t,
-                });
-            }
-        }
-    }
-
-    /// Gives a gradient's buffer back when this was its last holder.
-    fn recycle_rc(&self, t: Rc<B::T>) {
-        if let Ok(t) = Rc::try_unwrap(t) {
-            self.backend.recycle(t);
-        }
-    }
-
-    /// An add node's backward: the same `dy`, shared, to every input that needs it.
-    fn backward_add(&self, i: usize, dy: Rc<B::T>) -> Vec<(usize, Rc<B::T>)> {
-        let node = &self.graph.nodes[i];
-        node.inputs.iter().filter(|&&j| !self.plan.zero[j] && self.val[j] != 0).map(|&j| (self.val[j], dy.clone())).collect()
-    }
-
-    /// One node's backward: sets its parameter gradients, returns (value, gradient) pairs
-    /// for its inputs that need one.
-    fn backward_node(&mut self, i: usize, dy: &B::T) -> Vec<(usize, B::T)> {
-        let n = self.n;
-        let node = self.graph.nodes[i].clone();
-        let b = &self.backend;
-        let ishape = self.graph.nodes[node.inputs[0]].shape;
-        let [c, h, w] = ishape;
-        let p0 = self.first[i];
-        let needs = |k: usize| -> Option<usize> {
-            let j = node.inputs[k];
-            (!self.plan.zero[j] && self.val[j] != 0).then_some(self.val[j])
-        };
-        let mut out = Vec::new();
-        let mut pg: Vec<(usize, B::T)> = Vec::new();
-        match &node.op {
-            Op::Input | Op::Zero | Op::Identity => unreachable!(),
-            op @ Op::Conv { pad, .. } => {
-                let cfg = conv_cfg(n, ishape, op);
-                let sym = pad.is_symmetric();
-                let xin = if sym { self.input(i, 0) } else { &self.aux[i][0] };
-                let (dx, dw, db) = b.conv2d_backward(&cfg, xin, &self.params[p0], dy, needs(0).is_some());
-                pg.push((p0, dw));
-                if let Some(db) = db {
-                    pg.push((p0 + 1, db));
-                }
-                if let (Some(v), Some(dx)) = (needs(0), dx) {
-                    out.push((v, if sym { dx } else { self.crop_host(n, ishape, *pad, &dx) }));
-                }
-            }
-            Op::Bn => {
-                let bn = BatchNorm::new(n, c, h * w);
-                let a = &self.aux[i];
-                let (dx, dg, db) = b.batchnorm_train_backward(&bn, self.input(i, 0), dy, &self.params[p0], &a[0], &a[1]);
-                pg.push((p0, dg));
-                pg.push((p0 + 1, db));
-                if let Some(v) = needs(0) {
-                    out.push((v, dx));
-                }
-            }
-            Op::Act(a) => {
-                if let Some(v) = needs(0) {
-                    out.push((v, b.act_backward(*a, self.input(i, 0), dy)));
-                }
-            }
-            op @ Op::Pool { pad, .. } => {
-                if let Some(v) = needs(0) {
-                    let cfg = pool_cfg(n, ishape, op);
-                    if pad.is_symmetric() {
-                        out.push((v, b.pool2d_backward(&cfg, self.input(i, 0), dy)));
-                    } else {
-                        let scaled = avg_factors(ishape, op, cfg.out_h(), cfg.out_w()).map(|f| self.mul_planes(dy, &f));
-                        let dxp = b.pool2d_backward(&cfg, &self.aux[i][0], scaled.as_ref().unwrap_or(dy));
-                        out.push((v, self.crop_host(n, ishape, *pad, &dxp)));
-                    }
-                }
-            }
-            Op::Gap => {
-                if let Some(v) = needs(0) {
-                    out.push((v, b.global_avg_backward(n, c, h * w, dy)));
-                }
-            }
-            Op::Linear { out: o, bias } => {
-                let l = Linear { n, inp: c * h * w, out: *o, bias: *bias };
-                let (dx, dw, db) = b.linear_backward(&l, self.input(i, 0), &self.params[p0], dy, needs(0).is_some());
-                pg.push((p0, dw));
-                if let Some(db) = db {
-                    pg.push((p0 + 1, db));
-                }
-                if let (Some(v), Some(dx)) = (needs(0), dx) {
-                    out.push((v, dx));
-                }
-            }
-            Op::Mul => {
-                let (xi, si, cm, hw) = mul_layout(ishape, self.graph.nodes[node.inputs[1]].shape);
-                let (dx, ds) = b.channel_mul_backward(n, cm, hw, self.input(i, xi), self.input(i, si), dy);
-                for (k, d) in [(xi, dx), (si, ds)] {
-                    match needs(k) {
-                        Some(v) => out.push((v, d)),
-                        None => b.recycle(d),
-                    }
-                }
-            }
-            Op::Dropout { .. } => {
-                if let Some(v) = needs(0) {
-                    let len = b.len(dy);
-                    out.push((v, b.channel_mul_forward(n, len / n, 1, dy, &self.aux[i][0])));
-                }
-            }
-            Op::Se { mid, act, gate } => {
-                let a = &self.aux[i];
-                let (s1, z, r, u, s) = (&a[0], &a[1], &a[2], &a[3], &a[4]);
-                let p = &self.params[p0..p0 + 4];
-                let xin = self.input(i, 0);
-                let (mut dx, ds) = b.channel_mul_backward(n, c, h * w, xin, s, dy);
-                let du = b.act_backward(*gate, u, &ds);
-                let (dr, dw2, db2) = b.linear_backward(&Linear { n, inp: *mid, out: c, bias: true }, r, &p[2], &du, true);
-                let dz = b.act_backward(*act, z, &dr.unwrap());
-                let (ds1, dw1, db1) = b.linear_backward(&Linear { n, inp: c, out: *mid, bias: true }, s1, &p[0], &dz, true);
-                b.axpy(1.0, &b.global_avg_backward(n, c, h * w, &ds1.unwrap()), &mut dx);
-                pg.extend([(p0, dw1), (p0 + 1, db1.unwrap()), (p0 + 2, dw2), (p0 + 3, db2.unwrap())]);
-                if let Some(v) = needs(0) {
-                    out.push((v, dx));
-                }
-            }
-            Op::Add | Op::Mean => {
-                let s = if node.op == Op::Mean { 1.0 / node.inputs.len() as f32 } else { 1.0 };
-                for k in 0..node.inputs.len() {
-                    if let Some(v) = needs(k) {
-                        out.push((v, if s == 1.0 { b.identity(dy) } else { b.scale(s, dy) }));
-                    }
-                }
-            }
-            Op::Concat => {
-                let chans: Vec<usize> = node.inputs.iter().map(|&j| self.graph.nodes[j].shape[0]).collect();
-                let parts = b.concat_backward(n, h * w, &chans, dy);
-                for (k, t) in parts.into_iter().enumerate() {
-                    if let Some(v) = needs(k) {
-                        out.push((v, t));
-                    }
-                }
-            }
-        }
-        for (k, t) in pg {
-            self.grads[k] = Some(t);
-        }
-        out
-    }
-
     /// One optimizer step with learning rate `lr` over every parameter (a parameter the output
     /// does not depend on has a zero gradient: weight decay and momentum still apply, as in
     /// PyTorch).
@@ -611,7 +487,7 @@ impl<B: Ops> Model<B> {
         self.step += 1;
         let b = &self.backend;
         for k in 0..self.params.len() {
-            let len = self.slots[k].len;
+            let len = self.layout.slots[k].range.len();
             let zero;
             let g = match &self.grads[k] {
                 Some(g) => g,

@@ -5,24 +5,24 @@
 //! a head. A step samples a sub-network (an [`Arch`]: the selected ops of each layer), builds
 //! its executable [`Graph`] (a layer outputs the mean of its selected branches, plus the
 //! identity where the layer keeps its shape: Eq. 1 and appendix A.3), copies the shared weights
-//! in, runs [`Net`] (the CPU oracle: no new backward code for the weights) and writes the
-//! gradients and BN statistics back. Ops that a step does not select get no gradient and no
-//! optimizer update (PyTorch's `grad is None`).
+//! in, runs it as a [`Model`] (the one network executor: no backward code of its own) and
+//! writes the gradients and BN statistics back. Ops that a step does not select get no
+//! gradient and no optimizer update (PyTorch's `grad is None`).
 //!
 //! The fitness indicators `theta` (one per op and layer, `p = sigmoid(theta)`) are trained by
 //! [`Supernet::theta_step`] with the paper's two-configuration straight-through estimator
 //! (Eqs. 6-8; the official code's `selected * (p_a + 1 - p_a.detach()) + unselected * (p_b -
 //! p_b.detach())`): per layer a configuration `a` is forwarded and another `b` is computed
 //! beside it; the gradient with respect to `p~_a` is `<dL/dY, e_a(X)>` and to `p~_b` is
-//! `<dL/dY, e_b(X)>`, read from [`Net::backward_tapped`].
+//! `<dL/dY, e_b(X)>`, read from [`Model::backward_tapped`].
 
-use crate::backend::Ops;
+use crate::backend::{CpuBackend, Ops};
 use crate::cpu;
 use crate::error::SupernetError;
 use crate::gpu::Gpu;
 use crate::graph::{Graph, Node, Op, Pad4};
+use crate::init::Layout;
 use crate::model::Model;
-use crate::net::Net;
 use crate::rng::Rng;
 use crate::shape::{Act, BatchNorm, Sgd};
 use std::ops::Range;
@@ -96,8 +96,8 @@ enum Piece {
     Head,
 }
 
-/// Shared weights of one piece: parameters (the layout [`Net`] gives its nodes), BN running
-/// statistics and SGD momentum.
+/// Shared weights of one piece: parameters (the flat layout [`crate::init::Layout`] gives its
+/// nodes), BN running statistics and SGD momentum.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Shared {
     pub params: Vec<f32>,
@@ -378,19 +378,19 @@ pub struct Supernet {
     pub adam: ThetaAdam,
     op_macs: Vec<Vec<f64>>,
     fixed_macs: f64,
-    /// Where the weight steps ([`Supernet::train_step`]) run: the CPU `Net` (None) or the WGSL
-    /// kernels ([`Supernet::set_device`]).
+    /// Where the weight steps ([`Supernet::train_step`]) run: the CPU backend (None) or the
+    /// WGSL kernels ([`Supernet::set_device`]).
     device: Option<Gpu>,
 }
 
 fn init_piece(nodes: Vec<Node>, rng: &mut Rng) -> Shared {
     let output = nodes.len() - 1;
-    let net = Net::new(Graph { nodes, output }, rng).expect("the supernet's pieces were validated");
-    let momentum = vec![0.0; net.params.len()];
-    Shared { params: net.params, stats: net.stats, momentum }
+    let init = crate::init::init(&Graph { nodes, output }, rng).expect("the supernet's pieces were validated");
+    let momentum = vec![0.0; init.params.len()];
+    Shared { params: init.params, stats: init.stats, momentum }
 }
 
-/// The contiguous parameter (or statistics) range of the nodes `r` of `net`.
+/// The contiguous parameter (or statistics) range of the nodes `r` of a layout.
 fn span(r: &Range<usize>, f: impl Fn(usize) -> Range<usize>) -> Range<usize> {
     let rs: Vec<Range<usize>> = r.clone().map(f).filter(|x| !x.is_empty()).collect();
     match (rs.first(), rs.last()) {
@@ -459,17 +459,23 @@ impl Supernet {
         }
     }
 
-    /// A [`Net`] of `built` holding the shared weights and statistics.
-    fn net(&mut self, built: &Built) -> Net {
-        let mut net = Net::new(built.graph.clone(), &mut Rng::new(0)).expect("sub-networks of a checked spec are valid");
+    /// The flat parameters and statistics of `built` from the shared weights (every node with
+    /// parameters or statistics belongs to a piece).
+    fn host_weights(&mut self, built: &Built) -> (Vec<f32>, Vec<f32>) {
+        let layout = Layout::new(&built.graph).expect("sub-networks of a checked spec are valid");
+        let (mut params, mut stats) = (vec![0.0; layout.num_params()], vec![0.0; layout.num_stats()]);
         for (p, r) in &built.pieces {
-            let pr = span(r, |i| net.node_params(i));
-            let sr = span(r, |i| net.node_stats(i));
             let sh = self.shared(*p);
-            net.params[pr].copy_from_slice(&sh.params);
-            net.stats[sr].copy_from_slice(&sh.stats);
+            params[span(r, |i| layout.node_params(i))].copy_from_slice(&sh.params);
+            stats[span(r, |i| layout.node_stats(i))].copy_from_slice(&sh.stats);
         }
-        net
+        (params, stats)
+    }
+
+    /// A [`Model`] of `built` on `backend` holding the shared weights and statistics.
+    fn model<B: Ops>(&mut self, backend: B, built: &Built) -> Model<B> {
+        let (params, stats) = self.host_weights(built);
+        Model::from_host(backend, built.graph.clone(), &params, &stats).expect("sub-networks of a checked spec are valid")
     }
 
     /// MACs of `arch` in millions.
@@ -507,8 +513,8 @@ impl Supernet {
         self.sample(rng, |l, o| prob(self.theta[l][o]))
     }
 
-    /// Runs the weight steps on `gpu` (the WGSL kernels) instead of the CPU `Net`; None: back
-    /// to the CPU. The indicators' steps and the evaluations stay on the CPU.
+    /// Runs the weight steps on `gpu` (the WGSL kernels) instead of the CPU backend; None:
+    /// back to the CPU. The indicators' steps and the evaluations stay on the CPU.
     pub fn set_device(&mut self, gpu: Option<Gpu>) {
         self.device = gpu;
     }
@@ -519,22 +525,14 @@ impl Supernet {
     /// gradients and statistics read back); the update is the same host SGD either way.
     pub fn train_step(&mut self, x: &[f32], labels: &[u32], arch: &Arch, opt: &Sgd, lr: f32) -> f32 {
         let built = self.spec.build(arch, None);
-        let mut net = self.net(&built);
-        let n = labels.len();
         let (loss, grads, stats) = match self.device.clone() {
-            Some(gpu) => Self::step_on(gpu, &built, &net, x, labels),
-            None => {
-                let k = self.spec.classes;
-                let logits = net.forward(x, n, true).to_vec();
-                let mut d = vec![0.0; n * k];
-                let loss = cpu::softmax_xent(n, k, &logits, labels, &mut d);
-                net.backward(&d);
-                (loss, std::mem::take(&mut net.grads), std::mem::take(&mut net.stats))
-            }
+            Some(gpu) => self.step_on(gpu, &built, x, labels),
+            None => self.step_on(CpuBackend, &built, x, labels),
         };
+        let layout = Layout::new(&built.graph).expect("sub-networks of a checked spec are valid");
         for (p, r) in &built.pieces {
-            let pr = span(r, |i| net.node_params(i));
-            let sr = span(r, |i| net.node_stats(i));
+            let pr = span(r, |i| layout.node_params(i));
+            let sr = span(r, |i| layout.node_stats(i));
             let sh = self.shared(*p);
             sh.stats.copy_from_slice(&stats[sr]);
             cpu::sgd_step(opt, lr, &mut sh.params, &grads[pr], &mut sh.momentum);
@@ -542,13 +540,10 @@ impl Supernet {
         loss
     }
 
-    /// Forward and backward of `built` on `backend` with the weights and statistics of `net`
-    /// (the same flat layouts: both executors lay out a graph's nodes in order); the loss, the
-    /// gradients and the updated statistics.
-    fn step_on<B: Ops>(backend: B, built: &Built, net: &Net, x: &[f32], labels: &[u32]) -> (f32, Vec<f32>, Vec<f32>) {
-        let mut m = Model::new(backend, built.graph.clone(), &mut Rng::new(0)).expect("sub-networks of a checked spec are valid");
-        m.set_params(&net.params);
-        m.set_stats(&net.stats);
+    /// Forward and backward of `built` on `backend` with the shared weights and statistics;
+    /// the loss, the gradients and the updated statistics (flat layouts).
+    fn step_on<B: Ops>(&mut self, backend: B, built: &Built, x: &[f32], labels: &[u32]) -> (f32, Vec<f32>, Vec<f32>) {
+        let mut m = self.model(backend, built);
         let logits = m.forward(x, labels.len(), true);
         let (loss, d) = m.loss(&logits, labels);
         m.backward(d);
@@ -561,14 +556,8 @@ impl Supernet {
     /// sub-network's flat parameter layout (no update; the shared statistics stay as they are).
     pub fn grads(&mut self, x: &[f32], labels: &[u32], arch: &Arch) -> (f32, Vec<f32>) {
         let built = self.spec.build(arch, None);
-        let mut net = self.net(&built);
-        let n = labels.len();
-        let k = self.spec.classes;
-        let logits = net.forward(x, n, true).to_vec();
-        let mut d = vec![0.0; n * k];
-        let loss = cpu::softmax_xent(n, k, &logits, labels, &mut d);
-        net.backward(&d);
-        (loss, net.grads.clone())
+        let (loss, grads, _) = self.step_on(CpuBackend, &built, x, labels);
+        (loss, grads)
     }
 
     /// One fitness-indicator step on a held-out batch (Eqs. 5-8): per layer with at least two
@@ -643,32 +632,28 @@ impl Supernet {
     /// shared BN statistics as a training forward does.
     pub fn gates(&mut self, x: &[f32], labels: &[u32], a: &Arch, b: &Arch, two: &[bool]) -> (f32, Vec<(f64, f64)>) {
         let built = self.spec.build(a, Some(b));
-        let mut net = self.net(&built);
+        let mut net = self.model(CpuBackend, &built);
         // keep configuration b's nodes live although nothing consumes them
         for (l, &t) in two.iter().enumerate() {
             if let (true, Some(yb)) = (t, built.out_b[l]) {
-                mark_live(&mut net, yb);
+                net.set_live(yb);
             }
         }
-        let n = labels.len();
-        let k = self.spec.classes;
-        let logits = net.forward(x, n, true).to_vec();
-        let mut d = vec![0.0; n * k];
-        let loss = cpu::softmax_xent(n, k, &logits, labels, &mut d);
-        let dys = net.backward_tapped(&d, &built.out_a);
+        let logits = net.forward(x, labels.len(), true);
+        let (loss, d) = net.loss(&logits, labels);
+        let dys = net.backward_tapped(d, &built.out_a);
+        let stats = net.stats_host();
         for (p, r) in &built.pieces {
             let sr = span(r, |i| net.node_stats(i));
-            let st = net.stats[sr].to_vec();
-            self.shared(*p).stats.copy_from_slice(&st);
+            self.shared(*p).stats.copy_from_slice(&stats[sr]);
         }
         let gates = (0..two.len())
             .map(|l| {
                 let (Some(ya), Some(yb)) = (net.output_of(built.out_a[l]), built.out_b[l].and_then(|i| net.output_of(i))) else { return (0.0, 0.0) };
-                let dy = &dys[l];
-                if !two[l] || dy.is_empty() {
-                    return (0.0, 0.0);
+                match &dys[l] {
+                    Some(dy) if two[l] => (dot(dy, ya), dot(dy, yb)),
+                    _ => (0.0, 0.0),
                 }
-                (dot(dy, ya), dot(dy, yb))
             })
             .collect();
         (loss, gates)
@@ -714,24 +699,26 @@ impl Supernet {
         hits as f64 / total.max(1) as f64
     }
 
-    /// The sub-network `arch` as a standalone [`Net`] with the shared weights and its BN
+    /// The sub-network `arch` as a standalone CPU [`Model`] with the shared weights and its BN
     /// statistics recomputed from `recal` (see [`Supernet::evaluate`]; none: the shared ones).
-    pub fn recalibrated(&mut self, arch: &Arch, recal: &[(Vec<f32>, Vec<u32>)]) -> Net {
+    pub fn recalibrated(&mut self, arch: &Arch, recal: &[(Vec<f32>, Vec<u32>)]) -> Model<CpuBackend> {
         let built = self.spec.build(arch, None);
-        let mut net = self.net(&built);
+        let mut net = self.model(CpuBackend, &built);
         if !recal.is_empty() {
             let mom = BatchNorm::new(1, 1, 1).momentum;
-            let mut acc = vec![0.0f64; net.stats.len()];
+            let mut stats = net.stats_host();
+            let mut acc = vec![0.0f64; stats.len()];
             for (x, y) in recal {
-                let before = net.stats.clone();
                 net.forward(x, y.len(), true);
-                for (a, (new, old)) in acc.iter_mut().zip(net.stats.iter().zip(&before)) {
+                let new = net.stats_host();
+                for (a, (new, old)) in acc.iter_mut().zip(new.iter().zip(&stats)) {
                     *a += ((*new - (1.0 - mom) * old) / mom) as f64;
                 }
+                stats = new;
             }
-            for (s, a) in net.stats.iter_mut().zip(&acc) {
-                *s = (*a / recal.len() as f64) as f32;
-            }
+            let mean: Vec<f32> = acc.iter().map(|a| (*a / recal.len() as f64) as f32).collect();
+            net.set_stats(&mean);
+            net.release();
         }
         net
     }
@@ -739,16 +726,4 @@ impl Supernet {
 
 fn dot(a: &[f32], b: &[f32]) -> f64 {
     a.iter().zip(b).map(|(&x, &y)| x as f64 * y as f64).sum()
-}
-
-/// Marks node `i` and everything it reads live (so a forward computes it).
-fn mark_live(net: &mut Net, i: usize) {
-    let mut stack = vec![i];
-    while let Some(j) = stack.pop() {
-        if net.plan.live[j] || net.plan.zero[j] {
-            continue;
-        }
-        net.plan.live[j] = true;
-        stack.extend(net.graph.nodes[j].inputs.iter().copied());
-    }
 }

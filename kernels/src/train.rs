@@ -177,7 +177,7 @@ pub fn evaluate<B: Ops>(model: &mut Model<B>, data: &Splits, ds: &Dataset, batch
     if ds.is_empty() {
         return (f64::NAN, f64::NAN);
     }
-    let net_c = model.graph.input_shape()[0];
+    let net_c = model.graph().input_shape()[0];
     let k = model.classes();
     let mut rng = Rng::new(0);
     let (mut x, mut labels) = (Vec::new(), Vec::new());
@@ -199,7 +199,7 @@ pub fn evaluate<B: Ops>(model: &mut Model<B>, data: &Splits, ds: &Dataset, batch
 /// Trains `model` on `data.train`, evaluating on `data.val` and finally on `data.test`.
 pub fn train<B: Ops>(model: &mut Model<B>, data: &Splits, cfg: &TrainConfig, on: &mut dyn FnMut(Progress)) -> Result<TrainReport, TrainError> {
     let start = Instant::now();
-    let net_shape = model.graph.input_shape();
+    let net_shape = model.graph().input_shape();
     check_shapes(net_shape, data.train.shape, &data.name).map_err(TrainError::Setup)?;
     if model.classes() < data.classes {
         return Err(TrainError::Setup(SetupError::Classes { outputs: model.classes(), dataset: data.name.clone(), classes: data.classes }));
@@ -312,9 +312,9 @@ pub fn train_graph(gpu: Option<&crate::Gpu>, graph: crate::graph::Graph, data: &
     }
 }
 
-/// A trained network's parameters and BN running statistics on the host, in the layouts of
-/// [`crate::net::Net::params`] (node order, weight before bias, gamma before beta) and
-/// [`crate::net::Net::stats`] (per BN node: running mean, then running var).
+/// A trained network's parameters and BN running statistics on the host, in the flat layouts
+/// of [`crate::init::Layout`] (parameters in node order, weight before bias, gamma before beta;
+/// per BN node: running mean, then running var).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Trained {
     pub params: Vec<f32>,

@@ -342,11 +342,9 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
         }
     };
     if let (Some((path, meta, graph)), Some(w)) = (&save, trained) {
-        let saved = nasc_kernels::net::Net::new(graph.clone(), &mut nasc_kernels::rng::Rng::new(0)).map_err(CliError::from).and_then(|mut net| {
-            net.params = w.params;
-            net.stats = w.stats;
-            Ok(crate::export::weights::save(path, &net, meta)?)
-        });
+        let saved = nasc_kernels::model::Model::from_host(nasc_kernels::backend::CpuBackend, graph.clone(), &w.params, &w.stats)
+            .map_err(CliError::from)
+            .and_then(|net| Ok(crate::export::weights::save(path, &net, meta)?));
         if let Err(e) = saved {
             return fail(a.format, &format!("training finished but the weights were not saved: {e}"), 1);
         }

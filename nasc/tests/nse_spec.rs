@@ -4,7 +4,7 @@
 //! parameter count (the spec language and the supernet build the same networks).
 
 use nasc_compiler::{Candidate, Slot};
-use nasc_kernels::net::Net;
+use nasc_kernels::init::Layout;
 use nasc_kernels::nse_spec::{subset_spec, SpecError};
 use nasc_kernels::rng::Rng;
 use nasc_kernels::supernet::{Arch, BranchOp, Supernet, SupernetSpec};
@@ -68,7 +68,7 @@ fn round_subsets_compile_to_the_same_networks() {
             let m = space.evaluate(&Candidate(slots));
             let get = |k: &str| m.iter().find(|(n, _)| n == k).and_then(|(_, v)| *v).unwrap();
             assert_eq!(get("flops"), (net.arch_macs(&arch) * 1e6).round(), "flops of {arch:?}\n{text}");
-            let params = Net::new(s.graph(&arch), &mut Rng::new(0)).unwrap().num_params();
+            let params = Layout::new(&s.graph(&arch)).unwrap().num_params();
             assert_eq!(get("params"), params as f64, "params of {arch:?}\n{text}");
         }
     }

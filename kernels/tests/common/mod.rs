@@ -94,7 +94,7 @@ pub fn rel_err(a: &[f32], b: &[f32]) -> f32 {
 /// Convolutions on maps no larger than the kernel (a 7x7 depthwise on the 1x1 map at the end of
 /// a MobileNetV3-style network), for every kernel size 1, 3, 5, 7 and strides 1 and 2, padded
 /// as the network builder pads them: "same" padding (`Pad4::same`; an asymmetric one becomes
-/// an explicitly padded input and no conv padding, as in `net.rs`) and the symmetric `k/2` of
+/// an explicitly padded input and no conv padding, as in `model.rs`) and the symmetric `k/2` of
 /// an explicit `pad`. Three channel layouts each: depthwise, depthwise with multiplier 2, and
 /// dense.
 pub fn small_map_cases() -> Vec<(String, Conv2d)> {

@@ -11,8 +11,9 @@ use crate::error::{CliError, ExportError, NetError};
 use crate::netconv;
 use clap::{Args, ValueEnum};
 use nasc_compiler::graph::NetGraph;
+use nasc_kernels::backend::CpuBackend;
 use nasc_kernels::graph::Graph;
-use nasc_kernels::net::Net;
+use nasc_kernels::model::Model;
 use nasc_kernels::rng::Rng;
 use serde_json::json;
 use weights::Meta;
@@ -106,8 +107,8 @@ pub fn resolve(file: &str, sets: &[(String, String)], candidate: Option<&str>) -
 
 /// The network with the trainer's initialization from `seed`, or the weights of `path`;
 /// with a description of where the values come from.
-pub fn load_net(r: &Resolved, weights: Option<&str>, seed: u64) -> Result<(Net, String), ExportError> {
-    let mut net = Net::new(r.exec.clone(), &mut Rng::derive(seed, 1)).map_err(NetError::Invalid)?;
+pub fn load_net(r: &Resolved, weights: Option<&str>, seed: u64) -> Result<(Model<CpuBackend>, String), ExportError> {
+    let mut net = Model::new(CpuBackend, r.exec.clone(), &mut Rng::derive(seed, 1)).map_err(NetError::Invalid)?;
     match weights {
         Some(path) => {
             weights::load(path, &mut net, &r.meta)?;
@@ -195,7 +196,7 @@ pub fn infer_cmd(a: InferArgs, sets: &[(String, String)]) -> u8 {
         let mut logits = Vec::with_capacity(n * r.meta.classes);
         for start in (0..n).step_by(INFER_BATCH) {
             let m = INFER_BATCH.min(n - start);
-            logits.extend_from_slice(net.forward(&x[start * per..(start + m) * per], m, false));
+            logits.extend_from_slice(&net.forward(&x[start * per..(start + m) * per], m, false));
         }
         npy::write(&a.out, &[n, r.meta.classes], &logits)?;
         Ok(format!("wrote {}: logits [{n}, {}] of {} (eval mode, cpu, weights {from})", a.out, r.meta.classes, r.meta.candidate))

@@ -1,7 +1,7 @@
 //! A candidate's inference network as an ONNX model (opset 17, IR version 8): BN in eval mode
 //! with its running statistics, input `input` `[N, C, H, W]` and output `logits`
 //! `[N, classes]` with a symbolic batch dimension `N`. Every tensor of [`super::weights`] is an
-//! initializer under its name. The graph computes what [`Net::forward`] computes in eval mode,
+//! initializer under its name. The graph computes what `Model::forward` computes in eval mode,
 //! with the same zero rules (docs/export.md has the op mapping):
 //!
 //! - nodes that are identically zero ([`nasc_kernels::graph::Graph::plan`]) are not computed;
@@ -12,8 +12,9 @@
 //!   initializers, so the file holds every parameter the spec's `params` counts.
 use super::onnx_pb::*;
 use super::weights::{tensors, Meta};
+use nasc_kernels::backend::Ops;
 use nasc_kernels::graph::{Op, Pad4};
-use nasc_kernels::net::Net;
+use nasc_kernels::model::Model;
 use nasc_kernels::shape::Act;
 use prost::Message;
 use std::collections::HashMap;
@@ -132,13 +133,14 @@ impl Builder {
 
 /// The ONNX model of `net` (eval mode) with its current parameters and running statistics;
 /// `meta` and `weights` (where the values come from) go into the model's metadata.
-pub fn build(net: &Net, meta: &Meta, weights: &str) -> Vec<u8> {
-    let g = &net.graph;
-    let plan = &net.plan;
+pub fn build<B: Ops>(net: &Model<B>, meta: &Meta, weights: &str) -> Vec<u8> {
+    let g = net.graph();
+    let plan = net.plan();
     let mut b = Builder::default();
-    let all = tensors(net);
+    let all = tensors(g, net.layout());
+    let (params, stats) = (net.params_host(), net.stats_host());
     for t in &all {
-        b.inits.push(f32_tensor(&t.name, &t.shape, t.data(net)));
+        b.inits.push(f32_tensor(&t.name, &t.shape, t.data(&params, &stats)));
     }
     let names: std::collections::HashSet<&str> = all.iter().map(|t| t.name.as_str()).collect();
     let p = |i: usize, s: &str| -> String {

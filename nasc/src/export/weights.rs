@@ -8,8 +8,10 @@
 //! `n{i}.se.fc2.weight` `[c, mid, 1, 1]`, `n{i}.se.fc2.bias`; `i` is the node's index in the
 //! graph document (`nasc export --format json`). docs/export.md is the reference.
 use crate::error::ExportError;
-use nasc_kernels::graph::Op;
-use nasc_kernels::net::Net;
+use nasc_kernels::backend::Ops;
+use nasc_kernels::graph::{Graph, Op};
+use nasc_kernels::init::Layout;
+use nasc_kernels::model::Model;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -18,12 +20,12 @@ use std::ops::Range;
 pub const FORMAT: &str = "nasc.weights";
 pub const FORMAT_VERSION: &str = "1";
 
-/// Where a tensor lives in a [`Net`].
+/// Where a tensor lives in a network's flat vectors ([`Layout`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Src {
-    /// A learnable parameter: a range of `Net::params`.
+    /// A learnable parameter: a range of the flat parameters (`Model::params_host`).
     Param(Range<usize>),
-    /// A BN running statistic: a range of `Net::stats`.
+    /// A BN running statistic: a range of the flat statistics (`Model::stats_host`).
     Stat(Range<usize>),
 }
 
@@ -36,20 +38,20 @@ pub struct Tensor {
 }
 
 impl Tensor {
-    pub fn data<'a>(&self, net: &'a Net) -> &'a [f32] {
+    /// The tensor's values in the flat `params` and `stats`.
+    pub fn data<'a>(&self, params: &'a [f32], stats: &'a [f32]) -> &'a [f32] {
         match &self.src {
-            Src::Param(r) => &net.params[r.clone()],
-            Src::Stat(r) => &net.stats[r.clone()],
+            Src::Param(r) => &params[r.clone()],
+            Src::Stat(r) => &stats[r.clone()],
         }
     }
 }
 
-/// Every tensor of `net` in node order (per node: its parameters, then its running
-/// statistics), named and shaped as the module doc says.
-pub fn tensors(net: &Net) -> Vec<Tensor> {
-    let g = &net.graph;
-    let mut out = Vec::with_capacity(net.param_info.len() + 2 * g.nodes.len());
-    let mut infos = net.param_info.iter().peekable();
+/// Every tensor of graph `g` (laid out by `layout`) in node order (per node: its parameters,
+/// then its running statistics), named and shaped as the module doc says.
+pub fn tensors(g: &Graph, layout: &Layout) -> Vec<Tensor> {
+    let mut out = Vec::with_capacity(layout.slots.len() + 2 * g.nodes.len());
+    let mut infos = layout.slots.iter().peekable();
     for (i, node) in g.nodes.iter().enumerate() {
         let cin = node.inputs.first().map(|&j| g.nodes[j].shape).unwrap_or([0; 3]);
         while let Some(p) = infos.next_if(|p| p.node == i) {
@@ -69,7 +71,7 @@ pub fn tensors(net: &Net) -> Vec<Tensor> {
             debug_assert_eq!(shape.iter().product::<usize>(), p.range.len(), "n{i}.{name}");
             out.push(Tensor { name: format!("n{i}.{name}"), shape, src: Src::Param(p.range.clone()) });
         }
-        let s = net.node_stats(i);
+        let s = layout.node_stats(i);
         if !s.is_empty() {
             let c = s.len() / 2;
             out.push(Tensor { name: format!("n{i}.bn.running_mean"), shape: vec![c], src: Src::Stat(s.start..s.start + c) });
@@ -125,9 +127,10 @@ fn le_bytes(v: &[f32]) -> Vec<u8> {
 }
 
 /// Writes `net`'s tensors and `meta` to `path` (safetensors, F32).
-pub fn save(path: &str, net: &Net, meta: &Meta) -> Result<(), ExportError> {
-    let ts = tensors(net);
-    let bytes: Vec<Vec<u8>> = ts.iter().map(|t| le_bytes(t.data(net))).collect();
+pub fn save<B: Ops>(path: &str, net: &Model<B>, meta: &Meta) -> Result<(), ExportError> {
+    let ts = tensors(net.graph(), net.layout());
+    let (params, stats) = (net.params_host(), net.stats_host());
+    let bytes: Vec<Vec<u8>> = ts.iter().map(|t| le_bytes(t.data(&params, &stats))).collect();
     let mut views = Vec::with_capacity(ts.len());
     for (t, b) in ts.iter().zip(&bytes) {
         views.push((t.name.clone(), TensorView::new(Dtype::F32, t.shape.clone(), b).map_err(|source| ExportError::Tensor { tensor: t.name.clone(), source })?));
@@ -139,7 +142,7 @@ pub fn save(path: &str, net: &Net, meta: &Meta) -> Result<(), ExportError> {
 /// Reads `path` into `net`'s parameters and running statistics after checking that the file
 /// is a nasc weights file of the network `want` describes: the same spec text and `--set`
 /// values, candidate, input shape and classes, and every tensor present with its shape.
-pub fn load(path: &str, net: &mut Net, want: &Meta) -> Result<(), ExportError> {
+pub fn load<B: Ops>(path: &str, net: &mut Model<B>, want: &Meta) -> Result<(), ExportError> {
     let p = || path.to_string();
     let bytes = std::fs::read(path).map_err(|source| ExportError::Read { path: p(), source })?;
     let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|source| ExportError::NotSafetensors { path: p(), source })?;
@@ -173,11 +176,12 @@ pub fn load(path: &str, net: &mut Net, want: &Meta) -> Result<(), ExportError> {
         return Err(ExportError::OtherClasses { path: p(), saved: get("classes").to_string(), want: want.classes });
     }
     let st = SafeTensors::deserialize(&bytes).map_err(|source| ExportError::InvalidSafetensors { path: p(), source })?;
-    let expected = tensors(net);
+    let expected = tensors(net.graph(), net.layout());
     let names: std::collections::HashSet<&str> = expected.iter().map(|t| t.name.as_str()).collect();
     if let Some(extra) = st.names().into_iter().find(|n| !names.contains(n)) {
         return Err(ExportError::ExtraTensor { path: p(), tensor: extra.to_string() });
     }
+    let (mut params, mut stats) = (vec![0.0; net.num_params()], vec![0.0; net.layout().num_stats()]);
     for t in &expected {
         let v = st.tensor(&t.name).map_err(|_| ExportError::MissingTensor { path: p(), tensor: t.name.clone() })?;
         if v.dtype() != Dtype::F32 || v.shape() != t.shape.as_slice() {
@@ -188,9 +192,11 @@ pub fn load(path: &str, net: &mut Net, want: &Meta) -> Result<(), ExportError> {
             return Err(ExportError::NonFinite { path: p(), tensor: t.name.clone(), value });
         }
         match &t.src {
-            Src::Param(r) => net.params[r.clone()].copy_from_slice(&vals),
-            Src::Stat(r) => net.stats[r.clone()].copy_from_slice(&vals),
+            Src::Param(r) => params[r.clone()].copy_from_slice(&vals),
+            Src::Stat(r) => stats[r.clone()].copy_from_slice(&vals),
         }
     }
+    net.set_params(&params);
+    net.set_stats(&stats);
     Ok(())
 }

@@ -14,7 +14,7 @@ use crate::netconv;
 use nasc_compiler::decision::{DecisionKind, OptValue};
 use nasc_compiler::{Candidate, Slot, Space};
 use nasc_kernels::graph::{Graph, Op};
-use nasc_kernels::net::Net;
+use nasc_kernels::init::Layout;
 use nasc_kernels::rng::Rng;
 use nasc_kernels::supernet::{Arch, BranchOp, SupernetSpec};
 
@@ -190,7 +190,7 @@ pub fn read(space: &Space) -> Result<NseSpace, NotSupernet> {
                 classes: ns.spec.classes,
             });
         }
-        let p = |g: Graph| Net::new(g, &mut Rng::new(0)).map(|n| n.num_params());
+        let p = |g: Graph| Layout::new(&g).map(|l| l.num_params());
         let (spec, supernet) = (p(theirs)?, p(ours)?);
         if spec != supernet {
             return Err(NotSupernet::ParamCount { candidate: name, spec, supernet });
