@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The scaled-down POPNASv2 vs PNAS-mode reproduction of docs/popnas.md: Fashion-MNIST through
-# the `train:` evaluator, cells of up to 3 blocks over 4 ops, K = 8, J = 4, one run per mode and
-# seed, run one after the other (never two trainings at once: training time is an objective).
+# the `train:` evaluator, cells of up to B = 4 blocks over 4 ops, K = 16, J = 2, 3 epochs on 5,000
+# images, one run per mode and seed, run one after the other (never two trainings at once:
+# training time is an objective; run it on an otherwise idle machine).
 # Usage: bench/popnas_repro.sh OUT_DIR [SEEDS...]   (NASC=path/to/nasc, default target/release/nasc)
+# Scale: BLOCKS, K, J, LIMIT (training images), EPOCHS (the 2026-12-05 runs: 3, 8, 4, 3000, 2).
 set -euo pipefail
 out=${1:?usage: bench/popnas_repro.sh OUT_DIR [SEEDS...]}
 shift
@@ -10,13 +12,17 @@ seeds=${*:-0}
 nasc=${NASC:-target/release/nasc}
 mkdir -p "$out"
 ops='["conv_3x3","dconv_3x3","maxpool_2x2","identity_op"]'
-eval_spec='train:dataset=fashion-mnist,epochs=2,batch=32,backend=cpu,optimizer=adamw,lr=0.01,limit=3000'
+blocks=${BLOCKS:-4}
+k=${K:-16}
+j=${J:-2}
+eval_spec="train:dataset=fashion-mnist,epochs=${EPOCHS:-3},batch=32,backend=cpu,optimizer=adamw,lr=0.01,limit=${LIMIT:-5000}"
+echo "popnas_repro: B=$blocks K=$k J=$j $eval_spec on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/setup.txt"
 for seed in $seeds; do
   for mode in popnas pnas; do
     store="$out/$mode-s$seed.db"
     [ -e "$store" ] && continue
     /usr/bin/time -f "$mode seed $seed: %e s wall" "$nasc" search specs/popnas_cell.nas --set F=8 --set M=2 --set N=1 --set side=28 \
-      --strategy popnas --strategy-config "{\"mode\":\"$mode\",\"blocks\":3,\"k\":8,\"j\":4,\"ops\":$ops}" \
+      --strategy popnas --strategy-config "{\"mode\":\"$mode\",\"blocks\":$blocks,\"k\":$k,\"j\":$j,\"ops\":$ops}" \
       --evaluator "$eval_spec" --objective max:accuracy,min:train_seconds --budget 10000 --seed "$seed" --store "$store" --quiet
     "$nasc" report "$store" --format json > "$out/$mode-s$seed.json"
   done

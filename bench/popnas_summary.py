@@ -2,11 +2,31 @@
 """Summarize bench/popnas_repro.sh's reports (OUT_DIR/{popnas,pnas}-sSEED.json): per run the
 networks trained (all, at b >= 2), search time (the sum of trial costs: wall seconds of training
 and evaluation; and the sum of the `train_seconds` objective), best validation / test accuracy,
-and per step the predictors' Spearman and MAPE. Stdlib only. Usage: popnas_summary.py OUT_DIR"""
+per step the predictors' Spearman and MAPE, then the issue's criteria per seed and their mean
+and sample standard deviation over the seeds. Stdlib only. Usage: popnas_summary.py OUT_DIR"""
 import glob
 import json
 import os
+import statistics
 import sys
+
+
+def pct(x):
+    """Accuracy in percent whether the report gives a fraction or a percentage."""
+    return x if x > 1 else 100 * x
+
+
+def fmt(x, spec=".3f"):
+    return "-" if x is None else format(x, spec)
+
+
+def mean_sd(xs):
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return "-"
+    if len(xs) == 1:
+        return f"{xs[0]:.3f} (1 seed)"
+    return f"{statistics.mean(xs):.3f} ± {statistics.stdev(xs):.3f} ({len(xs)} seeds)"
 
 
 def main(out):
@@ -22,24 +42,53 @@ def main(out):
             "search_s": d["sim_time"],
             "train_s": sum(s["time_sum"] for s in steps),
             "train_s_b2": sum(s["time_sum"] for s in b2),
-            "best_val": d["best"]["reward"],
-            "best_test": d["best"]["reported"],
+            "best_val": pct(d["best"]["reward"]),
+            "best_test": pct(d["best"]["reported"]),
             "pruned": d["popnas"]["pruned"],
             "steps": steps,
         }
         print(f"{mode} seed {seed}: {r['trials']} networks ({r['trials_b2']} at b>=2), search {r['search_s']:.0f} s "
-              f"(train_seconds {r['train_s']:.0f} s, at b>=2 {r['train_s_b2']:.0f} s), best val {100 * r['best_val']:.2f} "
-              f"test {100 * r['best_test']:.2f}, pruned {r['pruned']}")
+              f"(train_seconds {r['train_s']:.0f} s, at b>=2 {r['train_s_b2']:.0f} s), best val {r['best_val']:.2f} "
+              f"test {r['best_test']:.2f}, pruned {r['pruned']}")
         for s in b2:
-            f = lambda x: "-" if x is None else f"{x:.3f}"
-            print(f"  b={s['b']}: front {s['front']} + exploration {s['exploration']} of {s['candidates']} scored, pruned {s['pruned']}; "
-                  f"acc spearman {f(s['acc_spearman'])} mape {f(s['acc_mape'])}; time spearman {f(s['time_spearman'])} mape {f(s['time_mape'])}")
+            print(f"  b={s['b']}: front {s['front']} + exploration {s['exploration']} of {s['candidates']} scored, "
+                  f"pruned {s['pruned']}, trained {s['trained']}; acc spearman {fmt(s['acc_spearman'])} "
+                  f"mape {fmt(s['acc_mape'])}; time spearman {fmt(s['time_spearman'])} mape {fmt(s['time_mape'])}")
+    crit = {k: [] for k in ("ratio", "speedup", "train_speedup", "acc_diff", "acc_rho", "time_rho", "mape_falls")}
     for seed in sorted({s for (_, s) in rows}):
         p, q = rows.get(("popnas", seed)), rows.get(("pnas", seed))
-        if p and q:
-            print(f"seed {seed}: popnas/pnas networks at b>=2 {p['trials_b2']}/{q['trials_b2']} = {p['trials_b2'] / max(q['trials_b2'], 1):.2f}; "
-                  f"search time speed-up {q['search_s'] / p['search_s']:.2f}x (train_seconds {q['train_s'] / p['train_s']:.2f}x, "
-                  f"at b>=2 {q['train_s_b2'] / max(p['train_s_b2'], 1e-9):.2f}x); best val popnas - pnas {100 * (p['best_val'] - q['best_val']):+.2f} points")
+        if not (p and q):
+            continue
+        ratio = p["trials_b2"] / max(q["trials_b2"], 1)
+        speedup = q["search_s"] / max(p["search_s"], 1e-9)
+        train_speedup = q["train_s"] / max(p["train_s"], 1e-9)
+        acc_diff = p["best_val"] - q["best_val"]
+        last = p["steps"][-1]
+        time_rho = [s["time_spearman"] for s in p["steps"] if s["b"] >= 3]
+        mapes = [s["time_mape"] for s in p["steps"] if s["b"] >= 2]
+        falls = len(mapes) >= 2 and all(m is not None for m in mapes) and mapes[-1] < mapes[0]
+        print(f"seed {seed}: networks at b>=2 popnas/pnas {p['trials_b2']}/{q['trials_b2']} = {ratio:.2f} (target <= 0.60); "
+              f"search time speed-up {speedup:.2f}x (target >= 1.5x; train_seconds {train_speedup:.2f}x); "
+              f"best val popnas - pnas {acc_diff:+.2f} points (target within 1); "
+              f"last-step acc spearman {fmt(last['acc_spearman'])} (target > 0.5); "
+              f"time spearman at b>=3 {', '.join(fmt(x) for x in time_rho)} (target >= 0.9); "
+              f"time mape from b=2 {' -> '.join(fmt(x, '.1f') for x in mapes)} % ({'falls' if falls else 'does not fall'}); "
+              f"pruned {p['pruned']} + {q['pruned']}")
+        crit["ratio"].append(ratio)
+        crit["speedup"].append(speedup)
+        crit["train_speedup"].append(train_speedup)
+        crit["acc_diff"].append(acc_diff)
+        crit["acc_rho"].append(last["acc_spearman"])
+        crit["time_rho"].extend(x for x in time_rho if x is not None)
+        crit["mape_falls"].append(1.0 if falls else 0.0)
+    if crit["ratio"]:
+        print("over seeds (mean ± sample sd):")
+        for k, v in crit.items():
+            print(f"  {k}: {mean_sd(v)}")
+        for mode in ("popnas", "pnas"):
+            vals = [r["best_val"] for (m, _), r in rows.items() if m == mode]
+            tests = [r["best_test"] for (m, _), r in rows.items() if m == mode]
+            print(f"  {mode} best val {mean_sd(vals)}, its test {mean_sd(tests)}")
 
 
 if __name__ == "__main__":
