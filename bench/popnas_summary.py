@@ -54,7 +54,7 @@ def main(out):
             print(f"  b={s['b']}: front {s['front']} + exploration {s['exploration']} of {s['candidates']} scored, "
                   f"pruned {s['pruned']}, trained {s['trained']}; acc spearman {fmt(s['acc_spearman'])} "
                   f"mape {fmt(s['acc_mape'])}; time spearman {fmt(s['time_spearman'])} mape {fmt(s['time_mape'])}")
-    crit = {k: [] for k in ("ratio", "speedup", "train_speedup", "acc_diff", "acc_rho", "time_rho", "mape_falls")}
+    crit = {k: [] for k in ("ratio", "speedup", "train_speedup", "acc_diff", "acc_rho", "time_rho", "mape_falls", "pnas_acc_rho", "pnas_time_rho", "pnas_mape_falls")}
     for seed in sorted({s for (_, s) in rows}):
         p, q = rows.get(("popnas", seed)), rows.get(("pnas", seed))
         if not (p and q):
@@ -74,6 +74,18 @@ def main(out):
               f"time spearman at b>=3 {', '.join(fmt(x) for x in time_rho)} (target >= 0.9); "
               f"time mape from b=2 {' -> '.join(fmt(x, '.1f') for x in mapes)} % ({'falls' if falls else 'does not fall'}); "
               f"pruned {p['pruned']} + {q['pruned']}")
+        # The same predictors scored on PNAS mode's steps: K cells a step instead of POPNAS's
+        # front (often 1 to 4 cells, on which a Spearman is +-1 or 0 by construction).
+        q_last = q["steps"][-1]
+        q_rho = [s["time_spearman"] for s in q["steps"] if s["b"] >= 3]
+        q_mapes = [s["time_mape"] for s in q["steps"] if s["b"] >= 2]
+        q_falls = len(q_mapes) >= 2 and all(m is not None for m in q_mapes) and q_mapes[-1] < q_mapes[0]
+        print(f"  predictors on pnas mode's steps ({', '.join(str(s['trained']) for s in q['steps'] if s['b'] >= 2)} cells): "
+              f"last-step acc spearman {fmt(q_last['acc_spearman'])}; time spearman at b>=3 {', '.join(fmt(x) for x in q_rho)}; "
+              f"time mape from b=2 {' -> '.join(fmt(x, '.1f') for x in q_mapes)} % ({'falls' if q_falls else 'does not fall'})")
+        crit["pnas_acc_rho"].append(q_last["acc_spearman"])
+        crit["pnas_time_rho"].extend(x for x in q_rho if x is not None)
+        crit["pnas_mape_falls"].append(1.0 if q_falls else 0.0)
         crit["ratio"].append(ratio)
         crit["speedup"].append(speedup)
         crit["train_speedup"].append(train_speedup)
