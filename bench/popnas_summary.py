@@ -29,6 +29,15 @@ def mean_sd(xs):
     return f"{statistics.mean(xs):.3f} ± {statistics.stdev(xs):.3f} ({len(xs)} seeds)"
 
 
+def predictor_stats(steps):
+    """(last step's accuracy Spearman, time Spearmans at b >= 3, time MAPEs from b = 2, whether
+    the time MAPE fell from b = 2 to the last step) of one run's steps."""
+    rho = [s["time_spearman"] for s in steps if s["b"] >= 3]
+    mapes = [s["time_mape"] for s in steps if s["b"] >= 2]
+    falls = len(mapes) >= 2 and all(m is not None for m in mapes) and mapes[-1] < mapes[0]
+    return steps[-1]["acc_spearman"], rho, mapes, falls
+
+
 def main(out):
     rows = {}
     for path in sorted(glob.glob(os.path.join(out, "*-s*.json"))):
@@ -63,34 +72,28 @@ def main(out):
         speedup = q["search_s"] / max(p["search_s"], 1e-9)
         train_speedup = q["train_s"] / max(p["train_s"], 1e-9)
         acc_diff = p["best_val"] - q["best_val"]
-        last = p["steps"][-1]
-        time_rho = [s["time_spearman"] for s in p["steps"] if s["b"] >= 3]
-        mapes = [s["time_mape"] for s in p["steps"] if s["b"] >= 2]
-        falls = len(mapes) >= 2 and all(m is not None for m in mapes) and mapes[-1] < mapes[0]
+        acc_rho, time_rho, mapes, falls = predictor_stats(p["steps"])
         print(f"seed {seed}: networks at b>=2 popnas/pnas {p['trials_b2']}/{q['trials_b2']} = {ratio:.2f} (target <= 0.60); "
               f"search time speed-up {speedup:.2f}x (target >= 1.5x; train_seconds {train_speedup:.2f}x); "
               f"best val popnas - pnas {acc_diff:+.2f} points (target within 1); "
-              f"last-step acc spearman {fmt(last['acc_spearman'])} (target > 0.5); "
+              f"last-step acc spearman {fmt(acc_rho)} (target > 0.5); "
               f"time spearman at b>=3 {', '.join(fmt(x) for x in time_rho)} (target >= 0.9); "
               f"time mape from b=2 {' -> '.join(fmt(x, '.1f') for x in mapes)} % ({'falls' if falls else 'does not fall'}); "
               f"pruned {p['pruned']} + {q['pruned']}")
         # The same predictors scored on PNAS mode's steps: K cells a step instead of POPNAS's
         # front (often 1 to 4 cells, on which a Spearman is +-1 or 0 by construction).
-        q_last = q["steps"][-1]
-        q_rho = [s["time_spearman"] for s in q["steps"] if s["b"] >= 3]
-        q_mapes = [s["time_mape"] for s in q["steps"] if s["b"] >= 2]
-        q_falls = len(q_mapes) >= 2 and all(m is not None for m in q_mapes) and q_mapes[-1] < q_mapes[0]
+        q_acc_rho, q_rho, q_mapes, q_falls = predictor_stats(q["steps"])
         print(f"  predictors on pnas mode's steps ({', '.join(str(s['trained']) for s in q['steps'] if s['b'] >= 2)} cells): "
-              f"last-step acc spearman {fmt(q_last['acc_spearman'])}; time spearman at b>=3 {', '.join(fmt(x) for x in q_rho)}; "
+              f"last-step acc spearman {fmt(q_acc_rho)}; time spearman at b>=3 {', '.join(fmt(x) for x in q_rho)}; "
               f"time mape from b=2 {' -> '.join(fmt(x, '.1f') for x in q_mapes)} % ({'falls' if q_falls else 'does not fall'})")
-        crit["pnas_acc_rho"].append(q_last["acc_spearman"])
+        crit["pnas_acc_rho"].append(q_acc_rho)
         crit["pnas_time_rho"].extend(x for x in q_rho if x is not None)
         crit["pnas_mape_falls"].append(1.0 if q_falls else 0.0)
         crit["ratio"].append(ratio)
         crit["speedup"].append(speedup)
         crit["train_speedup"].append(train_speedup)
         crit["acc_diff"].append(acc_diff)
-        crit["acc_rho"].append(last["acc_spearman"])
+        crit["acc_rho"].append(acc_rho)
         crit["time_rho"].extend(x for x in time_rho if x is not None)
         crit["mape_falls"].append(1.0 if falls else 0.0)
     if crit["ratio"]:
