@@ -20,7 +20,11 @@ echo "popnas_repro: B=$blocks K=$k J=$j $eval_spec on $(grep -m1 'model name' /p
 for seed in $seeds; do
   for mode in popnas pnas; do
     store="$out/$mode-s$seed.db"
-    [ -e "$store" ] && continue
+    [ -e "$out/$mode-s$seed.json" ] && continue   # done
+    # an empty file is no store (e.g. `sqlite3 PATH` run on it before the search): start over;
+    # a store without its report was stopped mid-run: left as it is, to resume or delete by hand
+    [ -e "$store" ] && [ ! -s "$store" ] && rm -f "$store"
+    [ -e "$store" ] && { echo "popnas_repro: $store exists without its report (a stopped run?): skipped" >&2; continue; }
     /usr/bin/time -f "$mode seed $seed: %e s wall" "$nasc" search specs/popnas_cell.nas --set F=8 --set M=2 --set N=1 --set side=28 \
       --strategy popnas --strategy-config "{\"mode\":\"$mode\",\"blocks\":$blocks,\"k\":$k,\"j\":$j,\"ops\":$ops}" \
       --evaluator "$eval_spec" --objective max:accuracy,min:train_seconds --budget 10000 --seed "$seed" --store "$store" --quiet
