@@ -13,26 +13,25 @@ new=${2:?usage: bench/bench_zoo_vs.sh BASE_NASC NEW_NASC [SPECS...]}
 shift 2
 specs=${*:-specs/*.nas}
 repeats=${REPEATS:-5}
-out=$(mktemp "${TMPDIR:-/tmp}/bench_zoo_vs.XXXXXX")
-trap 'rm -f "$out"' EXIT
+out=$(mktemp -d "${TMPDIR:-/tmp}/bench_zoo_vs.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+: > "$out/base.jsonl"; : > "$out/new.jsonl"
 for f in $specs; do
-  if ! "$base" bench "$f" --format json > /dev/null 2>&1; then
-    echo "skipped $f: the base build does not bench it" >&2
-    continue
-  fi
   for _ in $(seq "$repeats"); do
-    printf '{"side":"base","r":' >> "$out"; "$base" bench "$f" --format json >> "$out"; echo '}' >> "$out"
-    printf '{"side":"new","r":' >> "$out"; "$new" bench "$f" --format json >> "$out"; echo '}' >> "$out"
+    if ! "$base" bench "$f" --format json >> "$out/base.jsonl" 2> "$out/err"; then
+      echo "skipped $f: the base build does not bench it ($(head -c 200 "$out/err"))" >&2
+      continue 2
+    fi
+    "$new" bench "$f" --format json >> "$out/new.jsonl"
   done
 done
 python3 - "$out" "$repeats" <<'PY'
-import collections, json, statistics, sys
+import collections, json, os, statistics, sys
 runs = collections.defaultdict(list)
-text = open(sys.argv[1]).read().replace("\n}", "}")
-for line in text.splitlines():
-    if line.strip():
+for side in ("base", "new"):
+    for line in open(os.path.join(sys.argv[1], side + ".jsonl")):
         j = json.loads(line)
-        runs[(j["r"]["spec"], j["side"])].append(j["r"])
+        runs[(j["spec"], side)].append(j)
 cols = [("interp_per_s", "eval interp M/s", 1e6), ("jit_per_s", "eval JIT M/s", 1e6), ("jit_chunk_per_s", "JIT in cache M/s", 1e6),
         ("jit_sample_per_s", "sampling JIT M/s", 1e6), ("jit_neighbor_per_s", "neighbors JIT M/s", 1e6), ("compile_ms", "compile ms", 1)]
 print(f"medians of {sys.argv[2]} alternating cold processes per side; cells: base -> new (new / base)")

@@ -11,9 +11,10 @@ import statistics
 import sys
 
 
-def pct(x):
-    """Accuracy in percent whether the report gives a fraction or a percentage."""
-    return x if x > 1 else 100 * x
+def pct(x, unit):
+    """Accuracy in percent: the report's `reward_is` / `reported_is` text ends in `%` when it
+    gives percent; reports without it (older ones) gave fractions."""
+    return x if unit and unit.rstrip().endswith("%") else 100 * x
 
 
 def fmt(x, spec=".3f"):
@@ -25,8 +26,8 @@ def mean_sd(xs):
     if not xs:
         return "-"
     if len(xs) == 1:
-        return f"{xs[0]:.3f} (1 seed)"
-    return f"{statistics.mean(xs):.3f} ± {statistics.stdev(xs):.3f} ({len(xs)} seeds)"
+        return f"{xs[0]:.3f} (n = 1)"
+    return f"{statistics.mean(xs):.3f} ± {statistics.stdev(xs):.3f} (n = {len(xs)})"
 
 
 def predictor_stats(steps):
@@ -51,8 +52,8 @@ def main(out):
             "search_s": d["sim_time"],
             "train_s": sum(s["time_sum"] for s in steps),
             "train_s_b2": sum(s["time_sum"] for s in b2),
-            "best_val": pct(d["best"]["reward"]),
-            "best_test": pct(d["best"]["reported"]),
+            "best_val": pct(d["best"]["reward"], d.get("reward_is")),
+            "best_test": pct(d["best"]["reported"], d.get("reported_is")),
             "pruned": d["popnas"]["pruned"],
             "steps": steps,
         }
@@ -97,7 +98,7 @@ def main(out):
         crit["time_rho"].extend(x for x in time_rho if x is not None)
         crit["mape_falls"].append(1.0 if falls else 0.0)
     if crit["ratio"]:
-        print("over seeds (mean ± sample sd):")
+        print("over seeds (mean ± sample sd; n: seeds; steps for time_rho and pnas_time_rho):")
         for k, v in crit.items():
             print(f"  {k}: {mean_sd(v)}")
         for mode in ("popnas", "pnas"):
