@@ -196,7 +196,7 @@ impl Run<'_> {
                     reported: None,
                     metrics,
                     error: None,
-                    extra: Some(json!({"round": rec.round + 1, "sample": if *extra { "extra" } else { "in band" }, "front": front})),
+                    extra: Some(Box::new(json!({"round": rec.round + 1, "sample": if *extra { "extra" } else { "in band" }, "front": front}))),
                     sim_start: t0 + rec.seconds * i as f64 / n,
                     sim_end: t0 + rec.seconds * (i + 1) as f64 / n,
                     wall: self.wall0 + self.started.elapsed().as_secs_f64(),

@@ -135,7 +135,8 @@ struct Pending {
     candidate: Candidate,
     key: Option<String>,
     result: Result<EvalResult, String>,
-    extra: Option<Value>,
+    /// Boxed: most evaluators have none, and a small `Pending` is cheaper to move in the heap.
+    extra: Option<Box<Value>>,
 }
 
 /// A trial asked and not finished because the run stopped during its evaluation: evaluated
@@ -323,7 +324,7 @@ impl<'a> Runner<'a> {
                 }
                 (None, None) => return Err(RunError::NoResult { id: p.id }),
             };
-            r.pending.push(Pending { id: p.id, start: p.start, end: p.end, candidate, key, result, extra: p.extra });
+            r.pending.push(Pending { id: p.id, start: p.start, end: p.end, candidate, key, result, extra: p.extra.map(Box::new) });
         }
         let names = &run.meta.metric_names;
         for t in &run.trials {
@@ -397,7 +398,11 @@ impl<'a> Runner<'a> {
     }
 
     fn wall(&self) -> f64 {
-        self.wall_base + self.started.elapsed().as_secs_f64()
+        self.wall_at(Instant::now())
+    }
+
+    fn wall_at(&self, now: Instant) -> f64 {
+        self.wall_base + now.saturating_duration_since(self.started).as_secs_f64()
     }
 
     fn may_ask(&self) -> bool {
@@ -407,9 +412,9 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// Evaluate `batch` (candidates with their ids, starts and keys) and put the results in
-    /// flight; returns false when the run was stopped meanwhile (the failed trials then wait in
-    /// `rerun`).
+    /// Evaluate `batch` (trials asked earlier whose evaluation the stop interrupted) and put the
+    /// results in flight; returns false when the run was stopped meanwhile (the failed trials
+    /// then wait in `rerun` again).
     fn evaluate(&mut self, batch: Vec<Rerun>) -> Result<bool, RunError> {
         if let Some(lanes) = &self.lanes {
             for b in batch {
@@ -421,21 +426,65 @@ impl<'a> Runner<'a> {
         let reqs: Vec<EvalRequest> = batch.iter().map(|b| EvalRequest { id: b.id, candidate: &b.candidate, seed: self.eval_seed }).collect();
         let results = self.evaluator.evaluate(self.space, &reqs);
         drop(reqs);
-        if results.len() != batch.len() {
-            return Err(RunError::ResultCount { evaluator: self.evaluator.name(), results: results.len(), candidates: batch.len() });
-        }
+        self.check_count(results.len(), batch.len())?;
         let stopped = self.stop.load(Ordering::SeqCst);
         for (b, result) in batch.into_iter().zip(results) {
             let extra = self.evaluator.take_extra(b.id);
-            if stopped && result.is_err() {
-                self.rerun.push(b);
-                continue;
-            }
-            let cost = result.as_ref().map_or(0.0, |r| r.cost.max(0.0));
-            self.pending.push(Pending { id: b.id, start: b.start, end: b.start + cost, candidate: b.candidate, key: b.key, result, extra });
+            self.settle(b, result, extra, stopped);
         }
-        self.rerun.sort_by_key(|r| r.id);
-        Ok(!stopped)
+        Ok(self.after_settle(stopped))
+    }
+
+    /// Evaluate the candidates just asked (ids from `next_id` on, starting at the clock) and put
+    /// the results in flight, without building a batch first (the hot path of a cheap
+    /// evaluator: one allocation less per trial); returns false when the run was stopped
+    /// meanwhile.
+    fn evaluate_asked(&mut self, cands: Vec<Candidate>, keys: Vec<String>) -> Result<bool, RunError> {
+        let first = self.next_id;
+        self.next_id += cands.len() as u64;
+        let start = self.clock;
+        let mut keys = keys.into_iter();
+        if self.lanes.is_some() {
+            let batch = cands.into_iter().enumerate().map(|(i, candidate)| Rerun { id: first + i as u64, start, candidate, key: keys.next() }).collect();
+            return self.evaluate(batch);
+        }
+        let reqs: Vec<EvalRequest> = cands.iter().enumerate().map(|(i, c)| EvalRequest { id: first + i as u64, candidate: c, seed: self.eval_seed }).collect();
+        let results = self.evaluator.evaluate(self.space, &reqs);
+        drop(reqs);
+        self.check_count(results.len(), cands.len())?;
+        let stopped = self.stop.load(Ordering::SeqCst);
+        for (i, (candidate, result)) in cands.into_iter().zip(results).enumerate() {
+            let id = first + i as u64;
+            let extra = self.evaluator.take_extra(id);
+            self.settle(Rerun { id, start, candidate, key: keys.next() }, result, extra, stopped);
+        }
+        Ok(self.after_settle(stopped))
+    }
+
+    fn check_count(&self, results: usize, candidates: usize) -> Result<(), RunError> {
+        if results != candidates {
+            return Err(RunError::ResultCount { evaluator: self.evaluator.name(), results, candidates });
+        }
+        Ok(())
+    }
+
+    /// Put one evaluated trial in flight, or back in `rerun` when it failed because the run was
+    /// stopping.
+    fn settle(&mut self, b: Rerun, result: Result<EvalResult, String>, extra: Option<Value>, stopped: bool) {
+        if stopped && result.is_err() {
+            self.rerun.push(b);
+            return;
+        }
+        let cost = result.as_ref().map_or(0.0, |r| r.cost.max(0.0));
+        self.pending.push(Pending { id: b.id, start: b.start, end: b.start + cost, candidate: b.candidate, key: b.key, result, extra: extra.map(Box::new) });
+    }
+
+    /// After a batch was settled: the trials to rerun in id order; whether the run goes on.
+    fn after_settle(&mut self, stopped: bool) -> bool {
+        if !self.rerun.is_empty() {
+            self.rerun.sort_by_key(|r| r.id);
+        }
+        !stopped
     }
 
     fn fill(&mut self) -> Result<(), RunError> {
@@ -458,7 +507,6 @@ impl<'a> Runner<'a> {
             if self.seen.is_some() && keys.len() != cands.len() {
                 return Err(RunError::Unaccepted { strategy: self.strategy.name().to_string() });
             }
-            let mut keys = keys.into_iter();
             // fewer candidates than asked is not the end while trials are in flight: a strategy
             // that chooses from results (POPNAS's steps) waits for them; it is exhausted when it
             // has nothing to give and nothing is pending
@@ -466,10 +514,7 @@ impl<'a> Runner<'a> {
                 self.exhausted = self.in_flight() == 0;
                 break;
             }
-            let batch: Vec<Rerun> =
-                cands.into_iter().enumerate().map(|(i, candidate)| Rerun { id: self.next_id + i as u64, start: self.clock, candidate, key: keys.next() }).collect();
-            self.next_id += batch.len() as u64;
-            if !self.evaluate(batch)? {
+            if !self.evaluate_asked(cands, keys)? {
                 break;
             }
         }
@@ -530,6 +575,8 @@ impl<'a> Runner<'a> {
                 self.best = Some(Best { id: p.id, seq: self.done, candidate: p.candidate.clone(), reward: r, reported, metrics: metrics.clone(), score });
             }
         }
+        // one clock read per trial: its wall time and the commit interval
+        let now = Instant::now();
         let record = TrialRecord {
             id: p.id,
             seq: self.done,
@@ -542,14 +589,14 @@ impl<'a> Runner<'a> {
             extra: p.extra,
             sim_start: p.start,
             sim_end: p.end,
-            wall: self.wall(),
+            wall: self.wall_at(now),
         };
         self.done += 1;
         self.store.append(self.space, record)?;
         self.since_commit += 1;
         // a large strategy state (L2NAS: networks, Adam moments, replay buffer) makes a commit
         // slow: commit at most every 10x its cost, so checkpoints take under ~10% of the run
-        if self.since_commit >= self.cfg.commit_every || self.last_commit.elapsed() >= self.cfg.commit_interval.max(self.commit_cost * 10) {
+        if self.since_commit >= self.cfg.commit_every || now.saturating_duration_since(self.last_commit) >= self.cfg.commit_interval.max(self.commit_cost * 10) {
             self.commit()?;
         }
         if let (Some(t), Some(b)) = (self.cfg.target, &self.best) {
@@ -584,15 +631,9 @@ impl<'a> Runner<'a> {
         for d in arrived {
             let Some(i) = self.running.iter().position(|r| r.id == d.id) else { continue };
             let b = self.running.swap_remove(i);
-            if stopped && d.result.is_err() {
-                self.rerun.push(b);
-                continue;
-            }
-            let cost = d.result.as_ref().map_or(0.0, |r| r.cost.max(0.0));
-            self.pending.push(Pending { id: b.id, start: b.start, end: b.start + cost, candidate: b.candidate, key: b.key, result: d.result, extra: d.extra });
+            self.settle(b, d.result, d.extra, stopped);
         }
-        self.rerun.sort_by_key(|r| r.id);
-        Ok(!stopped)
+        Ok(self.after_settle(stopped))
     }
 
     /// Run to the end with `cfg.workers` trials really evaluated at once, each on its own
@@ -637,7 +678,7 @@ impl<'a> Runner<'a> {
                     metrics,
                     cost,
                     error,
-                    extra: p.extra.clone(),
+                    extra: p.extra.as_deref().cloned(),
                     rerun: false,
                 }
             })

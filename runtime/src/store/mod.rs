@@ -70,7 +70,8 @@ pub struct TrialRecord {
     /// The evaluation error of a failed trial.
     pub error: Option<String>,
     /// What the evaluator returned beyond the metrics ([`crate::eval::Evaluator::take_extra`]).
-    pub extra: Option<Value>,
+    /// Boxed: most evaluators have none, and the in-memory store holds millions of records.
+    pub extra: Option<Box<Value>>,
     pub sim_start: f64,
     pub sim_end: f64,
     /// Wall-clock seconds since the run started (summed over resumed sessions).
@@ -538,7 +539,7 @@ impl Store for SqliteStore {
         }
         let status = if t.error.is_some() { "failed" } else { "ok" };
         let (name, genotype, metrics) = (space.display_name(&t.candidate), encode(&t.candidate), Value::Object(m).to_string());
-        let extra = t.extra.as_ref().map(Value::to_string);
+        let extra = t.extra.as_ref().map(|x| x.to_string());
         // the same fields, in the same order, as TRIAL_COLS, then `extra` when there is one
         let mut sum = RowSum::new("trials");
         sum.int(t.id as i64)

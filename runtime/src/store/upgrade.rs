@@ -93,7 +93,20 @@ mod tests {
     fn trial(space: &SearchSpace, id: u64, extra: Option<Value>) -> TrialRecord {
         let candidate = space.inner().default_candidate();
         let metrics = space.metrics(&candidate);
-        TrialRecord { id, seq: id, candidate, key: None, reward: Some(0.5), reported: None, metrics, error: None, extra, sim_start: 0.0, sim_end: 0.0, wall: 0.0 }
+        TrialRecord {
+            id,
+            seq: id,
+            candidate,
+            key: None,
+            reward: Some(0.5),
+            reported: None,
+            metrics,
+            error: None,
+            extra: extra.map(Box::new),
+            sim_start: 0.0,
+            sim_end: 0.0,
+            wall: 0.0,
+        }
     }
 
     fn sql(path: &Path, q: &str) {
