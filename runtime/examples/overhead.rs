@@ -82,6 +82,7 @@ fn main() {
         let _ = std::fs::remove_dir_all(&dir);
     }
     // cost of the pieces
+    println!("trial record: {} bytes in memory (plus its heap data)", std::mem::size_of::<nasc_runtime::store::TrialRecord>());
     let mut rng = nasc_compiler::rng::Rng::new(1);
     let cands: Vec<_> = (0..2000).map(|_| space.sample(&mut rng)).collect();
     let t = Instant::now();
