@@ -1,6 +1,6 @@
 //! POPNAS hyper-parameters (`--strategy-config`), with the paper's defaults (§4.1).
 use super::acc::AccConfig;
-use super::time::default_gbdt;
+use super::time::{default_gbdt, TimeTarget};
 use crate::predict::gbdt::GbdtError;
 use crate::predict::GbdtConfig;
 use serde::{Deserialize, Serialize};
@@ -25,11 +25,23 @@ pub struct PopnasConfig {
     pub predictor: AccConfig,
     /// The time predictor's gradient-boosted trees.
     pub time_predictor: GbdtConfig,
+    /// What they learn: `time` (the paper) or `per_block` ([`TimeTarget`]).
+    pub time_target: TimeTarget,
 }
 
 impl Default for PopnasConfig {
     fn default() -> Self {
-        PopnasConfig { mode: "popnas".into(), blocks: 5, k: 128, j: 16, time_limit: None, ops: Vec::new(), predictor: AccConfig::default(), time_predictor: default_gbdt() }
+        PopnasConfig {
+            mode: "popnas".into(),
+            blocks: 5,
+            k: 128,
+            j: 16,
+            time_limit: None,
+            ops: Vec::new(),
+            predictor: AccConfig::default(),
+            time_predictor: default_gbdt(),
+            time_target: TimeTarget::Time,
+        }
     }
 }
 

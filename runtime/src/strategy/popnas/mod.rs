@@ -292,14 +292,17 @@ impl Popnas {
         let timed: Vec<&Entry> = trained.iter().copied().filter(|e| e.time.is_some_and(f64::is_finite)).collect();
         let op_times: Vec<Option<f64>> = (0..layout.ops.len() as u32).map(|o| timed.iter().find(|e| e.cell.as_slice() == [Block(-1, o, -1, o)]).and_then(|e| e.time)).collect();
         let index = time::reindex(&op_times, 0.0);
-        let n_cells = n_cells(space);
-        let rows: Vec<Vec<f64>> = timed.iter().map(|e| time::features(&e.cell, &index, n_cells, true)).collect();
+        let timed_cells: Vec<&[Block]> = timed.iter().map(|e| e.cell.as_slice()).collect();
         let times: Vec<f64> = timed.iter().map(|e| e.time.unwrap_or(0.0)).collect();
-        let timep = if rows.is_empty() { None } else { Some(time::TimePredictor::fit(&rows, &times, &self.cfg.time_predictor, stream_seed(self.seed, 200 + b as u64))?) };
+        let timep = if timed.is_empty() {
+            None
+        } else {
+            Some(time::TimePredictor::fit(&timed_cells, &times, index, n_cells(space), self.cfg.time_target, &self.cfg.time_predictor, stream_seed(self.seed, 200 + b as u64))?)
+        };
         let mut scored: Vec<Scored> = uniq
             .into_iter()
             .map(|c| {
-                let t = timep.as_ref().map_or(0.0, |p| p.predict(&time::features(&c, &index, n_cells, true)));
+                let t = timep.as_ref().map_or(0.0, |p| p.predict(&c));
                 Scored { acc: accp.predict(&c), time: t, cell: c }
             })
             .collect();
@@ -336,7 +339,7 @@ impl Popnas {
 
 /// Cells in the network (the time predictor's `cells` feature): M (N + 1) - 1 from the spec's
 /// `M` and `N` params, 0 when the spec has none.
-fn n_cells(space: &SearchSpace) -> f64 {
+pub fn n_cells(space: &SearchSpace) -> f64 {
     match (space.constant("M"), space.constant("N")) {
         (Some(m), Some(n)) => m * (n + 1.0) - 1.0,
         _ => 0.0,

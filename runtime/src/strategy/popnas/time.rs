@@ -4,6 +4,7 @@
 use super::cell::Block;
 use crate::predict::gbdt::GbdtError;
 use crate::predict::{Gbdt, GbdtConfig};
+use serde::{Deserialize, Serialize};
 
 /// The features' names, in [`features`] order.
 pub const FEATURES: &[&str] =
@@ -75,17 +76,57 @@ pub fn features(cell: &[Block], index: &[f64], cells: f64, concat_all: bool) -> 
     ]
 }
 
-/// Fitted trees over [`features`].
+/// What the time predictor's trees learn (`time_target` in `--strategy-config`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeTarget {
+    /// The cell's time from the nine features (POPNASv2 §3.3.2).
+    #[default]
+    Time,
+    /// The time per block from the same features with the op score per block, times the
+    /// blocks (not in the paper): trees cannot extrapolate, and a b-block cell's op score lies
+    /// past every op score of the cells of fewer blocks they were fitted on, so with `time`
+    /// many cells of a new step fall in the same leaves and get the same time.
+    PerBlock,
+}
+
+/// Fitted trees over [`features`], with the op reindex and the network's cell count they were
+/// fitted with.
 pub struct TimePredictor {
     model: Gbdt,
+    index: Vec<f64>,
+    cells: f64,
+    target: TimeTarget,
+}
+
+impl TimeTarget {
+    /// What the target and the op score are divided by.
+    fn per(self, cell: &[Block]) -> f64 {
+        match self {
+            TimeTarget::Time => 1.0,
+            TimeTarget::PerBlock => cell.len().max(1) as f64,
+        }
+    }
+
+    fn row(self, cell: &[Block], index: &[f64], cells: f64) -> Vec<f64> {
+        let mut r = features(cell, index, cells, true);
+        r[2] /= self.per(cell);
+        r
+    }
 }
 
 impl TimePredictor {
-    pub fn fit(rows: &[Vec<f64>], times: &[f64], cfg: &GbdtConfig, seed: u64) -> Result<TimePredictor, GbdtError> {
-        Ok(TimePredictor { model: Gbdt::fit(rows, times, cfg, seed)? })
+    /// Fit on `cells` and their measured `times`; `index` is the op reindex ([`reindex`]),
+    /// `n_cells` the network's cell count.
+    pub fn fit(cells: &[&[Block]], times: &[f64], index: Vec<f64>, n_cells: f64, target: TimeTarget, cfg: &GbdtConfig, seed: u64) -> Result<TimePredictor, GbdtError> {
+        let rows: Vec<Vec<f64>> = cells.iter().map(|c| target.row(c, &index, n_cells)).collect();
+        let y: Vec<f64> = cells.iter().zip(times).map(|(c, t)| t / target.per(c)).collect();
+        Ok(TimePredictor { model: Gbdt::fit(&rows, &y, cfg, seed)?, index, cells: n_cells, target })
     }
-    pub fn predict(&self, row: &[f64]) -> f64 {
-        self.model.predict(row)
+
+    /// The predicted time of `cell`.
+    pub fn predict(&self, cell: &[Block]) -> f64 {
+        self.model.predict(&self.target.row(cell, &self.index, self.cells)) * self.target.per(cell)
     }
 }
 
