@@ -44,8 +44,7 @@ fn main() -> Result<(), String> {
     for c in &mut cells {
         c.1 = (c.1 / if percent { 100.0 } else { 1.0 }).clamp(0.0, 1.0);
     }
-    let op_times: Vec<Option<f64>> = (0..layout.ops.len() as u32).map(|o| cells.iter().find(|c| c.0.as_slice() == [Block(-1, o, -1, o)]).map(|c| c.2)).collect();
-    let index = time::reindex(&op_times, 0.0);
+    let index = time::op_index(cells.iter().map(|c| (c.0.as_slice(), c.2)), layout.ops.len());
     let nc = n_cells(&space);
     let name = Path::new(path).file_name().map_or(path.clone(), |f| f.to_string_lossy().into_owned());
     let max_b = cells.iter().map(|c| c.0.len()).max().unwrap_or(0);
@@ -60,15 +59,8 @@ fn main() -> Result<(), String> {
         let train_times: Vec<f64> = train.iter().map(|c| c.2).collect();
         let truth: Vec<f64> = test.iter().map(|c| c.2).collect();
         // the step's candidates, scored by accuracy as the search did
-        let mut seen: HashSet<String> = cells.iter().filter(|c| c.0.len() < b).map(|c| cell::key(&c.0)).collect();
-        let mut uniq: Vec<Cell> = Vec::new();
-        for p in cells.iter().filter(|c| c.0.len() == b - 1) {
-            for c in cell::expansions(&p.0, &layout.inputs[b - 1], &ops) {
-                if seen.insert(cell::key(&c)) {
-                    uniq.push(c);
-                }
-            }
-        }
+        let mut seen: HashSet<String> = train.iter().map(|c| cell::key(&c.0)).collect();
+        let (uniq, _, _) = cell::step_candidates(cells.iter().filter(|c| c.0.len() == b - 1).map(|c| &c.0), &mut seen, &layout.inputs[b - 1], &ops);
         let hist: Vec<Cell> = train.iter().map(|c| c.0.clone()).collect();
         let accs: Vec<f64> = train.iter().map(|c| c.1).collect();
         let accp = AccPredictor::fit(&cfg.predictor, cfg.blocks, layout.ops.len(), &hist, &accs, 100 + b as u64);

@@ -144,6 +144,24 @@ impl Layout {
     }
 }
 
+/// The candidates of a step: every expansion of `parents` by one block (inputs `inputs`, ops
+/// `ops`) whose key is not in `seen` (the trained cells; each new key is added). Returns them
+/// with the count of expansions made and of those pruned as equivalent.
+pub fn step_candidates<'c>(parents: impl IntoIterator<Item = &'c Cell>, seen: &mut std::collections::HashSet<String>, inputs: &[i64], ops: &[u32]) -> (Vec<Cell>, usize, usize) {
+    let (mut uniq, mut encodings, mut pruned) = (Vec::new(), 0, 0);
+    for p in parents {
+        for c in expansions(p, inputs, ops) {
+            encodings += 1;
+            if seen.insert(key(&c)) {
+                uniq.push(c);
+            } else {
+                pruned += 1;
+            }
+        }
+    }
+    (uniq, encodings, pruned)
+}
+
 /// The canonical key of a cell: cells with equal keys build the same network. Block inputs are
 /// resolved recursively (an input block is replaced by its own canonical form), a block's two
 /// (input, op) pairs are sorted (add commutes), and the blocks are sorted (their order in the

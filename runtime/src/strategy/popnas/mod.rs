@@ -269,20 +269,12 @@ impl Popnas {
             return Ok(());
         }
         // the parents: the cells trained at the previous step
-        let parents: Vec<Cell> = self.st.history.iter().filter(|e| e.cell.len() == b - 1).map(|e| e.cell.clone()).collect();
+        let parents: Vec<&Cell> = self.st.history.iter().filter(|e| e.cell.len() == b - 1).map(|e| &e.cell).collect();
         let mut seen: HashSet<String> = self.st.history.iter().map(|e| cell::key(&e.cell)).collect();
-        let mut uniq: Vec<Cell> = Vec::new();
         let inputs = &layout.inputs[b - 1];
-        for p in &parents {
-            for c in cell::expansions(p, inputs, &ops) {
-                stats.encodings += 1;
-                if seen.insert(cell::key(&c)) {
-                    uniq.push(c);
-                } else {
-                    stats.pruned += 1;
-                }
-            }
-        }
+        let (uniq, encodings, pruned) = cell::step_candidates(parents, &mut seen, inputs, &ops);
+        stats.encodings += encodings;
+        stats.pruned += pruned;
         // the predictors, fitted on every trained cell
         let trained: Vec<&Entry> = self.st.history.iter().collect();
         let scale = if self.st.percent { 100.0 } else { 1.0 };
@@ -290,8 +282,7 @@ impl Popnas {
         let accs: Vec<f64> = trained.iter().map(|e| (e.acc.unwrap_or(0.0) / scale).clamp(0.0, 1.0)).collect();
         let accp = acc::AccPredictor::fit(&self.cfg.predictor, self.cfg.blocks, layout.ops.len(), &cells, &accs, stream_seed(self.seed, 100 + b as u64));
         let timed: Vec<&Entry> = trained.iter().copied().filter(|e| e.time.is_some_and(f64::is_finite)).collect();
-        let op_times: Vec<Option<f64>> = (0..layout.ops.len() as u32).map(|o| timed.iter().find(|e| e.cell.as_slice() == [Block(-1, o, -1, o)]).and_then(|e| e.time)).collect();
-        let index = time::reindex(&op_times, 0.0);
+        let index = time::op_index(timed.iter().map(|e| (e.cell.as_slice(), e.time.unwrap_or(0.0))), layout.ops.len());
         let timed_cells: Vec<&[Block]> = timed.iter().map(|e| e.cell.as_slice()).collect();
         let times: Vec<f64> = timed.iter().map(|e| e.time.unwrap_or(0.0)).collect();
         let timep = if timed.is_empty() {

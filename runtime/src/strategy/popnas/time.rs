@@ -28,6 +28,16 @@ pub fn reindex(op_times: &[Option<f64>], t0: f64) -> Vec<f64> {
     shifted.iter().map(|t| t.map_or(mean, |t| if max > 0.0 { t / max } else { 1.0 })).collect()
 }
 
+/// The op reindex from the measured times of the cells `[(-1, o, -1, o)]` among `timed`
+/// (cells with their times) for each of `n_ops` ops.
+pub fn op_index<'c>(timed: impl Iterator<Item = (&'c [Block], f64)> + Clone, n_ops: usize) -> Vec<f64> {
+    let op_times: Vec<Option<f64>> = (0..n_ops as u32).map(|o| timed.clone().find(|(c, _)| *c == [Block(-1, o, -1, o)]).map(|(_, t)| t)).collect();
+    reindex(&op_times, 0.0)
+}
+
+/// Index of the op score in [`features`].
+const OP_SCORE: usize = 2;
+
 /// The nine features of a cell; `index` is the op reindex, `cells` the number of cells of the
 /// network, `concat_all` whether the cell output concatenates every block (the spec's choice)
 /// rather than only the unused ones (POPNASv2's).
@@ -110,7 +120,7 @@ impl TimeTarget {
 
     fn row(self, cell: &[Block], index: &[f64], cells: f64) -> Vec<f64> {
         let mut r = features(cell, index, cells, true);
-        r[2] /= self.per(cell);
+        r[OP_SCORE] /= self.per(cell);
         r
     }
 }
