@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Summarize bench/popnas_repro.sh's reports (OUT_DIR/{popnas,pnas}-sSEED.json): per run the
 networks trained (all, at b >= 2), search time (the sum of trial costs: wall seconds of training
-and evaluation; and the sum of the `train_seconds` objective), best validation / test accuracy,
+and evaluation; and the sum of the time objective: `train_seconds` or `train_probes`), best validation / test accuracy,
 per step the predictors' Spearman and MAPE, then the issue's criteria per seed and their mean
 and sample standard deviation over the seeds. Stdlib only. Usage: popnas_summary.py OUT_DIR"""
 import glob
@@ -58,7 +58,7 @@ def main(out):
             "steps": steps,
         }
         print(f"{mode} seed {seed}: {r['trials']} networks ({r['trials_b2']} at b>=2), search {r['search_s']:.0f} s "
-              f"(train_seconds {r['train_s']:.0f} s, at b>=2 {r['train_s_b2']:.0f} s), best val {r['best_val']:.2f} "
+              f"(time objective {r['train_s']:.0f}, at b>=2 {r['train_s_b2']:.0f}), best val {r['best_val']:.2f} "
               f"test {r['best_test']:.2f}, pruned {r['pruned']}")
         for s in b2:
             print(f"  b={s['b']}: front {s['front']} + exploration {s['exploration']} of {s['candidates']} scored, "
@@ -75,7 +75,7 @@ def main(out):
         acc_diff = p["best_val"] - q["best_val"]
         acc_rho, time_rho, mapes, falls = predictor_stats(p["steps"])
         print(f"seed {seed}: networks at b>=2 popnas/pnas {p['trials_b2']}/{q['trials_b2']} = {ratio:.2f} (target <= 0.60); "
-              f"search time speed-up {speedup:.2f}x (target >= 1.5x; train_seconds {train_speedup:.2f}x); "
+              f"search time speed-up {speedup:.2f}x (target >= 1.5x; time objective {train_speedup:.2f}x); "
               f"best val popnas - pnas {acc_diff:+.2f} points (target within 1); "
               f"last-step acc spearman {fmt(acc_rho)} (target > 0.5); "
               f"time spearman at b>=3 {', '.join(fmt(x) for x in time_rho)} (target >= 0.9); "

@@ -76,6 +76,7 @@ pub mod init;
 pub mod model;
 mod net_ops;
 pub mod rng;
+pub mod speed;
 pub mod train;
 
 // NSE (issue 19): the multi-branch supernet and its rounds, on the CPU backend.

@@ -9,6 +9,7 @@ use crate::error::SetupError;
 use crate::model::{Model, Optim};
 use crate::rng::Rng;
 use crate::shape::{cosine_lr, AdamW, Sgd};
+use crate::speed::SpeedProbe;
 use std::time::Instant;
 
 /// Hyper-parameters of one training run.
@@ -99,6 +100,11 @@ pub struct TrainReport {
     pub test_accuracy: f64,
     /// Time spent in training steps (batch assembly, forward, backward, update).
     pub train_seconds: f64,
+    /// `train_seconds` in units of the [`SpeedProbe`] (on the CPU backend run every
+    /// [`PROBE_EVERY`] steps, on others once an epoch; its time is not counted in
+    /// `train_seconds`): the training's time on a machine whose speed does not drift. A ratio,
+    /// comparable between trainings on one machine.
+    pub train_probes: f64,
     /// Training throughput: training images / `train_seconds`.
     pub images_per_s: f64,
     /// Wall time of the whole run, evaluation included.
@@ -196,6 +202,9 @@ pub fn evaluate<B: Ops>(model: &mut Model<B>, data: &Splits, ds: &Dataset, batch
     (loss / ds.len() as f64, hits as f64 / ds.len() as f64)
 }
 
+/// Training steps between two runs of the [`SpeedProbe`] (the first runs after step 1).
+pub const PROBE_EVERY: usize = 16;
+
 /// Trains `model` on `data.train`, evaluating on `data.val` and finally on `data.test`.
 pub fn train<B: Ops>(model: &mut Model<B>, data: &Splits, cfg: &TrainConfig, on: &mut dyn FnMut(Progress)) -> Result<TrainReport, TrainError> {
     let start = Instant::now();
@@ -222,8 +231,13 @@ pub fn train<B: Ops>(model: &mut Model<B>, data: &Splits, cfg: &TrainConfig, on:
     let mut epochs = Vec::new();
     let mut t = 0usize;
     let mut train_seconds = 0.0;
+    let mut probe = SpeedProbe::default();
+    // on the CPU backend the probe runs between steps; elsewhere once an epoch, after the
+    // epoch's flush (a probe between steps would stall the GPU's queue)
+    let probe_steps = model.backend.kind() == "cpu";
     for epoch in 1..=cfg.epochs {
         let t0 = Instant::now();
+        let probe0 = probe.seconds;
         let order = batch::shuffled(n, &mut shuffle_rng);
         let (mut loss_sum, mut hits) = (0.0f64, 0usize);
         let mut lr = cfg.lr;
@@ -240,11 +254,18 @@ pub fn train<B: Ops>(model: &mut Model<B>, data: &Splits, cfg: &TrainConfig, on:
             lr = cosine_lr(cfg.lr, cfg.eta_min, t, total);
             model.step(&cfg.optim, lr);
             t += 1;
+            if probe_steps && t % PROBE_EVERY == 1 {
+                probe.run();
+            }
             loss_sum += loss as f64 * idx.len() as f64;
             on(Progress::Step { epoch, step: s + 1, steps, loss });
         }
         model.backend.flush();
-        let secs = t0.elapsed().as_secs_f64();
+        if !probe_steps {
+            probe.run();
+        }
+        let probed = probe.seconds - probe0;
+        let secs = t0.elapsed().as_secs_f64() - probed;
         train_seconds += secs;
         model.release();
         let (val_loss, val_accuracy) = if !data.val.is_empty() && (cfg.val_every_epoch || epoch == cfg.epochs) {
@@ -277,6 +298,7 @@ pub fn train<B: Ops>(model: &mut Model<B>, data: &Splits, cfg: &TrainConfig, on:
         test_loss,
         test_accuracy,
         train_seconds,
+        train_probes: train_seconds / probe.mean(),
         images_per_s: (n * cfg.epochs) as f64 / train_seconds.max(1e-9),
         total_seconds: start.elapsed().as_secs_f64(),
     })

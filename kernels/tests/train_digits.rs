@@ -43,6 +43,9 @@ fn small_cnn_learns_digits_on_cpu() {
     assert!(r.test_accuracy > 0.90, "test accuracy {}", r.test_accuracy);
     assert!(r.epochs.last().unwrap().train_loss < r.epochs[0].train_loss);
     assert_eq!(r.backend, "cpu");
+    // the time in probe units: finite, and many probes (each well under a millisecond)
+    assert!(r.train_probes.is_finite() && r.train_probes > 10.0, "{}", r.train_probes);
+    assert!(r.train_seconds < r.total_seconds);
 }
 
 #[test]

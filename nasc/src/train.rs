@@ -382,6 +382,7 @@ pub fn train_cmd(a: TrainArgs, sets: &[(String, String)]) -> u8 {
                 "val_accuracy": r.val_accuracy,
                 "images_per_s": r.images_per_s,
                 "train_seconds": r.train_seconds,
+                "train_probes": r.train_probes,
                 "total_seconds": r.total_seconds,
                 "history": r.epochs.iter().map(epoch_json).collect::<Vec<_>>(),
                 "saved": save.as_ref().map(|(p, ..)| p.clone()),

@@ -9,8 +9,11 @@
 //!   `nasc train`), a fixed-seed random `valid_fraction` of the training set (the same split
 //!   for every trial; the embedded digits have a fixed 1257/180/360 split);
 //! - reported: test accuracy, percent;
-//! - metrics: `train_seconds` (training steps only), `images_per_s` (training throughput),
-//!   `val_loss`, `test_loss`;
+//! - metrics: `train_seconds` (wall time of the training steps only), `images_per_s` (training
+//!   throughput), `val_loss`, `test_loss`, `train_probes` (`train_seconds` in units of a fixed
+//!   workload timed between the steps, `nasc_kernels::speed`: it follows the machine's speed,
+//!   so it drifts less than wall time on a shared or virtual machine; the time objective for
+//!   POPNAS there);
 //! - cost: wall seconds of the whole trial (training and evaluation). The runner counts costs
 //!   on its simulated clock, so under `--time-budget` that clock is wall time spent training
 //!   (not a simulation), and it is not reproducible: a resumed run redoes the uncommitted
@@ -254,7 +257,7 @@ impl TrainEval {
         Ok(EvalResult {
             reward: 100.0 * val,
             reported: 100.0 * rep.test_accuracy,
-            metrics: vec![rep.train_seconds, rep.images_per_s, val_loss, rep.test_loss],
+            metrics: vec![rep.train_seconds, rep.images_per_s, val_loss, rep.test_loss, rep.train_probes],
             cost: start.elapsed().as_secs_f64(),
         })
     }
@@ -265,7 +268,7 @@ impl Evaluator for TrainEval {
         self.opts.name()
     }
     fn metric_names(&self) -> Vec<String> {
-        ["train_seconds", "images_per_s", "val_loss", "test_loss"].iter().map(|s| s.to_string()).collect()
+        ["train_seconds", "images_per_s", "val_loss", "test_loss", "train_probes"].iter().map(|s| s.to_string()).collect()
     }
     /// Trials of a batch train one after another (each uses all the backend's threads).
     fn evaluate(&mut self, space: &SearchSpace, batch: &[EvalRequest]) -> Vec<Result<EvalResult, String>> {
