@@ -15,7 +15,8 @@
 //!
 //! Objectives: the run's first objective is the accuracy (maximized) and the second the training
 //! time (minimized), e.g. `--objective max:accuracy,min:train_seconds` with the `train:`
-//! evaluator. Accuracies above 1 are read as percentages for the sigmoid predictor.
+//! evaluator (or `min:train_probes`, the same time in units of the trainer's speed probe, on a
+//! machine whose speed drifts). Accuracies above 1 are read as percentages for the sigmoid predictor.
 //!
 //! The spec must hold the cell as `specs/popnas_cell.nas` does ([`cell::Layout`]). Steps wait
 //! for every result of the previous step, so runs use one worker. The state (steps, trained
