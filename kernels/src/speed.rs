@@ -12,7 +12,7 @@ use std::time::Instant;
 
 /// The side of the probe's square GEMMs.
 const SIDE: usize = 128;
-/// GEMMs per probe (about 0.3 ms in all on one 2-core Zen 4 VM).
+/// GEMMs per probe (about 0.2 ms in all on a 2-core AMD EPYC (Zen 4) VM).
 const REPS: usize = 4;
 
 /// Times the probe workload between training steps and keeps the sum.

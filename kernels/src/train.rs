@@ -298,7 +298,8 @@ pub fn train<B: Ops>(model: &mut Model<B>, data: &Splits, cfg: &TrainConfig, on:
         test_loss,
         test_accuracy,
         train_seconds,
-        train_probes: train_seconds / probe.mean(),
+        // a clock too coarse to time a probe must not make the metric infinite
+        train_probes: train_seconds / probe.mean().max(1e-9),
         images_per_s: (n * cfg.epochs) as f64 / train_seconds.max(1e-9),
         total_seconds: start.elapsed().as_secs_f64(),
     })
