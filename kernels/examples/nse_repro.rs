@@ -5,7 +5,8 @@
 //! round as long as NSE's rounds together, uniform sampling of K/2 ops per layer on average, no
 //! simplification), `speed` (supernet steps per second and the parameter count only; its own
 //! keys: `steps`, `warmup`, `synthetic=1` for random data). Keys: `train`, `val`, `test`
-//! (image counts), `epochs` (per round), `rounds`, `k`, `batch`, `lr`, `samples`, `extra`,
+//! (image counts), `epochs` (per round), `rounds`, `k`, `batch`, `lr`, `theta_lr`, `threshold`
+//! (the indicators' drop threshold, the paper's -2), `samples`, `extra`,
 //! `retrain` (epochs of the retraining from scratch), `top` (front archs retrained per round),
 //! `data` (dataset folder), `ckpt` (checkpoint file: resumed from when it exists, written after
 //! every epoch and round), `spaces` (a folder for each round's subset and aggregated subset as
@@ -140,6 +141,7 @@ fn main() {
         batch: bs,
         lr: num("lr", 0.1) as f32,
         theta_lr: num("theta_lr", 0.1) as f32,
+        threshold: num("threshold", -2.0) as f32,
         samples: num("samples", 40.0) as usize,
         extra_samples: num("extra", 10.0) as usize,
         recal_batches: num("recal", 4.0) as usize,
@@ -161,7 +163,10 @@ fn main() {
         // as many ops per layer as NSE's K-op subsets do (K / 2 on average)
         cfg.sample_prob = Some(k as f32 / np as f32 * 0.5);
     }
-    println!("config\t{variant}\tseed={seed}\ttarget={target}M\tband={band}M\ttrain={ntrain}\tval={nval}\ttest={ntest}\tepochs={}\tK={}", cfg.epochs, cfg.k);
+    println!(
+        "config\t{variant}\tseed={seed}\ttarget={target}M\tband={band}M\ttrain={ntrain}\tval={nval}\ttest={ntest}\tepochs={}\tK={}\tthreshold={}",
+        cfg.epochs, cfg.k, cfg.threshold
+    );
     let t0 = Instant::now();
     let mut state = NseState::new(nl, np, cfg.k, seed);
     let mut net = Supernet::new(spec.clone(), state.active.clone(), seed).unwrap();
