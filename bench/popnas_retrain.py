@@ -50,13 +50,11 @@ def trainings(out, top, seeds):
 
 
 def accuracy(result, split):
-    """Validation or test accuracy in percent from `nasc train --format json`."""
+    """Validation or test accuracy in percent from `nasc train --format json` (a fraction)."""
     v = result.get(split)
-    if v is None and split == "val_accuracy" and result.get("history"):
-        v = result["history"][-1].get("val_accuracy")
     if v is None:
         sys.exit(f"popnas_retrain: `nasc train` gave no {split}")
-    return 100 * v if v <= 1 else v
+    return 100 * v
 
 
 def main():
@@ -96,7 +94,8 @@ def summarize(done, top, seeds):
     print(f"\nretrained with {seeds} new seeds (mean ± sample sd over the seeds):")
     for run in runs:
         b = [done[(run, 1, RETRAIN_SEED0 + s)] for s in range(seeds) if (run, 1, RETRAIN_SEED0 + s) in done]
-        t = [v for (r, _, _), v in done.items() if r == run]
+        # only this call's TOP and SEEDS, whatever an earlier call added to the file
+        t = [v for (r, k, sd), v in done.items() if r == run and k <= top and sd < RETRAIN_SEED0 + seeds]
         best[run] = statistics.mean(x[1] for x in b)
         topn[run] = statistics.mean(x[1] for x in t)
         sd = statistics.stdev(x[1] for x in b) if len(b) > 1 else 0.0
