@@ -188,7 +188,8 @@ pub struct RoundRecord {
     /// Every evaluated sample (main, extra, rehearsed).
     pub evaluated: usize,
     /// The evaluated samples themselves, in evaluation order (main and extra samples as drawn,
-    /// then the rehearsed archs), with `true` for an extra sample (under the band).
+    /// then the rehearsed archs), with `true` for a sample outside the band: an extra sample
+    /// (under it) or, when no sample reached the band, a fallback sample.
     pub samples: Vec<(Scored, bool)>,
     /// Eq. 9: the union of the front's ops per layer.
     pub aggregated: Vec<Vec<usize>>,
@@ -276,6 +277,22 @@ pub fn pareto(points: &[(f64, f64)]) -> Vec<usize> {
             })
         })
         .collect()
+}
+
+/// The round's front: the Pareto points of the in-band samples, with the extra samples (just
+/// under the band) taking part but left out (the official code). When every in-band point is
+/// dominated by an extra one (few samples, noisy accuracies), the front of the in-band points
+/// alone; when no sample is in the band (the simplified space cannot reach it), the front of
+/// every sample, so that a round never aggregates nothing.
+pub fn front_of(points: &[(f64, f64)], extra: &[bool]) -> Vec<usize> {
+    let front: Vec<usize> = pareto(points).into_iter().filter(|&i| !extra[i]).collect();
+    if !front.is_empty() {
+        return front;
+    }
+    let keep: Vec<usize> = (0..points.len()).filter(|&i| !extra[i]).collect();
+    let keep = if keep.is_empty() { (0..points.len()).collect() } else { keep };
+    let pts: Vec<(f64, f64)> = keep.iter().map(|&i| points[i]).collect();
+    pareto(&pts).into_iter().map(|j| keep[j]).collect()
 }
 
 fn batches(ds: &Dataset, data: &NseData, order: &[usize], bs: usize, aug: Augment, rng: &mut Rng) -> Vec<(Vec<f32>, Vec<u32>)> {
@@ -390,7 +407,39 @@ pub fn run_round(
             extra += 1;
         }
     }
-    let is_extra: Vec<bool> = archs.iter().map(|a| net.arch_macs(a) <= lo).collect();
+    if main == 0 {
+        // after pruning, no sub-network of the simplified space reaches the band: the front is
+        // taken from what it can reach (under the band, or anywhere if nothing lands under it)
+        let mut anywhere = 0;
+        if archs.is_empty() {
+            for _ in 0..tries {
+                if anywhere >= cfg.samples.max(1) {
+                    break;
+                }
+                let a = match cfg.sample_prob {
+                    Some(p) => net.sample(&mut rng, |_, _| p),
+                    None => net.sample_theta(&mut rng),
+                };
+                if !archs.contains(&a) {
+                    archs.push(a);
+                    anywhere += 1;
+                }
+            }
+        }
+        log(&format!(
+            "round {}: no sub-network of the simplified space in the MACs band ({lo:.3}M, {hi:.3}M) in {tries} draws; the front is taken from {} samples {}",
+            round + 1,
+            archs.len(),
+            if anywhere > 0 { "outside it" } else { "under it" }
+        ));
+    }
+    let is_extra: Vec<bool> = archs
+        .iter()
+        .map(|a| {
+            let m = net.arch_macs(a);
+            !(lo < m && m < hi)
+        })
+        .collect();
     let mut scored: Vec<(Scored, bool)> = archs
         .into_iter()
         .zip(is_extra)
@@ -408,14 +457,9 @@ pub fn run_round(
         }
     }
     let pts: Vec<(f64, f64)> = scored.iter().map(|(s, _)| (s.accuracy, s.macs)).collect();
-    let mut front: Vec<Scored> = pareto(&pts).into_iter().filter(|&i| !scored[i].1).map(|i| scored[i].0.clone()).collect();
-    if front.is_empty() {
-        // every in-band point is dominated by an extra sample (few samples, noisy accuracies):
-        // fall back to the front of the in-band points alone
-        let inband: Vec<usize> = (0..scored.len()).filter(|&i| !scored[i].1).collect();
-        let pts: Vec<(f64, f64)> = inband.iter().map(|&i| pts[i]).collect();
-        front = pareto(&pts).into_iter().map(|j| scored[inband[j]].0.clone()).collect();
-    }
+    // with nothing in the band, every sample takes part in the front
+    let extra_flags: Vec<bool> = scored.iter().map(|s| s.1 && main > 0).collect();
+    let front: Vec<Scored> = front_of(&pts, &extra_flags).into_iter().map(|i| scored[i].0.clone()).collect();
     let aggregated: Vec<Vec<usize>> = (0..net.active.len())
         .map(|l| {
             let mut u: Vec<usize> = front.iter().flat_map(|s| s.arch[l].iter().copied()).collect();

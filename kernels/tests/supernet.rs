@@ -219,6 +219,66 @@ fn pareto_front_of_accuracy_and_macs() {
     assert_eq!(nse::pareto(&pts), vec![0, 1, 4, 5]);
 }
 
+#[test]
+fn the_front_leaves_extra_samples_out_unless_nothing_is_in_the_band() {
+    // (accuracy, macs); the extra samples sit under the band
+    let pts = [(0.50, 10.0), (0.60, 12.0), (0.55, 8.0), (0.40, 7.0)];
+    // the extra (0.55, 8) takes part, dominating (0.50, 10), but is left out itself
+    assert_eq!(nse::front_of(&pts, &[false, false, true, false]), vec![1, 3]);
+    // an extra sample dominating every in-band point: the front of the in-band points alone
+    let pts = [(0.50, 10.0), (0.45, 11.0), (0.70, 8.0)];
+    assert_eq!(nse::front_of(&pts, &[false, false, true]), vec![0]);
+    // nothing in the band (flags all set): the front of every sample, never empty
+    assert_eq!(nse::front_of(&pts, &[true, true, true]), vec![2]);
+    assert!(nse::front_of(&[], &[]).is_empty());
+}
+
+/// One round on the digits with the MACs band at `target ± band` (fractions of the full
+/// supernet's MACs) and the extra band under it.
+fn digits_round(target: f64, band: f64, extra_band: f64) -> (nse::RoundRecord, Vec<String>) {
+    let splits = data::digits();
+    let spec = digits_spec();
+    let mut state = NseState::new(spec.layers.len(), spec.pool.len(), 3, 5);
+    let mut net = Supernet::new(spec, state.active.clone(), 5).unwrap();
+    let all: Arch = (0..3).map(|_| (0..5).collect()).collect();
+    let full = net.arch_macs(&all);
+    let cfg = NseConfig {
+        k: 3,
+        epochs: 1,
+        batch: 64,
+        samples: 6,
+        extra_samples: 2,
+        recal_batches: 1,
+        band: (full * band) as f32,
+        extra_band: (full * extra_band) as f32,
+        penalty: MacsPenalty { alpha: 1e-5, beta: 2.0, target: (full * target) as f32 },
+        max_rounds: 1,
+        ..NseConfig::paper()
+    };
+    let d = NseData { train: &splits.train, val: &splits.val, mean: &splits.mean, std: &splits.std, augment: splits.augment };
+    let mut lines = Vec::new();
+    let rec = nse::run_round(&mut net, &mut state, &cfg, &d, 5, &mut |l| lines.push(l.to_string()), &mut |_, _| true).unwrap();
+    assert_eq!(state.locked, rec.aggregated);
+    (rec, lines)
+}
+
+#[test]
+fn a_band_out_of_reach_still_gives_a_front() {
+    // the band above the largest sub-network, nothing under it either: fallback samples anywhere
+    let (rec, lines) = digits_round(3.0, 0.1, 0.1);
+    assert!(!rec.front.is_empty(), "{lines:?}");
+    assert!(rec.aggregated.iter().all(|l| !l.is_empty()), "every layer inherits an op: {:?}", rec.aggregated);
+    assert!(rec.samples.iter().all(|(_, outside)| *outside));
+    assert!(lines.iter().any(|l| l.contains("no sub-network of the simplified space in the MACs band") && l.contains("outside it")), "{lines:?}");
+    // the band above every sub-network but the extra band under it covering them: the front
+    // comes from the samples under the band
+    let (rec, lines) = digits_round(3.0, 0.1, 3.0);
+    assert!(!rec.front.is_empty(), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("under it")), "{lines:?}");
+    assert_eq!(rec.samples.len(), 2, "the 2 extra samples");
+    assert!(rec.samples.iter().all(|(_, outside)| *outside));
+}
+
 fn digits_spec() -> SupernetSpec {
     SupernetSpec {
         input: [1, 8, 8],
