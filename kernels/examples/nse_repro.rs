@@ -63,6 +63,39 @@ fn names(spec: &SupernetSpec, arch: &Arch) -> String {
     arch.iter().map(|l| if l.is_empty() { "-".to_string() } else { l.iter().map(|&o| spec.pool[o].name()).collect::<Vec<_>>().join("+") }).collect::<Vec<_>>().join(" | ")
 }
 
+/// Bad input: the message on stderr and exit status 2 (no panic).
+fn fail(msg: &str) -> ! {
+    eprintln!("nse_repro: {msg}");
+    std::process::exit(2)
+}
+
+const KEYS: [&str; 24] = [
+    "train",
+    "val",
+    "test",
+    "epochs",
+    "rounds",
+    "k",
+    "batch",
+    "lr",
+    "theta_lr",
+    "threshold",
+    "samples",
+    "extra",
+    "retrain",
+    "top",
+    "data",
+    "ckpt",
+    "spaces",
+    "alpha",
+    "band",
+    "target",
+    "recal",
+    "steps",
+    "warmup",
+    "synthetic",
+];
+
 fn main() {
     // the supernet builds a fresh sub-network every step: keep freed buffers in the heap instead
     // of returning them to the OS (no page faults and zeroing on every step), as the trainer's
@@ -70,9 +103,27 @@ fn main() {
     nasc_kernels::cpu::retain_freed_memory();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let variant = args.first().map(String::as_str).unwrap_or("nse").to_string();
-    let seed: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let kv: HashMap<String, String> = args.iter().skip(2).filter_map(|a| a.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let num = |k: &str, d: f64| kv.get(k).map(|v| v.parse::<f64>().unwrap_or_else(|_| panic!("`{k}`: not a number"))).unwrap_or(d);
+    if !["nse", "nolr", "oneshot", "speed"].contains(&variant.as_str()) {
+        fail(&format!("unknown variant `{variant}`: expected `nse`, `nolr`, `oneshot` or `speed`"));
+    }
+    let seed: u64 = match args.get(1) {
+        None => 0,
+        Some(s) => s.parse().unwrap_or_else(|_| fail(&format!("seed `{s}`: expected a whole number"))),
+    };
+    let mut kv: HashMap<String, String> = HashMap::new();
+    for a in args.iter().skip(2) {
+        let Some((k, v)) = a.split_once('=') else { fail(&format!("`{a}`: expected key=value")) };
+        if !KEYS.contains(&k) {
+            fail(&format!("unknown key `{k}`: expected one of {}", KEYS.join(", ")));
+        }
+        kv.insert(k.to_string(), v.to_string());
+    }
+    let num = |k: &str, d: f64| kv.get(k).map(|v| v.parse::<f64>().ok().filter(|x| x.is_finite()).unwrap_or_else(|| fail(&format!("`{k}={v}`: not a number")))).unwrap_or(d);
+    for k in ["train", "val", "test", "epochs", "rounds", "k", "batch", "retrain", "samples", "steps"] {
+        if num(k, 1.0) < 1.0 {
+            fail(&format!("`{k}` must be at least 1{}", if k == "retrain" { " (top=0 skips the retraining)" } else { "" }));
+        }
+    }
     let (ntrain, nval, ntest) = (num("train", 4000.0) as usize, num("val", 1000.0) as usize, num("test", 2000.0) as usize);
     let epochs = num("epochs", 3.0) as usize;
     let rounds = num("rounds", 3.0) as usize;
@@ -99,7 +150,7 @@ fn main() {
             x = (0..bs * c * h * w).map(|_| (0..12).map(|_| rng.next_f32()).sum::<f32>() - 6.0).collect();
             y = (0..bs).map(|_| rng.below(spec.classes) as u32).collect();
         } else {
-            let full = data::load("cifar10", &opts).unwrap_or_else(|e| panic!("{e}"));
+            let full = data::load("cifar10", &opts).unwrap_or_else(|e| fail(&e.to_string()));
             let train = sample(&full.train, ntrain, &mut Rng::derive(1234, 1)); // the other variants' subset
             let idx: Vec<usize> = (0..bs).collect();
             data::batch::fill(&train, &idx, &full.mean, &full.std, full.augment, &mut rng, &mut x, &mut y);
@@ -124,7 +175,7 @@ fn main() {
         println!("speed\tK={k}\tbatch={bs}\t{:.1} images/s\t{:.4} s/step", (steps * bs) as f64 / s, s / steps as f64);
         return;
     }
-    let full = data::load("cifar10", &opts).unwrap_or_else(|e| panic!("{e}"));
+    let full = data::load("cifar10", &opts).unwrap_or_else(|e| fail(&e.to_string()));
     let mut drng = Rng::derive(1234, 1); // the same subsets for every seed and variant
     let splits = Splits { train: sample(&full.train, ntrain, &mut drng), val: sample(&full.val, nval, &mut drng), test: sample(&full.test, ntest, &mut drng), ..full.clone() };
     // the MACs target: the median of uniform K-subset samples (the paper's 300M sits inside its
@@ -173,13 +224,13 @@ fn main() {
     // `ckpt=PATH`: resume from PATH when it exists, and save there after every epoch and round
     let ckpt = kv.get("ckpt").cloned();
     if let Some(bytes) = ckpt.as_ref().and_then(|p| std::fs::read(p).ok()) {
-        state = nse_ckpt::decode(&bytes, &mut net).unwrap_or_else(|e| panic!("{e}"));
+        state = nse_ckpt::decode(&bytes, &mut net).unwrap_or_else(|e| fail(&e.to_string()));
         eprintln!("resumed at round {} (epochs done in it: {})", state.round + 1, state.cursor.as_ref().map_or(0, |c| c.epoch));
     }
     let mut save = |st: &NseState, n: &Supernet| {
         if let Some(p) = &ckpt {
             let tmp = format!("{p}.tmp");
-            std::fs::write(&tmp, nse_ckpt::encode(st, n)).and_then(|_| std::fs::rename(&tmp, p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+            std::fs::write(&tmp, nse_ckpt::encode(st, n)).and_then(|_| std::fs::rename(&tmp, p)).unwrap_or_else(|e| fail(&format!("{p}: {e}")));
         }
         true
     };
@@ -218,14 +269,14 @@ fn main() {
     // `spaces=DIR`: each round's subset and its aggregated subset (Eq. 9) as specs any strategy
     // can search (`nasc search DIR/round-1-aggregated.nas --strategy re ...`)
     if let Some(dir) = kv.get("spaces") {
-        std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{dir}: {e}"));
+        std::fs::create_dir_all(dir).unwrap_or_else(|e| fail(&format!("{dir}: {e}")));
         for rec in &state.history {
             let r = rec.round + 1;
             for (what, ops) in [("", &rec.space), ("-aggregated", &rec.aggregated)] {
                 let title = format!("NSE {variant}, seed {seed}: round {r}{}", if what.is_empty() { "'s subset" } else { ", aggregated subset (Eq. 9)" });
-                let text = nse_spec::subset_spec(&spec, ops, &format!("nse_round{r}"), &title).unwrap_or_else(|e| panic!("{e}"));
+                let text = nse_spec::subset_spec(&spec, ops, &format!("nse_round{r}"), &title).unwrap_or_else(|e| fail(&e.to_string()));
                 let path = format!("{dir}/round-{r}{what}.nas");
-                std::fs::write(&path, text).unwrap_or_else(|e| panic!("{path}: {e}"));
+                std::fs::write(&path, text).unwrap_or_else(|e| fail(&format!("{path}: {e}")));
             }
         }
     }
@@ -249,7 +300,7 @@ fn main() {
                 &tc,
                 &mut |_| {},
             )
-            .unwrap();
+            .unwrap_or_else(|e| fail(&format!("retraining: {e}")));
             println!(
                 "result\t{variant}\tseed={seed}\tround={}\tmacs={:.2}\tsupernet_acc={:.4}\ttest_acc={:.4}\tretrain_s={:.1}\tsearch_s={search_s:.1}\tarch={}",
                 r + 1,
