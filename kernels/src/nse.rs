@@ -279,17 +279,18 @@ pub fn pareto(points: &[(f64, f64)]) -> Vec<usize> {
         .collect()
 }
 
-/// The round's front: the Pareto points of the in-band samples, with the extra samples (just
-/// under the band) taking part but left out (the official code). When every in-band point is
-/// dominated by an extra one (few samples, noisy accuracies), the front of the in-band points
-/// alone; when no sample is in the band (the simplified space cannot reach it), the front of
-/// every sample, so that a round never aggregates nothing.
-pub fn front_of(points: &[(f64, f64)], extra: &[bool]) -> Vec<usize> {
-    let front: Vec<usize> = pareto(points).into_iter().filter(|&i| !extra[i]).collect();
+/// The round's front: the Pareto points of the in-band samples (and rehearsed archs), with the
+/// samples outside the band (`outside`: the extra ones just under it) taking part but left out
+/// (the official code). When every in-band point is dominated by an outside one (few samples,
+/// noisy accuracies), the front of the in-band points alone; when no point is in the band (the
+/// simplified space cannot reach it), the front of every sample, so that a round never
+/// aggregates nothing.
+pub fn front_of(points: &[(f64, f64)], outside: &[bool]) -> Vec<usize> {
+    let front: Vec<usize> = pareto(points).into_iter().filter(|&i| !outside[i]).collect();
     if !front.is_empty() {
         return front;
     }
-    let keep: Vec<usize> = (0..points.len()).filter(|&i| !extra[i]).collect();
+    let keep: Vec<usize> = (0..points.len()).filter(|&i| !outside[i]).collect();
     let keep = if keep.is_empty() { (0..points.len()).collect() } else { keep };
     let pts: Vec<(f64, f64)> = keep.iter().map(|&i| points[i]).collect();
     pareto(&pts).into_iter().map(|j| keep[j]).collect()
@@ -387,14 +388,15 @@ pub fn run_round(
     let mut main = 0;
     let mut extra = 0;
     let tries = 200 * (cfg.samples + cfg.extra_samples).max(1);
+    let draw = |rng: &mut Rng| match cfg.sample_prob {
+        Some(p) => net.sample(rng, |_, _| p),
+        None => net.sample_theta(rng),
+    };
     for _ in 0..tries {
         if main >= cfg.samples && extra >= cfg.extra_samples {
             break;
         }
-        let a = match cfg.sample_prob {
-            Some(p) => net.sample(&mut rng, |_, _| p),
-            None => net.sample_theta(&mut rng),
-        };
+        let a = draw(&mut rng);
         if archs.contains(&a) {
             continue;
         }
@@ -416,10 +418,7 @@ pub fn run_round(
                 if anywhere >= cfg.samples.max(1) {
                     break;
                 }
-                let a = match cfg.sample_prob {
-                    Some(p) => net.sample(&mut rng, |_, _| p),
-                    None => net.sample_theta(&mut rng),
-                };
+                let a = draw(&mut rng);
                 if !archs.contains(&a) {
                     archs.push(a);
                     anywhere += 1;
@@ -457,9 +456,8 @@ pub fn run_round(
         }
     }
     let pts: Vec<(f64, f64)> = scored.iter().map(|(s, _)| (s.accuracy, s.macs)).collect();
-    // with nothing in the band, every sample takes part in the front
-    let extra_flags: Vec<bool> = scored.iter().map(|s| s.1 && main > 0).collect();
-    let front: Vec<Scored> = front_of(&pts, &extra_flags).into_iter().map(|i| scored[i].0.clone()).collect();
+    let outside: Vec<bool> = scored.iter().map(|s| s.1).collect();
+    let front: Vec<Scored> = front_of(&pts, &outside).into_iter().map(|i| scored[i].0.clone()).collect();
     let aggregated: Vec<Vec<usize>> = (0..net.active.len())
         .map(|l| {
             let mut u: Vec<usize> = front.iter().flat_map(|s| s.arch[l].iter().copied()).collect();
