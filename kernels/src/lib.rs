@@ -79,7 +79,7 @@ pub mod rng;
 pub mod speed;
 pub mod train;
 
-// NSE (issue 19): the multi-branch supernet and its rounds, on the CPU backend.
+// NSE (issue 19): the multi-branch supernet and its rounds, on the CPU backend or the WGSL kernels.
 pub mod nse;
 pub mod nse_ckpt;
 pub mod nse_spec;

@@ -1,4 +1,4 @@
-//! NSE's multi-branch supernet on the CPU backend (Ci et al., "Evolving Search Space for Neural
+//! NSE's multi-branch supernet on the CPU backend or the WGSL kernels (Ci et al., "Evolving Search Space for Neural
 //! Architecture Search", ICCV 2021, section 3.2; docs/nse.md).
 //!
 //! The supernet holds the shared weights of a stem, of every candidate op of every layer and of
@@ -378,8 +378,8 @@ pub struct Supernet {
     pub adam: ThetaAdam,
     op_macs: Vec<Vec<f64>>,
     fixed_macs: f64,
-    /// Where the weight steps ([`Supernet::train_step`]) run: the CPU backend (None) or the
-    /// WGSL kernels ([`Supernet::set_device`]).
+    /// Where the sub-networks run (weight and indicator steps, evaluations): the CPU backend
+    /// (None) or the WGSL kernels ([`Supernet::set_device`]).
     device: Option<Gpu>,
 }
 
@@ -513,8 +513,9 @@ impl Supernet {
         self.sample(rng, |l, o| prob(self.theta[l][o]))
     }
 
-    /// Runs the weight steps on `gpu` (the WGSL kernels) instead of the CPU backend; None:
-    /// back to the CPU. The indicators' steps and the evaluations stay on the CPU.
+    /// Runs the weight steps, the indicator steps' forward and backward and the recalibrated
+    /// evaluations on `gpu` (the WGSL kernels) instead of the CPU backend; None: back to the
+    /// CPU. The updates (SGD, Adam) and the gates' inner products stay on the host.
     pub fn set_device(&mut self, gpu: Option<Gpu>) {
         self.device = gpu;
     }
@@ -629,10 +630,18 @@ impl Supernet {
     /// The straight-through gate gradients of Eq. 7: forwards `a` (training-mode BN) with each
     /// layer's configuration `b` computed beside it (where `two[l]`), and returns the loss and
     /// per layer `(<dL/dY, e_a(X)>, <dL/dY, e_b(X)>)` (zeros where `!two[l]`). Updates the
-    /// shared BN statistics as a training forward does.
+    /// shared BN statistics as a training forward does. Runs on the device when one is set
+    /// ([`Supernet::set_device`]); the inner products are taken on the host.
     pub fn gates(&mut self, x: &[f32], labels: &[u32], a: &Arch, b: &Arch, two: &[bool]) -> (f32, Vec<(f64, f64)>) {
+        match self.device.clone() {
+            Some(gpu) => self.gates_on(gpu, x, labels, a, b, two),
+            None => self.gates_on(CpuBackend, x, labels, a, b, two),
+        }
+    }
+
+    fn gates_on<B: Ops>(&mut self, backend: B, x: &[f32], labels: &[u32], a: &Arch, b: &Arch, two: &[bool]) -> (f32, Vec<(f64, f64)>) {
         let built = self.spec.build(a, Some(b));
-        let mut net = self.model(CpuBackend, &built);
+        let mut net = self.model(backend, &built);
         // keep configuration b's nodes live although nothing consumes them
         for (l, &t) in two.iter().enumerate() {
             if let (true, Some(yb)) = (t, built.out_b[l]) {
@@ -651,11 +660,15 @@ impl Supernet {
             .map(|l| {
                 let (Some(ya), Some(yb)) = (net.output_of(built.out_a[l]), built.out_b[l].and_then(|i| net.output_of(i))) else { return (0.0, 0.0) };
                 match &dys[l] {
-                    Some(dy) if two[l] => (dot(dy, ya), dot(dy, yb)),
+                    Some(dy) if two[l] => {
+                        let (dy, ya, yb) = (net.backend.download(dy), net.backend.download(ya), net.backend.download(yb));
+                        (dot(&dy, &ya), dot(&dy, &yb))
+                    }
                     _ => (0.0, 0.0),
                 }
             })
             .collect();
+        net.release();
         (loss, gates)
     }
 
@@ -684,26 +697,41 @@ impl Supernet {
     /// Recomputes the BN statistics of `arch` from `batches` (training-mode forwards; the
     /// statistics become the mean of the batches' statistics, PyTorch's `momentum=None`), then
     /// returns its accuracy on `val` (eval mode). The shared statistics are left untouched.
+    /// Runs on the device when one is set ([`Supernet::set_device`]).
     pub fn evaluate(&mut self, arch: &Arch, recal: &[(Vec<f32>, Vec<u32>)], val: &[(Vec<f32>, Vec<u32>)]) -> f64 {
-        let mut net = self.recalibrated(arch, recal);
+        match self.device.clone() {
+            Some(gpu) => self.evaluate_on(gpu, arch, recal, val),
+            None => self.evaluate_on(CpuBackend, arch, recal, val),
+        }
+    }
+
+    fn evaluate_on<B: Ops>(&mut self, backend: B, arch: &Arch, recal: &[(Vec<f32>, Vec<u32>)], val: &[(Vec<f32>, Vec<u32>)]) -> f64 {
+        let mut net = self.recalibrated_on(backend, arch, recal);
         let k = self.spec.classes;
         let (mut hits, mut total) = (0usize, 0usize);
         for (x, y) in val {
             let logits = net.forward(x, y.len(), false);
+            let logits = net.backend.download(&logits);
             for (row, &lab) in logits.chunks(k).zip(y) {
                 let best = (0..k).fold(0, |b, j| if row[j] > row[b] { j } else { b });
                 hits += (best == lab as usize) as usize;
             }
             total += y.len();
         }
+        net.release();
         hits as f64 / total.max(1) as f64
     }
 
     /// The sub-network `arch` as a standalone CPU [`Model`] with the shared weights and its BN
     /// statistics recomputed from `recal` (see [`Supernet::evaluate`]; none: the shared ones).
     pub fn recalibrated(&mut self, arch: &Arch, recal: &[(Vec<f32>, Vec<u32>)]) -> Model<CpuBackend> {
+        self.recalibrated_on(CpuBackend, arch, recal)
+    }
+
+    /// [`Supernet::recalibrated`] on any backend.
+    pub fn recalibrated_on<B: Ops>(&mut self, backend: B, arch: &Arch, recal: &[(Vec<f32>, Vec<u32>)]) -> Model<B> {
         let built = self.spec.build(arch, None);
-        let mut net = self.model(CpuBackend, &built);
+        let mut net = self.model(backend, &built);
         if !recal.is_empty() {
             let mom = BatchNorm::new(1, 1, 1).momentum;
             let mut stats = net.stats_host();

@@ -2,8 +2,10 @@
 //! differences, the straight-through gate gradients against finite differences of a scaled
 //! layer output, the pair probability's derivative, sampling rules, dropping with Lock &
 //! Rehearse, BN recalibration, the Pareto front, whole rounds on the embedded digits, and the
-//! weight steps on the WGSL kernels against the CPU ones.
+//! weight steps, indicator steps and recalibrated evaluations on the WGSL kernels against the
+//! CPU ones.
 
+use nasc_kernels::backend::Ops;
 use nasc_kernels::data;
 use nasc_kernels::nse::{self, NseConfig, NseData, NseState};
 use nasc_kernels::nse_ckpt;
@@ -418,11 +420,13 @@ fn hyper_parameters_are_set_by_name_and_checked() {
     assert_eq!(c.sample_prob, None);
 }
 
-/// The weight steps on the WGSL kernels (lavapipe in CI) against the CPU backend, the kernels'
-/// oracle: the same sub-networks and batches from the same weights give the same losses, and
-/// after three steps (momentum included) the same shared weights and BN statistics.
+/// The supernet on the WGSL kernels (lavapipe in CI) against the CPU backend, the kernels'
+/// oracle: the same sub-networks and batches from the same weights give the same losses, after
+/// three weight steps (momentum included) the same shared weights and BN statistics, then the
+/// same gate inner products and indicators after three indicator steps, and the same
+/// recalibrated statistics, logits and accuracy of a sampled sub-network.
 #[test]
-fn wgpu_weight_steps_equal_the_cpu_steps() {
+fn wgpu_supernet_steps_equal_the_cpu_steps() {
     if std::env::var("NASC_SKIP_GPU_TESTS").as_deref() == Ok("1") {
         eprintln!("NASC_SKIP_GPU_TESTS=1: skipping");
         return;
@@ -432,7 +436,7 @@ fn wgpu_weight_steps_equal_the_cpu_steps() {
     let s = spec();
     let mut cpu = Supernet::new(s.clone(), all_active(&s), 5).unwrap();
     let mut dev = Supernet::new(s.clone(), all_active(&s), 5).unwrap();
-    dev.set_device(Some(gpu));
+    dev.set_device(Some(gpu.clone()));
     let sgd = Sgd { momentum: 0.9, nesterov: true, weight_decay: 4e-5 };
     let mut rng = Rng::new(2);
     for step in 0..3 {
@@ -450,4 +454,47 @@ fn wgpu_weight_steps_equal_the_cpu_steps() {
         let err = a.iter().zip(&b).fold(0f32, |m, (p, q)| m.max((p - q).abs())) / scale;
         assert!(err < 1e-4, "{what} differ by {err:.2e} (relative to their largest)");
     }
+    // indicator steps: the gates' inner products, then three Adam steps of the indicators
+    let close = |a: f64, b: f64, tol: f64| (a - b).abs() <= tol * a.abs().max(b.abs()).max(1e-3);
+    let (x, y) = batch(20, 6, &s);
+    let (a, b): (Arch, Arch) = (vec![vec![0, 2], vec![1, 3]], vec![vec![1], vec![0, 3]]);
+    let (lc, gc) = cpu.gates(&x, &y, &a, &b, &[true, true]);
+    let (lg, gg) = dev.gates(&x, &y, &a, &b, &[true, true]);
+    assert!(close(lc as f64, lg as f64, 1e-4), "gates' loss: cpu {lc} vs wgpu {lg}");
+    for (l, (c, g)) in gc.iter().zip(&gg).enumerate() {
+        // a layer's two products on the scale of the larger (the forwarded one is near 0 where
+        // BN follows: the loss does not change when the layer output is scaled)
+        let scale = c.0.abs().max(c.1.abs());
+        assert!(scale > 1e-6, "layer {l}: no gate gradient {c:?}");
+        assert!((c.0 - g.0).abs() <= 1e-3 * scale && (c.1 - g.1).abs() <= 1e-3 * scale, "layer {l}: gates cpu {c:?} vs wgpu {g:?}");
+    }
+    let pen = MacsPenalty { alpha: 1e-5, beta: 2.0, target: 0.01 };
+    let (mut rc, mut rg) = (Rng::new(4), Rng::new(4));
+    for step in 0..3 {
+        let (x, y) = batch(30 + step, 6, &s);
+        let (tc, tg) = (cpu.theta_step(&x, &y, &mut rc, &pen), dev.theta_step(&x, &y, &mut rg, &pen));
+        assert!(close(tc.loss as f64, tg.loss as f64, 1e-4) && close(tc.macs, tg.macs, 1e-6), "indicator step {step}: cpu {tc:?} vs wgpu {tg:?}");
+    }
+    assert!(cpu.theta.iter().flatten().any(|&t| t != 0.0), "the indicators did not move");
+    for (l, (c, g)) in cpu.theta.iter().zip(&dev.theta).enumerate() {
+        for (o, (tc, tg)) in c.iter().zip(g).enumerate() {
+            assert!((tc - tg).abs() < 1e-3, "indicator of op {o} in layer {l}: cpu {tc} vs wgpu {tg}");
+        }
+    }
+    // recalibrated evaluation of a sampled sub-network
+    let arch = cpu.sample_uniform(&mut Rng::new(6));
+    let recal = [batch(40, 6, &s), batch(41, 6, &s)];
+    let val = [batch(42, 8, &s), batch(43, 8, &s)];
+    let mut nc = cpu.recalibrated(&arch, &recal);
+    let mut ng = cpu.recalibrated_on(gpu.clone(), &arch, &recal);
+    let (sc, sg) = (nc.stats_host(), ng.stats_host());
+    let scale = sc.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let err = sc.iter().zip(&sg).fold(0f32, |m, (p, q)| m.max((p - q).abs())) / scale;
+    assert!(err < 1e-4, "recalibrated statistics differ by {err:.2e}");
+    let (lc, lg) = (nc.forward(&val[0].0, 8, false), ng.forward(&val[0].0, 8, false));
+    let lg = gpu.download(&lg);
+    let err = lc.iter().zip(&lg).fold(0f32, |m, (p, q)| m.max((p - q).abs()));
+    assert!(err < 1e-4 * lc.iter().fold(1f32, |m, v| m.max(v.abs())), "eval logits differ by {err:.2e}");
+    let (ac, ag) = (cpu.evaluate(&arch, &recal, &val), dev.evaluate(&arch, &recal, &val));
+    assert!((ac - ag).abs() <= 1.0 / 16.0 + 1e-12, "accuracy cpu {ac} vs wgpu {ag}");
 }

@@ -220,11 +220,11 @@ fn requests_that_cannot_work_are_refused_up_front() {
     assert!(text(&o).contains("holds a `rs` run, not an nse run"), "{}", text(&o));
 }
 
-/// `backend=wgpu`: the weight steps on the WGSL kernels (lavapipe in CI; the steps themselves
-/// are checked against the CPU ones in kernels/tests/supernet.rs); the run completes into a
-/// store like a CPU one.
+/// `backend=wgpu`: the sub-networks on the WGSL kernels (lavapipe in CI; the weight and
+/// indicator steps and the evaluations are checked against the CPU ones in
+/// kernels/tests/supernet.rs); the run completes into a store like a CPU one.
 #[test]
-fn the_weight_steps_run_on_wgpu() {
+fn the_supernet_runs_on_wgpu() {
     if std::env::var("NASC_SKIP_GPU_TESTS").as_deref() == Ok("1") {
         eprintln!("NASC_SKIP_GPU_TESTS=1: skipping");
         return;
