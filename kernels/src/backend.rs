@@ -6,6 +6,7 @@
 use crate::cpu;
 use crate::gpu::{Gpu, GpuError, GpuTensor};
 use crate::shape::*;
+use std::borrow::Cow;
 
 /// `(dx if requested, dw, db if the layer has a bias)`
 pub type ParamGrads<T> = (Option<T>, T, Option<T>);
@@ -18,6 +19,11 @@ pub trait Ops {
     fn kind(&self) -> &'static str;
     fn upload(&self, data: &[f32]) -> Self::T;
     fn download(&self, t: &Self::T) -> Vec<f32>;
+    /// A host view of `t`: borrowed where the tensor already lives on the host (the CPU
+    /// backend), else downloaded.
+    fn host<'a>(&self, t: &'a Self::T) -> Cow<'a, [f32]> {
+        Cow::Owned(self.download(t))
+    }
     fn zeros(&self, len: usize) -> Self::T;
     fn full(&self, len: usize, v: f32) -> Self::T;
     fn len(&self, t: &Self::T) -> usize;
@@ -97,6 +103,9 @@ impl Ops for CpuBackend {
     }
     fn upload(&self, data: &[f32]) -> Vec<f32> {
         data.to_vec()
+    }
+    fn host<'a>(&self, t: &'a Vec<f32>) -> Cow<'a, [f32]> {
+        Cow::Borrowed(t)
     }
     fn download(&self, t: &Vec<f32>) -> Vec<f32> {
         t.clone()

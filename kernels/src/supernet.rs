@@ -1,5 +1,5 @@
-//! NSE's multi-branch supernet on the CPU backend or the WGSL kernels (Ci et al., "Evolving Search Space for Neural
-//! Architecture Search", ICCV 2021, section 3.2; docs/nse.md).
+//! NSE's multi-branch supernet on the CPU backend or the WGSL kernels (Ci et al., "Evolving
+//! Search Space for Neural Architecture Search", ICCV 2021, section 3.2; docs/nse.md).
 //!
 //! The supernet holds the shared weights of a stem, of every candidate op of every layer and of
 //! a head. A step samples a sub-network (an [`Arch`]: the selected ops of each layer), builds
@@ -661,7 +661,7 @@ impl Supernet {
                 let (Some(ya), Some(yb)) = (net.output_of(built.out_a[l]), built.out_b[l].and_then(|i| net.output_of(i))) else { return (0.0, 0.0) };
                 match &dys[l] {
                     Some(dy) if two[l] => {
-                        let (dy, ya, yb) = (net.backend.download(dy), net.backend.download(ya), net.backend.download(yb));
+                        let (dy, ya, yb) = (net.backend.host(dy), net.backend.host(ya), net.backend.host(yb));
                         (dot(&dy, &ya), dot(&dy, &yb))
                     }
                     _ => (0.0, 0.0),
@@ -711,7 +711,7 @@ impl Supernet {
         let (mut hits, mut total) = (0usize, 0usize);
         for (x, y) in val {
             let logits = net.forward(x, y.len(), false);
-            let logits = net.backend.download(&logits);
+            let logits = net.backend.host(&logits);
             for (row, &lab) in logits.chunks(k).zip(y) {
                 let best = (0..k).fold(0, |b, j| if row[j] > row[b] { j } else { b });
                 hits += (best == lab as usize) as usize;

@@ -328,7 +328,8 @@ pub fn search(a: &SearchArgs, sets: &[(String, String)], space: nasc_compiler::S
         (SqliteStore::create(&path, &meta)?, net, cfg, seed, None)
     };
     let path = store.path().to_path_buf();
-    // the sub-networks (weight and indicator steps, evaluations) on the WGSL kernels with `backend=wgpu` (or `auto` when an adapter opens)
+    // the sub-networks (weight and indicator steps, evaluations) on the WGSL kernels with
+    // `backend=wgpu` (or `auto` when an adapter opens)
     let device = match data_opts.get("backend").map(String::as_str) {
         Some("wgpu") => Device::Wgpu,
         Some("auto") => Device::Auto,
