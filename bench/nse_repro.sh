@@ -5,9 +5,9 @@
 # fetches), then the summary. Interrupted, it resumes: finished runs are kept and a run in
 # progress goes on from its checkpoint. Usage: bench/nse_repro.sh [OUT_DIR] (default target/nse_repro).
 # Scale from the environment: TRAIN, VAL, TEST (images), EPOCHS (a round), ROUNDS, RETRAIN
-# (epochs), TOP (archs retrained per round), THRESHOLD (the indicators' drop threshold, the
-# paper's -2), SEEDS, VARIANTS (defaults: the table of docs/nse.md; issue 19's full size is
-# TRAIN=16000 VAL=4000 EPOCHS=8).
+# (epochs), TOP (archs retrained per round), K (ops active per layer, default 4), THRESHOLD (the
+# indicators' drop threshold, the paper's -2), SEEDS, VARIANTS (defaults: the table of
+# docs/nse.md; issue 19's full size is TRAIN=16000 VAL=4000 EPOCHS=8).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-target/nse_repro}
@@ -16,7 +16,7 @@ cargo build --release -p nasc-kernels --example nse_repro
 # a copy, so a rebuild while this runs cannot change the binary between runs
 cp target/release/examples/nse_repro "$out/nse_repro"
 bin="$out/nse_repro"
-common=(train="${TRAIN:-4000}" val="${VAL:-1000}" test="${TEST:-2000}" epochs="${EPOCHS:-3}" rounds="${ROUNDS:-3}" k=4 samples=24 extra=6 retrain="${RETRAIN:-5}" top="${TOP:-2}" threshold="${THRESHOLD:--2}")
+common=(train="${TRAIN:-4000}" val="${VAL:-1000}" test="${TEST:-2000}" epochs="${EPOCHS:-3}" rounds="${ROUNDS:-3}" k="${K:-4}" samples=24 extra=6 retrain="${RETRAIN:-5}" top="${TOP:-2}" threshold="${THRESHOLD:--2}")
 echo "nse_repro: ${common[*]} on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)" | tee -a "$out/setup.txt"
 for seed in ${SEEDS:-0 1 2}; do
   for variant in ${VARIANTS:-nse nolr oneshot}; do
