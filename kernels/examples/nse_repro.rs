@@ -128,6 +128,10 @@ fn main() {
     let epochs = num("epochs", 3.0) as usize;
     let rounds = num("rounds", 3.0) as usize;
     let k = num("k", 4.0) as usize;
+    if k > pool().len() {
+        // more than the pool would silently make every op active (one-shot) in a single round
+        fail(&format!("`k={k}`: the pool has {} ops; use at most {} (`oneshot` runs all of them)", pool().len(), pool().len()));
+    }
     let bs = num("batch", 128.0) as usize;
     let retrain = num("retrain", 6.0) as usize;
     let top = num("top", 2.0) as usize;

@@ -31,6 +31,7 @@ fn bad_arguments_are_refused_with_exit_status_2() {
         (&["nse", "0", "epochs=three"], "nse_repro: `epochs=three`: not a number"),
         (&["oneshot", "1", "lr=NaN"], "nse_repro: `lr=NaN`: not a number"),
         (&["nolr", "2", "k=0"], "nse_repro: `k` must be at least 1"),
+        (&["nse", "0", "k=17"], "nse_repro: `k=17`: the pool has 16 ops; use at most 16 (`oneshot` runs all of them)"),
         (&["nse", "0", "retrain=0"], "nse_repro: `retrain` must be at least 1 (top=0 skips the retraining)"),
         (&["speed", "0", "steps=0"], "nse_repro: `steps` must be at least 1"),
     ];
