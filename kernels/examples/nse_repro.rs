@@ -9,8 +9,8 @@
 //! (the indicators' drop threshold, the paper's -2), `samples`, `extra`,
 //! `retrain` (epochs of the retraining from scratch), `top` (front archs retrained per round),
 //! `data` (dataset folder), `ckpt` (checkpoint file: resumed from when it exists, written after
-//! every epoch and round), `spaces` (a folder for each round's subset and aggregated subset as
-//! `.nas` specs).
+//! every epoch and round; each retraining's result is kept beside it in `CKPT.retrained`),
+//! `spaces` (a folder for each round's subset and aggregated subset as `.nas` specs).
 //! Prints one `result` line per retrained architecture (tab-separated) and `round` lines.
 
 use nasc_kernels::data::{self, Dataset, LoadOptions, Splits};
@@ -289,31 +289,67 @@ fn main() {
     // retrain the `top` front archs (by supernet accuracy) of the first and the last round
     let last = fronts.len() - 1;
     let which: Vec<usize> = if last == 0 { vec![0] } else { vec![0, last] };
+    // with `ckpt=PATH`, each retraining's result is kept in `PATH.retrained`, so a run stopped
+    // while retraining goes on with the next architecture; keyed by what the retraining depends
+    // on (not the variant: round 1 is the same computation with and without Lock & Rehearse)
+    let kept_path = ckpt.as_ref().map(|p| format!("{p}.retrained"));
+    let mut kept = kept_path.as_deref().map(read_retrained).unwrap_or_default();
     for r in which {
         let mut f = fronts[r].clone();
         f.sort_by(|a, b| b.accuracy.total_cmp(&a.accuracy).then(a.macs.total_cmp(&b.macs)));
         for s in f.iter().take(top) {
-            let mut tc = TrainConfig::sgd(retrain, bs);
-            tc.seed = seed;
-            tc.val_every_epoch = false;
-            let t = Instant::now();
-            let rep = train::train_graph(
-                None,
-                spec.graph(&s.arch),
-                &Splits { val: Dataset { shape: splits.val.shape, images: vec![], labels: vec![] }, ..splits.clone() },
-                &tc,
-                &mut |_| {},
-            )
-            .unwrap_or_else(|e| fail(&format!("retraining: {e}")));
+            let arch = names(&spec, &s.arch);
+            let key = format!("seed={seed}\tround={}\tretrain={retrain}\tbatch={bs}\ttrain={ntrain}\ttest={ntest}\tarch={arch}", r + 1);
+            let (acc, secs) = match kept.get(&key) {
+                Some(&v) => {
+                    eprintln!("retraining of round {} `{arch}` kept from {}", r + 1, kept_path.as_deref().unwrap_or_default());
+                    v
+                }
+                None => {
+                    let mut tc = TrainConfig::sgd(retrain, bs);
+                    tc.seed = seed;
+                    tc.val_every_epoch = false;
+                    let t = Instant::now();
+                    let rep = train::train_graph(
+                        None,
+                        spec.graph(&s.arch),
+                        &Splits { val: Dataset { shape: splits.val.shape, images: vec![], labels: vec![] }, ..splits.clone() },
+                        &tc,
+                        &mut |_| {},
+                    )
+                    .unwrap_or_else(|e| fail(&format!("retraining: {e}")));
+                    let v = (rep.test_accuracy, t.elapsed().as_secs_f64());
+                    if let Some(p) = &kept_path {
+                        // one line per retraining, appended; a line torn by a kill is ended first
+                        // (its key matches nothing, so that retraining runs again)
+                        let torn = std::fs::read(p).is_ok_and(|b| b.last().is_some_and(|&c| c != b'\n'));
+                        let line = format!("{}{:?}\t{:.1}\t{key}\n", if torn { "\n" } else { "" }, v.0, v.1);
+                        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(p).unwrap_or_else(|e| fail(&format!("{p}: {e}")));
+                        std::io::Write::write_all(&mut file, line.as_bytes()).unwrap_or_else(|e| fail(&format!("{p}: {e}")));
+                    }
+                    kept.insert(key, v);
+                    v
+                }
+            };
             println!(
-                "result\t{variant}\tseed={seed}\tround={}\tmacs={:.2}\tsupernet_acc={:.4}\ttest_acc={:.4}\tretrain_s={:.1}\tsearch_s={search_s:.1}\tarch={}",
+                "result\t{variant}\tseed={seed}\tround={}\tmacs={:.2}\tsupernet_acc={:.4}\ttest_acc={acc:.4}\tretrain_s={secs:.1}\tsearch_s={search_s:.1}\tarch={arch}",
                 r + 1,
                 s.macs,
                 s.accuracy,
-                rep.test_accuracy,
-                t.elapsed().as_secs_f64(),
-                names(&spec, &s.arch)
             );
         }
     }
+}
+
+/// The retrainings kept in `path` (see `ckpt`): key -> (test accuracy, seconds). A missing file
+/// is empty; a line that does not parse (torn by a kill) is skipped.
+fn read_retrained(path: &str) -> HashMap<String, (f64, f64)> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            let mut it = l.splitn(3, '\t');
+            let (acc, secs, key) = (it.next()?.parse().ok()?, it.next()?.parse().ok()?, it.next()?);
+            Some((key.to_string(), (acc, secs)))
+        })
+        .collect()
 }
