@@ -293,7 +293,7 @@ fn main() {
     // while retraining goes on with the next architecture; keyed by what the retraining depends
     // on (not the variant: round 1 is the same computation with and without Lock & Rehearse)
     let kept_path = ckpt.as_ref().map(|p| format!("{p}.retrained"));
-    let mut kept = kept_path.as_deref().map(read_retrained).unwrap_or_default();
+    let (mut kept, mut torn) = kept_path.as_deref().map(read_retrained).unwrap_or_default();
     for r in which {
         let mut f = fronts[r].clone();
         f.sort_by(|a, b| b.accuracy.total_cmp(&a.accuracy).then(a.macs.total_cmp(&b.macs)));
@@ -322,8 +322,7 @@ fn main() {
                     if let Some(p) = &kept_path {
                         // one line per retraining, appended; a line torn by a kill is ended first
                         // (its key matches nothing, so that retraining runs again)
-                        let torn = std::fs::read(p).is_ok_and(|b| b.last().is_some_and(|&c| c != b'\n'));
-                        let line = format!("{}{:?}\t{:.1}\t{key}\n", if torn { "\n" } else { "" }, v.0, v.1);
+                        let line = format!("{}{:?}\t{:.1}\t{key}\n", if std::mem::take(&mut torn) { "\n" } else { "" }, v.0, v.1);
                         let mut file = std::fs::OpenOptions::new().create(true).append(true).open(p).unwrap_or_else(|e| fail(&format!("{p}: {e}")));
                         std::io::Write::write_all(&mut file, line.as_bytes()).unwrap_or_else(|e| fail(&format!("{p}: {e}")));
                     }
@@ -341,15 +340,19 @@ fn main() {
     }
 }
 
-/// The retrainings kept in `path` (see `ckpt`): key -> (test accuracy, seconds). A missing file
-/// is empty; a line that does not parse (torn by a kill) is skipped.
-fn read_retrained(path: &str) -> HashMap<String, (f64, f64)> {
+/// The retrainings kept in `path` (see `ckpt`): key -> (test accuracy, seconds), and whether
+/// the file ends inside a line (torn by a kill). A missing file is empty; a line that does not
+/// parse is skipped.
+fn read_retrained(path: &str) -> (HashMap<String, (f64, f64)>, bool) {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
+    let torn = !text.is_empty() && !text.ends_with('\n');
+    let kept = text
+        .lines()
         .filter_map(|l| {
             let mut it = l.splitn(3, '\t');
             let (acc, secs, key) = (it.next()?.parse().ok()?, it.next()?.parse().ok()?, it.next()?);
             Some((key.to_string(), (acc, secs)))
         })
-        .collect()
+        .collect();
+    (kept, torn)
 }
